@@ -1,0 +1,40 @@
+"""Every exception the library raises on purpose, in one place.
+
+`InvalidDicomError` is what bad input gets: it names the byte offset and the tag where
+reading went wrong, so a caller (or the HTTP service) can say exactly what is broken.
+"""
+
+from __future__ import annotations
+
+__all__ = ["InvalidDicomError", "DeferredValueError", "DicomWarning", "TruncatedFileWarning"]
+
+
+class InvalidDicomError(Exception):
+    """The bytes are not DICOM, or are DICOM broken beyond a documented recovery.
+
+    `offset` is the byte offset in the file (or stream) where the problem was found and
+    `tag` the element being read there, when known.
+    """
+
+    def __init__(self, message: str, offset: int | None = None, tag: int | None = None) -> None:
+        self.reason = message
+        self.offset = offset
+        self.tag = tag
+        where = []
+        if tag is not None:
+            where.append(f"tag ({tag >> 16:04X},{tag & 0xFFFF:04X})")
+        if offset is not None:
+            where.append(f"offset {offset}")
+        super().__init__(f"{message} [{', '.join(where)}]" if where else message)
+
+
+class DeferredValueError(OSError):
+    """A deferred value can no longer be read: its file has gone, changed or was closed."""
+
+
+class DicomWarning(UserWarning):
+    """A recovery from malformed input that kept reading."""
+
+
+class TruncatedFileWarning(DicomWarning):
+    """The file ended before a value or sequence it declared: what was read is kept."""

@@ -1,0 +1,242 @@
+"""Read DICOM files: preamble, file meta, transfer syntax, then the data set.
+
+`read_file` (also `dcmread`) is the entry point; `read_partial` gives control over where to
+stop, `read_dataset` reads a bare data set from the current position and `open_dicom` is a
+context manager that closes what it opened. Paths are read and closed at once: deferred
+values re-open the file by name when first accessed. A file-like object stays open and is
+the caller's to close; deferred values seek it.
+
+`defer_size` is None (read every value), a number of bytes, or a string with a unit:
+"KB", "MB", "GB" are powers of 1000 and "KiB", "MiB", "GiB" powers of 1024 (as pydicom).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, BinaryIO
+
+from .charset import python_encodings
+from .dataset import Dataset, FileDataset, FileMetaDataset
+from .deferred import DeferredSource
+from .errors import InvalidDicomError
+from .parser import VALID_VRS, DatasetParser, StopWhen
+from .stream import ByteStream
+from .tag import BaseTag
+from .uid import transfer_syntax
+
+__all__ = ["read_file", "dcmread", "read_partial", "read_dataset", "open_dicom",
+           "parse_defer_size", "PIXEL_TAGS"]
+
+PIXEL_TAGS = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009})
+_UNITS = {"b": 1, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "kib": 1024,
+          "mib": 1024 ** 2, "gib": 1024 ** 3}
+_SPOOL_LIMIT = 16 * 1024 * 1024
+_VR_BYTES = frozenset(vr.encode() for vr in VALID_VRS)
+
+
+def parse_defer_size(value: int | float | str | None) -> int | None:
+    """Bytes from None, a number or "512 KB" / "2 MB" / "1 GiB" (KB = 1000, KiB = 1024)."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        if value == float("inf"):
+            return None
+        return int(value)
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]*)\s*", value)
+    if not match or match.group(2).lower() not in _UNITS | {"": 1}:
+        raise ValueError(f"defer_size {value!r} is not a size such as 1024, '512 KB' or '2 MB'")
+    unit = match.group(2).lower() or "b"
+    return int(float(match.group(1)) * _UNITS[unit])
+
+
+def read_file(fp: str | os.PathLike[str] | BinaryIO, defer_size: int | str | None = None,
+              stop_before_pixels: bool = False, force: bool = False) -> FileDataset:
+    """Read a DICOM file (path or binary file-like object) into a `FileDataset`.
+
+    >>> from dicomcore import dcmread
+    >>> ds = dcmread("tests/data/minimal.dcm")      # doctest: +SKIP
+    """
+    stop_when = _stop_before_pixels if stop_before_pixels else None
+    return read_partial(fp, stop_when, defer_size=defer_size, force=force)
+
+
+dcmread = read_file
+
+
+def _stop_before_pixels(tag: BaseTag, vr: str | None, length: int) -> bool:
+    return tag in PIXEL_TAGS
+
+
+def read_partial(fileobj: str | os.PathLike[str] | BinaryIO, stop_when: StopWhen | None = None,
+                 defer_size: int | str | None = None, force: bool = False) -> FileDataset:
+    """Read a file, stopping before the first top-level element for which
+    `stop_when(tag, VR, length)` is true."""
+    defer = parse_defer_size(defer_size)
+    if isinstance(fileobj, (str, os.PathLike)):
+        path = os.fspath(fileobj)
+        with open(path, "rb") as fp:
+            size = os.fstat(fp.fileno()).st_size
+            source = DeferredSource(path, None, size)
+            return _read(fp, path, source, stop_when, defer, force, size)
+    fp = fileobj
+    if not _seekable(fp):
+        fp = io.BytesIO(fp.read())
+    source = DeferredSource(None, fp, None)
+    return _read(fp, getattr(fileobj, "name", None), source, stop_when, defer, force, None)
+
+
+@contextmanager
+def open_dicom(fp: str | os.PathLike[str] | BinaryIO, **options: Any) -> Iterator[FileDataset]:
+    """`with open_dicom(path, defer_size="1 MB") as ds:` reads, and releases on exit."""
+    ds = read_file(fp, **options)
+    try:
+        yield ds
+    finally:
+        ds.close()
+
+
+def read_dataset(fp: BinaryIO, is_implicit_VR: bool, is_little_endian: bool,  # noqa: N803
+                 bytelength: int | None = None, stop_when: StopWhen | None = None,
+                 defer_size: int | str | None = None) -> Dataset:
+    """Read a bare data set from the current position of `fp` (to its end, or `bytelength`
+    bytes); `fp` is left just after what was read."""
+    stream = ByteStream(fp)
+    parser = DatasetParser(stream, is_little_endian, parse_defer_size(defer_size),
+                           DeferredSource(None, fp, None))
+    end = stream.pos + bytelength if bytelength is not None else None
+    ds = parser.read_dataset(is_implicit_VR, end, 0, python_encodings(None), stop_when)
+    ds.is_little_endian = is_little_endian
+    ds.is_implicit_VR = ds.is_implicit_VR or is_implicit_VR
+    stream.sync()
+    return ds
+
+
+def _seekable(fp: Any) -> bool:
+    try:
+        return bool(fp.seekable())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _read(fp: BinaryIO, name: str | None, source: DeferredSource,
+          stop_when: StopWhen | None, defer: int | None, force: bool, size: int | None
+          ) -> FileDataset:
+    stream = ByteStream(fp, size)
+    start = stream.pos
+    preamble = _read_preamble(stream, force)
+    meta_parser = DatasetParser(stream, True)
+    file_meta = FileMetaDataset()
+    if _next_group(stream, True) == 0x0002:
+        file_meta = FileMetaDataset(meta_parser.read_dataset(
+            False, None, 0, python_encodings(None), _not_group(0x0002)))
+    closers: list[Callable[[], None]] = []
+    implicit, little, deflated = _encoding_of(stream, file_meta)
+    if deflated:
+        stream, source = _inflate(stream, closers)
+    parser = DatasetParser(stream, little, defer, source)
+    ds = Dataset()
+    group = _next_group(stream, little)
+    if group == 0x0000 and stream.available >= 8:
+        command = parser.read_dataset(True, None, 0, python_encodings(None), _not_group(0x0000))
+        ds._dict.update(command._dict)
+    body = parser.read_dataset(implicit, None, 0, python_encodings(None), stop_when)
+    ds._dict.update(body._dict)
+    if body.is_implicit_VR:
+        implicit = True
+    if not deflated:
+        stream.sync()
+    result = FileDataset(name if name is not None else fp, ds, preamble, file_meta, implicit,
+                         little)
+    result.filename = name
+    result._closers.extend(closers)
+    result._closers.append(source.close)
+    result.file_offset = start
+    return result
+
+
+def _read_preamble(stream: ByteStream, force: bool) -> bytes | None:
+    start = stream.pos
+    got = stream.fill(132)
+    head = stream.buf[start - stream.base:start - stream.base + 132]
+    if got >= 132 and head[128:132] == b"DICM":
+        stream.skip(132)
+        return bytes(head[:128])
+    if force:
+        if head[:4] == b"DICM":
+            stream.skip(4)
+        return None
+    if got < 132:
+        found = f"the data is only {got} bytes long"
+    else:
+        found = f"found {bytes(head[128:132])!r} at offset 128 instead of b'DICM'"
+        if head[:2] in (b"\x08\x00", b"\x02\x00") or head[4:6] in _VR_BYTES:
+            found += " (it looks like a bare data set: read it with force=True)"
+    raise InvalidDicomError(f"not a DICOM file: the 128-byte preamble and 'DICM' prefix are "
+                            f"missing: {found}", start + 128)
+
+
+def _next_group(stream: ByteStream, little: bool) -> int | None:
+    if stream.fill(2) < 2:
+        return None
+    p = stream.pos - stream.base
+    return int.from_bytes(stream.buf[p:p + 2], "little" if little else "big")
+
+
+def _not_group(group: int) -> StopWhen:
+    def stop(tag: BaseTag, vr: str | None, length: int) -> bool:
+        return tag >> 16 != group
+    return stop
+
+
+def _encoding_of(stream: ByteStream, file_meta: Dataset) -> tuple[bool, bool, bool]:
+    """(implicit VR, little endian, deflated) from the Transfer Syntax UID, or guessed from
+    the first element when the file meta has none (PS3.5 A.1: implicit VR little endian
+    is the default)."""
+    elem = file_meta._dict.get(0x00020010)
+    uid = elem.value if elem is not None else None
+    if isinstance(uid, list):
+        uid = uid[0] if uid else None
+    if uid:
+        ts = transfer_syntax(str(uid))
+        return ts.is_implicit_VR, ts.is_little_endian, ts.is_deflated
+    if stream.fill(6) < 6:
+        return True, True, False
+    p = stream.pos - stream.base
+    head = stream.buf[p:p + 6]
+    if head[4:6] in _VR_BYTES:
+        group = int.from_bytes(head[:2], "little")
+        # A big-endian group 0x0008 read little endian is 0x0800: groups up to 0x00FF tell.
+        return False, not group >= 1024, False
+    return True, True, False
+
+
+def _inflate(stream: ByteStream, closers: list[Callable[[], None]]
+             ) -> tuple[ByteStream, DeferredSource]:
+    """Inflate a deflated data set (PS3.5 A.5) into a spooled temporary file."""
+    stream.sync()
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_LIMIT)  # noqa: SIM115 - closed by FileDataset
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    fp = stream.fp
+    try:
+        while True:
+            chunk = fp.read(1 << 20)
+            if not chunk:
+                break
+            spool.write(inflater.decompress(chunk))
+            if inflater.eof:
+                break
+        spool.write(inflater.flush())
+    except zlib.error as exc:
+        spool.close()
+        raise InvalidDicomError(f"the deflated data set cannot be inflated: {exc}",
+                                stream.pos) from exc
+    spool.seek(0)
+    closers.append(spool.close)
+    source = DeferredSource(None, spool, None)  # type: ignore[arg-type]
+    return ByteStream(spool), source  # type: ignore[arg-type]

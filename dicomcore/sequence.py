@@ -1,0 +1,47 @@
+"""`Sequence`: the value of an SQ element, a list of `Dataset` items."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .dataset import Dataset
+
+__all__ = ["Sequence"]
+
+
+class Sequence(list):
+    """A list of Datasets; `is_undefined_length` records how the file encoded it."""
+
+    def __init__(self, iterable: Iterable[Dataset] | None = None) -> None:
+        super().__init__(_checked(item) for item in (iterable or ()))
+        self.is_undefined_length = False
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if isinstance(index, slice):
+            super().__setitem__(index, [_checked(v) for v in value])
+        else:
+            super().__setitem__(index, _checked(value))
+
+    def append(self, item: Dataset) -> None:
+        super().append(_checked(item))
+
+    def extend(self, items: Iterable[Dataset]) -> None:
+        super().extend(_checked(item) for item in items)
+
+    def insert(self, index: Any, item: Dataset) -> None:
+        super().insert(index, _checked(item))
+
+    def __str__(self) -> str:
+        return "[" + "".join(str(item) for item in self) + "]"
+
+    __repr__ = __str__
+
+
+def _checked(item: Any) -> Any:
+    from .dataset import Dataset
+
+    if not isinstance(item, Dataset):
+        raise TypeError(f"a Sequence holds Dataset items, not {type(item).__name__}")
+    return item

@@ -1,0 +1,122 @@
+"""`ByteStream`: a read window over a binary file object, addressed by absolute offset.
+
+The parser asks for "at least n bytes at the current position" and gets them from one
+buffer, so headers are unpacked with `struct.unpack_from` without a read call each. Values
+too large for the window are read exactly, skipped with a seek, or left on disk; memory
+stays bounded by the window plus the values actually kept. Knows nothing about DICOM.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import BinaryIO
+
+__all__ = ["ByteStream"]
+
+WINDOW = 32 * 1024
+_READ_CHUNK = 16 * 1024 * 1024
+
+
+class ByteStream:
+    """Buffered, seekable reading from `fp` starting at its current position.
+
+    `size` is the absolute offset where the data ends, when known (files and BytesIO);
+    callers use it to tell a truncated value from a complete one before reading it.
+    """
+
+    __slots__ = ("fp", "buf", "base", "pos", "size", "window")
+
+    def __init__(self, fp: BinaryIO, size: int | None = None, window: int = WINDOW) -> None:
+        self.fp = fp
+        self.pos = self.base = fp.tell()
+        self.buf = b""
+        self.size = size if size is not None else _size_of(fp)
+        self.window = window
+
+    @property
+    def available(self) -> int:
+        return self.base + len(self.buf) - self.pos
+
+    def fill(self, n: int) -> int:
+        """Make at least `n` bytes available at `pos` if the data has them; return how many."""
+        keep = self.buf[self.pos - self.base:]
+        if len(keep) >= n:
+            return len(keep)
+        if self.fp.tell() != self.pos + len(keep):
+            self.fp.seek(self.pos + len(keep))
+        data = self.fp.read(max(self.window, n - len(keep)))
+        self.buf = keep + data if keep else data
+        self.base = self.pos
+        return len(self.buf)
+
+    def take(self, n: int) -> bytes:
+        """Read up to `n` bytes at `pos` and advance; fewer only where the data ends."""
+        start = self.pos - self.base
+        if start + n <= len(self.buf):
+            self.pos += n
+            return self.buf[start:start + n]
+        head = self.buf[start:]
+        wanted = n - len(head)
+        fp = self.fp
+        if fp.tell() != self.pos + len(head):
+            fp.seek(self.pos + len(head))
+        if self.size is not None:
+            wanted = min(wanted, max(self.size - (self.pos + len(head)), 0))
+            parts = [head, fp.read(wanted)] if wanted else [head]
+        else:
+            parts = [head]
+            while wanted > 0:
+                chunk = fp.read(min(wanted, _READ_CHUNK))
+                if not chunk:
+                    break
+                parts.append(chunk)
+                wanted -= len(chunk)
+        data = b"".join(parts) if len(parts) > 1 else parts[0]
+        self.pos += len(data)
+        self.buf = b""
+        self.base = self.pos
+        return data
+
+    def skip(self, n: int) -> int:
+        """Move `pos` forward by up to `n` bytes without reading them; return how many."""
+        if self.size is not None:
+            n = min(n, max(self.size - self.pos, 0))
+        self.pos += n
+        if self.pos > self.base + len(self.buf):
+            self.buf = b""
+            self.base = self.pos
+        return n
+
+    def seek(self, pos: int) -> None:
+        """Move to an absolute offset (backwards too)."""
+        if self.base <= pos <= self.base + len(self.buf):
+            self.pos = pos
+            return
+        self.buf = b""
+        self.pos = self.base = pos
+
+    def remaining(self) -> int | None:
+        return None if self.size is None else max(self.size - self.pos, 0)
+
+    def sync(self) -> None:
+        """Leave the file object positioned at `pos` (for callers that go on reading it)."""
+        if self.fp.tell() != self.pos:
+            self.fp.seek(self.pos)
+
+
+def _size_of(fp: BinaryIO) -> int | None:
+    if isinstance(fp, io.BytesIO):
+        return len(fp.getbuffer())
+    try:
+        import os
+
+        return os.fstat(fp.fileno()).st_size
+    except (AttributeError, OSError, io.UnsupportedOperation, ValueError):
+        pass
+    try:
+        here = fp.tell()
+        end = fp.seek(0, io.SEEK_END)
+        fp.seek(here)
+        return end
+    except (AttributeError, OSError, io.UnsupportedOperation, ValueError):
+        return None

@@ -1,0 +1,140 @@
+"""DICOM tags: `Tag`, an int that prints as (gggg,eeee), and the tags the reader needs by name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "Tag",
+    "BaseTag",
+    "TagType",
+    "ITEM",
+    "ITEM_DELIMITER",
+    "SEQUENCE_DELIMITER",
+    "PIXEL_DATA",
+    "FLOAT_PIXEL_DATA",
+    "DOUBLE_FLOAT_PIXEL_DATA",
+    "SPECIFIC_CHARACTER_SET",
+    "TRANSFER_SYNTAX_UID",
+]
+
+ITEM = 0xFFFEE000
+ITEM_DELIMITER = 0xFFFEE00D
+SEQUENCE_DELIMITER = 0xFFFEE0DD
+PIXEL_DATA = 0x7FE00010
+FLOAT_PIXEL_DATA = 0x7FE00008
+DOUBLE_FLOAT_PIXEL_DATA = 0x7FE00009
+SPECIFIC_CHARACTER_SET = 0x00080005
+TRANSFER_SYNTAX_UID = 0x00020010
+
+
+class BaseTag(int):
+    """A tag as an int (group << 16 | element) that prints as (gggg,eeee)."""
+
+    __slots__ = ()
+
+    @property
+    def group(self) -> int:
+        return self >> 16
+
+    @property
+    def element(self) -> int:
+        return self & 0xFFFF
+
+    elem = element
+
+    @property
+    def is_private(self) -> bool:
+        """Odd groups are private (PS3.5 7.8)."""
+        return bool(self >> 16 & 1)
+
+    @property
+    def is_private_creator(self) -> bool:
+        return bool(self >> 16 & 1) and 0x0010 <= (self & 0xFFFF) <= 0x00FF
+
+    @property
+    def json_key(self) -> str:
+        """The PS3.18 F.2 key: eight upper-case hex digits."""
+        return f"{self:08X}"
+
+    def __str__(self) -> str:
+        return f"({self >> 16:04X},{self & 0xFFFF:04X})"
+
+    __repr__ = __str__
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, int):
+            return int(self) == int(other)
+        try:
+            return int(self) == int(Tag(other))
+        except (ValueError, TypeError, OverflowError):
+            return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    __hash__ = int.__hash__
+
+
+TagType = int | tuple[int, int] | str
+
+
+def Tag(arg: Any, arg2: int | None = None) -> BaseTag:  # noqa: N802 - pydicom's public name
+    """Build a tag from an int, (group, element), "(0010,0010)", "0010,0010", "00100010"
+    or a keyword such as "PatientName".
+
+    >>> Tag(0x00100010), Tag(0x10, 0x10), Tag("(0010,0010)"), Tag("PatientName")
+    ((0010,0010), (0010,0010), (0010,0010), (0010,0010))
+    """
+    if arg2 is not None:
+        arg = (arg, arg2)
+    if isinstance(arg, BaseTag):
+        return arg
+    if isinstance(arg, int):
+        value = arg
+    elif isinstance(arg, (tuple, list)):
+        if len(arg) != 2:
+            raise ValueError("a tag tuple must be (group, element)")
+        group, element = (_int_part(x) for x in arg)
+        if not (0 <= group <= 0xFFFF and 0 <= element <= 0xFFFF):
+            raise OverflowError("group and element must each fit in 16 bits")
+        value = group << 16 | element
+    elif isinstance(arg, str):
+        value = _parse_tag_string(arg)
+    else:
+        raise TypeError(f"cannot make a tag from {type(arg).__name__}")
+    if not 0 <= value <= 0xFFFFFFFF:
+        raise OverflowError("a tag must fit in 32 bits")
+    return BaseTag(value)
+
+
+def _int_part(part: Any) -> int:
+    if isinstance(part, int):
+        return part
+    if isinstance(part, str):
+        return int(part, 16)
+    raise TypeError(f"cannot make a tag part from {type(part).__name__}")
+
+
+def _parse_tag_string(text: str) -> int:
+    s = text.strip()
+    if s.startswith("(") and s.endswith(")"):
+        s = s[1:-1]
+    if "," in s:
+        group, _, element = s.partition(",")
+        group, element = group.strip(), element.strip()
+        if _is_hex(group, 4) and _is_hex(element, 4):
+            return int(group, 16) << 16 | int(element, 16)
+    elif _is_hex(s, 8):
+        return int(s, 16)
+    from .dictionary import tag_for_keyword
+
+    found = tag_for_keyword(text.strip())
+    if found is None:
+        raise ValueError(f"{text!r} is not a tag or a known keyword")
+    return found
+
+
+def _is_hex(text: str, width: int) -> bool:
+    return len(text) == width and all(c in "0123456789abcdefABCDEF" for c in text)
