@@ -154,8 +154,6 @@ class DatasetParser:
                         header = 12
                     else:
                         header = 8
-                    if vr is None:
-                        vr = self._odd_vr(vr_bytes, pos, group << 16 | elem)
             tag = group << 16 | elem
             if group == 0xFFFE:
                 if tag == ITEM_DELIMITER:
@@ -181,6 +179,8 @@ class DatasetParser:
                     break
             if implicit:
                 vr = _implicit_vr(tag)
+            elif vr is None:
+                vr = self._odd_vr(vr_bytes, pos, tag)
             value_pos = pos + header
             stream.pos = value_pos
             if length == UNDEFINED:

@@ -140,7 +140,7 @@ def _at(raw: bytes, little: bool, encodings: tuple[str, ...]) -> Any:
 
 
 def _numbers(fmt: str) -> Decoder:
-    size = struct.calcsize(fmt)
+    size = struct.calcsize("<" + fmt)
 
     def decode(raw: bytes, little: bool, encodings: tuple[str, ...]) -> Any:
         count, rest = divmod(len(raw), size)

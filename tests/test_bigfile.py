@@ -1,0 +1,101 @@
+"""Constant memory on a 1 GiB multi-frame file: bytes read and peak RSS are measured."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import dicomcore
+
+from .bigfile import write_multiframe
+
+GIB = 1 << 30
+
+
+class CountingFile(io.RawIOBase):
+    """A read-only file that counts the bytes it hands out."""
+
+    def __init__(self, path: Path) -> None:
+        self._fp = open(path, "rb")  # noqa: SIM115 - closed in close()
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        n = self._fp.readinto(buffer)
+        self.bytes_read += n or 0
+        return n
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._fp.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._fp.tell()
+
+    def fileno(self) -> int:
+        return self._fp.fileno()
+
+    def close(self) -> None:
+        self._fp.close()
+        super().close()
+
+
+@pytest.fixture(scope="module")
+def gib_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("big") / "multiframe.dcm"
+    write_multiframe(path, GIB)
+    return path
+
+
+def test_stop_before_pixels_reads_less_than_64_kib(gib_file: Path) -> None:
+    counting = CountingFile(gib_file)
+    try:
+        ds = dicomcore.dcmread(counting, stop_before_pixels=True)
+    finally:
+        counting.close()
+    assert "PixelData" not in ds
+    assert str(ds.PatientName) == "Big^File"
+    assert counting.bytes_read < 64 * 1024, counting.bytes_read
+
+
+def test_deferred_pixel_data_is_not_read(gib_file: Path) -> None:
+    counting = CountingFile(gib_file)
+    try:
+        ds = dicomcore.dcmread(counting, defer_size="1 MB")
+        assert ds["PixelData"].is_deferred
+        assert counting.bytes_read < 64 * 1024, counting.bytes_read
+        assert ds.NumberOfFrames == 1024
+    finally:
+        counting.close()
+
+
+_RSS_SCRIPT = """
+import json, resource, sys
+import dicomcore
+ds = dicomcore.dcmread(sys.argv[1], defer_size="1 MB")
+touched = 0
+for elem in ds.iterall():
+    if elem.tag != 0x7FE00010:
+        elem.value
+        touched += 1
+print(json.dumps({"rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  "touched": touched, "deferred": ds["PixelData"].is_deferred}))
+"""
+
+
+def test_deferred_read_peak_rss_under_60_mb(gib_file: Path) -> None:
+    out = subprocess.run([sys.executable, "-c", _RSS_SCRIPT, str(gib_file)], check=True,
+                         capture_output=True, text=True).stdout
+    result = json.loads(out)
+    assert result["deferred"] is True
+    assert result["touched"] > 15
+    assert result["rss_kib"] < 60 * 1024, result
