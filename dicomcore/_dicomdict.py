@@ -6,5134 +6,5149 @@ an int; REPEATERS by an 8-character lowercase mask in which each 'x' stands for
 any hex digit, e.g. '60xx3000'. Use dicomcore.dictionary to look entries up.
 """
 
-DICTIONARY: dict[int, tuple[str, str, str, str, bool]] = {
-    0x00020000: ('UL', '1', 'File Meta Information Group Length', 'FileMetaInformationGroupLength', False),
-    0x00020001: ('OB', '1', 'File Meta Information Version', 'FileMetaInformationVersion', False),
-    0x00020002: ('UI', '1', 'Media Storage SOP Class UID', 'MediaStorageSOPClassUID', False),
-    0x00020003: ('UI', '1', 'Media Storage SOP Instance UID', 'MediaStorageSOPInstanceUID', False),
-    0x00020010: ('UI', '1', 'Transfer Syntax UID', 'TransferSyntaxUID', False),
-    0x00020012: ('UI', '1', 'Implementation Class UID', 'ImplementationClassUID', False),
-    0x00020013: ('SH', '1', 'Implementation Version Name', 'ImplementationVersionName', False),
-    0x00020016: ('AE', '1', 'Source Application Entity Title', 'SourceApplicationEntityTitle', False),
-    0x00020017: ('AE', '1', 'Sending Application Entity Title', 'SendingApplicationEntityTitle', False),
-    0x00020018: ('AE', '1', 'Receiving Application Entity Title', 'ReceivingApplicationEntityTitle', False),
-    0x00020026: ('UR', '1', 'Source Presentation Address', 'SourcePresentationAddress', False),
-    0x00020027: ('UR', '1', 'Sending Presentation Address', 'SendingPresentationAddress', False),
-    0x00020028: ('UR', '1', 'Receiving Presentation Address', 'ReceivingPresentationAddress', False),
-    0x00020031: ('OB', '1', 'RTV Meta Information Version', 'RTVMetaInformationVersion', False),
-    0x00020032: ('UI', '1', 'RTV Communication SOP Class UID', 'RTVCommunicationSOPClassUID', False),
-    0x00020033: ('UI', '1', 'RTV Communication SOP Instance UID', 'RTVCommunicationSOPInstanceUID', False),
-    0x00020035: ('OB', '1', 'RTV Source Identifier', 'RTVSourceIdentifier', False),
-    0x00020036: ('OB', '1', 'RTV Flow Identifier', 'RTVFlowIdentifier', False),
-    0x00020037: ('UL', '1', 'RTV Flow RTP Sampling Rate', 'RTVFlowRTPSamplingRate', False),
-    0x00020038: ('FD', '1', 'RTV Flow Actual Frame Duration', 'RTVFlowActualFrameDuration', False),
-    0x00020100: ('UI', '1', 'Private Information Creator UID', 'PrivateInformationCreatorUID', False),
-    0x00020102: ('OB', '1', 'Private Information', 'PrivateInformation', False),
-    0x00041130: ('CS', '1', 'File-set ID', 'FileSetID', False),
-    0x00041141: ('CS', '1-8', 'File-set Descriptor File ID', 'FileSetDescriptorFileID', False),
-    0x00041142: ('CS', '1', 'Specific Character Set of File-set Descriptor File', 'SpecificCharacterSetOfFileSetDescriptorFile', False),
-    0x00041200: ('UL', '1', 'Offset of the First Directory Record of the Root Directory Entity', 'OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity', False),
-    0x00041202: ('UL', '1', 'Offset of the Last Directory Record of the Root Directory Entity', 'OffsetOfTheLastDirectoryRecordOfTheRootDirectoryEntity', False),
-    0x00041212: ('US', '1', 'File-set Consistency Flag', 'FileSetConsistencyFlag', False),
-    0x00041220: ('SQ', '1', 'Directory Record Sequence', 'DirectoryRecordSequence', False),
-    0x00041400: ('UL', '1', 'Offset of the Next Directory Record', 'OffsetOfTheNextDirectoryRecord', False),
-    0x00041410: ('US', '1', 'Record In-use Flag', 'RecordInUseFlag', False),
-    0x00041420: ('UL', '1', 'Offset of Referenced Lower-Level Directory Entity', 'OffsetOfReferencedLowerLevelDirectoryEntity', False),
-    0x00041430: ('CS', '1', 'Directory Record Type', 'DirectoryRecordType', False),
-    0x00041432: ('UI', '1', 'Private Record UID', 'PrivateRecordUID', False),
-    0x00041500: ('CS', '1-8', 'Referenced File ID', 'ReferencedFileID', False),
-    0x00041504: ('UL', '1', 'MRDR Directory Record Offset', 'MRDRDirectoryRecordOffset', True),
-    0x00041510: ('UI', '1', 'Referenced SOP Class UID in File', 'ReferencedSOPClassUIDInFile', False),
-    0x00041511: ('UI', '1', 'Referenced SOP Instance UID in File', 'ReferencedSOPInstanceUIDInFile', False),
-    0x00041512: ('UI', '1', 'Referenced Transfer Syntax UID in File', 'ReferencedTransferSyntaxUIDInFile', False),
-    0x0004151A: ('UI', '1-n', 'Referenced Related General SOP Class UID in File', 'ReferencedRelatedGeneralSOPClassUIDInFile', False),
-    0x00041600: ('UL', '1', 'Number of References', 'NumberOfReferences', True),
-    0x00060001: ('SQ', '1', 'Current Frame Functional Groups Sequence', 'CurrentFrameFunctionalGroupsSequence', False),
-    0x00080001: ('UL', '1', 'Length to End', 'LengthToEnd', True),
-    0x00080005: ('CS', '1-n', 'Specific Character Set', 'SpecificCharacterSet', False),
-    0x00080006: ('SQ', '1', 'Language Code Sequence', 'LanguageCodeSequence', False),
-    0x00080008: ('CS', '2-n', 'Image Type', 'ImageType', False),
-    0x00080010: ('SH', '1', 'Recognition Code', 'RecognitionCode', True),
-    0x00080012: ('DA', '1', 'Instance Creation Date', 'InstanceCreationDate', False),
-    0x00080013: ('TM', '1', 'Instance Creation Time', 'InstanceCreationTime', False),
-    0x00080014: ('UI', '1', 'Instance Creator UID', 'InstanceCreatorUID', False),
-    0x00080015: ('DT', '1', 'Instance Coercion DateTime', 'InstanceCoercionDateTime', False),
-    0x00080016: ('UI', '1', 'SOP Class UID', 'SOPClassUID', False),
-    0x00080017: ('UI', '1', 'Acquisition UID', 'AcquisitionUID', False),
-    0x00080018: ('UI', '1', 'SOP Instance UID', 'SOPInstanceUID', False),
-    0x00080019: ('UI', '1', 'Pyramid UID', 'PyramidUID', False),
-    0x0008001A: ('UI', '1-n', 'Related General SOP Class UID', 'RelatedGeneralSOPClassUID', False),
-    0x0008001B: ('UI', '1', 'Original Specialized SOP Class UID', 'OriginalSpecializedSOPClassUID', False),
-    0x0008001C: ('CS', '1', 'Synthetic Data', 'SyntheticData', False),
-    0x00080020: ('DA', '1', 'Study Date', 'StudyDate', False),
-    0x00080021: ('DA', '1', 'Series Date', 'SeriesDate', False),
-    0x00080022: ('DA', '1', 'Acquisition Date', 'AcquisitionDate', False),
-    0x00080023: ('DA', '1', 'Content Date', 'ContentDate', False),
-    0x00080024: ('DA', '1', 'Overlay Date', 'OverlayDate', True),
-    0x00080025: ('DA', '1', 'Curve Date', 'CurveDate', True),
-    0x0008002A: ('DT', '1', 'Acquisition DateTime', 'AcquisitionDateTime', False),
-    0x00080030: ('TM', '1', 'Study Time', 'StudyTime', False),
-    0x00080031: ('TM', '1', 'Series Time', 'SeriesTime', False),
-    0x00080032: ('TM', '1', 'Acquisition Time', 'AcquisitionTime', False),
-    0x00080033: ('TM', '1', 'Content Time', 'ContentTime', False),
-    0x00080034: ('TM', '1', 'Overlay Time', 'OverlayTime', True),
-    0x00080035: ('TM', '1', 'Curve Time', 'CurveTime', True),
-    0x00080040: ('US', '1', 'Data Set Type', 'DataSetType', True),
-    0x00080041: ('LO', '1', 'Data Set Subtype', 'DataSetSubtype', True),
-    0x00080042: ('CS', '1', 'Nuclear Medicine Series Type', 'NuclearMedicineSeriesType', True),
-    0x00080050: ('SH', '1', 'Accession Number', 'AccessionNumber', False),
-    0x00080051: ('SQ', '1', 'Issuer of Accession Number Sequence', 'IssuerOfAccessionNumberSequence', False),
-    0x00080052: ('CS', '1', 'Query/Retrieve Level', 'QueryRetrieveLevel', False),
-    0x00080053: ('CS', '1', 'Query/Retrieve View', 'QueryRetrieveView', False),
-    0x00080054: ('AE', '1-n', 'Retrieve AE Title', 'RetrieveAETitle', False),
-    0x00080055: ('AE', '1', 'Station AE Title', 'StationAETitle', False),
-    0x00080056: ('CS', '1', 'Instance Availability', 'InstanceAvailability', False),
-    0x00080058: ('UI', '1-n', 'Failed SOP Instance UID List', 'FailedSOPInstanceUIDList', False),
-    0x00080060: ('CS', '1', 'Modality', 'Modality', False),
-    0x00080061: ('CS', '1-n', 'Modalities in Study', 'ModalitiesInStudy', False),
-    0x00080062: ('UI', '1-n', 'SOP Classes in Study', 'SOPClassesInStudy', False),
-    0x00080063: ('SQ', '1', 'Anatomic Regions in Study Code Sequence', 'AnatomicRegionsInStudyCodeSequence', False),
-    0x00080064: ('CS', '1', 'Conversion Type', 'ConversionType', False),
-    0x00080068: ('CS', '1', 'Presentation Intent Type', 'PresentationIntentType', False),
-    0x00080070: ('LO', '1', 'Manufacturer', 'Manufacturer', False),
-    0x00080080: ('LO', '1', 'Institution Name', 'InstitutionName', False),
-    0x00080081: ('ST', '1', 'Institution Address', 'InstitutionAddress', False),
-    0x00080082: ('SQ', '1', 'Institution Code Sequence', 'InstitutionCodeSequence', False),
-    0x00080090: ('PN', '1', "Referring Physician's Name", 'ReferringPhysicianName', False),
-    0x00080092: ('ST', '1', "Referring Physician's Address", 'ReferringPhysicianAddress', False),
-    0x00080094: ('SH', '1-n', "Referring Physician's Telephone Numbers", 'ReferringPhysicianTelephoneNumbers', False),
-    0x00080096: ('SQ', '1', 'Referring Physician Identification Sequence', 'ReferringPhysicianIdentificationSequence', False),
-    0x0008009C: ('PN', '1-n', "Consulting Physician's Name", 'ConsultingPhysicianName', False),
-    0x0008009D: ('SQ', '1', 'Consulting Physician Identification Sequence', 'ConsultingPhysicianIdentificationSequence', False),
-    0x00080100: ('SH', '1', 'Code Value', 'CodeValue', False),
-    0x00080101: ('LO', '1', 'Extended Code Value', 'ExtendedCodeValue', False),
-    0x00080102: ('SH', '1', 'Coding Scheme Designator', 'CodingSchemeDesignator', False),
-    0x00080103: ('SH', '1', 'Coding Scheme Version', 'CodingSchemeVersion', False),
-    0x00080104: ('LO', '1', 'Code Meaning', 'CodeMeaning', False),
-    0x00080105: ('CS', '1', 'Mapping Resource', 'MappingResource', False),
-    0x00080106: ('DT', '1', 'Context Group Version', 'ContextGroupVersion', False),
-    0x00080107: ('DT', '1', 'Context Group Local Version', 'ContextGroupLocalVersion', False),
-    0x00080108: ('LT', '1', 'Extended Code Meaning', 'ExtendedCodeMeaning', False),
-    0x00080109: ('SQ', '1', 'Coding Scheme Resources Sequence', 'CodingSchemeResourcesSequence', False),
-    0x0008010A: ('CS', '1', 'Coding Scheme URL Type', 'CodingSchemeURLType', False),
-    0x0008010B: ('CS', '1', 'Context Group Extension Flag', 'ContextGroupExtensionFlag', False),
-    0x0008010C: ('UI', '1', 'Coding Scheme UID', 'CodingSchemeUID', False),
-    0x0008010D: ('UI', '1', 'Context Group Extension Creator UID', 'ContextGroupExtensionCreatorUID', False),
-    0x0008010E: ('UR', '1', 'Coding Scheme URL', 'CodingSchemeURL', False),
-    0x0008010F: ('CS', '1', 'Context Identifier', 'ContextIdentifier', False),
-    0x00080110: ('SQ', '1', 'Coding Scheme Identification Sequence', 'CodingSchemeIdentificationSequence', False),
-    0x00080112: ('LO', '1', 'Coding Scheme Registry', 'CodingSchemeRegistry', False),
-    0x00080114: ('ST', '1', 'Coding Scheme External ID', 'CodingSchemeExternalID', False),
-    0x00080115: ('ST', '1', 'Coding Scheme Name', 'CodingSchemeName', False),
-    0x00080116: ('ST', '1', 'Coding Scheme Responsible Organization', 'CodingSchemeResponsibleOrganization', False),
-    0x00080117: ('UI', '1', 'Context UID', 'ContextUID', False),
-    0x00080118: ('UI', '1', 'Mapping Resource UID', 'MappingResourceUID', False),
-    0x00080119: ('UC', '1', 'Long Code Value', 'LongCodeValue', False),
-    0x00080120: ('UR', '1', 'URN Code Value', 'URNCodeValue', False),
-    0x00080121: ('SQ', '1', 'Equivalent Code Sequence', 'EquivalentCodeSequence', False),
-    0x00080122: ('LO', '1', 'Mapping Resource Name', 'MappingResourceName', False),
-    0x00080123: ('SQ', '1', 'Context Group Identification Sequence', 'ContextGroupIdentificationSequence', False),
-    0x00080124: ('SQ', '1', 'Mapping Resource Identification Sequence', 'MappingResourceIdentificationSequence', False),
-    0x00080201: ('SH', '1', 'Timezone Offset From UTC', 'TimezoneOffsetFromUTC', False),
-    0x00080220: ('SQ', '1', 'Responsible Group Code Sequence', 'ResponsibleGroupCodeSequence', False),
-    0x00080221: ('CS', '1', 'Equipment Modality', 'EquipmentModality', False),
-    0x00080222: ('LO', '1', "Manufacturer's Related Model Group", 'ManufacturerRelatedModelGroup', False),
-    0x00080300: ('SQ', '1', 'Private Data Element Characteristics Sequence', 'PrivateDataElementCharacteristicsSequence', False),
-    0x00080301: ('US', '1', 'Private Group Reference', 'PrivateGroupReference', False),
-    0x00080302: ('LO', '1', 'Private Creator Reference', 'PrivateCreatorReference', False),
-    0x00080303: ('CS', '1', 'Block Identifying Information Status', 'BlockIdentifyingInformationStatus', False),
-    0x00080304: ('US', '1-n', 'Nonidentifying Private Elements', 'NonidentifyingPrivateElements', False),
-    0x00080305: ('SQ', '1', 'Deidentification Action Sequence', 'DeidentificationActionSequence', False),
-    0x00080306: ('US', '1-n', 'Identifying Private Elements', 'IdentifyingPrivateElements', False),
-    0x00080307: ('CS', '1', 'Deidentification Action', 'DeidentificationAction', False),
-    0x00080308: ('US', '1', 'Private Data Element', 'PrivateDataElement', False),
-    0x00080309: ('UL', '1-3', 'Private Data Element Value Multiplicity', 'PrivateDataElementValueMultiplicity', False),
-    0x0008030A: ('CS', '1', 'Private Data Element Value Representation', 'PrivateDataElementValueRepresentation', False),
-    0x0008030B: ('UL', '1-2', 'Private Data Element Number of Items', 'PrivateDataElementNumberOfItems', False),
-    0x0008030C: ('UC', '1', 'Private Data Element Name', 'PrivateDataElementName', False),
-    0x0008030D: ('UC', '1', 'Private Data Element Keyword', 'PrivateDataElementKeyword', False),
-    0x0008030E: ('UT', '1', 'Private Data Element Description', 'PrivateDataElementDescription', False),
-    0x0008030F: ('UT', '1', 'Private Data Element Encoding', 'PrivateDataElementEncoding', False),
-    0x00080310: ('SQ', '1', 'Private Data Element Definition Sequence', 'PrivateDataElementDefinitionSequence', False),
-    0x00080400: ('SQ', '1', 'Scope of Inventory Sequence', 'ScopeOfInventorySequence', False),
-    0x00080401: ('LT', '1', 'Inventory Purpose', 'InventoryPurpose', False),
-    0x00080402: ('LT', '1', 'Inventory Instance Description', 'InventoryInstanceDescription', False),
-    0x00080403: ('CS', '1', 'Inventory Level', 'InventoryLevel', False),
-    0x00080404: ('DT', '1', 'Item Inventory DateTime', 'ItemInventoryDateTime', False),
-    0x00080405: ('CS', '1', 'Removed from Operational Use', 'RemovedFromOperationalUse', False),
-    0x00080406: ('SQ', '1', 'Reason for Removal Code Sequence', 'ReasonForRemovalCodeSequence', False),
-    0x00080407: ('UR', '1', 'Stored Instance Base URI', 'StoredInstanceBaseURI', False),
-    0x00080408: ('UR', '1', 'Folder Access URI', 'FolderAccessURI', False),
-    0x00080409: ('UR', '1', 'File Access URI', 'FileAccessURI', False),
-    0x0008040A: ('CS', '1', 'Container File Type', 'ContainerFileType', False),
-    0x0008040B: ('UR', '1', 'Filename in Container', 'FilenameInContainer', False),
-    0x0008040C: ('UV', '1', 'File Offset in Container', 'FileOffsetInContainer', False),
-    0x0008040D: ('UV', '1', 'File Length in Container', 'FileLengthInContainer', False),
-    0x0008040E: ('UI', '1', 'Stored Instance Transfer Syntax UID', 'StoredInstanceTransferSyntaxUID', False),
-    0x0008040F: ('CS', '1-n', 'Extended Matching Mechanisms', 'ExtendedMatchingMechanisms', False),
-    0x00080410: ('SQ', '1', 'Range Matching Sequence', 'RangeMatchingSequence', False),
-    0x00080411: ('SQ', '1', 'List of UID Matching Sequence', 'ListOfUIDMatchingSequence', False),
-    0x00080412: ('SQ', '1', 'Empty Value Matching Sequence', 'EmptyValueMatchingSequence', False),
-    0x00080413: ('SQ', '1', 'General Matching Sequence', 'GeneralMatchingSequence', False),
-    0x00080414: ('US', '1', 'Requested Status Interval', 'RequestedStatusInterval', False),
-    0x00080415: ('CS', '1', 'Retain Instances', 'RetainInstances', False),
-    0x00080416: ('DT', '1', 'Expiration DateTime', 'ExpirationDateTime', False),
-    0x00080417: ('CS', '1', 'Transaction Status', 'TransactionStatus', False),
-    0x00080418: ('LT', '1', 'Transaction Status Comment', 'TransactionStatusComment', False),
-    0x00080419: ('SQ', '1', 'File Set Access Sequence', 'FileSetAccessSequence', False),
-    0x0008041A: ('SQ', '1', 'File Access Sequence', 'FileAccessSequence', False),
-    0x0008041B: ('OB', '1', 'Record Key', 'RecordKey', False),
-    0x0008041C: ('OB', '1', 'Prior Record Key', 'PriorRecordKey', False),
-    0x0008041D: ('SQ', '1', 'Metadata Sequence', 'MetadataSequence', False),
-    0x0008041E: ('SQ', '1', 'Updated Metadata Sequence', 'UpdatedMetadataSequence', False),
-    0x0008041F: ('DT', '1', 'Study Update DateTime', 'StudyUpdateDateTime', False),
-    0x00080420: ('SQ', '1', 'Inventory Access End Points Sequence', 'InventoryAccessEndPointsSequence', False),
-    0x00080421: ('SQ', '1', 'Study Access End Points Sequence', 'StudyAccessEndPointsSequence', False),
-    0x00080422: ('SQ', '1', 'Incorporated Inventory Instance Sequence', 'IncorporatedInventoryInstanceSequence', False),
-    0x00080423: ('SQ', '1', 'Inventoried Studies Sequence', 'InventoriedStudiesSequence', False),
-    0x00080424: ('SQ', '1', 'Inventoried Series Sequence', 'InventoriedSeriesSequence', False),
-    0x00080425: ('SQ', '1', 'Inventoried Instances Sequence', 'InventoriedInstancesSequence', False),
-    0x00080426: ('CS', '1', 'Inventory Completion Status', 'InventoryCompletionStatus', False),
-    0x00080427: ('UL', '1', 'Number of Study Records in Instance', 'NumberOfStudyRecordsInInstance', False),
-    0x00080428: ('UV', '1', 'Total Number of Study Records', 'TotalNumberOfStudyRecords', False),
-    0x00080429: ('UV', '1', 'Maximum Number of Records', 'MaximumNumberOfRecords', False),
-    0x00081000: ('AE', '1', 'Network ID', 'NetworkID', True),
-    0x00081010: ('SH', '1', 'Station Name', 'StationName', False),
-    0x00081030: ('LO', '1', 'Study Description', 'StudyDescription', False),
-    0x00081032: ('SQ', '1', 'Procedure Code Sequence', 'ProcedureCodeSequence', False),
-    0x0008103E: ('LO', '1', 'Series Description', 'SeriesDescription', False),
-    0x0008103F: ('SQ', '1', 'Series Description Code Sequence', 'SeriesDescriptionCodeSequence', False),
-    0x00081040: ('LO', '1', 'Institutional Department Name', 'InstitutionalDepartmentName', False),
-    0x00081041: ('SQ', '1', 'Institutional Department Type Code Sequence', 'InstitutionalDepartmentTypeCodeSequence', False),
-    0x00081048: ('PN', '1-n', 'Physician(s) of Record', 'PhysiciansOfRecord', False),
-    0x00081049: ('SQ', '1', 'Physician(s) of Record Identification Sequence', 'PhysiciansOfRecordIdentificationSequence', False),
-    0x00081050: ('PN', '1-n', "Performing Physician's Name", 'PerformingPhysicianName', False),
-    0x00081052: ('SQ', '1', 'Performing Physician Identification Sequence', 'PerformingPhysicianIdentificationSequence', False),
-    0x00081060: ('PN', '1-n', 'Name of Physician(s) Reading Study', 'NameOfPhysiciansReadingStudy', False),
-    0x00081062: ('SQ', '1', 'Physician(s) Reading Study Identification Sequence', 'PhysiciansReadingStudyIdentificationSequence', False),
-    0x00081070: ('PN', '1-n', "Operators' Name", 'OperatorsName', False),
-    0x00081072: ('SQ', '1', 'Operator Identification Sequence', 'OperatorIdentificationSequence', False),
-    0x00081080: ('LO', '1-n', 'Admitting Diagnoses Description', 'AdmittingDiagnosesDescription', False),
-    0x00081084: ('SQ', '1', 'Admitting Diagnoses Code Sequence', 'AdmittingDiagnosesCodeSequence', False),
-    0x00081088: ('LO', '1', 'Pyramid Description', 'PyramidDescription', False),
-    0x00081090: ('LO', '1', "Manufacturer's Model Name", 'ManufacturerModelName', False),
-    0x00081100: ('SQ', '1', 'Referenced Results Sequence', 'ReferencedResultsSequence', True),
-    0x00081110: ('SQ', '1', 'Referenced Study Sequence', 'ReferencedStudySequence', False),
-    0x00081111: ('SQ', '1', 'Referenced Performed Procedure Step Sequence', 'ReferencedPerformedProcedureStepSequence', False),
-    0x00081112: ('SQ', '1', 'Referenced Instances by SOP Class Sequence', 'ReferencedInstancesBySOPClassSequence', False),
-    0x00081115: ('SQ', '1', 'Referenced Series Sequence', 'ReferencedSeriesSequence', False),
-    0x00081120: ('SQ', '1', 'Referenced Patient Sequence', 'ReferencedPatientSequence', False),
-    0x00081125: ('SQ', '1', 'Referenced Visit Sequence', 'ReferencedVisitSequence', False),
-    0x00081130: ('SQ', '1', 'Referenced Overlay Sequence', 'ReferencedOverlaySequence', True),
-    0x00081134: ('SQ', '1', 'Referenced Stereometric Instance Sequence', 'ReferencedStereometricInstanceSequence', False),
-    0x0008113A: ('SQ', '1', 'Referenced Waveform Sequence', 'ReferencedWaveformSequence', False),
-    0x00081140: ('SQ', '1', 'Referenced Image Sequence', 'ReferencedImageSequence', False),
-    0x00081145: ('SQ', '1', 'Referenced Curve Sequence', 'ReferencedCurveSequence', True),
-    0x0008114A: ('SQ', '1', 'Referenced Instance Sequence', 'ReferencedInstanceSequence', False),
-    0x0008114B: ('SQ', '1', 'Referenced Real World Value Mapping Instance Sequence', 'ReferencedRealWorldValueMappingInstanceSequence', False),
-    0x00081150: ('UI', '1', 'Referenced SOP Class UID', 'ReferencedSOPClassUID', False),
-    0x00081155: ('UI', '1', 'Referenced SOP Instance UID', 'ReferencedSOPInstanceUID', False),
-    0x00081156: ('SQ', '1', 'Definition Source Sequence', 'DefinitionSourceSequence', False),
-    0x0008115A: ('UI', '1-n', 'SOP Classes Supported', 'SOPClassesSupported', False),
-    0x00081160: ('IS', '1-n', 'Referenced Frame Number', 'ReferencedFrameNumber', False),
-    0x00081161: ('UL', '1-n', 'Simple Frame List', 'SimpleFrameList', False),
-    0x00081162: ('UL', '3-3n', 'Calculated Frame List', 'CalculatedFrameList', False),
-    0x00081163: ('FD', '2', 'Time Range', 'TimeRange', False),
-    0x00081164: ('SQ', '1', 'Frame Extraction Sequence', 'FrameExtractionSequence', False),
-    0x00081167: ('UI', '1', 'Multi-frame Source SOP Instance UID', 'MultiFrameSourceSOPInstanceUID', False),
-    0x00081190: ('UR', '1', 'Retrieve URL', 'RetrieveURL', False),
-    0x00081195: ('UI', '1', 'Transaction UID', 'TransactionUID', False),
-    0x00081196: ('US', '1', 'Warning Reason', 'WarningReason', False),
-    0x00081197: ('US', '1', 'Failure Reason', 'FailureReason', False),
-    0x00081198: ('SQ', '1', 'Failed SOP Sequence', 'FailedSOPSequence', False),
-    0x00081199: ('SQ', '1', 'Referenced SOP Sequence', 'ReferencedSOPSequence', False),
-    0x0008119A: ('SQ', '1', 'Other Failures Sequence', 'OtherFailuresSequence', False),
-    0x0008119B: ('SQ', '1', 'Failed Study Sequence', 'FailedStudySequence', False),
-    0x00081200: ('SQ', '1', 'Studies Containing Other Referenced Instances Sequence', 'StudiesContainingOtherReferencedInstancesSequence', False),
-    0x00081250: ('SQ', '1', 'Related Series Sequence', 'RelatedSeriesSequence', False),
-    0x00082110: ('CS', '1', 'Lossy Image Compression (Retired)', 'LossyImageCompressionRetired', True),
-    0x00082111: ('ST', '1', 'Derivation Description', 'DerivationDescription', False),
-    0x00082112: ('SQ', '1', 'Source Image Sequence', 'SourceImageSequence', False),
-    0x00082120: ('SH', '1', 'Stage Name', 'StageName', False),
-    0x00082122: ('IS', '1', 'Stage Number', 'StageNumber', False),
-    0x00082124: ('IS', '1', 'Number of Stages', 'NumberOfStages', False),
-    0x00082127: ('SH', '1', 'View Name', 'ViewName', False),
-    0x00082128: ('IS', '1', 'View Number', 'ViewNumber', False),
-    0x00082129: ('IS', '1', 'Number of Event Timers', 'NumberOfEventTimers', False),
-    0x0008212A: ('IS', '1', 'Number of Views in Stage', 'NumberOfViewsInStage', False),
-    0x00082130: ('DS', '1-n', 'Event Elapsed Time(s)', 'EventElapsedTimes', False),
-    0x00082132: ('LO', '1-n', 'Event Timer Name(s)', 'EventTimerNames', False),
-    0x00082133: ('SQ', '1', 'Event Timer Sequence', 'EventTimerSequence', False),
-    0x00082134: ('FD', '1', 'Event Time Offset', 'EventTimeOffset', False),
-    0x00082135: ('SQ', '1', 'Event Code Sequence', 'EventCodeSequence', False),
-    0x00082142: ('IS', '1', 'Start Trim', 'StartTrim', False),
-    0x00082143: ('IS', '1', 'Stop Trim', 'StopTrim', False),
-    0x00082144: ('IS', '1', 'Recommended Display Frame Rate', 'RecommendedDisplayFrameRate', False),
-    0x00082200: ('CS', '1', 'Transducer Position', 'TransducerPosition', True),
-    0x00082204: ('CS', '1', 'Transducer Orientation', 'TransducerOrientation', True),
-    0x00082208: ('CS', '1', 'Anatomic Structure', 'AnatomicStructure', True),
-    0x00082218: ('SQ', '1', 'Anatomic Region Sequence', 'AnatomicRegionSequence', False),
-    0x00082220: ('SQ', '1', 'Anatomic Region Modifier Sequence', 'AnatomicRegionModifierSequence', False),
-    0x00082228: ('SQ', '1', 'Primary Anatomic Structure Sequence', 'PrimaryAnatomicStructureSequence', False),
-    0x00082229: ('SQ', '1', 'Anatomic Structure, Space or Region Sequence', 'AnatomicStructureSpaceOrRegionSequence', True),
-    0x00082230: ('SQ', '1', 'Primary Anatomic Structure Modifier Sequence', 'PrimaryAnatomicStructureModifierSequence', False),
-    0x00082240: ('SQ', '1', 'Transducer Position Sequence', 'TransducerPositionSequence', True),
-    0x00082242: ('SQ', '1', 'Transducer Position Modifier Sequence', 'TransducerPositionModifierSequence', True),
-    0x00082244: ('SQ', '1', 'Transducer Orientation Sequence', 'TransducerOrientationSequence', True),
-    0x00082246: ('SQ', '1', 'Transducer Orientation Modifier Sequence', 'TransducerOrientationModifierSequence', True),
-    0x00082251: ('SQ', '1', 'Anatomic Structure Space Or Region Code Sequence (Trial)', 'AnatomicStructureSpaceOrRegionCodeSequenceTrial', True),
-    0x00082253: ('SQ', '1', 'Anatomic Portal Of Entrance Code Sequence (Trial)', 'AnatomicPortalOfEntranceCodeSequenceTrial', True),
-    0x00082255: ('SQ', '1', 'Anatomic Approach Direction Code Sequence (Trial)', 'AnatomicApproachDirectionCodeSequenceTrial', True),
-    0x00082256: ('ST', '1', 'Anatomic Perspective Description (Trial)', 'AnatomicPerspectiveDescriptionTrial', True),
-    0x00082257: ('SQ', '1', 'Anatomic Perspective Code Sequence (Trial)', 'AnatomicPerspectiveCodeSequenceTrial', True),
-    0x00082258: ('ST', '1', 'Anatomic Location Of Examining Instrument Description (Trial)', 'AnatomicLocationOfExaminingInstrumentDescriptionTrial', True),
-    0x00082259: ('SQ', '1', 'Anatomic Location Of Examining Instrument Code Sequence (Trial)', 'AnatomicLocationOfExaminingInstrumentCodeSequenceTrial', True),
-    0x0008225A: ('SQ', '1', 'Anatomic Structure Space Or Region Modifier Code Sequence (Trial)', 'AnatomicStructureSpaceOrRegionModifierCodeSequenceTrial', True),
-    0x0008225C: ('SQ', '1', 'On Axis Background Anatomic Structure Code Sequence (Trial)', 'OnAxisBackgroundAnatomicStructureCodeSequenceTrial', True),
-    0x00083001: ('SQ', '1', 'Alternate Representation Sequence', 'AlternateRepresentationSequence', False),
-    0x00083002: ('UI', '1-n', 'Available Transfer Syntax UID', 'AvailableTransferSyntaxUID', False),
-    0x00083010: ('UI', '1-n', 'Irradiation Event UID', 'IrradiationEventUID', False),
-    0x00083011: ('SQ', '1', 'Source Irradiation Event Sequence', 'SourceIrradiationEventSequence', False),
-    0x00083012: ('UI', '1', 'Radiopharmaceutical Administration Event UID', 'RadiopharmaceuticalAdministrationEventUID', False),
-    0x00084000: ('LT', '1', 'Identifying Comments', 'IdentifyingComments', True),
-    0x00089007: ('CS', '4-5', 'Frame Type', 'FrameType', False),
-    0x00089092: ('SQ', '1', 'Referenced Image Evidence Sequence', 'ReferencedImageEvidenceSequence', False),
-    0x00089121: ('SQ', '1', 'Referenced Raw Data Sequence', 'ReferencedRawDataSequence', False),
-    0x00089123: ('UI', '1', 'Creator-Version UID', 'CreatorVersionUID', False),
-    0x00089124: ('SQ', '1', 'Derivation Image Sequence', 'DerivationImageSequence', False),
-    0x00089154: ('SQ', '1', 'Source Image Evidence Sequence', 'SourceImageEvidenceSequence', False),
-    0x00089205: ('CS', '1', 'Pixel Presentation', 'PixelPresentation', False),
-    0x00089206: ('CS', '1', 'Volumetric Properties', 'VolumetricProperties', False),
-    0x00089207: ('CS', '1', 'Volume Based Calculation Technique', 'VolumeBasedCalculationTechnique', False),
-    0x00089208: ('CS', '1', 'Complex Image Component', 'ComplexImageComponent', False),
-    0x00089209: ('CS', '1', 'Acquisition Contrast', 'AcquisitionContrast', False),
-    0x00089215: ('SQ', '1', 'Derivation Code Sequence', 'DerivationCodeSequence', False),
-    0x00089237: ('SQ', '1', 'Referenced Presentation State Sequence', 'ReferencedPresentationStateSequence', False),
-    0x00089410: ('SQ', '1', 'Referenced Other Plane Sequence', 'ReferencedOtherPlaneSequence', False),
-    0x00089458: ('SQ', '1', 'Frame Display Sequence', 'FrameDisplaySequence', False),
-    0x00089459: ('FL', '1', 'Recommended Display Frame Rate in Float', 'RecommendedDisplayFrameRateInFloat', False),
-    0x00089460: ('CS', '1', 'Skip Frame Range Flag', 'SkipFrameRangeFlag', False),
-    0x00100010: ('PN', '1', "Patient's Name", 'PatientName', False),
-    0x00100020: ('LO', '1', 'Patient ID', 'PatientID', False),
-    0x00100021: ('LO', '1', 'Issuer of Patient ID', 'IssuerOfPatientID', False),
-    0x00100022: ('CS', '1', 'Type of Patient ID', 'TypeOfPatientID', False),
-    0x00100024: ('SQ', '1', 'Issuer of Patient ID Qualifiers Sequence', 'IssuerOfPatientIDQualifiersSequence', False),
-    0x00100026: ('SQ', '1', 'Source Patient Group Identification Sequence', 'SourcePatientGroupIdentificationSequence', False),
-    0x00100027: ('SQ', '1', 'Group of Patients Identification Sequence', 'GroupOfPatientsIdentificationSequence', False),
-    0x00100028: ('US', '3', 'Subject Relative Position in Image', 'SubjectRelativePositionInImage', False),
-    0x00100030: ('DA', '1', "Patient's Birth Date", 'PatientBirthDate', False),
-    0x00100032: ('TM', '1', "Patient's Birth Time", 'PatientBirthTime', False),
-    0x00100033: ('LO', '1', "Patient's Birth Date in Alternative Calendar", 'PatientBirthDateInAlternativeCalendar', False),
-    0x00100034: ('LO', '1', "Patient's Death Date in Alternative Calendar", 'PatientDeathDateInAlternativeCalendar', False),
-    0x00100035: ('CS', '1', "Patient's Alternative Calendar", 'PatientAlternativeCalendar', False),
-    0x00100040: ('CS', '1', "Patient's Sex", 'PatientSex', False),
-    0x00100050: ('SQ', '1', "Patient's Insurance Plan Code Sequence", 'PatientInsurancePlanCodeSequence', False),
-    0x00100101: ('SQ', '1', "Patient's Primary Language Code Sequence", 'PatientPrimaryLanguageCodeSequence', False),
-    0x00100102: ('SQ', '1', "Patient's Primary Language Modifier Code Sequence", 'PatientPrimaryLanguageModifierCodeSequence', False),
-    0x00100200: ('CS', '1', 'Quality Control Subject', 'QualityControlSubject', False),
-    0x00100201: ('SQ', '1', 'Quality Control Subject Type Code Sequence', 'QualityControlSubjectTypeCodeSequence', False),
-    0x00100212: ('UC', '1', 'Strain Description', 'StrainDescription', False),
-    0x00100213: ('LO', '1', 'Strain Nomenclature', 'StrainNomenclature', False),
-    0x00100214: ('LO', '1', 'Strain Stock Number', 'StrainStockNumber', False),
-    0x00100215: ('SQ', '1', 'Strain Source Registry Code Sequence', 'StrainSourceRegistryCodeSequence', False),
-    0x00100216: ('SQ', '1', 'Strain Stock Sequence', 'StrainStockSequence', False),
-    0x00100217: ('LO', '1', 'Strain Source', 'StrainSource', False),
-    0x00100218: ('UT', '1', 'Strain Additional Information', 'StrainAdditionalInformation', False),
-    0x00100219: ('SQ', '1', 'Strain Code Sequence', 'StrainCodeSequence', False),
-    0x00100221: ('SQ', '1', 'Genetic Modifications Sequence', 'GeneticModificationsSequence', False),
-    0x00100222: ('UC', '1', 'Genetic Modifications Description', 'GeneticModificationsDescription', False),
-    0x00100223: ('LO', '1', 'Genetic Modifications Nomenclature', 'GeneticModificationsNomenclature', False),
-    0x00100229: ('SQ', '1', 'Genetic Modifications Code Sequence', 'GeneticModificationsCodeSequence', False),
-    0x00101000: ('LO', '1-n', 'Other Patient IDs', 'OtherPatientIDs', True),
-    0x00101001: ('PN', '1-n', 'Other Patient Names', 'OtherPatientNames', False),
-    0x00101002: ('SQ', '1', 'Other Patient IDs Sequence', 'OtherPatientIDsSequence', False),
-    0x00101005: ('PN', '1', "Patient's Birth Name", 'PatientBirthName', False),
-    0x00101010: ('AS', '1', "Patient's Age", 'PatientAge', False),
-    0x00101020: ('DS', '1', "Patient's Size", 'PatientSize', False),
-    0x00101021: ('SQ', '1', "Patient's Size Code Sequence", 'PatientSizeCodeSequence', False),
-    0x00101022: ('DS', '1', "Patient's Body Mass Index", 'PatientBodyMassIndex', False),
-    0x00101023: ('DS', '1', 'Measured AP Dimension', 'MeasuredAPDimension', False),
-    0x00101024: ('DS', '1', 'Measured Lateral Dimension', 'MeasuredLateralDimension', False),
-    0x00101030: ('DS', '1', "Patient's Weight", 'PatientWeight', False),
-    0x00101040: ('LO', '1', "Patient's Address", 'PatientAddress', False),
-    0x00101050: ('LO', '1-n', 'Insurance Plan Identification', 'InsurancePlanIdentification', True),
-    0x00101060: ('PN', '1', "Patient's Mother's Birth Name", 'PatientMotherBirthName', False),
-    0x00101080: ('LO', '1', 'Military Rank', 'MilitaryRank', False),
-    0x00101081: ('LO', '1', 'Branch of Service', 'BranchOfService', False),
-    0x00101090: ('LO', '1', 'Medical Record Locator', 'MedicalRecordLocator', True),
-    0x00101100: ('SQ', '1', 'Referenced Patient Photo Sequence', 'ReferencedPatientPhotoSequence', False),
-    0x00102000: ('LO', '1-n', 'Medical Alerts', 'MedicalAlerts', False),
-    0x00102110: ('LO', '1-n', 'Allergies', 'Allergies', False),
-    0x00102150: ('LO', '1', 'Country of Residence', 'CountryOfResidence', False),
-    0x00102152: ('LO', '1', 'Region of Residence', 'RegionOfResidence', False),
-    0x00102154: ('SH', '1-n', "Patient's Telephone Numbers", 'PatientTelephoneNumbers', False),
-    0x00102155: ('LT', '1', "Patient's Telecom Information", 'PatientTelecomInformation', False),
-    0x00102160: ('SH', '1', 'Ethnic Group', 'EthnicGroup', False),
-    0x00102180: ('SH', '1', 'Occupation', 'Occupation', False),
-    0x001021A0: ('CS', '1', 'Smoking Status', 'SmokingStatus', False),
-    0x001021B0: ('LT', '1', 'Additional Patient History', 'AdditionalPatientHistory', False),
-    0x001021C0: ('US', '1', 'Pregnancy Status', 'PregnancyStatus', False),
-    0x001021D0: ('DA', '1', 'Last Menstrual Date', 'LastMenstrualDate', False),
-    0x001021F0: ('LO', '1', "Patient's Religious Preference", 'PatientReligiousPreference', False),
-    0x00102201: ('LO', '1', 'Patient Species Description', 'PatientSpeciesDescription', False),
-    0x00102202: ('SQ', '1', 'Patient Species Code Sequence', 'PatientSpeciesCodeSequence', False),
-    0x00102203: ('CS', '1', "Patient's Sex Neutered", 'PatientSexNeutered', False),
-    0x00102210: ('CS', '1', 'Anatomical Orientation Type', 'AnatomicalOrientationType', False),
-    0x00102292: ('LO', '1', 'Patient Breed Description', 'PatientBreedDescription', False),
-    0x00102293: ('SQ', '1', 'Patient Breed Code Sequence', 'PatientBreedCodeSequence', False),
-    0x00102294: ('SQ', '1', 'Breed Registration Sequence', 'BreedRegistrationSequence', False),
-    0x00102295: ('LO', '1', 'Breed Registration Number', 'BreedRegistrationNumber', False),
-    0x00102296: ('SQ', '1', 'Breed Registry Code Sequence', 'BreedRegistryCodeSequence', False),
-    0x00102297: ('PN', '1', 'Responsible Person', 'ResponsiblePerson', False),
-    0x00102298: ('CS', '1', 'Responsible Person Role', 'ResponsiblePersonRole', False),
-    0x00102299: ('LO', '1', 'Responsible Organization', 'ResponsibleOrganization', False),
-    0x00104000: ('LT', '1', 'Patient Comments', 'PatientComments', False),
-    0x00109431: ('FL', '1', 'Examined Body Thickness', 'ExaminedBodyThickness', False),
-    0x00120010: ('LO', '1', 'Clinical Trial Sponsor Name', 'ClinicalTrialSponsorName', False),
-    0x00120020: ('LO', '1', 'Clinical Trial Protocol ID', 'ClinicalTrialProtocolID', False),
-    0x00120021: ('LO', '1', 'Clinical Trial Protocol Name', 'ClinicalTrialProtocolName', False),
-    0x00120022: ('LO', '1', 'Issuer of Clinical Trial Protocol ID', 'IssuerOfClinicalTrialProtocolID', False),
-    0x00120023: ('SQ', '1', 'Other Clinical Trial Protocol IDs Sequence', 'OtherClinicalTrialProtocolIDsSequence', False),
-    0x00120030: ('LO', '1', 'Clinical Trial Site ID', 'ClinicalTrialSiteID', False),
-    0x00120031: ('LO', '1', 'Clinical Trial Site Name', 'ClinicalTrialSiteName', False),
-    0x00120032: ('LO', '1', 'Issuer of Clinical Trial Site ID', 'IssuerOfClinicalTrialSiteID', False),
-    0x00120040: ('LO', '1', 'Clinical Trial Subject ID', 'ClinicalTrialSubjectID', False),
-    0x00120041: ('LO', '1', 'Issuer of Clinical Trial Subject ID', 'IssuerOfClinicalTrialSubjectID', False),
-    0x00120042: ('LO', '1', 'Clinical Trial Subject Reading ID', 'ClinicalTrialSubjectReadingID', False),
-    0x00120043: ('LO', '1', 'Issuer of Clinical Trial Subject Reading ID', 'IssuerOfClinicalTrialSubjectReadingID', False),
-    0x00120050: ('LO', '1', 'Clinical Trial Time Point ID', 'ClinicalTrialTimePointID', False),
-    0x00120051: ('ST', '1', 'Clinical Trial Time Point Description', 'ClinicalTrialTimePointDescription', False),
-    0x00120052: ('FD', '1', 'Longitudinal Temporal Offset from Event', 'LongitudinalTemporalOffsetFromEvent', False),
-    0x00120053: ('CS', '1', 'Longitudinal Temporal Event Type', 'LongitudinalTemporalEventType', False),
-    0x00120054: ('SQ', '1', 'Clinical Trial Time Point Type Code Sequence', 'ClinicalTrialTimePointTypeCodeSequence', False),
-    0x00120055: ('LO', '1', 'Issuer of Clinical Trial Time Point ID', 'IssuerOfClinicalTrialTimePointID', False),
-    0x00120060: ('LO', '1', 'Clinical Trial Coordinating Center Name', 'ClinicalTrialCoordinatingCenterName', False),
-    0x00120062: ('CS', '1', 'Patient Identity Removed', 'PatientIdentityRemoved', False),
-    0x00120063: ('LO', '1-n', 'De-identification Method', 'DeidentificationMethod', False),
-    0x00120064: ('SQ', '1', 'De-identification Method Code Sequence', 'DeidentificationMethodCodeSequence', False),
-    0x00120071: ('LO', '1', 'Clinical Trial Series ID', 'ClinicalTrialSeriesID', False),
-    0x00120072: ('LO', '1', 'Clinical Trial Series Description', 'ClinicalTrialSeriesDescription', False),
-    0x00120073: ('LO', '1', 'Issuer of Clinical Trial Series ID', 'IssuerOfClinicalTrialSeriesID', False),
-    0x00120081: ('LO', '1', 'Clinical Trial Protocol Ethics Committee Name', 'ClinicalTrialProtocolEthicsCommitteeName', False),
-    0x00120082: ('LO', '1', 'Clinical Trial Protocol Ethics Committee Approval Number', 'ClinicalTrialProtocolEthicsCommitteeApprovalNumber', False),
-    0x00120083: ('SQ', '1', 'Consent for Clinical Trial Use Sequence', 'ConsentForClinicalTrialUseSequence', False),
-    0x00120084: ('CS', '1', 'Distribution Type', 'DistributionType', False),
-    0x00120085: ('CS', '1', 'Consent for Distribution Flag', 'ConsentForDistributionFlag', False),
-    0x00120086: ('DA', '1', 'Ethics Committee Approval Effectiveness Start Date', 'EthicsCommitteeApprovalEffectivenessStartDate', False),
-    0x00120087: ('DA', '1', 'Ethics Committee Approval Effectiveness End Date', 'EthicsCommitteeApprovalEffectivenessEndDate', False),
-    0x00140023: ('ST', '1', 'CAD File Format', 'CADFileFormat', True),
-    0x00140024: ('ST', '1', 'Component Reference System', 'ComponentReferenceSystem', True),
-    0x00140025: ('ST', '1', 'Component Manufacturing Procedure', 'ComponentManufacturingProcedure', False),
-    0x00140028: ('ST', '1', 'Component Manufacturer', 'ComponentManufacturer', False),
-    0x00140030: ('DS', '1-n', 'Material Thickness', 'MaterialThickness', False),
-    0x00140032: ('DS', '1-n', 'Material Pipe Diameter', 'MaterialPipeDiameter', False),
-    0x00140034: ('DS', '1-n', 'Material Isolation Diameter', 'MaterialIsolationDiameter', False),
-    0x00140042: ('ST', '1', 'Material Grade', 'MaterialGrade', False),
-    0x00140044: ('ST', '1', 'Material Properties Description', 'MaterialPropertiesDescription', False),
-    0x00140045: ('ST', '1', 'Material Properties File Format (Retired)', 'MaterialPropertiesFileFormatRetired', True),
-    0x00140046: ('LT', '1', 'Material Notes', 'MaterialNotes', False),
-    0x00140050: ('CS', '1', 'Component Shape', 'ComponentShape', False),
-    0x00140052: ('CS', '1', 'Curvature Type', 'CurvatureType', False),
-    0x00140054: ('DS', '1', 'Outer Diameter', 'OuterDiameter', False),
-    0x00140056: ('DS', '1', 'Inner Diameter', 'InnerDiameter', False),
-    0x00140100: ('LO', '1-n', 'Component Welder IDs', 'ComponentWelderIDs', False),
-    0x00140101: ('CS', '1', 'Secondary Approval Status', 'SecondaryApprovalStatus', False),
-    0x00140102: ('DA', '1', 'Secondary Review Date', 'SecondaryReviewDate', False),
-    0x00140103: ('TM', '1', 'Secondary Review Time', 'SecondaryReviewTime', False),
-    0x00140104: ('PN', '1', 'Secondary Reviewer Name', 'SecondaryReviewerName', False),
-    0x00140105: ('ST', '1', 'Repair ID', 'RepairID', False),
-    0x00140106: ('SQ', '1', 'Multiple Component Approval Sequence', 'MultipleComponentApprovalSequence', False),
-    0x00140107: ('CS', '1-n', 'Other Approval Status', 'OtherApprovalStatus', False),
-    0x00140108: ('CS', '1-n', 'Other Secondary Approval Status', 'OtherSecondaryApprovalStatus', False),
-    0x00140200: ('SQ', '1', 'Data Element Label Sequence', 'DataElementLabelSequence', False),
-    0x00140201: ('SQ', '1', 'Data Element Label Item Sequence', 'DataElementLabelItemSequence', False),
-    0x00140202: ('AT', '1', 'Data Element', 'DataElement', False),
-    0x00140203: ('LO', '1', 'Data Element Name', 'DataElementName', False),
-    0x00140204: ('LO', '1', 'Data Element Description', 'DataElementDescription', False),
-    0x00140205: ('CS', '1', 'Data Element Conditionality', 'DataElementConditionality', False),
-    0x00140206: ('IS', '1', 'Data Element Minimum Characters', 'DataElementMinimumCharacters', False),
-    0x00140207: ('IS', '1', 'Data Element Maximum Characters', 'DataElementMaximumCharacters', False),
-    0x00141010: ('ST', '1', 'Actual Environmental Conditions', 'ActualEnvironmentalConditions', False),
-    0x00141020: ('DA', '1', 'Expiry Date', 'ExpiryDate', False),
-    0x00141040: ('ST', '1', 'Environmental Conditions', 'EnvironmentalConditions', False),
-    0x00142002: ('SQ', '1', 'Evaluator Sequence', 'EvaluatorSequence', False),
-    0x00142004: ('IS', '1', 'Evaluator Number', 'EvaluatorNumber', False),
-    0x00142006: ('PN', '1', 'Evaluator Name', 'EvaluatorName', False),
-    0x00142008: ('IS', '1', 'Evaluation Attempt', 'EvaluationAttempt', False),
-    0x00142012: ('SQ', '1', 'Indication Sequence', 'IndicationSequence', False),
-    0x00142014: ('IS', '1', 'Indication Number', 'IndicationNumber', False),
-    0x00142016: ('SH', '1', 'Indication Label', 'IndicationLabel', False),
-    0x00142018: ('ST', '1', 'Indication Description', 'IndicationDescription', False),
-    0x0014201A: ('CS', '1-n', 'Indication Type', 'IndicationType', False),
-    0x0014201C: ('CS', '1', 'Indication Disposition', 'IndicationDisposition', False),
-    0x0014201E: ('SQ', '1', 'Indication ROI Sequence', 'IndicationROISequence', False),
-    0x00142030: ('SQ', '1', 'Indication Physical Property Sequence', 'IndicationPhysicalPropertySequence', False),
-    0x00142032: ('SH', '1', 'Property Label', 'PropertyLabel', False),
-    0x00142202: ('IS', '1', 'Coordinate System Number of Axes', 'CoordinateSystemNumberOfAxes', False),
-    0x00142204: ('SQ', '1', 'Coordinate System Axes Sequence', 'CoordinateSystemAxesSequence', False),
-    0x00142206: ('ST', '1', 'Coordinate System Axis Description', 'CoordinateSystemAxisDescription', False),
-    0x00142208: ('CS', '1', 'Coordinate System Data Set Mapping', 'CoordinateSystemDataSetMapping', False),
-    0x0014220A: ('IS', '1', 'Coordinate System Axis Number', 'CoordinateSystemAxisNumber', False),
-    0x0014220C: ('CS', '1', 'Coordinate System Axis Type', 'CoordinateSystemAxisType', False),
-    0x0014220E: ('CS', '1', 'Coordinate System Axis Units', 'CoordinateSystemAxisUnits', False),
-    0x00142210: ('OB', '1', 'Coordinate System Axis Values', 'CoordinateSystemAxisValues', False),
-    0x00142220: ('SQ', '1', 'Coordinate System Transform Sequence', 'CoordinateSystemTransformSequence', False),
-    0x00142222: ('ST', '1', 'Transform Description', 'TransformDescription', False),
-    0x00142224: ('IS', '1', 'Transform Number of Axes', 'TransformNumberOfAxes', False),
-    0x00142226: ('IS', '1-n', 'Transform Order of Axes', 'TransformOrderOfAxes', False),
-    0x00142228: ('CS', '1', 'Transformed Axis Units', 'TransformedAxisUnits', False),
-    0x0014222A: ('DS', '1-n', 'Coordinate System Transform Rotation and Scale Matrix', 'CoordinateSystemTransformRotationAndScaleMatrix', False),
-    0x0014222C: ('DS', '1-n', 'Coordinate System Transform Translation Matrix', 'CoordinateSystemTransformTranslationMatrix', False),
-    0x00143011: ('DS', '1', 'Internal Detector Frame Time', 'InternalDetectorFrameTime', False),
-    0x00143012: ('DS', '1', 'Number of Frames Integrated', 'NumberOfFramesIntegrated', False),
-    0x00143020: ('SQ', '1', 'Detector Temperature Sequence', 'DetectorTemperatureSequence', False),
-    0x00143022: ('ST', '1', 'Sensor Name', 'SensorName', False),
-    0x00143024: ('DS', '1', 'Horizontal Offset of Sensor', 'HorizontalOffsetOfSensor', False),
-    0x00143026: ('DS', '1', 'Vertical Offset of Sensor', 'VerticalOffsetOfSensor', False),
-    0x00143028: ('DS', '1', 'Sensor Temperature', 'SensorTemperature', False),
-    0x00143040: ('SQ', '1', 'Dark Current Sequence', 'DarkCurrentSequence', False),
-    0x00143050: ('OB or OW', '1', 'Dark Current Counts', 'DarkCurrentCounts', False),
-    0x00143060: ('SQ', '1', 'Gain Correction Reference Sequence', 'GainCorrectionReferenceSequence', False),
-    0x00143070: ('OB or OW', '1', 'Air Counts', 'AirCounts', False),
-    0x00143071: ('DS', '1', 'KV Used in Gain Calibration', 'KVUsedInGainCalibration', False),
-    0x00143072: ('DS', '1', 'MA Used in Gain Calibration', 'MAUsedInGainCalibration', False),
-    0x00143073: ('DS', '1', 'Number of Frames Used for Integration', 'NumberOfFramesUsedForIntegration', False),
-    0x00143074: ('LO', '1', 'Filter Material Used in Gain Calibration', 'FilterMaterialUsedInGainCalibration', False),
-    0x00143075: ('DS', '1', 'Filter Thickness Used in Gain Calibration', 'FilterThicknessUsedInGainCalibration', False),
-    0x00143076: ('DA', '1', 'Date of Gain Calibration', 'DateOfGainCalibration', False),
-    0x00143077: ('TM', '1', 'Time of Gain Calibration', 'TimeOfGainCalibration', False),
-    0x00143080: ('OB', '1', 'Bad Pixel Image', 'BadPixelImage', False),
-    0x00143099: ('LT', '1', 'Calibration Notes', 'CalibrationNotes', False),
-    0x00143100: ('LT', '1', 'Linearity Correction Technique', 'LinearityCorrectionTechnique', False),
-    0x00143101: ('LT', '1', 'Beam Hardening Correction Technique', 'BeamHardeningCorrectionTechnique', False),
-    0x00144002: ('SQ', '1', 'Pulser Equipment Sequence', 'PulserEquipmentSequence', False),
-    0x00144004: ('CS', '1', 'Pulser Type', 'PulserType', False),
-    0x00144006: ('LT', '1', 'Pulser Notes', 'PulserNotes', False),
-    0x00144008: ('SQ', '1', 'Receiver Equipment Sequence', 'ReceiverEquipmentSequence', False),
-    0x0014400A: ('CS', '1', 'Amplifier Type', 'AmplifierType', False),
-    0x0014400C: ('LT', '1', 'Receiver Notes', 'ReceiverNotes', False),
-    0x0014400E: ('SQ', '1', 'Pre-Amplifier Equipment Sequence', 'PreAmplifierEquipmentSequence', False),
-    0x0014400F: ('LT', '1', 'Pre-Amplifier Notes', 'PreAmplifierNotes', False),
-    0x00144010: ('SQ', '1', 'Transmit Transducer Sequence', 'TransmitTransducerSequence', False),
-    0x00144011: ('SQ', '1', 'Receive Transducer Sequence', 'ReceiveTransducerSequence', False),
-    0x00144012: ('US', '1', 'Number of Elements', 'NumberOfElements', False),
-    0x00144013: ('CS', '1', 'Element Shape', 'ElementShape', False),
-    0x00144014: ('DS', '1', 'Element Dimension A', 'ElementDimensionA', False),
-    0x00144015: ('DS', '1', 'Element Dimension B', 'ElementDimensionB', False),
-    0x00144016: ('DS', '1', 'Element Pitch A', 'ElementPitchA', False),
-    0x00144017: ('DS', '1', 'Measured Beam Dimension A', 'MeasuredBeamDimensionA', False),
-    0x00144018: ('DS', '1', 'Measured Beam Dimension B', 'MeasuredBeamDimensionB', False),
-    0x00144019: ('DS', '1', 'Location of Measured Beam Diameter', 'LocationOfMeasuredBeamDiameter', False),
-    0x0014401A: ('DS', '1', 'Nominal Frequency', 'NominalFrequency', False),
-    0x0014401B: ('DS', '1', 'Measured Center Frequency', 'MeasuredCenterFrequency', False),
-    0x0014401C: ('DS', '1', 'Measured Bandwidth', 'MeasuredBandwidth', False),
-    0x0014401D: ('DS', '1', 'Element Pitch B', 'ElementPitchB', False),
-    0x00144020: ('SQ', '1', 'Pulser Settings Sequence', 'PulserSettingsSequence', False),
-    0x00144022: ('DS', '1', 'Pulse Width', 'PulseWidth', False),
-    0x00144024: ('DS', '1', 'Excitation Frequency', 'ExcitationFrequency', False),
-    0x00144026: ('CS', '1', 'Modulation Type', 'ModulationType', False),
-    0x00144028: ('DS', '1', 'Damping', 'Damping', False),
-    0x00144030: ('SQ', '1', 'Receiver Settings Sequence', 'ReceiverSettingsSequence', False),
-    0x00144031: ('DS', '1', 'Acquired Soundpath Length', 'AcquiredSoundpathLength', False),
-    0x00144032: ('CS', '1', 'Acquisition Compression Type', 'AcquisitionCompressionType', False),
-    0x00144033: ('IS', '1', 'Acquisition Sample Size', 'AcquisitionSampleSize', False),
-    0x00144034: ('DS', '1', 'Rectifier Smoothing', 'RectifierSmoothing', False),
-    0x00144035: ('SQ', '1', 'DAC Sequence', 'DACSequence', False),
-    0x00144036: ('CS', '1', 'DAC Type', 'DACType', False),
-    0x00144038: ('DS', '1-n', 'DAC Gain Points', 'DACGainPoints', False),
-    0x0014403A: ('DS', '1-n', 'DAC Time Points', 'DACTimePoints', False),
-    0x0014403C: ('DS', '1-n', 'DAC Amplitude', 'DACAmplitude', False),
-    0x00144040: ('SQ', '1', 'Pre-Amplifier Settings Sequence', 'PreAmplifierSettingsSequence', False),
-    0x00144050: ('SQ', '1', 'Transmit Transducer Settings Sequence', 'TransmitTransducerSettingsSequence', False),
-    0x00144051: ('SQ', '1', 'Receive Transducer Settings Sequence', 'ReceiveTransducerSettingsSequence', False),
-    0x00144052: ('DS', '1', 'Incident Angle', 'IncidentAngle', False),
-    0x00144054: ('ST', '1', 'Coupling Technique', 'CouplingTechnique', False),
-    0x00144056: ('ST', '1', 'Coupling Medium', 'CouplingMedium', False),
-    0x00144057: ('DS', '1', 'Coupling Velocity', 'CouplingVelocity', False),
-    0x00144058: ('DS', '1', 'Probe Center Location X', 'ProbeCenterLocationX', False),
-    0x00144059: ('DS', '1', 'Probe Center Location Z', 'ProbeCenterLocationZ', False),
-    0x0014405A: ('DS', '1', 'Sound Path Length', 'SoundPathLength', False),
-    0x0014405C: ('ST', '1', 'Delay Law Identifier', 'DelayLawIdentifier', False),
-    0x00144060: ('SQ', '1', 'Gate Settings Sequence', 'GateSettingsSequence', False),
-    0x00144062: ('DS', '1', 'Gate Threshold', 'GateThreshold', False),
-    0x00144064: ('DS', '1', 'Velocity of Sound', 'VelocityOfSound', False),
-    0x00144070: ('SQ', '1', 'Calibration Settings Sequence', 'CalibrationSettingsSequence', False),
-    0x00144072: ('ST', '1', 'Calibration Procedure', 'CalibrationProcedure', False),
-    0x00144074: ('SH', '1', 'Procedure Version', 'ProcedureVersion', False),
-    0x00144076: ('DA', '1', 'Procedure Creation Date', 'ProcedureCreationDate', False),
-    0x00144078: ('DA', '1', 'Procedure Expiration Date', 'ProcedureExpirationDate', False),
-    0x0014407A: ('DA', '1', 'Procedure Last Modified Date', 'ProcedureLastModifiedDate', False),
-    0x0014407C: ('TM', '1-n', 'Calibration Time', 'CalibrationTime', False),
-    0x0014407E: ('DA', '1-n', 'Calibration Date', 'CalibrationDate', False),
-    0x00144080: ('SQ', '1', 'Probe Drive Equipment Sequence', 'ProbeDriveEquipmentSequence', False),
-    0x00144081: ('CS', '1', 'Drive Type', 'DriveType', False),
-    0x00144082: ('LT', '1', 'Probe Drive Notes', 'ProbeDriveNotes', False),
-    0x00144083: ('SQ', '1', 'Drive Probe Sequence', 'DriveProbeSequence', False),
-    0x00144084: ('DS', '1', 'Probe Inductance', 'ProbeInductance', False),
-    0x00144085: ('DS', '1', 'Probe Resistance', 'ProbeResistance', False),
-    0x00144086: ('SQ', '1', 'Receive Probe Sequence', 'ReceiveProbeSequence', False),
-    0x00144087: ('SQ', '1', 'Probe Drive Settings Sequence', 'ProbeDriveSettingsSequence', False),
-    0x00144088: ('DS', '1', 'Bridge Resistors', 'BridgeResistors', False),
-    0x00144089: ('DS', '1', 'Probe Orientation Angle', 'ProbeOrientationAngle', False),
-    0x0014408B: ('DS', '1', 'User Selected Gain Y', 'UserSelectedGainY', False),
-    0x0014408C: ('DS', '1', 'User Selected Phase', 'UserSelectedPhase', False),
-    0x0014408D: ('DS', '1', 'User Selected Offset X', 'UserSelectedOffsetX', False),
-    0x0014408E: ('DS', '1', 'User Selected Offset Y', 'UserSelectedOffsetY', False),
-    0x00144091: ('SQ', '1', 'Channel Settings Sequence', 'ChannelSettingsSequence', False),
-    0x00144092: ('DS', '1', 'Channel Threshold', 'ChannelThreshold', False),
-    0x0014409A: ('SQ', '1', 'Scanner Settings Sequence', 'ScannerSettingsSequence', False),
-    0x0014409B: ('ST', '1', 'Scan Procedure', 'ScanProcedure', False),
-    0x0014409C: ('DS', '1', 'Translation Rate X', 'TranslationRateX', False),
-    0x0014409D: ('DS', '1', 'Translation Rate Y', 'TranslationRateY', False),
-    0x0014409F: ('DS', '1', 'Channel Overlap', 'ChannelOverlap', False),
-    0x001440A0: ('LO', '1-n', 'Image Quality Indicator Type', 'ImageQualityIndicatorType', False),
-    0x001440A1: ('LO', '1-n', 'Image Quality Indicator Material', 'ImageQualityIndicatorMaterial', False),
-    0x001440A2: ('LO', '1-n', 'Image Quality Indicator Size', 'ImageQualityIndicatorSize', False),
-    0x00145002: ('IS', '1', 'LINAC Energy', 'LINACEnergy', False),
-    0x00145004: ('IS', '1', 'LINAC Output', 'LINACOutput', False),
-    0x00145100: ('US', '1', 'Active Aperture', 'ActiveAperture', False),
-    0x00145101: ('DS', '1', 'Total Aperture', 'TotalAperture', False),
-    0x00145102: ('DS', '1', 'Aperture Elevation', 'ApertureElevation', False),
-    0x00145103: ('DS', '1', 'Main Lobe Angle', 'MainLobeAngle', False),
-    0x00145104: ('DS', '1', 'Main Roof Angle', 'MainRoofAngle', False),
-    0x00145105: ('CS', '1', 'Connector Type', 'ConnectorType', False),
-    0x00145106: ('SH', '1', 'Wedge Model Number', 'WedgeModelNumber', False),
-    0x00145107: ('DS', '1', 'Wedge Angle Float', 'WedgeAngleFloat', False),
-    0x00145108: ('DS', '1', 'Wedge Roof Angle', 'WedgeRoofAngle', False),
-    0x00145109: ('CS', '1', 'Wedge Element 1 Position', 'WedgeElement1Position', False),
-    0x0014510A: ('DS', '1', 'Wedge Material Velocity', 'WedgeMaterialVelocity', False),
-    0x0014510B: ('SH', '1', 'Wedge Material', 'WedgeMaterial', False),
-    0x0014510C: ('DS', '1', 'Wedge Offset Z', 'WedgeOffsetZ', False),
-    0x0014510D: ('DS', '1', 'Wedge Origin Offset X', 'WedgeOriginOffsetX', False),
-    0x0014510E: ('DS', '1', 'Wedge Time Delay', 'WedgeTimeDelay', False),
-    0x0014510F: ('SH', '1', 'Wedge Name', 'WedgeName', False),
-    0x00145110: ('SH', '1', 'Wedge Manufacturer Name', 'WedgeManufacturerName', False),
-    0x00145111: ('LO', '1', 'Wedge Description', 'WedgeDescription', False),
-    0x00145112: ('DS', '1', 'Nominal Beam Angle', 'NominalBeamAngle', False),
-    0x00145113: ('DS', '1', 'Wedge Offset X', 'WedgeOffsetX', False),
-    0x00145114: ('DS', '1', 'Wedge Offset Y', 'WedgeOffsetY', False),
-    0x00145115: ('DS', '1', 'Wedge Total Length', 'WedgeTotalLength', False),
-    0x00145116: ('DS', '1', 'Wedge In Contact Length', 'WedgeInContactLength', False),
-    0x00145117: ('DS', '1', 'Wedge Front Gap', 'WedgeFrontGap', False),
-    0x00145118: ('DS', '1', 'Wedge Total Height', 'WedgeTotalHeight', False),
-    0x00145119: ('DS', '1', 'Wedge Front Height', 'WedgeFrontHeight', False),
-    0x0014511A: ('DS', '1', 'Wedge Rear Height', 'WedgeRearHeight', False),
-    0x0014511B: ('DS', '1', 'Wedge Total Width', 'WedgeTotalWidth', False),
-    0x0014511C: ('DS', '1', 'Wedge In Contact Width', 'WedgeInContactWidth', False),
-    0x0014511D: ('DS', '1', 'Wedge Chamfer Height', 'WedgeChamferHeight', False),
-    0x0014511E: ('CS', '1', 'Wedge Curve', 'WedgeCurve', False),
-    0x0014511F: ('DS', '1', 'Radius Along the Wedge', 'RadiusAlongWedge', False),
-    0x00160001: ('DS', '1', 'White Point', 'WhitePoint', False),
-    0x00160002: ('DS', '3', 'Primary Chromaticities', 'PrimaryChromaticities', False),
-    0x00160003: ('UT', '1', 'Battery Level', 'BatteryLevel', False),
-    0x00160004: ('DS', '1', 'Exposure Time in Seconds', 'ExposureTimeInSeconds', False),
-    0x00160005: ('DS', '1', 'F-Number', 'FNumber', False),
-    0x00160006: ('IS', '1', 'OECF Rows', 'OECFRows', False),
-    0x00160007: ('IS', '1', 'OECF Columns', 'OECFColumns', False),
-    0x00160008: ('UC', '1-n', 'OECF Column Names', 'OECFColumnNames', False),
-    0x00160009: ('DS', '1-n', 'OECF Values', 'OECFValues', False),
-    0x0016000A: ('IS', '1', 'Spatial Frequency Response Rows', 'SpatialFrequencyResponseRows', False),
-    0x0016000B: ('IS', '1', 'Spatial Frequency Response Columns', 'SpatialFrequencyResponseColumns', False),
-    0x0016000C: ('UC', '1-n', 'Spatial Frequency Response Column Names', 'SpatialFrequencyResponseColumnNames', False),
-    0x0016000D: ('DS', '1-n', 'Spatial Frequency Response Values', 'SpatialFrequencyResponseValues', False),
-    0x0016000E: ('IS', '1', 'Color Filter Array Pattern Rows', 'ColorFilterArrayPatternRows', False),
-    0x0016000F: ('IS', '1', 'Color Filter Array Pattern Columns', 'ColorFilterArrayPatternColumns', False),
-    0x00160010: ('DS', '1-n', 'Color Filter Array Pattern Values', 'ColorFilterArrayPatternValues', False),
-    0x00160011: ('US', '1', 'Flash Firing Status', 'FlashFiringStatus', False),
-    0x00160012: ('US', '1', 'Flash Return Status', 'FlashReturnStatus', False),
-    0x00160013: ('US', '1', 'Flash Mode', 'FlashMode', False),
-    0x00160014: ('US', '1', 'Flash Function Present', 'FlashFunctionPresent', False),
-    0x00160015: ('US', '1', 'Flash Red Eye Mode', 'FlashRedEyeMode', False),
-    0x00160016: ('US', '1', 'Exposure Program', 'ExposureProgram', False),
-    0x00160017: ('UT', '1', 'Spectral Sensitivity', 'SpectralSensitivity', False),
-    0x00160018: ('IS', '1', 'Photographic Sensitivity', 'PhotographicSensitivity', False),
-    0x00160019: ('IS', '1', 'Self Timer Mode', 'SelfTimerMode', False),
-    0x0016001A: ('US', '1', 'Sensitivity Type', 'SensitivityType', False),
-    0x0016001B: ('IS', '1', 'Standard Output Sensitivity', 'StandardOutputSensitivity', False),
-    0x0016001C: ('IS', '1', 'Recommended Exposure Index', 'RecommendedExposureIndex', False),
-    0x0016001D: ('IS', '1', 'ISO Speed', 'ISOSpeed', False),
-    0x0016001E: ('IS', '1', 'ISO Speed Latitude yyy', 'ISOSpeedLatitudeyyy', False),
-    0x0016001F: ('IS', '1', 'ISO Speed Latitude zzz', 'ISOSpeedLatitudezzz', False),
-    0x00160020: ('UT', '1', 'EXIF Version', 'EXIFVersion', False),
-    0x00160021: ('DS', '1', 'Shutter Speed Value', 'ShutterSpeedValue', False),
-    0x00160022: ('DS', '1', 'Aperture Value', 'ApertureValue', False),
-    0x00160023: ('DS', '1', 'Brightness Value', 'BrightnessValue', False),
-    0x00160024: ('DS', '1', 'Exposure Bias Value', 'ExposureBiasValue', False),
-    0x00160025: ('DS', '1', 'Max Aperture Value', 'MaxApertureValue', False),
-    0x00160026: ('DS', '1', 'Subject Distance', 'SubjectDistance', False),
-    0x00160027: ('US', '1', 'Metering Mode', 'MeteringMode', False),
-    0x00160028: ('US', '1', 'Light Source', 'LightSource', False),
-    0x00160029: ('DS', '1', 'Focal Length', 'FocalLength', False),
-    0x0016002A: ('IS', '2-4', 'Subject Area', 'SubjectArea', False),
-    0x0016002B: ('OB', '1', 'Maker Note', 'MakerNote', False),
-    0x00160030: ('DS', '1', 'Temperature', 'Temperature', False),
-    0x00160031: ('DS', '1', 'Humidity', 'Humidity', False),
-    0x00160032: ('DS', '1', 'Pressure', 'Pressure', False),
-    0x00160033: ('DS', '1', 'Water Depth', 'WaterDepth', False),
-    0x00160034: ('DS', '1', 'Acceleration', 'Acceleration', False),
-    0x00160035: ('DS', '1', 'Camera Elevation Angle', 'CameraElevationAngle', False),
-    0x00160036: ('DS', '1-2', 'Flash Energy', 'FlashEnergy', False),
-    0x00160037: ('IS', '2', 'Subject Location', 'SubjectLocation', False),
-    0x00160038: ('DS', '1', 'Photographic Exposure Index', 'PhotographicExposureIndex', False),
-    0x00160039: ('US', '1', 'Sensing Method', 'SensingMethod', False),
-    0x0016003A: ('US', '1', 'File Source', 'FileSource', False),
-    0x0016003B: ('US', '1', 'Scene Type', 'SceneType', False),
-    0x00160041: ('US', '1', 'Custom Rendered', 'CustomRendered', False),
-    0x00160042: ('US', '1', 'Exposure Mode', 'ExposureMode', False),
-    0x00160043: ('US', '1', 'White Balance', 'WhiteBalance', False),
-    0x00160044: ('DS', '1', 'Digital Zoom Ratio', 'DigitalZoomRatio', False),
-    0x00160045: ('IS', '1', 'Focal Length In 35mm Film', 'FocalLengthIn35mmFilm', False),
-    0x00160046: ('US', '1', 'Scene Capture Type', 'SceneCaptureType', False),
-    0x00160047: ('US', '1', 'Gain Control', 'GainControl', False),
-    0x00160048: ('US', '1', 'Contrast', 'Contrast', False),
-    0x00160049: ('US', '1', 'Saturation', 'Saturation', False),
-    0x0016004A: ('US', '1', 'Sharpness', 'Sharpness', False),
-    0x0016004B: ('OB', '1', 'Device Setting Description', 'DeviceSettingDescription', False),
-    0x0016004C: ('US', '1', 'Subject Distance Range', 'SubjectDistanceRange', False),
-    0x0016004D: ('UT', '1', 'Camera Owner Name', 'CameraOwnerName', False),
-    0x0016004E: ('DS', '4', 'Lens Specification', 'LensSpecification', False),
-    0x0016004F: ('UT', '1', 'Lens Make', 'LensMake', False),
-    0x00160050: ('UT', '1', 'Lens Model', 'LensModel', False),
-    0x00160051: ('UT', '1', 'Lens Serial Number', 'LensSerialNumber', False),
-    0x00160061: ('CS', '1', 'Interoperability Index', 'InteroperabilityIndex', False),
-    0x00160062: ('OB', '1', 'Interoperability Version', 'InteroperabilityVersion', False),
-    0x00160070: ('OB', '1', 'GPS Version ID', 'GPSVersionID', False),
-    0x00160071: ('CS', '1', 'GPS Latitude Ref', 'GPSLatitudeRef', False),
-    0x00160072: ('DS', '3', 'GPS Latitude', 'GPSLatitude', False),
-    0x00160073: ('CS', '1', 'GPS Longitude Ref', 'GPSLongitudeRef', False),
-    0x00160074: ('DS', '3', 'GPS Longitude', 'GPSLongitude', False),
-    0x00160075: ('US', '1', 'GPS Altitude Ref', 'GPSAltitudeRef', False),
-    0x00160076: ('DS', '1', 'GPS Altitude', 'GPSAltitude', False),
-    0x00160077: ('DT', '1', 'GPS Time Stamp', 'GPSTimeStamp', False),
-    0x00160078: ('UT', '1', 'GPS Satellites', 'GPSSatellites', False),
-    0x00160079: ('CS', '1', 'GPS Status', 'GPSStatus', False),
-    0x0016007A: ('CS', '1', 'GPS Measure Mode', 'GPSMeasureMode', False),
-    0x0016007B: ('DS', '1', 'GPS DOP', 'GPSDOP', False),
-    0x0016007C: ('CS', '1', 'GPS Speed Ref', 'GPSSpeedRef', False),
-    0x0016007D: ('DS', '1', 'GPS Speed', 'GPSSpeed', False),
-    0x0016007E: ('CS', '1', 'GPS Track Ref', 'GPSTrackRef', False),
-    0x0016007F: ('DS', '1', 'GPS Track', 'GPSTrack', False),
-    0x00160080: ('CS', '1', 'GPS Img Direction Ref', 'GPSImgDirectionRef', False),
-    0x00160081: ('DS', '1', 'GPS Img Direction', 'GPSImgDirection', False),
-    0x00160082: ('UT', '1', 'GPS Map Datum', 'GPSMapDatum', False),
-    0x00160083: ('CS', '1', 'GPS Dest Latitude Ref', 'GPSDestLatitudeRef', False),
-    0x00160084: ('DS', '3', 'GPS Dest Latitude', 'GPSDestLatitude', False),
-    0x00160085: ('CS', '1', 'GPS Dest Longitude Ref', 'GPSDestLongitudeRef', False),
-    0x00160086: ('DS', '3', 'GPS Dest Longitude', 'GPSDestLongitude', False),
-    0x00160087: ('CS', '1', 'GPS Dest Bearing Ref', 'GPSDestBearingRef', False),
-    0x00160088: ('DS', '1', 'GPS Dest Bearing', 'GPSDestBearing', False),
-    0x00160089: ('CS', '1', 'GPS Dest Distance Ref', 'GPSDestDistanceRef', False),
-    0x0016008A: ('DS', '1', 'GPS Dest Distance', 'GPSDestDistance', False),
-    0x0016008B: ('OB', '1', 'GPS Processing Method', 'GPSProcessingMethod', False),
-    0x0016008C: ('OB', '1', 'GPS Area Information', 'GPSAreaInformation', False),
-    0x0016008D: ('DT', '1', 'GPS Date Stamp', 'GPSDateStamp', False),
-    0x0016008E: ('IS', '1', 'GPS Differential', 'GPSDifferential', False),
-    0x00161001: ('CS', '1', 'Light Source Polarization', 'LightSourcePolarization', False),
-    0x00161002: ('DS', '1', 'Emitter Color Temperature', 'EmitterColorTemperature', False),
-    0x00161003: ('CS', '1', 'Contact Method', 'ContactMethod', False),
-    0x00161004: ('CS', '1-n', 'Immersion Media', 'ImmersionMedia', False),
-    0x00161005: ('DS', '1', 'Optical Magnification Factor', 'OpticalMagnificationFactor', False),
-    0x00180010: ('LO', '1', 'Contrast/Bolus Agent', 'ContrastBolusAgent', False),
-    0x00180012: ('SQ', '1', 'Contrast/Bolus Agent Sequence', 'ContrastBolusAgentSequence', False),
-    0x00180013: ('FL', '1', 'Contrast/Bolus T1 Relaxivity', 'ContrastBolusT1Relaxivity', False),
-    0x00180014: ('SQ', '1', 'Contrast/Bolus Administration Route Sequence', 'ContrastBolusAdministrationRouteSequence', False),
-    0x00180015: ('CS', '1', 'Body Part Examined', 'BodyPartExamined', False),
-    0x00180020: ('CS', '1-n', 'Scanning Sequence', 'ScanningSequence', False),
-    0x00180021: ('CS', '1-n', 'Sequence Variant', 'SequenceVariant', False),
-    0x00180022: ('CS', '1-n', 'Scan Options', 'ScanOptions', False),
-    0x00180023: ('CS', '1', 'MR Acquisition Type', 'MRAcquisitionType', False),
-    0x00180024: ('SH', '1', 'Sequence Name', 'SequenceName', False),
-    0x00180025: ('CS', '1', 'Angio Flag', 'AngioFlag', False),
-    0x00180026: ('SQ', '1', 'Intervention Drug Information Sequence', 'InterventionDrugInformationSequence', False),
-    0x00180027: ('TM', '1', 'Intervention Drug Stop Time', 'InterventionDrugStopTime', False),
-    0x00180028: ('DS', '1', 'Intervention Drug Dose', 'InterventionDrugDose', False),
-    0x00180029: ('SQ', '1', 'Intervention Drug Code Sequence', 'InterventionDrugCodeSequence', False),
-    0x0018002A: ('SQ', '1', 'Additional Drug Sequence', 'AdditionalDrugSequence', False),
-    0x00180030: ('LO', '1-n', 'Radionuclide', 'Radionuclide', True),
-    0x00180031: ('LO', '1', 'Radiopharmaceutical', 'Radiopharmaceutical', False),
-    0x00180032: ('DS', '1', 'Energy Window Centerline', 'EnergyWindowCenterline', True),
-    0x00180033: ('DS', '1-n', 'Energy Window Total Width', 'EnergyWindowTotalWidth', True),
-    0x00180034: ('LO', '1', 'Intervention Drug Name', 'InterventionDrugName', False),
-    0x00180035: ('TM', '1', 'Intervention Drug Start Time', 'InterventionDrugStartTime', False),
-    0x00180036: ('SQ', '1', 'Intervention Sequence', 'InterventionSequence', False),
-    0x00180037: ('CS', '1', 'Therapy Type', 'TherapyType', True),
-    0x00180038: ('CS', '1', 'Intervention Status', 'InterventionStatus', False),
-    0x00180039: ('CS', '1', 'Therapy Description', 'TherapyDescription', True),
-    0x0018003A: ('ST', '1', 'Intervention Description', 'InterventionDescription', False),
-    0x00180040: ('IS', '1', 'Cine Rate', 'CineRate', False),
-    0x00180042: ('CS', '1', 'Initial Cine Run State', 'InitialCineRunState', False),
-    0x00180050: ('DS', '1', 'Slice Thickness', 'SliceThickness', False),
-    0x00180060: ('DS', '1', 'KVP', 'KVP', False),
-    0x00180061: ('DS', '1', '', '', True),
-    0x00180070: ('IS', '1', 'Counts Accumulated', 'CountsAccumulated', False),
-    0x00180071: ('CS', '1', 'Acquisition Termination Condition', 'AcquisitionTerminationCondition', False),
-    0x00180072: ('DS', '1', 'Effective Duration', 'EffectiveDuration', False),
-    0x00180073: ('CS', '1', 'Acquisition Start Condition', 'AcquisitionStartCondition', False),
-    0x00180074: ('IS', '1', 'Acquisition Start Condition Data', 'AcquisitionStartConditionData', False),
-    0x00180075: ('IS', '1', 'Acquisition Termination Condition Data', 'AcquisitionTerminationConditionData', False),
-    0x00180080: ('DS', '1', 'Repetition Time', 'RepetitionTime', False),
-    0x00180081: ('DS', '1', 'Echo Time', 'EchoTime', False),
-    0x00180082: ('DS', '1', 'Inversion Time', 'InversionTime', False),
-    0x00180083: ('DS', '1', 'Number of Averages', 'NumberOfAverages', False),
-    0x00180084: ('DS', '1', 'Imaging Frequency', 'ImagingFrequency', False),
-    0x00180085: ('SH', '1', 'Imaged Nucleus', 'ImagedNucleus', False),
-    0x00180086: ('IS', '1-n', 'Echo Number(s)', 'EchoNumbers', False),
-    0x00180087: ('DS', '1', 'Magnetic Field Strength', 'MagneticFieldStrength', False),
-    0x00180088: ('DS', '1', 'Spacing Between Slices', 'SpacingBetweenSlices', False),
-    0x00180089: ('IS', '1', 'Number of Phase Encoding Steps', 'NumberOfPhaseEncodingSteps', False),
-    0x00180090: ('DS', '1', 'Data Collection Diameter', 'DataCollectionDiameter', False),
-    0x00180091: ('IS', '1', 'Echo Train Length', 'EchoTrainLength', False),
-    0x00180093: ('DS', '1', 'Percent Sampling', 'PercentSampling', False),
-    0x00180094: ('DS', '1', 'Percent Phase Field of View', 'PercentPhaseFieldOfView', False),
-    0x00180095: ('DS', '1', 'Pixel Bandwidth', 'PixelBandwidth', False),
-    0x00181000: ('LO', '1', 'Device Serial Number', 'DeviceSerialNumber', False),
-    0x00181002: ('UI', '1', 'Device UID', 'DeviceUID', False),
-    0x00181003: ('LO', '1', 'Device ID', 'DeviceID', False),
-    0x00181004: ('LO', '1', 'Plate ID', 'PlateID', False),
-    0x00181005: ('LO', '1', 'Generator ID', 'GeneratorID', False),
-    0x00181006: ('LO', '1', 'Grid ID', 'GridID', False),
-    0x00181007: ('LO', '1', 'Cassette ID', 'CassetteID', False),
-    0x00181008: ('LO', '1', 'Gantry ID', 'GantryID', False),
-    0x00181009: ('UT', '1', 'Unique Device Identifier', 'UniqueDeviceIdentifier', False),
-    0x0018100A: ('SQ', '1', 'UDI Sequence', 'UDISequence', False),
-    0x0018100B: ('UI', '1-n', "Manufacturer's Device Class UID", 'ManufacturerDeviceClassUID', False),
-    0x00181010: ('LO', '1', 'Secondary Capture Device ID', 'SecondaryCaptureDeviceID', False),
-    0x00181011: ('LO', '1', 'Hardcopy Creation Device ID', 'HardcopyCreationDeviceID', True),
-    0x00181012: ('DA', '1', 'Date of Secondary Capture', 'DateOfSecondaryCapture', False),
-    0x00181014: ('TM', '1', 'Time of Secondary Capture', 'TimeOfSecondaryCapture', False),
-    0x00181016: ('LO', '1', 'Secondary Capture Device Manufacturer', 'SecondaryCaptureDeviceManufacturer', False),
-    0x00181017: ('LO', '1', 'Hardcopy Device Manufacturer', 'HardcopyDeviceManufacturer', True),
-    0x00181018: ('LO', '1', "Secondary Capture Device Manufacturer's Model Name", 'SecondaryCaptureDeviceManufacturerModelName', False),
-    0x00181019: ('LO', '1-n', 'Secondary Capture Device Software Versions', 'SecondaryCaptureDeviceSoftwareVersions', False),
-    0x0018101A: ('LO', '1-n', 'Hardcopy Device Software Version', 'HardcopyDeviceSoftwareVersion', True),
-    0x0018101B: ('LO', '1', "Hardcopy Device Manufacturer's Model Name", 'HardcopyDeviceManufacturerModelName', True),
-    0x00181020: ('LO', '1-n', 'Software Versions', 'SoftwareVersions', False),
-    0x00181022: ('SH', '1', 'Video Image Format Acquired', 'VideoImageFormatAcquired', False),
-    0x00181023: ('LO', '1', 'Digital Image Format Acquired', 'DigitalImageFormatAcquired', False),
-    0x00181030: ('LO', '1', 'Protocol Name', 'ProtocolName', False),
-    0x00181040: ('LO', '1', 'Contrast/Bolus Route', 'ContrastBolusRoute', False),
-    0x00181041: ('DS', '1', 'Contrast/Bolus Volume', 'ContrastBolusVolume', False),
-    0x00181042: ('TM', '1', 'Contrast/Bolus Start Time', 'ContrastBolusStartTime', False),
-    0x00181043: ('TM', '1', 'Contrast/Bolus Stop Time', 'ContrastBolusStopTime', False),
-    0x00181044: ('DS', '1', 'Contrast/Bolus Total Dose', 'ContrastBolusTotalDose', False),
-    0x00181045: ('IS', '1', 'Syringe Counts', 'SyringeCounts', False),
-    0x00181046: ('DS', '1-n', 'Contrast Flow Rate', 'ContrastFlowRate', False),
-    0x00181047: ('DS', '1-n', 'Contrast Flow Duration', 'ContrastFlowDuration', False),
-    0x00181048: ('CS', '1', 'Contrast/Bolus Ingredient', 'ContrastBolusIngredient', False),
-    0x00181049: ('DS', '1', 'Contrast/Bolus Ingredient Concentration', 'ContrastBolusIngredientConcentration', False),
-    0x00181050: ('DS', '1', 'Spatial Resolution', 'SpatialResolution', False),
-    0x00181060: ('DS', '1', 'Trigger Time', 'TriggerTime', False),
-    0x00181061: ('LO', '1', 'Trigger Source or Type', 'TriggerSourceOrType', False),
-    0x00181062: ('IS', '1', 'Nominal Interval', 'NominalInterval', False),
-    0x00181063: ('DS', '1', 'Frame Time', 'FrameTime', False),
-    0x00181064: ('LO', '1', 'Cardiac Framing Type', 'CardiacFramingType', False),
-    0x00181065: ('DS', '1-n', 'Frame Time Vector', 'FrameTimeVector', False),
-    0x00181066: ('DS', '1', 'Frame Delay', 'FrameDelay', False),
-    0x00181067: ('DS', '1', 'Image Trigger Delay', 'ImageTriggerDelay', False),
-    0x00181068: ('DS', '1', 'Multiplex Group Time Offset', 'MultiplexGroupTimeOffset', False),
-    0x00181069: ('DS', '1', 'Trigger Time Offset', 'TriggerTimeOffset', False),
-    0x0018106A: ('CS', '1', 'Synchronization Trigger', 'SynchronizationTrigger', False),
-    0x0018106C: ('US', '2', 'Synchronization Channel', 'SynchronizationChannel', False),
-    0x0018106E: ('UL', '1', 'Trigger Sample Position', 'TriggerSamplePosition', False),
-    0x00181070: ('LO', '1', 'Radiopharmaceutical Route', 'RadiopharmaceuticalRoute', False),
-    0x00181071: ('DS', '1', 'Radiopharmaceutical Volume', 'RadiopharmaceuticalVolume', False),
-    0x00181072: ('TM', '1', 'Radiopharmaceutical Start Time', 'RadiopharmaceuticalStartTime', False),
-    0x00181073: ('TM', '1', 'Radiopharmaceutical Stop Time', 'RadiopharmaceuticalStopTime', False),
-    0x00181074: ('DS', '1', 'Radionuclide Total Dose', 'RadionuclideTotalDose', False),
-    0x00181075: ('DS', '1', 'Radionuclide Half Life', 'RadionuclideHalfLife', False),
-    0x00181076: ('DS', '1', 'Radionuclide Positron Fraction', 'RadionuclidePositronFraction', False),
-    0x00181077: ('DS', '1', 'Radiopharmaceutical Specific Activity', 'RadiopharmaceuticalSpecificActivity', False),
-    0x00181078: ('DT', '1', 'Radiopharmaceutical Start DateTime', 'RadiopharmaceuticalStartDateTime', False),
-    0x00181079: ('DT', '1', 'Radiopharmaceutical Stop DateTime', 'RadiopharmaceuticalStopDateTime', False),
-    0x00181080: ('CS', '1', 'Beat Rejection Flag', 'BeatRejectionFlag', False),
-    0x00181081: ('IS', '1', 'Low R-R Value', 'LowRRValue', False),
-    0x00181082: ('IS', '1', 'High R-R Value', 'HighRRValue', False),
-    0x00181083: ('IS', '1', 'Intervals Acquired', 'IntervalsAcquired', False),
-    0x00181084: ('IS', '1', 'Intervals Rejected', 'IntervalsRejected', False),
-    0x00181085: ('LO', '1', 'PVC Rejection', 'PVCRejection', False),
-    0x00181086: ('IS', '1', 'Skip Beats', 'SkipBeats', False),
-    0x00181088: ('IS', '1', 'Heart Rate', 'HeartRate', False),
-    0x00181090: ('IS', '1', 'Cardiac Number of Images', 'CardiacNumberOfImages', False),
-    0x00181094: ('IS', '1', 'Trigger Window', 'TriggerWindow', False),
-    0x00181100: ('DS', '1', 'Reconstruction Diameter', 'ReconstructionDiameter', False),
-    0x00181110: ('DS', '1', 'Distance Source to Detector', 'DistanceSourceToDetector', False),
-    0x00181111: ('DS', '1', 'Distance Source to Patient', 'DistanceSourceToPatient', False),
-    0x00181114: ('DS', '1', 'Estimated Radiographic Magnification Factor', 'EstimatedRadiographicMagnificationFactor', False),
-    0x00181120: ('DS', '1', 'Gantry/Detector Tilt', 'GantryDetectorTilt', False),
-    0x00181121: ('DS', '1', 'Gantry/Detector Slew', 'GantryDetectorSlew', False),
-    0x00181130: ('DS', '1', 'Table Height', 'TableHeight', False),
-    0x00181131: ('DS', '1', 'Table Traverse', 'TableTraverse', False),
-    0x00181134: ('CS', '1', 'Table Motion', 'TableMotion', False),
-    0x00181135: ('DS', '1-n', 'Table Vertical Increment', 'TableVerticalIncrement', False),
-    0x00181136: ('DS', '1-n', 'Table Lateral Increment', 'TableLateralIncrement', False),
-    0x00181137: ('DS', '1-n', 'Table Longitudinal Increment', 'TableLongitudinalIncrement', False),
-    0x00181138: ('DS', '1', 'Table Angle', 'TableAngle', False),
-    0x0018113A: ('CS', '1', 'Table Type', 'TableType', False),
-    0x00181140: ('CS', '1', 'Rotation Direction', 'RotationDirection', False),
-    0x00181141: ('DS', '1', 'Angular Position', 'AngularPosition', True),
-    0x00181142: ('DS', '1-n', 'Radial Position', 'RadialPosition', False),
-    0x00181143: ('DS', '1', 'Scan Arc', 'ScanArc', False),
-    0x00181144: ('DS', '1', 'Angular Step', 'AngularStep', False),
-    0x00181145: ('DS', '1', 'Center of Rotation Offset', 'CenterOfRotationOffset', False),
-    0x00181146: ('DS', '1-n', 'Rotation Offset', 'RotationOffset', True),
-    0x00181147: ('CS', '1', 'Field of View Shape', 'FieldOfViewShape', False),
-    0x00181149: ('IS', '1-2', 'Field of View Dimension(s)', 'FieldOfViewDimensions', False),
-    0x00181150: ('IS', '1', 'Exposure Time', 'ExposureTime', False),
-    0x00181151: ('IS', '1', 'X-Ray Tube Current', 'XRayTubeCurrent', False),
-    0x00181152: ('IS', '1', 'Exposure', 'Exposure', False),
-    0x00181153: ('IS', '1', 'Exposure in µAs', 'ExposureInuAs', False),
-    0x00181154: ('DS', '1', 'Average Pulse Width', 'AveragePulseWidth', False),
-    0x00181155: ('CS', '1', 'Radiation Setting', 'RadiationSetting', False),
-    0x00181156: ('CS', '1', 'Rectification Type', 'RectificationType', False),
-    0x0018115A: ('CS', '1', 'Radiation Mode', 'RadiationMode', False),
-    0x0018115E: ('DS', '1', 'Image and Fluoroscopy Area Dose Product', 'ImageAndFluoroscopyAreaDoseProduct', False),
-    0x00181160: ('SH', '1', 'Filter Type', 'FilterType', False),
-    0x00181161: ('LO', '1-n', 'Type of Filters', 'TypeOfFilters', False),
-    0x00181162: ('DS', '1', 'Intensifier Size', 'IntensifierSize', False),
-    0x00181164: ('DS', '2', 'Imager Pixel Spacing', 'ImagerPixelSpacing', False),
-    0x00181166: ('CS', '1-n', 'Grid', 'Grid', False),
-    0x00181170: ('IS', '1', 'Generator Power', 'GeneratorPower', False),
-    0x00181180: ('SH', '1', 'Collimator/grid Name', 'CollimatorGridName', False),
-    0x00181181: ('CS', '1', 'Collimator Type', 'CollimatorType', False),
-    0x00181182: ('IS', '1-2', 'Focal Distance', 'FocalDistance', False),
-    0x00181183: ('DS', '1-2', 'X Focus Center', 'XFocusCenter', False),
-    0x00181184: ('DS', '1-2', 'Y Focus Center', 'YFocusCenter', False),
-    0x00181190: ('DS', '1-n', 'Focal Spot(s)', 'FocalSpots', False),
-    0x00181191: ('CS', '1', 'Anode Target Material', 'AnodeTargetMaterial', False),
-    0x001811A0: ('DS', '1', 'Body Part Thickness', 'BodyPartThickness', False),
-    0x001811A2: ('DS', '1', 'Compression Force', 'CompressionForce', False),
-    0x001811A3: ('DS', '1', 'Compression Pressure', 'CompressionPressure', False),
-    0x001811A4: ('LO', '1', 'Paddle Description', 'PaddleDescription', False),
-    0x001811A5: ('DS', '1', 'Compression Contact Area', 'CompressionContactArea', False),
-    0x001811B0: ('LO', '1', 'Acquisition Mode', 'AcquisitionMode', False),
-    0x001811B1: ('LO', '1', 'Dose Mode Name', 'DoseModeName', False),
-    0x001811B2: ('CS', '1', 'Acquired Subtraction Mask Flag', 'AcquiredSubtractionMaskFlag', False),
-    0x001811B3: ('CS', '1', 'Fluoroscopy Persistence Flag', 'FluoroscopyPersistenceFlag', False),
-    0x001811B4: ('CS', '1', 'Fluoroscopy Last Image Hold Persistence Flag', 'FluoroscopyLastImageHoldPersistenceFlag', False),
-    0x001811B5: ('IS', '1', 'Upper Limit Number Of Persistent Fluoroscopy Frames', 'UpperLimitNumberOfPersistentFluoroscopyFrames', False),
-    0x001811B6: ('CS', '1', 'Contrast/Bolus Auto Injection Trigger Flag', 'ContrastBolusAutoInjectionTriggerFlag', False),
-    0x001811B7: ('FD', '1', 'Contrast/Bolus Injection Delay', 'ContrastBolusInjectionDelay', False),
-    0x001811B8: ('SQ', '1', 'XA Acquisition Phase Details Sequence', 'XAAcquisitionPhaseDetailsSequence', False),
-    0x001811B9: ('FD', '1', 'XA Acquisition Frame Rate', 'XAAcquisitionFrameRate', False),
-    0x001811BA: ('SQ', '1', 'XA Plane Details Sequence', 'XAPlaneDetailsSequence', False),
-    0x001811BB: ('LO', '1', 'Acquisition Field of View Label', 'AcquisitionFieldOfViewLabel', False),
-    0x001811BC: ('SQ', '1', 'X-Ray Filter Details Sequence', 'XRayFilterDetailsSequence', False),
-    0x001811BD: ('FD', '1', 'XA Acquisition Duration', 'XAAcquisitionDuration', False),
-    0x001811BE: ('CS', '1', 'Reconstruction Pipeline Type', 'ReconstructionPipelineType', False),
-    0x001811BF: ('SQ', '1', 'Image Filter Details Sequence', 'ImageFilterDetailsSequence', False),
-    0x001811C0: ('CS', '1', 'Applied Mask Subtraction Flag', 'AppliedMaskSubtractionFlag', False),
-    0x001811C1: ('SQ', '1', 'Requested Series Description Code Sequence', 'RequestedSeriesDescriptionCodeSequence', False),
-    0x00181200: ('DA', '1-n', 'Date of Last Calibration', 'DateOfLastCalibration', False),
-    0x00181201: ('TM', '1-n', 'Time of Last Calibration', 'TimeOfLastCalibration', False),
-    0x00181202: ('DT', '1', 'DateTime of Last Calibration', 'DateTimeOfLastCalibration', False),
-    0x00181203: ('DT', '1', 'Calibration DateTime', 'CalibrationDateTime', False),
-    0x00181204: ('DA', '1', 'Date of Manufacture', 'DateOfManufacture', False),
-    0x00181205: ('DA', '1', 'Date of Installation', 'DateOfInstallation', False),
-    0x00181210: ('SH', '1-n', 'Convolution Kernel', 'ConvolutionKernel', False),
-    0x00181240: ('IS', '1-n', 'Upper/Lower Pixel Values', 'UpperLowerPixelValues', True),
-    0x00181242: ('IS', '1', 'Actual Frame Duration', 'ActualFrameDuration', False),
-    0x00181243: ('IS', '1', 'Count Rate', 'CountRate', False),
-    0x00181244: ('US', '1', 'Preferred Playback Sequencing', 'PreferredPlaybackSequencing', False),
-    0x00181250: ('SH', '1', 'Receive Coil Name', 'ReceiveCoilName', False),
-    0x00181251: ('SH', '1', 'Transmit Coil Name', 'TransmitCoilName', False),
-    0x00181260: ('SH', '1', 'Plate Type', 'PlateType', False),
-    0x00181261: ('LO', '1', 'Phosphor Type', 'PhosphorType', False),
-    0x00181271: ('FD', '1', 'Water Equivalent Diameter', 'WaterEquivalentDiameter', False),
-    0x00181272: ('SQ', '1', 'Water Equivalent Diameter Calculation Method Code Sequence', 'WaterEquivalentDiameterCalculationMethodCodeSequence', False),
-    0x00181300: ('DS', '1', 'Scan Velocity', 'ScanVelocity', False),
-    0x00181301: ('CS', '1-n', 'Whole Body Technique', 'WholeBodyTechnique', False),
-    0x00181302: ('IS', '1', 'Scan Length', 'ScanLength', False),
-    0x00181310: ('US', '4', 'Acquisition Matrix', 'AcquisitionMatrix', False),
-    0x00181312: ('CS', '1', 'In-plane Phase Encoding Direction', 'InPlanePhaseEncodingDirection', False),
-    0x00181314: ('DS', '1', 'Flip Angle', 'FlipAngle', False),
-    0x00181315: ('CS', '1', 'Variable Flip Angle Flag', 'VariableFlipAngleFlag', False),
-    0x00181316: ('DS', '1', 'SAR', 'SAR', False),
-    0x00181318: ('DS', '1', 'dB/dt', 'dBdt', False),
-    0x00181320: ('FL', '1', 'B1rms', 'B1rms', False),
-    0x00181400: ('LO', '1', 'Acquisition Device Processing Description', 'AcquisitionDeviceProcessingDescription', False),
-    0x00181401: ('LO', '1', 'Acquisition Device Processing Code', 'AcquisitionDeviceProcessingCode', False),
-    0x00181402: ('CS', '1', 'Cassette Orientation', 'CassetteOrientation', False),
-    0x00181403: ('CS', '1', 'Cassette Size', 'CassetteSize', False),
-    0x00181404: ('US', '1', 'Exposures on Plate', 'ExposuresOnPlate', False),
-    0x00181405: ('IS', '1', 'Relative X-Ray Exposure', 'RelativeXRayExposure', False),
-    0x00181411: ('DS', '1', 'Exposure Index', 'ExposureIndex', False),
-    0x00181412: ('DS', '1', 'Target Exposure Index', 'TargetExposureIndex', False),
-    0x00181413: ('DS', '1', 'Deviation Index', 'DeviationIndex', False),
-    0x00181450: ('DS', '1', 'Column Angulation', 'ColumnAngulation', False),
-    0x00181460: ('DS', '1', 'Tomo Layer Height', 'TomoLayerHeight', False),
-    0x00181470: ('DS', '1', 'Tomo Angle', 'TomoAngle', False),
-    0x00181480: ('DS', '1', 'Tomo Time', 'TomoTime', False),
-    0x00181490: ('CS', '1', 'Tomo Type', 'TomoType', False),
-    0x00181491: ('CS', '1', 'Tomo Class', 'TomoClass', False),
-    0x00181495: ('IS', '1', 'Number of Tomosynthesis Source Images', 'NumberOfTomosynthesisSourceImages', False),
-    0x00181500: ('CS', '1', 'Positioner Motion', 'PositionerMotion', False),
-    0x00181508: ('CS', '1', 'Positioner Type', 'PositionerType', False),
-    0x00181510: ('DS', '1', 'Positioner Primary Angle', 'PositionerPrimaryAngle', False),
-    0x00181511: ('DS', '1', 'Positioner Secondary Angle', 'PositionerSecondaryAngle', False),
-    0x00181520: ('DS', '1-n', 'Positioner Primary Angle Increment', 'PositionerPrimaryAngleIncrement', False),
-    0x00181521: ('DS', '1-n', 'Positioner Secondary Angle Increment', 'PositionerSecondaryAngleIncrement', False),
-    0x00181530: ('DS', '1', 'Detector Primary Angle', 'DetectorPrimaryAngle', False),
-    0x00181531: ('DS', '1', 'Detector Secondary Angle', 'DetectorSecondaryAngle', False),
-    0x00181600: ('CS', '1-3', 'Shutter Shape', 'ShutterShape', False),
-    0x00181602: ('IS', '1', 'Shutter Left Vertical Edge', 'ShutterLeftVerticalEdge', False),
-    0x00181604: ('IS', '1', 'Shutter Right Vertical Edge', 'ShutterRightVerticalEdge', False),
-    0x00181606: ('IS', '1', 'Shutter Upper Horizontal Edge', 'ShutterUpperHorizontalEdge', False),
-    0x00181608: ('IS', '1', 'Shutter Lower Horizontal Edge', 'ShutterLowerHorizontalEdge', False),
-    0x00181610: ('IS', '2', 'Center of Circular Shutter', 'CenterOfCircularShutter', False),
-    0x00181612: ('IS', '1', 'Radius of Circular Shutter', 'RadiusOfCircularShutter', False),
-    0x00181620: ('IS', '2-2n', 'Vertices of the Polygonal Shutter', 'VerticesOfThePolygonalShutter', False),
-    0x00181622: ('US', '1', 'Shutter Presentation Value', 'ShutterPresentationValue', False),
-    0x00181623: ('US', '1', 'Shutter Overlay Group', 'ShutterOverlayGroup', False),
-    0x00181624: ('US', '3', 'Shutter Presentation Color CIELab Value', 'ShutterPresentationColorCIELabValue', False),
-    0x00181630: ('CS', '1', 'Outline Shape Type', 'OutlineShapeType', False),
-    0x00181631: ('FD', '1', 'Outline Left Vertical Edge', 'OutlineLeftVerticalEdge', False),
-    0x00181632: ('FD', '1', 'Outline Right Vertical Edge', 'OutlineRightVerticalEdge', False),
-    0x00181633: ('FD', '1', 'Outline Upper Horizontal Edge', 'OutlineUpperHorizontalEdge', False),
-    0x00181634: ('FD', '1', 'Outline Lower Horizontal Edge', 'OutlineLowerHorizontalEdge', False),
-    0x00181635: ('FD', '2', 'Center of Circular Outline', 'CenterOfCircularOutline', False),
-    0x00181636: ('FD', '1', 'Diameter of Circular Outline', 'DiameterOfCircularOutline', False),
-    0x00181637: ('UL', '1', 'Number of Polygonal Vertices', 'NumberOfPolygonalVertices', False),
-    0x00181638: ('OF', '1', 'Vertices of the Polygonal Outline', 'VerticesOfThePolygonalOutline', False),
-    0x00181700: ('CS', '1-3', 'Collimator Shape', 'CollimatorShape', False),
-    0x00181702: ('IS', '1', 'Collimator Left Vertical Edge', 'CollimatorLeftVerticalEdge', False),
-    0x00181704: ('IS', '1', 'Collimator Right Vertical Edge', 'CollimatorRightVerticalEdge', False),
-    0x00181706: ('IS', '1', 'Collimator Upper Horizontal Edge', 'CollimatorUpperHorizontalEdge', False),
-    0x00181708: ('IS', '1', 'Collimator Lower Horizontal Edge', 'CollimatorLowerHorizontalEdge', False),
-    0x00181710: ('IS', '2', 'Center of Circular Collimator', 'CenterOfCircularCollimator', False),
-    0x00181712: ('IS', '1', 'Radius of Circular Collimator', 'RadiusOfCircularCollimator', False),
-    0x00181720: ('IS', '2-2n', 'Vertices of the Polygonal Collimator', 'VerticesOfThePolygonalCollimator', False),
-    0x00181800: ('CS', '1', 'Acquisition Time Synchronized', 'AcquisitionTimeSynchronized', False),
-    0x00181801: ('SH', '1', 'Time Source', 'TimeSource', False),
-    0x00181802: ('CS', '1', 'Time Distribution Protocol', 'TimeDistributionProtocol', False),
-    0x00181803: ('LO', '1', 'NTP Source Address', 'NTPSourceAddress', False),
-    0x00182001: ('IS', '1-n', 'Page Number Vector', 'PageNumberVector', False),
-    0x00182002: ('SH', '1-n', 'Frame Label Vector', 'FrameLabelVector', False),
-    0x00182003: ('DS', '1-n', 'Frame Primary Angle Vector', 'FramePrimaryAngleVector', False),
-    0x00182004: ('DS', '1-n', 'Frame Secondary Angle Vector', 'FrameSecondaryAngleVector', False),
-    0x00182005: ('DS', '1-n', 'Slice Location Vector', 'SliceLocationVector', False),
-    0x00182006: ('SH', '1-n', 'Display Window Label Vector', 'DisplayWindowLabelVector', False),
-    0x00182010: ('DS', '2', 'Nominal Scanned Pixel Spacing', 'NominalScannedPixelSpacing', False),
-    0x00182020: ('CS', '1', 'Digitizing Device Transport Direction', 'DigitizingDeviceTransportDirection', False),
-    0x00182030: ('DS', '1', 'Rotation of Scanned Film', 'RotationOfScannedFilm', False),
-    0x00182041: ('SQ', '1', 'Biopsy Target Sequence', 'BiopsyTargetSequence', False),
-    0x00182042: ('UI', '1', 'Target UID', 'TargetUID', False),
-    0x00182043: ('FL', '2', 'Localizing Cursor Position', 'LocalizingCursorPosition', False),
-    0x00182044: ('FL', '3', 'Calculated Target Position', 'CalculatedTargetPosition', False),
-    0x00182045: ('SH', '1', 'Target Label', 'TargetLabel', False),
-    0x00182046: ('FL', '1', 'Displayed Z Value', 'DisplayedZValue', False),
-    0x00183100: ('CS', '1', 'IVUS Acquisition', 'IVUSAcquisition', False),
-    0x00183101: ('DS', '1', 'IVUS Pullback Rate', 'IVUSPullbackRate', False),
-    0x00183102: ('DS', '1', 'IVUS Gated Rate', 'IVUSGatedRate', False),
-    0x00183103: ('IS', '1', 'IVUS Pullback Start Frame Number', 'IVUSPullbackStartFrameNumber', False),
-    0x00183104: ('IS', '1', 'IVUS Pullback Stop Frame Number', 'IVUSPullbackStopFrameNumber', False),
-    0x00183105: ('IS', '1-n', 'Lesion Number', 'LesionNumber', False),
-    0x00184000: ('LT', '1', 'Acquisition Comments', 'AcquisitionComments', True),
-    0x00185000: ('SH', '1-n', 'Output Power', 'OutputPower', False),
-    0x00185010: ('LO', '1-n', 'Transducer Data', 'TransducerData', False),
-    0x00185011: ('SQ', '1', 'Transducer Identification Sequence', 'TransducerIdentificationSequence', False),
-    0x00185012: ('DS', '1', 'Focus Depth', 'FocusDepth', False),
-    0x00185020: ('LO', '1', 'Processing Function', 'ProcessingFunction', False),
-    0x00185021: ('LO', '1', 'Postprocessing Function', 'PostprocessingFunction', True),
-    0x00185022: ('DS', '1', 'Mechanical Index', 'MechanicalIndex', False),
-    0x00185024: ('DS', '1', 'Bone Thermal Index', 'BoneThermalIndex', False),
-    0x00185026: ('DS', '1', 'Cranial Thermal Index', 'CranialThermalIndex', False),
-    0x00185027: ('DS', '1', 'Soft Tissue Thermal Index', 'SoftTissueThermalIndex', False),
-    0x00185028: ('DS', '1', 'Soft Tissue-focus Thermal Index', 'SoftTissueFocusThermalIndex', False),
-    0x00185029: ('DS', '1', 'Soft Tissue-surface Thermal Index', 'SoftTissueSurfaceThermalIndex', False),
-    0x00185030: ('DS', '1', 'Dynamic Range', 'DynamicRange', True),
-    0x00185040: ('DS', '1', 'Total Gain', 'TotalGain', True),
-    0x00185050: ('IS', '1', 'Depth of Scan Field', 'DepthOfScanField', False),
-    0x00185100: ('CS', '1', 'Patient Position', 'PatientPosition', False),
-    0x00185101: ('CS', '1', 'View Position', 'ViewPosition', False),
-    0x00185104: ('SQ', '1', 'Projection Eponymous Name Code Sequence', 'ProjectionEponymousNameCodeSequence', False),
-    0x00185210: ('DS', '6', 'Image Transformation Matrix', 'ImageTransformationMatrix', True),
-    0x00185212: ('DS', '3', 'Image Translation Vector', 'ImageTranslationVector', True),
-    0x00186000: ('DS', '1', 'Sensitivity', 'Sensitivity', False),
-    0x00186011: ('SQ', '1', 'Sequence of Ultrasound Regions', 'SequenceOfUltrasoundRegions', False),
-    0x00186012: ('US', '1', 'Region Spatial Format', 'RegionSpatialFormat', False),
-    0x00186014: ('US', '1', 'Region Data Type', 'RegionDataType', False),
-    0x00186016: ('UL', '1', 'Region Flags', 'RegionFlags', False),
-    0x00186018: ('UL', '1', 'Region Location Min X0', 'RegionLocationMinX0', False),
-    0x0018601A: ('UL', '1', 'Region Location Min Y0', 'RegionLocationMinY0', False),
-    0x0018601C: ('UL', '1', 'Region Location Max X1', 'RegionLocationMaxX1', False),
-    0x0018601E: ('UL', '1', 'Region Location Max Y1', 'RegionLocationMaxY1', False),
-    0x00186020: ('SL', '1', 'Reference Pixel X0', 'ReferencePixelX0', False),
-    0x00186022: ('SL', '1', 'Reference Pixel Y0', 'ReferencePixelY0', False),
-    0x00186024: ('US', '1', 'Physical Units X Direction', 'PhysicalUnitsXDirection', False),
-    0x00186026: ('US', '1', 'Physical Units Y Direction', 'PhysicalUnitsYDirection', False),
-    0x00186028: ('FD', '1', 'Reference Pixel Physical Value X', 'ReferencePixelPhysicalValueX', False),
-    0x0018602A: ('FD', '1', 'Reference Pixel Physical Value Y', 'ReferencePixelPhysicalValueY', False),
-    0x0018602C: ('FD', '1', 'Physical Delta X', 'PhysicalDeltaX', False),
-    0x0018602E: ('FD', '1', 'Physical Delta Y', 'PhysicalDeltaY', False),
-    0x00186030: ('UL', '1', 'Transducer Frequency', 'TransducerFrequency', False),
-    0x00186031: ('CS', '1', 'Transducer Type', 'TransducerType', False),
-    0x00186032: ('UL', '1', 'Pulse Repetition Frequency', 'PulseRepetitionFrequency', False),
-    0x00186034: ('FD', '1', 'Doppler Correction Angle', 'DopplerCorrectionAngle', False),
-    0x00186036: ('FD', '1', 'Steering Angle', 'SteeringAngle', False),
-    0x00186038: ('UL', '1', 'Doppler Sample Volume X Position (Retired)', 'DopplerSampleVolumeXPositionRetired', True),
-    0x00186039: ('SL', '1', 'Doppler Sample Volume X Position', 'DopplerSampleVolumeXPosition', False),
-    0x0018603A: ('UL', '1', 'Doppler Sample Volume Y Position (Retired)', 'DopplerSampleVolumeYPositionRetired', True),
-    0x0018603B: ('SL', '1', 'Doppler Sample Volume Y Position', 'DopplerSampleVolumeYPosition', False),
-    0x0018603C: ('UL', '1', 'TM-Line Position X0 (Retired)', 'TMLinePositionX0Retired', True),
-    0x0018603D: ('SL', '1', 'TM-Line Position X0', 'TMLinePositionX0', False),
-    0x0018603E: ('UL', '1', 'TM-Line Position Y0 (Retired)', 'TMLinePositionY0Retired', True),
-    0x0018603F: ('SL', '1', 'TM-Line Position Y0', 'TMLinePositionY0', False),
-    0x00186040: ('UL', '1', 'TM-Line Position X1 (Retired)', 'TMLinePositionX1Retired', True),
-    0x00186041: ('SL', '1', 'TM-Line Position X1', 'TMLinePositionX1', False),
-    0x00186042: ('UL', '1', 'TM-Line Position Y1 (Retired)', 'TMLinePositionY1Retired', True),
-    0x00186043: ('SL', '1', 'TM-Line Position Y1', 'TMLinePositionY1', False),
-    0x00186044: ('US', '1', 'Pixel Component Organization', 'PixelComponentOrganization', False),
-    0x00186046: ('UL', '1', 'Pixel Component Mask', 'PixelComponentMask', False),
-    0x00186048: ('UL', '1', 'Pixel Component Range Start', 'PixelComponentRangeStart', False),
-    0x0018604A: ('UL', '1', 'Pixel Component Range Stop', 'PixelComponentRangeStop', False),
-    0x0018604C: ('US', '1', 'Pixel Component Physical Units', 'PixelComponentPhysicalUnits', False),
-    0x0018604E: ('US', '1', 'Pixel Component Data Type', 'PixelComponentDataType', False),
-    0x00186050: ('UL', '1', 'Number of Table Break Points', 'NumberOfTableBreakPoints', False),
-    0x00186052: ('UL', '1-n', 'Table of X Break Points', 'TableOfXBreakPoints', False),
-    0x00186054: ('FD', '1-n', 'Table of Y Break Points', 'TableOfYBreakPoints', False),
-    0x00186056: ('UL', '1', 'Number of Table Entries', 'NumberOfTableEntries', False),
-    0x00186058: ('UL', '1-n', 'Table of Pixel Values', 'TableOfPixelValues', False),
-    0x0018605A: ('FL', '1-n', 'Table of Parameter Values', 'TableOfParameterValues', False),
-    0x00186060: ('FL', '1-n', 'R Wave Time Vector', 'RWaveTimeVector', False),
-    0x00186070: ('US', '1', 'Active Image Area Overlay Group', 'ActiveImageAreaOverlayGroup', False),
-    0x00187000: ('CS', '1', 'Detector Conditions Nominal Flag', 'DetectorConditionsNominalFlag', False),
-    0x00187001: ('DS', '1', 'Detector Temperature', 'DetectorTemperature', False),
-    0x00187004: ('CS', '1', 'Detector Type', 'DetectorType', False),
-    0x00187005: ('CS', '1', 'Detector Configuration', 'DetectorConfiguration', False),
-    0x00187006: ('LT', '1', 'Detector Description', 'DetectorDescription', False),
-    0x00187008: ('LT', '1', 'Detector Mode', 'DetectorMode', False),
-    0x0018700A: ('SH', '1', 'Detector ID', 'DetectorID', False),
-    0x0018700C: ('DA', '1', 'Date of Last Detector Calibration', 'DateOfLastDetectorCalibration', False),
-    0x0018700E: ('TM', '1', 'Time of Last Detector Calibration', 'TimeOfLastDetectorCalibration', False),
-    0x00187010: ('IS', '1', 'Exposures on Detector Since Last Calibration', 'ExposuresOnDetectorSinceLastCalibration', False),
-    0x00187011: ('IS', '1', 'Exposures on Detector Since Manufactured', 'ExposuresOnDetectorSinceManufactured', False),
-    0x00187012: ('DS', '1', 'Detector Time Since Last Exposure', 'DetectorTimeSinceLastExposure', False),
-    0x00187014: ('DS', '1', 'Detector Active Time', 'DetectorActiveTime', False),
-    0x00187016: ('DS', '1', 'Detector Activation Offset From Exposure', 'DetectorActivationOffsetFromExposure', False),
-    0x0018701A: ('DS', '2', 'Detector Binning', 'DetectorBinning', False),
-    0x00187020: ('DS', '2', 'Detector Element Physical Size', 'DetectorElementPhysicalSize', False),
-    0x00187022: ('DS', '2', 'Detector Element Spacing', 'DetectorElementSpacing', False),
-    0x00187024: ('CS', '1', 'Detector Active Shape', 'DetectorActiveShape', False),
-    0x00187026: ('DS', '1-2', 'Detector Active Dimension(s)', 'DetectorActiveDimensions', False),
-    0x00187028: ('DS', '2', 'Detector Active Origin', 'DetectorActiveOrigin', False),
-    0x0018702A: ('LO', '1', 'Detector Manufacturer Name', 'DetectorManufacturerName', False),
-    0x0018702B: ('LO', '1', "Detector Manufacturer's Model Name", 'DetectorManufacturerModelName', False),
-    0x00187030: ('DS', '2', 'Field of View Origin', 'FieldOfViewOrigin', False),
-    0x00187032: ('DS', '1', 'Field of View Rotation', 'FieldOfViewRotation', False),
-    0x00187034: ('CS', '1', 'Field of View Horizontal Flip', 'FieldOfViewHorizontalFlip', False),
-    0x00187036: ('FL', '2', 'Pixel Data Area Origin Relative To FOV', 'PixelDataAreaOriginRelativeToFOV', False),
-    0x00187038: ('FL', '1', 'Pixel Data Area Rotation Angle Relative To FOV', 'PixelDataAreaRotationAngleRelativeToFOV', False),
-    0x00187040: ('LT', '1', 'Grid Absorbing Material', 'GridAbsorbingMaterial', False),
-    0x00187041: ('LT', '1', 'Grid Spacing Material', 'GridSpacingMaterial', False),
-    0x00187042: ('DS', '1', 'Grid Thickness', 'GridThickness', False),
-    0x00187044: ('DS', '1', 'Grid Pitch', 'GridPitch', False),
-    0x00187046: ('IS', '2', 'Grid Aspect Ratio', 'GridAspectRatio', False),
-    0x00187048: ('DS', '1', 'Grid Period', 'GridPeriod', False),
-    0x0018704C: ('DS', '1', 'Grid Focal Distance', 'GridFocalDistance', False),
-    0x00187050: ('CS', '1-n', 'Filter Material', 'FilterMaterial', False),
-    0x00187052: ('DS', '1-n', 'Filter Thickness Minimum', 'FilterThicknessMinimum', False),
-    0x00187054: ('DS', '1-n', 'Filter Thickness Maximum', 'FilterThicknessMaximum', False),
-    0x00187056: ('FL', '1-n', 'Filter Beam Path Length Minimum', 'FilterBeamPathLengthMinimum', False),
-    0x00187058: ('FL', '1-n', 'Filter Beam Path Length Maximum', 'FilterBeamPathLengthMaximum', False),
-    0x00187060: ('CS', '1', 'Exposure Control Mode', 'ExposureControlMode', False),
-    0x00187062: ('LT', '1', 'Exposure Control Mode Description', 'ExposureControlModeDescription', False),
-    0x00187064: ('CS', '1', 'Exposure Status', 'ExposureStatus', False),
-    0x00187065: ('DS', '1', 'Phototimer Setting', 'PhototimerSetting', False),
-    0x00188150: ('DS', '1', 'Exposure Time in µS', 'ExposureTimeInuS', False),
-    0x00188151: ('DS', '1', 'X-Ray Tube Current in µA', 'XRayTubeCurrentInuA', False),
-    0x00189004: ('CS', '1', 'Content Qualification', 'ContentQualification', False),
-    0x00189005: ('SH', '1', 'Pulse Sequence Name', 'PulseSequenceName', False),
-    0x00189006: ('SQ', '1', 'MR Imaging Modifier Sequence', 'MRImagingModifierSequence', False),
-    0x00189008: ('CS', '1', 'Echo Pulse Sequence', 'EchoPulseSequence', False),
-    0x00189009: ('CS', '1', 'Inversion Recovery', 'InversionRecovery', False),
-    0x00189010: ('CS', '1', 'Flow Compensation', 'FlowCompensation', False),
-    0x00189011: ('CS', '1', 'Multiple Spin Echo', 'MultipleSpinEcho', False),
-    0x00189012: ('CS', '1', 'Multi-planar Excitation', 'MultiPlanarExcitation', False),
-    0x00189014: ('CS', '1', 'Phase Contrast', 'PhaseContrast', False),
-    0x00189015: ('CS', '1', 'Time of Flight Contrast', 'TimeOfFlightContrast', False),
-    0x00189016: ('CS', '1', 'Spoiling', 'Spoiling', False),
-    0x00189017: ('CS', '1', 'Steady State Pulse Sequence', 'SteadyStatePulseSequence', False),
-    0x00189018: ('CS', '1', 'Echo Planar Pulse Sequence', 'EchoPlanarPulseSequence', False),
-    0x00189019: ('FD', '1', 'Tag Angle First Axis', 'TagAngleFirstAxis', False),
-    0x00189020: ('CS', '1', 'Magnetization Transfer', 'MagnetizationTransfer', False),
-    0x00189021: ('CS', '1', 'T2 Preparation', 'T2Preparation', False),
-    0x00189022: ('CS', '1', 'Blood Signal Nulling', 'BloodSignalNulling', False),
-    0x00189024: ('CS', '1', 'Saturation Recovery', 'SaturationRecovery', False),
-    0x00189025: ('CS', '1', 'Spectrally Selected Suppression', 'SpectrallySelectedSuppression', False),
-    0x00189026: ('CS', '1', 'Spectrally Selected Excitation', 'SpectrallySelectedExcitation', False),
-    0x00189027: ('CS', '1', 'Spatial Pre-saturation', 'SpatialPresaturation', False),
-    0x00189028: ('CS', '1', 'Tagging', 'Tagging', False),
-    0x00189029: ('CS', '1', 'Oversampling Phase', 'OversamplingPhase', False),
-    0x00189030: ('FD', '1', 'Tag Spacing First Dimension', 'TagSpacingFirstDimension', False),
-    0x00189032: ('CS', '1', 'Geometry of k-Space Traversal', 'GeometryOfKSpaceTraversal', False),
-    0x00189033: ('CS', '1', 'Segmented k-Space Traversal', 'SegmentedKSpaceTraversal', False),
-    0x00189034: ('CS', '1', 'Rectilinear Phase Encode Reordering', 'RectilinearPhaseEncodeReordering', False),
-    0x00189035: ('FD', '1', 'Tag Thickness', 'TagThickness', False),
-    0x00189036: ('CS', '1', 'Partial Fourier Direction', 'PartialFourierDirection', False),
-    0x00189037: ('CS', '1', 'Cardiac Synchronization Technique', 'CardiacSynchronizationTechnique', False),
-    0x00189041: ('LO', '1', 'Receive Coil Manufacturer Name', 'ReceiveCoilManufacturerName', False),
-    0x00189042: ('SQ', '1', 'MR Receive Coil Sequence', 'MRReceiveCoilSequence', False),
-    0x00189043: ('CS', '1', 'Receive Coil Type', 'ReceiveCoilType', False),
-    0x00189044: ('CS', '1', 'Quadrature Receive Coil', 'QuadratureReceiveCoil', False),
-    0x00189045: ('SQ', '1', 'Multi-Coil Definition Sequence', 'MultiCoilDefinitionSequence', False),
-    0x00189046: ('LO', '1', 'Multi-Coil Configuration', 'MultiCoilConfiguration', False),
-    0x00189047: ('SH', '1', 'Multi-Coil Element Name', 'MultiCoilElementName', False),
-    0x00189048: ('CS', '1', 'Multi-Coil Element Used', 'MultiCoilElementUsed', False),
-    0x00189049: ('SQ', '1', 'MR Transmit Coil Sequence', 'MRTransmitCoilSequence', False),
-    0x00189050: ('LO', '1', 'Transmit Coil Manufacturer Name', 'TransmitCoilManufacturerName', False),
-    0x00189051: ('CS', '1', 'Transmit Coil Type', 'TransmitCoilType', False),
-    0x00189052: ('FD', '1-2', 'Spectral Width', 'SpectralWidth', False),
-    0x00189053: ('FD', '1-2', 'Chemical Shift Reference', 'ChemicalShiftReference', False),
-    0x00189054: ('CS', '1', 'Volume Localization Technique', 'VolumeLocalizationTechnique', False),
-    0x00189058: ('US', '1', 'MR Acquisition Frequency Encoding Steps', 'MRAcquisitionFrequencyEncodingSteps', False),
-    0x00189059: ('CS', '1', 'De-coupling', 'Decoupling', False),
-    0x00189060: ('CS', '1-2', 'De-coupled Nucleus', 'DecoupledNucleus', False),
-    0x00189061: ('FD', '1-2', 'De-coupling Frequency', 'DecouplingFrequency', False),
-    0x00189062: ('CS', '1', 'De-coupling Method', 'DecouplingMethod', False),
-    0x00189063: ('FD', '1-2', 'De-coupling Chemical Shift Reference', 'DecouplingChemicalShiftReference', False),
-    0x00189064: ('CS', '1', 'k-space Filtering', 'KSpaceFiltering', False),
-    0x00189065: ('CS', '1-2', 'Time Domain Filtering', 'TimeDomainFiltering', False),
-    0x00189066: ('US', '1-2', 'Number of Zero Fills', 'NumberOfZeroFills', False),
-    0x00189067: ('CS', '1', 'Baseline Correction', 'BaselineCorrection', False),
-    0x00189069: ('FD', '1', 'Parallel Reduction Factor In-plane', 'ParallelReductionFactorInPlane', False),
-    0x00189070: ('FD', '1', 'Cardiac R-R Interval Specified', 'CardiacRRIntervalSpecified', False),
-    0x00189073: ('FD', '1', 'Acquisition Duration', 'AcquisitionDuration', False),
-    0x00189074: ('DT', '1', 'Frame Acquisition DateTime', 'FrameAcquisitionDateTime', False),
-    0x00189075: ('CS', '1', 'Diffusion Directionality', 'DiffusionDirectionality', False),
-    0x00189076: ('SQ', '1', 'Diffusion Gradient Direction Sequence', 'DiffusionGradientDirectionSequence', False),
-    0x00189077: ('CS', '1', 'Parallel Acquisition', 'ParallelAcquisition', False),
-    0x00189078: ('CS', '1', 'Parallel Acquisition Technique', 'ParallelAcquisitionTechnique', False),
-    0x00189079: ('FD', '1-n', 'Inversion Times', 'InversionTimes', False),
-    0x00189080: ('ST', '1', 'Metabolite Map Description', 'MetaboliteMapDescription', False),
-    0x00189081: ('CS', '1', 'Partial Fourier', 'PartialFourier', False),
-    0x00189082: ('FD', '1', 'Effective Echo Time', 'EffectiveEchoTime', False),
-    0x00189083: ('SQ', '1', 'Metabolite Map Code Sequence', 'MetaboliteMapCodeSequence', False),
-    0x00189084: ('SQ', '1', 'Chemical Shift Sequence', 'ChemicalShiftSequence', False),
-    0x00189085: ('CS', '1', 'Cardiac Signal Source', 'CardiacSignalSource', False),
-    0x00189087: ('FD', '1', 'Diffusion b-value', 'DiffusionBValue', False),
-    0x00189089: ('FD', '3', 'Diffusion Gradient Orientation', 'DiffusionGradientOrientation', False),
-    0x00189090: ('FD', '3', 'Velocity Encoding Direction', 'VelocityEncodingDirection', False),
-    0x00189091: ('FD', '1', 'Velocity Encoding Minimum Value', 'VelocityEncodingMinimumValue', False),
-    0x00189092: ('SQ', '1', 'Velocity Encoding Acquisition Sequence', 'VelocityEncodingAcquisitionSequence', False),
-    0x00189093: ('US', '1', 'Number of k-Space Trajectories', 'NumberOfKSpaceTrajectories', False),
-    0x00189094: ('CS', '1', 'Coverage of k-Space', 'CoverageOfKSpace', False),
-    0x00189095: ('UL', '1', 'Spectroscopy Acquisition Phase Rows', 'SpectroscopyAcquisitionPhaseRows', False),
-    0x00189096: ('FD', '1', 'Parallel Reduction Factor In-plane (Retired)', 'ParallelReductionFactorInPlaneRetired', True),
-    0x00189098: ('FD', '1-2', 'Transmitter Frequency', 'TransmitterFrequency', False),
-    0x00189100: ('CS', '1-2', 'Resonant Nucleus', 'ResonantNucleus', False),
-    0x00189101: ('CS', '1', 'Frequency Correction', 'FrequencyCorrection', False),
-    0x00189103: ('SQ', '1', 'MR Spectroscopy FOV/Geometry Sequence', 'MRSpectroscopyFOVGeometrySequence', False),
-    0x00189104: ('FD', '1', 'Slab Thickness', 'SlabThickness', False),
-    0x00189105: ('FD', '3', 'Slab Orientation', 'SlabOrientation', False),
-    0x00189106: ('FD', '3', 'Mid Slab Position', 'MidSlabPosition', False),
-    0x00189107: ('SQ', '1', 'MR Spatial Saturation Sequence', 'MRSpatialSaturationSequence', False),
-    0x00189112: ('SQ', '1', 'MR Timing and Related Parameters Sequence', 'MRTimingAndRelatedParametersSequence', False),
-    0x00189114: ('SQ', '1', 'MR Echo Sequence', 'MREchoSequence', False),
-    0x00189115: ('SQ', '1', 'MR Modifier Sequence', 'MRModifierSequence', False),
-    0x00189117: ('SQ', '1', 'MR Diffusion Sequence', 'MRDiffusionSequence', False),
-    0x00189118: ('SQ', '1', 'Cardiac Synchronization Sequence', 'CardiacSynchronizationSequence', False),
-    0x00189119: ('SQ', '1', 'MR Averages Sequence', 'MRAveragesSequence', False),
-    0x00189125: ('SQ', '1', 'MR FOV/Geometry Sequence', 'MRFOVGeometrySequence', False),
-    0x00189126: ('SQ', '1', 'Volume Localization Sequence', 'VolumeLocalizationSequence', False),
-    0x00189127: ('UL', '1', 'Spectroscopy Acquisition Data Columns', 'SpectroscopyAcquisitionDataColumns', False),
-    0x00189147: ('CS', '1', 'Diffusion Anisotropy Type', 'DiffusionAnisotropyType', False),
-    0x00189151: ('DT', '1', 'Frame Reference DateTime', 'FrameReferenceDateTime', False),
-    0x00189152: ('SQ', '1', 'MR Metabolite Map Sequence', 'MRMetaboliteMapSequence', False),
-    0x00189155: ('FD', '1', 'Parallel Reduction Factor out-of-plane', 'ParallelReductionFactorOutOfPlane', False),
-    0x00189159: ('UL', '1', 'Spectroscopy Acquisition Out-of-plane Phase Steps', 'SpectroscopyAcquisitionOutOfPlanePhaseSteps', False),
-    0x00189166: ('CS', '1', 'Bulk Motion Status', 'BulkMotionStatus', True),
-    0x00189168: ('FD', '1', 'Parallel Reduction Factor Second In-plane', 'ParallelReductionFactorSecondInPlane', False),
-    0x00189169: ('CS', '1', 'Cardiac Beat Rejection Technique', 'CardiacBeatRejectionTechnique', False),
-    0x00189170: ('CS', '1', 'Respiratory Motion Compensation Technique', 'RespiratoryMotionCompensationTechnique', False),
-    0x00189171: ('CS', '1', 'Respiratory Signal Source', 'RespiratorySignalSource', False),
-    0x00189172: ('CS', '1', 'Bulk Motion Compensation Technique', 'BulkMotionCompensationTechnique', False),
-    0x00189173: ('CS', '1', 'Bulk Motion Signal Source', 'BulkMotionSignalSource', False),
-    0x00189174: ('CS', '1', 'Applicable Safety Standard Agency', 'ApplicableSafetyStandardAgency', False),
-    0x00189175: ('LO', '1', 'Applicable Safety Standard Description', 'ApplicableSafetyStandardDescription', False),
-    0x00189176: ('SQ', '1', 'Operating Mode Sequence', 'OperatingModeSequence', False),
-    0x00189177: ('CS', '1', 'Operating Mode Type', 'OperatingModeType', False),
-    0x00189178: ('CS', '1', 'Operating Mode', 'OperatingMode', False),
-    0x00189179: ('CS', '1', 'Specific Absorption Rate Definition', 'SpecificAbsorptionRateDefinition', False),
-    0x00189180: ('CS', '1', 'Gradient Output Type', 'GradientOutputType', False),
-    0x00189181: ('FD', '1', 'Specific Absorption Rate Value', 'SpecificAbsorptionRateValue', False),
-    0x00189182: ('FD', '1', 'Gradient Output', 'GradientOutput', False),
-    0x00189183: ('CS', '1', 'Flow Compensation Direction', 'FlowCompensationDirection', False),
-    0x00189184: ('FD', '1', 'Tagging Delay', 'TaggingDelay', False),
-    0x00189185: ('ST', '1', 'Respiratory Motion Compensation Technique Description', 'RespiratoryMotionCompensationTechniqueDescription', False),
-    0x00189186: ('SH', '1', 'Respiratory Signal Source ID', 'RespiratorySignalSourceID', False),
-    0x00189195: ('FD', '1', 'Chemical Shift Minimum Integration Limit in Hz', 'ChemicalShiftMinimumIntegrationLimitInHz', True),
-    0x00189196: ('FD', '1', 'Chemical Shift Maximum Integration Limit in Hz', 'ChemicalShiftMaximumIntegrationLimitInHz', True),
-    0x00189197: ('SQ', '1', 'MR Velocity Encoding Sequence', 'MRVelocityEncodingSequence', False),
-    0x00189198: ('CS', '1', 'First Order Phase Correction', 'FirstOrderPhaseCorrection', False),
-    0x00189199: ('CS', '1', 'Water Referenced Phase Correction', 'WaterReferencedPhaseCorrection', False),
-    0x00189200: ('CS', '1', 'MR Spectroscopy Acquisition Type', 'MRSpectroscopyAcquisitionType', False),
-    0x00189214: ('CS', '1', 'Respiratory Cycle Position', 'RespiratoryCyclePosition', False),
-    0x00189217: ('FD', '1', 'Velocity Encoding Maximum Value', 'VelocityEncodingMaximumValue', False),
-    0x00189218: ('FD', '1', 'Tag Spacing Second Dimension', 'TagSpacingSecondDimension', False),
-    0x00189219: ('SS', '1', 'Tag Angle Second Axis', 'TagAngleSecondAxis', False),
-    0x00189220: ('FD', '1', 'Frame Acquisition Duration', 'FrameAcquisitionDuration', False),
-    0x00189226: ('SQ', '1', 'MR Image Frame Type Sequence', 'MRImageFrameTypeSequence', False),
-    0x00189227: ('SQ', '1', 'MR Spectroscopy Frame Type Sequence', 'MRSpectroscopyFrameTypeSequence', False),
-    0x00189231: ('US', '1', 'MR Acquisition Phase Encoding Steps in-plane', 'MRAcquisitionPhaseEncodingStepsInPlane', False),
-    0x00189232: ('US', '1', 'MR Acquisition Phase Encoding Steps out-of-plane', 'MRAcquisitionPhaseEncodingStepsOutOfPlane', False),
-    0x00189234: ('UL', '1', 'Spectroscopy Acquisition Phase Columns', 'SpectroscopyAcquisitionPhaseColumns', False),
-    0x00189236: ('CS', '1', 'Cardiac Cycle Position', 'CardiacCyclePosition', False),
-    0x00189239: ('SQ', '1', 'Specific Absorption Rate Sequence', 'SpecificAbsorptionRateSequence', False),
-    0x00189240: ('US', '1', 'RF Echo Train Length', 'RFEchoTrainLength', False),
-    0x00189241: ('US', '1', 'Gradient Echo Train Length', 'GradientEchoTrainLength', False),
-    0x00189250: ('CS', '1', 'Arterial Spin Labeling Contrast', 'ArterialSpinLabelingContrast', False),
-    0x00189251: ('SQ', '1', 'MR Arterial Spin Labeling Sequence', 'MRArterialSpinLabelingSequence', False),
-    0x00189252: ('LO', '1', 'ASL Technique Description', 'ASLTechniqueDescription', False),
-    0x00189253: ('US', '1', 'ASL Slab Number', 'ASLSlabNumber', False),
-    0x00189254: ('FD', '1', 'ASL Slab Thickness', 'ASLSlabThickness', False),
-    0x00189255: ('FD', '3', 'ASL Slab Orientation', 'ASLSlabOrientation', False),
-    0x00189256: ('FD', '3', 'ASL Mid Slab Position', 'ASLMidSlabPosition', False),
-    0x00189257: ('CS', '1', 'ASL Context', 'ASLContext', False),
-    0x00189258: ('UL', '1', 'ASL Pulse Train Duration', 'ASLPulseTrainDuration', False),
-    0x00189259: ('CS', '1', 'ASL Crusher Flag', 'ASLCrusherFlag', False),
-    0x0018925A: ('FD', '1', 'ASL Crusher Flow Limit', 'ASLCrusherFlowLimit', False),
-    0x0018925B: ('LO', '1', 'ASL Crusher Description', 'ASLCrusherDescription', False),
-    0x0018925C: ('CS', '1', 'ASL Bolus Cut-off Flag', 'ASLBolusCutoffFlag', False),
-    0x0018925D: ('SQ', '1', 'ASL Bolus Cut-off Timing Sequence', 'ASLBolusCutoffTimingSequence', False),
-    0x0018925E: ('LO', '1', 'ASL Bolus Cut-off Technique', 'ASLBolusCutoffTechnique', False),
-    0x0018925F: ('UL', '1', 'ASL Bolus Cut-off Delay Time', 'ASLBolusCutoffDelayTime', False),
-    0x00189260: ('SQ', '1', 'ASL Slab Sequence', 'ASLSlabSequence', False),
-    0x00189295: ('FD', '1', 'Chemical Shift Minimum Integration Limit in ppm', 'ChemicalShiftMinimumIntegrationLimitInppm', False),
-    0x00189296: ('FD', '1', 'Chemical Shift Maximum Integration Limit in ppm', 'ChemicalShiftMaximumIntegrationLimitInppm', False),
-    0x00189297: ('CS', '1', 'Water Reference Acquisition', 'WaterReferenceAcquisition', False),
-    0x00189298: ('IS', '1', 'Echo Peak Position', 'EchoPeakPosition', False),
-    0x00189301: ('SQ', '1', 'CT Acquisition Type Sequence', 'CTAcquisitionTypeSequence', False),
-    0x00189302: ('CS', '1', 'Acquisition Type', 'AcquisitionType', False),
-    0x00189303: ('FD', '1', 'Tube Angle', 'TubeAngle', False),
-    0x00189304: ('SQ', '1', 'CT Acquisition Details Sequence', 'CTAcquisitionDetailsSequence', False),
-    0x00189305: ('FD', '1', 'Revolution Time', 'RevolutionTime', False),
-    0x00189306: ('FD', '1', 'Single Collimation Width', 'SingleCollimationWidth', False),
-    0x00189307: ('FD', '1', 'Total Collimation Width', 'TotalCollimationWidth', False),
-    0x00189308: ('SQ', '1', 'CT Table Dynamics Sequence', 'CTTableDynamicsSequence', False),
-    0x00189309: ('FD', '1', 'Table Speed', 'TableSpeed', False),
-    0x00189310: ('FD', '1', 'Table Feed per Rotation', 'TableFeedPerRotation', False),
-    0x00189311: ('FD', '1', 'Spiral Pitch Factor', 'SpiralPitchFactor', False),
-    0x00189312: ('SQ', '1', 'CT Geometry Sequence', 'CTGeometrySequence', False),
-    0x00189313: ('FD', '3', 'Data Collection Center (Patient)', 'DataCollectionCenterPatient', False),
-    0x00189314: ('SQ', '1', 'CT Reconstruction Sequence', 'CTReconstructionSequence', False),
-    0x00189315: ('CS', '1', 'Reconstruction Algorithm', 'ReconstructionAlgorithm', False),
-    0x00189316: ('CS', '1', 'Convolution Kernel Group', 'ConvolutionKernelGroup', False),
-    0x00189317: ('FD', '2', 'Reconstruction Field of View', 'ReconstructionFieldOfView', False),
-    0x00189318: ('FD', '3', 'Reconstruction Target Center (Patient)', 'ReconstructionTargetCenterPatient', False),
-    0x00189319: ('FD', '1', 'Reconstruction Angle', 'ReconstructionAngle', False),
-    0x00189320: ('SH', '1', 'Image Filter', 'ImageFilter', False),
-    0x00189321: ('SQ', '1', 'CT Exposure Sequence', 'CTExposureSequence', False),
-    0x00189322: ('FD', '2', 'Reconstruction Pixel Spacing', 'ReconstructionPixelSpacing', False),
-    0x00189323: ('CS', '1-n', 'Exposure Modulation Type', 'ExposureModulationType', False),
-    0x00189324: ('FD', '1', 'Estimated Dose Saving', 'EstimatedDoseSaving', True),
-    0x00189325: ('SQ', '1', 'CT X-Ray Details Sequence', 'CTXRayDetailsSequence', False),
-    0x00189326: ('SQ', '1', 'CT Position Sequence', 'CTPositionSequence', False),
-    0x00189327: ('FD', '1', 'Table Position', 'TablePosition', False),
-    0x00189328: ('FD', '1', 'Exposure Time in ms', 'ExposureTimeInms', False),
-    0x00189329: ('SQ', '1', 'CT Image Frame Type Sequence', 'CTImageFrameTypeSequence', False),
-    0x00189330: ('FD', '1', 'X-Ray Tube Current in mA', 'XRayTubeCurrentInmA', False),
-    0x00189332: ('FD', '1', 'Exposure in mAs', 'ExposureInmAs', False),
-    0x00189333: ('CS', '1', 'Constant Volume Flag', 'ConstantVolumeFlag', False),
-    0x00189334: ('CS', '1', 'Fluoroscopy Flag', 'FluoroscopyFlag', False),
-    0x00189335: ('FD', '1', 'Distance Source to Data Collection Center', 'DistanceSourceToDataCollectionCenter', False),
-    0x00189337: ('US', '1', 'Contrast/Bolus Agent Number', 'ContrastBolusAgentNumber', False),
-    0x00189338: ('SQ', '1', 'Contrast/Bolus Ingredient Code Sequence', 'ContrastBolusIngredientCodeSequence', False),
-    0x00189340: ('SQ', '1', 'Contrast Administration Profile Sequence', 'ContrastAdministrationProfileSequence', False),
-    0x00189341: ('SQ', '1', 'Contrast/Bolus Usage Sequence', 'ContrastBolusUsageSequence', False),
-    0x00189342: ('CS', '1', 'Contrast/Bolus Agent Administered', 'ContrastBolusAgentAdministered', False),
-    0x00189343: ('CS', '1', 'Contrast/Bolus Agent Detected', 'ContrastBolusAgentDetected', False),
-    0x00189344: ('CS', '1', 'Contrast/Bolus Agent Phase', 'ContrastBolusAgentPhase', False),
-    0x00189345: ('FD', '1', 'CTDIvol', 'CTDIvol', False),
-    0x00189346: ('SQ', '1', 'CTDI Phantom Type Code Sequence', 'CTDIPhantomTypeCodeSequence', False),
-    0x00189351: ('FL', '1', 'Calcium Scoring Mass Factor Patient', 'CalciumScoringMassFactorPatient', False),
-    0x00189352: ('FL', '3', 'Calcium Scoring Mass Factor Device', 'CalciumScoringMassFactorDevice', False),
-    0x00189353: ('FL', '1', 'Energy Weighting Factor', 'EnergyWeightingFactor', False),
-    0x00189360: ('SQ', '1', 'CT Additional X-Ray Source Sequence', 'CTAdditionalXRaySourceSequence', False),
-    0x00189361: ('CS', '1', 'Multi-energy CT Acquisition', 'MultienergyCTAcquisition', False),
-    0x00189362: ('SQ', '1', 'Multi-energy CT Acquisition Sequence', 'MultienergyCTAcquisitionSequence', False),
-    0x00189363: ('SQ', '1', 'Multi-energy CT Processing Sequence', 'MultienergyCTProcessingSequence', False),
-    0x00189364: ('SQ', '1', 'Multi-energy CT Characteristics Sequence', 'MultienergyCTCharacteristicsSequence', False),
-    0x00189365: ('SQ', '1', 'Multi-energy CT X-Ray Source Sequence', 'MultienergyCTXRaySourceSequence', False),
-    0x00189366: ('US', '1', 'X-Ray Source Index', 'XRaySourceIndex', False),
-    0x00189367: ('UC', '1', 'X-Ray Source ID', 'XRaySourceID', False),
-    0x00189368: ('CS', '1', 'Multi-energy Source Technique', 'MultienergySourceTechnique', False),
-    0x00189369: ('DT', '1', 'Source Start DateTime', 'SourceStartDateTime', False),
-    0x0018936A: ('DT', '1', 'Source End DateTime', 'SourceEndDateTime', False),
-    0x0018936B: ('US', '1', 'Switching Phase Number', 'SwitchingPhaseNumber', False),
-    0x0018936C: ('DS', '1', 'Switching Phase Nominal Duration', 'SwitchingPhaseNominalDuration', False),
-    0x0018936D: ('DS', '1', 'Switching Phase Transition Duration', 'SwitchingPhaseTransitionDuration', False),
-    0x0018936E: ('DS', '1', 'Effective Bin Energy', 'EffectiveBinEnergy', False),
-    0x0018936F: ('SQ', '1', 'Multi-energy CT X-Ray Detector Sequence', 'MultienergyCTXRayDetectorSequence', False),
-    0x00189370: ('US', '1', 'X-Ray Detector Index', 'XRayDetectorIndex', False),
-    0x00189371: ('UC', '1', 'X-Ray Detector ID', 'XRayDetectorID', False),
-    0x00189372: ('CS', '1', 'Multi-energy Detector Type', 'MultienergyDetectorType', False),
-    0x00189373: ('ST', '1', 'X-Ray Detector Label', 'XRayDetectorLabel', False),
-    0x00189374: ('DS', '1', 'Nominal Max Energy', 'NominalMaxEnergy', False),
-    0x00189375: ('DS', '1', 'Nominal Min Energy', 'NominalMinEnergy', False),
-    0x00189376: ('US', '1-n', 'Referenced X-Ray Detector Index', 'ReferencedXRayDetectorIndex', False),
-    0x00189377: ('US', '1-n', 'Referenced X-Ray Source Index', 'ReferencedXRaySourceIndex', False),
-    0x00189378: ('US', '1-n', 'Referenced Path Index', 'ReferencedPathIndex', False),
-    0x00189379: ('SQ', '1', 'Multi-energy CT Path Sequence', 'MultienergyCTPathSequence', False),
-    0x0018937A: ('US', '1', 'Multi-energy CT Path Index', 'MultienergyCTPathIndex', False),
-    0x0018937B: ('UT', '1', 'Multi-energy Acquisition Description', 'MultienergyAcquisitionDescription', False),
-    0x0018937C: ('FD', '1', 'Monoenergetic Energy Equivalent', 'MonoenergeticEnergyEquivalent', False),
-    0x0018937D: ('SQ', '1', 'Material Code Sequence', 'MaterialCodeSequence', False),
-    0x0018937E: ('CS', '1', 'Decomposition Method', 'DecompositionMethod', False),
-    0x0018937F: ('UT', '1', 'Decomposition Description', 'DecompositionDescription', False),
-    0x00189380: ('SQ', '1', 'Decomposition Algorithm Identification Sequence', 'DecompositionAlgorithmIdentificationSequence', False),
-    0x00189381: ('SQ', '1', 'Decomposition Material Sequence', 'DecompositionMaterialSequence', False),
-    0x00189382: ('SQ', '1', 'Material Attenuation Sequence', 'MaterialAttenuationSequence', False),
-    0x00189383: ('DS', '1', 'Photon Energy', 'PhotonEnergy', False),
-    0x00189384: ('DS', '1', 'X-Ray Mass Attenuation Coefficient', 'XRayMassAttenuationCoefficient', False),
-    0x00189401: ('SQ', '1', 'Projection Pixel Calibration Sequence', 'ProjectionPixelCalibrationSequence', False),
-    0x00189402: ('FL', '1', 'Distance Source to Isocenter', 'DistanceSourceToIsocenter', False),
-    0x00189403: ('FL', '1', 'Distance Object to Table Top', 'DistanceObjectToTableTop', False),
-    0x00189404: ('FL', '2', 'Object Pixel Spacing in Center of Beam', 'ObjectPixelSpacingInCenterOfBeam', False),
-    0x00189405: ('SQ', '1', 'Positioner Position Sequence', 'PositionerPositionSequence', False),
-    0x00189406: ('SQ', '1', 'Table Position Sequence', 'TablePositionSequence', False),
-    0x00189407: ('SQ', '1', 'Collimator Shape Sequence', 'CollimatorShapeSequence', False),
-    0x00189410: ('CS', '1', 'Planes in Acquisition', 'PlanesInAcquisition', False),
-    0x00189412: ('SQ', '1', 'XA/XRF Frame Characteristics Sequence', 'XAXRFFrameCharacteristicsSequence', False),
-    0x00189417: ('SQ', '1', 'Frame Acquisition Sequence', 'FrameAcquisitionSequence', False),
-    0x00189420: ('CS', '1', 'X-Ray Receptor Type', 'XRayReceptorType', False),
-    0x00189423: ('LO', '1', 'Acquisition Protocol Name', 'AcquisitionProtocolName', False),
-    0x00189424: ('LT', '1', 'Acquisition Protocol Description', 'AcquisitionProtocolDescription', False),
-    0x00189425: ('CS', '1', 'Contrast/Bolus Ingredient Opaque', 'ContrastBolusIngredientOpaque', False),
-    0x00189426: ('FL', '1', 'Distance Receptor Plane to Detector Housing', 'DistanceReceptorPlaneToDetectorHousing', False),
-    0x00189427: ('CS', '1', 'Intensifier Active Shape', 'IntensifierActiveShape', False),
-    0x00189428: ('FL', '1-2', 'Intensifier Active Dimension(s)', 'IntensifierActiveDimensions', False),
-    0x00189429: ('FL', '2', 'Physical Detector Size', 'PhysicalDetectorSize', False),
-    0x00189430: ('FL', '2', 'Position of Isocenter Projection', 'PositionOfIsocenterProjection', False),
-    0x00189432: ('SQ', '1', 'Field of View Sequence', 'FieldOfViewSequence', False),
-    0x00189433: ('LO', '1', 'Field of View Description', 'FieldOfViewDescription', False),
-    0x00189434: ('SQ', '1', 'Exposure Control Sensing Regions Sequence', 'ExposureControlSensingRegionsSequence', False),
-    0x00189435: ('CS', '1', 'Exposure Control Sensing Region Shape', 'ExposureControlSensingRegionShape', False),
-    0x00189436: ('SS', '1', 'Exposure Control Sensing Region Left Vertical Edge', 'ExposureControlSensingRegionLeftVerticalEdge', False),
-    0x00189437: ('SS', '1', 'Exposure Control Sensing Region Right Vertical Edge', 'ExposureControlSensingRegionRightVerticalEdge', False),
-    0x00189438: ('SS', '1', 'Exposure Control Sensing Region Upper Horizontal Edge', 'ExposureControlSensingRegionUpperHorizontalEdge', False),
-    0x00189439: ('SS', '1', 'Exposure Control Sensing Region Lower Horizontal Edge', 'ExposureControlSensingRegionLowerHorizontalEdge', False),
-    0x00189440: ('SS', '2', 'Center of Circular Exposure Control Sensing Region', 'CenterOfCircularExposureControlSensingRegion', False),
-    0x00189441: ('US', '1', 'Radius of Circular Exposure Control Sensing Region', 'RadiusOfCircularExposureControlSensingRegion', False),
-    0x00189442: ('SS', '2-n', 'Vertices of the Polygonal Exposure Control Sensing Region', 'VerticesOfThePolygonalExposureControlSensingRegion', False),
-    0x00189447: ('FL', '1', 'Column Angulation (Patient)', 'ColumnAngulationPatient', False),
-    0x00189449: ('FL', '1', 'Beam Angle', 'BeamAngle', False),
-    0x00189451: ('SQ', '1', 'Frame Detector Parameters Sequence', 'FrameDetectorParametersSequence', False),
-    0x00189452: ('FL', '1', 'Calculated Anatomy Thickness', 'CalculatedAnatomyThickness', False),
-    0x00189455: ('SQ', '1', 'Calibration Sequence', 'CalibrationSequence', False),
-    0x00189456: ('SQ', '1', 'Object Thickness Sequence', 'ObjectThicknessSequence', False),
-    0x00189457: ('CS', '1', 'Plane Identification', 'PlaneIdentification', False),
-    0x00189461: ('FL', '1-2', 'Field of View Dimension(s) in Float', 'FieldOfViewDimensionsInFloat', False),
-    0x00189462: ('SQ', '1', 'Isocenter Reference System Sequence', 'IsocenterReferenceSystemSequence', False),
-    0x00189463: ('FL', '1', 'Positioner Isocenter Primary Angle', 'PositionerIsocenterPrimaryAngle', False),
-    0x00189464: ('FL', '1', 'Positioner Isocenter Secondary Angle', 'PositionerIsocenterSecondaryAngle', False),
-    0x00189465: ('FL', '1', 'Positioner Isocenter Detector Rotation Angle', 'PositionerIsocenterDetectorRotationAngle', False),
-    0x00189466: ('FL', '1', 'Table X Position to Isocenter', 'TableXPositionToIsocenter', False),
-    0x00189467: ('FL', '1', 'Table Y Position to Isocenter', 'TableYPositionToIsocenter', False),
-    0x00189468: ('FL', '1', 'Table Z Position to Isocenter', 'TableZPositionToIsocenter', False),
-    0x00189469: ('FL', '1', 'Table Horizontal Rotation Angle', 'TableHorizontalRotationAngle', False),
-    0x00189470: ('FL', '1', 'Table Head Tilt Angle', 'TableHeadTiltAngle', False),
-    0x00189471: ('FL', '1', 'Table Cradle Tilt Angle', 'TableCradleTiltAngle', False),
-    0x00189472: ('SQ', '1', 'Frame Display Shutter Sequence', 'FrameDisplayShutterSequence', False),
-    0x00189473: ('FL', '1', 'Acquired Image Area Dose Product', 'AcquiredImageAreaDoseProduct', False),
-    0x00189474: ('CS', '1', 'C-arm Positioner Tabletop Relationship', 'CArmPositionerTabletopRelationship', False),
-    0x00189476: ('SQ', '1', 'X-Ray Geometry Sequence', 'XRayGeometrySequence', False),
-    0x00189477: ('SQ', '1', 'Irradiation Event Identification Sequence', 'IrradiationEventIdentificationSequence', False),
-    0x00189504: ('SQ', '1', 'X-Ray 3D Frame Type Sequence', 'XRay3DFrameTypeSequence', False),
-    0x00189506: ('SQ', '1', 'Contributing Sources Sequence', 'ContributingSourcesSequence', False),
-    0x00189507: ('SQ', '1', 'X-Ray 3D Acquisition Sequence', 'XRay3DAcquisitionSequence', False),
-    0x00189508: ('FL', '1', 'Primary Positioner Scan Arc', 'PrimaryPositionerScanArc', False),
-    0x00189509: ('FL', '1', 'Secondary Positioner Scan Arc', 'SecondaryPositionerScanArc', False),
-    0x00189510: ('FL', '1', 'Primary Positioner Scan Start Angle', 'PrimaryPositionerScanStartAngle', False),
-    0x00189511: ('FL', '1', 'Secondary Positioner Scan Start Angle', 'SecondaryPositionerScanStartAngle', False),
-    0x00189514: ('FL', '1', 'Primary Positioner Increment', 'PrimaryPositionerIncrement', False),
-    0x00189515: ('FL', '1', 'Secondary Positioner Increment', 'SecondaryPositionerIncrement', False),
-    0x00189516: ('DT', '1', 'Start Acquisition DateTime', 'StartAcquisitionDateTime', False),
-    0x00189517: ('DT', '1', 'End Acquisition DateTime', 'EndAcquisitionDateTime', False),
-    0x00189518: ('SS', '1', 'Primary Positioner Increment Sign', 'PrimaryPositionerIncrementSign', False),
-    0x00189519: ('SS', '1', 'Secondary Positioner Increment Sign', 'SecondaryPositionerIncrementSign', False),
-    0x00189524: ('LO', '1', 'Application Name', 'ApplicationName', False),
-    0x00189525: ('LO', '1', 'Application Version', 'ApplicationVersion', False),
-    0x00189526: ('LO', '1', 'Application Manufacturer', 'ApplicationManufacturer', False),
-    0x00189527: ('CS', '1', 'Algorithm Type', 'AlgorithmType', False),
-    0x00189528: ('LO', '1', 'Algorithm Description', 'AlgorithmDescription', False),
-    0x00189530: ('SQ', '1', 'X-Ray 3D Reconstruction Sequence', 'XRay3DReconstructionSequence', False),
-    0x00189531: ('LO', '1', 'Reconstruction Description', 'ReconstructionDescription', False),
-    0x00189538: ('SQ', '1', 'Per Projection Acquisition Sequence', 'PerProjectionAcquisitionSequence', False),
-    0x00189541: ('SQ', '1', 'Detector Position Sequence', 'DetectorPositionSequence', False),
-    0x00189542: ('SQ', '1', 'X-Ray Acquisition Dose Sequence', 'XRayAcquisitionDoseSequence', False),
-    0x00189543: ('FD', '1', 'X-Ray Source Isocenter Primary Angle', 'XRaySourceIsocenterPrimaryAngle', False),
-    0x00189544: ('FD', '1', 'X-Ray Source Isocenter Secondary Angle', 'XRaySourceIsocenterSecondaryAngle', False),
-    0x00189545: ('FD', '1', 'Breast Support Isocenter Primary Angle', 'BreastSupportIsocenterPrimaryAngle', False),
-    0x00189546: ('FD', '1', 'Breast Support Isocenter Secondary Angle', 'BreastSupportIsocenterSecondaryAngle', False),
-    0x00189547: ('FD', '1', 'Breast Support X Position to Isocenter', 'BreastSupportXPositionToIsocenter', False),
-    0x00189548: ('FD', '1', 'Breast Support Y Position to Isocenter', 'BreastSupportYPositionToIsocenter', False),
-    0x00189549: ('FD', '1', 'Breast Support Z Position to Isocenter', 'BreastSupportZPositionToIsocenter', False),
-    0x00189550: ('FD', '1', 'Detector Isocenter Primary Angle', 'DetectorIsocenterPrimaryAngle', False),
-    0x00189551: ('FD', '1', 'Detector Isocenter Secondary Angle', 'DetectorIsocenterSecondaryAngle', False),
-    0x00189552: ('FD', '1', 'Detector X Position to Isocenter', 'DetectorXPositionToIsocenter', False),
-    0x00189553: ('FD', '1', 'Detector Y Position to Isocenter', 'DetectorYPositionToIsocenter', False),
-    0x00189554: ('FD', '1', 'Detector Z Position to Isocenter', 'DetectorZPositionToIsocenter', False),
-    0x00189555: ('SQ', '1', 'X-Ray Grid Sequence', 'XRayGridSequence', False),
-    0x00189556: ('SQ', '1', 'X-Ray Filter Sequence', 'XRayFilterSequence', False),
-    0x00189557: ('FD', '3', 'Detector Active Area TLHC Position', 'DetectorActiveAreaTLHCPosition', False),
-    0x00189558: ('FD', '6', 'Detector Active Area Orientation', 'DetectorActiveAreaOrientation', False),
-    0x00189559: ('CS', '1', 'Positioner Primary Angle Direction', 'PositionerPrimaryAngleDirection', False),
-    0x00189601: ('SQ', '1', 'Diffusion b-matrix Sequence', 'DiffusionBMatrixSequence', False),
-    0x00189602: ('FD', '1', 'Diffusion b-value XX', 'DiffusionBValueXX', False),
-    0x00189603: ('FD', '1', 'Diffusion b-value XY', 'DiffusionBValueXY', False),
-    0x00189604: ('FD', '1', 'Diffusion b-value XZ', 'DiffusionBValueXZ', False),
-    0x00189605: ('FD', '1', 'Diffusion b-value YY', 'DiffusionBValueYY', False),
-    0x00189606: ('FD', '1', 'Diffusion b-value YZ', 'DiffusionBValueYZ', False),
-    0x00189607: ('FD', '1', 'Diffusion b-value ZZ', 'DiffusionBValueZZ', False),
-    0x00189621: ('SQ', '1', 'Functional MR Sequence', 'FunctionalMRSequence', False),
-    0x00189622: ('CS', '1', 'Functional Settling Phase Frames Present', 'FunctionalSettlingPhaseFramesPresent', False),
-    0x00189623: ('DT', '1', 'Functional Sync Pulse', 'FunctionalSyncPulse', False),
-    0x00189624: ('CS', '1', 'Settling Phase Frame', 'SettlingPhaseFrame', False),
-    0x00189701: ('DT', '1', 'Decay Correction DateTime', 'DecayCorrectionDateTime', False),
-    0x00189715: ('FD', '1', 'Start Density Threshold', 'StartDensityThreshold', False),
-    0x00189716: ('FD', '1', 'Start Relative Density Difference Threshold', 'StartRelativeDensityDifferenceThreshold', False),
-    0x00189717: ('FD', '1', 'Start Cardiac Trigger Count Threshold', 'StartCardiacTriggerCountThreshold', False),
-    0x00189718: ('FD', '1', 'Start Respiratory Trigger Count Threshold', 'StartRespiratoryTriggerCountThreshold', False),
-    0x00189719: ('FD', '1', 'Termination Counts Threshold', 'TerminationCountsThreshold', False),
-    0x00189720: ('FD', '1', 'Termination Density Threshold', 'TerminationDensityThreshold', False),
-    0x00189721: ('FD', '1', 'Termination Relative Density Threshold', 'TerminationRelativeDensityThreshold', False),
-    0x00189722: ('FD', '1', 'Termination Time Threshold', 'TerminationTimeThreshold', False),
-    0x00189723: ('FD', '1', 'Termination Cardiac Trigger Count Threshold', 'TerminationCardiacTriggerCountThreshold', False),
-    0x00189724: ('FD', '1', 'Termination Respiratory Trigger Count Threshold', 'TerminationRespiratoryTriggerCountThreshold', False),
-    0x00189725: ('CS', '1', 'Detector Geometry', 'DetectorGeometry', False),
-    0x00189726: ('FD', '1', 'Transverse Detector Separation', 'TransverseDetectorSeparation', False),
-    0x00189727: ('FD', '1', 'Axial Detector Dimension', 'AxialDetectorDimension', False),
-    0x00189729: ('US', '1', 'Radiopharmaceutical Agent Number', 'RadiopharmaceuticalAgentNumber', False),
-    0x00189732: ('SQ', '1', 'PET Frame Acquisition Sequence', 'PETFrameAcquisitionSequence', False),
-    0x00189733: ('SQ', '1', 'PET Detector Motion Details Sequence', 'PETDetectorMotionDetailsSequence', False),
-    0x00189734: ('SQ', '1', 'PET Table Dynamics Sequence', 'PETTableDynamicsSequence', False),
-    0x00189735: ('SQ', '1', 'PET Position Sequence', 'PETPositionSequence', False),
-    0x00189736: ('SQ', '1', 'PET Frame Correction Factors Sequence', 'PETFrameCorrectionFactorsSequence', False),
-    0x00189737: ('SQ', '1', 'Radiopharmaceutical Usage Sequence', 'RadiopharmaceuticalUsageSequence', False),
-    0x00189738: ('CS', '1', 'Attenuation Correction Source', 'AttenuationCorrectionSource', False),
-    0x00189739: ('US', '1', 'Number of Iterations', 'NumberOfIterations', False),
-    0x00189740: ('US', '1', 'Number of Subsets', 'NumberOfSubsets', False),
-    0x00189749: ('SQ', '1', 'PET Reconstruction Sequence', 'PETReconstructionSequence', False),
-    0x00189751: ('SQ', '1', 'PET Frame Type Sequence', 'PETFrameTypeSequence', False),
-    0x00189755: ('CS', '1', 'Time of Flight Information Used', 'TimeOfFlightInformationUsed', False),
-    0x00189756: ('CS', '1', 'Reconstruction Type', 'ReconstructionType', False),
-    0x00189758: ('CS', '1', 'Decay Corrected', 'DecayCorrected', False),
-    0x00189759: ('CS', '1', 'Attenuation Corrected', 'AttenuationCorrected', False),
-    0x00189760: ('CS', '1', 'Scatter Corrected', 'ScatterCorrected', False),
-    0x00189761: ('CS', '1', 'Dead Time Corrected', 'DeadTimeCorrected', False),
-    0x00189762: ('CS', '1', 'Gantry Motion Corrected', 'GantryMotionCorrected', False),
-    0x00189763: ('CS', '1', 'Patient Motion Corrected', 'PatientMotionCorrected', False),
-    0x00189764: ('CS', '1', 'Count Loss Normalization Corrected', 'CountLossNormalizationCorrected', False),
-    0x00189765: ('CS', '1', 'Randoms Corrected', 'RandomsCorrected', False),
-    0x00189766: ('CS', '1', 'Non-uniform Radial Sampling Corrected', 'NonUniformRadialSamplingCorrected', False),
-    0x00189767: ('CS', '1', 'Sensitivity Calibrated', 'SensitivityCalibrated', False),
-    0x00189768: ('CS', '1', 'Detector Normalization Correction', 'DetectorNormalizationCorrection', False),
-    0x00189769: ('CS', '1', 'Iterative Reconstruction Method', 'IterativeReconstructionMethod', False),
-    0x00189770: ('CS', '1', 'Attenuation Correction Temporal Relationship', 'AttenuationCorrectionTemporalRelationship', False),
-    0x00189771: ('SQ', '1', 'Patient Physiological State Sequence', 'PatientPhysiologicalStateSequence', False),
-    0x00189772: ('SQ', '1', 'Patient Physiological State Code Sequence', 'PatientPhysiologicalStateCodeSequence', False),
-    0x00189801: ('FD', '1-n', 'Depth(s) of Focus', 'DepthsOfFocus', False),
-    0x00189803: ('SQ', '1', 'Excluded Intervals Sequence', 'ExcludedIntervalsSequence', False),
-    0x00189804: ('DT', '1', 'Exclusion Start DateTime', 'ExclusionStartDateTime', False),
-    0x00189805: ('FD', '1', 'Exclusion Duration', 'ExclusionDuration', False),
-    0x00189806: ('SQ', '1', 'US Image Description Sequence', 'USImageDescriptionSequence', False),
-    0x00189807: ('SQ', '1', 'Image Data Type Sequence', 'ImageDataTypeSequence', False),
-    0x00189808: ('CS', '1', 'Data Type', 'DataType', False),
-    0x00189809: ('SQ', '1', 'Transducer Scan Pattern Code Sequence', 'TransducerScanPatternCodeSequence', False),
-    0x0018980B: ('CS', '1', 'Aliased Data Type', 'AliasedDataType', False),
-    0x0018980C: ('CS', '1', 'Position Measuring Device Used', 'PositionMeasuringDeviceUsed', False),
-    0x0018980D: ('SQ', '1', 'Transducer Geometry Code Sequence', 'TransducerGeometryCodeSequence', False),
-    0x0018980E: ('SQ', '1', 'Transducer Beam Steering Code Sequence', 'TransducerBeamSteeringCodeSequence', False),
-    0x0018980F: ('SQ', '1', 'Transducer Application Code Sequence', 'TransducerApplicationCodeSequence', False),
-    0x00189810: ('US or SS', '1', 'Zero Velocity Pixel Value', 'ZeroVelocityPixelValue', False),
-    0x00189821: ('SQ', '1', 'Photoacoustic Excitation Characteristics Sequence', 'PhotoacousticExcitationCharacteristicsSequence', False),
-    0x00189822: ('FD', '1', 'Excitation Spectral Width', 'ExcitationSpectralWidth', False),
-    0x00189823: ('FD', '1', 'Excitation Energy', 'ExcitationEnergy', False),
-    0x00189824: ('FD', '1', 'Excitation Pulse Duration', 'ExcitationPulseDuration', False),
-    0x00189825: ('SQ', '1', 'Excitation Wavelength Sequence', 'ExcitationWavelengthSequence', False),
-    0x00189826: ('FD', '1', 'Excitation Wavelength', 'ExcitationWavelength', False),
-    0x00189828: ('CS', '1', 'Illumination Translation Flag', 'IlluminationTranslationFlag', False),
-    0x00189829: ('CS', '1', 'Acoustic Coupling Medium Flag', 'AcousticCouplingMediumFlag', False),
-    0x0018982A: ('SQ', '1', 'Acoustic Coupling Medium Code Sequence', 'AcousticCouplingMediumCodeSequence', False),
-    0x0018982B: ('FD', '1', 'Acoustic Coupling Medium Temperature', 'AcousticCouplingMediumTemperature', False),
-    0x0018982C: ('SQ', '1', 'Transducer Response Sequence', 'TransducerResponseSequence', False),
-    0x0018982D: ('FD', '1', 'Center Frequency', 'CenterFrequency', False),
-    0x0018982E: ('FD', '1', 'Fractional Bandwidth', 'FractionalBandwidth', False),
-    0x0018982F: ('FD', '1', 'Lower Cutoff Frequency', 'LowerCutoffFrequency', False),
-    0x00189830: ('FD', '1', 'Upper Cutoff Frequency', 'UpperCutoffFrequency', False),
-    0x00189831: ('SQ', '1', 'Transducer Technology Sequence', 'TransducerTechnologySequence', False),
-    0x00189832: ('SQ', '1', 'Sound Speed Correction Mechanism Code Sequence', 'SoundSpeedCorrectionMechanismCodeSequence', False),
-    0x00189833: ('FD', '1', 'Object Sound Speed', 'ObjectSoundSpeed', False),
-    0x00189834: ('FD', '1', 'Acoustic Coupling Medium Sound Speed', 'AcousticCouplingMediumSoundSpeed', False),
-    0x00189835: ('SQ', '1', 'Photoacoustic Image Frame Type Sequence', 'PhotoacousticImageFrameTypeSequence', False),
-    0x00189836: ('SQ', '1', 'Image Data Type Code Sequence', 'ImageDataTypeCodeSequence', False),
-    0x00189900: ('LO', '1', 'Reference Location Label', 'ReferenceLocationLabel', False),
-    0x00189901: ('UT', '1', 'Reference Location Description', 'ReferenceLocationDescription', False),
-    0x00189902: ('SQ', '1', 'Reference Basis Code Sequence', 'ReferenceBasisCodeSequence', False),
-    0x00189903: ('SQ', '1', 'Reference Geometry Code Sequence', 'ReferenceGeometryCodeSequence', False),
-    0x00189904: ('DS', '1', 'Offset Distance', 'OffsetDistance', False),
-    0x00189905: ('CS', '1', 'Offset Direction', 'OffsetDirection', False),
-    0x00189906: ('SQ', '1', 'Potential Scheduled Protocol Code Sequence', 'PotentialScheduledProtocolCodeSequence', False),
-    0x00189907: ('SQ', '1', 'Potential Requested Procedure Code Sequence', 'PotentialRequestedProcedureCodeSequence', False),
-    0x00189908: ('UC', '1-n', 'Potential Reasons for Procedure', 'PotentialReasonsForProcedure', False),
-    0x00189909: ('SQ', '1', 'Potential Reasons for Procedure Code Sequence', 'PotentialReasonsForProcedureCodeSequence', False),
-    0x0018990A: ('UC', '1-n', 'Potential Diagnostic Tasks', 'PotentialDiagnosticTasks', False),
-    0x0018990B: ('SQ', '1', 'Contraindications Code Sequence', 'ContraindicationsCodeSequence', False),
-    0x0018990C: ('SQ', '1', 'Referenced Defined Protocol Sequence', 'ReferencedDefinedProtocolSequence', False),
-    0x0018990D: ('SQ', '1', 'Referenced Performed Protocol Sequence', 'ReferencedPerformedProtocolSequence', False),
-    0x0018990E: ('SQ', '1', 'Predecessor Protocol Sequence', 'PredecessorProtocolSequence', False),
-    0x0018990F: ('UT', '1', 'Protocol Planning Information', 'ProtocolPlanningInformation', False),
-    0x00189910: ('UT', '1', 'Protocol Design Rationale', 'ProtocolDesignRationale', False),
-    0x00189911: ('SQ', '1', 'Patient Specification Sequence', 'PatientSpecificationSequence', False),
-    0x00189912: ('SQ', '1', 'Model Specification Sequence', 'ModelSpecificationSequence', False),
-    0x00189913: ('SQ', '1', 'Parameters Specification Sequence', 'ParametersSpecificationSequence', False),
-    0x00189914: ('SQ', '1', 'Instruction Sequence', 'InstructionSequence', False),
-    0x00189915: ('US', '1', 'Instruction Index', 'InstructionIndex', False),
-    0x00189916: ('LO', '1', 'Instruction Text', 'InstructionText', False),
-    0x00189917: ('UT', '1', 'Instruction Description', 'InstructionDescription', False),
-    0x00189918: ('CS', '1', 'Instruction Performed Flag', 'InstructionPerformedFlag', False),
-    0x00189919: ('DT', '1', 'Instruction Performed DateTime', 'InstructionPerformedDateTime', False),
-    0x0018991A: ('UT', '1', 'Instruction Performance Comment', 'InstructionPerformanceComment', False),
-    0x0018991B: ('SQ', '1', 'Patient Positioning Instruction Sequence', 'PatientPositioningInstructionSequence', False),
-    0x0018991C: ('SQ', '1', 'Positioning Method Code Sequence', 'PositioningMethodCodeSequence', False),
-    0x0018991D: ('SQ', '1', 'Positioning Landmark Sequence', 'PositioningLandmarkSequence', False),
-    0x0018991E: ('UI', '1', 'Target Frame of Reference UID', 'TargetFrameOfReferenceUID', False),
-    0x0018991F: ('SQ', '1', 'Acquisition Protocol Element Specification Sequence', 'AcquisitionProtocolElementSpecificationSequence', False),
-    0x00189920: ('SQ', '1', 'Acquisition Protocol Element Sequence', 'AcquisitionProtocolElementSequence', False),
-    0x00189921: ('US', '1', 'Protocol Element Number', 'ProtocolElementNumber', False),
-    0x00189922: ('LO', '1', 'Protocol Element Name', 'ProtocolElementName', False),
-    0x00189923: ('UT', '1', 'Protocol Element Characteristics Summary', 'ProtocolElementCharacteristicsSummary', False),
-    0x00189924: ('UT', '1', 'Protocol Element Purpose', 'ProtocolElementPurpose', False),
-    0x00189930: ('CS', '1', 'Acquisition Motion', 'AcquisitionMotion', False),
-    0x00189931: ('SQ', '1', 'Acquisition Start Location Sequence', 'AcquisitionStartLocationSequence', False),
-    0x00189932: ('SQ', '1', 'Acquisition End Location Sequence', 'AcquisitionEndLocationSequence', False),
-    0x00189933: ('SQ', '1', 'Reconstruction Protocol Element Specification Sequence', 'ReconstructionProtocolElementSpecificationSequence', False),
-    0x00189934: ('SQ', '1', 'Reconstruction Protocol Element Sequence', 'ReconstructionProtocolElementSequence', False),
-    0x00189935: ('SQ', '1', 'Storage Protocol Element Specification Sequence', 'StorageProtocolElementSpecificationSequence', False),
-    0x00189936: ('SQ', '1', 'Storage Protocol Element Sequence', 'StorageProtocolElementSequence', False),
-    0x00189937: ('LO', '1', 'Requested Series Description', 'RequestedSeriesDescription', False),
-    0x00189938: ('US', '1-n', 'Source Acquisition Protocol Element Number', 'SourceAcquisitionProtocolElementNumber', False),
-    0x00189939: ('US', '1-n', 'Source Acquisition Beam Number', 'SourceAcquisitionBeamNumber', False),
-    0x0018993A: ('US', '1-n', 'Source Reconstruction Protocol Element Number', 'SourceReconstructionProtocolElementNumber', False),
-    0x0018993B: ('SQ', '1', 'Reconstruction Start Location Sequence', 'ReconstructionStartLocationSequence', False),
-    0x0018993C: ('SQ', '1', 'Reconstruction End Location Sequence', 'ReconstructionEndLocationSequence', False),
-    0x0018993D: ('SQ', '1', 'Reconstruction Algorithm Sequence', 'ReconstructionAlgorithmSequence', False),
-    0x0018993E: ('SQ', '1', 'Reconstruction Target Center Location Sequence', 'ReconstructionTargetCenterLocationSequence', False),
-    0x00189941: ('UT', '1', 'Image Filter Description', 'ImageFilterDescription', False),
-    0x00189942: ('FD', '1', 'CTDIvol Notification Trigger', 'CTDIvolNotificationTrigger', False),
-    0x00189943: ('FD', '1', 'DLP Notification Trigger', 'DLPNotificationTrigger', False),
-    0x00189944: ('CS', '1', 'Auto KVP Selection Type', 'AutoKVPSelectionType', False),
-    0x00189945: ('FD', '1', 'Auto KVP Upper Bound', 'AutoKVPUpperBound', False),
-    0x00189946: ('FD', '1', 'Auto KVP Lower Bound', 'AutoKVPLowerBound', False),
-    0x00189947: ('CS', '1', 'Protocol Defined Patient Position', 'ProtocolDefinedPatientPosition', False),
-    0x0018A001: ('SQ', '1', 'Contributing Equipment Sequence', 'ContributingEquipmentSequence', False),
-    0x0018A002: ('DT', '1', 'Contribution DateTime', 'ContributionDateTime', False),
-    0x0018A003: ('ST', '1', 'Contribution Description', 'ContributionDescription', False),
-    0x0020000D: ('UI', '1', 'Study Instance UID', 'StudyInstanceUID', False),
-    0x0020000E: ('UI', '1', 'Series Instance UID', 'SeriesInstanceUID', False),
-    0x00200010: ('SH', '1', 'Study ID', 'StudyID', False),
-    0x00200011: ('IS', '1', 'Series Number', 'SeriesNumber', False),
-    0x00200012: ('IS', '1', 'Acquisition Number', 'AcquisitionNumber', False),
-    0x00200013: ('IS', '1', 'Instance Number', 'InstanceNumber', False),
-    0x00200014: ('IS', '1', 'Isotope Number', 'IsotopeNumber', True),
-    0x00200015: ('IS', '1', 'Phase Number', 'PhaseNumber', True),
-    0x00200016: ('IS', '1', 'Interval Number', 'IntervalNumber', True),
-    0x00200017: ('IS', '1', 'Time Slot Number', 'TimeSlotNumber', True),
-    0x00200018: ('IS', '1', 'Angle Number', 'AngleNumber', True),
-    0x00200019: ('IS', '1', 'Item Number', 'ItemNumber', False),
-    0x00200020: ('CS', '2', 'Patient Orientation', 'PatientOrientation', False),
-    0x00200022: ('IS', '1', 'Overlay Number', 'OverlayNumber', True),
-    0x00200024: ('IS', '1', 'Curve Number', 'CurveNumber', True),
-    0x00200026: ('IS', '1', 'LUT Number', 'LUTNumber', True),
-    0x00200027: ('LO', '1', 'Pyramid Label', 'PyramidLabel', False),
-    0x00200030: ('DS', '3', 'Image Position', 'ImagePosition', True),
-    0x00200032: ('DS', '3', 'Image Position (Patient)', 'ImagePositionPatient', False),
-    0x00200035: ('DS', '6', 'Image Orientation', 'ImageOrientation', True),
-    0x00200037: ('DS', '6', 'Image Orientation (Patient)', 'ImageOrientationPatient', False),
-    0x00200050: ('DS', '1', 'Location', 'Location', True),
-    0x00200052: ('UI', '1', 'Frame of Reference UID', 'FrameOfReferenceUID', False),
-    0x00200060: ('CS', '1', 'Laterality', 'Laterality', False),
-    0x00200062: ('CS', '1', 'Image Laterality', 'ImageLaterality', False),
-    0x00200070: ('LO', '1', 'Image Geometry Type', 'ImageGeometryType', True),
-    0x00200080: ('CS', '1-n', 'Masking Image', 'MaskingImage', True),
-    0x002000AA: ('IS', '1', 'Report Number', 'ReportNumber', True),
-    0x00200100: ('IS', '1', 'Temporal Position Identifier', 'TemporalPositionIdentifier', False),
-    0x00200105: ('IS', '1', 'Number of Temporal Positions', 'NumberOfTemporalPositions', False),
-    0x00200110: ('DS', '1', 'Temporal Resolution', 'TemporalResolution', False),
-    0x00200200: ('UI', '1', 'Synchronization Frame of Reference UID', 'SynchronizationFrameOfReferenceUID', False),
-    0x00200242: ('UI', '1', 'SOP Instance UID of Concatenation Source', 'SOPInstanceUIDOfConcatenationSource', False),
-    0x00201000: ('IS', '1', 'Series in Study', 'SeriesInStudy', True),
-    0x00201001: ('IS', '1', 'Acquisitions in Series', 'AcquisitionsInSeries', True),
-    0x00201002: ('IS', '1', 'Images in Acquisition', 'ImagesInAcquisition', False),
-    0x00201003: ('IS', '1', 'Images in Series', 'ImagesInSeries', True),
-    0x00201004: ('IS', '1', 'Acquisitions in Study', 'AcquisitionsInStudy', True),
-    0x00201005: ('IS', '1', 'Images in Study', 'ImagesInStudy', True),
-    0x00201020: ('LO', '1-n', 'Reference', 'Reference', True),
-    0x0020103F: ('LO', '1', 'Target Position Reference Indicator', 'TargetPositionReferenceIndicator', False),
-    0x00201040: ('LO', '1', 'Position Reference Indicator', 'PositionReferenceIndicator', False),
-    0x00201041: ('DS', '1', 'Slice Location', 'SliceLocation', False),
-    0x00201070: ('IS', '1-n', 'Other Study Numbers', 'OtherStudyNumbers', True),
-    0x00201200: ('IS', '1', 'Number of Patient Related Studies', 'NumberOfPatientRelatedStudies', False),
-    0x00201202: ('IS', '1', 'Number of Patient Related Series', 'NumberOfPatientRelatedSeries', False),
-    0x00201204: ('IS', '1', 'Number of Patient Related Instances', 'NumberOfPatientRelatedInstances', False),
-    0x00201206: ('IS', '1', 'Number of Study Related Series', 'NumberOfStudyRelatedSeries', False),
-    0x00201208: ('IS', '1', 'Number of Study Related Instances', 'NumberOfStudyRelatedInstances', False),
-    0x00201209: ('IS', '1', 'Number of Series Related Instances', 'NumberOfSeriesRelatedInstances', False),
-    0x00203401: ('CS', '1', 'Modifying Device ID', 'ModifyingDeviceID', True),
-    0x00203402: ('CS', '1', 'Modified Image ID', 'ModifiedImageID', True),
-    0x00203403: ('DA', '1', 'Modified Image Date', 'ModifiedImageDate', True),
-    0x00203404: ('LO', '1', 'Modifying Device Manufacturer', 'ModifyingDeviceManufacturer', True),
-    0x00203405: ('TM', '1', 'Modified Image Time', 'ModifiedImageTime', True),
-    0x00203406: ('LO', '1', 'Modified Image Description', 'ModifiedImageDescription', True),
-    0x00204000: ('LT', '1', 'Image Comments', 'ImageComments', False),
-    0x00205000: ('AT', '1-n', 'Original Image Identification', 'OriginalImageIdentification', True),
-    0x00205002: ('LO', '1-n', 'Original Image Identification Nomenclature', 'OriginalImageIdentificationNomenclature', True),
-    0x00209056: ('SH', '1', 'Stack ID', 'StackID', False),
-    0x00209057: ('UL', '1', 'In-Stack Position Number', 'InStackPositionNumber', False),
-    0x00209071: ('SQ', '1', 'Frame Anatomy Sequence', 'FrameAnatomySequence', False),
-    0x00209072: ('CS', '1', 'Frame Laterality', 'FrameLaterality', False),
-    0x00209111: ('SQ', '1', 'Frame Content Sequence', 'FrameContentSequence', False),
-    0x00209113: ('SQ', '1', 'Plane Position Sequence', 'PlanePositionSequence', False),
-    0x00209116: ('SQ', '1', 'Plane Orientation Sequence', 'PlaneOrientationSequence', False),
-    0x00209128: ('UL', '1', 'Temporal Position Index', 'TemporalPositionIndex', False),
-    0x00209153: ('FD', '1', 'Nominal Cardiac Trigger Delay Time', 'NominalCardiacTriggerDelayTime', False),
-    0x00209154: ('FL', '1', 'Nominal Cardiac Trigger Time Prior To R-Peak', 'NominalCardiacTriggerTimePriorToRPeak', False),
-    0x00209155: ('FL', '1', 'Actual Cardiac Trigger Time Prior To R-Peak', 'ActualCardiacTriggerTimePriorToRPeak', False),
-    0x00209156: ('US', '1', 'Frame Acquisition Number', 'FrameAcquisitionNumber', False),
-    0x00209157: ('UL', '1-n', 'Dimension Index Values', 'DimensionIndexValues', False),
-    0x00209158: ('LT', '1', 'Frame Comments', 'FrameComments', False),
-    0x00209161: ('UI', '1', 'Concatenation UID', 'ConcatenationUID', False),
-    0x00209162: ('US', '1', 'In-concatenation Number', 'InConcatenationNumber', False),
-    0x00209163: ('US', '1', 'In-concatenation Total Number', 'InConcatenationTotalNumber', False),
-    0x00209164: ('UI', '1', 'Dimension Organization UID', 'DimensionOrganizationUID', False),
-    0x00209165: ('AT', '1', 'Dimension Index Pointer', 'DimensionIndexPointer', False),
-    0x00209167: ('AT', '1', 'Functional Group Pointer', 'FunctionalGroupPointer', False),
-    0x00209170: ('SQ', '1', 'Unassigned Shared Converted Attributes Sequence', 'UnassignedSharedConvertedAttributesSequence', False),
-    0x00209171: ('SQ', '1', 'Unassigned Per-Frame Converted Attributes Sequence', 'UnassignedPerFrameConvertedAttributesSequence', False),
-    0x00209172: ('SQ', '1', 'Conversion Source Attributes Sequence', 'ConversionSourceAttributesSequence', False),
-    0x00209213: ('LO', '1', 'Dimension Index Private Creator', 'DimensionIndexPrivateCreator', False),
-    0x00209221: ('SQ', '1', 'Dimension Organization Sequence', 'DimensionOrganizationSequence', False),
-    0x00209222: ('SQ', '1', 'Dimension Index Sequence', 'DimensionIndexSequence', False),
-    0x00209228: ('UL', '1', 'Concatenation Frame Offset Number', 'ConcatenationFrameOffsetNumber', False),
-    0x00209238: ('LO', '1', 'Functional Group Private Creator', 'FunctionalGroupPrivateCreator', False),
-    0x00209241: ('FL', '1', 'Nominal Percentage of Cardiac Phase', 'NominalPercentageOfCardiacPhase', False),
-    0x00209245: ('FL', '1', 'Nominal Percentage of Respiratory Phase', 'NominalPercentageOfRespiratoryPhase', False),
-    0x00209246: ('FL', '1', 'Starting Respiratory Amplitude', 'StartingRespiratoryAmplitude', False),
-    0x00209247: ('CS', '1', 'Starting Respiratory Phase', 'StartingRespiratoryPhase', False),
-    0x00209248: ('FL', '1', 'Ending Respiratory Amplitude', 'EndingRespiratoryAmplitude', False),
-    0x00209249: ('CS', '1', 'Ending Respiratory Phase', 'EndingRespiratoryPhase', False),
-    0x00209250: ('CS', '1', 'Respiratory Trigger Type', 'RespiratoryTriggerType', False),
-    0x00209251: ('FD', '1', 'R-R Interval Time Nominal', 'RRIntervalTimeNominal', False),
-    0x00209252: ('FD', '1', 'Actual Cardiac Trigger Delay Time', 'ActualCardiacTriggerDelayTime', False),
-    0x00209253: ('SQ', '1', 'Respiratory Synchronization Sequence', 'RespiratorySynchronizationSequence', False),
-    0x00209254: ('FD', '1', 'Respiratory Interval Time', 'RespiratoryIntervalTime', False),
-    0x00209255: ('FD', '1', 'Nominal Respiratory Trigger Delay Time', 'NominalRespiratoryTriggerDelayTime', False),
-    0x00209256: ('FD', '1', 'Respiratory Trigger Delay Threshold', 'RespiratoryTriggerDelayThreshold', False),
-    0x00209257: ('FD', '1', 'Actual Respiratory Trigger Delay Time', 'ActualRespiratoryTriggerDelayTime', False),
-    0x00209301: ('FD', '3', 'Image Position (Volume)', 'ImagePositionVolume', False),
-    0x00209302: ('FD', '6', 'Image Orientation (Volume)', 'ImageOrientationVolume', False),
-    0x00209307: ('CS', '1', 'Ultrasound Acquisition Geometry', 'UltrasoundAcquisitionGeometry', False),
-    0x00209308: ('FD', '3', 'Apex Position', 'ApexPosition', False),
-    0x00209309: ('FD', '16', 'Volume to Transducer Mapping Matrix', 'VolumeToTransducerMappingMatrix', False),
-    0x0020930A: ('FD', '16', 'Volume to Table Mapping Matrix', 'VolumeToTableMappingMatrix', False),
-    0x0020930B: ('CS', '1', 'Volume to Transducer Relationship', 'VolumeToTransducerRelationship', False),
-    0x0020930C: ('CS', '1', 'Patient Frame of Reference Source', 'PatientFrameOfReferenceSource', False),
-    0x0020930D: ('FD', '1', 'Temporal Position Time Offset', 'TemporalPositionTimeOffset', False),
-    0x0020930E: ('SQ', '1', 'Plane Position (Volume) Sequence', 'PlanePositionVolumeSequence', False),
-    0x0020930F: ('SQ', '1', 'Plane Orientation (Volume) Sequence', 'PlaneOrientationVolumeSequence', False),
-    0x00209310: ('SQ', '1', 'Temporal Position Sequence', 'TemporalPositionSequence', False),
-    0x00209311: ('CS', '1', 'Dimension Organization Type', 'DimensionOrganizationType', False),
-    0x00209312: ('UI', '1', 'Volume Frame of Reference UID', 'VolumeFrameOfReferenceUID', False),
-    0x00209313: ('UI', '1', 'Table Frame of Reference UID', 'TableFrameOfReferenceUID', False),
-    0x00209421: ('LO', '1', 'Dimension Description Label', 'DimensionDescriptionLabel', False),
-    0x00209450: ('SQ', '1', 'Patient Orientation in Frame Sequence', 'PatientOrientationInFrameSequence', False),
-    0x00209453: ('LO', '1', 'Frame Label', 'FrameLabel', False),
-    0x00209518: ('US', '1-n', 'Acquisition Index', 'AcquisitionIndex', False),
-    0x00209529: ('SQ', '1', 'Contributing SOP Instances Reference Sequence', 'ContributingSOPInstancesReferenceSequence', False),
-    0x00209536: ('US', '1', 'Reconstruction Index', 'ReconstructionIndex', False),
-    0x00220001: ('US', '1', 'Light Path Filter Pass-Through Wavelength', 'LightPathFilterPassThroughWavelength', False),
-    0x00220002: ('US', '2', 'Light Path Filter Pass Band', 'LightPathFilterPassBand', False),
-    0x00220003: ('US', '1', 'Image Path Filter Pass-Through Wavelength', 'ImagePathFilterPassThroughWavelength', False),
-    0x00220004: ('US', '2', 'Image Path Filter Pass Band', 'ImagePathFilterPassBand', False),
-    0x00220005: ('CS', '1', 'Patient Eye Movement Commanded', 'PatientEyeMovementCommanded', False),
-    0x00220006: ('SQ', '1', 'Patient Eye Movement Command Code Sequence', 'PatientEyeMovementCommandCodeSequence', False),
-    0x00220007: ('FL', '1', 'Spherical Lens Power', 'SphericalLensPower', False),
-    0x00220008: ('FL', '1', 'Cylinder Lens Power', 'CylinderLensPower', False),
-    0x00220009: ('FL', '1', 'Cylinder Axis', 'CylinderAxis', False),
-    0x0022000A: ('FL', '1', 'Emmetropic Magnification', 'EmmetropicMagnification', False),
-    0x0022000B: ('FL', '1', 'Intra Ocular Pressure', 'IntraOcularPressure', False),
-    0x0022000C: ('FL', '1', 'Horizontal Field of View', 'HorizontalFieldOfView', False),
-    0x0022000D: ('CS', '1', 'Pupil Dilated', 'PupilDilated', False),
-    0x0022000E: ('FL', '1', 'Degree of Dilation', 'DegreeOfDilation', False),
-    0x0022000F: ('FD', '1', 'Vertex Distance', 'VertexDistance', False),
-    0x00220010: ('FL', '1', 'Stereo Baseline Angle', 'StereoBaselineAngle', False),
-    0x00220011: ('FL', '1', 'Stereo Baseline Displacement', 'StereoBaselineDisplacement', False),
-    0x00220012: ('FL', '1', 'Stereo Horizontal Pixel Offset', 'StereoHorizontalPixelOffset', False),
-    0x00220013: ('FL', '1', 'Stereo Vertical Pixel Offset', 'StereoVerticalPixelOffset', False),
-    0x00220014: ('FL', '1', 'Stereo Rotation', 'StereoRotation', False),
-    0x00220015: ('SQ', '1', 'Acquisition Device Type Code Sequence', 'AcquisitionDeviceTypeCodeSequence', False),
-    0x00220016: ('SQ', '1', 'Illumination Type Code Sequence', 'IlluminationTypeCodeSequence', False),
-    0x00220017: ('SQ', '1', 'Light Path Filter Type Stack Code Sequence', 'LightPathFilterTypeStackCodeSequence', False),
-    0x00220018: ('SQ', '1', 'Image Path Filter Type Stack Code Sequence', 'ImagePathFilterTypeStackCodeSequence', False),
-    0x00220019: ('SQ', '1', 'Lenses Code Sequence', 'LensesCodeSequence', False),
-    0x0022001A: ('SQ', '1', 'Channel Description Code Sequence', 'ChannelDescriptionCodeSequence', False),
-    0x0022001B: ('SQ', '1', 'Refractive State Sequence', 'RefractiveStateSequence', False),
-    0x0022001C: ('SQ', '1', 'Mydriatic Agent Code Sequence', 'MydriaticAgentCodeSequence', False),
-    0x0022001D: ('SQ', '1', 'Relative Image Position Code Sequence', 'RelativeImagePositionCodeSequence', False),
-    0x0022001E: ('FL', '1', 'Camera Angle of View', 'CameraAngleOfView', False),
-    0x00220020: ('SQ', '1', 'Stereo Pairs Sequence', 'StereoPairsSequence', False),
-    0x00220021: ('SQ', '1', 'Left Image Sequence', 'LeftImageSequence', False),
-    0x00220022: ('SQ', '1', 'Right Image Sequence', 'RightImageSequence', False),
-    0x00220028: ('CS', '1', 'Stereo Pairs Present', 'StereoPairsPresent', False),
-    0x00220030: ('FL', '1', 'Axial Length of the Eye', 'AxialLengthOfTheEye', False),
-    0x00220031: ('SQ', '1', 'Ophthalmic Frame Location Sequence', 'OphthalmicFrameLocationSequence', False),
-    0x00220032: ('FL', '2-2n', 'Reference Coordinates', 'ReferenceCoordinates', False),
-    0x00220035: ('FL', '1', 'Depth Spatial Resolution', 'DepthSpatialResolution', False),
-    0x00220036: ('FL', '1', 'Maximum Depth Distortion', 'MaximumDepthDistortion', False),
-    0x00220037: ('FL', '1', 'Along-scan Spatial Resolution', 'AlongScanSpatialResolution', False),
-    0x00220038: ('FL', '1', 'Maximum Along-scan Distortion', 'MaximumAlongScanDistortion', False),
-    0x00220039: ('CS', '1', 'Ophthalmic Image Orientation', 'OphthalmicImageOrientation', False),
-    0x00220041: ('FL', '1', 'Depth of Transverse Image', 'DepthOfTransverseImage', False),
-    0x00220042: ('SQ', '1', 'Mydriatic Agent Concentration Units Sequence', 'MydriaticAgentConcentrationUnitsSequence', False),
-    0x00220048: ('FL', '1', 'Across-scan Spatial Resolution', 'AcrossScanSpatialResolution', False),
-    0x00220049: ('FL', '1', 'Maximum Across-scan Distortion', 'MaximumAcrossScanDistortion', False),
-    0x0022004E: ('DS', '1', 'Mydriatic Agent Concentration', 'MydriaticAgentConcentration', False),
-    0x00220055: ('FL', '1', 'Illumination Wave Length', 'IlluminationWaveLength', False),
-    0x00220056: ('FL', '1', 'Illumination Power', 'IlluminationPower', False),
-    0x00220057: ('FL', '1', 'Illumination Bandwidth', 'IlluminationBandwidth', False),
-    0x00220058: ('SQ', '1', 'Mydriatic Agent Sequence', 'MydriaticAgentSequence', False),
-    0x00221007: ('SQ', '1', 'Ophthalmic Axial Measurements Right Eye Sequence', 'OphthalmicAxialMeasurementsRightEyeSequence', False),
-    0x00221008: ('SQ', '1', 'Ophthalmic Axial Measurements Left Eye Sequence', 'OphthalmicAxialMeasurementsLeftEyeSequence', False),
-    0x00221009: ('CS', '1', 'Ophthalmic Axial Measurements Device Type', 'OphthalmicAxialMeasurementsDeviceType', False),
-    0x00221010: ('CS', '1', 'Ophthalmic Axial Length Measurements Type', 'OphthalmicAxialLengthMeasurementsType', False),
-    0x00221012: ('SQ', '1', 'Ophthalmic Axial Length Sequence', 'OphthalmicAxialLengthSequence', False),
-    0x00221019: ('FL', '1', 'Ophthalmic Axial Length', 'OphthalmicAxialLength', False),
-    0x00221024: ('SQ', '1', 'Lens Status Code Sequence', 'LensStatusCodeSequence', False),
-    0x00221025: ('SQ', '1', 'Vitreous Status Code Sequence', 'VitreousStatusCodeSequence', False),
-    0x00221028: ('SQ', '1', 'IOL Formula Code Sequence', 'IOLFormulaCodeSequence', False),
-    0x00221029: ('LO', '1', 'IOL Formula Detail', 'IOLFormulaDetail', False),
-    0x00221033: ('FL', '1', 'Keratometer Index', 'KeratometerIndex', False),
-    0x00221035: ('SQ', '1', 'Source of Ophthalmic Axial Length Code Sequence', 'SourceOfOphthalmicAxialLengthCodeSequence', False),
-    0x00221036: ('SQ', '1', 'Source of Corneal Size Data Code Sequence', 'SourceOfCornealSizeDataCodeSequence', False),
-    0x00221037: ('FL', '1', 'Target Refraction', 'TargetRefraction', False),
-    0x00221039: ('CS', '1', 'Refractive Procedure Occurred', 'RefractiveProcedureOccurred', False),
-    0x00221040: ('SQ', '1', 'Refractive Surgery Type Code Sequence', 'RefractiveSurgeryTypeCodeSequence', False),
-    0x00221044: ('SQ', '1', 'Ophthalmic Ultrasound Method Code Sequence', 'OphthalmicUltrasoundMethodCodeSequence', False),
-    0x00221045: ('SQ', '1', 'Surgically Induced Astigmatism Sequence', 'SurgicallyInducedAstigmatismSequence', False),
-    0x00221046: ('CS', '1', 'Type of Optical Correction', 'TypeOfOpticalCorrection', False),
-    0x00221047: ('SQ', '1', 'Toric IOL Power Sequence', 'ToricIOLPowerSequence', False),
-    0x00221048: ('SQ', '1', 'Predicted Toric Error Sequence', 'PredictedToricErrorSequence', False),
-    0x00221049: ('CS', '1', 'Pre-Selected for Implantation', 'PreSelectedForImplantation', False),
-    0x0022104A: ('SQ', '1', 'Toric IOL Power for Exact Emmetropia Sequence', 'ToricIOLPowerForExactEmmetropiaSequence', False),
-    0x0022104B: ('SQ', '1', 'Toric IOL Power for Exact Target Refraction Sequence', 'ToricIOLPowerForExactTargetRefractionSequence', False),
-    0x00221050: ('SQ', '1', 'Ophthalmic Axial Length Measurements Sequence', 'OphthalmicAxialLengthMeasurementsSequence', False),
-    0x00221053: ('FL', '1', 'IOL Power', 'IOLPower', False),
-    0x00221054: ('FL', '1', 'Predicted Refractive Error', 'PredictedRefractiveError', False),
-    0x00221059: ('FL', '1', 'Ophthalmic Axial Length Velocity', 'OphthalmicAxialLengthVelocity', False),
-    0x00221065: ('LO', '1', 'Lens Status Description', 'LensStatusDescription', False),
-    0x00221066: ('LO', '1', 'Vitreous Status Description', 'VitreousStatusDescription', False),
-    0x00221090: ('SQ', '1', 'IOL Power Sequence', 'IOLPowerSequence', False),
-    0x00221092: ('SQ', '1', 'Lens Constant Sequence', 'LensConstantSequence', False),
-    0x00221093: ('LO', '1', 'IOL Manufacturer', 'IOLManufacturer', False),
-    0x00221094: ('LO', '1', 'Lens Constant Description', 'LensConstantDescription', True),
-    0x00221095: ('LO', '1', 'Implant Name', 'ImplantName', False),
-    0x00221096: ('SQ', '1', 'Keratometry Measurement Type Code Sequence', 'KeratometryMeasurementTypeCodeSequence', False),
-    0x00221097: ('LO', '1', 'Implant Part Number', 'ImplantPartNumber', False),
-    0x00221100: ('SQ', '1', 'Referenced Ophthalmic Axial Measurements Sequence', 'ReferencedOphthalmicAxialMeasurementsSequence', False),
-    0x00221101: ('SQ', '1', 'Ophthalmic Axial Length Measurements Segment Name Code Sequence', 'OphthalmicAxialLengthMeasurementsSegmentNameCodeSequence', False),
-    0x00221103: ('SQ', '1', 'Refractive Error Before Refractive Surgery Code Sequence', 'RefractiveErrorBeforeRefractiveSurgeryCodeSequence', False),
-    0x00221121: ('FL', '1', 'IOL Power For Exact Emmetropia', 'IOLPowerForExactEmmetropia', False),
-    0x00221122: ('FL', '1', 'IOL Power For Exact Target Refraction', 'IOLPowerForExactTargetRefraction', False),
-    0x00221125: ('SQ', '1', 'Anterior Chamber Depth Definition Code Sequence', 'AnteriorChamberDepthDefinitionCodeSequence', False),
-    0x00221127: ('SQ', '1', 'Lens Thickness Sequence', 'LensThicknessSequence', False),
-    0x00221128: ('SQ', '1', 'Anterior Chamber Depth Sequence', 'AnteriorChamberDepthSequence', False),
-    0x0022112A: ('SQ', '1', 'Calculation Comment Sequence', 'CalculationCommentSequence', False),
-    0x0022112B: ('CS', '1', 'Calculation Comment Type', 'CalculationCommentType', False),
-    0x0022112C: ('LT', '1', 'Calculation Comment', 'CalculationComment', False),
-    0x00221130: ('FL', '1', 'Lens Thickness', 'LensThickness', False),
-    0x00221131: ('FL', '1', 'Anterior Chamber Depth', 'AnteriorChamberDepth', False),
-    0x00221132: ('SQ', '1', 'Source of Lens Thickness Data Code Sequence', 'SourceOfLensThicknessDataCodeSequence', False),
-    0x00221133: ('SQ', '1', 'Source of Anterior Chamber Depth Data Code Sequence', 'SourceOfAnteriorChamberDepthDataCodeSequence', False),
-    0x00221134: ('SQ', '1', 'Source of Refractive Measurements Sequence', 'SourceOfRefractiveMeasurementsSequence', False),
-    0x00221135: ('SQ', '1', 'Source of Refractive Measurements Code Sequence', 'SourceOfRefractiveMeasurementsCodeSequence', False),
-    0x00221140: ('CS', '1', 'Ophthalmic Axial Length Measurement Modified', 'OphthalmicAxialLengthMeasurementModified', False),
-    0x00221150: ('SQ', '1', 'Ophthalmic Axial Length Data Source Code Sequence', 'OphthalmicAxialLengthDataSourceCodeSequence', False),
-    0x00221153: ('SQ', '1', 'Ophthalmic Axial Length Acquisition Method Code Sequence', 'OphthalmicAxialLengthAcquisitionMethodCodeSequence', True),
-    0x00221155: ('FL', '1', 'Signal to Noise Ratio', 'SignalToNoiseRatio', False),
-    0x00221159: ('LO', '1', 'Ophthalmic Axial Length Data Source Description', 'OphthalmicAxialLengthDataSourceDescription', False),
-    0x00221210: ('SQ', '1', 'Ophthalmic Axial Length Measurements Total Length Sequence', 'OphthalmicAxialLengthMeasurementsTotalLengthSequence', False),
-    0x00221211: ('SQ', '1', 'Ophthalmic Axial Length Measurements Segmental Length Sequence', 'OphthalmicAxialLengthMeasurementsSegmentalLengthSequence', False),
-    0x00221212: ('SQ', '1', 'Ophthalmic Axial Length Measurements Length Summation Sequence', 'OphthalmicAxialLengthMeasurementsLengthSummationSequence', False),
-    0x00221220: ('SQ', '1', 'Ultrasound Ophthalmic Axial Length Measurements Sequence', 'UltrasoundOphthalmicAxialLengthMeasurementsSequence', False),
-    0x00221225: ('SQ', '1', 'Optical Ophthalmic Axial Length Measurements Sequence', 'OpticalOphthalmicAxialLengthMeasurementsSequence', False),
-    0x00221230: ('SQ', '1', 'Ultrasound Selected Ophthalmic Axial Length Sequence', 'UltrasoundSelectedOphthalmicAxialLengthSequence', False),
-    0x00221250: ('SQ', '1', 'Ophthalmic Axial Length Selection Method Code Sequence', 'OphthalmicAxialLengthSelectionMethodCodeSequence', False),
-    0x00221255: ('SQ', '1', 'Optical Selected Ophthalmic Axial Length Sequence', 'OpticalSelectedOphthalmicAxialLengthSequence', False),
-    0x00221257: ('SQ', '1', 'Selected Segmental Ophthalmic Axial Length Sequence', 'SelectedSegmentalOphthalmicAxialLengthSequence', False),
-    0x00221260: ('SQ', '1', 'Selected Total Ophthalmic Axial Length Sequence', 'SelectedTotalOphthalmicAxialLengthSequence', False),
-    0x00221262: ('SQ', '1', 'Ophthalmic Axial Length Quality Metric Sequence', 'OphthalmicAxialLengthQualityMetricSequence', False),
-    0x00221265: ('SQ', '1', 'Ophthalmic Axial Length Quality Metric Type Code Sequence', 'OphthalmicAxialLengthQualityMetricTypeCodeSequence', True),
-    0x00221273: ('LO', '1', 'Ophthalmic Axial Length Quality Metric Type Description', 'OphthalmicAxialLengthQualityMetricTypeDescription', True),
-    0x00221300: ('SQ', '1', 'Intraocular Lens Calculations Right Eye Sequence', 'IntraocularLensCalculationsRightEyeSequence', False),
-    0x00221310: ('SQ', '1', 'Intraocular Lens Calculations Left Eye Sequence', 'IntraocularLensCalculationsLeftEyeSequence', False),
-    0x00221330: ('SQ', '1', 'Referenced Ophthalmic Axial Length Measurement QC Image Sequence', 'ReferencedOphthalmicAxialLengthMeasurementQCImageSequence', False),
-    0x00221415: ('CS', '1', 'Ophthalmic Mapping Device Type', 'OphthalmicMappingDeviceType', False),
-    0x00221420: ('SQ', '1', 'Acquisition Method Code Sequence', 'AcquisitionMethodCodeSequence', False),
-    0x00221423: ('SQ', '1', 'Acquisition Method Algorithm Sequence', 'AcquisitionMethodAlgorithmSequence', False),
-    0x00221436: ('SQ', '1', 'Ophthalmic Thickness Map Type Code Sequence', 'OphthalmicThicknessMapTypeCodeSequence', False),
-    0x00221443: ('SQ', '1', 'Ophthalmic Thickness Mapping Normals Sequence', 'OphthalmicThicknessMappingNormalsSequence', False),
-    0x00221445: ('SQ', '1', 'Retinal Thickness Definition Code Sequence', 'RetinalThicknessDefinitionCodeSequence', False),
-    0x00221450: ('SQ', '1', 'Pixel Value Mapping to Coded Concept Sequence', 'PixelValueMappingToCodedConceptSequence', False),
-    0x00221452: ('US or SS', '1', 'Mapped Pixel Value', 'MappedPixelValue', False),
-    0x00221454: ('LO', '1', 'Pixel Value Mapping Explanation', 'PixelValueMappingExplanation', False),
-    0x00221458: ('SQ', '1', 'Ophthalmic Thickness Map Quality Threshold Sequence', 'OphthalmicThicknessMapQualityThresholdSequence', False),
-    0x00221460: ('FL', '1', 'Ophthalmic Thickness Map Threshold Quality Rating', 'OphthalmicThicknessMapThresholdQualityRating', False),
-    0x00221463: ('FL', '2', 'Anatomic Structure Reference Point', 'AnatomicStructureReferencePoint', False),
-    0x00221465: ('SQ', '1', 'Registration to Localizer Sequence', 'RegistrationToLocalizerSequence', False),
-    0x00221466: ('CS', '1', 'Registered Localizer Units', 'RegisteredLocalizerUnits', False),
-    0x00221467: ('FL', '2', 'Registered Localizer Top Left Hand Corner', 'RegisteredLocalizerTopLeftHandCorner', False),
-    0x00221468: ('FL', '2', 'Registered Localizer Bottom Right Hand Corner', 'RegisteredLocalizerBottomRightHandCorner', False),
-    0x00221470: ('SQ', '1', 'Ophthalmic Thickness Map Quality Rating Sequence', 'OphthalmicThicknessMapQualityRatingSequence', False),
-    0x00221472: ('SQ', '1', 'Relevant OPT Attributes Sequence', 'RelevantOPTAttributesSequence', False),
-    0x00221512: ('SQ', '1', 'Transformation Method Code Sequence', 'TransformationMethodCodeSequence', False),
-    0x00221513: ('SQ', '1', 'Transformation Algorithm Sequence', 'TransformationAlgorithmSequence', False),
-    0x00221515: ('CS', '1', 'Ophthalmic Axial Length Method', 'OphthalmicAxialLengthMethod', False),
-    0x00221517: ('FL', '1', 'Ophthalmic FOV', 'OphthalmicFOV', False),
-    0x00221518: ('SQ', '1', 'Two Dimensional to Three Dimensional Map Sequence', 'TwoDimensionalToThreeDimensionalMapSequence', False),
-    0x00221525: ('SQ', '1', 'Wide Field Ophthalmic Photography Quality Rating Sequence', 'WideFieldOphthalmicPhotographyQualityRatingSequence', False),
-    0x00221526: ('SQ', '1', 'Wide Field Ophthalmic Photography Quality Threshold Sequence', 'WideFieldOphthalmicPhotographyQualityThresholdSequence', False),
-    0x00221527: ('FL', '1', 'Wide Field Ophthalmic Photography Threshold Quality Rating', 'WideFieldOphthalmicPhotographyThresholdQualityRating', False),
-    0x00221528: ('FL', '1', 'X Coordinates Center Pixel View Angle', 'XCoordinatesCenterPixelViewAngle', False),
-    0x00221529: ('FL', '1', 'Y Coordinates Center Pixel View Angle', 'YCoordinatesCenterPixelViewAngle', False),
-    0x00221530: ('UL', '1', 'Number of Map Points', 'NumberOfMapPoints', False),
-    0x00221531: ('OF', '1', 'Two Dimensional to Three Dimensional Map Data', 'TwoDimensionalToThreeDimensionalMapData', False),
-    0x00221612: ('SQ', '1', 'Derivation Algorithm Sequence', 'DerivationAlgorithmSequence', False),
-    0x00221615: ('SQ', '1', 'Ophthalmic Image Type Code Sequence', 'OphthalmicImageTypeCodeSequence', False),
-    0x00221616: ('LO', '1', 'Ophthalmic Image Type Description', 'OphthalmicImageTypeDescription', False),
-    0x00221618: ('SQ', '1', 'Scan Pattern Type Code Sequence', 'ScanPatternTypeCodeSequence', False),
-    0x00221620: ('SQ', '1', 'Referenced Surface Mesh Identification Sequence', 'ReferencedSurfaceMeshIdentificationSequence', False),
-    0x00221622: ('CS', '1', 'Ophthalmic Volumetric Properties Flag', 'OphthalmicVolumetricPropertiesFlag', False),
-    0x00221624: ('FL', '1', 'Ophthalmic Anatomic Reference Point X-Coordinate', 'OphthalmicAnatomicReferencePointXCoordinate', False),
-    0x00221626: ('FL', '1', 'Ophthalmic Anatomic Reference Point Y-Coordinate', 'OphthalmicAnatomicReferencePointYCoordinate', False),
-    0x00221628: ('SQ', '1', 'Ophthalmic En Face Image Quality Rating Sequence', 'OphthalmicEnFaceImageQualityRatingSequence', False),
-    0x00221630: ('DS', '1', 'Quality Threshold', 'QualityThreshold', False),
-    0x00221640: ('SQ', '1', 'OCT B-scan Analysis Acquisition Parameters Sequence', 'OCTBscanAnalysisAcquisitionParametersSequence', False),
-    0x00221642: ('UL', '1', 'Number of B-scans Per Frame', 'NumberOfBscansPerFrame', False),
-    0x00221643: ('FL', '1', 'B-scan Slab Thickness', 'BscanSlabThickness', False),
-    0x00221644: ('FL', '1', 'Distance Between B-scan Slabs', 'DistanceBetweenBscanSlabs', False),
-    0x00221645: ('FL', '1', 'B-scan Cycle Time', 'BscanCycleTime', False),
-    0x00221646: ('FL', '1-n', 'B-scan Cycle Time Vector', 'BscanCycleTimeVector', False),
-    0x00221649: ('FL', '1', 'A-scan Rate', 'AscanRate', False),
-    0x00221650: ('FL', '1', 'B-scan Rate', 'BscanRate', False),
-    0x00221658: ('UL', '1', 'Surface Mesh Z-Pixel Offset', 'SurfaceMeshZPixelOffset', False),
-    0x00240010: ('FL', '1', 'Visual Field Horizontal Extent', 'VisualFieldHorizontalExtent', False),
-    0x00240011: ('FL', '1', 'Visual Field Vertical Extent', 'VisualFieldVerticalExtent', False),
-    0x00240012: ('CS', '1', 'Visual Field Shape', 'VisualFieldShape', False),
-    0x00240016: ('SQ', '1', 'Screening Test Mode Code Sequence', 'ScreeningTestModeCodeSequence', False),
-    0x00240018: ('FL', '1', 'Maximum Stimulus Luminance', 'MaximumStimulusLuminance', False),
-    0x00240020: ('FL', '1', 'Background Luminance', 'BackgroundLuminance', False),
-    0x00240021: ('SQ', '1', 'Stimulus Color Code Sequence', 'StimulusColorCodeSequence', False),
-    0x00240024: ('SQ', '1', 'Background Illumination Color Code Sequence', 'BackgroundIlluminationColorCodeSequence', False),
-    0x00240025: ('FL', '1', 'Stimulus Area', 'StimulusArea', False),
-    0x00240028: ('FL', '1', 'Stimulus Presentation Time', 'StimulusPresentationTime', False),
-    0x00240032: ('SQ', '1', 'Fixation Sequence', 'FixationSequence', False),
-    0x00240033: ('SQ', '1', 'Fixation Monitoring Code Sequence', 'FixationMonitoringCodeSequence', False),
-    0x00240034: ('SQ', '1', 'Visual Field Catch Trial Sequence', 'VisualFieldCatchTrialSequence', False),
-    0x00240035: ('US', '1', 'Fixation Checked Quantity', 'FixationCheckedQuantity', False),
-    0x00240036: ('US', '1', 'Patient Not Properly Fixated Quantity', 'PatientNotProperlyFixatedQuantity', False),
-    0x00240037: ('CS', '1', 'Presented Visual Stimuli Data Flag', 'PresentedVisualStimuliDataFlag', False),
-    0x00240038: ('US', '1', 'Number of Visual Stimuli', 'NumberOfVisualStimuli', False),
-    0x00240039: ('CS', '1', 'Excessive Fixation Losses Data Flag', 'ExcessiveFixationLossesDataFlag', False),
-    0x00240040: ('CS', '1', 'Excessive Fixation Losses', 'ExcessiveFixationLosses', False),
-    0x00240042: ('US', '1', 'Stimuli Retesting Quantity', 'StimuliRetestingQuantity', False),
-    0x00240044: ('LT', '1', "Comments on Patient's Performance of Visual Field", 'CommentsOnPatientPerformanceOfVisualField', False),
-    0x00240045: ('CS', '1', 'False Negatives Estimate Flag', 'FalseNegativesEstimateFlag', False),
-    0x00240046: ('FL', '1', 'False Negatives Estimate', 'FalseNegativesEstimate', False),
-    0x00240048: ('US', '1', 'Negative Catch Trials Quantity', 'NegativeCatchTrialsQuantity', False),
-    0x00240050: ('US', '1', 'False Negatives Quantity', 'FalseNegativesQuantity', False),
-    0x00240051: ('CS', '1', 'Excessive False Negatives Data Flag', 'ExcessiveFalseNegativesDataFlag', False),
-    0x00240052: ('CS', '1', 'Excessive False Negatives', 'ExcessiveFalseNegatives', False),
-    0x00240053: ('CS', '1', 'False Positives Estimate Flag', 'FalsePositivesEstimateFlag', False),
-    0x00240054: ('FL', '1', 'False Positives Estimate', 'FalsePositivesEstimate', False),
-    0x00240055: ('CS', '1', 'Catch Trials Data Flag', 'CatchTrialsDataFlag', False),
-    0x00240056: ('US', '1', 'Positive Catch Trials Quantity', 'PositiveCatchTrialsQuantity', False),
-    0x00240057: ('CS', '1', 'Test Point Normals Data Flag', 'TestPointNormalsDataFlag', False),
-    0x00240058: ('SQ', '1', 'Test Point Normals Sequence', 'TestPointNormalsSequence', False),
-    0x00240059: ('CS', '1', 'Global Deviation Probability Normals Flag', 'GlobalDeviationProbabilityNormalsFlag', False),
-    0x00240060: ('US', '1', 'False Positives Quantity', 'FalsePositivesQuantity', False),
-    0x00240061: ('CS', '1', 'Excessive False Positives Data Flag', 'ExcessiveFalsePositivesDataFlag', False),
-    0x00240062: ('CS', '1', 'Excessive False Positives', 'ExcessiveFalsePositives', False),
-    0x00240063: ('CS', '1', 'Visual Field Test Normals Flag', 'VisualFieldTestNormalsFlag', False),
-    0x00240064: ('SQ', '1', 'Results Normals Sequence', 'ResultsNormalsSequence', False),
-    0x00240065: ('SQ', '1', 'Age Corrected Sensitivity Deviation Algorithm Sequence', 'AgeCorrectedSensitivityDeviationAlgorithmSequence', False),
-    0x00240066: ('FL', '1', 'Global Deviation From Normal', 'GlobalDeviationFromNormal', False),
-    0x00240067: ('SQ', '1', 'Generalized Defect Sensitivity Deviation Algorithm Sequence', 'GeneralizedDefectSensitivityDeviationAlgorithmSequence', False),
-    0x00240068: ('FL', '1', 'Localized Deviation From Normal', 'LocalizedDeviationFromNormal', False),
-    0x00240069: ('LO', '1', 'Patient Reliability Indicator', 'PatientReliabilityIndicator', False),
-    0x00240070: ('FL', '1', 'Visual Field Mean Sensitivity', 'VisualFieldMeanSensitivity', False),
-    0x00240071: ('FL', '1', 'Global Deviation Probability', 'GlobalDeviationProbability', False),
-    0x00240072: ('CS', '1', 'Local Deviation Probability Normals Flag', 'LocalDeviationProbabilityNormalsFlag', False),
-    0x00240073: ('FL', '1', 'Localized Deviation Probability', 'LocalizedDeviationProbability', False),
-    0x00240074: ('CS', '1', 'Short Term Fluctuation Calculated', 'ShortTermFluctuationCalculated', False),
-    0x00240075: ('FL', '1', 'Short Term Fluctuation', 'ShortTermFluctuation', False),
-    0x00240076: ('CS', '1', 'Short Term Fluctuation Probability Calculated', 'ShortTermFluctuationProbabilityCalculated', False),
-    0x00240077: ('FL', '1', 'Short Term Fluctuation Probability', 'ShortTermFluctuationProbability', False),
-    0x00240078: ('CS', '1', 'Corrected Localized Deviation From Normal Calculated', 'CorrectedLocalizedDeviationFromNormalCalculated', False),
-    0x00240079: ('FL', '1', 'Corrected Localized Deviation From Normal', 'CorrectedLocalizedDeviationFromNormal', False),
-    0x00240080: ('CS', '1', 'Corrected Localized Deviation From Normal Probability Calculated', 'CorrectedLocalizedDeviationFromNormalProbabilityCalculated', False),
-    0x00240081: ('FL', '1', 'Corrected Localized Deviation From Normal Probability', 'CorrectedLocalizedDeviationFromNormalProbability', False),
-    0x00240083: ('SQ', '1', 'Global Deviation Probability Sequence', 'GlobalDeviationProbabilitySequence', False),
-    0x00240085: ('SQ', '1', 'Localized Deviation Probability Sequence', 'LocalizedDeviationProbabilitySequence', False),
-    0x00240086: ('CS', '1', 'Foveal Sensitivity Measured', 'FovealSensitivityMeasured', False),
-    0x00240087: ('FL', '1', 'Foveal Sensitivity', 'FovealSensitivity', False),
-    0x00240088: ('FL', '1', 'Visual Field Test Duration', 'VisualFieldTestDuration', False),
-    0x00240089: ('SQ', '1', 'Visual Field Test Point Sequence', 'VisualFieldTestPointSequence', False),
-    0x00240090: ('FL', '1', 'Visual Field Test Point X-Coordinate', 'VisualFieldTestPointXCoordinate', False),
-    0x00240091: ('FL', '1', 'Visual Field Test Point Y-Coordinate', 'VisualFieldTestPointYCoordinate', False),
-    0x00240092: ('FL', '1', 'Age Corrected Sensitivity Deviation Value', 'AgeCorrectedSensitivityDeviationValue', False),
-    0x00240093: ('CS', '1', 'Stimulus Results', 'StimulusResults', False),
-    0x00240094: ('FL', '1', 'Sensitivity Value', 'SensitivityValue', False),
-    0x00240095: ('CS', '1', 'Retest Stimulus Seen', 'RetestStimulusSeen', False),
-    0x00240096: ('FL', '1', 'Retest Sensitivity Value', 'RetestSensitivityValue', False),
-    0x00240097: ('SQ', '1', 'Visual Field Test Point Normals Sequence', 'VisualFieldTestPointNormalsSequence', False),
-    0x00240098: ('FL', '1', 'Quantified Defect', 'QuantifiedDefect', False),
-    0x00240100: ('FL', '1', 'Age Corrected Sensitivity Deviation Probability Value', 'AgeCorrectedSensitivityDeviationProbabilityValue', False),
-    0x00240102: ('CS', '1', 'Generalized Defect Corrected Sensitivity Deviation Flag', 'GeneralizedDefectCorrectedSensitivityDeviationFlag', False),
-    0x00240103: ('FL', '1', 'Generalized Defect Corrected Sensitivity Deviation Value', 'GeneralizedDefectCorrectedSensitivityDeviationValue', False),
-    0x00240104: ('FL', '1', 'Generalized Defect Corrected Sensitivity Deviation Probability Value', 'GeneralizedDefectCorrectedSensitivityDeviationProbabilityValue', False),
-    0x00240105: ('FL', '1', 'Minimum Sensitivity Value', 'MinimumSensitivityValue', False),
-    0x00240106: ('CS', '1', 'Blind Spot Localized', 'BlindSpotLocalized', False),
-    0x00240107: ('FL', '1', 'Blind Spot X-Coordinate', 'BlindSpotXCoordinate', False),
-    0x00240108: ('FL', '1', 'Blind Spot Y-Coordinate', 'BlindSpotYCoordinate', False),
-    0x00240110: ('SQ', '1', 'Visual Acuity Measurement Sequence', 'VisualAcuityMeasurementSequence', False),
-    0x00240112: ('SQ', '1', 'Refractive Parameters Used on Patient Sequence', 'RefractiveParametersUsedOnPatientSequence', False),
-    0x00240113: ('CS', '1', 'Measurement Laterality', 'MeasurementLaterality', False),
-    0x00240114: ('SQ', '1', 'Ophthalmic Patient Clinical Information Left Eye Sequence', 'OphthalmicPatientClinicalInformationLeftEyeSequence', False),
-    0x00240115: ('SQ', '1', 'Ophthalmic Patient Clinical Information Right Eye Sequence', 'OphthalmicPatientClinicalInformationRightEyeSequence', False),
-    0x00240117: ('CS', '1', 'Foveal Point Normative Data Flag', 'FovealPointNormativeDataFlag', False),
-    0x00240118: ('FL', '1', 'Foveal Point Probability Value', 'FovealPointProbabilityValue', False),
-    0x00240120: ('CS', '1', 'Screening Baseline Measured', 'ScreeningBaselineMeasured', False),
-    0x00240122: ('SQ', '1', 'Screening Baseline Measured Sequence', 'ScreeningBaselineMeasuredSequence', False),
-    0x00240124: ('CS', '1', 'Screening Baseline Type', 'ScreeningBaselineType', False),
-    0x00240126: ('FL', '1', 'Screening Baseline Value', 'ScreeningBaselineValue', False),
-    0x00240202: ('LO', '1', 'Algorithm Source', 'AlgorithmSource', False),
-    0x00240306: ('LO', '1', 'Data Set Name', 'DataSetName', False),
-    0x00240307: ('LO', '1', 'Data Set Version', 'DataSetVersion', False),
-    0x00240308: ('LO', '1', 'Data Set Source', 'DataSetSource', False),
-    0x00240309: ('LO', '1', 'Data Set Description', 'DataSetDescription', False),
-    0x00240317: ('SQ', '1', 'Visual Field Test Reliability Global Index Sequence', 'VisualFieldTestReliabilityGlobalIndexSequence', False),
-    0x00240320: ('SQ', '1', 'Visual Field Global Results Index Sequence', 'VisualFieldGlobalResultsIndexSequence', False),
-    0x00240325: ('SQ', '1', 'Data Observation Sequence', 'DataObservationSequence', False),
-    0x00240338: ('CS', '1', 'Index Normals Flag', 'IndexNormalsFlag', False),
-    0x00240341: ('FL', '1', 'Index Probability', 'IndexProbability', False),
-    0x00240344: ('SQ', '1', 'Index Probability Sequence', 'IndexProbabilitySequence', False),
-    0x00280002: ('US', '1', 'Samples per Pixel', 'SamplesPerPixel', False),
-    0x00280003: ('US', '1', 'Samples per Pixel Used', 'SamplesPerPixelUsed', False),
-    0x00280004: ('CS', '1', 'Photometric Interpretation', 'PhotometricInterpretation', False),
-    0x00280005: ('US', '1', 'Image Dimensions', 'ImageDimensions', True),
-    0x00280006: ('US', '1', 'Planar Configuration', 'PlanarConfiguration', False),
-    0x00280008: ('IS', '1', 'Number of Frames', 'NumberOfFrames', False),
-    0x00280009: ('AT', '1-n', 'Frame Increment Pointer', 'FrameIncrementPointer', False),
-    0x0028000A: ('AT', '1-n', 'Frame Dimension Pointer', 'FrameDimensionPointer', False),
-    0x00280010: ('US', '1', 'Rows', 'Rows', False),
-    0x00280011: ('US', '1', 'Columns', 'Columns', False),
-    0x00280012: ('US', '1', 'Planes', 'Planes', True),
-    0x00280014: ('US', '1', 'Ultrasound Color Data Present', 'UltrasoundColorDataPresent', False),
-    0x00280030: ('DS', '2', 'Pixel Spacing', 'PixelSpacing', False),
-    0x00280031: ('DS', '2', 'Zoom Factor', 'ZoomFactor', False),
-    0x00280032: ('DS', '2', 'Zoom Center', 'ZoomCenter', False),
-    0x00280034: ('IS', '2', 'Pixel Aspect Ratio', 'PixelAspectRatio', False),
-    0x00280040: ('CS', '1', 'Image Format', 'ImageFormat', True),
-    0x00280050: ('LO', '1-n', 'Manipulated Image', 'ManipulatedImage', True),
-    0x00280051: ('CS', '1-n', 'Corrected Image', 'CorrectedImage', False),
-    0x0028005F: ('LO', '1', 'Compression Recognition Code', 'CompressionRecognitionCode', True),
-    0x00280060: ('CS', '1', 'Compression Code', 'CompressionCode', True),
-    0x00280061: ('SH', '1', 'Compression Originator', 'CompressionOriginator', True),
-    0x00280062: ('LO', '1', 'Compression Label', 'CompressionLabel', True),
-    0x00280063: ('SH', '1', 'Compression Description', 'CompressionDescription', True),
-    0x00280065: ('CS', '1-n', 'Compression Sequence', 'CompressionSequence', True),
-    0x00280066: ('AT', '1-n', 'Compression Step Pointers', 'CompressionStepPointers', True),
-    0x00280068: ('US', '1', 'Repeat Interval', 'RepeatInterval', True),
-    0x00280069: ('US', '1', 'Bits Grouped', 'BitsGrouped', True),
-    0x00280070: ('US', '1-n', 'Perimeter Table', 'PerimeterTable', True),
-    0x00280071: ('US or SS', '1', 'Perimeter Value', 'PerimeterValue', True),
-    0x00280080: ('US', '1', 'Predictor Rows', 'PredictorRows', True),
-    0x00280081: ('US', '1', 'Predictor Columns', 'PredictorColumns', True),
-    0x00280082: ('US', '1-n', 'Predictor Constants', 'PredictorConstants', True),
-    0x00280090: ('CS', '1', 'Blocked Pixels', 'BlockedPixels', True),
-    0x00280091: ('US', '1', 'Block Rows', 'BlockRows', True),
-    0x00280092: ('US', '1', 'Block Columns', 'BlockColumns', True),
-    0x00280093: ('US', '1', 'Row Overlap', 'RowOverlap', True),
-    0x00280094: ('US', '1', 'Column Overlap', 'ColumnOverlap', True),
-    0x00280100: ('US', '1', 'Bits Allocated', 'BitsAllocated', False),
-    0x00280101: ('US', '1', 'Bits Stored', 'BitsStored', False),
-    0x00280102: ('US', '1', 'High Bit', 'HighBit', False),
-    0x00280103: ('US', '1', 'Pixel Representation', 'PixelRepresentation', False),
-    0x00280104: ('US or SS', '1', 'Smallest Valid Pixel Value', 'SmallestValidPixelValue', True),
-    0x00280105: ('US or SS', '1', 'Largest Valid Pixel Value', 'LargestValidPixelValue', True),
-    0x00280106: ('US or SS', '1', 'Smallest Image Pixel Value', 'SmallestImagePixelValue', False),
-    0x00280107: ('US or SS', '1', 'Largest Image Pixel Value', 'LargestImagePixelValue', False),
-    0x00280108: ('US or SS', '1', 'Smallest Pixel Value in Series', 'SmallestPixelValueInSeries', False),
-    0x00280109: ('US or SS', '1', 'Largest Pixel Value in Series', 'LargestPixelValueInSeries', False),
-    0x00280110: ('US or SS', '1', 'Smallest Image Pixel Value in Plane', 'SmallestImagePixelValueInPlane', True),
-    0x00280111: ('US or SS', '1', 'Largest Image Pixel Value in Plane', 'LargestImagePixelValueInPlane', True),
-    0x00280120: ('US or SS', '1', 'Pixel Padding Value', 'PixelPaddingValue', False),
-    0x00280121: ('US or SS', '1', 'Pixel Padding Range Limit', 'PixelPaddingRangeLimit', False),
-    0x00280122: ('FL', '1', 'Float Pixel Padding Value', 'FloatPixelPaddingValue', False),
-    0x00280123: ('FD', '1', 'Double Float Pixel Padding Value', 'DoubleFloatPixelPaddingValue', False),
-    0x00280124: ('FL', '1', 'Float Pixel Padding Range Limit', 'FloatPixelPaddingRangeLimit', False),
-    0x00280125: ('FD', '1', 'Double Float Pixel Padding Range Limit', 'DoubleFloatPixelPaddingRangeLimit', False),
-    0x00280200: ('US', '1', 'Image Location', 'ImageLocation', True),
-    0x00280300: ('CS', '1', 'Quality Control Image', 'QualityControlImage', False),
-    0x00280301: ('CS', '1', 'Burned In Annotation', 'BurnedInAnnotation', False),
-    0x00280302: ('CS', '1', 'Recognizable Visual Features', 'RecognizableVisualFeatures', False),
-    0x00280303: ('CS', '1', 'Longitudinal Temporal Information Modified', 'LongitudinalTemporalInformationModified', False),
-    0x00280304: ('UI', '1', 'Referenced Color Palette Instance UID', 'ReferencedColorPaletteInstanceUID', False),
-    0x00280400: ('LO', '1', 'Transform Label', 'TransformLabel', True),
-    0x00280401: ('LO', '1', 'Transform Version Number', 'TransformVersionNumber', True),
-    0x00280402: ('US', '1', 'Number of Transform Steps', 'NumberOfTransformSteps', True),
-    0x00280403: ('LO', '1-n', 'Sequence of Compressed Data', 'SequenceOfCompressedData', True),
-    0x00280404: ('AT', '1-n', 'Details of Coefficients', 'DetailsOfCoefficients', True),
-    0x00280700: ('LO', '1', 'DCT Label', 'DCTLabel', True),
-    0x00280701: ('CS', '1-n', 'Data Block Description', 'DataBlockDescription', True),
-    0x00280702: ('AT', '1-n', 'Data Block', 'DataBlock', True),
-    0x00280710: ('US', '1', 'Normalization Factor Format', 'NormalizationFactorFormat', True),
-    0x00280720: ('US', '1', 'Zonal Map Number Format', 'ZonalMapNumberFormat', True),
-    0x00280721: ('AT', '1-n', 'Zonal Map Location', 'ZonalMapLocation', True),
-    0x00280722: ('US', '1', 'Zonal Map Format', 'ZonalMapFormat', True),
-    0x00280730: ('US', '1', 'Adaptive Map Format', 'AdaptiveMapFormat', True),
-    0x00280740: ('US', '1', 'Code Number Format', 'CodeNumberFormat', True),
-    0x00280A02: ('CS', '1', 'Pixel Spacing Calibration Type', 'PixelSpacingCalibrationType', False),
-    0x00280A04: ('LO', '1', 'Pixel Spacing Calibration Description', 'PixelSpacingCalibrationDescription', False),
-    0x00281040: ('CS', '1', 'Pixel Intensity Relationship', 'PixelIntensityRelationship', False),
-    0x00281041: ('SS', '1', 'Pixel Intensity Relationship Sign', 'PixelIntensityRelationshipSign', False),
-    0x00281050: ('DS', '1-n', 'Window Center', 'WindowCenter', False),
-    0x00281051: ('DS', '1-n', 'Window Width', 'WindowWidth', False),
-    0x00281052: ('DS', '1', 'Rescale Intercept', 'RescaleIntercept', False),
-    0x00281053: ('DS', '1', 'Rescale Slope', 'RescaleSlope', False),
-    0x00281054: ('LO', '1', 'Rescale Type', 'RescaleType', False),
-    0x00281055: ('LO', '1-n', 'Window Center & Width Explanation', 'WindowCenterWidthExplanation', False),
-    0x00281056: ('CS', '1', 'VOI LUT Function', 'VOILUTFunction', False),
-    0x00281080: ('CS', '1', 'Gray Scale', 'GrayScale', True),
-    0x00281090: ('CS', '1', 'Recommended Viewing Mode', 'RecommendedViewingMode', False),
-    0x00281100: ('US or SS', '3', 'Gray Lookup Table Descriptor', 'GrayLookupTableDescriptor', True),
-    0x00281101: ('US or SS', '3', 'Red Palette Color Lookup Table Descriptor', 'RedPaletteColorLookupTableDescriptor', False),
-    0x00281102: ('US or SS', '3', 'Green Palette Color Lookup Table Descriptor', 'GreenPaletteColorLookupTableDescriptor', False),
-    0x00281103: ('US or SS', '3', 'Blue Palette Color Lookup Table Descriptor', 'BluePaletteColorLookupTableDescriptor', False),
-    0x00281104: ('US', '3', 'Alpha Palette Color Lookup Table Descriptor', 'AlphaPaletteColorLookupTableDescriptor', False),
-    0x00281111: ('US or SS', '4', 'Large Red Palette Color Lookup Table Descriptor', 'LargeRedPaletteColorLookupTableDescriptor', True),
-    0x00281112: ('US or SS', '4', 'Large Green Palette Color Lookup Table Descriptor', 'LargeGreenPaletteColorLookupTableDescriptor', True),
-    0x00281113: ('US or SS', '4', 'Large Blue Palette Color Lookup Table Descriptor', 'LargeBluePaletteColorLookupTableDescriptor', True),
-    0x00281199: ('UI', '1', 'Palette Color Lookup Table UID', 'PaletteColorLookupTableUID', False),
-    0x00281200: ('US or SS or OW', '1-n', 'Gray Lookup Table Data', 'GrayLookupTableData', True),
-    0x00281201: ('OW', '1', 'Red Palette Color Lookup Table Data', 'RedPaletteColorLookupTableData', False),
-    0x00281202: ('OW', '1', 'Green Palette Color Lookup Table Data', 'GreenPaletteColorLookupTableData', False),
-    0x00281203: ('OW', '1', 'Blue Palette Color Lookup Table Data', 'BluePaletteColorLookupTableData', False),
-    0x00281204: ('OW', '1', 'Alpha Palette Color Lookup Table Data', 'AlphaPaletteColorLookupTableData', False),
-    0x00281211: ('OW', '1', 'Large Red Palette Color Lookup Table Data', 'LargeRedPaletteColorLookupTableData', True),
-    0x00281212: ('OW', '1', 'Large Green Palette Color Lookup Table Data', 'LargeGreenPaletteColorLookupTableData', True),
-    0x00281213: ('OW', '1', 'Large Blue Palette Color Lookup Table Data', 'LargeBluePaletteColorLookupTableData', True),
-    0x00281214: ('UI', '1', 'Large Palette Color Lookup Table UID', 'LargePaletteColorLookupTableUID', True),
-    0x00281221: ('OW', '1', 'Segmented Red Palette Color Lookup Table Data', 'SegmentedRedPaletteColorLookupTableData', False),
-    0x00281222: ('OW', '1', 'Segmented Green Palette Color Lookup Table Data', 'SegmentedGreenPaletteColorLookupTableData', False),
-    0x00281223: ('OW', '1', 'Segmented Blue Palette Color Lookup Table Data', 'SegmentedBluePaletteColorLookupTableData', False),
-    0x00281224: ('OW', '1', 'Segmented Alpha Palette Color Lookup Table Data', 'SegmentedAlphaPaletteColorLookupTableData', False),
-    0x00281230: ('SQ', '1', 'Stored Value Color Range Sequence', 'StoredValueColorRangeSequence', False),
-    0x00281231: ('FD', '1', 'Minimum Stored Value Mapped', 'MinimumStoredValueMapped', False),
-    0x00281232: ('FD', '1', 'Maximum Stored Value Mapped', 'MaximumStoredValueMapped', False),
-    0x00281300: ('CS', '1', 'Breast Implant Present', 'BreastImplantPresent', False),
-    0x00281350: ('CS', '1', 'Partial View', 'PartialView', False),
-    0x00281351: ('ST', '1', 'Partial View Description', 'PartialViewDescription', False),
-    0x00281352: ('SQ', '1', 'Partial View Code Sequence', 'PartialViewCodeSequence', False),
-    0x0028135A: ('CS', '1', 'Spatial Locations Preserved', 'SpatialLocationsPreserved', False),
-    0x00281401: ('SQ', '1', 'Data Frame Assignment Sequence', 'DataFrameAssignmentSequence', False),
-    0x00281402: ('CS', '1', 'Data Path Assignment', 'DataPathAssignment', False),
-    0x00281403: ('US', '1', 'Bits Mapped to Color Lookup Table', 'BitsMappedToColorLookupTable', False),
-    0x00281404: ('SQ', '1', 'Blending LUT 1 Sequence', 'BlendingLUT1Sequence', False),
-    0x00281405: ('CS', '1', 'Blending LUT 1 Transfer Function', 'BlendingLUT1TransferFunction', False),
-    0x00281406: ('FD', '1', 'Blending Weight Constant', 'BlendingWeightConstant', False),
-    0x00281407: ('US', '3', 'Blending Lookup Table Descriptor', 'BlendingLookupTableDescriptor', False),
-    0x00281408: ('OW', '1', 'Blending Lookup Table Data', 'BlendingLookupTableData', False),
-    0x0028140B: ('SQ', '1', 'Enhanced Palette Color Lookup Table Sequence', 'EnhancedPaletteColorLookupTableSequence', False),
-    0x0028140C: ('SQ', '1', 'Blending LUT 2 Sequence', 'BlendingLUT2Sequence', False),
-    0x0028140D: ('CS', '1', 'Blending LUT 2 Transfer Function', 'BlendingLUT2TransferFunction', False),
-    0x0028140E: ('CS', '1', 'Data Path ID', 'DataPathID', False),
-    0x0028140F: ('CS', '1', 'RGB LUT Transfer Function', 'RGBLUTTransferFunction', False),
-    0x00281410: ('CS', '1', 'Alpha LUT Transfer Function', 'AlphaLUTTransferFunction', False),
-    0x00282000: ('OB', '1', 'ICC Profile', 'ICCProfile', False),
-    0x00282002: ('CS', '1', 'Color Space', 'ColorSpace', False),
-    0x00282110: ('CS', '1', 'Lossy Image Compression', 'LossyImageCompression', False),
-    0x00282112: ('DS', '1-n', 'Lossy Image Compression Ratio', 'LossyImageCompressionRatio', False),
-    0x00282114: ('CS', '1-n', 'Lossy Image Compression Method', 'LossyImageCompressionMethod', False),
-    0x00283000: ('SQ', '1', 'Modality LUT Sequence', 'ModalityLUTSequence', False),
-    0x00283001: ('SQ', '1', 'Variable Modality LUT Sequence', 'VariableModalityLUTSequence', False),
-    0x00283002: ('US or SS', '3', 'LUT Descriptor', 'LUTDescriptor', False),
-    0x00283003: ('LO', '1', 'LUT Explanation', 'LUTExplanation', False),
-    0x00283004: ('LO', '1', 'Modality LUT Type', 'ModalityLUTType', False),
-    0x00283006: ('US or OW', '1-n', 'LUT Data', 'LUTData', False),
-    0x00283010: ('SQ', '1', 'VOI LUT Sequence', 'VOILUTSequence', False),
-    0x00283110: ('SQ', '1', 'Softcopy VOI LUT Sequence', 'SoftcopyVOILUTSequence', False),
-    0x00284000: ('LT', '1', 'Image Presentation Comments', 'ImagePresentationComments', True),
-    0x00285000: ('SQ', '1', 'Bi-Plane Acquisition Sequence', 'BiPlaneAcquisitionSequence', True),
-    0x00286010: ('US', '1', 'Representative Frame Number', 'RepresentativeFrameNumber', False),
-    0x00286020: ('US', '1-n', 'Frame Numbers of Interest (FOI)', 'FrameNumbersOfInterest', False),
-    0x00286022: ('LO', '1-n', 'Frame of Interest Description', 'FrameOfInterestDescription', False),
-    0x00286023: ('CS', '1-n', 'Frame of Interest Type', 'FrameOfInterestType', False),
-    0x00286030: ('US', '1-n', 'Mask Pointer(s)', 'MaskPointers', True),
-    0x00286040: ('US', '1-n', 'R Wave Pointer', 'RWavePointer', False),
-    0x00286100: ('SQ', '1', 'Mask Subtraction Sequence', 'MaskSubtractionSequence', False),
-    0x00286101: ('CS', '1', 'Mask Operation', 'MaskOperation', False),
-    0x00286102: ('US', '2-2n', 'Applicable Frame Range', 'ApplicableFrameRange', False),
-    0x00286110: ('US', '1-n', 'Mask Frame Numbers', 'MaskFrameNumbers', False),
-    0x00286112: ('US', '1', 'Contrast Frame Averaging', 'ContrastFrameAveraging', False),
-    0x00286114: ('FL', '2', 'Mask Sub-pixel Shift', 'MaskSubPixelShift', False),
-    0x00286120: ('SS', '1', 'TID Offset', 'TIDOffset', False),
-    0x00286190: ('ST', '1', 'Mask Operation Explanation', 'MaskOperationExplanation', False),
-    0x00287000: ('SQ', '1', 'Equipment Administrator Sequence', 'EquipmentAdministratorSequence', False),
-    0x00287001: ('US', '1', 'Number of Display Subsystems', 'NumberOfDisplaySubsystems', False),
-    0x00287002: ('US', '1', 'Current Configuration ID', 'CurrentConfigurationID', False),
-    0x00287003: ('US', '1', 'Display Subsystem ID', 'DisplaySubsystemID', False),
-    0x00287004: ('SH', '1', 'Display Subsystem Name', 'DisplaySubsystemName', False),
-    0x00287005: ('LO', '1', 'Display Subsystem Description', 'DisplaySubsystemDescription', False),
-    0x00287006: ('CS', '1', 'System Status', 'SystemStatus', False),
-    0x00287007: ('LO', '1', 'System Status Comment', 'SystemStatusComment', False),
-    0x00287008: ('SQ', '1', 'Target Luminance Characteristics Sequence', 'TargetLuminanceCharacteristicsSequence', False),
-    0x00287009: ('US', '1', 'Luminance Characteristics ID', 'LuminanceCharacteristicsID', False),
-    0x0028700A: ('SQ', '1', 'Display Subsystem Configuration Sequence', 'DisplaySubsystemConfigurationSequence', False),
-    0x0028700B: ('US', '1', 'Configuration ID', 'ConfigurationID', False),
-    0x0028700C: ('SH', '1', 'Configuration Name', 'ConfigurationName', False),
-    0x0028700D: ('LO', '1', 'Configuration Description', 'ConfigurationDescription', False),
-    0x0028700E: ('US', '1', 'Referenced Target Luminance Characteristics ID', 'ReferencedTargetLuminanceCharacteristicsID', False),
-    0x0028700F: ('SQ', '1', 'QA Results Sequence', 'QAResultsSequence', False),
-    0x00287010: ('SQ', '1', 'Display Subsystem QA Results Sequence', 'DisplaySubsystemQAResultsSequence', False),
-    0x00287011: ('SQ', '1', 'Configuration QA Results Sequence', 'ConfigurationQAResultsSequence', False),
-    0x00287012: ('SQ', '1', 'Measurement Equipment Sequence', 'MeasurementEquipmentSequence', False),
-    0x00287013: ('CS', '1-n', 'Measurement Functions', 'MeasurementFunctions', False),
-    0x00287014: ('CS', '1', 'Measurement Equipment Type', 'MeasurementEquipmentType', False),
-    0x00287015: ('SQ', '1', 'Visual Evaluation Result Sequence', 'VisualEvaluationResultSequence', False),
-    0x00287016: ('SQ', '1', 'Display Calibration Result Sequence', 'DisplayCalibrationResultSequence', False),
-    0x00287017: ('US', '1', 'DDL Value', 'DDLValue', False),
-    0x00287018: ('FL', '2', 'CIExy White Point', 'CIExyWhitePoint', False),
-    0x00287019: ('CS', '1', 'Display Function Type', 'DisplayFunctionType', False),
-    0x0028701A: ('FL', '1', 'Gamma Value', 'GammaValue', False),
-    0x0028701B: ('US', '1', 'Number of Luminance Points', 'NumberOfLuminancePoints', False),
-    0x0028701C: ('SQ', '1', 'Luminance Response Sequence', 'LuminanceResponseSequence', False),
-    0x0028701D: ('FL', '1', 'Target Minimum Luminance', 'TargetMinimumLuminance', False),
-    0x0028701E: ('FL', '1', 'Target Maximum Luminance', 'TargetMaximumLuminance', False),
-    0x0028701F: ('FL', '1', 'Luminance Value', 'LuminanceValue', False),
-    0x00287020: ('LO', '1', 'Luminance Response Description', 'LuminanceResponseDescription', False),
-    0x00287021: ('CS', '1', 'White Point Flag', 'WhitePointFlag', False),
-    0x00287022: ('SQ', '1', 'Display Device Type Code Sequence', 'DisplayDeviceTypeCodeSequence', False),
-    0x00287023: ('SQ', '1', 'Display Subsystem Sequence', 'DisplaySubsystemSequence', False),
-    0x00287024: ('SQ', '1', 'Luminance Result Sequence', 'LuminanceResultSequence', False),
-    0x00287025: ('CS', '1', 'Ambient Light Value Source', 'AmbientLightValueSource', False),
-    0x00287026: ('CS', '1-n', 'Measured Characteristics', 'MeasuredCharacteristics', False),
-    0x00287027: ('SQ', '1', 'Luminance Uniformity Result Sequence', 'LuminanceUniformityResultSequence', False),
-    0x00287028: ('SQ', '1', 'Visual Evaluation Test Sequence', 'VisualEvaluationTestSequence', False),
-    0x00287029: ('CS', '1', 'Test Result', 'TestResult', False),
-    0x0028702A: ('LO', '1', 'Test Result Comment', 'TestResultComment', False),
-    0x0028702B: ('CS', '1', 'Test Image Validation', 'TestImageValidation', False),
-    0x0028702C: ('SQ', '1', 'Test Pattern Code Sequence', 'TestPatternCodeSequence', False),
-    0x0028702D: ('SQ', '1', 'Measurement Pattern Code Sequence', 'MeasurementPatternCodeSequence', False),
-    0x0028702E: ('SQ', '1', 'Visual Evaluation Method Code Sequence', 'VisualEvaluationMethodCodeSequence', False),
-    0x00287FE0: ('UR', '1', 'Pixel Data Provider URL', 'PixelDataProviderURL', False),
-    0x00289001: ('UL', '1', 'Data Point Rows', 'DataPointRows', False),
-    0x00289002: ('UL', '1', 'Data Point Columns', 'DataPointColumns', False),
-    0x00289003: ('CS', '1', 'Signal Domain Columns', 'SignalDomainColumns', False),
-    0x00289099: ('US', '1', 'Largest Monochrome Pixel Value', 'LargestMonochromePixelValue', True),
-    0x00289108: ('CS', '1', 'Data Representation', 'DataRepresentation', False),
-    0x00289110: ('SQ', '1', 'Pixel Measures Sequence', 'PixelMeasuresSequence', False),
-    0x00289132: ('SQ', '1', 'Frame VOI LUT Sequence', 'FrameVOILUTSequence', False),
-    0x00289145: ('SQ', '1', 'Pixel Value Transformation Sequence', 'PixelValueTransformationSequence', False),
-    0x00289235: ('CS', '1', 'Signal Domain Rows', 'SignalDomainRows', False),
-    0x00289411: ('FL', '1', 'Display Filter Percentage', 'DisplayFilterPercentage', False),
-    0x00289415: ('SQ', '1', 'Frame Pixel Shift Sequence', 'FramePixelShiftSequence', False),
-    0x00289416: ('US', '1', 'Subtraction Item ID', 'SubtractionItemID', False),
-    0x00289422: ('SQ', '1', 'Pixel Intensity Relationship LUT Sequence', 'PixelIntensityRelationshipLUTSequence', False),
-    0x00289443: ('SQ', '1', 'Frame Pixel Data Properties Sequence', 'FramePixelDataPropertiesSequence', False),
-    0x00289444: ('CS', '1', 'Geometrical Properties', 'GeometricalProperties', False),
-    0x00289445: ('FL', '1', 'Geometric Maximum Distortion', 'GeometricMaximumDistortion', False),
-    0x00289446: ('CS', '1-n', 'Image Processing Applied', 'ImageProcessingApplied', False),
-    0x00289454: ('CS', '1', 'Mask Selection Mode', 'MaskSelectionMode', False),
-    0x00289474: ('CS', '1', 'LUT Function', 'LUTFunction', False),
-    0x00289478: ('FL', '1', 'Mask Visibility Percentage', 'MaskVisibilityPercentage', False),
-    0x00289501: ('SQ', '1', 'Pixel Shift Sequence', 'PixelShiftSequence', False),
-    0x00289502: ('SQ', '1', 'Region Pixel Shift Sequence', 'RegionPixelShiftSequence', False),
-    0x00289503: ('SS', '2-2n', 'Vertices of the Region', 'VerticesOfTheRegion', False),
-    0x00289505: ('SQ', '1', 'Multi-frame Presentation Sequence', 'MultiFramePresentationSequence', False),
-    0x00289506: ('US', '2-2n', 'Pixel Shift Frame Range', 'PixelShiftFrameRange', False),
-    0x00289507: ('US', '2-2n', 'LUT Frame Range', 'LUTFrameRange', False),
-    0x00289520: ('DS', '16', 'Image to Equipment Mapping Matrix', 'ImageToEquipmentMappingMatrix', False),
-    0x00289537: ('CS', '1', 'Equipment Coordinate System Identification', 'EquipmentCoordinateSystemIdentification', False),
-    0x0032000A: ('CS', '1', 'Study Status ID', 'StudyStatusID', True),
-    0x0032000C: ('CS', '1', 'Study Priority ID', 'StudyPriorityID', True),
-    0x00320012: ('LO', '1', 'Study ID Issuer', 'StudyIDIssuer', True),
-    0x00320032: ('DA', '1', 'Study Verified Date', 'StudyVerifiedDate', True),
-    0x00320033: ('TM', '1', 'Study Verified Time', 'StudyVerifiedTime', True),
-    0x00320034: ('DA', '1', 'Study Read Date', 'StudyReadDate', True),
-    0x00320035: ('TM', '1', 'Study Read Time', 'StudyReadTime', True),
-    0x00321000: ('DA', '1', 'Scheduled Study Start Date', 'ScheduledStudyStartDate', True),
-    0x00321001: ('TM', '1', 'Scheduled Study Start Time', 'ScheduledStudyStartTime', True),
-    0x00321010: ('DA', '1', 'Scheduled Study Stop Date', 'ScheduledStudyStopDate', True),
-    0x00321011: ('TM', '1', 'Scheduled Study Stop Time', 'ScheduledStudyStopTime', True),
-    0x00321020: ('LO', '1', 'Scheduled Study Location', 'ScheduledStudyLocation', True),
-    0x00321021: ('AE', '1-n', 'Scheduled Study Location AE Title', 'ScheduledStudyLocationAETitle', True),
-    0x00321030: ('LO', '1', 'Reason for Study', 'ReasonForStudy', True),
-    0x00321031: ('SQ', '1', 'Requesting Physician Identification Sequence', 'RequestingPhysicianIdentificationSequence', False),
-    0x00321032: ('PN', '1', 'Requesting Physician', 'RequestingPhysician', False),
-    0x00321033: ('LO', '1', 'Requesting Service', 'RequestingService', False),
-    0x00321034: ('SQ', '1', 'Requesting Service Code Sequence', 'RequestingServiceCodeSequence', False),
-    0x00321040: ('DA', '1', 'Study Arrival Date', 'StudyArrivalDate', True),
-    0x00321041: ('TM', '1', 'Study Arrival Time', 'StudyArrivalTime', True),
-    0x00321050: ('DA', '1', 'Study Completion Date', 'StudyCompletionDate', True),
-    0x00321051: ('TM', '1', 'Study Completion Time', 'StudyCompletionTime', True),
-    0x00321055: ('CS', '1', 'Study Component Status ID', 'StudyComponentStatusID', True),
-    0x00321060: ('LO', '1', 'Requested Procedure Description', 'RequestedProcedureDescription', False),
-    0x00321064: ('SQ', '1', 'Requested Procedure Code Sequence', 'RequestedProcedureCodeSequence', False),
-    0x00321065: ('SQ', '1', 'Requested Laterality Code Sequence', 'RequestedLateralityCodeSequence', False),
-    0x00321066: ('UT', '1', 'Reason for Visit', 'ReasonForVisit', False),
-    0x00321067: ('SQ', '1', 'Reason for Visit Code Sequence', 'ReasonForVisitCodeSequence', False),
-    0x00321070: ('LO', '1', 'Requested Contrast Agent', 'RequestedContrastAgent', False),
-    0x00324000: ('LT', '1', 'Study Comments', 'StudyComments', True),
-    0x00340001: ('SQ', '1', 'Flow Identifier Sequence', 'FlowIdentifierSequence', False),
-    0x00340002: ('OB', '1', 'Flow Identifier', 'FlowIdentifier', False),
-    0x00340003: ('UI', '1', 'Flow Transfer Syntax UID', 'FlowTransferSyntaxUID', False),
-    0x00340004: ('UL', '1', 'Flow RTP Sampling Rate', 'FlowRTPSamplingRate', False),
-    0x00340005: ('OB', '1', 'Source Identifier', 'SourceIdentifier', False),
-    0x00340007: ('OB', '1', 'Frame Origin Timestamp', 'FrameOriginTimestamp', False),
-    0x00340008: ('CS', '1', 'Includes Imaging Subject', 'IncludesImagingSubject', False),
-    0x00340009: ('SQ', '1', 'Frame Usefulness Group Sequence', 'FrameUsefulnessGroupSequence', False),
-    0x0034000A: ('SQ', '1', 'Real-Time Bulk Data Flow Sequence', 'RealTimeBulkDataFlowSequence', False),
-    0x0034000B: ('SQ', '1', 'Camera Position Group Sequence', 'CameraPositionGroupSequence', False),
-    0x0034000C: ('CS', '1', 'Includes Information', 'IncludesInformation', False),
-    0x0034000D: ('SQ', '1', 'Time of Frame Group Sequence', 'TimeOfFrameGroupSequence', False),
-    0x00380004: ('SQ', '1', 'Referenced Patient Alias Sequence', 'ReferencedPatientAliasSequence', True),
-    0x00380008: ('CS', '1', 'Visit Status ID', 'VisitStatusID', False),
-    0x00380010: ('LO', '1', 'Admission ID', 'AdmissionID', False),
-    0x00380011: ('LO', '1', 'Issuer of Admission ID', 'IssuerOfAdmissionID', True),
-    0x00380014: ('SQ', '1', 'Issuer of Admission ID Sequence', 'IssuerOfAdmissionIDSequence', False),
-    0x00380016: ('LO', '1', 'Route of Admissions', 'RouteOfAdmissions', False),
-    0x0038001A: ('DA', '1', 'Scheduled Admission Date', 'ScheduledAdmissionDate', True),
-    0x0038001B: ('TM', '1', 'Scheduled Admission Time', 'ScheduledAdmissionTime', True),
-    0x0038001C: ('DA', '1', 'Scheduled Discharge Date', 'ScheduledDischargeDate', True),
-    0x0038001D: ('TM', '1', 'Scheduled Discharge Time', 'ScheduledDischargeTime', True),
-    0x0038001E: ('LO', '1', 'Scheduled Patient Institution Residence', 'ScheduledPatientInstitutionResidence', True),
-    0x00380020: ('DA', '1', 'Admitting Date', 'AdmittingDate', False),
-    0x00380021: ('TM', '1', 'Admitting Time', 'AdmittingTime', False),
-    0x00380030: ('DA', '1', 'Discharge Date', 'DischargeDate', True),
-    0x00380032: ('TM', '1', 'Discharge Time', 'DischargeTime', True),
-    0x00380040: ('LO', '1', 'Discharge Diagnosis Description', 'DischargeDiagnosisDescription', True),
-    0x00380044: ('SQ', '1', 'Discharge Diagnosis Code Sequence', 'DischargeDiagnosisCodeSequence', True),
-    0x00380050: ('LO', '1', 'Special Needs', 'SpecialNeeds', False),
-    0x00380060: ('LO', '1', 'Service Episode ID', 'ServiceEpisodeID', False),
-    0x00380061: ('LO', '1', 'Issuer of Service Episode ID', 'IssuerOfServiceEpisodeID', True),
-    0x00380062: ('LO', '1', 'Service Episode Description', 'ServiceEpisodeDescription', False),
-    0x00380064: ('SQ', '1', 'Issuer of Service Episode ID Sequence', 'IssuerOfServiceEpisodeIDSequence', False),
-    0x00380100: ('SQ', '1', 'Pertinent Documents Sequence', 'PertinentDocumentsSequence', False),
-    0x00380101: ('SQ', '1', 'Pertinent Resources Sequence', 'PertinentResourcesSequence', False),
-    0x00380102: ('LO', '1', 'Resource Description', 'ResourceDescription', False),
-    0x00380300: ('LO', '1', 'Current Patient Location', 'CurrentPatientLocation', False),
-    0x00380400: ('LO', '1', "Patient's Institution Residence", 'PatientInstitutionResidence', False),
-    0x00380500: ('LO', '1', 'Patient State', 'PatientState', False),
-    0x00380502: ('SQ', '1', 'Patient Clinical Trial Participation Sequence', 'PatientClinicalTrialParticipationSequence', False),
-    0x00384000: ('LT', '1', 'Visit Comments', 'VisitComments', False),
-    0x003A0004: ('CS', '1', 'Waveform Originality', 'WaveformOriginality', False),
-    0x003A0005: ('US', '1', 'Number of Waveform Channels', 'NumberOfWaveformChannels', False),
-    0x003A0010: ('UL', '1', 'Number of Waveform Samples', 'NumberOfWaveformSamples', False),
-    0x003A001A: ('DS', '1', 'Sampling Frequency', 'SamplingFrequency', False),
-    0x003A0020: ('SH', '1', 'Multiplex Group Label', 'MultiplexGroupLabel', False),
-    0x003A0200: ('SQ', '1', 'Channel Definition Sequence', 'ChannelDefinitionSequence', False),
-    0x003A0202: ('IS', '1', 'Waveform Channel Number', 'WaveformChannelNumber', False),
-    0x003A0203: ('SH', '1', 'Channel Label', 'ChannelLabel', False),
-    0x003A0205: ('CS', '1-n', 'Channel Status', 'ChannelStatus', False),
-    0x003A0208: ('SQ', '1', 'Channel Source Sequence', 'ChannelSourceSequence', False),
-    0x003A0209: ('SQ', '1', 'Channel Source Modifiers Sequence', 'ChannelSourceModifiersSequence', False),
-    0x003A020A: ('SQ', '1', 'Source Waveform Sequence', 'SourceWaveformSequence', False),
-    0x003A020C: ('LO', '1', 'Channel Derivation Description', 'ChannelDerivationDescription', False),
-    0x003A0210: ('DS', '1', 'Channel Sensitivity', 'ChannelSensitivity', False),
-    0x003A0211: ('SQ', '1', 'Channel Sensitivity Units Sequence', 'ChannelSensitivityUnitsSequence', False),
-    0x003A0212: ('DS', '1', 'Channel Sensitivity Correction Factor', 'ChannelSensitivityCorrectionFactor', False),
-    0x003A0213: ('DS', '1', 'Channel Baseline', 'ChannelBaseline', False),
-    0x003A0214: ('DS', '1', 'Channel Time Skew', 'ChannelTimeSkew', False),
-    0x003A0215: ('DS', '1', 'Channel Sample Skew', 'ChannelSampleSkew', False),
-    0x003A0218: ('DS', '1', 'Channel Offset', 'ChannelOffset', False),
-    0x003A021A: ('US', '1', 'Waveform Bits Stored', 'WaveformBitsStored', False),
-    0x003A0220: ('DS', '1', 'Filter Low Frequency', 'FilterLowFrequency', False),
-    0x003A0221: ('DS', '1', 'Filter High Frequency', 'FilterHighFrequency', False),
-    0x003A0222: ('DS', '1', 'Notch Filter Frequency', 'NotchFilterFrequency', False),
-    0x003A0223: ('DS', '1', 'Notch Filter Bandwidth', 'NotchFilterBandwidth', False),
-    0x003A0230: ('FL', '1', 'Waveform Data Display Scale', 'WaveformDataDisplayScale', False),
-    0x003A0231: ('US', '3', 'Waveform Display Background CIELab Value', 'WaveformDisplayBackgroundCIELabValue', False),
-    0x003A0240: ('SQ', '1', 'Waveform Presentation Group Sequence', 'WaveformPresentationGroupSequence', False),
-    0x003A0241: ('US', '1', 'Presentation Group Number', 'PresentationGroupNumber', False),
-    0x003A0242: ('SQ', '1', 'Channel Display Sequence', 'ChannelDisplaySequence', False),
-    0x003A0244: ('US', '3', 'Channel Recommended Display CIELab Value', 'ChannelRecommendedDisplayCIELabValue', False),
-    0x003A0245: ('FL', '1', 'Channel Position', 'ChannelPosition', False),
-    0x003A0246: ('CS', '1', 'Display Shading Flag', 'DisplayShadingFlag', False),
-    0x003A0247: ('FL', '1', 'Fractional Channel Display Scale', 'FractionalChannelDisplayScale', False),
-    0x003A0248: ('FL', '1', 'Absolute Channel Display Scale', 'AbsoluteChannelDisplayScale', False),
-    0x003A0300: ('SQ', '1', 'Multiplexed Audio Channels Description Code Sequence', 'MultiplexedAudioChannelsDescriptionCodeSequence', False),
-    0x003A0301: ('IS', '1', 'Channel Identification Code', 'ChannelIdentificationCode', False),
-    0x003A0302: ('CS', '1', 'Channel Mode', 'ChannelMode', False),
-    0x003A0310: ('UI', '1', 'Multiplex Group UID', 'MultiplexGroupUID', False),
-    0x003A0311: ('DS', '1', 'Powerline Frequency', 'PowerlineFrequency', False),
-    0x003A0312: ('SQ', '1', 'Channel Impedance Sequence', 'ChannelImpedanceSequence', False),
-    0x003A0313: ('DS', '1', 'Impedance Value', 'ImpedanceValue', False),
-    0x003A0314: ('DT', '1', 'Impedance Measurement DateTime', 'ImpedanceMeasurementDateTime', False),
-    0x003A0315: ('DS', '1', 'Impedance Measurement Frequency', 'ImpedanceMeasurementFrequency', False),
-    0x003A0316: ('CS', '1', 'Impedance Measurement Current Type', 'ImpedanceMeasurementCurrentType', False),
-    0x003A0317: ('CS', '1', 'Waveform Amplifier Type', 'WaveformAmplifierType', False),
-    0x003A0318: ('SQ', '1', 'Filter Low Frequency Characteristics Sequence', 'FilterLowFrequencyCharacteristicsSequence', False),
-    0x003A0319: ('SQ', '1', 'Filter High Frequency Characteristics Sequence', 'FilterHighFrequencyCharacteristicsSequence', False),
-    0x003A0320: ('SQ', '1', 'Summarized Filter Lookup Table Sequence', 'SummarizedFilterLookupTable', False),
-    0x003A0321: ('SQ', '1', 'Notch Filter Characteristics Sequence', 'NotchFilterCharacteristicsSequence', False),
-    0x003A0322: ('CS', '1', 'Waveform Filter Type', 'WaveformFilterType', False),
-    0x003A0323: ('SQ', '1', 'Analog Filter Characteristics Sequence', 'AnalogFilterCharacteristicsSequence', False),
-    0x003A0324: ('DS', '1', 'Analog Filter Roll Off', 'AnalogFilterRollOff', False),
-    0x003A0325: ('SQ', '1', 'Analog Filter Type Code Sequence', 'AnalogFilterType', False),
-    0x003A0326: ('SQ', '1', 'Digital Filter Characteristics Sequence', 'DigitalFilterCharacteristicsSequence', False),
-    0x003A0327: ('IS', '1', 'Digital Filter Order', 'DigitalFilterOrder', False),
-    0x003A0328: ('SQ', '1', 'Digital Filter Type Code Sequence', 'DigitalFilterTypeCodeSequence', False),
-    0x003A0329: ('ST', '1', 'Waveform Filter Description', 'WaveformFilterDescription', False),
-    0x003A032A: ('SQ', '1', 'Filter Lookup Table Sequence', 'FilterLookupTableSequence', False),
-    0x003A032B: ('ST', '1', 'Filter Lookup Table Description', 'FilterLookupTableDescription', False),
-    0x003A032C: ('SQ', '1', 'Frequency Encoding Code Sequence', 'FrequencyEncodingCodeSequence', False),
-    0x003A032D: ('SQ', '1', 'Magnitude Encoding Code Sequence', 'MagnitudeEncodingCodeSequence', False),
-    0x003A032E: ('OD', '1', 'Filter Lookup Table Data', 'FilterLookupTableData', False),
-    0x00400001: ('AE', '1-n', 'Scheduled Station AE Title', 'ScheduledStationAETitle', False),
-    0x00400002: ('DA', '1', 'Scheduled Procedure Step Start Date', 'ScheduledProcedureStepStartDate', False),
-    0x00400003: ('TM', '1', 'Scheduled Procedure Step Start Time', 'ScheduledProcedureStepStartTime', False),
-    0x00400004: ('DA', '1', 'Scheduled Procedure Step End Date', 'ScheduledProcedureStepEndDate', False),
-    0x00400005: ('TM', '1', 'Scheduled Procedure Step End Time', 'ScheduledProcedureStepEndTime', False),
-    0x00400006: ('PN', '1', "Scheduled Performing Physician's Name", 'ScheduledPerformingPhysicianName', False),
-    0x00400007: ('LO', '1', 'Scheduled Procedure Step Description', 'ScheduledProcedureStepDescription', False),
-    0x00400008: ('SQ', '1', 'Scheduled Protocol Code Sequence', 'ScheduledProtocolCodeSequence', False),
-    0x00400009: ('SH', '1', 'Scheduled Procedure Step ID', 'ScheduledProcedureStepID', False),
-    0x0040000A: ('SQ', '1', 'Stage Code Sequence', 'StageCodeSequence', False),
-    0x0040000B: ('SQ', '1', 'Scheduled Performing Physician Identification Sequence', 'ScheduledPerformingPhysicianIdentificationSequence', False),
-    0x00400010: ('SH', '1-n', 'Scheduled Station Name', 'ScheduledStationName', False),
-    0x00400011: ('SH', '1', 'Scheduled Procedure Step Location', 'ScheduledProcedureStepLocation', False),
-    0x00400012: ('LO', '1', 'Pre-Medication', 'PreMedication', False),
-    0x00400020: ('CS', '1', 'Scheduled Procedure Step Status', 'ScheduledProcedureStepStatus', False),
-    0x00400026: ('SQ', '1', 'Order Placer Identifier Sequence', 'OrderPlacerIdentifierSequence', False),
-    0x00400027: ('SQ', '1', 'Order Filler Identifier Sequence', 'OrderFillerIdentifierSequence', False),
-    0x00400031: ('UT', '1', 'Local Namespace Entity ID', 'LocalNamespaceEntityID', False),
-    0x00400032: ('UT', '1', 'Universal Entity ID', 'UniversalEntityID', False),
-    0x00400033: ('CS', '1', 'Universal Entity ID Type', 'UniversalEntityIDType', False),
-    0x00400035: ('CS', '1', 'Identifier Type Code', 'IdentifierTypeCode', False),
-    0x00400036: ('SQ', '1', 'Assigning Facility Sequence', 'AssigningFacilitySequence', False),
-    0x00400039: ('SQ', '1', 'Assigning Jurisdiction Code Sequence', 'AssigningJurisdictionCodeSequence', False),
-    0x0040003A: ('SQ', '1', 'Assigning Agency or Department Code Sequence', 'AssigningAgencyOrDepartmentCodeSequence', False),
-    0x00400100: ('SQ', '1', 'Scheduled Procedure Step Sequence', 'ScheduledProcedureStepSequence', False),
-    0x00400220: ('SQ', '1', 'Referenced Non-Image Composite SOP Instance Sequence', 'ReferencedNonImageCompositeSOPInstanceSequence', False),
-    0x00400241: ('AE', '1', 'Performed Station AE Title', 'PerformedStationAETitle', False),
-    0x00400242: ('SH', '1', 'Performed Station Name', 'PerformedStationName', False),
-    0x00400243: ('SH', '1', 'Performed Location', 'PerformedLocation', False),
-    0x00400244: ('DA', '1', 'Performed Procedure Step Start Date', 'PerformedProcedureStepStartDate', False),
-    0x00400245: ('TM', '1', 'Performed Procedure Step Start Time', 'PerformedProcedureStepStartTime', False),
-    0x00400250: ('DA', '1', 'Performed Procedure Step End Date', 'PerformedProcedureStepEndDate', False),
-    0x00400251: ('TM', '1', 'Performed Procedure Step End Time', 'PerformedProcedureStepEndTime', False),
-    0x00400252: ('CS', '1', 'Performed Procedure Step Status', 'PerformedProcedureStepStatus', False),
-    0x00400253: ('SH', '1', 'Performed Procedure Step ID', 'PerformedProcedureStepID', False),
-    0x00400254: ('LO', '1', 'Performed Procedure Step Description', 'PerformedProcedureStepDescription', False),
-    0x00400255: ('LO', '1', 'Performed Procedure Type Description', 'PerformedProcedureTypeDescription', False),
-    0x00400260: ('SQ', '1', 'Performed Protocol Code Sequence', 'PerformedProtocolCodeSequence', False),
-    0x00400261: ('CS', '1', 'Performed Protocol Type', 'PerformedProtocolType', False),
-    0x00400270: ('SQ', '1', 'Scheduled Step Attributes Sequence', 'ScheduledStepAttributesSequence', False),
-    0x00400275: ('SQ', '1', 'Request Attributes Sequence', 'RequestAttributesSequence', False),
-    0x00400280: ('ST', '1', 'Comments on the Performed Procedure Step', 'CommentsOnThePerformedProcedureStep', False),
-    0x00400281: ('SQ', '1', 'Performed Procedure Step Discontinuation Reason Code Sequence', 'PerformedProcedureStepDiscontinuationReasonCodeSequence', False),
-    0x00400293: ('SQ', '1', 'Quantity Sequence', 'QuantitySequence', False),
-    0x00400294: ('DS', '1', 'Quantity', 'Quantity', False),
-    0x00400295: ('SQ', '1', 'Measuring Units Sequence', 'MeasuringUnitsSequence', False),
-    0x00400296: ('SQ', '1', 'Billing Item Sequence', 'BillingItemSequence', False),
-    0x00400300: ('US', '1', 'Total Time of Fluoroscopy', 'TotalTimeOfFluoroscopy', True),
-    0x00400301: ('US', '1', 'Total Number of Exposures', 'TotalNumberOfExposures', True),
-    0x00400302: ('US', '1', 'Entrance Dose', 'EntranceDose', False),
-    0x00400303: ('US', '1-2', 'Exposed Area', 'ExposedArea', False),
-    0x00400306: ('DS', '1', 'Distance Source to Entrance', 'DistanceSourceToEntrance', False),
-    0x00400307: ('DS', '1', 'Distance Source to Support', 'DistanceSourceToSupport', True),
-    0x0040030E: ('SQ', '1', 'Exposure Dose Sequence', 'ExposureDoseSequence', True),
-    0x00400310: ('ST', '1', 'Comments on Radiation Dose', 'CommentsOnRadiationDose', False),
-    0x00400312: ('DS', '1', 'X-Ray Output', 'XRayOutput', False),
-    0x00400314: ('DS', '1', 'Half Value Layer', 'HalfValueLayer', False),
-    0x00400316: ('DS', '1', 'Organ Dose', 'OrganDose', False),
-    0x00400318: ('CS', '1', 'Organ Exposed', 'OrganExposed', False),
-    0x00400320: ('SQ', '1', 'Billing Procedure Step Sequence', 'BillingProcedureStepSequence', False),
-    0x00400321: ('SQ', '1', 'Film Consumption Sequence', 'FilmConsumptionSequence', False),
-    0x00400324: ('SQ', '1', 'Billing Supplies and Devices Sequence', 'BillingSuppliesAndDevicesSequence', False),
-    0x00400330: ('SQ', '1', 'Referenced Procedure Step Sequence', 'ReferencedProcedureStepSequence', True),
-    0x00400340: ('SQ', '1', 'Performed Series Sequence', 'PerformedSeriesSequence', False),
-    0x00400400: ('LT', '1', 'Comments on the Scheduled Procedure Step', 'CommentsOnTheScheduledProcedureStep', False),
-    0x00400440: ('SQ', '1', 'Protocol Context Sequence', 'ProtocolContextSequence', False),
-    0x00400441: ('SQ', '1', 'Content Item Modifier Sequence', 'ContentItemModifierSequence', False),
-    0x00400500: ('SQ', '1', 'Scheduled Specimen Sequence', 'ScheduledSpecimenSequence', False),
-    0x0040050A: ('LO', '1', 'Specimen Accession Number', 'SpecimenAccessionNumber', True),
-    0x00400512: ('LO', '1', 'Container Identifier', 'ContainerIdentifier', False),
-    0x00400513: ('SQ', '1', 'Issuer of the Container Identifier Sequence', 'IssuerOfTheContainerIdentifierSequence', False),
-    0x00400515: ('SQ', '1', 'Alternate Container Identifier Sequence', 'AlternateContainerIdentifierSequence', False),
-    0x00400518: ('SQ', '1', 'Container Type Code Sequence', 'ContainerTypeCodeSequence', False),
-    0x0040051A: ('LO', '1', 'Container Description', 'ContainerDescription', False),
-    0x00400520: ('SQ', '1', 'Container Component Sequence', 'ContainerComponentSequence', False),
-    0x00400550: ('SQ', '1', 'Specimen Sequence', 'SpecimenSequence', True),
-    0x00400551: ('LO', '1', 'Specimen Identifier', 'SpecimenIdentifier', False),
-    0x00400552: ('SQ', '1', 'Specimen Description Sequence (Trial)', 'SpecimenDescriptionSequenceTrial', True),
-    0x00400553: ('ST', '1', 'Specimen Description (Trial)', 'SpecimenDescriptionTrial', True),
-    0x00400554: ('UI', '1', 'Specimen UID', 'SpecimenUID', False),
-    0x00400555: ('SQ', '1', 'Acquisition Context Sequence', 'AcquisitionContextSequence', False),
-    0x00400556: ('ST', '1', 'Acquisition Context Description', 'AcquisitionContextDescription', False),
-    0x00400560: ('SQ', '1', 'Specimen Description Sequence', 'SpecimenDescriptionSequence', False),
-    0x00400562: ('SQ', '1', 'Issuer of the Specimen Identifier Sequence', 'IssuerOfTheSpecimenIdentifierSequence', False),
-    0x0040059A: ('SQ', '1', 'Specimen Type Code Sequence', 'SpecimenTypeCodeSequence', False),
-    0x00400600: ('LO', '1', 'Specimen Short Description', 'SpecimenShortDescription', False),
-    0x00400602: ('UT', '1', 'Specimen Detailed Description', 'SpecimenDetailedDescription', False),
-    0x00400610: ('SQ', '1', 'Specimen Preparation Sequence', 'SpecimenPreparationSequence', False),
-    0x00400612: ('SQ', '1', 'Specimen Preparation Step Content Item Sequence', 'SpecimenPreparationStepContentItemSequence', False),
-    0x00400620: ('SQ', '1', 'Specimen Localization Content Item Sequence', 'SpecimenLocalizationContentItemSequence', False),
-    0x004006FA: ('LO', '1', 'Slide Identifier', 'SlideIdentifier', True),
-    0x00400710: ('SQ', '1', 'Whole Slide Microscopy Image Frame Type Sequence', 'WholeSlideMicroscopyImageFrameTypeSequence', False),
-    0x0040071A: ('SQ', '1', 'Image Center Point Coordinates Sequence', 'ImageCenterPointCoordinatesSequence', False),
-    0x0040072A: ('DS', '1', 'X Offset in Slide Coordinate System', 'XOffsetInSlideCoordinateSystem', False),
-    0x0040073A: ('DS', '1', 'Y Offset in Slide Coordinate System', 'YOffsetInSlideCoordinateSystem', False),
-    0x0040074A: ('DS', '1', 'Z Offset in Slide Coordinate System', 'ZOffsetInSlideCoordinateSystem', False),
-    0x004008D8: ('SQ', '1', 'Pixel Spacing Sequence', 'PixelSpacingSequence', True),
-    0x004008DA: ('SQ', '1', 'Coordinate System Axis Code Sequence', 'CoordinateSystemAxisCodeSequence', True),
-    0x004008EA: ('SQ', '1', 'Measurement Units Code Sequence', 'MeasurementUnitsCodeSequence', False),
-    0x004009F8: ('SQ', '1', 'Vital Stain Code Sequence (Trial)', 'VitalStainCodeSequenceTrial', True),
-    0x00401001: ('SH', '1', 'Requested Procedure ID', 'RequestedProcedureID', False),
-    0x00401002: ('LO', '1', 'Reason for the Requested Procedure', 'ReasonForTheRequestedProcedure', False),
-    0x00401003: ('SH', '1', 'Requested Procedure Priority', 'RequestedProcedurePriority', False),
-    0x00401004: ('LO', '1', 'Patient Transport Arrangements', 'PatientTransportArrangements', False),
-    0x00401005: ('LO', '1', 'Requested Procedure Location', 'RequestedProcedureLocation', False),
-    0x00401006: ('SH', '1', 'Placer Order Number / Procedure', 'PlacerOrderNumberProcedure', True),
-    0x00401007: ('SH', '1', 'Filler Order Number / Procedure', 'FillerOrderNumberProcedure', True),
-    0x00401008: ('LO', '1', 'Confidentiality Code', 'ConfidentialityCode', False),
-    0x00401009: ('SH', '1', 'Reporting Priority', 'ReportingPriority', False),
-    0x0040100A: ('SQ', '1', 'Reason for Requested Procedure Code Sequence', 'ReasonForRequestedProcedureCodeSequence', False),
-    0x00401010: ('PN', '1-n', 'Names of Intended Recipients of Results', 'NamesOfIntendedRecipientsOfResults', False),
-    0x00401011: ('SQ', '1', 'Intended Recipients of Results Identification Sequence', 'IntendedRecipientsOfResultsIdentificationSequence', False),
-    0x00401012: ('SQ', '1', 'Reason For Performed Procedure Code Sequence', 'ReasonForPerformedProcedureCodeSequence', False),
-    0x00401060: ('LO', '1', 'Requested Procedure Description (Trial)', 'RequestedProcedureDescriptionTrial', True),
-    0x00401101: ('SQ', '1', 'Person Identification Code Sequence', 'PersonIdentificationCodeSequence', False),
-    0x00401102: ('ST', '1', "Person's Address", 'PersonAddress', False),
-    0x00401103: ('LO', '1-n', "Person's Telephone Numbers", 'PersonTelephoneNumbers', False),
-    0x00401104: ('LT', '1', "Person's Telecom Information", 'PersonTelecomInformation', False),
-    0x00401400: ('LT', '1', 'Requested Procedure Comments', 'RequestedProcedureComments', False),
-    0x00402001: ('LO', '1', 'Reason for the Imaging Service Request', 'ReasonForTheImagingServiceRequest', True),
-    0x00402004: ('DA', '1', 'Issue Date of Imaging Service Request', 'IssueDateOfImagingServiceRequest', False),
-    0x00402005: ('TM', '1', 'Issue Time of Imaging Service Request', 'IssueTimeOfImagingServiceRequest', False),
-    0x00402006: ('SH', '1', 'Placer Order Number / Imaging Service Request (Retired)', 'PlacerOrderNumberImagingServiceRequestRetired', True),
-    0x00402007: ('SH', '1', 'Filler Order Number / Imaging Service Request (Retired)', 'FillerOrderNumberImagingServiceRequestRetired', True),
-    0x00402008: ('PN', '1', 'Order Entered By', 'OrderEnteredBy', False),
-    0x00402009: ('SH', '1', "Order Enterer's Location", 'OrderEntererLocation', False),
-    0x00402010: ('SH', '1', 'Order Callback Phone Number', 'OrderCallbackPhoneNumber', False),
-    0x00402011: ('LT', '1', 'Order Callback Telecom Information', 'OrderCallbackTelecomInformation', False),
-    0x00402016: ('LO', '1', 'Placer Order Number / Imaging Service Request', 'PlacerOrderNumberImagingServiceRequest', False),
-    0x00402017: ('LO', '1', 'Filler Order Number / Imaging Service Request', 'FillerOrderNumberImagingServiceRequest', False),
-    0x00402400: ('LT', '1', 'Imaging Service Request Comments', 'ImagingServiceRequestComments', False),
-    0x00403001: ('LO', '1', 'Confidentiality Constraint on Patient Data Description', 'ConfidentialityConstraintOnPatientDataDescription', False),
-    0x00404001: ('CS', '1', 'General Purpose Scheduled Procedure Step Status', 'GeneralPurposeScheduledProcedureStepStatus', True),
-    0x00404002: ('CS', '1', 'General Purpose Performed Procedure Step Status', 'GeneralPurposePerformedProcedureStepStatus', True),
-    0x00404003: ('CS', '1', 'General Purpose Scheduled Procedure Step Priority', 'GeneralPurposeScheduledProcedureStepPriority', True),
-    0x00404004: ('SQ', '1', 'Scheduled Processing Applications Code Sequence', 'ScheduledProcessingApplicationsCodeSequence', True),
-    0x00404005: ('DT', '1', 'Scheduled Procedure Step Start DateTime', 'ScheduledProcedureStepStartDateTime', False),
-    0x00404006: ('CS', '1', 'Multiple Copies Flag', 'MultipleCopiesFlag', True),
-    0x00404007: ('SQ', '1', 'Performed Processing Applications Code Sequence', 'PerformedProcessingApplicationsCodeSequence', True),
-    0x00404008: ('DT', '1', 'Scheduled Procedure Step Expiration DateTime', 'ScheduledProcedureStepExpirationDateTime', False),
-    0x00404009: ('SQ', '1', 'Human Performer Code Sequence', 'HumanPerformerCodeSequence', False),
-    0x00404010: ('DT', '1', 'Scheduled Procedure Step Modification DateTime', 'ScheduledProcedureStepModificationDateTime', False),
-    0x00404011: ('DT', '1', 'Expected Completion DateTime', 'ExpectedCompletionDateTime', False),
-    0x00404015: ('SQ', '1', 'Resulting General Purpose Performed Procedure Steps Sequence', 'ResultingGeneralPurposePerformedProcedureStepsSequence', True),
-    0x00404016: ('SQ', '1', 'Referenced General Purpose Scheduled Procedure Step Sequence', 'ReferencedGeneralPurposeScheduledProcedureStepSequence', True),
-    0x00404018: ('SQ', '1', 'Scheduled Workitem Code Sequence', 'ScheduledWorkitemCodeSequence', False),
-    0x00404019: ('SQ', '1', 'Performed Workitem Code Sequence', 'PerformedWorkitemCodeSequence', False),
-    0x00404020: ('CS', '1', 'Input Availability Flag', 'InputAvailabilityFlag', True),
-    0x00404021: ('SQ', '1', 'Input Information Sequence', 'InputInformationSequence', False),
-    0x00404022: ('SQ', '1', 'Relevant Information Sequence', 'RelevantInformationSequence', True),
-    0x00404023: ('UI', '1', 'Referenced General Purpose Scheduled Procedure Step Transaction UID', 'ReferencedGeneralPurposeScheduledProcedureStepTransactionUID', True),
-    0x00404025: ('SQ', '1', 'Scheduled Station Name Code Sequence', 'ScheduledStationNameCodeSequence', False),
-    0x00404026: ('SQ', '1', 'Scheduled Station Class Code Sequence', 'ScheduledStationClassCodeSequence', False),
-    0x00404027: ('SQ', '1', 'Scheduled Station Geographic Location Code Sequence', 'ScheduledStationGeographicLocationCodeSequence', False),
-    0x00404028: ('SQ', '1', 'Performed Station Name Code Sequence', 'PerformedStationNameCodeSequence', False),
-    0x00404029: ('SQ', '1', 'Performed Station Class Code Sequence', 'PerformedStationClassCodeSequence', False),
-    0x00404030: ('SQ', '1', 'Performed Station Geographic Location Code Sequence', 'PerformedStationGeographicLocationCodeSequence', False),
-    0x00404031: ('SQ', '1', 'Requested Subsequent Workitem Code Sequence', 'RequestedSubsequentWorkitemCodeSequence', True),
-    0x00404032: ('SQ', '1', 'Non-DICOM Output Code Sequence', 'NonDICOMOutputCodeSequence', True),
-    0x00404033: ('SQ', '1', 'Output Information Sequence', 'OutputInformationSequence', False),
-    0x00404034: ('SQ', '1', 'Scheduled Human Performers Sequence', 'ScheduledHumanPerformersSequence', False),
-    0x00404035: ('SQ', '1', 'Actual Human Performers Sequence', 'ActualHumanPerformersSequence', False),
-    0x00404036: ('LO', '1', "Human Performer's Organization", 'HumanPerformerOrganization', False),
-    0x00404037: ('PN', '1', "Human Performer's Name", 'HumanPerformerName', False),
-    0x00404040: ('CS', '1', 'Raw Data Handling', 'RawDataHandling', False),
-    0x00404041: ('CS', '1', 'Input Readiness State', 'InputReadinessState', False),
-    0x00404050: ('DT', '1', 'Performed Procedure Step Start DateTime', 'PerformedProcedureStepStartDateTime', False),
-    0x00404051: ('DT', '1', 'Performed Procedure Step End DateTime', 'PerformedProcedureStepEndDateTime', False),
-    0x00404052: ('DT', '1', 'Procedure Step Cancellation DateTime', 'ProcedureStepCancellationDateTime', False),
-    0x00404070: ('SQ', '1', 'Output Destination Sequence', 'OutputDestinationSequence', False),
-    0x00404071: ('SQ', '1', 'DICOM Storage Sequence', 'DICOMStorageSequence', False),
-    0x00404072: ('SQ', '1', 'STOW-RS Storage Sequence', 'STOWRSStorageSequence', False),
-    0x00404073: ('UR', '1', 'Storage URL', 'StorageURL', False),
-    0x00404074: ('SQ', '1', 'XDS Storage Sequence', 'XDSStorageSequence', False),
-    0x00408302: ('DS', '1', 'Entrance Dose in mGy', 'EntranceDoseInmGy', False),
-    0x00408303: ('CS', '1', 'Entrance Dose Derivation', 'EntranceDoseDerivation', False),
-    0x00409092: ('SQ', '1', 'Parametric Map Frame Type Sequence', 'ParametricMapFrameTypeSequence', False),
-    0x00409094: ('SQ', '1', 'Referenced Image Real World Value Mapping Sequence', 'ReferencedImageRealWorldValueMappingSequence', False),
-    0x00409096: ('SQ', '1', 'Real World Value Mapping Sequence', 'RealWorldValueMappingSequence', False),
-    0x00409098: ('SQ', '1', 'Pixel Value Mapping Code Sequence', 'PixelValueMappingCodeSequence', False),
-    0x00409210: ('SH', '1', 'LUT Label', 'LUTLabel', False),
-    0x00409211: ('US or SS', '1', 'Real World Value Last Value Mapped', 'RealWorldValueLastValueMapped', False),
-    0x00409212: ('FD', '1-n', 'Real World Value LUT Data', 'RealWorldValueLUTData', False),
-    0x00409213: ('FD', '1', 'Double Float Real World Value Last Value Mapped', 'DoubleFloatRealWorldValueLastValueMapped', False),
-    0x00409214: ('FD', '1', 'Double Float Real World Value First Value Mapped', 'DoubleFloatRealWorldValueFirstValueMapped', False),
-    0x00409216: ('US or SS', '1', 'Real World Value First Value Mapped', 'RealWorldValueFirstValueMapped', False),
-    0x00409220: ('SQ', '1', 'Quantity Definition Sequence', 'QuantityDefinitionSequence', False),
-    0x00409224: ('FD', '1', 'Real World Value Intercept', 'RealWorldValueIntercept', False),
-    0x00409225: ('FD', '1', 'Real World Value Slope', 'RealWorldValueSlope', False),
-    0x0040A007: ('CS', '1', 'Findings Flag (Trial)', 'FindingsFlagTrial', True),
-    0x0040A010: ('CS', '1', 'Relationship Type', 'RelationshipType', False),
-    0x0040A020: ('SQ', '1', 'Findings Sequence (Trial)', 'FindingsSequenceTrial', True),
-    0x0040A021: ('UI', '1', 'Findings Group UID (Trial)', 'FindingsGroupUIDTrial', True),
-    0x0040A022: ('UI', '1', 'Referenced Findings Group UID (Trial)', 'ReferencedFindingsGroupUIDTrial', True),
-    0x0040A023: ('DA', '1', 'Findings Group Recording Date (Trial)', 'FindingsGroupRecordingDateTrial', True),
-    0x0040A024: ('TM', '1', 'Findings Group Recording Time (Trial)', 'FindingsGroupRecordingTimeTrial', True),
-    0x0040A026: ('SQ', '1', 'Findings Source Category Code Sequence (Trial)', 'FindingsSourceCategoryCodeSequenceTrial', True),
-    0x0040A027: ('LO', '1', 'Verifying Organization', 'VerifyingOrganization', False),
-    0x0040A028: ('SQ', '1', 'Documenting Organization Identifier Code Sequence (Trial)', 'DocumentingOrganizationIdentifierCodeSequenceTrial', True),
-    0x0040A030: ('DT', '1', 'Verification DateTime', 'VerificationDateTime', False),
-    0x0040A032: ('DT', '1', 'Observation DateTime', 'ObservationDateTime', False),
-    0x0040A033: ('DT', '1', 'Observation Start DateTime', 'ObservationStartDateTime', False),
-    0x0040A040: ('CS', '1', 'Value Type', 'ValueType', False),
-    0x0040A043: ('SQ', '1', 'Concept Name Code Sequence', 'ConceptNameCodeSequence', False),
-    0x0040A047: ('LO', '1', 'Measurement Precision Description (Trial)', 'MeasurementPrecisionDescriptionTrial', True),
-    0x0040A050: ('CS', '1', 'Continuity Of Content', 'ContinuityOfContent', False),
-    0x0040A057: ('CS', '1-n', 'Urgency or Priority Alerts (Trial)', 'UrgencyOrPriorityAlertsTrial', True),
-    0x0040A060: ('LO', '1', 'Sequencing Indicator (Trial)', 'SequencingIndicatorTrial', True),
-    0x0040A066: ('SQ', '1', 'Document Identifier Code Sequence (Trial)', 'DocumentIdentifierCodeSequenceTrial', True),
-    0x0040A067: ('PN', '1', 'Document Author (Trial)', 'DocumentAuthorTrial', True),
-    0x0040A068: ('SQ', '1', 'Document Author Identifier Code Sequence (Trial)', 'DocumentAuthorIdentifierCodeSequenceTrial', True),
-    0x0040A070: ('SQ', '1', 'Identifier Code Sequence (Trial)', 'IdentifierCodeSequenceTrial', True),
-    0x0040A073: ('SQ', '1', 'Verifying Observer Sequence', 'VerifyingObserverSequence', False),
-    0x0040A074: ('OB', '1', 'Object Binary Identifier (Trial)', 'ObjectBinaryIdentifierTrial', True),
-    0x0040A075: ('PN', '1', 'Verifying Observer Name', 'VerifyingObserverName', False),
-    0x0040A076: ('SQ', '1', 'Documenting Observer Identifier Code Sequence (Trial)', 'DocumentingObserverIdentifierCodeSequenceTrial', True),
-    0x0040A078: ('SQ', '1', 'Author Observer Sequence', 'AuthorObserverSequence', False),
-    0x0040A07A: ('SQ', '1', 'Participant Sequence', 'ParticipantSequence', False),
-    0x0040A07C: ('SQ', '1', 'Custodial Organization Sequence', 'CustodialOrganizationSequence', False),
-    0x0040A080: ('CS', '1', 'Participation Type', 'ParticipationType', False),
-    0x0040A082: ('DT', '1', 'Participation DateTime', 'ParticipationDateTime', False),
-    0x0040A084: ('CS', '1', 'Observer Type', 'ObserverType', False),
-    0x0040A085: ('SQ', '1', 'Procedure Identifier Code Sequence (Trial)', 'ProcedureIdentifierCodeSequenceTrial', True),
-    0x0040A088: ('SQ', '1', 'Verifying Observer Identification Code Sequence', 'VerifyingObserverIdentificationCodeSequence', False),
-    0x0040A089: ('OB', '1', 'Object Directory Binary Identifier (Trial)', 'ObjectDirectoryBinaryIdentifierTrial', True),
-    0x0040A090: ('SQ', '1', 'Equivalent CDA Document Sequence', 'EquivalentCDADocumentSequence', True),
-    0x0040A0B0: ('US', '2-2n', 'Referenced Waveform Channels', 'ReferencedWaveformChannels', False),
-    0x0040A110: ('DA', '1', 'Date of Document or Verbal Transaction (Trial)', 'DateOfDocumentOrVerbalTransactionTrial', True),
-    0x0040A112: ('TM', '1', 'Time of Document Creation or Verbal Transaction (Trial)', 'TimeOfDocumentCreationOrVerbalTransactionTrial', True),
-    0x0040A120: ('DT', '1', 'DateTime', 'DateTime', False),
-    0x0040A121: ('DA', '1', 'Date', 'Date', False),
-    0x0040A122: ('TM', '1', 'Time', 'Time', False),
-    0x0040A123: ('PN', '1', 'Person Name', 'PersonName', False),
-    0x0040A124: ('UI', '1', 'UID', 'UID', False),
-    0x0040A125: ('CS', '2', 'Report Status ID (Trial)', 'ReportStatusIDTrial', True),
-    0x0040A130: ('CS', '1', 'Temporal Range Type', 'TemporalRangeType', False),
-    0x0040A132: ('UL', '1-n', 'Referenced Sample Positions', 'ReferencedSamplePositions', False),
-    0x0040A136: ('US', '1-n', 'Referenced Frame Numbers', 'ReferencedFrameNumbers', True),
-    0x0040A138: ('DS', '1-n', 'Referenced Time Offsets', 'ReferencedTimeOffsets', False),
-    0x0040A13A: ('DT', '1-n', 'Referenced DateTime', 'ReferencedDateTime', False),
-    0x0040A160: ('UT', '1', 'Text Value', 'TextValue', False),
-    0x0040A161: ('FD', '1-n', 'Floating Point Value', 'FloatingPointValue', False),
-    0x0040A162: ('SL', '1-n', 'Rational Numerator Value', 'RationalNumeratorValue', False),
-    0x0040A163: ('UL', '1-n', 'Rational Denominator Value', 'RationalDenominatorValue', False),
-    0x0040A167: ('SQ', '1', 'Observation Category Code Sequence (Trial)', 'ObservationCategoryCodeSequenceTrial', True),
-    0x0040A168: ('SQ', '1', 'Concept Code Sequence', 'ConceptCodeSequence', False),
-    0x0040A16A: ('ST', '1', 'Bibliographic Citation (Trial)', 'BibliographicCitationTrial', True),
-    0x0040A170: ('SQ', '1', 'Purpose of Reference Code Sequence', 'PurposeOfReferenceCodeSequence', False),
-    0x0040A171: ('UI', '1', 'Observation UID', 'ObservationUID', False),
-    0x0040A172: ('UI', '1', 'Referenced Observation UID (Trial)', 'ReferencedObservationUIDTrial', True),
-    0x0040A173: ('CS', '1', 'Referenced Observation Class (Trial)', 'ReferencedObservationClassTrial', True),
-    0x0040A174: ('CS', '1', 'Referenced Object Observation Class (Trial)', 'ReferencedObjectObservationClassTrial', True),
-    0x0040A180: ('US', '1', 'Annotation Group Number', 'AnnotationGroupNumber', False),
-    0x0040A192: ('DA', '1', 'Observation Date (Trial)', 'ObservationDateTrial', True),
-    0x0040A193: ('TM', '1', 'Observation Time (Trial)', 'ObservationTimeTrial', True),
-    0x0040A194: ('CS', '1', 'Measurement Automation (Trial)', 'MeasurementAutomationTrial', True),
-    0x0040A195: ('SQ', '1', 'Modifier Code Sequence', 'ModifierCodeSequence', False),
-    0x0040A224: ('ST', '1', 'Identification Description (Trial)', 'IdentificationDescriptionTrial', True),
-    0x0040A290: ('CS', '1', 'Coordinates Set Geometric Type (Trial)', 'CoordinatesSetGeometricTypeTrial', True),
-    0x0040A296: ('SQ', '1', 'Algorithm Code Sequence (Trial)', 'AlgorithmCodeSequenceTrial', True),
-    0x0040A297: ('ST', '1', 'Algorithm Description (Trial)', 'AlgorithmDescriptionTrial', True),
-    0x0040A29A: ('SL', '2-2n', 'Pixel Coordinates Set (Trial)', 'PixelCoordinatesSetTrial', True),
-    0x0040A300: ('SQ', '1', 'Measured Value Sequence', 'MeasuredValueSequence', False),
-    0x0040A301: ('SQ', '1', 'Numeric Value Qualifier Code Sequence', 'NumericValueQualifierCodeSequence', False),
-    0x0040A307: ('PN', '1', 'Current Observer (Trial)', 'CurrentObserverTrial', True),
-    0x0040A30A: ('DS', '1-n', 'Numeric Value', 'NumericValue', False),
-    0x0040A313: ('SQ', '1', 'Referenced Accession Sequence (Trial)', 'ReferencedAccessionSequenceTrial', True),
-    0x0040A33A: ('ST', '1', 'Report Status Comment (Trial)', 'ReportStatusCommentTrial', True),
-    0x0040A340: ('SQ', '1', 'Procedure Context Sequence (Trial)', 'ProcedureContextSequenceTrial', True),
-    0x0040A352: ('PN', '1', 'Verbal Source (Trial)', 'VerbalSourceTrial', True),
-    0x0040A353: ('ST', '1', 'Address (Trial)', 'AddressTrial', True),
-    0x0040A354: ('LO', '1', 'Telephone Number (Trial)', 'TelephoneNumberTrial', True),
-    0x0040A358: ('SQ', '1', 'Verbal Source Identifier Code Sequence (Trial)', 'VerbalSourceIdentifierCodeSequenceTrial', True),
-    0x0040A360: ('SQ', '1', 'Predecessor Documents Sequence', 'PredecessorDocumentsSequence', False),
-    0x0040A370: ('SQ', '1', 'Referenced Request Sequence', 'ReferencedRequestSequence', False),
-    0x0040A372: ('SQ', '1', 'Performed Procedure Code Sequence', 'PerformedProcedureCodeSequence', False),
-    0x0040A375: ('SQ', '1', 'Current Requested Procedure Evidence Sequence', 'CurrentRequestedProcedureEvidenceSequence', False),
-    0x0040A380: ('SQ', '1', 'Report Detail Sequence (Trial)', 'ReportDetailSequenceTrial', True),
-    0x0040A385: ('SQ', '1', 'Pertinent Other Evidence Sequence', 'PertinentOtherEvidenceSequence', False),
-    0x0040A390: ('SQ', '1', 'HL7 Structured Document Reference Sequence', 'HL7StructuredDocumentReferenceSequence', False),
-    0x0040A402: ('UI', '1', 'Observation Subject UID (Trial)', 'ObservationSubjectUIDTrial', True),
-    0x0040A403: ('CS', '1', 'Observation Subject Class (Trial)', 'ObservationSubjectClassTrial', True),
-    0x0040A404: ('SQ', '1', 'Observation Subject Type Code Sequence (Trial)', 'ObservationSubjectTypeCodeSequenceTrial', True),
-    0x0040A491: ('CS', '1', 'Completion Flag', 'CompletionFlag', False),
-    0x0040A492: ('LO', '1', 'Completion Flag Description', 'CompletionFlagDescription', False),
-    0x0040A493: ('CS', '1', 'Verification Flag', 'VerificationFlag', False),
-    0x0040A494: ('CS', '1', 'Archive Requested', 'ArchiveRequested', False),
-    0x0040A496: ('CS', '1', 'Preliminary Flag', 'PreliminaryFlag', False),
-    0x0040A504: ('SQ', '1', 'Content Template Sequence', 'ContentTemplateSequence', False),
-    0x0040A525: ('SQ', '1', 'Identical Documents Sequence', 'IdenticalDocumentsSequence', False),
-    0x0040A600: ('CS', '1', 'Observation Subject Context Flag (Trial)', 'ObservationSubjectContextFlagTrial', True),
-    0x0040A601: ('CS', '1', 'Observer Context Flag (Trial)', 'ObserverContextFlagTrial', True),
-    0x0040A603: ('CS', '1', 'Procedure Context Flag (Trial)', 'ProcedureContextFlagTrial', True),
-    0x0040A730: ('SQ', '1', 'Content Sequence', 'ContentSequence', False),
-    0x0040A731: ('SQ', '1', 'Relationship Sequence (Trial)', 'RelationshipSequenceTrial', True),
-    0x0040A732: ('SQ', '1', 'Relationship Type Code Sequence (Trial)', 'RelationshipTypeCodeSequenceTrial', True),
-    0x0040A744: ('SQ', '1', 'Language Code Sequence (Trial)', 'LanguageCodeSequenceTrial', True),
-    0x0040A801: ('SQ', '1', 'Tabulated Values Sequence', 'TabulatedValuesSequence', False),
-    0x0040A802: ('UL', '1', 'Number of Table Rows', 'NumberOfTableRows', False),
-    0x0040A803: ('UL', '1', 'Number of Table Columns', 'NumberOfTableColumns', False),
-    0x0040A804: ('UL', '1', 'Table Row Number', 'TableRowNumber', False),
-    0x0040A805: ('UL', '1', 'Table Column Number', 'TableColumnNumber', False),
-    0x0040A806: ('SQ', '1', 'Table Row Definition Sequence', 'TableRowDefinitionSequence', False),
-    0x0040A807: ('SQ', '1', 'Table Column Definition Sequence', 'TableColumnDefinitionSequence', False),
-    0x0040A808: ('SQ', '1', 'Cell Values Sequence', 'CellValuesSequence', False),
-    0x0040A992: ('ST', '1', 'Uniform Resource Locator (Trial)', 'UniformResourceLocatorTrial', True),
-    0x0040B020: ('SQ', '1', 'Waveform Annotation Sequence', 'WaveformAnnotationSequence', False),
-    0x0040DB00: ('CS', '1', 'Template Identifier', 'TemplateIdentifier', False),
-    0x0040DB06: ('DT', '1', 'Template Version', 'TemplateVersion', True),
-    0x0040DB07: ('DT', '1', 'Template Local Version', 'TemplateLocalVersion', True),
-    0x0040DB0B: ('CS', '1', 'Template Extension Flag', 'TemplateExtensionFlag', True),
-    0x0040DB0C: ('UI', '1', 'Template Extension Organization UID', 'TemplateExtensionOrganizationUID', True),
-    0x0040DB0D: ('UI', '1', 'Template Extension Creator UID', 'TemplateExtensionCreatorUID', True),
-    0x0040DB73: ('UL', '1-n', 'Referenced Content Item Identifier', 'ReferencedContentItemIdentifier', False),
-    0x0040E001: ('ST', '1', 'HL7 Instance Identifier', 'HL7InstanceIdentifier', False),
-    0x0040E004: ('DT', '1', 'HL7 Document Effective Time', 'HL7DocumentEffectiveTime', False),
-    0x0040E006: ('SQ', '1', 'HL7 Document Type Code Sequence', 'HL7DocumentTypeCodeSequence', False),
-    0x0040E008: ('SQ', '1', 'Document Class Code Sequence', 'DocumentClassCodeSequence', False),
-    0x0040E010: ('UR', '1', 'Retrieve URI', 'RetrieveURI', False),
-    0x0040E011: ('UI', '1', 'Retrieve Location UID', 'RetrieveLocationUID', False),
-    0x0040E020: ('CS', '1', 'Type of Instances', 'TypeOfInstances', False),
-    0x0040E021: ('SQ', '1', 'DICOM Retrieval Sequence', 'DICOMRetrievalSequence', False),
-    0x0040E022: ('SQ', '1', 'DICOM Media Retrieval Sequence', 'DICOMMediaRetrievalSequence', False),
-    0x0040E023: ('SQ', '1', 'WADO Retrieval Sequence', 'WADORetrievalSequence', False),
-    0x0040E024: ('SQ', '1', 'XDS Retrieval Sequence', 'XDSRetrievalSequence', False),
-    0x0040E025: ('SQ', '1', 'WADO-RS Retrieval Sequence', 'WADORSRetrievalSequence', False),
-    0x0040E030: ('UI', '1', 'Repository Unique ID', 'RepositoryUniqueID', False),
-    0x0040E031: ('UI', '1', 'Home Community ID', 'HomeCommunityID', False),
-    0x00420010: ('ST', '1', 'Document Title', 'DocumentTitle', False),
-    0x00420011: ('OB', '1', 'Encapsulated Document', 'EncapsulatedDocument', False),
-    0x00420012: ('LO', '1', 'MIME Type of Encapsulated Document', 'MIMETypeOfEncapsulatedDocument', False),
-    0x00420013: ('SQ', '1', 'Source Instance Sequence', 'SourceInstanceSequence', False),
-    0x00420014: ('LO', '1-n', 'List of MIME Types', 'ListOfMIMETypes', False),
-    0x00420015: ('UL', '1', 'Encapsulated Document Length', 'EncapsulatedDocumentLength', False),
-    0x00440001: ('ST', '1', 'Product Package Identifier', 'ProductPackageIdentifier', False),
-    0x00440002: ('CS', '1', 'Substance Administration Approval', 'SubstanceAdministrationApproval', False),
-    0x00440003: ('LT', '1', 'Approval Status Further Description', 'ApprovalStatusFurtherDescription', False),
-    0x00440004: ('DT', '1', 'Approval Status DateTime', 'ApprovalStatusDateTime', False),
-    0x00440007: ('SQ', '1', 'Product Type Code Sequence', 'ProductTypeCodeSequence', False),
-    0x00440008: ('LO', '1-n', 'Product Name', 'ProductName', False),
-    0x00440009: ('LT', '1', 'Product Description', 'ProductDescription', False),
-    0x0044000A: ('LO', '1', 'Product Lot Identifier', 'ProductLotIdentifier', False),
-    0x0044000B: ('DT', '1', 'Product Expiration DateTime', 'ProductExpirationDateTime', False),
-    0x00440010: ('DT', '1', 'Substance Administration DateTime', 'SubstanceAdministrationDateTime', False),
-    0x00440011: ('LO', '1', 'Substance Administration Notes', 'SubstanceAdministrationNotes', False),
-    0x00440012: ('LO', '1', 'Substance Administration Device ID', 'SubstanceAdministrationDeviceID', False),
-    0x00440013: ('SQ', '1', 'Product Parameter Sequence', 'ProductParameterSequence', False),
-    0x00440019: ('SQ', '1', 'Substance Administration Parameter Sequence', 'SubstanceAdministrationParameterSequence', False),
-    0x00440100: ('SQ', '1', 'Approval Sequence', 'ApprovalSequence', False),
-    0x00440101: ('SQ', '1', 'Assertion Code Sequence', 'AssertionCodeSequence', False),
-    0x00440102: ('UI', '1', 'Assertion UID', 'AssertionUID', False),
-    0x00440103: ('SQ', '1', 'Asserter Identification Sequence', 'AsserterIdentificationSequence', False),
-    0x00440104: ('DT', '1', 'Assertion DateTime', 'AssertionDateTime', False),
-    0x00440105: ('DT', '1', 'Assertion Expiration DateTime', 'AssertionExpirationDateTime', False),
-    0x00440106: ('UT', '1', 'Assertion Comments', 'AssertionComments', False),
-    0x00440107: ('SQ', '1', 'Related Assertion Sequence', 'RelatedAssertionSequence', False),
-    0x00440108: ('UI', '1', 'Referenced Assertion UID', 'ReferencedAssertionUID', False),
-    0x00440109: ('SQ', '1', 'Approval Subject Sequence', 'ApprovalSubjectSequence', False),
-    0x0044010A: ('SQ', '1', 'Organizational Role Code Sequence', 'OrganizationalRoleCodeSequence', False),
-    0x00460012: ('LO', '1', 'Lens Description', 'LensDescription', False),
-    0x00460014: ('SQ', '1', 'Right Lens Sequence', 'RightLensSequence', False),
-    0x00460015: ('SQ', '1', 'Left Lens Sequence', 'LeftLensSequence', False),
-    0x00460016: ('SQ', '1', 'Unspecified Laterality Lens Sequence', 'UnspecifiedLateralityLensSequence', False),
-    0x00460018: ('SQ', '1', 'Cylinder Sequence', 'CylinderSequence', False),
-    0x00460028: ('SQ', '1', 'Prism Sequence', 'PrismSequence', False),
-    0x00460030: ('FD', '1', 'Horizontal Prism Power', 'HorizontalPrismPower', False),
-    0x00460032: ('CS', '1', 'Horizontal Prism Base', 'HorizontalPrismBase', False),
-    0x00460034: ('FD', '1', 'Vertical Prism Power', 'VerticalPrismPower', False),
-    0x00460036: ('CS', '1', 'Vertical Prism Base', 'VerticalPrismBase', False),
-    0x00460038: ('CS', '1', 'Lens Segment Type', 'LensSegmentType', False),
-    0x00460040: ('FD', '1', 'Optical Transmittance', 'OpticalTransmittance', False),
-    0x00460042: ('FD', '1', 'Channel Width', 'ChannelWidth', False),
-    0x00460044: ('FD', '1', 'Pupil Size', 'PupilSize', False),
-    0x00460046: ('FD', '1', 'Corneal Size', 'CornealSize', False),
-    0x00460047: ('SQ', '1', 'Corneal Size Sequence', 'CornealSizeSequence', False),
-    0x00460050: ('SQ', '1', 'Autorefraction Right Eye Sequence', 'AutorefractionRightEyeSequence', False),
-    0x00460052: ('SQ', '1', 'Autorefraction Left Eye Sequence', 'AutorefractionLeftEyeSequence', False),
-    0x00460060: ('FD', '1', 'Distance Pupillary Distance', 'DistancePupillaryDistance', False),
-    0x00460062: ('FD', '1', 'Near Pupillary Distance', 'NearPupillaryDistance', False),
-    0x00460063: ('FD', '1', 'Intermediate Pupillary Distance', 'IntermediatePupillaryDistance', False),
-    0x00460064: ('FD', '1', 'Other Pupillary Distance', 'OtherPupillaryDistance', False),
-    0x00460070: ('SQ', '1', 'Keratometry Right Eye Sequence', 'KeratometryRightEyeSequence', False),
-    0x00460071: ('SQ', '1', 'Keratometry Left Eye Sequence', 'KeratometryLeftEyeSequence', False),
-    0x00460074: ('SQ', '1', 'Steep Keratometric Axis Sequence', 'SteepKeratometricAxisSequence', False),
-    0x00460075: ('FD', '1', 'Radius of Curvature', 'RadiusOfCurvature', False),
-    0x00460076: ('FD', '1', 'Keratometric Power', 'KeratometricPower', False),
-    0x00460077: ('FD', '1', 'Keratometric Axis', 'KeratometricAxis', False),
-    0x00460080: ('SQ', '1', 'Flat Keratometric Axis Sequence', 'FlatKeratometricAxisSequence', False),
-    0x00460092: ('CS', '1', 'Background Color', 'BackgroundColor', False),
-    0x00460094: ('CS', '1', 'Optotype', 'Optotype', False),
-    0x00460095: ('CS', '1', 'Optotype Presentation', 'OptotypePresentation', False),
-    0x00460097: ('SQ', '1', 'Subjective Refraction Right Eye Sequence', 'SubjectiveRefractionRightEyeSequence', False),
-    0x00460098: ('SQ', '1', 'Subjective Refraction Left Eye Sequence', 'SubjectiveRefractionLeftEyeSequence', False),
-    0x00460100: ('SQ', '1', 'Add Near Sequence', 'AddNearSequence', False),
-    0x00460101: ('SQ', '1', 'Add Intermediate Sequence', 'AddIntermediateSequence', False),
-    0x00460102: ('SQ', '1', 'Add Other Sequence', 'AddOtherSequence', False),
-    0x00460104: ('FD', '1', 'Add Power', 'AddPower', False),
-    0x00460106: ('FD', '1', 'Viewing Distance', 'ViewingDistance', False),
-    0x00460110: ('SQ', '1', 'Cornea Measurements Sequence', 'CorneaMeasurementsSequence', False),
-    0x00460111: ('SQ', '1', 'Source of Cornea Measurement Data Code Sequence', 'SourceOfCorneaMeasurementDataCodeSequence', False),
-    0x00460112: ('SQ', '1', 'Steep Corneal Axis Sequence', 'SteepCornealAxisSequence', False),
-    0x00460113: ('SQ', '1', 'Flat Corneal Axis Sequence', 'FlatCornealAxisSequence', False),
-    0x00460114: ('FD', '1', 'Corneal Power', 'CornealPower', False),
-    0x00460115: ('FD', '1', 'Corneal Axis', 'CornealAxis', False),
-    0x00460116: ('SQ', '1', 'Cornea Measurement Method Code Sequence', 'CorneaMeasurementMethodCodeSequence', False),
-    0x00460117: ('FL', '1', 'Refractive Index of Cornea', 'RefractiveIndexOfCornea', False),
-    0x00460118: ('FL', '1', 'Refractive Index of Aqueous Humor', 'RefractiveIndexOfAqueousHumor', False),
-    0x00460121: ('SQ', '1', 'Visual Acuity Type Code Sequence', 'VisualAcuityTypeCodeSequence', False),
-    0x00460122: ('SQ', '1', 'Visual Acuity Right Eye Sequence', 'VisualAcuityRightEyeSequence', False),
-    0x00460123: ('SQ', '1', 'Visual Acuity Left Eye Sequence', 'VisualAcuityLeftEyeSequence', False),
-    0x00460124: ('SQ', '1', 'Visual Acuity Both Eyes Open Sequence', 'VisualAcuityBothEyesOpenSequence', False),
-    0x00460125: ('CS', '1', 'Viewing Distance Type', 'ViewingDistanceType', False),
-    0x00460135: ('SS', '2', 'Visual Acuity Modifiers', 'VisualAcuityModifiers', False),
-    0x00460137: ('FD', '1', 'Decimal Visual Acuity', 'DecimalVisualAcuity', False),
-    0x00460139: ('LO', '1', 'Optotype Detailed Definition', 'OptotypeDetailedDefinition', False),
-    0x00460145: ('SQ', '1', 'Referenced Refractive Measurements Sequence', 'ReferencedRefractiveMeasurementsSequence', False),
-    0x00460146: ('FD', '1', 'Sphere Power', 'SpherePower', False),
-    0x00460147: ('FD', '1', 'Cylinder Power', 'CylinderPower', False),
-    0x00460201: ('CS', '1', 'Corneal Topography Surface', 'CornealTopographySurface', False),
-    0x00460202: ('FL', '2', 'Corneal Vertex Location', 'CornealVertexLocation', False),
-    0x00460203: ('FL', '1', 'Pupil Centroid X-Coordinate', 'PupilCentroidXCoordinate', False),
-    0x00460204: ('FL', '1', 'Pupil Centroid Y-Coordinate', 'PupilCentroidYCoordinate', False),
-    0x00460205: ('FL', '1', 'Equivalent Pupil Radius', 'EquivalentPupilRadius', False),
-    0x00460207: ('SQ', '1', 'Corneal Topography Map Type Code Sequence', 'CornealTopographyMapTypeCodeSequence', False),
-    0x00460208: ('IS', '2-2n', 'Vertices of the Outline of Pupil', 'VerticesOfTheOutlineOfPupil', False),
-    0x00460210: ('SQ', '1', 'Corneal Topography Mapping Normals Sequence', 'CornealTopographyMappingNormalsSequence', False),
-    0x00460211: ('SQ', '1', 'Maximum Corneal Curvature Sequence', 'MaximumCornealCurvatureSequence', False),
-    0x00460212: ('FL', '1', 'Maximum Corneal Curvature', 'MaximumCornealCurvature', False),
-    0x00460213: ('FL', '2', 'Maximum Corneal Curvature Location', 'MaximumCornealCurvatureLocation', False),
-    0x00460215: ('SQ', '1', 'Minimum Keratometric Sequence', 'MinimumKeratometricSequence', False),
-    0x00460218: ('SQ', '1', 'Simulated Keratometric Cylinder Sequence', 'SimulatedKeratometricCylinderSequence', False),
-    0x00460220: ('FL', '1', 'Average Corneal Power', 'AverageCornealPower', False),
-    0x00460224: ('FL', '1', 'Corneal I-S Value', 'CornealISValue', False),
-    0x00460227: ('FL', '1', 'Analyzed Area', 'AnalyzedArea', False),
-    0x00460230: ('FL', '1', 'Surface Regularity Index', 'SurfaceRegularityIndex', False),
-    0x00460232: ('FL', '1', 'Surface Asymmetry Index', 'SurfaceAsymmetryIndex', False),
-    0x00460234: ('FL', '1', 'Corneal Eccentricity Index', 'CornealEccentricityIndex', False),
-    0x00460236: ('FL', '1', 'Keratoconus Prediction Index', 'KeratoconusPredictionIndex', False),
-    0x00460238: ('FL', '1', 'Decimal Potential Visual Acuity', 'DecimalPotentialVisualAcuity', False),
-    0x00460242: ('CS', '1', 'Corneal Topography Map Quality Evaluation', 'CornealTopographyMapQualityEvaluation', False),
-    0x00460244: ('SQ', '1', 'Source Image Corneal Processed Data Sequence', 'SourceImageCornealProcessedDataSequence', False),
-    0x00460247: ('FL', '3', 'Corneal Point Location', 'CornealPointLocation', False),
-    0x00460248: ('CS', '1', 'Corneal Point Estimated', 'CornealPointEstimated', False),
-    0x00460249: ('FL', '1', 'Axial Power', 'AxialPower', False),
-    0x00460250: ('FL', '1', 'Tangential Power', 'TangentialPower', False),
-    0x00460251: ('FL', '1', 'Refractive Power', 'RefractivePower', False),
-    0x00460252: ('FL', '1', 'Relative Elevation', 'RelativeElevation', False),
-    0x00460253: ('FL', '1', 'Corneal Wavefront', 'CornealWavefront', False),
-    0x00480001: ('FL', '1', 'Imaged Volume Width', 'ImagedVolumeWidth', False),
-    0x00480002: ('FL', '1', 'Imaged Volume Height', 'ImagedVolumeHeight', False),
-    0x00480003: ('FL', '1', 'Imaged Volume Depth', 'ImagedVolumeDepth', False),
-    0x00480006: ('UL', '1', 'Total Pixel Matrix Columns', 'TotalPixelMatrixColumns', False),
-    0x00480007: ('UL', '1', 'Total Pixel Matrix Rows', 'TotalPixelMatrixRows', False),
-    0x00480008: ('SQ', '1', 'Total Pixel Matrix Origin Sequence', 'TotalPixelMatrixOriginSequence', False),
-    0x00480010: ('CS', '1', 'Specimen Label in Image', 'SpecimenLabelInImage', False),
-    0x00480011: ('CS', '1', 'Focus Method', 'FocusMethod', False),
-    0x00480012: ('CS', '1', 'Extended Depth of Field', 'ExtendedDepthOfField', False),
-    0x00480013: ('US', '1', 'Number of Focal Planes', 'NumberOfFocalPlanes', False),
-    0x00480014: ('FL', '1', 'Distance Between Focal Planes', 'DistanceBetweenFocalPlanes', False),
-    0x00480015: ('US', '3', 'Recommended Absent Pixel CIELab Value', 'RecommendedAbsentPixelCIELabValue', False),
-    0x00480100: ('SQ', '1', 'Illuminator Type Code Sequence', 'IlluminatorTypeCodeSequence', False),
-    0x00480102: ('DS', '6', 'Image Orientation (Slide)', 'ImageOrientationSlide', False),
-    0x00480105: ('SQ', '1', 'Optical Path Sequence', 'OpticalPathSequence', False),
-    0x00480106: ('SH', '1', 'Optical Path Identifier', 'OpticalPathIdentifier', False),
-    0x00480107: ('ST', '1', 'Optical Path Description', 'OpticalPathDescription', False),
-    0x00480108: ('SQ', '1', 'Illumination Color Code Sequence', 'IlluminationColorCodeSequence', False),
-    0x00480110: ('SQ', '1', 'Specimen Reference Sequence', 'SpecimenReferenceSequence', False),
-    0x00480111: ('DS', '1', 'Condenser Lens Power', 'CondenserLensPower', False),
-    0x00480112: ('DS', '1', 'Objective Lens Power', 'ObjectiveLensPower', False),
-    0x00480113: ('DS', '1', 'Objective Lens Numerical Aperture', 'ObjectiveLensNumericalAperture', False),
-    0x00480114: ('CS', '1', 'Confocal Mode', 'ConfocalMode', False),
-    0x00480115: ('CS', '1', 'Tissue Location', 'TissueLocation', False),
-    0x00480116: ('SQ', '1', 'Confocal Microscopy Image Frame Type Sequence', 'ConfocalMicroscopyImageFrameTypeSequence', False),
-    0x00480117: ('FD', '1', 'Image Acquisition Depth', 'ImageAcquisitionDepth', False),
-    0x00480120: ('SQ', '1', 'Palette Color Lookup Table Sequence', 'PaletteColorLookupTableSequence', False),
-    0x00480200: ('SQ', '1', 'Referenced Image Navigation Sequence', 'ReferencedImageNavigationSequence', True),
-    0x00480201: ('US', '2', 'Top Left Hand Corner of Localizer Area', 'TopLeftHandCornerOfLocalizerArea', True),
-    0x00480202: ('US', '2', 'Bottom Right Hand Corner of Localizer Area', 'BottomRightHandCornerOfLocalizerArea', True),
-    0x00480207: ('SQ', '1', 'Optical Path Identification Sequence', 'OpticalPathIdentificationSequence', False),
-    0x0048021A: ('SQ', '1', 'Plane Position (Slide) Sequence', 'PlanePositionSlideSequence', False),
-    0x0048021E: ('SL', '1', 'Column Position In Total Image Pixel Matrix', 'ColumnPositionInTotalImagePixelMatrix', False),
-    0x0048021F: ('SL', '1', 'Row Position In Total Image Pixel Matrix', 'RowPositionInTotalImagePixelMatrix', False),
-    0x00480301: ('CS', '1', 'Pixel Origin Interpretation', 'PixelOriginInterpretation', False),
-    0x00480302: ('UL', '1', 'Number of Optical Paths', 'NumberOfOpticalPaths', False),
-    0x00480303: ('UL', '1', 'Total Pixel Matrix Focal Planes', 'TotalPixelMatrixFocalPlanes', False),
-    0x00500004: ('CS', '1', 'Calibration Image', 'CalibrationImage', False),
-    0x00500010: ('SQ', '1', 'Device Sequence', 'DeviceSequence', False),
-    0x00500012: ('SQ', '1', 'Container Component Type Code Sequence', 'ContainerComponentTypeCodeSequence', False),
-    0x00500013: ('FD', '1', 'Container Component Thickness', 'ContainerComponentThickness', False),
-    0x00500014: ('DS', '1', 'Device Length', 'DeviceLength', False),
-    0x00500015: ('FD', '1', 'Container Component Width', 'ContainerComponentWidth', False),
-    0x00500016: ('DS', '1', 'Device Diameter', 'DeviceDiameter', False),
-    0x00500017: ('CS', '1', 'Device Diameter Units', 'DeviceDiameterUnits', False),
-    0x00500018: ('DS', '1', 'Device Volume', 'DeviceVolume', False),
-    0x00500019: ('DS', '1', 'Inter-Marker Distance', 'InterMarkerDistance', False),
-    0x0050001A: ('CS', '1', 'Container Component Material', 'ContainerComponentMaterial', False),
-    0x0050001B: ('LO', '1', 'Container Component ID', 'ContainerComponentID', False),
-    0x0050001C: ('FD', '1', 'Container Component Length', 'ContainerComponentLength', False),
-    0x0050001D: ('FD', '1', 'Container Component Diameter', 'ContainerComponentDiameter', False),
-    0x0050001E: ('LO', '1', 'Container Component Description', 'ContainerComponentDescription', False),
-    0x00500020: ('LO', '1', 'Device Description', 'DeviceDescription', False),
-    0x00500021: ('ST', '1', 'Long Device Description', 'LongDeviceDescription', False),
-    0x00520001: ('FL', '1', 'Contrast/Bolus Ingredient Percent by Volume', 'ContrastBolusIngredientPercentByVolume', False),
-    0x00520002: ('FD', '1', 'OCT Focal Distance', 'OCTFocalDistance', False),
-    0x00520003: ('FD', '1', 'Beam Spot Size', 'BeamSpotSize', False),
-    0x00520004: ('FD', '1', 'Effective Refractive Index', 'EffectiveRefractiveIndex', False),
-    0x00520006: ('CS', '1', 'OCT Acquisition Domain', 'OCTAcquisitionDomain', False),
-    0x00520007: ('FD', '1', 'OCT Optical Center Wavelength', 'OCTOpticalCenterWavelength', False),
-    0x00520008: ('FD', '1', 'Axial Resolution', 'AxialResolution', False),
-    0x00520009: ('FD', '1', 'Ranging Depth', 'RangingDepth', False),
-    0x00520011: ('FD', '1', 'A-line Rate', 'ALineRate', False),
-    0x00520012: ('US', '1', 'A-lines Per Frame', 'ALinesPerFrame', False),
-    0x00520013: ('FD', '1', 'Catheter Rotational Rate', 'CatheterRotationalRate', False),
-    0x00520014: ('FD', '1', 'A-line Pixel Spacing', 'ALinePixelSpacing', False),
-    0x00520016: ('SQ', '1', 'Mode of Percutaneous Access Sequence', 'ModeOfPercutaneousAccessSequence', False),
-    0x00520025: ('SQ', '1', 'Intravascular OCT Frame Type Sequence', 'IntravascularOCTFrameTypeSequence', False),
-    0x00520026: ('CS', '1', 'OCT Z Offset Applied', 'OCTZOffsetApplied', False),
-    0x00520027: ('SQ', '1', 'Intravascular Frame Content Sequence', 'IntravascularFrameContentSequence', False),
-    0x00520028: ('FD', '1', 'Intravascular Longitudinal Distance', 'IntravascularLongitudinalDistance', False),
-    0x00520029: ('SQ', '1', 'Intravascular OCT Frame Content Sequence', 'IntravascularOCTFrameContentSequence', False),
-    0x00520030: ('SS', '1', 'OCT Z Offset Correction', 'OCTZOffsetCorrection', False),
-    0x00520031: ('CS', '1', 'Catheter Direction of Rotation', 'CatheterDirectionOfRotation', False),
-    0x00520033: ('FD', '1', 'Seam Line Location', 'SeamLineLocation', False),
-    0x00520034: ('FD', '1', 'First A-line Location', 'FirstALineLocation', False),
-    0x00520036: ('US', '1', 'Seam Line Index', 'SeamLineIndex', False),
-    0x00520038: ('US', '1', 'Number of Padded A-lines', 'NumberOfPaddedALines', False),
-    0x00520039: ('CS', '1', 'Interpolation Type', 'InterpolationType', False),
-    0x0052003A: ('CS', '1', 'Refractive Index Applied', 'RefractiveIndexApplied', False),
-    0x00540010: ('US', '1-n', 'Energy Window Vector', 'EnergyWindowVector', False),
-    0x00540011: ('US', '1', 'Number of Energy Windows', 'NumberOfEnergyWindows', False),
-    0x00540012: ('SQ', '1', 'Energy Window Information Sequence', 'EnergyWindowInformationSequence', False),
-    0x00540013: ('SQ', '1', 'Energy Window Range Sequence', 'EnergyWindowRangeSequence', False),
-    0x00540014: ('DS', '1', 'Energy Window Lower Limit', 'EnergyWindowLowerLimit', False),
-    0x00540015: ('DS', '1', 'Energy Window Upper Limit', 'EnergyWindowUpperLimit', False),
-    0x00540016: ('SQ', '1', 'Radiopharmaceutical Information Sequence', 'RadiopharmaceuticalInformationSequence', False),
-    0x00540017: ('IS', '1', 'Residual Syringe Counts', 'ResidualSyringeCounts', False),
-    0x00540018: ('SH', '1', 'Energy Window Name', 'EnergyWindowName', False),
-    0x00540020: ('US', '1-n', 'Detector Vector', 'DetectorVector', False),
-    0x00540021: ('US', '1', 'Number of Detectors', 'NumberOfDetectors', False),
-    0x00540022: ('SQ', '1', 'Detector Information Sequence', 'DetectorInformationSequence', False),
-    0x00540030: ('US', '1-n', 'Phase Vector', 'PhaseVector', False),
-    0x00540031: ('US', '1', 'Number of Phases', 'NumberOfPhases', False),
-    0x00540032: ('SQ', '1', 'Phase Information Sequence', 'PhaseInformationSequence', False),
-    0x00540033: ('US', '1', 'Number of Frames in Phase', 'NumberOfFramesInPhase', False),
-    0x00540036: ('IS', '1', 'Phase Delay', 'PhaseDelay', False),
-    0x00540038: ('IS', '1', 'Pause Between Frames', 'PauseBetweenFrames', False),
-    0x00540039: ('CS', '1', 'Phase Description', 'PhaseDescription', False),
-    0x00540050: ('US', '1-n', 'Rotation Vector', 'RotationVector', False),
-    0x00540051: ('US', '1', 'Number of Rotations', 'NumberOfRotations', False),
-    0x00540052: ('SQ', '1', 'Rotation Information Sequence', 'RotationInformationSequence', False),
-    0x00540053: ('US', '1', 'Number of Frames in Rotation', 'NumberOfFramesInRotation', False),
-    0x00540060: ('US', '1-n', 'R-R Interval Vector', 'RRIntervalVector', False),
-    0x00540061: ('US', '1', 'Number of R-R Intervals', 'NumberOfRRIntervals', False),
-    0x00540062: ('SQ', '1', 'Gated Information Sequence', 'GatedInformationSequence', False),
-    0x00540063: ('SQ', '1', 'Data Information Sequence', 'DataInformationSequence', False),
-    0x00540070: ('US', '1-n', 'Time Slot Vector', 'TimeSlotVector', False),
-    0x00540071: ('US', '1', 'Number of Time Slots', 'NumberOfTimeSlots', False),
-    0x00540072: ('SQ', '1', 'Time Slot Information Sequence', 'TimeSlotInformationSequence', False),
-    0x00540073: ('DS', '1', 'Time Slot Time', 'TimeSlotTime', False),
-    0x00540080: ('US', '1-n', 'Slice Vector', 'SliceVector', False),
-    0x00540081: ('US', '1', 'Number of Slices', 'NumberOfSlices', False),
-    0x00540090: ('US', '1-n', 'Angular View Vector', 'AngularViewVector', False),
-    0x00540100: ('US', '1-n', 'Time Slice Vector', 'TimeSliceVector', False),
-    0x00540101: ('US', '1', 'Number of Time Slices', 'NumberOfTimeSlices', False),
-    0x00540200: ('DS', '1', 'Start Angle', 'StartAngle', False),
-    0x00540202: ('CS', '1', 'Type of Detector Motion', 'TypeOfDetectorMotion', False),
-    0x00540210: ('IS', '1-n', 'Trigger Vector', 'TriggerVector', False),
-    0x00540211: ('US', '1', 'Number of Triggers in Phase', 'NumberOfTriggersInPhase', False),
-    0x00540220: ('SQ', '1', 'View Code Sequence', 'ViewCodeSequence', False),
-    0x00540222: ('SQ', '1', 'View Modifier Code Sequence', 'ViewModifierCodeSequence', False),
-    0x00540300: ('SQ', '1', 'Radionuclide Code Sequence', 'RadionuclideCodeSequence', False),
-    0x00540302: ('SQ', '1', 'Administration Route Code Sequence', 'AdministrationRouteCodeSequence', False),
-    0x00540304: ('SQ', '1', 'Radiopharmaceutical Code Sequence', 'RadiopharmaceuticalCodeSequence', False),
-    0x00540306: ('SQ', '1', 'Calibration Data Sequence', 'CalibrationDataSequence', False),
-    0x00540308: ('US', '1', 'Energy Window Number', 'EnergyWindowNumber', False),
-    0x00540400: ('SH', '1', 'Image ID', 'ImageID', False),
-    0x00540410: ('SQ', '1', 'Patient Orientation Code Sequence', 'PatientOrientationCodeSequence', False),
-    0x00540412: ('SQ', '1', 'Patient Orientation Modifier Code Sequence', 'PatientOrientationModifierCodeSequence', False),
-    0x00540414: ('SQ', '1', 'Patient Gantry Relationship Code Sequence', 'PatientGantryRelationshipCodeSequence', False),
-    0x00540500: ('CS', '1', 'Slice Progression Direction', 'SliceProgressionDirection', False),
-    0x00540501: ('CS', '1', 'Scan Progression Direction', 'ScanProgressionDirection', False),
-    0x00541000: ('CS', '2', 'Series Type', 'SeriesType', False),
-    0x00541001: ('CS', '1', 'Units', 'Units', False),
-    0x00541002: ('CS', '1', 'Counts Source', 'CountsSource', False),
-    0x00541004: ('CS', '1', 'Reprojection Method', 'ReprojectionMethod', False),
-    0x00541006: ('CS', '1', 'SUV Type', 'SUVType', False),
-    0x00541100: ('CS', '1', 'Randoms Correction Method', 'RandomsCorrectionMethod', False),
-    0x00541101: ('LO', '1', 'Attenuation Correction Method', 'AttenuationCorrectionMethod', False),
-    0x00541102: ('CS', '1', 'Decay Correction', 'DecayCorrection', False),
-    0x00541103: ('LO', '1', 'Reconstruction Method', 'ReconstructionMethod', False),
-    0x00541104: ('LO', '1', 'Detector Lines of Response Used', 'DetectorLinesOfResponseUsed', False),
-    0x00541105: ('LO', '1', 'Scatter Correction Method', 'ScatterCorrectionMethod', False),
-    0x00541200: ('DS', '1', 'Axial Acceptance', 'AxialAcceptance', False),
-    0x00541201: ('IS', '2', 'Axial Mash', 'AxialMash', False),
-    0x00541202: ('IS', '1', 'Transverse Mash', 'TransverseMash', False),
-    0x00541203: ('DS', '2', 'Detector Element Size', 'DetectorElementSize', False),
-    0x00541210: ('DS', '1', 'Coincidence Window Width', 'CoincidenceWindowWidth', False),
-    0x00541220: ('CS', '1-n', 'Secondary Counts Type', 'SecondaryCountsType', False),
-    0x00541300: ('DS', '1', 'Frame Reference Time', 'FrameReferenceTime', False),
-    0x00541310: ('IS', '1', 'Primary (Prompts) Counts Accumulated', 'PrimaryPromptsCountsAccumulated', False),
-    0x00541311: ('IS', '1-n', 'Secondary Counts Accumulated', 'SecondaryCountsAccumulated', False),
-    0x00541320: ('DS', '1', 'Slice Sensitivity Factor', 'SliceSensitivityFactor', False),
-    0x00541321: ('DS', '1', 'Decay Factor', 'DecayFactor', False),
-    0x00541322: ('DS', '1', 'Dose Calibration Factor', 'DoseCalibrationFactor', False),
-    0x00541323: ('DS', '1', 'Scatter Fraction Factor', 'ScatterFractionFactor', False),
-    0x00541324: ('DS', '1', 'Dead Time Factor', 'DeadTimeFactor', False),
-    0x00541330: ('US', '1', 'Image Index', 'ImageIndex', False),
-    0x00541400: ('CS', '1-n', 'Counts Included', 'CountsIncluded', True),
-    0x00541401: ('CS', '1', 'Dead Time Correction Flag', 'DeadTimeCorrectionFlag', True),
-    0x00603000: ('SQ', '1', 'Histogram Sequence', 'HistogramSequence', False),
-    0x00603002: ('US', '1', 'Histogram Number of Bins', 'HistogramNumberOfBins', False),
-    0x00603004: ('US or SS', '1', 'Histogram First Bin Value', 'HistogramFirstBinValue', False),
-    0x00603006: ('US or SS', '1', 'Histogram Last Bin Value', 'HistogramLastBinValue', False),
-    0x00603008: ('US', '1', 'Histogram Bin Width', 'HistogramBinWidth', False),
-    0x00603010: ('LO', '1', 'Histogram Explanation', 'HistogramExplanation', False),
-    0x00603020: ('UL', '1-n', 'Histogram Data', 'HistogramData', False),
-    0x00620001: ('CS', '1', 'Segmentation Type', 'SegmentationType', False),
-    0x00620002: ('SQ', '1', 'Segment Sequence', 'SegmentSequence', False),
-    0x00620003: ('SQ', '1', 'Segmented Property Category Code Sequence', 'SegmentedPropertyCategoryCodeSequence', False),
-    0x00620004: ('US', '1', 'Segment Number', 'SegmentNumber', False),
-    0x00620005: ('LO', '1', 'Segment Label', 'SegmentLabel', False),
-    0x00620006: ('ST', '1', 'Segment Description', 'SegmentDescription', False),
-    0x00620007: ('SQ', '1', 'Segmentation Algorithm Identification Sequence', 'SegmentationAlgorithmIdentificationSequence', False),
-    0x00620008: ('CS', '1', 'Segment Algorithm Type', 'SegmentAlgorithmType', False),
-    0x00620009: ('LO', '1-n', 'Segment Algorithm Name', 'SegmentAlgorithmName', False),
-    0x0062000A: ('SQ', '1', 'Segment Identification Sequence', 'SegmentIdentificationSequence', False),
-    0x0062000B: ('US', '1-n', 'Referenced Segment Number', 'ReferencedSegmentNumber', False),
-    0x0062000C: ('US', '1', 'Recommended Display Grayscale Value', 'RecommendedDisplayGrayscaleValue', False),
-    0x0062000D: ('US', '3', 'Recommended Display CIELab Value', 'RecommendedDisplayCIELabValue', False),
-    0x0062000E: ('US', '1', 'Maximum Fractional Value', 'MaximumFractionalValue', False),
-    0x0062000F: ('SQ', '1', 'Segmented Property Type Code Sequence', 'SegmentedPropertyTypeCodeSequence', False),
-    0x00620010: ('CS', '1', 'Segmentation Fractional Type', 'SegmentationFractionalType', False),
-    0x00620011: ('SQ', '1', 'Segmented Property Type Modifier Code Sequence', 'SegmentedPropertyTypeModifierCodeSequence', False),
-    0x00620012: ('SQ', '1', 'Used Segments Sequence', 'UsedSegmentsSequence', False),
-    0x00620013: ('CS', '1', 'Segments Overlap', 'SegmentsOverlap', False),
-    0x00620020: ('UT', '1', 'Tracking ID', 'TrackingID', False),
-    0x00620021: ('UI', '1', 'Tracking UID', 'TrackingUID', False),
-    0x00640002: ('SQ', '1', 'Deformable Registration Sequence', 'DeformableRegistrationSequence', False),
-    0x00640003: ('UI', '1', 'Source Frame of Reference UID', 'SourceFrameOfReferenceUID', False),
-    0x00640005: ('SQ', '1', 'Deformable Registration Grid Sequence', 'DeformableRegistrationGridSequence', False),
-    0x00640007: ('UL', '3', 'Grid Dimensions', 'GridDimensions', False),
-    0x00640008: ('FD', '3', 'Grid Resolution', 'GridResolution', False),
-    0x00640009: ('OF', '1', 'Vector Grid Data', 'VectorGridData', False),
-    0x0064000F: ('SQ', '1', 'Pre Deformation Matrix Registration Sequence', 'PreDeformationMatrixRegistrationSequence', False),
-    0x00640010: ('SQ', '1', 'Post Deformation Matrix Registration Sequence', 'PostDeformationMatrixRegistrationSequence', False),
-    0x00660001: ('UL', '1', 'Number of Surfaces', 'NumberOfSurfaces', False),
-    0x00660002: ('SQ', '1', 'Surface Sequence', 'SurfaceSequence', False),
-    0x00660003: ('UL', '1', 'Surface Number', 'SurfaceNumber', False),
-    0x00660004: ('LT', '1', 'Surface Comments', 'SurfaceComments', False),
-    0x00660009: ('CS', '1', 'Surface Processing', 'SurfaceProcessing', False),
-    0x0066000A: ('FL', '1', 'Surface Processing Ratio', 'SurfaceProcessingRatio', False),
-    0x0066000B: ('LO', '1', 'Surface Processing Description', 'SurfaceProcessingDescription', False),
-    0x0066000C: ('FL', '1', 'Recommended Presentation Opacity', 'RecommendedPresentationOpacity', False),
-    0x0066000D: ('CS', '1', 'Recommended Presentation Type', 'RecommendedPresentationType', False),
-    0x0066000E: ('CS', '1', 'Finite Volume', 'FiniteVolume', False),
-    0x00660010: ('CS', '1', 'Manifold', 'Manifold', False),
-    0x00660011: ('SQ', '1', 'Surface Points Sequence', 'SurfacePointsSequence', False),
-    0x00660012: ('SQ', '1', 'Surface Points Normals Sequence', 'SurfacePointsNormalsSequence', False),
-    0x00660013: ('SQ', '1', 'Surface Mesh Primitives Sequence', 'SurfaceMeshPrimitivesSequence', False),
-    0x00660015: ('UL', '1', 'Number of Surface Points', 'NumberOfSurfacePoints', False),
-    0x00660016: ('OF', '1', 'Point Coordinates Data', 'PointCoordinatesData', False),
-    0x00660017: ('FL', '3', 'Point Position Accuracy', 'PointPositionAccuracy', False),
-    0x00660018: ('FL', '1', 'Mean Point Distance', 'MeanPointDistance', False),
-    0x00660019: ('FL', '1', 'Maximum Point Distance', 'MaximumPointDistance', False),
-    0x0066001A: ('FL', '6', 'Points Bounding Box Coordinates', 'PointsBoundingBoxCoordinates', False),
-    0x0066001B: ('FL', '3', 'Axis of Rotation', 'AxisOfRotation', False),
-    0x0066001C: ('FL', '3', 'Center of Rotation', 'CenterOfRotation', False),
-    0x0066001E: ('UL', '1', 'Number of Vectors', 'NumberOfVectors', False),
-    0x0066001F: ('US', '1', 'Vector Dimensionality', 'VectorDimensionality', False),
-    0x00660020: ('FL', '1-n', 'Vector Accuracy', 'VectorAccuracy', False),
-    0x00660021: ('OF', '1', 'Vector Coordinate Data', 'VectorCoordinateData', False),
-    0x00660022: ('OD', '1', 'Double Point Coordinates Data', 'DoublePointCoordinatesData', False),
-    0x00660023: ('OW', '1', 'Triangle Point Index List', 'TrianglePointIndexList', True),
-    0x00660024: ('OW', '1', 'Edge Point Index List', 'EdgePointIndexList', True),
-    0x00660025: ('OW', '1', 'Vertex Point Index List', 'VertexPointIndexList', True),
-    0x00660026: ('SQ', '1', 'Triangle Strip Sequence', 'TriangleStripSequence', False),
-    0x00660027: ('SQ', '1', 'Triangle Fan Sequence', 'TriangleFanSequence', False),
-    0x00660028: ('SQ', '1', 'Line Sequence', 'LineSequence', False),
-    0x00660029: ('OW', '1', 'Primitive Point Index List', 'PrimitivePointIndexList', True),
-    0x0066002A: ('UL', '1', 'Surface Count', 'SurfaceCount', False),
-    0x0066002B: ('SQ', '1', 'Referenced Surface Sequence', 'ReferencedSurfaceSequence', False),
-    0x0066002C: ('UL', '1', 'Referenced Surface Number', 'ReferencedSurfaceNumber', False),
-    0x0066002D: ('SQ', '1', 'Segment Surface Generation Algorithm Identification Sequence', 'SegmentSurfaceGenerationAlgorithmIdentificationSequence', False),
-    0x0066002E: ('SQ', '1', 'Segment Surface Source Instance Sequence', 'SegmentSurfaceSourceInstanceSequence', False),
-    0x0066002F: ('SQ', '1', 'Algorithm Family Code Sequence', 'AlgorithmFamilyCodeSequence', False),
-    0x00660030: ('SQ', '1', 'Algorithm Name Code Sequence', 'AlgorithmNameCodeSequence', False),
-    0x00660031: ('LO', '1', 'Algorithm Version', 'AlgorithmVersion', False),
-    0x00660032: ('LT', '1', 'Algorithm Parameters', 'AlgorithmParameters', False),
-    0x00660034: ('SQ', '1', 'Facet Sequence', 'FacetSequence', False),
-    0x00660035: ('SQ', '1', 'Surface Processing Algorithm Identification Sequence', 'SurfaceProcessingAlgorithmIdentificationSequence', False),
-    0x00660036: ('LO', '1', 'Algorithm Name', 'AlgorithmName', False),
-    0x00660037: ('FL', '1', 'Recommended Point Radius', 'RecommendedPointRadius', False),
-    0x00660038: ('FL', '1', 'Recommended Line Thickness', 'RecommendedLineThickness', False),
-    0x00660040: ('OL', '1', 'Long Primitive Point Index List', 'LongPrimitivePointIndexList', False),
-    0x00660041: ('OL', '1', 'Long Triangle Point Index List', 'LongTrianglePointIndexList', False),
-    0x00660042: ('OL', '1', 'Long Edge Point Index List', 'LongEdgePointIndexList', False),
-    0x00660043: ('OL', '1', 'Long Vertex Point Index List', 'LongVertexPointIndexList', False),
-    0x00660101: ('SQ', '1', 'Track Set Sequence', 'TrackSetSequence', False),
-    0x00660102: ('SQ', '1', 'Track Sequence', 'TrackSequence', False),
-    0x00660103: ('OW', '1', 'Recommended Display CIELab Value List', 'RecommendedDisplayCIELabValueList', False),
-    0x00660104: ('SQ', '1', 'Tracking Algorithm Identification Sequence', 'TrackingAlgorithmIdentificationSequence', False),
-    0x00660105: ('UL', '1', 'Track Set Number', 'TrackSetNumber', False),
-    0x00660106: ('LO', '1', 'Track Set Label', 'TrackSetLabel', False),
-    0x00660107: ('UT', '1', 'Track Set Description', 'TrackSetDescription', False),
-    0x00660108: ('SQ', '1', 'Track Set Anatomical Type Code Sequence', 'TrackSetAnatomicalTypeCodeSequence', False),
-    0x00660121: ('SQ', '1', 'Measurements Sequence', 'MeasurementsSequence', False),
-    0x00660124: ('SQ', '1', 'Track Set Statistics Sequence', 'TrackSetStatisticsSequence', False),
-    0x00660125: ('OF', '1', 'Floating Point Values', 'FloatingPointValues', False),
-    0x00660129: ('OL', '1', 'Track Point Index List', 'TrackPointIndexList', False),
-    0x00660130: ('SQ', '1', 'Track Statistics Sequence', 'TrackStatisticsSequence', False),
-    0x00660132: ('SQ', '1', 'Measurement Values Sequence', 'MeasurementValuesSequence', False),
-    0x00660133: ('SQ', '1', 'Diffusion Acquisition Code Sequence', 'DiffusionAcquisitionCodeSequence', False),
-    0x00660134: ('SQ', '1', 'Diffusion Model Code Sequence', 'DiffusionModelCodeSequence', False),
-    0x00686210: ('LO', '1', 'Implant Size', 'ImplantSize', False),
-    0x00686221: ('LO', '1', 'Implant Template Version', 'ImplantTemplateVersion', False),
-    0x00686222: ('SQ', '1', 'Replaced Implant Template Sequence', 'ReplacedImplantTemplateSequence', False),
-    0x00686223: ('CS', '1', 'Implant Type', 'ImplantType', False),
-    0x00686224: ('SQ', '1', 'Derivation Implant Template Sequence', 'DerivationImplantTemplateSequence', False),
-    0x00686225: ('SQ', '1', 'Original Implant Template Sequence', 'OriginalImplantTemplateSequence', False),
-    0x00686226: ('DT', '1', 'Effective DateTime', 'EffectiveDateTime', False),
-    0x00686230: ('SQ', '1', 'Implant Target Anatomy Sequence', 'ImplantTargetAnatomySequence', False),
-    0x00686260: ('SQ', '1', 'Information From Manufacturer Sequence', 'InformationFromManufacturerSequence', False),
-    0x00686265: ('SQ', '1', 'Notification From Manufacturer Sequence', 'NotificationFromManufacturerSequence', False),
-    0x00686270: ('DT', '1', 'Information Issue DateTime', 'InformationIssueDateTime', False),
-    0x00686280: ('ST', '1', 'Information Summary', 'InformationSummary', False),
-    0x006862A0: ('SQ', '1', 'Implant Regulatory Disapproval Code Sequence', 'ImplantRegulatoryDisapprovalCodeSequence', False),
-    0x006862A5: ('FD', '1', 'Overall Template Spatial Tolerance', 'OverallTemplateSpatialTolerance', False),
-    0x006862C0: ('SQ', '1', 'HPGL Document Sequence', 'HPGLDocumentSequence', False),
-    0x006862D0: ('US', '1', 'HPGL Document ID', 'HPGLDocumentID', False),
-    0x006862D5: ('LO', '1', 'HPGL Document Label', 'HPGLDocumentLabel', False),
-    0x006862E0: ('SQ', '1', 'View Orientation Code Sequence', 'ViewOrientationCodeSequence', False),
-    0x006862F0: ('SQ', '1', 'View Orientation Modifier Code Sequence', 'ViewOrientationModifierCodeSequence', False),
-    0x006862F2: ('FD', '1', 'HPGL Document Scaling', 'HPGLDocumentScaling', False),
-    0x00686300: ('OB', '1', 'HPGL Document', 'HPGLDocument', False),
-    0x00686310: ('US', '1', 'HPGL Contour Pen Number', 'HPGLContourPenNumber', False),
-    0x00686320: ('SQ', '1', 'HPGL Pen Sequence', 'HPGLPenSequence', False),
-    0x00686330: ('US', '1', 'HPGL Pen Number', 'HPGLPenNumber', False),
-    0x00686340: ('LO', '1', 'HPGL Pen Label', 'HPGLPenLabel', False),
-    0x00686345: ('ST', '1', 'HPGL Pen Description', 'HPGLPenDescription', False),
-    0x00686346: ('FD', '2', 'Recommended Rotation Point', 'RecommendedRotationPoint', False),
-    0x00686347: ('FD', '4', 'Bounding Rectangle', 'BoundingRectangle', False),
-    0x00686350: ('US', '1-n', 'Implant Template 3D Model Surface Number', 'ImplantTemplate3DModelSurfaceNumber', False),
-    0x00686360: ('SQ', '1', 'Surface Model Description Sequence', 'SurfaceModelDescriptionSequence', False),
-    0x00686380: ('LO', '1', 'Surface Model Label', 'SurfaceModelLabel', False),
-    0x00686390: ('FD', '1', 'Surface Model Scaling Factor', 'SurfaceModelScalingFactor', False),
-    0x006863A0: ('SQ', '1', 'Materials Code Sequence', 'MaterialsCodeSequence', False),
-    0x006863A4: ('SQ', '1', 'Coating Materials Code Sequence', 'CoatingMaterialsCodeSequence', False),
-    0x006863A8: ('SQ', '1', 'Implant Type Code Sequence', 'ImplantTypeCodeSequence', False),
-    0x006863AC: ('SQ', '1', 'Fixation Method Code Sequence', 'FixationMethodCodeSequence', False),
-    0x006863B0: ('SQ', '1', 'Mating Feature Sets Sequence', 'MatingFeatureSetsSequence', False),
-    0x006863C0: ('US', '1', 'Mating Feature Set ID', 'MatingFeatureSetID', False),
-    0x006863D0: ('LO', '1', 'Mating Feature Set Label', 'MatingFeatureSetLabel', False),
-    0x006863E0: ('SQ', '1', 'Mating Feature Sequence', 'MatingFeatureSequence', False),
-    0x006863F0: ('US', '1', 'Mating Feature ID', 'MatingFeatureID', False),
-    0x00686400: ('SQ', '1', 'Mating Feature Degree of Freedom Sequence', 'MatingFeatureDegreeOfFreedomSequence', False),
-    0x00686410: ('US', '1', 'Degree of Freedom ID', 'DegreeOfFreedomID', False),
-    0x00686420: ('CS', '1', 'Degree of Freedom Type', 'DegreeOfFreedomType', False),
-    0x00686430: ('SQ', '1', '2D Mating Feature Coordinates Sequence', 'TwoDMatingFeatureCoordinatesSequence', False),
-    0x00686440: ('US', '1', 'Referenced HPGL Document ID', 'ReferencedHPGLDocumentID', False),
-    0x00686450: ('FD', '2', '2D Mating Point', 'TwoDMatingPoint', False),
-    0x00686460: ('FD', '4', '2D Mating Axes', 'TwoDMatingAxes', False),
-    0x00686470: ('SQ', '1', '2D Degree of Freedom Sequence', 'TwoDDegreeOfFreedomSequence', False),
-    0x00686490: ('FD', '3', '3D Degree of Freedom Axis', 'ThreeDDegreeOfFreedomAxis', False),
-    0x006864A0: ('FD', '2', 'Range of Freedom', 'RangeOfFreedom', False),
-    0x006864C0: ('FD', '3', '3D Mating Point', 'ThreeDMatingPoint', False),
-    0x006864D0: ('FD', '9', '3D Mating Axes', 'ThreeDMatingAxes', False),
-    0x006864F0: ('FD', '3', '2D Degree of Freedom Axis', 'TwoDDegreeOfFreedomAxis', False),
-    0x00686500: ('SQ', '1', 'Planning Landmark Point Sequence', 'PlanningLandmarkPointSequence', False),
-    0x00686510: ('SQ', '1', 'Planning Landmark Line Sequence', 'PlanningLandmarkLineSequence', False),
-    0x00686520: ('SQ', '1', 'Planning Landmark Plane Sequence', 'PlanningLandmarkPlaneSequence', False),
-    0x00686530: ('US', '1', 'Planning Landmark ID', 'PlanningLandmarkID', False),
-    0x00686540: ('LO', '1', 'Planning Landmark Description', 'PlanningLandmarkDescription', False),
-    0x00686545: ('SQ', '1', 'Planning Landmark Identification Code Sequence', 'PlanningLandmarkIdentificationCodeSequence', False),
-    0x00686550: ('SQ', '1', '2D Point Coordinates Sequence', 'TwoDPointCoordinatesSequence', False),
-    0x00686560: ('FD', '2', '2D Point Coordinates', 'TwoDPointCoordinates', False),
-    0x00686590: ('FD', '3', '3D Point Coordinates', 'ThreeDPointCoordinates', False),
-    0x006865A0: ('SQ', '1', '2D Line Coordinates Sequence', 'TwoDLineCoordinatesSequence', False),
-    0x006865B0: ('FD', '4', '2D Line Coordinates', 'TwoDLineCoordinates', False),
-    0x006865D0: ('FD', '6', '3D Line Coordinates', 'ThreeDLineCoordinates', False),
-    0x006865E0: ('SQ', '1', '2D Plane Coordinates Sequence', 'TwoDPlaneCoordinatesSequence', False),
-    0x006865F0: ('FD', '4', '2D Plane Intersection', 'TwoDPlaneIntersection', False),
-    0x00686610: ('FD', '3', '3D Plane Origin', 'ThreeDPlaneOrigin', False),
-    0x00686620: ('FD', '3', '3D Plane Normal', 'ThreeDPlaneNormal', False),
-    0x00687001: ('CS', '1', 'Model Modification', 'ModelModification', False),
-    0x00687002: ('CS', '1', 'Model Mirroring', 'ModelMirroring', False),
-    0x00687003: ('SQ', '1', 'Model Usage Code Sequence', 'ModelUsageCodeSequence', False),
-    0x00687004: ('UI', '1', 'Model Group UID', 'ModelGroupUID', False),
-    0x00687005: ('UR', '1', 'Relative URI Reference Within Encapsulated Document', 'RelativeURIReferenceWithinEncapsulatedDocument', False),
-    0x006A0001: ('CS', '1', 'Annotation Coordinate Type', 'AnnotationCoordinateType', False),
-    0x006A0002: ('SQ', '1', 'Annotation Group Sequence', 'AnnotationGroupSequence', False),
-    0x006A0003: ('UI', '1', 'Annotation Group UID', 'AnnotationGroupUID', False),
-    0x006A0005: ('LO', '1', 'Annotation Group Label', 'AnnotationGroupLabel', False),
-    0x006A0006: ('UT', '1', 'Annotation Group Description', 'AnnotationGroupDescription', False),
-    0x006A0007: ('CS', '1', 'Annotation Group Generation Type', 'AnnotationGroupGenerationType', False),
-    0x006A0008: ('SQ', '1', 'Annotation Group Algorithm Identification Sequence', 'AnnotationGroupAlgorithmIdentificationSequence', False),
-    0x006A0009: ('SQ', '1', 'Annotation Property Category Code Sequence', 'AnnotationPropertyCategoryCodeSequence', False),
-    0x006A000A: ('SQ', '1', 'Annotation Property Type Code Sequence', 'AnnotationPropertyTypeCodeSequence', False),
-    0x006A000B: ('SQ', '1', 'Annotation Property Type Modifier Code Sequence', 'AnnotationPropertyTypeModifierCodeSequence', False),
-    0x006A000C: ('UL', '1', 'Number of Annotations', 'NumberOfAnnotations', False),
-    0x006A000D: ('CS', '1', 'Annotation Applies to All Optical Paths', 'AnnotationAppliesToAllOpticalPaths', False),
-    0x006A000E: ('SH', '1-n', 'Referenced Optical Path Identifier', 'ReferencedOpticalPathIdentifier', False),
-    0x006A000F: ('CS', '1', 'Annotation Applies to All Z Planes', 'AnnotationAppliesToAllZPlanes', False),
-    0x006A0010: ('FD', '1-n', 'Common Z Coordinate Value', 'CommonZCoordinateValue', False),
-    0x006A0011: ('OL', '1', 'Annotation Index List', 'AnnotationIndexList', False),
-    0x00700001: ('SQ', '1', 'Graphic Annotation Sequence', 'GraphicAnnotationSequence', False),
-    0x00700002: ('CS', '1', 'Graphic Layer', 'GraphicLayer', False),
-    0x00700003: ('CS', '1', 'Bounding Box Annotation Units', 'BoundingBoxAnnotationUnits', False),
-    0x00700004: ('CS', '1', 'Anchor Point Annotation Units', 'AnchorPointAnnotationUnits', False),
-    0x00700005: ('CS', '1', 'Graphic Annotation Units', 'GraphicAnnotationUnits', False),
-    0x00700006: ('ST', '1', 'Unformatted Text Value', 'UnformattedTextValue', False),
-    0x00700008: ('SQ', '1', 'Text Object Sequence', 'TextObjectSequence', False),
-    0x00700009: ('SQ', '1', 'Graphic Object Sequence', 'GraphicObjectSequence', False),
-    0x00700010: ('FL', '2', 'Bounding Box Top Left Hand Corner', 'BoundingBoxTopLeftHandCorner', False),
-    0x00700011: ('FL', '2', 'Bounding Box Bottom Right Hand Corner', 'BoundingBoxBottomRightHandCorner', False),
-    0x00700012: ('CS', '1', 'Bounding Box Text Horizontal Justification', 'BoundingBoxTextHorizontalJustification', False),
-    0x00700014: ('FL', '2', 'Anchor Point', 'AnchorPoint', False),
-    0x00700015: ('CS', '1', 'Anchor Point Visibility', 'AnchorPointVisibility', False),
-    0x00700020: ('US', '1', 'Graphic Dimensions', 'GraphicDimensions', False),
-    0x00700021: ('US', '1', 'Number of Graphic Points', 'NumberOfGraphicPoints', False),
-    0x00700022: ('FL', '2-n', 'Graphic Data', 'GraphicData', False),
-    0x00700023: ('CS', '1', 'Graphic Type', 'GraphicType', False),
-    0x00700024: ('CS', '1', 'Graphic Filled', 'GraphicFilled', False),
-    0x00700040: ('IS', '1', 'Image Rotation (Retired)', 'ImageRotationRetired', True),
-    0x00700041: ('CS', '1', 'Image Horizontal Flip', 'ImageHorizontalFlip', False),
-    0x00700042: ('US', '1', 'Image Rotation', 'ImageRotation', False),
-    0x00700050: ('US', '2', 'Displayed Area Top Left Hand Corner (Trial)', 'DisplayedAreaTopLeftHandCornerTrial', True),
-    0x00700051: ('US', '2', 'Displayed Area Bottom Right Hand Corner (Trial)', 'DisplayedAreaBottomRightHandCornerTrial', True),
-    0x00700052: ('SL', '2', 'Displayed Area Top Left Hand Corner', 'DisplayedAreaTopLeftHandCorner', False),
-    0x00700053: ('SL', '2', 'Displayed Area Bottom Right Hand Corner', 'DisplayedAreaBottomRightHandCorner', False),
-    0x0070005A: ('SQ', '1', 'Displayed Area Selection Sequence', 'DisplayedAreaSelectionSequence', False),
-    0x00700060: ('SQ', '1', 'Graphic Layer Sequence', 'GraphicLayerSequence', False),
-    0x00700062: ('IS', '1', 'Graphic Layer Order', 'GraphicLayerOrder', False),
-    0x00700066: ('US', '1', 'Graphic Layer Recommended Display Grayscale Value', 'GraphicLayerRecommendedDisplayGrayscaleValue', False),
-    0x00700067: ('US', '3', 'Graphic Layer Recommended Display RGB Value', 'GraphicLayerRecommendedDisplayRGBValue', True),
-    0x00700068: ('LO', '1', 'Graphic Layer Description', 'GraphicLayerDescription', False),
-    0x00700080: ('CS', '1', 'Content Label', 'ContentLabel', False),
-    0x00700081: ('LO', '1', 'Content Description', 'ContentDescription', False),
-    0x00700082: ('DA', '1', 'Presentation Creation Date', 'PresentationCreationDate', False),
-    0x00700083: ('TM', '1', 'Presentation Creation Time', 'PresentationCreationTime', False),
-    0x00700084: ('PN', '1', "Content Creator's Name", 'ContentCreatorName', False),
-    0x00700086: ('SQ', '1', "Content Creator's Identification Code Sequence", 'ContentCreatorIdentificationCodeSequence', False),
-    0x00700087: ('SQ', '1', 'Alternate Content Description Sequence', 'AlternateContentDescriptionSequence', False),
-    0x00700100: ('CS', '1', 'Presentation Size Mode', 'PresentationSizeMode', False),
-    0x00700101: ('DS', '2', 'Presentation Pixel Spacing', 'PresentationPixelSpacing', False),
-    0x00700102: ('IS', '2', 'Presentation Pixel Aspect Ratio', 'PresentationPixelAspectRatio', False),
-    0x00700103: ('FL', '1', 'Presentation Pixel Magnification Ratio', 'PresentationPixelMagnificationRatio', False),
-    0x00700207: ('LO', '1', 'Graphic Group Label', 'GraphicGroupLabel', False),
-    0x00700208: ('ST', '1', 'Graphic Group Description', 'GraphicGroupDescription', False),
-    0x00700209: ('SQ', '1', 'Compound Graphic Sequence', 'CompoundGraphicSequence', False),
-    0x00700226: ('UL', '1', 'Compound Graphic Instance ID', 'CompoundGraphicInstanceID', False),
-    0x00700227: ('LO', '1', 'Font Name', 'FontName', False),
-    0x00700228: ('CS', '1', 'Font Name Type', 'FontNameType', False),
-    0x00700229: ('LO', '1', 'CSS Font Name', 'CSSFontName', False),
-    0x00700230: ('FD', '1', 'Rotation Angle', 'RotationAngle', False),
-    0x00700231: ('SQ', '1', 'Text Style Sequence', 'TextStyleSequence', False),
-    0x00700232: ('SQ', '1', 'Line Style Sequence', 'LineStyleSequence', False),
-    0x00700233: ('SQ', '1', 'Fill Style Sequence', 'FillStyleSequence', False),
-    0x00700234: ('SQ', '1', 'Graphic Group Sequence', 'GraphicGroupSequence', False),
-    0x00700241: ('US', '3', 'Text Color CIELab Value', 'TextColorCIELabValue', False),
-    0x00700242: ('CS', '1', 'Horizontal Alignment', 'HorizontalAlignment', False),
-    0x00700243: ('CS', '1', 'Vertical Alignment', 'VerticalAlignment', False),
-    0x00700244: ('CS', '1', 'Shadow Style', 'ShadowStyle', False),
-    0x00700245: ('FL', '1', 'Shadow Offset X', 'ShadowOffsetX', False),
-    0x00700246: ('FL', '1', 'Shadow Offset Y', 'ShadowOffsetY', False),
-    0x00700247: ('US', '3', 'Shadow Color CIELab Value', 'ShadowColorCIELabValue', False),
-    0x00700248: ('CS', '1', 'Underlined', 'Underlined', False),
-    0x00700249: ('CS', '1', 'Bold', 'Bold', False),
-    0x00700250: ('CS', '1', 'Italic', 'Italic', False),
-    0x00700251: ('US', '3', 'Pattern On Color CIELab Value', 'PatternOnColorCIELabValue', False),
-    0x00700252: ('US', '3', 'Pattern Off Color CIELab Value', 'PatternOffColorCIELabValue', False),
-    0x00700253: ('FL', '1', 'Line Thickness', 'LineThickness', False),
-    0x00700254: ('CS', '1', 'Line Dashing Style', 'LineDashingStyle', False),
-    0x00700255: ('UL', '1', 'Line Pattern', 'LinePattern', False),
-    0x00700256: ('OB', '1', 'Fill Pattern', 'FillPattern', False),
-    0x00700257: ('CS', '1', 'Fill Mode', 'FillMode', False),
-    0x00700258: ('FL', '1', 'Shadow Opacity', 'ShadowOpacity', False),
-    0x00700261: ('FL', '1', 'Gap Length', 'GapLength', False),
-    0x00700262: ('FL', '1', 'Diameter of Visibility', 'DiameterOfVisibility', False),
-    0x00700273: ('FL', '2', 'Rotation Point', 'RotationPoint', False),
-    0x00700274: ('CS', '1', 'Tick Alignment', 'TickAlignment', False),
-    0x00700278: ('CS', '1', 'Show Tick Label', 'ShowTickLabel', False),
-    0x00700279: ('CS', '1', 'Tick Label Alignment', 'TickLabelAlignment', False),
-    0x00700282: ('CS', '1', 'Compound Graphic Units', 'CompoundGraphicUnits', False),
-    0x00700284: ('FL', '1', 'Pattern On Opacity', 'PatternOnOpacity', False),
-    0x00700285: ('FL', '1', 'Pattern Off Opacity', 'PatternOffOpacity', False),
-    0x00700287: ('SQ', '1', 'Major Ticks Sequence', 'MajorTicksSequence', False),
-    0x00700288: ('FL', '1', 'Tick Position', 'TickPosition', False),
-    0x00700289: ('SH', '1', 'Tick Label', 'TickLabel', False),
-    0x00700294: ('CS', '1', 'Compound Graphic Type', 'CompoundGraphicType', False),
-    0x00700295: ('UL', '1', 'Graphic Group ID', 'GraphicGroupID', False),
-    0x00700306: ('CS', '1', 'Shape Type', 'ShapeType', False),
-    0x00700308: ('SQ', '1', 'Registration Sequence', 'RegistrationSequence', False),
-    0x00700309: ('SQ', '1', 'Matrix Registration Sequence', 'MatrixRegistrationSequence', False),
-    0x0070030A: ('SQ', '1', 'Matrix Sequence', 'MatrixSequence', False),
-    0x0070030B: ('FD', '16', 'Frame of Reference to Displayed Coordinate System Transformation Matrix', 'FrameOfReferenceToDisplayedCoordinateSystemTransformationMatrix', False),
-    0x0070030C: ('CS', '1', 'Frame of Reference Transformation Matrix Type', 'FrameOfReferenceTransformationMatrixType', False),
-    0x0070030D: ('SQ', '1', 'Registration Type Code Sequence', 'RegistrationTypeCodeSequence', False),
-    0x0070030F: ('ST', '1', 'Fiducial Description', 'FiducialDescription', False),
-    0x00700310: ('SH', '1', 'Fiducial Identifier', 'FiducialIdentifier', False),
-    0x00700311: ('SQ', '1', 'Fiducial Identifier Code Sequence', 'FiducialIdentifierCodeSequence', False),
-    0x00700312: ('FD', '1', 'Contour Uncertainty Radius', 'ContourUncertaintyRadius', False),
-    0x00700314: ('SQ', '1', 'Used Fiducials Sequence', 'UsedFiducialsSequence', False),
-    0x00700315: ('SQ', '1', 'Used RT Structure Set ROI Sequence', 'UsedRTStructureSetROISequence', False),
-    0x00700318: ('SQ', '1', 'Graphic Coordinates Data Sequence', 'GraphicCoordinatesDataSequence', False),
-    0x0070031A: ('UI', '1', 'Fiducial UID', 'FiducialUID', False),
-    0x0070031B: ('UI', '1', 'Referenced Fiducial UID', 'ReferencedFiducialUID', False),
-    0x0070031C: ('SQ', '1', 'Fiducial Set Sequence', 'FiducialSetSequence', False),
-    0x0070031E: ('SQ', '1', 'Fiducial Sequence', 'FiducialSequence', False),
-    0x0070031F: ('SQ', '1', 'Fiducials Property Category Code Sequence', 'FiducialsPropertyCategoryCodeSequence', False),
-    0x00700401: ('US', '3', 'Graphic Layer Recommended Display CIELab Value', 'GraphicLayerRecommendedDisplayCIELabValue', False),
-    0x00700402: ('SQ', '1', 'Blending Sequence', 'BlendingSequence', False),
-    0x00700403: ('FL', '1', 'Relative Opacity', 'RelativeOpacity', False),
-    0x00700404: ('SQ', '1', 'Referenced Spatial Registration Sequence', 'ReferencedSpatialRegistrationSequence', False),
-    0x00700405: ('CS', '1', 'Blending Position', 'BlendingPosition', False),
-    0x00701101: ('UI', '1', 'Presentation Display Collection UID', 'PresentationDisplayCollectionUID', False),
-    0x00701102: ('UI', '1', 'Presentation Sequence Collection UID', 'PresentationSequenceCollectionUID', False),
-    0x00701103: ('US', '1', 'Presentation Sequence Position Index', 'PresentationSequencePositionIndex', False),
-    0x00701104: ('SQ', '1', 'Rendered Image Reference Sequence', 'RenderedImageReferenceSequence', False),
-    0x00701201: ('SQ', '1', 'Volumetric Presentation State Input Sequence', 'VolumetricPresentationStateInputSequence', False),
-    0x00701202: ('CS', '1', 'Presentation Input Type', 'PresentationInputType', False),
-    0x00701203: ('US', '1', 'Input Sequence Position Index', 'InputSequencePositionIndex', False),
-    0x00701204: ('CS', '1', 'Crop', 'Crop', False),
-    0x00701205: ('US', '1-n', 'Cropping Specification Index', 'CroppingSpecificationIndex', False),
-    0x00701206: ('CS', '1', 'Compositing Method', 'CompositingMethod', True),
-    0x00701207: ('US', '1', 'Volumetric Presentation Input Number', 'VolumetricPresentationInputNumber', False),
-    0x00701208: ('CS', '1', 'Image Volume Geometry', 'ImageVolumeGeometry', False),
-    0x00701209: ('UI', '1', 'Volumetric Presentation Input Set UID', 'VolumetricPresentationInputSetUID', False),
-    0x0070120A: ('SQ', '1', 'Volumetric Presentation Input Set Sequence', 'VolumetricPresentationInputSetSequence', False),
-    0x0070120B: ('CS', '1', 'Global Crop', 'GlobalCrop', False),
-    0x0070120C: ('US', '1-n', 'Global Cropping Specification Index', 'GlobalCroppingSpecificationIndex', False),
-    0x0070120D: ('CS', '1', 'Rendering Method', 'RenderingMethod', False),
-    0x00701301: ('SQ', '1', 'Volume Cropping Sequence', 'VolumeCroppingSequence', False),
-    0x00701302: ('CS', '1', 'Volume Cropping Method', 'VolumeCroppingMethod', False),
-    0x00701303: ('FD', '6', 'Bounding Box Crop', 'BoundingBoxCrop', False),
-    0x00701304: ('SQ', '1', 'Oblique Cropping Plane Sequence', 'ObliqueCroppingPlaneSequence', False),
-    0x00701305: ('FD', '4', 'Plane', 'Plane', False),
-    0x00701306: ('FD', '3', 'Plane Normal', 'PlaneNormal', False),
-    0x00701309: ('US', '1', 'Cropping Specification Number', 'CroppingSpecificationNumber', False),
-    0x00701501: ('CS', '1', 'Multi-Planar Reconstruction Style', 'MultiPlanarReconstructionStyle', False),
-    0x00701502: ('CS', '1', 'MPR Thickness Type', 'MPRThicknessType', False),
-    0x00701503: ('FD', '1', 'MPR Slab Thickness', 'MPRSlabThickness', False),
-    0x00701505: ('FD', '3', 'MPR Top Left Hand Corner', 'MPRTopLeftHandCorner', False),
-    0x00701507: ('FD', '3', 'MPR View Width Direction', 'MPRViewWidthDirection', False),
-    0x00701508: ('FD', '1', 'MPR View Width', 'MPRViewWidth', False),
-    0x0070150C: ('UL', '1', 'Number of Volumetric Curve Points', 'NumberOfVolumetricCurvePoints', False),
-    0x0070150D: ('OD', '1', 'Volumetric Curve Points', 'VolumetricCurvePoints', False),
-    0x00701511: ('FD', '3', 'MPR View Height Direction', 'MPRViewHeightDirection', False),
-    0x00701512: ('FD', '1', 'MPR View Height', 'MPRViewHeight', False),
-    0x00701602: ('CS', '1', 'Render Projection', 'RenderProjection', False),
-    0x00701603: ('FD', '3', 'Viewpoint Position', 'ViewpointPosition', False),
-    0x00701604: ('FD', '3', 'Viewpoint LookAt Point', 'ViewpointLookAtPoint', False),
-    0x00701605: ('FD', '3', 'Viewpoint Up Direction', 'ViewpointUpDirection', False),
-    0x00701606: ('FD', '6', 'Render Field of View', 'RenderFieldOfView', False),
-    0x00701607: ('FD', '1', 'Sampling Step Size', 'SamplingStepSize', False),
-    0x00701701: ('CS', '1', 'Shading Style', 'ShadingStyle', False),
-    0x00701702: ('FD', '1', 'Ambient Reflection Intensity', 'AmbientReflectionIntensity', False),
-    0x00701703: ('FD', '3', 'Light Direction', 'LightDirection', False),
-    0x00701704: ('FD', '1', 'Diffuse Reflection Intensity', 'DiffuseReflectionIntensity', False),
-    0x00701705: ('FD', '1', 'Specular Reflection Intensity', 'SpecularReflectionIntensity', False),
-    0x00701706: ('FD', '1', 'Shininess', 'Shininess', False),
-    0x00701801: ('SQ', '1', 'Presentation State Classification Component Sequence', 'PresentationStateClassificationComponentSequence', False),
-    0x00701802: ('CS', '1', 'Component Type', 'ComponentType', False),
-    0x00701803: ('SQ', '1', 'Component Input Sequence', 'ComponentInputSequence', False),
-    0x00701804: ('US', '1', 'Volumetric Presentation Input Index', 'VolumetricPresentationInputIndex', False),
-    0x00701805: ('SQ', '1', 'Presentation State Compositor Component Sequence', 'PresentationStateCompositorComponentSequence', False),
-    0x00701806: ('SQ', '1', 'Weighting Transfer Function Sequence', 'WeightingTransferFunctionSequence', False),
-    0x00701807: ('US', '3', 'Weighting Lookup Table Descriptor', 'WeightingLookupTableDescriptor', True),
-    0x00701808: ('OB', '1', 'Weighting Lookup Table Data', 'WeightingLookupTableData', True),
-    0x00701901: ('SQ', '1', 'Volumetric Annotation Sequence', 'VolumetricAnnotationSequence', False),
-    0x00701903: ('SQ', '1', 'Referenced Structured Context Sequence', 'ReferencedStructuredContextSequence', False),
-    0x00701904: ('UI', '1', 'Referenced Content Item', 'ReferencedContentItem', False),
-    0x00701905: ('SQ', '1', 'Volumetric Presentation Input Annotation Sequence', 'VolumetricPresentationInputAnnotationSequence', False),
-    0x00701907: ('CS', '1', 'Annotation Clipping', 'AnnotationClipping', False),
-    0x00701A01: ('CS', '1', 'Presentation Animation Style', 'PresentationAnimationStyle', False),
-    0x00701A03: ('FD', '1', 'Recommended Animation Rate', 'RecommendedAnimationRate', False),
-    0x00701A04: ('SQ', '1', 'Animation Curve Sequence', 'AnimationCurveSequence', False),
-    0x00701A05: ('FD', '1', 'Animation Step Size', 'AnimationStepSize', False),
-    0x00701A06: ('FD', '1', 'Swivel Range', 'SwivelRange', False),
-    0x00701A07: ('OD', '1', 'Volumetric Curve Up Directions', 'VolumetricCurveUpDirections', False),
-    0x00701A08: ('SQ', '1', 'Volume Stream Sequence', 'VolumeStreamSequence', False),
-    0x00701A09: ('LO', '1', 'RGBA Transfer Function Description', 'RGBATransferFunctionDescription', False),
-    0x00701B01: ('SQ', '1', 'Advanced Blending Sequence', 'AdvancedBlendingSequence', False),
-    0x00701B02: ('US', '1', 'Blending Input Number', 'BlendingInputNumber', False),
-    0x00701B03: ('SQ', '1', 'Blending Display Input Sequence', 'BlendingDisplayInputSequence', False),
-    0x00701B04: ('SQ', '1', 'Blending Display Sequence', 'BlendingDisplaySequence', False),
-    0x00701B06: ('CS', '1', 'Blending Mode', 'BlendingMode', False),
-    0x00701B07: ('CS', '1', 'Time Series Blending', 'TimeSeriesBlending', False),
-    0x00701B08: ('CS', '1', 'Geometry for Display', 'GeometryForDisplay', False),
-    0x00701B11: ('SQ', '1', 'Threshold Sequence', 'ThresholdSequence', False),
-    0x00701B12: ('SQ', '1', 'Threshold Value Sequence', 'ThresholdValueSequence', False),
-    0x00701B13: ('CS', '1', 'Threshold Type', 'ThresholdType', False),
-    0x00701B14: ('FD', '1', 'Threshold Value', 'ThresholdValue', False),
-    0x00720002: ('SH', '1', 'Hanging Protocol Name', 'HangingProtocolName', False),
-    0x00720004: ('LO', '1', 'Hanging Protocol Description', 'HangingProtocolDescription', False),
-    0x00720006: ('CS', '1', 'Hanging Protocol Level', 'HangingProtocolLevel', False),
-    0x00720008: ('LO', '1', 'Hanging Protocol Creator', 'HangingProtocolCreator', False),
-    0x0072000A: ('DT', '1', 'Hanging Protocol Creation DateTime', 'HangingProtocolCreationDateTime', False),
-    0x0072000C: ('SQ', '1', 'Hanging Protocol Definition Sequence', 'HangingProtocolDefinitionSequence', False),
-    0x0072000E: ('SQ', '1', 'Hanging Protocol User Identification Code Sequence', 'HangingProtocolUserIdentificationCodeSequence', False),
-    0x00720010: ('LO', '1', 'Hanging Protocol User Group Name', 'HangingProtocolUserGroupName', False),
-    0x00720012: ('SQ', '1', 'Source Hanging Protocol Sequence', 'SourceHangingProtocolSequence', False),
-    0x00720014: ('US', '1', 'Number of Priors Referenced', 'NumberOfPriorsReferenced', False),
-    0x00720020: ('SQ', '1', 'Image Sets Sequence', 'ImageSetsSequence', False),
-    0x00720022: ('SQ', '1', 'Image Set Selector Sequence', 'ImageSetSelectorSequence', False),
-    0x00720024: ('CS', '1', 'Image Set Selector Usage Flag', 'ImageSetSelectorUsageFlag', False),
-    0x00720026: ('AT', '1', 'Selector Attribute', 'SelectorAttribute', False),
-    0x00720028: ('US', '1', 'Selector Value Number', 'SelectorValueNumber', False),
-    0x00720030: ('SQ', '1', 'Time Based Image Sets Sequence', 'TimeBasedImageSetsSequence', False),
-    0x00720032: ('US', '1', 'Image Set Number', 'ImageSetNumber', False),
-    0x00720034: ('CS', '1', 'Image Set Selector Category', 'ImageSetSelectorCategory', False),
-    0x00720038: ('US', '2', 'Relative Time', 'RelativeTime', False),
-    0x0072003A: ('CS', '1', 'Relative Time Units', 'RelativeTimeUnits', False),
-    0x0072003C: ('SS', '2', 'Abstract Prior Value', 'AbstractPriorValue', False),
-    0x0072003E: ('SQ', '1', 'Abstract Prior Code Sequence', 'AbstractPriorCodeSequence', False),
-    0x00720040: ('LO', '1', 'Image Set Label', 'ImageSetLabel', False),
-    0x00720050: ('CS', '1', 'Selector Attribute VR', 'SelectorAttributeVR', False),
-    0x00720052: ('AT', '1-n', 'Selector Sequence Pointer', 'SelectorSequencePointer', False),
-    0x00720054: ('LO', '1-n', 'Selector Sequence Pointer Private Creator', 'SelectorSequencePointerPrivateCreator', False),
-    0x00720056: ('LO', '1', 'Selector Attribute Private Creator', 'SelectorAttributePrivateCreator', False),
-    0x0072005E: ('AE', '1-n', 'Selector AE Value', 'SelectorAEValue', False),
-    0x0072005F: ('AS', '1-n', 'Selector AS Value', 'SelectorASValue', False),
-    0x00720060: ('AT', '1-n', 'Selector AT Value', 'SelectorATValue', False),
-    0x00720061: ('DA', '1-n', 'Selector DA Value', 'SelectorDAValue', False),
-    0x00720062: ('CS', '1-n', 'Selector CS Value', 'SelectorCSValue', False),
-    0x00720063: ('DT', '1-n', 'Selector DT Value', 'SelectorDTValue', False),
-    0x00720064: ('IS', '1-n', 'Selector IS Value', 'SelectorISValue', False),
-    0x00720065: ('OB', '1', 'Selector OB Value', 'SelectorOBValue', False),
-    0x00720066: ('LO', '1-n', 'Selector LO Value', 'SelectorLOValue', False),
-    0x00720067: ('OF', '1', 'Selector OF Value', 'SelectorOFValue', False),
-    0x00720068: ('LT', '1', 'Selector LT Value', 'SelectorLTValue', False),
-    0x00720069: ('OW', '1', 'Selector OW Value', 'SelectorOWValue', False),
-    0x0072006A: ('PN', '1-n', 'Selector PN Value', 'SelectorPNValue', False),
-    0x0072006B: ('TM', '1-n', 'Selector TM Value', 'SelectorTMValue', False),
-    0x0072006C: ('SH', '1-n', 'Selector SH Value', 'SelectorSHValue', False),
-    0x0072006D: ('UN', '1', 'Selector UN Value', 'SelectorUNValue', False),
-    0x0072006E: ('ST', '1', 'Selector ST Value', 'SelectorSTValue', False),
-    0x0072006F: ('UC', '1-n', 'Selector UC Value', 'SelectorUCValue', False),
-    0x00720070: ('UT', '1', 'Selector UT Value', 'SelectorUTValue', False),
-    0x00720071: ('UR', '1', 'Selector UR Value', 'SelectorURValue', False),
-    0x00720072: ('DS', '1-n', 'Selector DS Value', 'SelectorDSValue', False),
-    0x00720073: ('OD', '1', 'Selector OD Value', 'SelectorODValue', False),
-    0x00720074: ('FD', '1-n', 'Selector FD Value', 'SelectorFDValue', False),
-    0x00720075: ('OL', '1', 'Selector OL Value', 'SelectorOLValue', False),
-    0x00720076: ('FL', '1-n', 'Selector FL Value', 'SelectorFLValue', False),
-    0x00720078: ('UL', '1-n', 'Selector UL Value', 'SelectorULValue', False),
-    0x0072007A: ('US', '1-n', 'Selector US Value', 'SelectorUSValue', False),
-    0x0072007C: ('SL', '1-n', 'Selector SL Value', 'SelectorSLValue', False),
-    0x0072007E: ('SS', '1-n', 'Selector SS Value', 'SelectorSSValue', False),
-    0x0072007F: ('UI', '1-n', 'Selector UI Value', 'SelectorUIValue', False),
-    0x00720080: ('SQ', '1', 'Selector Code Sequence Value', 'SelectorCodeSequenceValue', False),
-    0x00720081: ('OV', '1', 'Selector OV Value', 'SelectorOVValue', False),
-    0x00720082: ('SV', '1-n', 'Selector SV Value', 'SelectorSVValue', False),
-    0x00720083: ('UV', '1-n', 'Selector UV Value', 'SelectorUVValue', False),
-    0x00720100: ('US', '1', 'Number of Screens', 'NumberOfScreens', False),
-    0x00720102: ('SQ', '1', 'Nominal Screen Definition Sequence', 'NominalScreenDefinitionSequence', False),
-    0x00720104: ('US', '1', 'Number of Vertical Pixels', 'NumberOfVerticalPixels', False),
-    0x00720106: ('US', '1', 'Number of Horizontal Pixels', 'NumberOfHorizontalPixels', False),
-    0x00720108: ('FD', '4', 'Display Environment Spatial Position', 'DisplayEnvironmentSpatialPosition', False),
-    0x0072010A: ('US', '1', 'Screen Minimum Grayscale Bit Depth', 'ScreenMinimumGrayscaleBitDepth', False),
-    0x0072010C: ('US', '1', 'Screen Minimum Color Bit Depth', 'ScreenMinimumColorBitDepth', False),
-    0x0072010E: ('US', '1', 'Application Maximum Repaint Time', 'ApplicationMaximumRepaintTime', False),
-    0x00720200: ('SQ', '1', 'Display Sets Sequence', 'DisplaySetsSequence', False),
-    0x00720202: ('US', '1', 'Display Set Number', 'DisplaySetNumber', False),
-    0x00720203: ('LO', '1', 'Display Set Label', 'DisplaySetLabel', False),
-    0x00720204: ('US', '1', 'Display Set Presentation Group', 'DisplaySetPresentationGroup', False),
-    0x00720206: ('LO', '1', 'Display Set Presentation Group Description', 'DisplaySetPresentationGroupDescription', False),
-    0x00720208: ('CS', '1', 'Partial Data Display Handling', 'PartialDataDisplayHandling', False),
-    0x00720210: ('SQ', '1', 'Synchronized Scrolling Sequence', 'SynchronizedScrollingSequence', False),
-    0x00720212: ('US', '2-n', 'Display Set Scrolling Group', 'DisplaySetScrollingGroup', False),
-    0x00720214: ('SQ', '1', 'Navigation Indicator Sequence', 'NavigationIndicatorSequence', False),
-    0x00720216: ('US', '1', 'Navigation Display Set', 'NavigationDisplaySet', False),
-    0x00720218: ('US', '1-n', 'Reference Display Sets', 'ReferenceDisplaySets', False),
-    0x00720300: ('SQ', '1', 'Image Boxes Sequence', 'ImageBoxesSequence', False),
-    0x00720302: ('US', '1', 'Image Box Number', 'ImageBoxNumber', False),
-    0x00720304: ('CS', '1', 'Image Box Layout Type', 'ImageBoxLayoutType', False),
-    0x00720306: ('US', '1', 'Image Box Tile Horizontal Dimension', 'ImageBoxTileHorizontalDimension', False),
-    0x00720308: ('US', '1', 'Image Box Tile Vertical Dimension', 'ImageBoxTileVerticalDimension', False),
-    0x00720310: ('CS', '1', 'Image Box Scroll Direction', 'ImageBoxScrollDirection', False),
-    0x00720312: ('CS', '1', 'Image Box Small Scroll Type', 'ImageBoxSmallScrollType', False),
-    0x00720314: ('US', '1', 'Image Box Small Scroll Amount', 'ImageBoxSmallScrollAmount', False),
-    0x00720316: ('CS', '1', 'Image Box Large Scroll Type', 'ImageBoxLargeScrollType', False),
-    0x00720318: ('US', '1', 'Image Box Large Scroll Amount', 'ImageBoxLargeScrollAmount', False),
-    0x00720320: ('US', '1', 'Image Box Overlap Priority', 'ImageBoxOverlapPriority', False),
-    0x00720330: ('FD', '1', 'Cine Relative to Real-Time', 'CineRelativeToRealTime', False),
-    0x00720400: ('SQ', '1', 'Filter Operations Sequence', 'FilterOperationsSequence', False),
-    0x00720402: ('CS', '1', 'Filter-by Category', 'FilterByCategory', False),
-    0x00720404: ('CS', '1', 'Filter-by Attribute Presence', 'FilterByAttributePresence', False),
-    0x00720406: ('CS', '1', 'Filter-by Operator', 'FilterByOperator', False),
-    0x00720420: ('US', '3', 'Structured Display Background CIELab Value', 'StructuredDisplayBackgroundCIELabValue', False),
-    0x00720421: ('US', '3', 'Empty Image Box CIELab Value', 'EmptyImageBoxCIELabValue', False),
-    0x00720422: ('SQ', '1', 'Structured Display Image Box Sequence', 'StructuredDisplayImageBoxSequence', False),
-    0x00720424: ('SQ', '1', 'Structured Display Text Box Sequence', 'StructuredDisplayTextBoxSequence', False),
-    0x00720427: ('SQ', '1', 'Referenced First Frame Sequence', 'ReferencedFirstFrameSequence', False),
-    0x00720430: ('SQ', '1', 'Image Box Synchronization Sequence', 'ImageBoxSynchronizationSequence', False),
-    0x00720432: ('US', '2-n', 'Synchronized Image Box List', 'SynchronizedImageBoxList', False),
-    0x00720434: ('CS', '1', 'Type of Synchronization', 'TypeOfSynchronization', False),
-    0x00720500: ('CS', '1', 'Blending Operation Type', 'BlendingOperationType', False),
-    0x00720510: ('CS', '1', 'Reformatting Operation Type', 'ReformattingOperationType', False),
-    0x00720512: ('FD', '1', 'Reformatting Thickness', 'ReformattingThickness', False),
-    0x00720514: ('FD', '1', 'Reformatting Interval', 'ReformattingInterval', False),
-    0x00720516: ('CS', '1', 'Reformatting Operation Initial View Direction', 'ReformattingOperationInitialViewDirection', False),
-    0x00720520: ('CS', '1-n', '3D Rendering Type', 'ThreeDRenderingType', False),
-    0x00720600: ('SQ', '1', 'Sorting Operations Sequence', 'SortingOperationsSequence', False),
-    0x00720602: ('CS', '1', 'Sort-by Category', 'SortByCategory', False),
-    0x00720604: ('CS', '1', 'Sorting Direction', 'SortingDirection', False),
-    0x00720700: ('CS', '2', 'Display Set Patient Orientation', 'DisplaySetPatientOrientation', False),
-    0x00720702: ('CS', '1', 'VOI Type', 'VOIType', False),
-    0x00720704: ('CS', '1', 'Pseudo-Color Type', 'PseudoColorType', False),
-    0x00720705: ('SQ', '1', 'Pseudo-Color Palette Instance Reference Sequence', 'PseudoColorPaletteInstanceReferenceSequence', False),
-    0x00720706: ('CS', '1', 'Show Grayscale Inverted', 'ShowGrayscaleInverted', False),
-    0x00720710: ('CS', '1', 'Show Image True Size Flag', 'ShowImageTrueSizeFlag', False),
-    0x00720712: ('CS', '1', 'Show Graphic Annotation Flag', 'ShowGraphicAnnotationFlag', False),
-    0x00720714: ('CS', '1', 'Show Patient Demographics Flag', 'ShowPatientDemographicsFlag', False),
-    0x00720716: ('CS', '1', 'Show Acquisition Techniques Flag', 'ShowAcquisitionTechniquesFlag', False),
-    0x00720717: ('CS', '1', 'Display Set Horizontal Justification', 'DisplaySetHorizontalJustification', False),
-    0x00720718: ('CS', '1', 'Display Set Vertical Justification', 'DisplaySetVerticalJustification', False),
-    0x00740120: ('FD', '1', 'Continuation Start Meterset', 'ContinuationStartMeterset', False),
-    0x00740121: ('FD', '1', 'Continuation End Meterset', 'ContinuationEndMeterset', False),
-    0x00741000: ('CS', '1', 'Procedure Step State', 'ProcedureStepState', False),
-    0x00741002: ('SQ', '1', 'Procedure Step Progress Information Sequence', 'ProcedureStepProgressInformationSequence', False),
-    0x00741004: ('DS', '1', 'Procedure Step Progress', 'ProcedureStepProgress', False),
-    0x00741006: ('ST', '1', 'Procedure Step Progress Description', 'ProcedureStepProgressDescription', False),
-    0x00741007: ('SQ', '1', 'Procedure Step Progress Parameters Sequence', 'ProcedureStepProgressParametersSequence', False),
-    0x00741008: ('SQ', '1', 'Procedure Step Communications URI Sequence', 'ProcedureStepCommunicationsURISequence', False),
-    0x0074100A: ('UR', '1', 'Contact URI', 'ContactURI', False),
-    0x0074100C: ('LO', '1', 'Contact Display Name', 'ContactDisplayName', False),
-    0x0074100E: ('SQ', '1', 'Procedure Step Discontinuation Reason Code Sequence', 'ProcedureStepDiscontinuationReasonCodeSequence', False),
-    0x00741020: ('SQ', '1', 'Beam Task Sequence', 'BeamTaskSequence', False),
-    0x00741022: ('CS', '1', 'Beam Task Type', 'BeamTaskType', False),
-    0x00741024: ('IS', '1', 'Beam Order Index (Trial)', 'BeamOrderIndexTrial', True),
-    0x00741025: ('CS', '1', 'Autosequence Flag', 'AutosequenceFlag', False),
-    0x00741026: ('FD', '1', 'Table Top Vertical Adjusted Position', 'TableTopVerticalAdjustedPosition', False),
-    0x00741027: ('FD', '1', 'Table Top Longitudinal Adjusted Position', 'TableTopLongitudinalAdjustedPosition', False),
-    0x00741028: ('FD', '1', 'Table Top Lateral Adjusted Position', 'TableTopLateralAdjustedPosition', False),
-    0x0074102A: ('FD', '1', 'Patient Support Adjusted Angle', 'PatientSupportAdjustedAngle', False),
-    0x0074102B: ('FD', '1', 'Table Top Eccentric Adjusted Angle', 'TableTopEccentricAdjustedAngle', False),
-    0x0074102C: ('FD', '1', 'Table Top Pitch Adjusted Angle', 'TableTopPitchAdjustedAngle', False),
-    0x0074102D: ('FD', '1', 'Table Top Roll Adjusted Angle', 'TableTopRollAdjustedAngle', False),
-    0x00741030: ('SQ', '1', 'Delivery Verification Image Sequence', 'DeliveryVerificationImageSequence', False),
-    0x00741032: ('CS', '1', 'Verification Image Timing', 'VerificationImageTiming', False),
-    0x00741034: ('CS', '1', 'Double Exposure Flag', 'DoubleExposureFlag', False),
-    0x00741036: ('CS', '1', 'Double Exposure Ordering', 'DoubleExposureOrdering', False),
-    0x00741038: ('DS', '1', 'Double Exposure Meterset (Trial)', 'DoubleExposureMetersetTrial', True),
-    0x0074103A: ('DS', '4', 'Double Exposure Field Delta (Trial)', 'DoubleExposureFieldDeltaTrial', True),
-    0x00741040: ('SQ', '1', 'Related Reference RT Image Sequence', 'RelatedReferenceRTImageSequence', False),
-    0x00741042: ('SQ', '1', 'General Machine Verification Sequence', 'GeneralMachineVerificationSequence', False),
-    0x00741044: ('SQ', '1', 'Conventional Machine Verification Sequence', 'ConventionalMachineVerificationSequence', False),
-    0x00741046: ('SQ', '1', 'Ion Machine Verification Sequence', 'IonMachineVerificationSequence', False),
-    0x00741048: ('SQ', '1', 'Failed Attributes Sequence', 'FailedAttributesSequence', False),
-    0x0074104A: ('SQ', '1', 'Overridden Attributes Sequence', 'OverriddenAttributesSequence', False),
-    0x0074104C: ('SQ', '1', 'Conventional Control Point Verification Sequence', 'ConventionalControlPointVerificationSequence', False),
-    0x0074104E: ('SQ', '1', 'Ion Control Point Verification Sequence', 'IonControlPointVerificationSequence', False),
-    0x00741050: ('SQ', '1', 'Attribute Occurrence Sequence', 'AttributeOccurrenceSequence', False),
-    0x00741052: ('AT', '1', 'Attribute Occurrence Pointer', 'AttributeOccurrencePointer', False),
-    0x00741054: ('UL', '1', 'Attribute Item Selector', 'AttributeItemSelector', False),
-    0x00741056: ('LO', '1', 'Attribute Occurrence Private Creator', 'AttributeOccurrencePrivateCreator', False),
-    0x00741057: ('IS', '1-n', 'Selector Sequence Pointer Items', 'SelectorSequencePointerItems', False),
-    0x00741200: ('CS', '1', 'Scheduled Procedure Step Priority', 'ScheduledProcedureStepPriority', False),
-    0x00741202: ('LO', '1', 'Worklist Label', 'WorklistLabel', False),
-    0x00741204: ('LO', '1', 'Procedure Step Label', 'ProcedureStepLabel', False),
-    0x00741210: ('SQ', '1', 'Scheduled Processing Parameters Sequence', 'ScheduledProcessingParametersSequence', False),
-    0x00741212: ('SQ', '1', 'Performed Processing Parameters Sequence', 'PerformedProcessingParametersSequence', False),
-    0x00741216: ('SQ', '1', 'Unified Procedure Step Performed Procedure Sequence', 'UnifiedProcedureStepPerformedProcedureSequence', False),
-    0x00741220: ('SQ', '1', 'Related Procedure Step Sequence', 'RelatedProcedureStepSequence', True),
-    0x00741222: ('LO', '1', 'Procedure Step Relationship Type', 'ProcedureStepRelationshipType', True),
-    0x00741224: ('SQ', '1', 'Replaced Procedure Step Sequence', 'ReplacedProcedureStepSequence', False),
-    0x00741230: ('LO', '1', 'Deletion Lock', 'DeletionLock', False),
-    0x00741234: ('AE', '1', 'Receiving AE', 'ReceivingAE', False),
-    0x00741236: ('AE', '1', 'Requesting AE', 'RequestingAE', False),
-    0x00741238: ('LT', '1', 'Reason for Cancellation', 'ReasonForCancellation', False),
-    0x00741242: ('CS', '1', 'SCP Status', 'SCPStatus', False),
-    0x00741244: ('CS', '1', 'Subscription List Status', 'SubscriptionListStatus', False),
-    0x00741246: ('CS', '1', 'Unified Procedure Step List Status', 'UnifiedProcedureStepListStatus', False),
-    0x00741324: ('UL', '1', 'Beam Order Index', 'BeamOrderIndex', False),
-    0x00741338: ('FD', '1', 'Double Exposure Meterset', 'DoubleExposureMeterset', False),
-    0x0074133A: ('FD', '4', 'Double Exposure Field Delta', 'DoubleExposureFieldDelta', False),
-    0x00741401: ('SQ', '1', 'Brachy Task Sequence', 'BrachyTaskSequence', False),
-    0x00741402: ('DS', '1', 'Continuation Start Total Reference Air Kerma', 'ContinuationStartTotalReferenceAirKerma', False),
-    0x00741403: ('DS', '1', 'Continuation End Total Reference Air Kerma', 'ContinuationEndTotalReferenceAirKerma', False),
-    0x00741404: ('IS', '1', 'Continuation Pulse Number', 'ContinuationPulseNumber', False),
-    0x00741405: ('SQ', '1', 'Channel Delivery Order Sequence', 'ChannelDeliveryOrderSequence', False),
-    0x00741406: ('IS', '1', 'Referenced Channel Number', 'ReferencedChannelNumber', False),
-    0x00741407: ('DS', '1', 'Start Cumulative Time Weight', 'StartCumulativeTimeWeight', False),
-    0x00741408: ('DS', '1', 'End Cumulative Time Weight', 'EndCumulativeTimeWeight', False),
-    0x00741409: ('SQ', '1', 'Omitted Channel Sequence', 'OmittedChannelSequence', False),
-    0x0074140A: ('CS', '1', 'Reason for Channel Omission', 'ReasonForChannelOmission', False),
-    0x0074140B: ('LO', '1', 'Reason for Channel Omission Description', 'ReasonForChannelOmissionDescription', False),
-    0x0074140C: ('IS', '1', 'Channel Delivery Order Index', 'ChannelDeliveryOrderIndex', False),
-    0x0074140D: ('SQ', '1', 'Channel Delivery Continuation Sequence', 'ChannelDeliveryContinuationSequence', False),
-    0x0074140E: ('SQ', '1', 'Omitted Application Setup Sequence', 'OmittedApplicationSetupSequence', False),
-    0x00760001: ('LO', '1', 'Implant Assembly Template Name', 'ImplantAssemblyTemplateName', False),
-    0x00760003: ('LO', '1', 'Implant Assembly Template Issuer', 'ImplantAssemblyTemplateIssuer', False),
-    0x00760006: ('LO', '1', 'Implant Assembly Template Version', 'ImplantAssemblyTemplateVersion', False),
-    0x00760008: ('SQ', '1', 'Replaced Implant Assembly Template Sequence', 'ReplacedImplantAssemblyTemplateSequence', False),
-    0x0076000A: ('CS', '1', 'Implant Assembly Template Type', 'ImplantAssemblyTemplateType', False),
-    0x0076000C: ('SQ', '1', 'Original Implant Assembly Template Sequence', 'OriginalImplantAssemblyTemplateSequence', False),
-    0x0076000E: ('SQ', '1', 'Derivation Implant Assembly Template Sequence', 'DerivationImplantAssemblyTemplateSequence', False),
-    0x00760010: ('SQ', '1', 'Implant Assembly Template Target Anatomy Sequence', 'ImplantAssemblyTemplateTargetAnatomySequence', False),
-    0x00760020: ('SQ', '1', 'Procedure Type Code Sequence', 'ProcedureTypeCodeSequence', False),
-    0x00760030: ('LO', '1', 'Surgical Technique', 'SurgicalTechnique', False),
-    0x00760032: ('SQ', '1', 'Component Types Sequence', 'ComponentTypesSequence', False),
-    0x00760034: ('SQ', '1', 'Component Type Code Sequence', 'ComponentTypeCodeSequence', False),
-    0x00760036: ('CS', '1', 'Exclusive Component Type', 'ExclusiveComponentType', False),
-    0x00760038: ('CS', '1', 'Mandatory Component Type', 'MandatoryComponentType', False),
-    0x00760040: ('SQ', '1', 'Component Sequence', 'ComponentSequence', False),
-    0x00760055: ('US', '1', 'Component ID', 'ComponentID', False),
-    0x00760060: ('SQ', '1', 'Component Assembly Sequence', 'ComponentAssemblySequence', False),
-    0x00760070: ('US', '1', 'Component 1 Referenced ID', 'Component1ReferencedID', False),
-    0x00760080: ('US', '1', 'Component 1 Referenced Mating Feature Set ID', 'Component1ReferencedMatingFeatureSetID', False),
-    0x00760090: ('US', '1', 'Component 1 Referenced Mating Feature ID', 'Component1ReferencedMatingFeatureID', False),
-    0x007600A0: ('US', '1', 'Component 2 Referenced ID', 'Component2ReferencedID', False),
-    0x007600B0: ('US', '1', 'Component 2 Referenced Mating Feature Set ID', 'Component2ReferencedMatingFeatureSetID', False),
-    0x007600C0: ('US', '1', 'Component 2 Referenced Mating Feature ID', 'Component2ReferencedMatingFeatureID', False),
-    0x00780001: ('LO', '1', 'Implant Template Group Name', 'ImplantTemplateGroupName', False),
-    0x00780010: ('ST', '1', 'Implant Template Group Description', 'ImplantTemplateGroupDescription', False),
-    0x00780020: ('LO', '1', 'Implant Template Group Issuer', 'ImplantTemplateGroupIssuer', False),
-    0x00780024: ('LO', '1', 'Implant Template Group Version', 'ImplantTemplateGroupVersion', False),
-    0x00780026: ('SQ', '1', 'Replaced Implant Template Group Sequence', 'ReplacedImplantTemplateGroupSequence', False),
-    0x00780028: ('SQ', '1', 'Implant Template Group Target Anatomy Sequence', 'ImplantTemplateGroupTargetAnatomySequence', False),
-    0x0078002A: ('SQ', '1', 'Implant Template Group Members Sequence', 'ImplantTemplateGroupMembersSequence', False),
-    0x0078002E: ('US', '1', 'Implant Template Group Member ID', 'ImplantTemplateGroupMemberID', False),
-    0x00780050: ('FD', '3', '3D Implant Template Group Member Matching Point', 'ThreeDImplantTemplateGroupMemberMatchingPoint', False),
-    0x00780060: ('FD', '9', '3D Implant Template Group Member Matching Axes', 'ThreeDImplantTemplateGroupMemberMatchingAxes', False),
-    0x00780070: ('SQ', '1', 'Implant Template Group Member Matching 2D Coordinates Sequence', 'ImplantTemplateGroupMemberMatching2DCoordinatesSequence', False),
-    0x00780090: ('FD', '2', '2D Implant Template Group Member Matching Point', 'TwoDImplantTemplateGroupMemberMatchingPoint', False),
-    0x007800A0: ('FD', '4', '2D Implant Template Group Member Matching Axes', 'TwoDImplantTemplateGroupMemberMatchingAxes', False),
-    0x007800B0: ('SQ', '1', 'Implant Template Group Variation Dimension Sequence', 'ImplantTemplateGroupVariationDimensionSequence', False),
-    0x007800B2: ('LO', '1', 'Implant Template Group Variation Dimension Name', 'ImplantTemplateGroupVariationDimensionName', False),
-    0x007800B4: ('SQ', '1', 'Implant Template Group Variation Dimension Rank Sequence', 'ImplantTemplateGroupVariationDimensionRankSequence', False),
-    0x007800B6: ('US', '1', 'Referenced Implant Template Group Member ID', 'ReferencedImplantTemplateGroupMemberID', False),
-    0x007800B8: ('US', '1', 'Implant Template Group Variation Dimension Rank', 'ImplantTemplateGroupVariationDimensionRank', False),
-    0x00800001: ('SQ', '1', 'Surface Scan Acquisition Type Code Sequence', 'SurfaceScanAcquisitionTypeCodeSequence', False),
-    0x00800002: ('SQ', '1', 'Surface Scan Mode Code Sequence', 'SurfaceScanModeCodeSequence', False),
-    0x00800003: ('SQ', '1', 'Registration Method Code Sequence', 'RegistrationMethodCodeSequence', False),
-    0x00800004: ('FD', '1', 'Shot Duration Time', 'ShotDurationTime', False),
-    0x00800005: ('FD', '1', 'Shot Offset Time', 'ShotOffsetTime', False),
-    0x00800006: ('US', '1-n', 'Surface Point Presentation Value Data', 'SurfacePointPresentationValueData', False),
-    0x00800007: ('US', '3-3n', 'Surface Point Color CIELab Value Data', 'SurfacePointColorCIELabValueData', False),
-    0x00800008: ('SQ', '1', 'UV Mapping Sequence', 'UVMappingSequence', False),
-    0x00800009: ('SH', '1', 'Texture Label', 'TextureLabel', False),
-    0x00800010: ('OF', '1', 'U Value Data', 'UValueData', False),
-    0x00800011: ('OF', '1', 'V Value Data', 'VValueData', False),
-    0x00800012: ('SQ', '1', 'Referenced Texture Sequence', 'ReferencedTextureSequence', False),
-    0x00800013: ('SQ', '1', 'Referenced Surface Data Sequence', 'ReferencedSurfaceDataSequence', False),
-    0x00820001: ('CS', '1', 'Assessment Summary', 'AssessmentSummary', False),
-    0x00820003: ('UT', '1', 'Assessment Summary Description', 'AssessmentSummaryDescription', False),
-    0x00820004: ('SQ', '1', 'Assessed SOP Instance Sequence', 'AssessedSOPInstanceSequence', False),
-    0x00820005: ('SQ', '1', 'Referenced Comparison SOP Instance Sequence', 'ReferencedComparisonSOPInstanceSequence', False),
-    0x00820006: ('UL', '1', 'Number of Assessment Observations', 'NumberOfAssessmentObservations', False),
-    0x00820007: ('SQ', '1', 'Assessment Observations Sequence', 'AssessmentObservationsSequence', False),
-    0x00820008: ('CS', '1', 'Observation Significance', 'ObservationSignificance', False),
-    0x0082000A: ('UT', '1', 'Observation Description', 'ObservationDescription', False),
-    0x0082000C: ('SQ', '1', 'Structured Constraint Observation Sequence', 'StructuredConstraintObservationSequence', False),
-    0x00820010: ('SQ', '1', 'Assessed Attribute Value Sequence', 'AssessedAttributeValueSequence', False),
-    0x00820016: ('LO', '1', 'Assessment Set ID', 'AssessmentSetID', False),
-    0x00820017: ('SQ', '1', 'Assessment Requester Sequence', 'AssessmentRequesterSequence', False),
-    0x00820018: ('LO', '1', 'Selector Attribute Name', 'SelectorAttributeName', False),
-    0x00820019: ('LO', '1', 'Selector Attribute Keyword', 'SelectorAttributeKeyword', False),
-    0x00820021: ('SQ', '1', 'Assessment Type Code Sequence', 'AssessmentTypeCodeSequence', False),
-    0x00820022: ('SQ', '1', 'Observation Basis Code Sequence', 'ObservationBasisCodeSequence', False),
-    0x00820023: ('LO', '1', 'Assessment Label', 'AssessmentLabel', False),
-    0x00820032: ('CS', '1', 'Constraint Type', 'ConstraintType', False),
-    0x00820033: ('UT', '1', 'Specification Selection Guidance', 'SpecificationSelectionGuidance', False),
-    0x00820034: ('SQ', '1', 'Constraint Value Sequence', 'ConstraintValueSequence', False),
-    0x00820035: ('SQ', '1', 'Recommended Default Value Sequence', 'RecommendedDefaultValueSequence', False),
-    0x00820036: ('CS', '1', 'Constraint Violation Significance', 'ConstraintViolationSignificance', False),
-    0x00820037: ('UT', '1', 'Constraint Violation Condition', 'ConstraintViolationCondition', False),
-    0x00820038: ('CS', '1', 'Modifiable Constraint Flag', 'ModifiableConstraintFlag', False),
-    0x00880130: ('SH', '1', 'Storage Media File-set ID', 'StorageMediaFileSetID', False),
-    0x00880140: ('UI', '1', 'Storage Media File-set UID', 'StorageMediaFileSetUID', False),
-    0x00880200: ('SQ', '1', 'Icon Image Sequence', 'IconImageSequence', False),
-    0x00880904: ('LO', '1', 'Topic Title', 'TopicTitle', True),
-    0x00880906: ('ST', '1', 'Topic Subject', 'TopicSubject', True),
-    0x00880910: ('LO', '1', 'Topic Author', 'TopicAuthor', True),
-    0x00880912: ('LO', '1-32', 'Topic Keywords', 'TopicKeywords', True),
-    0x01000410: ('CS', '1', 'SOP Instance Status', 'SOPInstanceStatus', False),
-    0x01000420: ('DT', '1', 'SOP Authorization DateTime', 'SOPAuthorizationDateTime', False),
-    0x01000424: ('LT', '1', 'SOP Authorization Comment', 'SOPAuthorizationComment', False),
-    0x01000426: ('LO', '1', 'Authorization Equipment Certification Number', 'AuthorizationEquipmentCertificationNumber', False),
-    0x04000005: ('US', '1', 'MAC ID Number', 'MACIDNumber', False),
-    0x04000010: ('UI', '1', 'MAC Calculation Transfer Syntax UID', 'MACCalculationTransferSyntaxUID', False),
-    0x04000015: ('CS', '1', 'MAC Algorithm', 'MACAlgorithm', False),
-    0x04000020: ('AT', '1-n', 'Data Elements Signed', 'DataElementsSigned', False),
-    0x04000100: ('UI', '1', 'Digital Signature UID', 'DigitalSignatureUID', False),
-    0x04000105: ('DT', '1', 'Digital Signature DateTime', 'DigitalSignatureDateTime', False),
-    0x04000110: ('CS', '1', 'Certificate Type', 'CertificateType', False),
-    0x04000115: ('OB', '1', 'Certificate of Signer', 'CertificateOfSigner', False),
-    0x04000120: ('OB', '1', 'Signature', 'Signature', False),
-    0x04000305: ('CS', '1', 'Certified Timestamp Type', 'CertifiedTimestampType', False),
-    0x04000310: ('OB', '1', 'Certified Timestamp', 'CertifiedTimestamp', False),
-    0x04000315: ('FL', '1', '', '', True),
-    0x04000401: ('SQ', '1', 'Digital Signature Purpose Code Sequence', 'DigitalSignaturePurposeCodeSequence', False),
-    0x04000402: ('SQ', '1', 'Referenced Digital Signature Sequence', 'ReferencedDigitalSignatureSequence', False),
-    0x04000403: ('SQ', '1', 'Referenced SOP Instance MAC Sequence', 'ReferencedSOPInstanceMACSequence', False),
-    0x04000404: ('OB', '1', 'MAC', 'MAC', False),
-    0x04000500: ('SQ', '1', 'Encrypted Attributes Sequence', 'EncryptedAttributesSequence', False),
-    0x04000510: ('UI', '1', 'Encrypted Content Transfer Syntax UID', 'EncryptedContentTransferSyntaxUID', False),
-    0x04000520: ('OB', '1', 'Encrypted Content', 'EncryptedContent', False),
-    0x04000550: ('SQ', '1', 'Modified Attributes Sequence', 'ModifiedAttributesSequence', False),
-    0x04000551: ('SQ', '1', 'Nonconforming Modified Attributes Sequence', 'NonconformingModifiedAttributesSequence', False),
-    0x04000552: ('OB', '1', 'Nonconforming Data Element Value', 'NonconformingDataElementValue', False),
-    0x04000561: ('SQ', '1', 'Original Attributes Sequence', 'OriginalAttributesSequence', False),
-    0x04000562: ('DT', '1', 'Attribute Modification DateTime', 'AttributeModificationDateTime', False),
-    0x04000563: ('LO', '1', 'Modifying System', 'ModifyingSystem', False),
-    0x04000564: ('LO', '1', 'Source of Previous Values', 'SourceOfPreviousValues', False),
-    0x04000565: ('CS', '1', 'Reason for the Attribute Modification', 'ReasonForTheAttributeModification', False),
-    0x04000600: ('CS', '1', 'Instance Origin Status', 'InstanceOriginStatus', False),
-    0x20000010: ('IS', '1', 'Number of Copies', 'NumberOfCopies', False),
-    0x2000001E: ('SQ', '1', 'Printer Configuration Sequence', 'PrinterConfigurationSequence', False),
-    0x20000020: ('CS', '1', 'Print Priority', 'PrintPriority', False),
-    0x20000030: ('CS', '1', 'Medium Type', 'MediumType', False),
-    0x20000040: ('CS', '1', 'Film Destination', 'FilmDestination', False),
-    0x20000050: ('LO', '1', 'Film Session Label', 'FilmSessionLabel', False),
-    0x20000060: ('IS', '1', 'Memory Allocation', 'MemoryAllocation', False),
-    0x20000061: ('IS', '1', 'Maximum Memory Allocation', 'MaximumMemoryAllocation', False),
-    0x20000062: ('CS', '1', 'Color Image Printing Flag', 'ColorImagePrintingFlag', True),
-    0x20000063: ('CS', '1', 'Collation Flag', 'CollationFlag', True),
-    0x20000065: ('CS', '1', 'Annotation Flag', 'AnnotationFlag', True),
-    0x20000067: ('CS', '1', 'Image Overlay Flag', 'ImageOverlayFlag', True),
-    0x20000069: ('CS', '1', 'Presentation LUT Flag', 'PresentationLUTFlag', True),
-    0x2000006A: ('CS', '1', 'Image Box Presentation LUT Flag', 'ImageBoxPresentationLUTFlag', True),
-    0x200000A0: ('US', '1', 'Memory Bit Depth', 'MemoryBitDepth', False),
-    0x200000A1: ('US', '1', 'Printing Bit Depth', 'PrintingBitDepth', False),
-    0x200000A2: ('SQ', '1', 'Media Installed Sequence', 'MediaInstalledSequence', False),
-    0x200000A4: ('SQ', '1', 'Other Media Available Sequence', 'OtherMediaAvailableSequence', False),
-    0x200000A8: ('SQ', '1', 'Supported Image Display Formats Sequence', 'SupportedImageDisplayFormatsSequence', False),
-    0x20000500: ('SQ', '1', 'Referenced Film Box Sequence', 'ReferencedFilmBoxSequence', False),
-    0x20000510: ('SQ', '1', 'Referenced Stored Print Sequence', 'ReferencedStoredPrintSequence', True),
-    0x20100010: ('ST', '1', 'Image Display Format', 'ImageDisplayFormat', False),
-    0x20100030: ('CS', '1', 'Annotation Display Format ID', 'AnnotationDisplayFormatID', False),
-    0x20100040: ('CS', '1', 'Film Orientation', 'FilmOrientation', False),
-    0x20100050: ('CS', '1', 'Film Size ID', 'FilmSizeID', False),
-    0x20100052: ('CS', '1', 'Printer Resolution ID', 'PrinterResolutionID', False),
-    0x20100054: ('CS', '1', 'Default Printer Resolution ID', 'DefaultPrinterResolutionID', False),
-    0x20100060: ('CS', '1', 'Magnification Type', 'MagnificationType', False),
-    0x20100080: ('CS', '1', 'Smoothing Type', 'SmoothingType', False),
-    0x201000A6: ('CS', '1', 'Default Magnification Type', 'DefaultMagnificationType', False),
-    0x201000A7: ('CS', '1-n', 'Other Magnification Types Available', 'OtherMagnificationTypesAvailable', False),
-    0x201000A8: ('CS', '1', 'Default Smoothing Type', 'DefaultSmoothingType', False),
-    0x201000A9: ('CS', '1-n', 'Other Smoothing Types Available', 'OtherSmoothingTypesAvailable', False),
-    0x20100100: ('CS', '1', 'Border Density', 'BorderDensity', False),
-    0x20100110: ('CS', '1', 'Empty Image Density', 'EmptyImageDensity', False),
-    0x20100120: ('US', '1', 'Min Density', 'MinDensity', False),
-    0x20100130: ('US', '1', 'Max Density', 'MaxDensity', False),
-    0x20100140: ('CS', '1', 'Trim', 'Trim', False),
-    0x20100150: ('ST', '1', 'Configuration Information', 'ConfigurationInformation', False),
-    0x20100152: ('LT', '1', 'Configuration Information Description', 'ConfigurationInformationDescription', False),
-    0x20100154: ('IS', '1', 'Maximum Collated Films', 'MaximumCollatedFilms', False),
-    0x2010015E: ('US', '1', 'Illumination', 'Illumination', False),
-    0x20100160: ('US', '1', 'Reflected Ambient Light', 'ReflectedAmbientLight', False),
-    0x20100376: ('DS', '2', 'Printer Pixel Spacing', 'PrinterPixelSpacing', False),
-    0x20100500: ('SQ', '1', 'Referenced Film Session Sequence', 'ReferencedFilmSessionSequence', False),
-    0x20100510: ('SQ', '1', 'Referenced Image Box Sequence', 'ReferencedImageBoxSequence', False),
-    0x20100520: ('SQ', '1', 'Referenced Basic Annotation Box Sequence', 'ReferencedBasicAnnotationBoxSequence', False),
-    0x20200010: ('US', '1', 'Image Box Position', 'ImageBoxPosition', False),
-    0x20200020: ('CS', '1', 'Polarity', 'Polarity', False),
-    0x20200030: ('DS', '1', 'Requested Image Size', 'RequestedImageSize', False),
-    0x20200040: ('CS', '1', 'Requested Decimate/Crop Behavior', 'RequestedDecimateCropBehavior', False),
-    0x20200050: ('CS', '1', 'Requested Resolution ID', 'RequestedResolutionID', False),
-    0x202000A0: ('CS', '1', 'Requested Image Size Flag', 'RequestedImageSizeFlag', False),
-    0x202000A2: ('CS', '1', 'Decimate/Crop Result', 'DecimateCropResult', False),
-    0x20200110: ('SQ', '1', 'Basic Grayscale Image Sequence', 'BasicGrayscaleImageSequence', False),
-    0x20200111: ('SQ', '1', 'Basic Color Image Sequence', 'BasicColorImageSequence', False),
-    0x20200130: ('SQ', '1', 'Referenced Image Overlay Box Sequence', 'ReferencedImageOverlayBoxSequence', True),
-    0x20200140: ('SQ', '1', 'Referenced VOI LUT Box Sequence', 'ReferencedVOILUTBoxSequence', True),
-    0x20300010: ('US', '1', 'Annotation Position', 'AnnotationPosition', False),
-    0x20300020: ('LO', '1', 'Text String', 'TextString', False),
-    0x20400010: ('SQ', '1', 'Referenced Overlay Plane Sequence', 'ReferencedOverlayPlaneSequence', True),
-    0x20400011: ('US', '1-99', 'Referenced Overlay Plane Groups', 'ReferencedOverlayPlaneGroups', True),
-    0x20400020: ('SQ', '1', 'Overlay Pixel Data Sequence', 'OverlayPixelDataSequence', True),
-    0x20400060: ('CS', '1', 'Overlay Magnification Type', 'OverlayMagnificationType', True),
-    0x20400070: ('CS', '1', 'Overlay Smoothing Type', 'OverlaySmoothingType', True),
-    0x20400072: ('CS', '1', 'Overlay or Image Magnification', 'OverlayOrImageMagnification', True),
-    0x20400074: ('US', '1', 'Magnify to Number of Columns', 'MagnifyToNumberOfColumns', True),
-    0x20400080: ('CS', '1', 'Overlay Foreground Density', 'OverlayForegroundDensity', True),
-    0x20400082: ('CS', '1', 'Overlay Background Density', 'OverlayBackgroundDensity', True),
-    0x20400090: ('CS', '1', 'Overlay Mode', 'OverlayMode', True),
-    0x20400100: ('CS', '1', 'Threshold Density', 'ThresholdDensity', True),
-    0x20400500: ('SQ', '1', 'Referenced Image Box Sequence (Retired)', 'ReferencedImageBoxSequenceRetired', True),
-    0x20500010: ('SQ', '1', 'Presentation LUT Sequence', 'PresentationLUTSequence', False),
-    0x20500020: ('CS', '1', 'Presentation LUT Shape', 'PresentationLUTShape', False),
-    0x20500500: ('SQ', '1', 'Referenced Presentation LUT Sequence', 'ReferencedPresentationLUTSequence', False),
-    0x21000010: ('SH', '1', 'Print Job ID', 'PrintJobID', True),
-    0x21000020: ('CS', '1', 'Execution Status', 'ExecutionStatus', False),
-    0x21000030: ('CS', '1', 'Execution Status Info', 'ExecutionStatusInfo', False),
-    0x21000040: ('DA', '1', 'Creation Date', 'CreationDate', False),
-    0x21000050: ('TM', '1', 'Creation Time', 'CreationTime', False),
-    0x21000070: ('AE', '1', 'Originator', 'Originator', False),
-    0x21000140: ('AE', '1', 'Destination AE', 'DestinationAE', False),
-    0x21000160: ('SH', '1', 'Owner ID', 'OwnerID', False),
-    0x21000170: ('IS', '1', 'Number of Films', 'NumberOfFilms', False),
-    0x21000500: ('SQ', '1', 'Referenced Print Job Sequence (Pull Stored Print)', 'ReferencedPrintJobSequencePullStoredPrint', True),
-    0x21100010: ('CS', '1', 'Printer Status', 'PrinterStatus', False),
-    0x21100020: ('CS', '1', 'Printer Status Info', 'PrinterStatusInfo', False),
-    0x21100030: ('LO', '1', 'Printer Name', 'PrinterName', False),
-    0x21100099: ('SH', '1', 'Print Queue ID', 'PrintQueueID', True),
-    0x21200010: ('CS', '1', 'Queue Status', 'QueueStatus', True),
-    0x21200050: ('SQ', '1', 'Print Job Description Sequence', 'PrintJobDescriptionSequence', True),
-    0x21200070: ('SQ', '1', 'Referenced Print Job Sequence', 'ReferencedPrintJobSequence', True),
-    0x21300010: ('SQ', '1', 'Print Management Capabilities Sequence', 'PrintManagementCapabilitiesSequence', True),
-    0x21300015: ('SQ', '1', 'Printer Characteristics Sequence', 'PrinterCharacteristicsSequence', True),
-    0x21300030: ('SQ', '1', 'Film Box Content Sequence', 'FilmBoxContentSequence', True),
-    0x21300040: ('SQ', '1', 'Image Box Content Sequence', 'ImageBoxContentSequence', True),
-    0x21300050: ('SQ', '1', 'Annotation Content Sequence', 'AnnotationContentSequence', True),
-    0x21300060: ('SQ', '1', 'Image Overlay Box Content Sequence', 'ImageOverlayBoxContentSequence', True),
-    0x21300080: ('SQ', '1', 'Presentation LUT Content Sequence', 'PresentationLUTContentSequence', True),
-    0x213000A0: ('SQ', '1', 'Proposed Study Sequence', 'ProposedStudySequence', False),
-    0x213000C0: ('SQ', '1', 'Original Image Sequence', 'OriginalImageSequence', False),
-    0x22000001: ('CS', '1', 'Label Using Information Extracted From Instances', 'LabelUsingInformationExtractedFromInstances', False),
-    0x22000002: ('UT', '1', 'Label Text', 'LabelText', False),
-    0x22000003: ('CS', '1', 'Label Style Selection', 'LabelStyleSelection', False),
-    0x22000004: ('LT', '1', 'Media Disposition', 'MediaDisposition', False),
-    0x22000005: ('LT', '1', 'Barcode Value', 'BarcodeValue', False),
-    0x22000006: ('CS', '1', 'Barcode Symbology', 'BarcodeSymbology', False),
-    0x22000007: ('CS', '1', 'Allow Media Splitting', 'AllowMediaSplitting', False),
-    0x22000008: ('CS', '1', 'Include Non-DICOM Objects', 'IncludeNonDICOMObjects', False),
-    0x22000009: ('CS', '1', 'Include Display Application', 'IncludeDisplayApplication', False),
-    0x2200000A: ('CS', '1', 'Preserve Composite Instances After Media Creation', 'PreserveCompositeInstancesAfterMediaCreation', False),
-    0x2200000B: ('US', '1', 'Total Number of Pieces of Media Created', 'TotalNumberOfPiecesOfMediaCreated', False),
-    0x2200000C: ('LO', '1', 'Requested Media Application Profile', 'RequestedMediaApplicationProfile', False),
-    0x2200000D: ('SQ', '1', 'Referenced Storage Media Sequence', 'ReferencedStorageMediaSequence', False),
-    0x2200000E: ('AT', '1-n', 'Failure Attributes', 'FailureAttributes', False),
-    0x2200000F: ('CS', '1', 'Allow Lossy Compression', 'AllowLossyCompression', False),
-    0x22000020: ('CS', '1', 'Request Priority', 'RequestPriority', False),
-    0x30020002: ('SH', '1', 'RT Image Label', 'RTImageLabel', False),
-    0x30020003: ('LO', '1', 'RT Image Name', 'RTImageName', False),
-    0x30020004: ('ST', '1', 'RT Image Description', 'RTImageDescription', False),
-    0x3002000A: ('CS', '1', 'Reported Values Origin', 'ReportedValuesOrigin', False),
-    0x3002000C: ('CS', '1', 'RT Image Plane', 'RTImagePlane', False),
-    0x3002000D: ('DS', '3', 'X-Ray Image Receptor Translation', 'XRayImageReceptorTranslation', False),
-    0x3002000E: ('DS', '1', 'X-Ray Image Receptor Angle', 'XRayImageReceptorAngle', False),
-    0x30020010: ('DS', '6', 'RT Image Orientation', 'RTImageOrientation', False),
-    0x30020011: ('DS', '2', 'Image Plane Pixel Spacing', 'ImagePlanePixelSpacing', False),
-    0x30020012: ('DS', '2', 'RT Image Position', 'RTImagePosition', False),
-    0x30020020: ('SH', '1', 'Radiation Machine Name', 'RadiationMachineName', False),
-    0x30020022: ('DS', '1', 'Radiation Machine SAD', 'RadiationMachineSAD', False),
-    0x30020024: ('DS', '1', 'Radiation Machine SSD', 'RadiationMachineSSD', False),
-    0x30020026: ('DS', '1', 'RT Image SID', 'RTImageSID', False),
-    0x30020028: ('DS', '1', 'Source to Reference Object Distance', 'SourceToReferenceObjectDistance', False),
-    0x30020029: ('IS', '1', 'Fraction Number', 'FractionNumber', False),
-    0x30020030: ('SQ', '1', 'Exposure Sequence', 'ExposureSequence', False),
-    0x30020032: ('DS', '1', 'Meterset Exposure', 'MetersetExposure', False),
-    0x30020034: ('DS', '4', 'Diaphragm Position', 'DiaphragmPosition', False),
-    0x30020040: ('SQ', '1', 'Fluence Map Sequence', 'FluenceMapSequence', False),
-    0x30020041: ('CS', '1', 'Fluence Data Source', 'FluenceDataSource', False),
-    0x30020042: ('DS', '1', 'Fluence Data Scale', 'FluenceDataScale', False),
-    0x30020050: ('SQ', '1', 'Primary Fluence Mode Sequence', 'PrimaryFluenceModeSequence', False),
-    0x30020051: ('CS', '1', 'Fluence Mode', 'FluenceMode', False),
-    0x30020052: ('SH', '1', 'Fluence Mode ID', 'FluenceModeID', False),
-    0x30020100: ('IS', '1', 'Selected Frame Number', 'SelectedFrameNumber', False),
-    0x30020101: ('SQ', '1', 'Selected Frame Functional Groups Sequence', 'SelectedFrameFunctionalGroupsSequence', False),
-    0x30020102: ('SQ', '1', 'RT Image Frame General Content Sequence', 'RTImageFrameGeneralContentSequence', False),
-    0x30020103: ('SQ', '1', 'RT Image Frame Context Sequence', 'RTImageFrameContextSequence', False),
-    0x30020104: ('SQ', '1', 'RT Image Scope Sequence', 'RTImageScopeSequence', False),
-    0x30020105: ('CS', '1', 'Beam Modifier Coordinates Presence Flag', 'BeamModifierCoordinatesPresenceFlag', False),
-    0x30020106: ('FD', '1', 'Start Cumulative Meterset', 'StartCumulativeMeterset', False),
-    0x30020107: ('FD', '1', 'Stop Cumulative Meterset', 'StopCumulativeMeterset', False),
-    0x30020108: ('SQ', '1', 'RT Acquisition Patient Position Sequence', 'RTAcquisitionPatientPositionSequence', False),
-    0x30020109: ('SQ', '1', 'RT Image Frame Imaging Device Position Sequence', 'RTImageFrameImagingDevicePositionSequence', False),
-    0x3002010A: ('SQ', '1', 'RT Image Frame kV Radiation Acquisition Sequence', 'RTImageFramekVRadiationAcquisitionSequence', False),
-    0x3002010B: ('SQ', '1', 'RT Image Frame MV Radiation Acquisition Sequence', 'RTImageFrameMVRadiationAcquisitionSequence', False),
-    0x3002010C: ('SQ', '1', 'RT Image Frame Radiation Acquisition Sequence', 'RTImageFrameRadiationAcquisitionSequence', False),
-    0x3002010D: ('SQ', '1', 'Imaging Source Position Sequence', 'ImagingSourcePositionSequence', False),
-    0x3002010E: ('SQ', '1', 'Image Receptor Position Sequence', 'ImageReceptorPositionSequence', False),
-    0x3002010F: ('FD', '16', 'Device Position to Equipment Mapping Matrix', 'DevicePositionToEquipmentMappingMatrix', False),
-    0x30020110: ('SQ', '1', 'Device Position Parameter Sequence', 'DevicePositionParameterSequence', False),
-    0x30020111: ('CS', '1', 'Imaging Source Location Specification Type', 'ImagingSourceLocationSpecificationType', False),
-    0x30020112: ('SQ', '1', 'Imaging Device Location Matrix Sequence', 'ImagingDeviceLocationMatrixSequence', False),
-    0x30020113: ('SQ', '1', 'Imaging Device Location Parameter Sequence', 'ImagingDeviceLocationParameterSequence', False),
-    0x30020114: ('SQ', '1', 'Imaging Aperture Sequence', 'ImagingApertureSequence', False),
-    0x30020115: ('CS', '1', 'Imaging Aperture Specification Type', 'ImagingApertureSpecificationType', False),
-    0x30020116: ('US', '1', 'Number of Acquisition Devices', 'NumberOfAcquisitionDevices', False),
-    0x30020117: ('SQ', '1', 'Acquisition Device Sequence', 'AcquisitionDeviceSequence', False),
-    0x30020118: ('SQ', '1', 'Acquisition Task Sequence', 'AcquisitionTaskSequence', False),
-    0x30020119: ('SQ', '1', 'Acquisition Task Workitem Code Sequence', 'AcquisitionTaskWorkitemCodeSequence', False),
-    0x3002011A: ('SQ', '1', 'Acquisition Subtask Sequence', 'AcquisitionSubtaskSequence', False),
-    0x3002011B: ('SQ', '1', 'Subtask Workitem Code Sequence', 'SubtaskWorkitemCodeSequence', False),
-    0x3002011C: ('US', '1', 'Acquisition Task Index', 'AcquisitionTaskIndex', False),
-    0x3002011D: ('US', '1', 'Acquisition Subtask Index', 'AcquisitionSubtaskIndex', False),
-    0x3002011E: ('SQ', '1', 'Referenced Baseline Parameters RT Radiation Instance Sequence', 'ReferencedBaselineParametersRTRadiationInstanceSequence', False),
-    0x3002011F: ('SQ', '1', 'Position Acquisition Template Identification Sequence', 'PositionAcquisitionTemplateIdentificationSequence', False),
-    0x30020120: ('ST', '1', 'Position Acquisition Template ID', 'PositionAcquisitionTemplateID', False),
-    0x30020121: ('LO', '1', 'Position Acquisition Template Name', 'PositionAcquisitionTemplateName', False),
-    0x30020122: ('SQ', '1', 'Position Acquisition Template Code Sequence', 'PositionAcquisitionTemplateCodeSequence', False),
-    0x30020123: ('LT', '1', 'Position Acquisition Template Description', 'PositionAcquisitionTemplateDescription', False),
-    0x30020124: ('SQ', '1', 'Acquisition Task Applicability Sequence', 'AcquisitionTaskApplicabilitySequence', False),
-    0x30020125: ('SQ', '1', 'Projection Imaging Acquisition Parameter Sequence', 'ProjectionImagingAcquisitionParameterSequence', False),
-    0x30020126: ('SQ', '1', 'CT Imaging Acquisition Parameter Sequence', 'CTImagingAcquisitionParameterSequence', False),
-    0x30020127: ('SQ', '1', 'KV Imaging Generation Parameters Sequence', 'KVImagingGenerationParametersSequence', False),
-    0x30020128: ('SQ', '1', 'MV Imaging Generation Parameters Sequence', 'MVImagingGenerationParametersSequence', False),
-    0x30020129: ('CS', '1', 'Acquisition Signal Type', 'AcquisitionSignalType', False),
-    0x3002012A: ('CS', '1', 'Acquisition Method', 'AcquisitionMethod', False),
-    0x3002012B: ('SQ', '1', 'Scan Start Position Sequence', 'ScanStartPositionSequence', False),
-    0x3002012C: ('SQ', '1', 'Scan Stop Position Sequence', 'ScanStopPositionSequence', False),
-    0x3002012D: ('FD', '1', 'Imaging Source to Beam Modifier Definition Plane Distance', 'ImagingSourceToBeamModifierDefinitionPlaneDistance', False),
-    0x3002012E: ('CS', '1', 'Scan Arc Type', 'ScanArcType', False),
-    0x3002012F: ('CS', '1', 'Detector Positioning Type', 'DetectorPositioningType', False),
-    0x30020130: ('SQ', '1', 'Additional RT Accessory Device Sequence', 'AdditionalRTAccessoryDeviceSequence', False),
-    0x30020131: ('SQ', '1', 'Device-Specific Acquisition Parameter Sequence', 'DeviceSpecificAcquisitionParameterSequence', False),
-    0x30020132: ('SQ', '1', 'Referenced Position Reference Instance Sequence', 'ReferencedPositionReferenceInstanceSequence', False),
-    0x30020133: ('SQ', '1', 'Energy Derivation Code Sequence', 'EnergyDerivationCodeSequence', False),
-    0x30020134: ('FD', '1', 'Maximum Cumulative Meterset Exposure', 'MaximumCumulativeMetersetExposure', False),
-    0x30020135: ('SQ', '1', 'Acquisition Initiation Sequence', 'AcquisitionInitiationSequence', False),
-    0x30040001: ('CS', '1', 'DVH Type', 'DVHType', False),
-    0x30040002: ('CS', '1', 'Dose Units', 'DoseUnits', False),
-    0x30040004: ('CS', '1', 'Dose Type', 'DoseType', False),
-    0x30040005: ('CS', '1', 'Spatial Transform of Dose', 'SpatialTransformOfDose', False),
-    0x30040006: ('LO', '1', 'Dose Comment', 'DoseComment', False),
-    0x30040008: ('DS', '3', 'Normalization Point', 'NormalizationPoint', False),
-    0x3004000A: ('CS', '1', 'Dose Summation Type', 'DoseSummationType', False),
-    0x3004000C: ('DS', '2-n', 'Grid Frame Offset Vector', 'GridFrameOffsetVector', False),
-    0x3004000E: ('DS', '1', 'Dose Grid Scaling', 'DoseGridScaling', False),
-    0x30040010: ('SQ', '1', 'RT Dose ROI Sequence', 'RTDoseROISequence', True),
-    0x30040012: ('DS', '1', 'Dose Value', 'DoseValue', True),
-    0x30040014: ('CS', '1-3', 'Tissue Heterogeneity Correction', 'TissueHeterogeneityCorrection', False),
-    0x30040040: ('DS', '3', 'DVH Normalization Point', 'DVHNormalizationPoint', False),
-    0x30040042: ('DS', '1', 'DVH Normalization Dose Value', 'DVHNormalizationDoseValue', False),
-    0x30040050: ('SQ', '1', 'DVH Sequence', 'DVHSequence', False),
-    0x30040052: ('DS', '1', 'DVH Dose Scaling', 'DVHDoseScaling', False),
-    0x30040054: ('CS', '1', 'DVH Volume Units', 'DVHVolumeUnits', False),
-    0x30040056: ('IS', '1', 'DVH Number of Bins', 'DVHNumberOfBins', False),
-    0x30040058: ('DS', '2-2n', 'DVH Data', 'DVHData', False),
-    0x30040060: ('SQ', '1', 'DVH Referenced ROI Sequence', 'DVHReferencedROISequence', False),
-    0x30040062: ('CS', '1', 'DVH ROI Contribution Type', 'DVHROIContributionType', False),
-    0x30040070: ('DS', '1', 'DVH Minimum Dose', 'DVHMinimumDose', False),
-    0x30040072: ('DS', '1', 'DVH Maximum Dose', 'DVHMaximumDose', False),
-    0x30040074: ('DS', '1', 'DVH Mean Dose', 'DVHMeanDose', False),
-    0x30060002: ('SH', '1', 'Structure Set Label', 'StructureSetLabel', False),
-    0x30060004: ('LO', '1', 'Structure Set Name', 'StructureSetName', False),
-    0x30060006: ('ST', '1', 'Structure Set Description', 'StructureSetDescription', False),
-    0x30060008: ('DA', '1', 'Structure Set Date', 'StructureSetDate', False),
-    0x30060009: ('TM', '1', 'Structure Set Time', 'StructureSetTime', False),
-    0x30060010: ('SQ', '1', 'Referenced Frame of Reference Sequence', 'ReferencedFrameOfReferenceSequence', False),
-    0x30060012: ('SQ', '1', 'RT Referenced Study Sequence', 'RTReferencedStudySequence', False),
-    0x30060014: ('SQ', '1', 'RT Referenced Series Sequence', 'RTReferencedSeriesSequence', False),
-    0x30060016: ('SQ', '1', 'Contour Image Sequence', 'ContourImageSequence', False),
-    0x30060018: ('SQ', '1', 'Predecessor Structure Set Sequence', 'PredecessorStructureSetSequence', False),
-    0x30060020: ('SQ', '1', 'Structure Set ROI Sequence', 'StructureSetROISequence', False),
-    0x30060022: ('IS', '1', 'ROI Number', 'ROINumber', False),
-    0x30060024: ('UI', '1', 'Referenced Frame of Reference UID', 'ReferencedFrameOfReferenceUID', False),
-    0x30060026: ('LO', '1', 'ROI Name', 'ROIName', False),
-    0x30060028: ('ST', '1', 'ROI Description', 'ROIDescription', False),
-    0x3006002A: ('IS', '3', 'ROI Display Color', 'ROIDisplayColor', False),
-    0x3006002C: ('DS', '1', 'ROI Volume', 'ROIVolume', False),
-    0x3006002D: ('DT', '1', 'ROI DateTime', 'ROIDateTime', False),
-    0x3006002E: ('DT', '1', 'ROI Observation DateTime', 'ROIObservationDateTime', False),
-    0x30060030: ('SQ', '1', 'RT Related ROI Sequence', 'RTRelatedROISequence', False),
-    0x30060033: ('CS', '1', 'RT ROI Relationship', 'RTROIRelationship', False),
-    0x30060036: ('CS', '1', 'ROI Generation Algorithm', 'ROIGenerationAlgorithm', False),
-    0x30060037: ('SQ', '1', 'ROI Derivation Algorithm Identification Sequence', 'ROIDerivationAlgorithmIdentificationSequence', False),
-    0x30060038: ('LO', '1', 'ROI Generation Description', 'ROIGenerationDescription', False),
-    0x30060039: ('SQ', '1', 'ROI Contour Sequence', 'ROIContourSequence', False),
-    0x30060040: ('SQ', '1', 'Contour Sequence', 'ContourSequence', False),
-    0x30060042: ('CS', '1', 'Contour Geometric Type', 'ContourGeometricType', False),
-    0x30060044: ('DS', '1', 'Contour Slab Thickness', 'ContourSlabThickness', True),
-    0x30060045: ('DS', '3', 'Contour Offset Vector', 'ContourOffsetVector', True),
-    0x30060046: ('IS', '1', 'Number of Contour Points', 'NumberOfContourPoints', False),
-    0x30060048: ('IS', '1', 'Contour Number', 'ContourNumber', False),
-    0x30060049: ('IS', '1-n', 'Attached Contours', 'AttachedContours', True),
-    0x3006004A: ('SQ', '1', 'Source Pixel Planes Characteristics Sequence', 'SourcePixelPlanesCharacteristicsSequence', False),
-    0x3006004B: ('SQ', '1', 'Source Series Sequence', 'SourceSeriesSequence', False),
-    0x3006004C: ('SQ', '1', 'Source Series Information Sequence', 'SourceSeriesInformationSequence', False),
-    0x3006004D: ('SQ', '1', 'ROI Creator Sequence', 'ROICreatorSequence', False),
-    0x3006004E: ('SQ', '1', 'ROI Interpreter Sequence', 'ROIInterpreterSequence', False),
-    0x3006004F: ('SQ', '1', 'ROI Observation Context Code Sequence', 'ROIObservationContextCodeSequence', False),
-    0x30060050: ('DS', '3-3n', 'Contour Data', 'ContourData', False),
-    0x30060080: ('SQ', '1', 'RT ROI Observations Sequence', 'RTROIObservationsSequence', False),
-    0x30060082: ('IS', '1', 'Observation Number', 'ObservationNumber', False),
-    0x30060084: ('IS', '1', 'Referenced ROI Number', 'ReferencedROINumber', False),
-    0x30060085: ('SH', '1', 'ROI Observation Label', 'ROIObservationLabel', True),
-    0x30060086: ('SQ', '1', 'RT ROI Identification Code Sequence', 'RTROIIdentificationCodeSequence', False),
-    0x30060088: ('ST', '1', 'ROI Observation Description', 'ROIObservationDescription', True),
-    0x300600A0: ('SQ', '1', 'Related RT ROI Observations Sequence', 'RelatedRTROIObservationsSequence', False),
-    0x300600A4: ('CS', '1', 'RT ROI Interpreted Type', 'RTROIInterpretedType', False),
-    0x300600A6: ('PN', '1', 'ROI Interpreter', 'ROIInterpreter', False),
-    0x300600B0: ('SQ', '1', 'ROI Physical Properties Sequence', 'ROIPhysicalPropertiesSequence', False),
-    0x300600B2: ('CS', '1', 'ROI Physical Property', 'ROIPhysicalProperty', False),
-    0x300600B4: ('DS', '1', 'ROI Physical Property Value', 'ROIPhysicalPropertyValue', False),
-    0x300600B6: ('SQ', '1', 'ROI Elemental Composition Sequence', 'ROIElementalCompositionSequence', False),
-    0x300600B7: ('US', '1', 'ROI Elemental Composition Atomic Number', 'ROIElementalCompositionAtomicNumber', False),
-    0x300600B8: ('FL', '1', 'ROI Elemental Composition Atomic Mass Fraction', 'ROIElementalCompositionAtomicMassFraction', False),
-    0x300600B9: ('SQ', '1', 'Additional RT ROI Identification Code Sequence', 'AdditionalRTROIIdentificationCodeSequence', True),
-    0x300600C0: ('SQ', '1', 'Frame of Reference Relationship Sequence', 'FrameOfReferenceRelationshipSequence', True),
-    0x300600C2: ('UI', '1', 'Related Frame of Reference UID', 'RelatedFrameOfReferenceUID', True),
-    0x300600C4: ('CS', '1', 'Frame of Reference Transformation Type', 'FrameOfReferenceTransformationType', True),
-    0x300600C6: ('DS', '16', 'Frame of Reference Transformation Matrix', 'FrameOfReferenceTransformationMatrix', False),
-    0x300600C8: ('LO', '1', 'Frame of Reference Transformation Comment', 'FrameOfReferenceTransformationComment', False),
-    0x300600C9: ('SQ', '1', 'Patient Location Coordinates Sequence', 'PatientLocationCoordinatesSequence', False),
-    0x300600CA: ('SQ', '1', 'Patient Location Coordinates Code Sequence', 'PatientLocationCoordinatesCodeSequence', False),
-    0x300600CB: ('SQ', '1', 'Patient Support Position Sequence', 'PatientSupportPositionSequence', False),
-    0x30080010: ('SQ', '1', 'Measured Dose Reference Sequence', 'MeasuredDoseReferenceSequence', False),
-    0x30080012: ('ST', '1', 'Measured Dose Description', 'MeasuredDoseDescription', False),
-    0x30080014: ('CS', '1', 'Measured Dose Type', 'MeasuredDoseType', False),
-    0x30080016: ('DS', '1', 'Measured Dose Value', 'MeasuredDoseValue', False),
-    0x30080020: ('SQ', '1', 'Treatment Session Beam Sequence', 'TreatmentSessionBeamSequence', False),
-    0x30080021: ('SQ', '1', 'Treatment Session Ion Beam Sequence', 'TreatmentSessionIonBeamSequence', False),
-    0x30080022: ('IS', '1', 'Current Fraction Number', 'CurrentFractionNumber', False),
-    0x30080024: ('DA', '1', 'Treatment Control Point Date', 'TreatmentControlPointDate', False),
-    0x30080025: ('TM', '1', 'Treatment Control Point Time', 'TreatmentControlPointTime', False),
-    0x3008002A: ('CS', '1', 'Treatment Termination Status', 'TreatmentTerminationStatus', False),
-    0x3008002B: ('SH', '1', 'Treatment Termination Code', 'TreatmentTerminationCode', True),
-    0x3008002C: ('CS', '1', 'Treatment Verification Status', 'TreatmentVerificationStatus', False),
-    0x30080030: ('SQ', '1', 'Referenced Treatment Record Sequence', 'ReferencedTreatmentRecordSequence', False),
-    0x30080032: ('DS', '1', 'Specified Primary Meterset', 'SpecifiedPrimaryMeterset', False),
-    0x30080033: ('DS', '1', 'Specified Secondary Meterset', 'SpecifiedSecondaryMeterset', False),
-    0x30080036: ('DS', '1', 'Delivered Primary Meterset', 'DeliveredPrimaryMeterset', False),
-    0x30080037: ('DS', '1', 'Delivered Secondary Meterset', 'DeliveredSecondaryMeterset', False),
-    0x3008003A: ('DS', '1', 'Specified Treatment Time', 'SpecifiedTreatmentTime', False),
-    0x3008003B: ('DS', '1', 'Delivered Treatment Time', 'DeliveredTreatmentTime', False),
-    0x30080040: ('SQ', '1', 'Control Point Delivery Sequence', 'ControlPointDeliverySequence', False),
-    0x30080041: ('SQ', '1', 'Ion Control Point Delivery Sequence', 'IonControlPointDeliverySequence', False),
-    0x30080042: ('DS', '1', 'Specified Meterset', 'SpecifiedMeterset', False),
-    0x30080044: ('DS', '1', 'Delivered Meterset', 'DeliveredMeterset', False),
-    0x30080045: ('FL', '1', 'Meterset Rate Set', 'MetersetRateSet', False),
-    0x30080046: ('FL', '1', 'Meterset Rate Delivered', 'MetersetRateDelivered', False),
-    0x30080047: ('FL', '1-n', 'Scan Spot Metersets Delivered', 'ScanSpotMetersetsDelivered', False),
-    0x30080048: ('DS', '1', 'Dose Rate Delivered', 'DoseRateDelivered', False),
-    0x30080050: ('SQ', '1', 'Treatment Summary Calculated Dose Reference Sequence', 'TreatmentSummaryCalculatedDoseReferenceSequence', False),
-    0x30080052: ('DS', '1', 'Cumulative Dose to Dose Reference', 'CumulativeDoseToDoseReference', False),
-    0x30080054: ('DA', '1', 'First Treatment Date', 'FirstTreatmentDate', False),
-    0x30080056: ('DA', '1', 'Most Recent Treatment Date', 'MostRecentTreatmentDate', False),
-    0x3008005A: ('IS', '1', 'Number of Fractions Delivered', 'NumberOfFractionsDelivered', False),
-    0x30080060: ('SQ', '1', 'Override Sequence', 'OverrideSequence', False),
-    0x30080061: ('AT', '1', 'Parameter Sequence Pointer', 'ParameterSequencePointer', False),
-    0x30080062: ('AT', '1', 'Override Parameter Pointer', 'OverrideParameterPointer', False),
-    0x30080063: ('IS', '1', 'Parameter Item Index', 'ParameterItemIndex', False),
-    0x30080064: ('IS', '1', 'Measured Dose Reference Number', 'MeasuredDoseReferenceNumber', False),
-    0x30080065: ('AT', '1', 'Parameter Pointer', 'ParameterPointer', False),
-    0x30080066: ('ST', '1', 'Override Reason', 'OverrideReason', False),
-    0x30080067: ('US', '1', 'Parameter Value Number', 'ParameterValueNumber', False),
-    0x30080068: ('SQ', '1', 'Corrected Parameter Sequence', 'CorrectedParameterSequence', False),
-    0x3008006A: ('FL', '1', 'Correction Value', 'CorrectionValue', False),
-    0x30080070: ('SQ', '1', 'Calculated Dose Reference Sequence', 'CalculatedDoseReferenceSequence', False),
-    0x30080072: ('IS', '1', 'Calculated Dose Reference Number', 'CalculatedDoseReferenceNumber', False),
-    0x30080074: ('ST', '1', 'Calculated Dose Reference Description', 'CalculatedDoseReferenceDescription', False),
-    0x30080076: ('DS', '1', 'Calculated Dose Reference Dose Value', 'CalculatedDoseReferenceDoseValue', False),
-    0x30080078: ('DS', '1', 'Start Meterset', 'StartMeterset', False),
-    0x3008007A: ('DS', '1', 'End Meterset', 'EndMeterset', False),
-    0x30080080: ('SQ', '1', 'Referenced Measured Dose Reference Sequence', 'ReferencedMeasuredDoseReferenceSequence', False),
-    0x30080082: ('IS', '1', 'Referenced Measured Dose Reference Number', 'ReferencedMeasuredDoseReferenceNumber', False),
-    0x30080090: ('SQ', '1', 'Referenced Calculated Dose Reference Sequence', 'ReferencedCalculatedDoseReferenceSequence', False),
-    0x30080092: ('IS', '1', 'Referenced Calculated Dose Reference Number', 'ReferencedCalculatedDoseReferenceNumber', False),
-    0x300800A0: ('SQ', '1', 'Beam Limiting Device Leaf Pairs Sequence', 'BeamLimitingDeviceLeafPairsSequence', False),
-    0x300800A1: ('SQ', '1', 'Enhanced RT Beam Limiting Device Sequence', 'EnhancedRTBeamLimitingDeviceSequence', False),
-    0x300800A2: ('SQ', '1', 'Enhanced RT Beam Limiting Opening Sequence', 'EnhancedRTBeamLimitingOpeningSequence', False),
-    0x300800A3: ('CS', '1', 'Enhanced RT Beam Limiting Device Definition Flag', 'EnhancedRTBeamLimitingDeviceDefinitionFlag', False),
-    0x300800A4: ('FD', '2-2n', 'Parallel RT Beam Delimiter Opening Extents', 'ParallelRTBeamDelimiterOpeningExtents', False),
-    0x300800B0: ('SQ', '1', 'Recorded Wedge Sequence', 'RecordedWedgeSequence', False),
-    0x300800C0: ('SQ', '1', 'Recorded Compensator Sequence', 'RecordedCompensatorSequence', False),
-    0x300800D0: ('SQ', '1', 'Recorded Block Sequence', 'RecordedBlockSequence', False),
-    0x300800D1: ('SQ', '1', 'Recorded Block Slab Sequence', 'RecordedBlockSlabSequence', False),
-    0x300800E0: ('SQ', '1', 'Treatment Summary Measured Dose Reference Sequence', 'TreatmentSummaryMeasuredDoseReferenceSequence', False),
-    0x300800F0: ('SQ', '1', 'Recorded Snout Sequence', 'RecordedSnoutSequence', False),
-    0x300800F2: ('SQ', '1', 'Recorded Range Shifter Sequence', 'RecordedRangeShifterSequence', False),
-    0x300800F4: ('SQ', '1', 'Recorded Lateral Spreading Device Sequence', 'RecordedLateralSpreadingDeviceSequence', False),
-    0x300800F6: ('SQ', '1', 'Recorded Range Modulator Sequence', 'RecordedRangeModulatorSequence', False),
-    0x30080100: ('SQ', '1', 'Recorded Source Sequence', 'RecordedSourceSequence', False),
-    0x30080105: ('LO', '1', 'Source Serial Number', 'SourceSerialNumber', False),
-    0x30080110: ('SQ', '1', 'Treatment Session Application Setup Sequence', 'TreatmentSessionApplicationSetupSequence', False),
-    0x30080116: ('CS', '1', 'Application Setup Check', 'ApplicationSetupCheck', False),
-    0x30080120: ('SQ', '1', 'Recorded Brachy Accessory Device Sequence', 'RecordedBrachyAccessoryDeviceSequence', False),
-    0x30080122: ('IS', '1', 'Referenced Brachy Accessory Device Number', 'ReferencedBrachyAccessoryDeviceNumber', False),
-    0x30080130: ('SQ', '1', 'Recorded Channel Sequence', 'RecordedChannelSequence', False),
-    0x30080132: ('DS', '1', 'Specified Channel Total Time', 'SpecifiedChannelTotalTime', False),
-    0x30080134: ('DS', '1', 'Delivered Channel Total Time', 'DeliveredChannelTotalTime', False),
-    0x30080136: ('IS', '1', 'Specified Number of Pulses', 'SpecifiedNumberOfPulses', False),
-    0x30080138: ('IS', '1', 'Delivered Number of Pulses', 'DeliveredNumberOfPulses', False),
-    0x3008013A: ('DS', '1', 'Specified Pulse Repetition Interval', 'SpecifiedPulseRepetitionInterval', False),
-    0x3008013C: ('DS', '1', 'Delivered Pulse Repetition Interval', 'DeliveredPulseRepetitionInterval', False),
-    0x30080140: ('SQ', '1', 'Recorded Source Applicator Sequence', 'RecordedSourceApplicatorSequence', False),
-    0x30080142: ('IS', '1', 'Referenced Source Applicator Number', 'ReferencedSourceApplicatorNumber', False),
-    0x30080150: ('SQ', '1', 'Recorded Channel Shield Sequence', 'RecordedChannelShieldSequence', False),
-    0x30080152: ('IS', '1', 'Referenced Channel Shield Number', 'ReferencedChannelShieldNumber', False),
-    0x30080160: ('SQ', '1', 'Brachy Control Point Delivered Sequence', 'BrachyControlPointDeliveredSequence', False),
-    0x30080162: ('DA', '1', 'Safe Position Exit Date', 'SafePositionExitDate', False),
-    0x30080164: ('TM', '1', 'Safe Position Exit Time', 'SafePositionExitTime', False),
-    0x30080166: ('DA', '1', 'Safe Position Return Date', 'SafePositionReturnDate', False),
-    0x30080168: ('TM', '1', 'Safe Position Return Time', 'SafePositionReturnTime', False),
-    0x30080171: ('SQ', '1', 'Pulse Specific Brachy Control Point Delivered Sequence', 'PulseSpecificBrachyControlPointDeliveredSequence', False),
-    0x30080172: ('US', '1', 'Pulse Number', 'PulseNumber', False),
-    0x30080173: ('SQ', '1', 'Brachy Pulse Control Point Delivered Sequence', 'BrachyPulseControlPointDeliveredSequence', False),
-    0x30080200: ('CS', '1', 'Current Treatment Status', 'CurrentTreatmentStatus', False),
-    0x30080202: ('ST', '1', 'Treatment Status Comment', 'TreatmentStatusComment', False),
-    0x30080220: ('SQ', '1', 'Fraction Group Summary Sequence', 'FractionGroupSummarySequence', False),
-    0x30080223: ('IS', '1', 'Referenced Fraction Number', 'ReferencedFractionNumber', False),
-    0x30080224: ('CS', '1', 'Fraction Group Type', 'FractionGroupType', False),
-    0x30080230: ('CS', '1', 'Beam Stopper Position', 'BeamStopperPosition', False),
-    0x30080240: ('SQ', '1', 'Fraction Status Summary Sequence', 'FractionStatusSummarySequence', False),
-    0x30080250: ('DA', '1', 'Treatment Date', 'TreatmentDate', False),
-    0x30080251: ('TM', '1', 'Treatment Time', 'TreatmentTime', False),
-    0x300A0002: ('SH', '1', 'RT Plan Label', 'RTPlanLabel', False),
-    0x300A0003: ('LO', '1', 'RT Plan Name', 'RTPlanName', False),
-    0x300A0004: ('ST', '1', 'RT Plan Description', 'RTPlanDescription', False),
-    0x300A0006: ('DA', '1', 'RT Plan Date', 'RTPlanDate', False),
-    0x300A0007: ('TM', '1', 'RT Plan Time', 'RTPlanTime', False),
-    0x300A0009: ('LO', '1-n', 'Treatment Protocols', 'TreatmentProtocols', False),
-    0x300A000A: ('CS', '1', 'Plan Intent', 'PlanIntent', False),
-    0x300A000B: ('LO', '1-n', 'Treatment Sites', 'TreatmentSites', True),
-    0x300A000C: ('CS', '1', 'RT Plan Geometry', 'RTPlanGeometry', False),
-    0x300A000E: ('ST', '1', 'Prescription Description', 'PrescriptionDescription', False),
-    0x300A0010: ('SQ', '1', 'Dose Reference Sequence', 'DoseReferenceSequence', False),
-    0x300A0012: ('IS', '1', 'Dose Reference Number', 'DoseReferenceNumber', False),
-    0x300A0013: ('UI', '1', 'Dose Reference UID', 'DoseReferenceUID', False),
-    0x300A0014: ('CS', '1', 'Dose Reference Structure Type', 'DoseReferenceStructureType', False),
-    0x300A0015: ('CS', '1', 'Nominal Beam Energy Unit', 'NominalBeamEnergyUnit', False),
-    0x300A0016: ('LO', '1', 'Dose Reference Description', 'DoseReferenceDescription', False),
-    0x300A0018: ('DS', '3', 'Dose Reference Point Coordinates', 'DoseReferencePointCoordinates', False),
-    0x300A001A: ('DS', '1', 'Nominal Prior Dose', 'NominalPriorDose', False),
-    0x300A0020: ('CS', '1', 'Dose Reference Type', 'DoseReferenceType', False),
-    0x300A0021: ('DS', '1', 'Constraint Weight', 'ConstraintWeight', False),
-    0x300A0022: ('DS', '1', 'Delivery Warning Dose', 'DeliveryWarningDose', False),
-    0x300A0023: ('DS', '1', 'Delivery Maximum Dose', 'DeliveryMaximumDose', False),
-    0x300A0025: ('DS', '1', 'Target Minimum Dose', 'TargetMinimumDose', False),
-    0x300A0026: ('DS', '1', 'Target Prescription Dose', 'TargetPrescriptionDose', False),
-    0x300A0027: ('DS', '1', 'Target Maximum Dose', 'TargetMaximumDose', False),
-    0x300A0028: ('DS', '1', 'Target Underdose Volume Fraction', 'TargetUnderdoseVolumeFraction', False),
-    0x300A002A: ('DS', '1', 'Organ at Risk Full-volume Dose', 'OrganAtRiskFullVolumeDose', False),
-    0x300A002B: ('DS', '1', 'Organ at Risk Limit Dose', 'OrganAtRiskLimitDose', False),
-    0x300A002C: ('DS', '1', 'Organ at Risk Maximum Dose', 'OrganAtRiskMaximumDose', False),
-    0x300A002D: ('DS', '1', 'Organ at Risk Overdose Volume Fraction', 'OrganAtRiskOverdoseVolumeFraction', False),
-    0x300A0040: ('SQ', '1', 'Tolerance Table Sequence', 'ToleranceTableSequence', False),
-    0x300A0042: ('IS', '1', 'Tolerance Table Number', 'ToleranceTableNumber', False),
-    0x300A0043: ('SH', '1', 'Tolerance Table Label', 'ToleranceTableLabel', False),
-    0x300A0044: ('DS', '1', 'Gantry Angle Tolerance', 'GantryAngleTolerance', False),
-    0x300A0046: ('DS', '1', 'Beam Limiting Device Angle Tolerance', 'BeamLimitingDeviceAngleTolerance', False),
-    0x300A0048: ('SQ', '1', 'Beam Limiting Device Tolerance Sequence', 'BeamLimitingDeviceToleranceSequence', False),
-    0x300A004A: ('DS', '1', 'Beam Limiting Device Position Tolerance', 'BeamLimitingDevicePositionTolerance', False),
-    0x300A004B: ('FL', '1', 'Snout Position Tolerance', 'SnoutPositionTolerance', False),
-    0x300A004C: ('DS', '1', 'Patient Support Angle Tolerance', 'PatientSupportAngleTolerance', False),
-    0x300A004E: ('DS', '1', 'Table Top Eccentric Angle Tolerance', 'TableTopEccentricAngleTolerance', False),
-    0x300A004F: ('FL', '1', 'Table Top Pitch Angle Tolerance', 'TableTopPitchAngleTolerance', False),
-    0x300A0050: ('FL', '1', 'Table Top Roll Angle Tolerance', 'TableTopRollAngleTolerance', False),
-    0x300A0051: ('DS', '1', 'Table Top Vertical Position Tolerance', 'TableTopVerticalPositionTolerance', False),
-    0x300A0052: ('DS', '1', 'Table Top Longitudinal Position Tolerance', 'TableTopLongitudinalPositionTolerance', False),
-    0x300A0053: ('DS', '1', 'Table Top Lateral Position Tolerance', 'TableTopLateralPositionTolerance', False),
-    0x300A0055: ('CS', '1', 'RT Plan Relationship', 'RTPlanRelationship', False),
-    0x300A0070: ('SQ', '1', 'Fraction Group Sequence', 'FractionGroupSequence', False),
-    0x300A0071: ('IS', '1', 'Fraction Group Number', 'FractionGroupNumber', False),
-    0x300A0072: ('LO', '1', 'Fraction Group Description', 'FractionGroupDescription', False),
-    0x300A0078: ('IS', '1', 'Number of Fractions Planned', 'NumberOfFractionsPlanned', False),
-    0x300A0079: ('IS', '1', 'Number of Fraction Pattern Digits Per Day', 'NumberOfFractionPatternDigitsPerDay', False),
-    0x300A007A: ('IS', '1', 'Repeat Fraction Cycle Length', 'RepeatFractionCycleLength', False),
-    0x300A007B: ('LT', '1', 'Fraction Pattern', 'FractionPattern', False),
-    0x300A0080: ('IS', '1', 'Number of Beams', 'NumberOfBeams', False),
-    0x300A0082: ('DS', '3', 'Beam Dose Specification Point', 'BeamDoseSpecificationPoint', True),
-    0x300A0083: ('UI', '1', 'Referenced Dose Reference UID', 'ReferencedDoseReferenceUID', False),
-    0x300A0084: ('DS', '1', 'Beam Dose', 'BeamDose', False),
-    0x300A0086: ('DS', '1', 'Beam Meterset', 'BeamMeterset', False),
-    0x300A0088: ('FL', '1', 'Beam Dose Point Depth', 'BeamDosePointDepth', False),
-    0x300A0089: ('FL', '1', 'Beam Dose Point Equivalent Depth', 'BeamDosePointEquivalentDepth', False),
-    0x300A008A: ('FL', '1', 'Beam Dose Point SSD', 'BeamDosePointSSD', False),
-    0x300A008B: ('CS', '1', 'Beam Dose Meaning', 'BeamDoseMeaning', False),
-    0x300A008C: ('SQ', '1', 'Beam Dose Verification Control Point Sequence', 'BeamDoseVerificationControlPointSequence', False),
-    0x300A008D: ('FL', '1', 'Average Beam Dose Point Depth', 'AverageBeamDosePointDepth', True),
-    0x300A008E: ('FL', '1', 'Average Beam Dose Point Equivalent Depth', 'AverageBeamDosePointEquivalentDepth', True),
-    0x300A008F: ('FL', '1', 'Average Beam Dose Point SSD', 'AverageBeamDosePointSSD', True),
-    0x300A0090: ('CS', '1', 'Beam Dose Type', 'BeamDoseType', False),
-    0x300A0091: ('DS', '1', 'Alternate Beam Dose', 'AlternateBeamDose', False),
-    0x300A0092: ('CS', '1', 'Alternate Beam Dose Type', 'AlternateBeamDoseType', False),
-    0x300A0093: ('CS', '1', 'Depth Value Averaging Flag', 'DepthValueAveragingFlag', False),
-    0x300A0094: ('DS', '1', 'Beam Dose Point Source to External Contour Distance', 'BeamDosePointSourceToExternalContourDistance', False),
-    0x300A00A0: ('IS', '1', 'Number of Brachy Application Setups', 'NumberOfBrachyApplicationSetups', False),
-    0x300A00A2: ('DS', '3', 'Brachy Application Setup Dose Specification Point', 'BrachyApplicationSetupDoseSpecificationPoint', False),
-    0x300A00A4: ('DS', '1', 'Brachy Application Setup Dose', 'BrachyApplicationSetupDose', False),
-    0x300A00B0: ('SQ', '1', 'Beam Sequence', 'BeamSequence', False),
-    0x300A00B2: ('SH', '1', 'Treatment Machine Name', 'TreatmentMachineName', False),
-    0x300A00B3: ('CS', '1', 'Primary Dosimeter Unit', 'PrimaryDosimeterUnit', False),
-    0x300A00B4: ('DS', '1', 'Source-Axis Distance', 'SourceAxisDistance', False),
-    0x300A00B6: ('SQ', '1', 'Beam Limiting Device Sequence', 'BeamLimitingDeviceSequence', False),
-    0x300A00B8: ('CS', '1', 'RT Beam Limiting Device Type', 'RTBeamLimitingDeviceType', False),
-    0x300A00BA: ('DS', '1', 'Source to Beam Limiting Device Distance', 'SourceToBeamLimitingDeviceDistance', False),
-    0x300A00BB: ('FL', '1', 'Isocenter to Beam Limiting Device Distance', 'IsocenterToBeamLimitingDeviceDistance', False),
-    0x300A00BC: ('IS', '1', 'Number of Leaf/Jaw Pairs', 'NumberOfLeafJawPairs', False),
-    0x300A00BE: ('DS', '3-n', 'Leaf Position Boundaries', 'LeafPositionBoundaries', False),
-    0x300A00C0: ('IS', '1', 'Beam Number', 'BeamNumber', False),
-    0x300A00C2: ('LO', '1', 'Beam Name', 'BeamName', False),
-    0x300A00C3: ('ST', '1', 'Beam Description', 'BeamDescription', False),
-    0x300A00C4: ('CS', '1', 'Beam Type', 'BeamType', False),
-    0x300A00C5: ('FD', '1', 'Beam Delivery Duration Limit', 'BeamDeliveryDurationLimit', False),
-    0x300A00C6: ('CS', '1', 'Radiation Type', 'RadiationType', False),
-    0x300A00C7: ('CS', '1', 'High-Dose Technique Type', 'HighDoseTechniqueType', False),
-    0x300A00C8: ('IS', '1', 'Reference Image Number', 'ReferenceImageNumber', False),
-    0x300A00CA: ('SQ', '1', 'Planned Verification Image Sequence', 'PlannedVerificationImageSequence', False),
-    0x300A00CC: ('LO', '1-n', 'Imaging Device-Specific Acquisition Parameters', 'ImagingDeviceSpecificAcquisitionParameters', False),
-    0x300A00CE: ('CS', '1', 'Treatment Delivery Type', 'TreatmentDeliveryType', False),
-    0x300A00D0: ('IS', '1', 'Number of Wedges', 'NumberOfWedges', False),
-    0x300A00D1: ('SQ', '1', 'Wedge Sequence', 'WedgeSequence', False),
-    0x300A00D2: ('IS', '1', 'Wedge Number', 'WedgeNumber', False),
-    0x300A00D3: ('CS', '1', 'Wedge Type', 'WedgeType', False),
-    0x300A00D4: ('SH', '1', 'Wedge ID', 'WedgeID', False),
-    0x300A00D5: ('IS', '1', 'Wedge Angle', 'WedgeAngle', False),
-    0x300A00D6: ('DS', '1', 'Wedge Factor', 'WedgeFactor', False),
-    0x300A00D7: ('FL', '1', 'Total Wedge Tray Water-Equivalent Thickness', 'TotalWedgeTrayWaterEquivalentThickness', False),
-    0x300A00D8: ('DS', '1', 'Wedge Orientation', 'WedgeOrientation', False),
-    0x300A00D9: ('FL', '1', 'Isocenter to Wedge Tray Distance', 'IsocenterToWedgeTrayDistance', False),
-    0x300A00DA: ('DS', '1', 'Source to Wedge Tray Distance', 'SourceToWedgeTrayDistance', False),
-    0x300A00DB: ('FL', '1', 'Wedge Thin Edge Position', 'WedgeThinEdgePosition', False),
-    0x300A00DC: ('SH', '1', 'Bolus ID', 'BolusID', False),
-    0x300A00DD: ('ST', '1', 'Bolus Description', 'BolusDescription', False),
-    0x300A00DE: ('DS', '1', 'Effective Wedge Angle', 'EffectiveWedgeAngle', False),
-    0x300A00E0: ('IS', '1', 'Number of Compensators', 'NumberOfCompensators', False),
-    0x300A00E1: ('SH', '1', 'Material ID', 'MaterialID', False),
-    0x300A00E2: ('DS', '1', 'Total Compensator Tray Factor', 'TotalCompensatorTrayFactor', False),
-    0x300A00E3: ('SQ', '1', 'Compensator Sequence', 'CompensatorSequence', False),
-    0x300A00E4: ('IS', '1', 'Compensator Number', 'CompensatorNumber', False),
-    0x300A00E5: ('SH', '1', 'Compensator ID', 'CompensatorID', False),
-    0x300A00E6: ('DS', '1', 'Source to Compensator Tray Distance', 'SourceToCompensatorTrayDistance', False),
-    0x300A00E7: ('IS', '1', 'Compensator Rows', 'CompensatorRows', False),
-    0x300A00E8: ('IS', '1', 'Compensator Columns', 'CompensatorColumns', False),
-    0x300A00E9: ('DS', '2', 'Compensator Pixel Spacing', 'CompensatorPixelSpacing', False),
-    0x300A00EA: ('DS', '2', 'Compensator Position', 'CompensatorPosition', False),
-    0x300A00EB: ('DS', '1-n', 'Compensator Transmission Data', 'CompensatorTransmissionData', False),
-    0x300A00EC: ('DS', '1-n', 'Compensator Thickness Data', 'CompensatorThicknessData', False),
-    0x300A00ED: ('IS', '1', 'Number of Boli', 'NumberOfBoli', False),
-    0x300A00EE: ('CS', '1', 'Compensator Type', 'CompensatorType', False),
-    0x300A00EF: ('SH', '1', 'Compensator Tray ID', 'CompensatorTrayID', False),
-    0x300A00F0: ('IS', '1', 'Number of Blocks', 'NumberOfBlocks', False),
-    0x300A00F2: ('DS', '1', 'Total Block Tray Factor', 'TotalBlockTrayFactor', False),
-    0x300A00F3: ('FL', '1', 'Total Block Tray Water-Equivalent Thickness', 'TotalBlockTrayWaterEquivalentThickness', False),
-    0x300A00F4: ('SQ', '1', 'Block Sequence', 'BlockSequence', False),
-    0x300A00F5: ('SH', '1', 'Block Tray ID', 'BlockTrayID', False),
-    0x300A00F6: ('DS', '1', 'Source to Block Tray Distance', 'SourceToBlockTrayDistance', False),
-    0x300A00F7: ('FL', '1', 'Isocenter to Block Tray Distance', 'IsocenterToBlockTrayDistance', False),
-    0x300A00F8: ('CS', '1', 'Block Type', 'BlockType', False),
-    0x300A00F9: ('LO', '1', 'Accessory Code', 'AccessoryCode', False),
-    0x300A00FA: ('CS', '1', 'Block Divergence', 'BlockDivergence', False),
-    0x300A00FB: ('CS', '1', 'Block Mounting Position', 'BlockMountingPosition', False),
-    0x300A00FC: ('IS', '1', 'Block Number', 'BlockNumber', False),
-    0x300A00FE: ('LO', '1', 'Block Name', 'BlockName', False),
-    0x300A0100: ('DS', '1', 'Block Thickness', 'BlockThickness', False),
-    0x300A0102: ('DS', '1', 'Block Transmission', 'BlockTransmission', False),
-    0x300A0104: ('IS', '1', 'Block Number of Points', 'BlockNumberOfPoints', False),
-    0x300A0106: ('DS', '2-2n', 'Block Data', 'BlockData', False),
-    0x300A0107: ('SQ', '1', 'Applicator Sequence', 'ApplicatorSequence', False),
-    0x300A0108: ('SH', '1', 'Applicator ID', 'ApplicatorID', False),
-    0x300A0109: ('CS', '1', 'Applicator Type', 'ApplicatorType', False),
-    0x300A010A: ('LO', '1', 'Applicator Description', 'ApplicatorDescription', False),
-    0x300A010C: ('DS', '1', 'Cumulative Dose Reference Coefficient', 'CumulativeDoseReferenceCoefficient', False),
-    0x300A010E: ('DS', '1', 'Final Cumulative Meterset Weight', 'FinalCumulativeMetersetWeight', False),
-    0x300A0110: ('IS', '1', 'Number of Control Points', 'NumberOfControlPoints', False),
-    0x300A0111: ('SQ', '1', 'Control Point Sequence', 'ControlPointSequence', False),
-    0x300A0112: ('IS', '1', 'Control Point Index', 'ControlPointIndex', False),
-    0x300A0114: ('DS', '1', 'Nominal Beam Energy', 'NominalBeamEnergy', False),
-    0x300A0115: ('DS', '1', 'Dose Rate Set', 'DoseRateSet', False),
-    0x300A0116: ('SQ', '1', 'Wedge Position Sequence', 'WedgePositionSequence', False),
-    0x300A0118: ('CS', '1', 'Wedge Position', 'WedgePosition', False),
-    0x300A011A: ('SQ', '1', 'Beam Limiting Device Position Sequence', 'BeamLimitingDevicePositionSequence', False),
-    0x300A011C: ('DS', '2-2n', 'Leaf/Jaw Positions', 'LeafJawPositions', False),
-    0x300A011E: ('DS', '1', 'Gantry Angle', 'GantryAngle', False),
-    0x300A011F: ('CS', '1', 'Gantry Rotation Direction', 'GantryRotationDirection', False),
-    0x300A0120: ('DS', '1', 'Beam Limiting Device Angle', 'BeamLimitingDeviceAngle', False),
-    0x300A0121: ('CS', '1', 'Beam Limiting Device Rotation Direction', 'BeamLimitingDeviceRotationDirection', False),
-    0x300A0122: ('DS', '1', 'Patient Support Angle', 'PatientSupportAngle', False),
-    0x300A0123: ('CS', '1', 'Patient Support Rotation Direction', 'PatientSupportRotationDirection', False),
-    0x300A0124: ('DS', '1', 'Table Top Eccentric Axis Distance', 'TableTopEccentricAxisDistance', False),
-    0x300A0125: ('DS', '1', 'Table Top Eccentric Angle', 'TableTopEccentricAngle', False),
-    0x300A0126: ('CS', '1', 'Table Top Eccentric Rotation Direction', 'TableTopEccentricRotationDirection', False),
-    0x300A0128: ('DS', '1', 'Table Top Vertical Position', 'TableTopVerticalPosition', False),
-    0x300A0129: ('DS', '1', 'Table Top Longitudinal Position', 'TableTopLongitudinalPosition', False),
-    0x300A012A: ('DS', '1', 'Table Top Lateral Position', 'TableTopLateralPosition', False),
-    0x300A012C: ('DS', '3', 'Isocenter Position', 'IsocenterPosition', False),
-    0x300A012E: ('DS', '3', 'Surface Entry Point', 'SurfaceEntryPoint', False),
-    0x300A0130: ('DS', '1', 'Source to Surface Distance', 'SourceToSurfaceDistance', False),
-    0x300A0131: ('FL', '1', 'Average Beam Dose Point Source to External Contour Distance', 'AverageBeamDosePointSourceToExternalContourDistance', False),
-    0x300A0132: ('FL', '1', 'Source to External Contour Distance', 'SourceToExternalContourDistance', False),
-    0x300A0133: ('FL', '3', 'External Contour Entry Point', 'ExternalContourEntryPoint', False),
-    0x300A0134: ('DS', '1', 'Cumulative Meterset Weight', 'CumulativeMetersetWeight', False),
-    0x300A0140: ('FL', '1', 'Table Top Pitch Angle', 'TableTopPitchAngle', False),
-    0x300A0142: ('CS', '1', 'Table Top Pitch Rotation Direction', 'TableTopPitchRotationDirection', False),
-    0x300A0144: ('FL', '1', 'Table Top Roll Angle', 'TableTopRollAngle', False),
-    0x300A0146: ('CS', '1', 'Table Top Roll Rotation Direction', 'TableTopRollRotationDirection', False),
-    0x300A0148: ('FL', '1', 'Head Fixation Angle', 'HeadFixationAngle', False),
-    0x300A014A: ('FL', '1', 'Gantry Pitch Angle', 'GantryPitchAngle', False),
-    0x300A014C: ('CS', '1', 'Gantry Pitch Rotation Direction', 'GantryPitchRotationDirection', False),
-    0x300A014E: ('FL', '1', 'Gantry Pitch Angle Tolerance', 'GantryPitchAngleTolerance', False),
-    0x300A0150: ('CS', '1', 'Fixation Eye', 'FixationEye', False),
-    0x300A0151: ('DS', '1', 'Chair Head Frame Position', 'ChairHeadFramePosition', False),
-    0x300A0152: ('DS', '1', 'Head Fixation Angle Tolerance', 'HeadFixationAngleTolerance', False),
-    0x300A0153: ('DS', '1', 'Chair Head Frame Position Tolerance', 'ChairHeadFramePositionTolerance', False),
-    0x300A0154: ('DS', '1', 'Fixation Light Azimuthal Angle Tolerance', 'FixationLightAzimuthalAngleTolerance', False),
-    0x300A0155: ('DS', '1', 'Fixation Light Polar Angle Tolerance', 'FixationLightPolarAngleTolerance', False),
-    0x300A0180: ('SQ', '1', 'Patient Setup Sequence', 'PatientSetupSequence', False),
-    0x300A0182: ('IS', '1', 'Patient Setup Number', 'PatientSetupNumber', False),
-    0x300A0183: ('LO', '1', 'Patient Setup Label', 'PatientSetupLabel', False),
-    0x300A0184: ('LO', '1', 'Patient Additional Position', 'PatientAdditionalPosition', False),
-    0x300A0190: ('SQ', '1', 'Fixation Device Sequence', 'FixationDeviceSequence', False),
-    0x300A0192: ('CS', '1', 'Fixation Device Type', 'FixationDeviceType', False),
-    0x300A0194: ('SH', '1', 'Fixation Device Label', 'FixationDeviceLabel', False),
-    0x300A0196: ('ST', '1', 'Fixation Device Description', 'FixationDeviceDescription', False),
-    0x300A0198: ('SH', '1', 'Fixation Device Position', 'FixationDevicePosition', False),
-    0x300A0199: ('FL', '1', 'Fixation Device Pitch Angle', 'FixationDevicePitchAngle', False),
-    0x300A019A: ('FL', '1', 'Fixation Device Roll Angle', 'FixationDeviceRollAngle', False),
-    0x300A01A0: ('SQ', '1', 'Shielding Device Sequence', 'ShieldingDeviceSequence', False),
-    0x300A01A2: ('CS', '1', 'Shielding Device Type', 'ShieldingDeviceType', False),
-    0x300A01A4: ('SH', '1', 'Shielding Device Label', 'ShieldingDeviceLabel', False),
-    0x300A01A6: ('ST', '1', 'Shielding Device Description', 'ShieldingDeviceDescription', False),
-    0x300A01A8: ('SH', '1', 'Shielding Device Position', 'ShieldingDevicePosition', False),
-    0x300A01B0: ('CS', '1', 'Setup Technique', 'SetupTechnique', False),
-    0x300A01B2: ('ST', '1', 'Setup Technique Description', 'SetupTechniqueDescription', False),
-    0x300A01B4: ('SQ', '1', 'Setup Device Sequence', 'SetupDeviceSequence', False),
-    0x300A01B6: ('CS', '1', 'Setup Device Type', 'SetupDeviceType', False),
-    0x300A01B8: ('SH', '1', 'Setup Device Label', 'SetupDeviceLabel', False),
-    0x300A01BA: ('ST', '1', 'Setup Device Description', 'SetupDeviceDescription', False),
-    0x300A01BC: ('DS', '1', 'Setup Device Parameter', 'SetupDeviceParameter', False),
-    0x300A01D0: ('ST', '1', 'Setup Reference Description', 'SetupReferenceDescription', False),
-    0x300A01D2: ('DS', '1', 'Table Top Vertical Setup Displacement', 'TableTopVerticalSetupDisplacement', False),
-    0x300A01D4: ('DS', '1', 'Table Top Longitudinal Setup Displacement', 'TableTopLongitudinalSetupDisplacement', False),
-    0x300A01D6: ('DS', '1', 'Table Top Lateral Setup Displacement', 'TableTopLateralSetupDisplacement', False),
-    0x300A0200: ('CS', '1', 'Brachy Treatment Technique', 'BrachyTreatmentTechnique', False),
-    0x300A0202: ('CS', '1', 'Brachy Treatment Type', 'BrachyTreatmentType', False),
-    0x300A0206: ('SQ', '1', 'Treatment Machine Sequence', 'TreatmentMachineSequence', False),
-    0x300A0210: ('SQ', '1', 'Source Sequence', 'SourceSequence', False),
-    0x300A0212: ('IS', '1', 'Source Number', 'SourceNumber', False),
-    0x300A0214: ('CS', '1', 'Source Type', 'SourceType', False),
-    0x300A0216: ('LO', '1', 'Source Manufacturer', 'SourceManufacturer', False),
-    0x300A0218: ('DS', '1', 'Active Source Diameter', 'ActiveSourceDiameter', False),
-    0x300A021A: ('DS', '1', 'Active Source Length', 'ActiveSourceLength', False),
-    0x300A021B: ('SH', '1', 'Source Model ID', 'SourceModelID', False),
-    0x300A021C: ('LO', '1', 'Source Description', 'SourceDescription', False),
-    0x300A0222: ('DS', '1', 'Source Encapsulation Nominal Thickness', 'SourceEncapsulationNominalThickness', False),
-    0x300A0224: ('DS', '1', 'Source Encapsulation Nominal Transmission', 'SourceEncapsulationNominalTransmission', False),
-    0x300A0226: ('LO', '1', 'Source Isotope Name', 'SourceIsotopeName', False),
-    0x300A0228: ('DS', '1', 'Source Isotope Half Life', 'SourceIsotopeHalfLife', False),
-    0x300A0229: ('CS', '1', 'Source Strength Units', 'SourceStrengthUnits', False),
-    0x300A022A: ('DS', '1', 'Reference Air Kerma Rate', 'ReferenceAirKermaRate', False),
-    0x300A022B: ('DS', '1', 'Source Strength', 'SourceStrength', False),
-    0x300A022C: ('DA', '1', 'Source Strength Reference Date', 'SourceStrengthReferenceDate', False),
-    0x300A022E: ('TM', '1', 'Source Strength Reference Time', 'SourceStrengthReferenceTime', False),
-    0x300A0230: ('SQ', '1', 'Application Setup Sequence', 'ApplicationSetupSequence', False),
-    0x300A0232: ('CS', '1', 'Application Setup Type', 'ApplicationSetupType', False),
-    0x300A0234: ('IS', '1', 'Application Setup Number', 'ApplicationSetupNumber', False),
-    0x300A0236: ('LO', '1', 'Application Setup Name', 'ApplicationSetupName', False),
-    0x300A0238: ('LO', '1', 'Application Setup Manufacturer', 'ApplicationSetupManufacturer', False),
-    0x300A0240: ('IS', '1', 'Template Number', 'TemplateNumber', False),
-    0x300A0242: ('SH', '1', 'Template Type', 'TemplateType', False),
-    0x300A0244: ('LO', '1', 'Template Name', 'TemplateName', False),
-    0x300A0250: ('DS', '1', 'Total Reference Air Kerma', 'TotalReferenceAirKerma', False),
-    0x300A0260: ('SQ', '1', 'Brachy Accessory Device Sequence', 'BrachyAccessoryDeviceSequence', False),
-    0x300A0262: ('IS', '1', 'Brachy Accessory Device Number', 'BrachyAccessoryDeviceNumber', False),
-    0x300A0263: ('SH', '1', 'Brachy Accessory Device ID', 'BrachyAccessoryDeviceID', False),
-    0x300A0264: ('CS', '1', 'Brachy Accessory Device Type', 'BrachyAccessoryDeviceType', False),
-    0x300A0266: ('LO', '1', 'Brachy Accessory Device Name', 'BrachyAccessoryDeviceName', False),
-    0x300A026A: ('DS', '1', 'Brachy Accessory Device Nominal Thickness', 'BrachyAccessoryDeviceNominalThickness', False),
-    0x300A026C: ('DS', '1', 'Brachy Accessory Device Nominal Transmission', 'BrachyAccessoryDeviceNominalTransmission', False),
-    0x300A0271: ('DS', '1', 'Channel Effective Length', 'ChannelEffectiveLength', False),
-    0x300A0272: ('DS', '1', 'Channel Inner Length', 'ChannelInnerLength', False),
-    0x300A0273: ('SH', '1', 'Afterloader Channel ID', 'AfterloaderChannelID', False),
-    0x300A0274: ('DS', '1', 'Source Applicator Tip Length', 'SourceApplicatorTipLength', False),
-    0x300A0280: ('SQ', '1', 'Channel Sequence', 'ChannelSequence', False),
-    0x300A0282: ('IS', '1', 'Channel Number', 'ChannelNumber', False),
-    0x300A0284: ('DS', '1', 'Channel Length', 'ChannelLength', False),
-    0x300A0286: ('DS', '1', 'Channel Total Time', 'ChannelTotalTime', False),
-    0x300A0288: ('CS', '1', 'Source Movement Type', 'SourceMovementType', False),
-    0x300A028A: ('IS', '1', 'Number of Pulses', 'NumberOfPulses', False),
-    0x300A028C: ('DS', '1', 'Pulse Repetition Interval', 'PulseRepetitionInterval', False),
-    0x300A0290: ('IS', '1', 'Source Applicator Number', 'SourceApplicatorNumber', False),
-    0x300A0291: ('SH', '1', 'Source Applicator ID', 'SourceApplicatorID', False),
-    0x300A0292: ('CS', '1', 'Source Applicator Type', 'SourceApplicatorType', False),
-    0x300A0294: ('LO', '1', 'Source Applicator Name', 'SourceApplicatorName', False),
-    0x300A0296: ('DS', '1', 'Source Applicator Length', 'SourceApplicatorLength', False),
-    0x300A0298: ('LO', '1', 'Source Applicator Manufacturer', 'SourceApplicatorManufacturer', False),
-    0x300A029C: ('DS', '1', 'Source Applicator Wall Nominal Thickness', 'SourceApplicatorWallNominalThickness', False),
-    0x300A029E: ('DS', '1', 'Source Applicator Wall Nominal Transmission', 'SourceApplicatorWallNominalTransmission', False),
-    0x300A02A0: ('DS', '1', 'Source Applicator Step Size', 'SourceApplicatorStepSize', False),
-    0x300A02A1: ('IS', '1', 'Applicator Shape Referenced ROI Number', 'ApplicatorShapeReferencedROINumber', False),
-    0x300A02A2: ('IS', '1', 'Transfer Tube Number', 'TransferTubeNumber', False),
-    0x300A02A4: ('DS', '1', 'Transfer Tube Length', 'TransferTubeLength', False),
-    0x300A02B0: ('SQ', '1', 'Channel Shield Sequence', 'ChannelShieldSequence', False),
-    0x300A02B2: ('IS', '1', 'Channel Shield Number', 'ChannelShieldNumber', False),
-    0x300A02B3: ('SH', '1', 'Channel Shield ID', 'ChannelShieldID', False),
-    0x300A02B4: ('LO', '1', 'Channel Shield Name', 'ChannelShieldName', False),
-    0x300A02B8: ('DS', '1', 'Channel Shield Nominal Thickness', 'ChannelShieldNominalThickness', False),
-    0x300A02BA: ('DS', '1', 'Channel Shield Nominal Transmission', 'ChannelShieldNominalTransmission', False),
-    0x300A02C8: ('DS', '1', 'Final Cumulative Time Weight', 'FinalCumulativeTimeWeight', False),
-    0x300A02D0: ('SQ', '1', 'Brachy Control Point Sequence', 'BrachyControlPointSequence', False),
-    0x300A02D2: ('DS', '1', 'Control Point Relative Position', 'ControlPointRelativePosition', False),
-    0x300A02D4: ('DS', '3', 'Control Point 3D Position', 'ControlPoint3DPosition', False),
-    0x300A02D6: ('DS', '1', 'Cumulative Time Weight', 'CumulativeTimeWeight', False),
-    0x300A02E0: ('CS', '1', 'Compensator Divergence', 'CompensatorDivergence', False),
-    0x300A02E1: ('CS', '1', 'Compensator Mounting Position', 'CompensatorMountingPosition', False),
-    0x300A02E2: ('DS', '1-n', 'Source to Compensator Distance', 'SourceToCompensatorDistance', False),
-    0x300A02E3: ('FL', '1', 'Total Compensator Tray Water-Equivalent Thickness', 'TotalCompensatorTrayWaterEquivalentThickness', False),
-    0x300A02E4: ('FL', '1', 'Isocenter to Compensator Tray Distance', 'IsocenterToCompensatorTrayDistance', False),
-    0x300A02E5: ('FL', '1', 'Compensator Column Offset', 'CompensatorColumnOffset', False),
-    0x300A02E6: ('FL', '1-n', 'Isocenter to Compensator Distances', 'IsocenterToCompensatorDistances', False),
-    0x300A02E7: ('FL', '1', 'Compensator Relative Stopping Power Ratio', 'CompensatorRelativeStoppingPowerRatio', False),
-    0x300A02E8: ('FL', '1', 'Compensator Milling Tool Diameter', 'CompensatorMillingToolDiameter', False),
-    0x300A02EA: ('SQ', '1', 'Ion Range Compensator Sequence', 'IonRangeCompensatorSequence', False),
-    0x300A02EB: ('LT', '1', 'Compensator Description', 'CompensatorDescription', False),
-    0x300A0302: ('IS', '1', 'Radiation Mass Number', 'RadiationMassNumber', False),
-    0x300A0304: ('IS', '1', 'Radiation Atomic Number', 'RadiationAtomicNumber', False),
-    0x300A0306: ('SS', '1', 'Radiation Charge State', 'RadiationChargeState', False),
-    0x300A0308: ('CS', '1', 'Scan Mode', 'ScanMode', False),
-    0x300A0309: ('CS', '1', 'Modulated Scan Mode Type', 'ModulatedScanModeType', False),
-    0x300A030A: ('FL', '2', 'Virtual Source-Axis Distances', 'VirtualSourceAxisDistances', False),
-    0x300A030C: ('SQ', '1', 'Snout Sequence', 'SnoutSequence', False),
-    0x300A030D: ('FL', '1', 'Snout Position', 'SnoutPosition', False),
-    0x300A030F: ('SH', '1', 'Snout ID', 'SnoutID', False),
-    0x300A0312: ('IS', '1', 'Number of Range Shifters', 'NumberOfRangeShifters', False),
-    0x300A0314: ('SQ', '1', 'Range Shifter Sequence', 'RangeShifterSequence', False),
-    0x300A0316: ('IS', '1', 'Range Shifter Number', 'RangeShifterNumber', False),
-    0x300A0318: ('SH', '1', 'Range Shifter ID', 'RangeShifterID', False),
-    0x300A0320: ('CS', '1', 'Range Shifter Type', 'RangeShifterType', False),
-    0x300A0322: ('LO', '1', 'Range Shifter Description', 'RangeShifterDescription', False),
-    0x300A0330: ('IS', '1', 'Number of Lateral Spreading Devices', 'NumberOfLateralSpreadingDevices', False),
-    0x300A0332: ('SQ', '1', 'Lateral Spreading Device Sequence', 'LateralSpreadingDeviceSequence', False),
-    0x300A0334: ('IS', '1', 'Lateral Spreading Device Number', 'LateralSpreadingDeviceNumber', False),
-    0x300A0336: ('SH', '1', 'Lateral Spreading Device ID', 'LateralSpreadingDeviceID', False),
-    0x300A0338: ('CS', '1', 'Lateral Spreading Device Type', 'LateralSpreadingDeviceType', False),
-    0x300A033A: ('LO', '1', 'Lateral Spreading Device Description', 'LateralSpreadingDeviceDescription', False),
-    0x300A033C: ('FL', '1', 'Lateral Spreading Device Water Equivalent Thickness', 'LateralSpreadingDeviceWaterEquivalentThickness', False),
-    0x300A0340: ('IS', '1', 'Number of Range Modulators', 'NumberOfRangeModulators', False),
-    0x300A0342: ('SQ', '1', 'Range Modulator Sequence', 'RangeModulatorSequence', False),
-    0x300A0344: ('IS', '1', 'Range Modulator Number', 'RangeModulatorNumber', False),
-    0x300A0346: ('SH', '1', 'Range Modulator ID', 'RangeModulatorID', False),
-    0x300A0348: ('CS', '1', 'Range Modulator Type', 'RangeModulatorType', False),
-    0x300A034A: ('LO', '1', 'Range Modulator Description', 'RangeModulatorDescription', False),
-    0x300A034C: ('SH', '1', 'Beam Current Modulation ID', 'BeamCurrentModulationID', False),
-    0x300A0350: ('CS', '1', 'Patient Support Type', 'PatientSupportType', False),
-    0x300A0352: ('SH', '1', 'Patient Support ID', 'PatientSupportID', False),
-    0x300A0354: ('LO', '1', 'Patient Support Accessory Code', 'PatientSupportAccessoryCode', False),
-    0x300A0355: ('LO', '1', 'Tray Accessory Code', 'TrayAccessoryCode', False),
-    0x300A0356: ('FL', '1', 'Fixation Light Azimuthal Angle', 'FixationLightAzimuthalAngle', False),
-    0x300A0358: ('FL', '1', 'Fixation Light Polar Angle', 'FixationLightPolarAngle', False),
-    0x300A035A: ('FL', '1', 'Meterset Rate', 'MetersetRate', False),
-    0x300A0360: ('SQ', '1', 'Range Shifter Settings Sequence', 'RangeShifterSettingsSequence', False),
-    0x300A0362: ('LO', '1', 'Range Shifter Setting', 'RangeShifterSetting', False),
-    0x300A0364: ('FL', '1', 'Isocenter to Range Shifter Distance', 'IsocenterToRangeShifterDistance', False),
-    0x300A0366: ('FL', '1', 'Range Shifter Water Equivalent Thickness', 'RangeShifterWaterEquivalentThickness', False),
-    0x300A0370: ('SQ', '1', 'Lateral Spreading Device Settings Sequence', 'LateralSpreadingDeviceSettingsSequence', False),
-    0x300A0372: ('LO', '1', 'Lateral Spreading Device Setting', 'LateralSpreadingDeviceSetting', False),
-    0x300A0374: ('FL', '1', 'Isocenter to Lateral Spreading Device Distance', 'IsocenterToLateralSpreadingDeviceDistance', False),
-    0x300A0380: ('SQ', '1', 'Range Modulator Settings Sequence', 'RangeModulatorSettingsSequence', False),
-    0x300A0382: ('FL', '1', 'Range Modulator Gating Start Value', 'RangeModulatorGatingStartValue', False),
-    0x300A0384: ('FL', '1', 'Range Modulator Gating Stop Value', 'RangeModulatorGatingStopValue', False),
-    0x300A0386: ('FL', '1', 'Range Modulator Gating Start Water Equivalent Thickness', 'RangeModulatorGatingStartWaterEquivalentThickness', False),
-    0x300A0388: ('FL', '1', 'Range Modulator Gating Stop Water Equivalent Thickness', 'RangeModulatorGatingStopWaterEquivalentThickness', False),
-    0x300A038A: ('FL', '1', 'Isocenter to Range Modulator Distance', 'IsocenterToRangeModulatorDistance', False),
-    0x300A038F: ('FL', '1-n', 'Scan Spot Time Offset', 'ScanSpotTimeOffset', False),
-    0x300A0390: ('SH', '1', 'Scan Spot Tune ID', 'ScanSpotTuneID', False),
-    0x300A0391: ('IS', '1-n', 'Scan Spot Prescribed Indices', 'ScanSpotPrescribedIndices', False),
-    0x300A0392: ('IS', '1', 'Number of Scan Spot Positions', 'NumberOfScanSpotPositions', False),
-    0x300A0393: ('CS', '1', 'Scan Spot Reordered', 'ScanSpotReordered', False),
-    0x300A0394: ('FL', '1-n', 'Scan Spot Position Map', 'ScanSpotPositionMap', False),
-    0x300A0395: ('CS', '1', 'Scan Spot Reordering Allowed', 'ScanSpotReorderingAllowed', False),
-    0x300A0396: ('FL', '1-n', 'Scan Spot Meterset Weights', 'ScanSpotMetersetWeights', False),
-    0x300A0398: ('FL', '2', 'Scanning Spot Size', 'ScanningSpotSize', False),
-    0x300A0399: ('FL', '2-2n', 'Scan Spot Sizes Delivered', 'ScanSpotSizesDelivered', False),
-    0x300A039A: ('IS', '1', 'Number of Paintings', 'NumberOfPaintings', False),
-    0x300A03A0: ('SQ', '1', 'Ion Tolerance Table Sequence', 'IonToleranceTableSequence', False),
-    0x300A03A2: ('SQ', '1', 'Ion Beam Sequence', 'IonBeamSequence', False),
-    0x300A03A4: ('SQ', '1', 'Ion Beam Limiting Device Sequence', 'IonBeamLimitingDeviceSequence', False),
-    0x300A03A6: ('SQ', '1', 'Ion Block Sequence', 'IonBlockSequence', False),
-    0x300A03A8: ('SQ', '1', 'Ion Control Point Sequence', 'IonControlPointSequence', False),
-    0x300A03AA: ('SQ', '1', 'Ion Wedge Sequence', 'IonWedgeSequence', False),
-    0x300A03AC: ('SQ', '1', 'Ion Wedge Position Sequence', 'IonWedgePositionSequence', False),
-    0x300A0401: ('SQ', '1', 'Referenced Setup Image Sequence', 'ReferencedSetupImageSequence', False),
-    0x300A0402: ('ST', '1', 'Setup Image Comment', 'SetupImageComment', False),
-    0x300A0410: ('SQ', '1', 'Motion Synchronization Sequence', 'MotionSynchronizationSequence', False),
-    0x300A0412: ('FL', '3', 'Control Point Orientation', 'ControlPointOrientation', False),
-    0x300A0420: ('SQ', '1', 'General Accessory Sequence', 'GeneralAccessorySequence', False),
-    0x300A0421: ('SH', '1', 'General Accessory ID', 'GeneralAccessoryID', False),
-    0x300A0422: ('ST', '1', 'General Accessory Description', 'GeneralAccessoryDescription', False),
-    0x300A0423: ('CS', '1', 'General Accessory Type', 'GeneralAccessoryType', False),
-    0x300A0424: ('IS', '1', 'General Accessory Number', 'GeneralAccessoryNumber', False),
-    0x300A0425: ('FL', '1', 'Source to General Accessory Distance', 'SourceToGeneralAccessoryDistance', False),
-    0x300A0426: ('DS', '1', 'Isocenter to General Accessory Distance', 'IsocenterToGeneralAccessoryDistance', False),
-    0x300A0431: ('SQ', '1', 'Applicator Geometry Sequence', 'ApplicatorGeometrySequence', False),
-    0x300A0432: ('CS', '1', 'Applicator Aperture Shape', 'ApplicatorApertureShape', False),
-    0x300A0433: ('FL', '1', 'Applicator Opening', 'ApplicatorOpening', False),
-    0x300A0434: ('FL', '1', 'Applicator Opening X', 'ApplicatorOpeningX', False),
-    0x300A0435: ('FL', '1', 'Applicator Opening Y', 'ApplicatorOpeningY', False),
-    0x300A0436: ('FL', '1', 'Source to Applicator Mounting Position Distance', 'SourceToApplicatorMountingPositionDistance', False),
-    0x300A0440: ('IS', '1', 'Number of Block Slab Items', 'NumberOfBlockSlabItems', False),
-    0x300A0441: ('SQ', '1', 'Block Slab Sequence', 'BlockSlabSequence', False),
-    0x300A0442: ('DS', '1', 'Block Slab Thickness', 'BlockSlabThickness', False),
-    0x300A0443: ('US', '1', 'Block Slab Number', 'BlockSlabNumber', False),
-    0x300A0450: ('SQ', '1', 'Device Motion Control Sequence', 'DeviceMotionControlSequence', False),
-    0x300A0451: ('CS', '1', 'Device Motion Execution Mode', 'DeviceMotionExecutionMode', False),
-    0x300A0452: ('CS', '1', 'Device Motion Observation Mode', 'DeviceMotionObservationMode', False),
-    0x300A0453: ('SQ', '1', 'Device Motion Parameter Code Sequence', 'DeviceMotionParameterCodeSequence', False),
-    0x300A0501: ('FL', '1', 'Distal Depth Fraction', 'DistalDepthFraction', False),
-    0x300A0502: ('FL', '1', 'Distal Depth', 'DistalDepth', False),
-    0x300A0503: ('FL', '2', 'Nominal Range Modulation Fractions', 'NominalRangeModulationFractions', False),
-    0x300A0504: ('FL', '2', 'Nominal Range Modulated Region Depths', 'NominalRangeModulatedRegionDepths', False),
-    0x300A0505: ('SQ', '1', 'Depth Dose Parameters Sequence', 'DepthDoseParametersSequence', False),
-    0x300A0506: ('SQ', '1', 'Delivered Depth Dose Parameters Sequence', 'DeliveredDepthDoseParametersSequence', False),
-    0x300A0507: ('FL', '1', 'Delivered Distal Depth Fraction', 'DeliveredDistalDepthFraction', False),
-    0x300A0508: ('FL', '1', 'Delivered Distal Depth', 'DeliveredDistalDepth', False),
-    0x300A0509: ('FL', '2', 'Delivered Nominal Range Modulation Fractions', 'DeliveredNominalRangeModulationFractions', False),
-    0x300A0510: ('FL', '2', 'Delivered Nominal Range Modulated Region Depths', 'DeliveredNominalRangeModulatedRegionDepths', False),
-    0x300A0511: ('CS', '1', 'Delivered Reference Dose Definition', 'DeliveredReferenceDoseDefinition', False),
-    0x300A0512: ('CS', '1', 'Reference Dose Definition', 'ReferenceDoseDefinition', False),
-    0x300A0600: ('US', '1', 'RT Control Point Index', 'RTControlPointIndex', False),
-    0x300A0601: ('US', '1', 'Radiation Generation Mode Index', 'RadiationGenerationModeIndex', False),
-    0x300A0602: ('US', '1', 'Referenced Defined Device Index', 'ReferencedDefinedDeviceIndex', False),
-    0x300A0603: ('US', '1', 'Radiation Dose Identification Index', 'RadiationDoseIdentificationIndex', False),
-    0x300A0604: ('US', '1', 'Number of RT Control Points', 'NumberOfRTControlPoints', False),
-    0x300A0605: ('US', '1', 'Referenced Radiation Generation Mode Index', 'ReferencedRadiationGenerationModeIndex', False),
-    0x300A0606: ('US', '1', 'Treatment Position Index', 'TreatmentPositionIndex', False),
-    0x300A0607: ('US', '1', 'Referenced Device Index', 'ReferencedDeviceIndex', False),
-    0x300A0608: ('LO', '1', 'Treatment Position Group Label', 'TreatmentPositionGroupLabel', False),
-    0x300A0609: ('UI', '1', 'Treatment Position Group UID', 'TreatmentPositionGroupUID', False),
-    0x300A060A: ('SQ', '1', 'Treatment Position Group Sequence', 'TreatmentPositionGroupSequence', False),
-    0x300A060B: ('US', '1', 'Referenced Treatment Position Index', 'ReferencedTreatmentPositionIndex', False),
-    0x300A060C: ('US', '1', 'Referenced Radiation Dose Identification Index', 'ReferencedRadiationDoseIdentificationIndex', False),
-    0x300A060D: ('FD', '1', 'RT Accessory Holder Water-Equivalent Thickness', 'RTAccessoryHolderWaterEquivalentThickness', False),
-    0x300A060E: ('US', '1', 'Referenced RT Accessory Holder Device Index', 'ReferencedRTAccessoryHolderDeviceIndex', False),
-    0x300A060F: ('CS', '1', 'RT Accessory Holder Slot Existence Flag', 'RTAccessoryHolderSlotExistenceFlag', False),
-    0x300A0610: ('SQ', '1', 'RT Accessory Holder Slot Sequence', 'RTAccessoryHolderSlotSequence', False),
-    0x300A0611: ('LO', '1', 'RT Accessory Holder Slot ID', 'RTAccessoryHolderSlotID', False),
-    0x300A0612: ('FD', '1', 'RT Accessory Holder Slot Distance', 'RTAccessoryHolderSlotDistance', False),
-    0x300A0613: ('FD', '1', 'RT Accessory Slot Distance', 'RTAccessorySlotDistance', False),
-    0x300A0614: ('SQ', '1', 'RT Accessory Holder Definition Sequence', 'RTAccessoryHolderDefinitionSequence', False),
-    0x300A0615: ('LO', '1', 'RT Accessory Device Slot ID', 'RTAccessoryDeviceSlotID', False),
-    0x300A0616: ('SQ', '1', 'RT Radiation Sequence', 'RTRadiationSequence', False),
-    0x300A0617: ('SQ', '1', 'Radiation Dose Sequence', 'RadiationDoseSequence', False),
-    0x300A0618: ('SQ', '1', 'Radiation Dose Identification Sequence', 'RadiationDoseIdentificationSequence', False),
-    0x300A0619: ('LO', '1', 'Radiation Dose Identification Label', 'RadiationDoseIdentificationLabel', False),
-    0x300A061A: ('CS', '1', 'Reference Dose Type', 'ReferenceDoseType', False),
-    0x300A061B: ('CS', '1', 'Primary Dose Value Indicator', 'PrimaryDoseValueIndicator', False),
-    0x300A061C: ('SQ', '1', 'Dose Values Sequence', 'DoseValuesSequence', False),
-    0x300A061D: ('CS', '1-n', 'Dose Value Purpose', 'DoseValuePurpose', False),
-    0x300A061E: ('FD', '3', 'Reference Dose Point Coordinates', 'ReferenceDosePointCoordinates', False),
-    0x300A061F: ('SQ', '1', 'Radiation Dose Values Parameters Sequence', 'RadiationDoseValuesParametersSequence', False),
-    0x300A0620: ('SQ', '1', 'Meterset to Dose Mapping Sequence', 'MetersetToDoseMappingSequence', False),
-    0x300A0621: ('SQ', '1', 'Expected In-Vivo Measurement Values Sequence', 'ExpectedInVivoMeasurementValuesSequence', False),
-    0x300A0622: ('US', '1', 'Expected In-Vivo Measurement Value Index', 'ExpectedInVivoMeasurementValueIndex', False),
-    0x300A0623: ('LO', '1', 'Radiation Dose In-Vivo Measurement Label', 'RadiationDoseInVivoMeasurementLabel', False),
-    0x300A0624: ('FD', '2', 'Radiation Dose Central Axis Displacement', 'RadiationDoseCentralAxisDisplacement', False),
-    0x300A0625: ('FD', '1', 'Radiation Dose Value', 'RadiationDoseValue', False),
-    0x300A0626: ('FD', '1', 'Radiation Dose Source to Skin Distance', 'RadiationDoseSourceToSkinDistance', False),
-    0x300A0627: ('FD', '3', 'Radiation Dose Measurement Point Coordinates', 'RadiationDoseMeasurementPointCoordinates', False),
-    0x300A0628: ('FD', '1', 'Radiation Dose Source to External Contour Distance', 'RadiationDoseSourceToExternalContourDistance', False),
-    0x300A0629: ('SQ', '1', 'RT Tolerance Set Sequence', 'RTToleranceSetSequence', False),
-    0x300A062A: ('LO', '1', 'RT Tolerance Set Label', 'RTToleranceSetLabel', False),
-    0x300A062B: ('SQ', '1', 'Attribute Tolerance Values Sequence', 'AttributeToleranceValuesSequence', False),
-    0x300A062C: ('FD', '1', 'Tolerance Value', 'ToleranceValue', False),
-    0x300A062D: ('SQ', '1', 'Patient Support Position Tolerance Sequence', 'PatientSupportPositionToleranceSequence', False),
-    0x300A062E: ('FD', '1', 'Treatment Time Limit', 'TreatmentTimeLimit', False),
-    0x300A062F: ('SQ', '1', 'C-Arm Photon-Electron Control Point Sequence', 'CArmPhotonElectronControlPointSequence', False),
-    0x300A0630: ('SQ', '1', 'Referenced RT Radiation Sequence', 'ReferencedRTRadiationSequence', False),
-    0x300A0631: ('SQ', '1', 'Referenced RT Instance Sequence', 'ReferencedRTInstanceSequence', False),
-    0x300A0632: ('SQ', '1', 'Referenced RT Patient Setup Sequence', 'ReferencedRTPatientSetupSequence', True),
-    0x300A0634: ('FD', '1', 'Source to Patient Surface Distance', 'SourceToPatientSurfaceDistance', False),
-    0x300A0635: ('SQ', '1', 'Treatment Machine Special Mode Code Sequence', 'TreatmentMachineSpecialModeCodeSequence', False),
-    0x300A0636: ('US', '1', 'Intended Number of Fractions', 'IntendedNumberOfFractions', False),
-    0x300A0637: ('CS', '1', 'RT Radiation Set Intent', 'RTRadiationSetIntent', False),
-    0x300A0638: ('CS', '1', 'RT Radiation Physical and Geometric Content Detail Flag', 'RTRadiationPhysicalAndGeometricContentDetailFlag', False),
-    0x300A0639: ('CS', '1', 'RT Record Flag', 'RTRecordFlag', False),
-    0x300A063A: ('SQ', '1', 'Treatment Device Identification Sequence', 'TreatmentDeviceIdentificationSequence', False),
-    0x300A063B: ('SQ', '1', 'Referenced RT Physician Intent Sequence', 'ReferencedRTPhysicianIntentSequence', False),
-    0x300A063C: ('FD', '1', 'Cumulative Meterset', 'CumulativeMeterset', False),
-    0x300A063D: ('FD', '1', 'Delivery Rate', 'DeliveryRate', False),
-    0x300A063E: ('SQ', '1', 'Delivery Rate Unit Sequence', 'DeliveryRateUnitSequence', False),
-    0x300A063F: ('SQ', '1', 'Treatment Position Sequence', 'TreatmentPositionSequence', False),
-    0x300A0640: ('FD', '1', 'Radiation Source-Axis Distance', 'RadiationSourceAxisDistance', False),
-    0x300A0641: ('US', '1', 'Number of RT Beam Limiting Devices', 'NumberOfRTBeamLimitingDevices', False),
-    0x300A0642: ('FD', '1', 'RT Beam Limiting Device Proximal Distance', 'RTBeamLimitingDeviceProximalDistance', False),
-    0x300A0643: ('FD', '1', 'RT Beam Limiting Device Distal Distance', 'RTBeamLimitingDeviceDistalDistance', False),
-    0x300A0644: ('SQ', '1', 'Parallel RT Beam Delimiter Device Orientation Label Code Sequence', 'ParallelRTBeamDelimiterDeviceOrientationLabelCodeSequence', False),
-    0x300A0645: ('FD', '1', 'Beam Modifier Orientation Angle', 'BeamModifierOrientationAngle', False),
-    0x300A0646: ('SQ', '1', 'Fixed RT Beam Delimiter Device Sequence', 'FixedRTBeamDelimiterDeviceSequence', False),
-    0x300A0647: ('SQ', '1', 'Parallel RT Beam Delimiter Device Sequence', 'ParallelRTBeamDelimiterDeviceSequence', False),
-    0x300A0648: ('US', '1', 'Number of Parallel RT Beam Delimiters', 'NumberOfParallelRTBeamDelimiters', False),
-    0x300A0649: ('FD', '2-n', 'Parallel RT Beam Delimiter Boundaries', 'ParallelRTBeamDelimiterBoundaries', False),
-    0x300A064A: ('FD', '2-n', 'Parallel RT Beam Delimiter Positions', 'ParallelRTBeamDelimiterPositions', False),
-    0x300A064B: ('FD', '2', 'RT Beam Limiting Device Offset', 'RTBeamLimitingDeviceOffset', False),
-    0x300A064C: ('SQ', '1', 'RT Beam Delimiter Geometry Sequence', 'RTBeamDelimiterGeometrySequence', False),
-    0x300A064D: ('SQ', '1', 'RT Beam Limiting Device Definition Sequence', 'RTBeamLimitingDeviceDefinitionSequence', False),
-    0x300A064E: ('CS', '1', 'Parallel RT Beam Delimiter Opening Mode', 'ParallelRTBeamDelimiterOpeningMode', False),
-    0x300A064F: ('CS', '1-n', 'Parallel RT Beam Delimiter Leaf Mounting Side', 'ParallelRTBeamDelimiterLeafMountingSide', False),
-    0x300A0650: ('UI', '1', 'Patient Setup UID', 'PatientSetupUID', True),
-    0x300A0651: ('SQ', '1', 'Wedge Definition Sequence', 'WedgeDefinitionSequence', False),
-    0x300A0652: ('FD', '1', 'Radiation Beam Wedge Angle', 'RadiationBeamWedgeAngle', False),
-    0x300A0653: ('FD', '1', 'Radiation Beam Wedge Thin Edge Distance', 'RadiationBeamWedgeThinEdgeDistance', False),
-    0x300A0654: ('FD', '1', 'Radiation Beam Effective Wedge Angle', 'RadiationBeamEffectiveWedgeAngle', False),
-    0x300A0655: ('US', '1', 'Number of Wedge Positions', 'NumberOfWedgePositions', False),
-    0x300A0656: ('SQ', '1', 'RT Beam Limiting Device Opening Sequence', 'RTBeamLimitingDeviceOpeningSequence', False),
-    0x300A0657: ('US', '1', 'Number of RT Beam Limiting Device Openings', 'NumberOfRTBeamLimitingDeviceOpenings', False),
-    0x300A0658: ('SQ', '1', 'Radiation Dosimeter Unit Sequence', 'RadiationDosimeterUnitSequence', False),
-    0x300A0659: ('SQ', '1', 'RT Device Distance Reference Location Code Sequence', 'RTDeviceDistanceReferenceLocationCodeSequence', False),
-    0x300A065A: ('SQ', '1', 'Radiation Device Configuration and Commissioning Key Sequence', 'RadiationDeviceConfigurationAndCommissioningKeySequence', False),
-    0x300A065B: ('SQ', '1', 'Patient Support Position Parameter Sequence', 'PatientSupportPositionParameterSequence', False),
-    0x300A065C: ('CS', '1', 'Patient Support Position Specification Method', 'PatientSupportPositionSpecificationMethod', False),
-    0x300A065D: ('SQ', '1', 'Patient Support Position Device Parameter Sequence', 'PatientSupportPositionDeviceParameterSequence', False),
-    0x300A065E: ('US', '1', 'Device Order Index', 'DeviceOrderIndex', False),
-    0x300A065F: ('US', '1', 'Patient Support Position Parameter Order Index', 'PatientSupportPositionParameterOrderIndex', False),
-    0x300A0660: ('SQ', '1', 'Patient Support Position Device Tolerance Sequence', 'PatientSupportPositionDeviceToleranceSequence', False),
-    0x300A0661: ('US', '1', 'Patient Support Position Tolerance Order Index', 'PatientSupportPositionToleranceOrderIndex', False),
-    0x300A0662: ('SQ', '1', 'Compensator Definition Sequence', 'CompensatorDefinitionSequence', False),
-    0x300A0663: ('CS', '1', 'Compensator Map Orientation', 'CompensatorMapOrientation', False),
-    0x300A0664: ('OF', '1', 'Compensator Proximal Thickness Map', 'CompensatorProximalThicknessMap', False),
-    0x300A0665: ('OF', '1', 'Compensator Distal Thickness Map', 'CompensatorDistalThicknessMap', False),
-    0x300A0666: ('FD', '1', 'Compensator Base Plane Offset', 'CompensatorBasePlaneOffset', False),
-    0x300A0667: ('SQ', '1', 'Compensator Shape Fabrication Code Sequence', 'CompensatorShapeFabricationCodeSequence', False),
-    0x300A0668: ('SQ', '1', 'Compensator Shape Sequence', 'CompensatorShapeSequence', False),
-    0x300A0669: ('FD', '1', 'Radiation Beam Compensator Milling Tool Diameter', 'RadiationBeamCompensatorMillingToolDiameter', False),
-    0x300A066A: ('SQ', '1', 'Block Definition Sequence', 'BlockDefinitionSequence', False),
-    0x300A066B: ('OF', '1', 'Block Edge Data', 'BlockEdgeData', False),
-    0x300A066C: ('CS', '1', 'Block Orientation', 'BlockOrientation', False),
-    0x300A066D: ('FD', '1', 'Radiation Beam Block Thickness', 'RadiationBeamBlockThickness', False),
-    0x300A066E: ('FD', '1', 'Radiation Beam Block Slab Thickness', 'RadiationBeamBlockSlabThickness', False),
-    0x300A066F: ('SQ', '1', 'Block Edge Data Sequence', 'BlockEdgeDataSequence', False),
-    0x300A0670: ('US', '1', 'Number of RT Accessory Holders', 'NumberOfRTAccessoryHolders', False),
-    0x300A0671: ('SQ', '1', 'General Accessory Definition Sequence', 'GeneralAccessoryDefinitionSequence', False),
-    0x300A0672: ('US', '1', 'Number of General Accessories', 'NumberOfGeneralAccessories', False),
-    0x300A0673: ('SQ', '1', 'Bolus Definition Sequence', 'BolusDefinitionSequence', False),
-    0x300A0674: ('US', '1', 'Number of Boluses', 'NumberOfBoluses', False),
-    0x300A0675: ('UI', '1', 'Equipment Frame of Reference UID', 'EquipmentFrameOfReferenceUID', False),
-    0x300A0676: ('ST', '1', 'Equipment Frame of Reference Description', 'EquipmentFrameOfReferenceDescription', False),
-    0x300A0677: ('SQ', '1', 'Equipment Reference Point Coordinates Sequence', 'EquipmentReferencePointCoordinatesSequence', False),
-    0x300A0678: ('SQ', '1', 'Equipment Reference Point Code Sequence', 'EquipmentReferencePointCodeSequence', False),
-    0x300A0679: ('FD', '1', 'RT Beam Limiting Device Angle', 'RTBeamLimitingDeviceAngle', False),
-    0x300A067A: ('FD', '1', 'Source Roll Angle', 'SourceRollAngle', False),
-    0x300A067B: ('SQ', '1', 'Radiation GenerationMode Sequence', 'RadiationGenerationModeSequence', False),
-    0x300A067C: ('SH', '1', 'Radiation GenerationMode Label', 'RadiationGenerationModeLabel', False),
-    0x300A067D: ('ST', '1', 'Radiation GenerationMode Description', 'RadiationGenerationModeDescription', False),
-    0x300A067E: ('SQ', '1', 'Radiation GenerationMode Machine Code Sequence', 'RadiationGenerationModeMachineCodeSequence', False),
-    0x300A067F: ('SQ', '1', 'Radiation Type Code Sequence', 'RadiationTypeCodeSequence', False),
-    0x300A0680: ('DS', '1', 'Nominal Energy', 'NominalEnergy', False),
-    0x300A0681: ('DS', '1', 'Minimum Nominal Energy', 'MinimumNominalEnergy', False),
-    0x300A0682: ('DS', '1', 'Maximum Nominal Energy', 'MaximumNominalEnergy', False),
-    0x300A0683: ('SQ', '1', 'Radiation Fluence Modifier Code Sequence', 'RadiationFluenceModifierCodeSequence', False),
-    0x300A0684: ('SQ', '1', 'Energy Unit Code Sequence', 'EnergyUnitCodeSequence', False),
-    0x300A0685: ('US', '1', 'Number of Radiation GenerationModes', 'NumberOfRadiationGenerationModes', False),
-    0x300A0686: ('SQ', '1', 'Patient Support Devices Sequence', 'PatientSupportDevicesSequence', False),
-    0x300A0687: ('US', '1', 'Number of Patient Support Devices', 'NumberOfPatientSupportDevices', False),
-    0x300A0688: ('FD', '1', 'RT Beam Modifier Definition Distance', 'RTBeamModifierDefinitionDistance', False),
-    0x300A0689: ('SQ', '1', 'Beam Area Limit Sequence', 'BeamAreaLimitSequence', False),
-    0x300A068A: ('SQ', '1', 'Referenced RT Prescription Sequence', 'ReferencedRTPrescriptionSequence', False),
-    0x300A068B: ('CS', '1', 'Dose Value Interpretation', 'DoseValueInterpretation', False),
-    0x300A0700: ('UI', '1', 'Treatment Session UID', 'TreatmentSessionUID', False),
-    0x300A0701: ('CS', '1', 'RT Radiation Usage', 'RTRadiationUsage', False),
-    0x300A0702: ('SQ', '1', 'Referenced RT Radiation Set Sequence', 'ReferencedRTRadiationSetSequence', False),
-    0x300A0703: ('SQ', '1', 'Referenced RT Radiation Record Sequence', 'ReferencedRTRadiationRecordSequence', False),
-    0x300A0704: ('US', '1', 'RT Radiation Set Delivery Number', 'RTRadiationSetDeliveryNumber', False),
-    0x300A0705: ('US', '1', 'Clinical Fraction Number', 'ClinicalFractionNumber', False),
-    0x300A0706: ('CS', '1', 'RT Treatment Fraction Completion Status', 'RTTreatmentFractionCompletionStatus', False),
-    0x300A0707: ('CS', '1', 'RT Radiation Set Usage', 'RTRadiationSetUsage', False),
-    0x300A0708: ('CS', '1', 'Treatment Delivery Continuation Flag', 'TreatmentDeliveryContinuationFlag', False),
-    0x300A0709: ('CS', '1', 'Treatment Record Content Origin', 'TreatmentRecordContentOrigin', False),
-    0x300A0714: ('CS', '1', 'RT Treatment Termination Status', 'RTTreatmentTerminationStatus', False),
-    0x300A0715: ('SQ', '1', 'RT Treatment Termination Reason Code Sequence', 'RTTreatmentTerminationReasonCodeSequence', False),
-    0x300A0716: ('SQ', '1', 'Machine-Specific Treatment Termination Code Sequence', 'MachineSpecificTreatmentTerminationCodeSequence', False),
-    0x300A0722: ('SQ', '1', 'RT Radiation Salvage Record Control Point Sequence', 'RTRadiationSalvageRecordControlPointSequence', False),
-    0x300A0723: ('CS', '1', 'Starting Meterset Value Known Flag', 'StartingMetersetValueKnownFlag', False),
-    0x300A0730: ('ST', '1', 'Treatment Termination Description', 'TreatmentTerminationDescription', False),
-    0x300A0731: ('SQ', '1', 'Treatment Tolerance Violation Sequence', 'TreatmentToleranceViolationSequence', False),
-    0x300A0732: ('CS', '1', 'Treatment Tolerance Violation Category', 'TreatmentToleranceViolationCategory', False),
-    0x300A0733: ('SQ', '1', 'Treatment Tolerance Violation Attribute Sequence', 'TreatmentToleranceViolationAttributeSequence', False),
-    0x300A0734: ('ST', '1', 'Treatment Tolerance Violation Description', 'TreatmentToleranceViolationDescription', False),
-    0x300A0735: ('ST', '1', 'Treatment Tolerance Violation Identification', 'TreatmentToleranceViolationIdentification', False),
-    0x300A0736: ('DT', '1', 'Treatment Tolerance Violation DateTime', 'TreatmentToleranceViolationDateTime', False),
-    0x300A073A: ('DT', '1', 'Recorded RT Control Point DateTime', 'RecordedRTControlPointDateTime', False),
-    0x300A073B: ('US', '1', 'Referenced Radiation RT Control Point Index', 'ReferencedRadiationRTControlPointIndex', False),
-    0x300A073E: ('SQ', '1', 'Alternate Value Sequence', 'AlternateValueSequence', False),
-    0x300A073F: ('SQ', '1', 'Confirmation Sequence', 'ConfirmationSequence', False),
-    0x300A0740: ('SQ', '1', 'Interlock Sequence', 'InterlockSequence', False),
-    0x300A0741: ('DT', '1', 'Interlock DateTime', 'InterlockDateTime', False),
-    0x300A0742: ('ST', '1', 'Interlock Description', 'InterlockDescription', False),
-    0x300A0743: ('SQ', '1', 'Interlock Originating Device Sequence', 'InterlockOriginatingDeviceSequence', False),
-    0x300A0744: ('SQ', '1', 'Interlock Code Sequence', 'InterlockCodeSequence', False),
-    0x300A0745: ('SQ', '1', 'Interlock Resolution Code Sequence', 'InterlockResolutionCodeSequence', False),
-    0x300A0746: ('SQ', '1', 'Interlock Resolution User Sequence', 'InterlockResolutionUserSequence', False),
-    0x300A0760: ('DT', '1', 'Override DateTime', 'OverrideDateTime', False),
-    0x300A0761: ('SQ', '1', 'Treatment Tolerance Violation Type Code Sequence', 'TreatmentToleranceViolationTypeCodeSequence', False),
-    0x300A0762: ('SQ', '1', 'Treatment Tolerance Violation Cause Code Sequence', 'TreatmentToleranceViolationCauseCodeSequence', False),
-    0x300A0772: ('SQ', '1', 'Measured Meterset to Dose Mapping Sequence', 'MeasuredMetersetToDoseMappingSequence', False),
-    0x300A0773: ('US', '1', 'Referenced Expected In-Vivo Measurement Value Index', 'ReferencedExpectedInVivoMeasurementValueIndex', False),
-    0x300A0774: ('SQ', '1', 'Dose Measurement Device Code Sequence', 'DoseMeasurementDeviceCodeSequence', False),
-    0x300A0780: ('SQ', '1', 'Additional Parameter Recording Instance Sequence', 'AdditionalParameterRecordingInstanceSequence', False),
-    0x300A0782: ('US', '1', '', '', True),
-    0x300A0783: ('ST', '1', 'Interlock Origin Description', 'InterlockOriginDescription', False),
-    0x300A0784: ('SQ', '1', 'RT Patient Position Scope Sequence', 'RTPatientPositionScopeSequence', False),
-    0x300A0785: ('UI', '1', 'Referenced Treatment Position Group UID', 'ReferencedTreatmentPositionGroupUID', False),
-    0x300A0786: ('US', '1', 'Radiation Order Index', 'RadiationOrderIndex', False),
-    0x300A0787: ('SQ', '1', 'Omitted Radiation Sequence', 'OmittedRadiationSequence', False),
-    0x300A0788: ('SQ', '1', 'Reason for Omission Code Sequence', 'ReasonForOmissionCodeSequence', False),
-    0x300A0789: ('SQ', '1', 'RT Delivery Start Patient Position Sequence', 'RTDeliveryStartPatientPositionSequence', False),
-    0x300A078A: ('SQ', '1', 'RT Treatment Preparation Patient Position Sequence', 'RTTreatmentPreparationPatientPositionSequence', False),
-    0x300A078B: ('SQ', '1', 'Referenced RT Treatment Preparation Sequence', 'ReferencedRTTreatmentPreparationSequence', False),
-    0x300A078C: ('SQ', '1', 'Referenced Patient Setup Photo Sequence', 'ReferencedPatientSetupPhotoSequence', False),
-    0x300A078D: ('SQ', '1', 'Patient Treatment Preparation Method Code Sequence', 'PatientTreatmentPreparationMethodCodeSequence', False),
-    0x300A078E: ('LT', '1', 'Patient Treatment Preparation Procedure Parameter Description', 'PatientTreatmentPreparationProcedureParameterDescription', False),
-    0x300A078F: ('SQ', '1', 'Patient Treatment Preparation Device Sequence', 'PatientTreatmentPreparationDeviceSequence', False),
-    0x300A0790: ('SQ', '1', 'Patient Treatment Preparation Procedure Sequence', 'PatientTreatmentPreparationProcedureSequence', False),
-    0x300A0791: ('SQ', '1', 'Patient Treatment Preparation Procedure Code Sequence', 'PatientTreatmentPreparationProcedureCodeSequence', False),
-    0x300A0792: ('LT', '1', 'Patient Treatment Preparation Method Description', 'PatientTreatmentPreparationMethodDescription', False),
-    0x300A0793: ('SQ', '1', 'Patient Treatment Preparation Procedure Parameter Sequence', 'PatientTreatmentPreparationProcedureParameterSequence', False),
-    0x300A0794: ('LT', '1', 'Patient Setup Photo Description', 'PatientSetupPhotoDescription', False),
-    0x300A0795: ('US', '1', 'Patient Treatment Preparation Procedure Index', 'PatientTreatmentPreparationProcedureIndex', False),
-    0x300A0796: ('US', '1', 'Referenced Patient Setup Procedure Index', 'ReferencedPatientSetupProcedureIndex', False),
-    0x300A0797: ('SQ', '1', 'RT Radiation Task Sequence', 'RTRadiationTaskSequence', False),
-    0x300A0798: ('SQ', '1', 'RT Patient Position Displacement Sequence', 'RTPatientPositionDisplacementSequence', False),
-    0x300A0799: ('SQ', '1', 'RT Patient Position Sequence', 'RTPatientPositionSequence', False),
-    0x300A079A: ('LO', '1', 'Displacement Reference Label', 'DisplacementReferenceLabel', False),
-    0x300A079B: ('FD', '16', 'Displacement Matrix', 'DisplacementMatrix', False),
-    0x300A079C: ('SQ', '1', 'Patient Support Displacement Sequence', 'PatientSupportDisplacementSequence', False),
-    0x300A079D: ('SQ', '1', 'Displacement Reference Location Code Sequence', 'DisplacementReferenceLocationCodeSequence', False),
-    0x300A079E: ('CS', '1', 'RT Radiation Set Delivery Usage', 'RTRadiationSetDeliveryUsage', False),
-    0x300C0002: ('SQ', '1', 'Referenced RT Plan Sequence', 'ReferencedRTPlanSequence', False),
-    0x300C0004: ('SQ', '1', 'Referenced Beam Sequence', 'ReferencedBeamSequence', False),
-    0x300C0006: ('IS', '1', 'Referenced Beam Number', 'ReferencedBeamNumber', False),
-    0x300C0007: ('IS', '1', 'Referenced Reference Image Number', 'ReferencedReferenceImageNumber', False),
-    0x300C0008: ('DS', '1', 'Start Cumulative Meterset Weight', 'StartCumulativeMetersetWeight', False),
-    0x300C0009: ('DS', '1', 'End Cumulative Meterset Weight', 'EndCumulativeMetersetWeight', False),
-    0x300C000A: ('SQ', '1', 'Referenced Brachy Application Setup Sequence', 'ReferencedBrachyApplicationSetupSequence', False),
-    0x300C000C: ('IS', '1', 'Referenced Brachy Application Setup Number', 'ReferencedBrachyApplicationSetupNumber', False),
-    0x300C000E: ('IS', '1', 'Referenced Source Number', 'ReferencedSourceNumber', False),
-    0x300C0020: ('SQ', '1', 'Referenced Fraction Group Sequence', 'ReferencedFractionGroupSequence', False),
-    0x300C0022: ('IS', '1', 'Referenced Fraction Group Number', 'ReferencedFractionGroupNumber', False),
-    0x300C0040: ('SQ', '1', 'Referenced Verification Image Sequence', 'ReferencedVerificationImageSequence', False),
-    0x300C0042: ('SQ', '1', 'Referenced Reference Image Sequence', 'ReferencedReferenceImageSequence', False),
-    0x300C0050: ('SQ', '1', 'Referenced Dose Reference Sequence', 'ReferencedDoseReferenceSequence', False),
-    0x300C0051: ('IS', '1', 'Referenced Dose Reference Number', 'ReferencedDoseReferenceNumber', False),
-    0x300C0055: ('SQ', '1', 'Brachy Referenced Dose Reference Sequence', 'BrachyReferencedDoseReferenceSequence', False),
-    0x300C0060: ('SQ', '1', 'Referenced Structure Set Sequence', 'ReferencedStructureSetSequence', False),
-    0x300C006A: ('IS', '1', 'Referenced Patient Setup Number', 'ReferencedPatientSetupNumber', False),
-    0x300C0080: ('SQ', '1', 'Referenced Dose Sequence', 'ReferencedDoseSequence', False),
-    0x300C00A0: ('IS', '1', 'Referenced Tolerance Table Number', 'ReferencedToleranceTableNumber', False),
-    0x300C00B0: ('SQ', '1', 'Referenced Bolus Sequence', 'ReferencedBolusSequence', False),
-    0x300C00C0: ('IS', '1', 'Referenced Wedge Number', 'ReferencedWedgeNumber', False),
-    0x300C00D0: ('IS', '1', 'Referenced Compensator Number', 'ReferencedCompensatorNumber', False),
-    0x300C00E0: ('IS', '1', 'Referenced Block Number', 'ReferencedBlockNumber', False),
-    0x300C00F0: ('IS', '1', 'Referenced Control Point Index', 'ReferencedControlPointIndex', False),
-    0x300C00F2: ('SQ', '1', 'Referenced Control Point Sequence', 'ReferencedControlPointSequence', False),
-    0x300C00F4: ('IS', '1', 'Referenced Start Control Point Index', 'ReferencedStartControlPointIndex', False),
-    0x300C00F6: ('IS', '1', 'Referenced Stop Control Point Index', 'ReferencedStopControlPointIndex', False),
-    0x300C0100: ('IS', '1', 'Referenced Range Shifter Number', 'ReferencedRangeShifterNumber', False),
-    0x300C0102: ('IS', '1', 'Referenced Lateral Spreading Device Number', 'ReferencedLateralSpreadingDeviceNumber', False),
-    0x300C0104: ('IS', '1', 'Referenced Range Modulator Number', 'ReferencedRangeModulatorNumber', False),
-    0x300C0111: ('SQ', '1', 'Omitted Beam Task Sequence', 'OmittedBeamTaskSequence', False),
-    0x300C0112: ('CS', '1', 'Reason for Omission', 'ReasonForOmission', False),
-    0x300C0113: ('LO', '1', 'Reason for Omission Description', 'ReasonForOmissionDescription', False),
-    0x300C0114: ('SQ', '1', 'Prescription Overview Sequence', 'PrescriptionOverviewSequence', False),
-    0x300C0115: ('FL', '1', 'Total Prescription Dose', 'TotalPrescriptionDose', False),
-    0x300C0116: ('SQ', '1', 'Plan Overview Sequence', 'PlanOverviewSequence', False),
-    0x300C0117: ('US', '1', 'Plan Overview Index', 'PlanOverviewIndex', False),
-    0x300C0118: ('US', '1', 'Referenced Plan Overview Index', 'ReferencedPlanOverviewIndex', False),
-    0x300C0119: ('US', '1', 'Number of Fractions Included', 'NumberOfFractionsIncluded', False),
-    0x300C0120: ('SQ', '1', 'Dose Calibration Conditions Sequence', 'DoseCalibrationConditionsSequence', False),
-    0x300C0121: ('FD', '1', 'Absorbed Dose to Meterset Ratio', 'AbsorbedDoseToMetersetRatio', False),
-    0x300C0122: ('FD', '2', 'Delineated Radiation Field Size', 'DelineatedRadiationFieldSize', False),
-    0x300C0123: ('CS', '1', 'Dose Calibration Conditions Verified Flag', 'DoseCalibrationConditionsVerifiedFlag', False),
-    0x300C0124: ('FD', '1', 'Calibration Reference Point Depth', 'CalibrationReferencePointDepth', False),
-    0x300C0125: ('SQ', '1', 'Gating Beam Hold Transition Sequence', 'GatingBeamHoldTransitionSequence', False),
-    0x300C0126: ('CS', '1', 'Beam Hold Transition', 'BeamHoldTransition', False),
-    0x300C0127: ('DT', '1', 'Beam Hold Transition DateTime', 'BeamHoldTransitionDateTime', False),
-    0x300C0128: ('SQ', '1', 'Beam Hold Originating Device Sequence', 'BeamHoldOriginatingDeviceSequence', False),
-    0x300C0129: ('CS', '1', 'Beam Hold Transition Trigger Source', 'BeamHoldTransitionTriggerSource', False),
-    0x300E0002: ('CS', '1', 'Approval Status', 'ApprovalStatus', False),
-    0x300E0004: ('DA', '1', 'Review Date', 'ReviewDate', False),
-    0x300E0005: ('TM', '1', 'Review Time', 'ReviewTime', False),
-    0x300E0008: ('PN', '1', 'Reviewer Name', 'ReviewerName', False),
-    0x30100001: ('SQ', '1', 'Radiobiological Dose Effect Sequence', 'RadiobiologicalDoseEffectSequence', False),
-    0x30100002: ('CS', '1', 'Radiobiological Dose Effect Flag', 'RadiobiologicalDoseEffectFlag', False),
-    0x30100003: ('SQ', '1', 'Effective Dose Calculation Method Category Code Sequence', 'EffectiveDoseCalculationMethodCategoryCodeSequence', False),
-    0x30100004: ('SQ', '1', 'Effective Dose Calculation Method Code Sequence', 'EffectiveDoseCalculationMethodCodeSequence', False),
-    0x30100005: ('LO', '1', 'Effective Dose Calculation Method Description', 'EffectiveDoseCalculationMethodDescription', False),
-    0x30100006: ('UI', '1', 'Conceptual Volume UID', 'ConceptualVolumeUID', False),
-    0x30100007: ('SQ', '1', 'Originating SOP Instance Reference Sequence', 'OriginatingSOPInstanceReferenceSequence', False),
-    0x30100008: ('SQ', '1', 'Conceptual Volume Constituent Sequence', 'ConceptualVolumeConstituentSequence', False),
-    0x30100009: ('SQ', '1', 'Equivalent Conceptual Volume Instance Reference Sequence', 'EquivalentConceptualVolumeInstanceReferenceSequence', False),
-    0x3010000A: ('SQ', '1', 'Equivalent Conceptual Volumes Sequence', 'EquivalentConceptualVolumesSequence', False),
-    0x3010000B: ('UI', '1', 'Referenced Conceptual Volume UID', 'ReferencedConceptualVolumeUID', False),
-    0x3010000C: ('UT', '1', 'Conceptual Volume Combination Expression', 'ConceptualVolumeCombinationExpression', False),
-    0x3010000D: ('US', '1', 'Conceptual Volume Constituent Index', 'ConceptualVolumeConstituentIndex', False),
-    0x3010000E: ('CS', '1', 'Conceptual Volume Combination Flag', 'ConceptualVolumeCombinationFlag', False),
-    0x3010000F: ('ST', '1', 'Conceptual Volume Combination Description', 'ConceptualVolumeCombinationDescription', False),
-    0x30100010: ('CS', '1', 'Conceptual Volume Segmentation Defined Flag', 'ConceptualVolumeSegmentationDefinedFlag', False),
-    0x30100011: ('SQ', '1', 'Conceptual Volume Segmentation Reference Sequence', 'ConceptualVolumeSegmentationReferenceSequence', False),
-    0x30100012: ('SQ', '1', 'Conceptual Volume Constituent Segmentation Reference Sequence', 'ConceptualVolumeConstituentSegmentationReferenceSequence', False),
-    0x30100013: ('UI', '1', 'Constituent Conceptual Volume UID', 'ConstituentConceptualVolumeUID', False),
-    0x30100014: ('SQ', '1', 'Derivation Conceptual Volume Sequence', 'DerivationConceptualVolumeSequence', False),
-    0x30100015: ('UI', '1', 'Source Conceptual Volume UID', 'SourceConceptualVolumeUID', False),
-    0x30100016: ('SQ', '1', 'Conceptual Volume Derivation Algorithm Sequence', 'ConceptualVolumeDerivationAlgorithmSequence', False),
-    0x30100017: ('ST', '1', 'Conceptual Volume Description', 'ConceptualVolumeDescription', False),
-    0x30100018: ('SQ', '1', 'Source Conceptual Volume Sequence', 'SourceConceptualVolumeSequence', False),
-    0x30100019: ('SQ', '1', 'Author Identification Sequence', 'AuthorIdentificationSequence', False),
-    0x3010001A: ('LO', '1', "Manufacturer's Model Version", 'ManufacturerModelVersion', False),
-    0x3010001B: ('UC', '1', 'Device Alternate Identifier', 'DeviceAlternateIdentifier', False),
-    0x3010001C: ('CS', '1', 'Device Alternate Identifier Type', 'DeviceAlternateIdentifierType', False),
-    0x3010001D: ('LT', '1', 'Device Alternate Identifier Format', 'DeviceAlternateIdentifierFormat', False),
-    0x3010001E: ('LO', '1', 'Segmentation Creation Template Label', 'SegmentationCreationTemplateLabel', False),
-    0x3010001F: ('UI', '1', 'Segmentation Template UID', 'SegmentationTemplateUID', False),
-    0x30100020: ('US', '1', 'Referenced Segment Reference Index', 'ReferencedSegmentReferenceIndex', False),
-    0x30100021: ('SQ', '1', 'Segment Reference Sequence', 'SegmentReferenceSequence', False),
-    0x30100022: ('US', '1', 'Segment Reference Index', 'SegmentReferenceIndex', False),
-    0x30100023: ('SQ', '1', 'Direct Segment Reference Sequence', 'DirectSegmentReferenceSequence', False),
-    0x30100024: ('SQ', '1', 'Combination Segment Reference Sequence', 'CombinationSegmentReferenceSequence', False),
-    0x30100025: ('SQ', '1', 'Conceptual Volume Sequence', 'ConceptualVolumeSequence', False),
-    0x30100026: ('SQ', '1', 'Segmented RT Accessory Device Sequence', 'SegmentedRTAccessoryDeviceSequence', False),
-    0x30100027: ('SQ', '1', 'Segment Characteristics Sequence', 'SegmentCharacteristicsSequence', False),
-    0x30100028: ('SQ', '1', 'Related Segment Characteristics Sequence', 'RelatedSegmentCharacteristicsSequence', False),
-    0x30100029: ('US', '1', 'Segment Characteristics Precedence', 'SegmentCharacteristicsPrecedence', False),
-    0x3010002A: ('SQ', '1', 'RT Segment Annotation Sequence', 'RTSegmentAnnotationSequence', False),
-    0x3010002B: ('SQ', '1', 'Segment Annotation Category Code Sequence', 'SegmentAnnotationCategoryCodeSequence', False),
-    0x3010002C: ('SQ', '1', 'Segment Annotation Type Code Sequence', 'SegmentAnnotationTypeCodeSequence', False),
-    0x3010002D: ('LO', '1', 'Device Label', 'DeviceLabel', False),
-    0x3010002E: ('SQ', '1', 'Device Type Code Sequence', 'DeviceTypeCodeSequence', False),
-    0x3010002F: ('SQ', '1', 'Segment Annotation Type Modifier Code Sequence', 'SegmentAnnotationTypeModifierCodeSequence', False),
-    0x30100030: ('SQ', '1', 'Patient Equipment Relationship Code Sequence', 'PatientEquipmentRelationshipCodeSequence', False),
-    0x30100031: ('UI', '1', 'Referenced Fiducials UID', 'ReferencedFiducialsUID', False),
-    0x30100032: ('SQ', '1', 'Patient Treatment Orientation Sequence', 'PatientTreatmentOrientationSequence', False),
-    0x30100033: ('SH', '1', 'User Content Label', 'UserContentLabel', False),
-    0x30100034: ('LO', '1', 'User Content Long Label', 'UserContentLongLabel', False),
-    0x30100035: ('SH', '1', 'Entity Label', 'EntityLabel', False),
-    0x30100036: ('LO', '1', 'Entity Name', 'EntityName', False),
-    0x30100037: ('ST', '1', 'Entity Description', 'EntityDescription', False),
-    0x30100038: ('LO', '1', 'Entity Long Label', 'EntityLongLabel', False),
-    0x30100039: ('US', '1', 'Device Index', 'DeviceIndex', False),
-    0x3010003A: ('US', '1', 'RT Treatment Phase Index', 'RTTreatmentPhaseIndex', False),
-    0x3010003B: ('UI', '1', 'RT Treatment Phase UID', 'RTTreatmentPhaseUID', False),
-    0x3010003C: ('US', '1', 'RT Prescription Index', 'RTPrescriptionIndex', False),
-    0x3010003D: ('US', '1', 'RT Segment Annotation Index', 'RTSegmentAnnotationIndex', False),
-    0x3010003E: ('US', '1', 'Basis RT Treatment Phase Index', 'BasisRTTreatmentPhaseIndex', False),
-    0x3010003F: ('US', '1', 'Related RT Treatment Phase Index', 'RelatedRTTreatmentPhaseIndex', False),
-    0x30100040: ('US', '1', 'Referenced RT Treatment Phase Index', 'ReferencedRTTreatmentPhaseIndex', False),
-    0x30100041: ('US', '1', 'Referenced RT Prescription Index', 'ReferencedRTPrescriptionIndex', False),
-    0x30100042: ('US', '1', 'Referenced Parent RT Prescription Index', 'ReferencedParentRTPrescriptionIndex', False),
-    0x30100043: ('ST', '1', "Manufacturer's Device Identifier", 'ManufacturerDeviceIdentifier', False),
-    0x30100044: ('SQ', '1', 'Instance-Level Referenced Performed Procedure Step Sequence', 'InstanceLevelReferencedPerformedProcedureStepSequence', False),
-    0x30100045: ('CS', '1', 'RT Treatment Phase Intent Presence Flag', 'RTTreatmentPhaseIntentPresenceFlag', False),
-    0x30100046: ('CS', '1', 'Radiotherapy Treatment Type', 'RadiotherapyTreatmentType', False),
-    0x30100047: ('CS', '1-n', 'Teletherapy Radiation Type', 'TeletherapyRadiationType', False),
-    0x30100048: ('CS', '1-n', 'Brachytherapy Source Type', 'BrachytherapySourceType', False),
-    0x30100049: ('SQ', '1', 'Referenced RT Treatment Phase Sequence', 'ReferencedRTTreatmentPhaseSequence', False),
-    0x3010004A: ('SQ', '1', 'Referenced Direct Segment Instance Sequence', 'ReferencedDirectSegmentInstanceSequence', False),
-    0x3010004B: ('SQ', '1', 'Intended RT Treatment Phase Sequence', 'IntendedRTTreatmentPhaseSequence', False),
-    0x3010004C: ('DA', '1', 'Intended Phase Start Date', 'IntendedPhaseStartDate', False),
-    0x3010004D: ('DA', '1', 'Intended Phase End Date', 'IntendedPhaseEndDate', False),
-    0x3010004E: ('SQ', '1', 'RT Treatment Phase Interval Sequence', 'RTTreatmentPhaseIntervalSequence', False),
-    0x3010004F: ('CS', '1', 'Temporal Relationship Interval Anchor', 'TemporalRelationshipIntervalAnchor', False),
-    0x30100050: ('FD', '1', 'Minimum Number of Interval Days', 'MinimumNumberOfIntervalDays', False),
-    0x30100051: ('FD', '1', 'Maximum Number of Interval Days', 'MaximumNumberOfIntervalDays', False),
-    0x30100052: ('UI', '1-n', 'Pertinent SOP Classes in Study', 'PertinentSOPClassesInStudy', False),
-    0x30100053: ('UI', '1-n', 'Pertinent SOP Classes in Series', 'PertinentSOPClassesInSeries', False),
-    0x30100054: ('LO', '1', 'RT Prescription Label', 'RTPrescriptionLabel', False),
-    0x30100055: ('SQ', '1', 'RT Physician Intent Predecessor Sequence', 'RTPhysicianIntentPredecessorSequence', False),
-    0x30100056: ('LO', '1', 'RT Treatment Approach Label', 'RTTreatmentApproachLabel', False),
-    0x30100057: ('SQ', '1', 'RT Physician Intent Sequence', 'RTPhysicianIntentSequence', False),
-    0x30100058: ('US', '1', 'RT Physician Intent Index', 'RTPhysicianIntentIndex', False),
-    0x30100059: ('CS', '1', 'RT Treatment Intent Type', 'RTTreatmentIntentType', False),
-    0x3010005A: ('UT', '1', 'RT Physician Intent Narrative', 'RTPhysicianIntentNarrative', False),
-    0x3010005B: ('SQ', '1', 'RT Protocol Code Sequence', 'RTProtocolCodeSequence', False),
-    0x3010005C: ('ST', '1', 'Reason for Superseding', 'ReasonForSuperseding', False),
-    0x3010005D: ('SQ', '1', 'RT Diagnosis Code Sequence', 'RTDiagnosisCodeSequence', False),
-    0x3010005E: ('US', '1', 'Referenced RT Physician Intent Index', 'ReferencedRTPhysicianIntentIndex', False),
-    0x3010005F: ('SQ', '1', 'RT Physician Intent Input Instance Sequence', 'RTPhysicianIntentInputInstanceSequence', False),
-    0x30100060: ('SQ', '1', 'RT Anatomic Prescription Sequence', 'RTAnatomicPrescriptionSequence', False),
-    0x30100061: ('UT', '1', 'Prior Treatment Dose Description', 'PriorTreatmentDoseDescription', False),
-    0x30100062: ('SQ', '1', 'Prior Treatment Reference Sequence', 'PriorTreatmentReferenceSequence', False),
-    0x30100063: ('CS', '1', 'Dosimetric Objective Evaluation Scope', 'DosimetricObjectiveEvaluationScope', False),
-    0x30100064: ('SQ', '1', 'Therapeutic Role Category Code Sequence', 'TherapeuticRoleCategoryCodeSequence', False),
-    0x30100065: ('SQ', '1', 'Therapeutic Role Type Code Sequence', 'TherapeuticRoleTypeCodeSequence', False),
-    0x30100066: ('US', '1', 'Conceptual Volume Optimization Precedence', 'ConceptualVolumeOptimizationPrecedence', False),
-    0x30100067: ('SQ', '1', 'Conceptual Volume Category Code Sequence', 'ConceptualVolumeCategoryCodeSequence', False),
-    0x30100068: ('CS', '1', 'Conceptual Volume Blocking Constraint', 'ConceptualVolumeBlockingConstraint', False),
-    0x30100069: ('SQ', '1', 'Conceptual Volume Type Code Sequence', 'ConceptualVolumeTypeCodeSequence', False),
-    0x3010006A: ('SQ', '1', 'Conceptual Volume Type Modifier Code Sequence', 'ConceptualVolumeTypeModifierCodeSequence', False),
-    0x3010006B: ('SQ', '1', 'RT Prescription Sequence', 'RTPrescriptionSequence', False),
-    0x3010006C: ('SQ', '1', 'Dosimetric Objective Sequence', 'DosimetricObjectiveSequence', False),
-    0x3010006D: ('SQ', '1', 'Dosimetric Objective Type Code Sequence', 'DosimetricObjectiveTypeCodeSequence', False),
-    0x3010006E: ('UI', '1', 'Dosimetric Objective UID', 'DosimetricObjectiveUID', False),
-    0x3010006F: ('UI', '1', 'Referenced Dosimetric Objective UID', 'ReferencedDosimetricObjectiveUID', False),
-    0x30100070: ('SQ', '1', 'Dosimetric Objective Parameter Sequence', 'DosimetricObjectiveParameterSequence', False),
-    0x30100071: ('SQ', '1', 'Referenced Dosimetric Objectives Sequence', 'ReferencedDosimetricObjectivesSequence', False),
-    0x30100073: ('CS', '1', 'Absolute Dosimetric Objective Flag', 'AbsoluteDosimetricObjectiveFlag', False),
-    0x30100074: ('FD', '1', 'Dosimetric Objective Weight', 'DosimetricObjectiveWeight', False),
-    0x30100075: ('CS', '1', 'Dosimetric Objective Purpose', 'DosimetricObjectivePurpose', False),
-    0x30100076: ('SQ', '1', 'Planning Input Information Sequence', 'PlanningInputInformationSequence', False),
-    0x30100077: ('LO', '1', 'Treatment Site', 'TreatmentSite', False),
-    0x30100078: ('SQ', '1', 'Treatment Site Code Sequence', 'TreatmentSiteCodeSequence', False),
-    0x30100079: ('SQ', '1', 'Fraction Pattern Sequence', 'FractionPatternSequence', False),
-    0x3010007A: ('UT', '1', 'Treatment Technique Notes', 'TreatmentTechniqueNotes', False),
-    0x3010007B: ('UT', '1', 'Prescription Notes', 'PrescriptionNotes', False),
-    0x3010007C: ('IS', '1', 'Number of Interval Fractions', 'NumberOfIntervalFractions', False),
-    0x3010007D: ('US', '1', 'Number of Fractions', 'NumberOfFractions', False),
-    0x3010007E: ('US', '1', 'Intended Delivery Duration', 'IntendedDeliveryDuration', False),
-    0x3010007F: ('UT', '1', 'Fractionation Notes', 'FractionationNotes', False),
-    0x30100080: ('SQ', '1', 'RT Treatment Technique Code Sequence', 'RTTreatmentTechniqueCodeSequence', False),
-    0x30100081: ('SQ', '1', 'Prescription Notes Sequence', 'PrescriptionNotesSequence', False),
-    0x30100082: ('SQ', '1', 'Fraction-Based Relationship Sequence', 'FractionBasedRelationshipSequence', False),
-    0x30100083: ('CS', '1', 'Fraction-Based Relationship Interval Anchor', 'FractionBasedRelationshipIntervalAnchor', False),
-    0x30100084: ('FD', '1', 'Minimum Hours between Fractions', 'MinimumHoursBetweenFractions', False),
-    0x30100085: ('TM', '1-n', 'Intended Fraction Start Time', 'IntendedFractionStartTime', False),
-    0x30100086: ('LT', '1', 'Intended Start Day of Week', 'IntendedStartDayOfWeek', False),
-    0x30100087: ('SQ', '1', 'Weekday Fraction Pattern Sequence', 'WeekdayFractionPatternSequence', False),
-    0x30100088: ('SQ', '1', 'Delivery Time Structure Code Sequence', 'DeliveryTimeStructureCodeSequence', False),
-    0x30100089: ('SQ', '1', 'Treatment Site Modifier Code Sequence', 'TreatmentSiteModifierCodeSequence', False),
-    0x30100090: ('CS', '1', 'Robotic Base Location Indicator', 'RoboticBaseLocationIndicator', True),
-    0x30100091: ('SQ', '1', 'Robotic Path Node Set Code Sequence', 'RoboticPathNodeSetCodeSequence', False),
-    0x30100092: ('UL', '1', 'Robotic Node Identifier', 'RoboticNodeIdentifier', False),
-    0x30100093: ('FD', '3', 'RT Treatment Source Coordinates', 'RTTreatmentSourceCoordinates', False),
-    0x30100094: ('FD', '1', 'Radiation Source Coordinate SystemYaw Angle', 'RadiationSourceCoordinateSystemYawAngle', False),
-    0x30100095: ('FD', '1', 'Radiation Source Coordinate SystemRoll Angle', 'RadiationSourceCoordinateSystemRollAngle', False),
-    0x30100096: ('FD', '1', 'Radiation Source Coordinate System Pitch Angle', 'RadiationSourceCoordinateSystemPitchAngle', False),
-    0x30100097: ('SQ', '1', 'Robotic Path Control Point Sequence', 'RoboticPathControlPointSequence', False),
-    0x30100098: ('SQ', '1', 'Tomotherapeutic Control Point Sequence', 'TomotherapeuticControlPointSequence', False),
-    0x30100099: ('FD', '1-n', 'Tomotherapeutic Leaf Open Durations', 'TomotherapeuticLeafOpenDurations', False),
-    0x3010009A: ('FD', '1-n', 'Tomotherapeutic Leaf Initial Closed Durations', 'TomotherapeuticLeafInitialClosedDurations', False),
-    0x301000A0: ('SQ', '1', 'Conceptual Volume Identification Sequence', 'ConceptualVolumeIdentificationSequence', False),
-    0x40000010: ('LT', '1', 'Arbitrary', 'Arbitrary', True),
-    0x40004000: ('LT', '1', 'Text Comments', 'TextComments', True),
-    0x40080040: ('SH', '1', 'Results ID', 'ResultsID', True),
-    0x40080042: ('LO', '1', 'Results ID Issuer', 'ResultsIDIssuer', True),
-    0x40080050: ('SQ', '1', 'Referenced Interpretation Sequence', 'ReferencedInterpretationSequence', True),
-    0x400800FF: ('CS', '1', 'Report Production Status (Trial)', 'ReportProductionStatusTrial', True),
-    0x40080100: ('DA', '1', 'Interpretation Recorded Date', 'InterpretationRecordedDate', True),
-    0x40080101: ('TM', '1', 'Interpretation Recorded Time', 'InterpretationRecordedTime', True),
-    0x40080102: ('PN', '1', 'Interpretation Recorder', 'InterpretationRecorder', True),
-    0x40080103: ('LO', '1', 'Reference to Recorded Sound', 'ReferenceToRecordedSound', True),
-    0x40080108: ('DA', '1', 'Interpretation Transcription Date', 'InterpretationTranscriptionDate', True),
-    0x40080109: ('TM', '1', 'Interpretation Transcription Time', 'InterpretationTranscriptionTime', True),
-    0x4008010A: ('PN', '1', 'Interpretation Transcriber', 'InterpretationTranscriber', True),
-    0x4008010B: ('ST', '1', 'Interpretation Text', 'InterpretationText', True),
-    0x4008010C: ('PN', '1', 'Interpretation Author', 'InterpretationAuthor', True),
-    0x40080111: ('SQ', '1', 'Interpretation Approver Sequence', 'InterpretationApproverSequence', True),
-    0x40080112: ('DA', '1', 'Interpretation Approval Date', 'InterpretationApprovalDate', True),
-    0x40080113: ('TM', '1', 'Interpretation Approval Time', 'InterpretationApprovalTime', True),
-    0x40080114: ('PN', '1', 'Physician Approving Interpretation', 'PhysicianApprovingInterpretation', True),
-    0x40080115: ('LT', '1', 'Interpretation Diagnosis Description', 'InterpretationDiagnosisDescription', True),
-    0x40080117: ('SQ', '1', 'Interpretation Diagnosis Code Sequence', 'InterpretationDiagnosisCodeSequence', True),
-    0x40080118: ('SQ', '1', 'Results Distribution List Sequence', 'ResultsDistributionListSequence', True),
-    0x40080119: ('PN', '1', 'Distribution Name', 'DistributionName', True),
-    0x4008011A: ('LO', '1', 'Distribution Address', 'DistributionAddress', True),
-    0x40080200: ('SH', '1', 'Interpretation ID', 'InterpretationID', True),
-    0x40080202: ('LO', '1', 'Interpretation ID Issuer', 'InterpretationIDIssuer', True),
-    0x40080210: ('CS', '1', 'Interpretation Type ID', 'InterpretationTypeID', True),
-    0x40080212: ('CS', '1', 'Interpretation Status ID', 'InterpretationStatusID', True),
-    0x40080300: ('ST', '1', 'Impressions', 'Impressions', True),
-    0x40084000: ('ST', '1', 'Results Comments', 'ResultsComments', True),
-    0x40100001: ('CS', '1', 'Low Energy Detectors', 'LowEnergyDetectors', False),
-    0x40100002: ('CS', '1', 'High Energy Detectors', 'HighEnergyDetectors', False),
-    0x40100004: ('SQ', '1', 'Detector Geometry Sequence', 'DetectorGeometrySequence', False),
-    0x40101001: ('SQ', '1', 'Threat ROI Voxel Sequence', 'ThreatROIVoxelSequence', False),
-    0x40101004: ('FL', '3', 'Threat ROI Base', 'ThreatROIBase', False),
-    0x40101005: ('FL', '3', 'Threat ROI Extents', 'ThreatROIExtents', False),
-    0x40101006: ('OB', '1', 'Threat ROI Bitmap', 'ThreatROIBitmap', False),
-    0x40101007: ('SH', '1', 'Route Segment ID', 'RouteSegmentID', False),
-    0x40101008: ('CS', '1', 'Gantry Type', 'GantryType', False),
-    0x40101009: ('CS', '1', 'OOI Owner Type', 'OOIOwnerType', False),
-    0x4010100A: ('SQ', '1', 'Route Segment Sequence', 'RouteSegmentSequence', False),
-    0x40101010: ('US', '1', 'Potential Threat Object ID', 'PotentialThreatObjectID', False),
-    0x40101011: ('SQ', '1', 'Threat Sequence', 'ThreatSequence', False),
-    0x40101012: ('CS', '1', 'Threat Category', 'ThreatCategory', False),
-    0x40101013: ('LT', '1', 'Threat Category Description', 'ThreatCategoryDescription', False),
-    0x40101014: ('CS', '1', 'ATD Ability Assessment', 'ATDAbilityAssessment', False),
-    0x40101015: ('CS', '1', 'ATD Assessment Flag', 'ATDAssessmentFlag', False),
-    0x40101016: ('FL', '1', 'ATD Assessment Probability', 'ATDAssessmentProbability', False),
-    0x40101017: ('FL', '1', 'Mass', 'Mass', False),
-    0x40101018: ('FL', '1', 'Density', 'Density', False),
-    0x40101019: ('FL', '1', 'Z Effective', 'ZEffective', False),
-    0x4010101A: ('SH', '1', 'Boarding Pass ID', 'BoardingPassID', False),
-    0x4010101B: ('FL', '3', 'Center of Mass', 'CenterOfMass', False),
-    0x4010101C: ('FL', '3', 'Center of PTO', 'CenterOfPTO', False),
-    0x4010101D: ('FL', '6-n', 'Bounding Polygon', 'BoundingPolygon', False),
-    0x4010101E: ('SH', '1', 'Route Segment Start Location ID', 'RouteSegmentStartLocationID', False),
-    0x4010101F: ('SH', '1', 'Route Segment End Location ID', 'RouteSegmentEndLocationID', False),
-    0x40101020: ('CS', '1', 'Route Segment Location ID Type', 'RouteSegmentLocationIDType', False),
-    0x40101021: ('CS', '1-n', 'Abort Reason', 'AbortReason', False),
-    0x40101023: ('FL', '1', 'Volume of PTO', 'VolumeOfPTO', False),
-    0x40101024: ('CS', '1', 'Abort Flag', 'AbortFlag', False),
-    0x40101025: ('DT', '1', 'Route Segment Start Time', 'RouteSegmentStartTime', False),
-    0x40101026: ('DT', '1', 'Route Segment End Time', 'RouteSegmentEndTime', False),
-    0x40101027: ('CS', '1', 'TDR Type', 'TDRType', False),
-    0x40101028: ('CS', '1', 'International Route Segment', 'InternationalRouteSegment', False),
-    0x40101029: ('LO', '1-n', 'Threat Detection Algorithm and Version', 'ThreatDetectionAlgorithmAndVersion', False),
-    0x4010102A: ('SH', '1', 'Assigned Location', 'AssignedLocation', False),
-    0x4010102B: ('DT', '1', 'Alarm Decision Time', 'AlarmDecisionTime', False),
-    0x40101031: ('CS', '1', 'Alarm Decision', 'AlarmDecision', False),
-    0x40101033: ('US', '1', 'Number of Total Objects', 'NumberOfTotalObjects', False),
-    0x40101034: ('US', '1', 'Number of Alarm Objects', 'NumberOfAlarmObjects', False),
-    0x40101037: ('SQ', '1', 'PTO Representation Sequence', 'PTORepresentationSequence', False),
-    0x40101038: ('SQ', '1', 'ATD Assessment Sequence', 'ATDAssessmentSequence', False),
-    0x40101039: ('CS', '1', 'TIP Type', 'TIPType', False),
-    0x4010103A: ('CS', '1', 'DICOS Version', 'DICOSVersion', False),
-    0x40101041: ('DT', '1', 'OOI Owner Creation Time', 'OOIOwnerCreationTime', False),
-    0x40101042: ('CS', '1', 'OOI Type', 'OOIType', False),
-    0x40101043: ('FL', '3', 'OOI Size', 'OOISize', False),
-    0x40101044: ('CS', '1', 'Acquisition Status', 'AcquisitionStatus', False),
-    0x40101045: ('SQ', '1', 'Basis Materials Code Sequence', 'BasisMaterialsCodeSequence', False),
-    0x40101046: ('CS', '1', 'Phantom Type', 'PhantomType', False),
-    0x40101047: ('SQ', '1', 'OOI Owner Sequence', 'OOIOwnerSequence', False),
-    0x40101048: ('CS', '1', 'Scan Type', 'ScanType', False),
-    0x40101051: ('LO', '1', 'Itinerary ID', 'ItineraryID', False),
-    0x40101052: ('SH', '1', 'Itinerary ID Type', 'ItineraryIDType', False),
-    0x40101053: ('LO', '1', 'Itinerary ID Assigning Authority', 'ItineraryIDAssigningAuthority', False),
-    0x40101054: ('SH', '1', 'Route ID', 'RouteID', False),
-    0x40101055: ('SH', '1', 'Route ID Assigning Authority', 'RouteIDAssigningAuthority', False),
-    0x40101056: ('CS', '1', 'Inbound Arrival Type', 'InboundArrivalType', False),
-    0x40101058: ('SH', '1', 'Carrier ID', 'CarrierID', False),
-    0x40101059: ('CS', '1', 'Carrier ID Assigning Authority', 'CarrierIDAssigningAuthority', False),
-    0x40101060: ('FL', '3', 'Source Orientation', 'SourceOrientation', False),
-    0x40101061: ('FL', '3', 'Source Position', 'SourcePosition', False),
-    0x40101062: ('FL', '1', 'Belt Height', 'BeltHeight', False),
-    0x40101064: ('SQ', '1', 'Algorithm Routing Code Sequence', 'AlgorithmRoutingCodeSequence', False),
-    0x40101067: ('CS', '1', 'Transport Classification', 'TransportClassification', False),
-    0x40101068: ('LT', '1', 'OOI Type Descriptor', 'OOITypeDescriptor', False),
-    0x40101069: ('FL', '1', 'Total Processing Time', 'TotalProcessingTime', False),
-    0x4010106C: ('OB', '1', 'Detector Calibration Data', 'DetectorCalibrationData', False),
-    0x4010106D: ('CS', '1', 'Additional Screening Performed', 'AdditionalScreeningPerformed', False),
-    0x4010106E: ('CS', '1', 'Additional Inspection Selection Criteria', 'AdditionalInspectionSelectionCriteria', False),
-    0x4010106F: ('SQ', '1', 'Additional Inspection Method Sequence', 'AdditionalInspectionMethodSequence', False),
-    0x40101070: ('CS', '1', 'AIT Device Type', 'AITDeviceType', False),
-    0x40101071: ('SQ', '1', 'QR Measurements Sequence', 'QRMeasurementsSequence', False),
-    0x40101072: ('SQ', '1', 'Target Material Sequence', 'TargetMaterialSequence', False),
-    0x40101073: ('FD', '1', 'SNR Threshold', 'SNRThreshold', False),
-    0x40101075: ('DS', '1', 'Image Scale Representation', 'ImageScaleRepresentation', False),
-    0x40101076: ('SQ', '1', 'Referenced PTO Sequence', 'ReferencedPTOSequence', False),
-    0x40101077: ('SQ', '1', 'Referenced TDR Instance Sequence', 'ReferencedTDRInstanceSequence', False),
-    0x40101078: ('ST', '1', 'PTO Location Description', 'PTOLocationDescription', False),
-    0x40101079: ('SQ', '1', 'Anomaly Locator Indicator Sequence', 'AnomalyLocatorIndicatorSequence', False),
-    0x4010107A: ('FL', '3', 'Anomaly Locator Indicator', 'AnomalyLocatorIndicator', False),
-    0x4010107B: ('SQ', '1', 'PTO Region Sequence', 'PTORegionSequence', False),
-    0x4010107C: ('CS', '1', 'Inspection Selection Criteria', 'InspectionSelectionCriteria', False),
-    0x4010107D: ('SQ', '1', 'Secondary Inspection Method Sequence', 'SecondaryInspectionMethodSequence', False),
-    0x4010107E: ('DS', '6', 'PRCS to RCS Orientation', 'PRCSToRCSOrientation', False),
-    0x4FFE0001: ('SQ', '1', 'MAC Parameters Sequence', 'MACParametersSequence', False),
-    0x52009229: ('SQ', '1', 'Shared Functional Groups Sequence', 'SharedFunctionalGroupsSequence', False),
-    0x52009230: ('SQ', '1', 'Per-Frame Functional Groups Sequence', 'PerFrameFunctionalGroupsSequence', False),
-    0x54000100: ('SQ', '1', 'Waveform Sequence', 'WaveformSequence', False),
-    0x54000110: ('OB or OW', '1', 'Channel Minimum Value', 'ChannelMinimumValue', False),
-    0x54000112: ('OB or OW', '1', 'Channel Maximum Value', 'ChannelMaximumValue', False),
-    0x54001004: ('US', '1', 'Waveform Bits Allocated', 'WaveformBitsAllocated', False),
-    0x54001006: ('CS', '1', 'Waveform Sample Interpretation', 'WaveformSampleInterpretation', False),
-    0x5400100A: ('OB or OW', '1', 'Waveform Padding Value', 'WaveformPaddingValue', False),
-    0x54001010: ('OB or OW', '1', 'Waveform Data', 'WaveformData', False),
-    0x56000010: ('OF', '1', 'First Order Phase Correction Angle', 'FirstOrderPhaseCorrectionAngle', False),
-    0x56000020: ('OF', '1', 'Spectroscopy Data', 'SpectroscopyData', False),
-    0x7FE00001: ('OV', '1', 'Extended Offset Table', 'ExtendedOffsetTable', False),
-    0x7FE00002: ('OV', '1', 'Extended Offset Table Lengths', 'ExtendedOffsetTableLengths', False),
-    0x7FE00003: ('UV', '1', 'Encapsulated Pixel Data Value Total Length', 'EncapsulatedPixelDataValueTotalLength', False),
-    0x7FE00008: ('OF', '1', 'Float Pixel Data', 'FloatPixelData', False),
-    0x7FE00009: ('OD', '1', 'Double Float Pixel Data', 'DoubleFloatPixelData', False),
-    0x7FE00010: ('OB or OW', '1', 'Pixel Data', 'PixelData', False),
-    0x7FE00020: ('OW', '1', 'Coefficients SDVN', 'CoefficientsSDVN', True),
-    0x7FE00030: ('OW', '1', 'Coefficients SDHN', 'CoefficientsSDHN', True),
-    0x7FE00040: ('OW', '1', 'Coefficients SDDN', 'CoefficientsSDDN', True),
-    0xFFFAFFFA: ('SQ', '1', 'Digital Signatures Sequence', 'DigitalSignaturesSequence', False),
-    0xFFFCFFFC: ('OB', '1', 'Data Set Trailing Padding', 'DataSetTrailingPadding', False),
-    0xFFFEE000: ('NONE', '1', 'Item', 'Item', False),
-    0xFFFEE00D: ('NONE', '1', 'Item Delimitation Item', 'ItemDelimitationItem', False),
-    0xFFFEE0DD: ('NONE', '1', 'Sequence Delimitation Item', 'SequenceDelimitationItem', False),
-}
+Entry = tuple[str, str, str, str, bool]
 
-REPEATERS: dict[str, tuple[str, str, str, str, bool]] = {
-    '002031xx': ('CS', '1-n', 'Source Image IDs', 'SourceImageIDs', True),
-    '002804x0': ('US', '1', 'Rows For Nth Order Coefficients', 'RowsForNthOrderCoefficients', True),
-    '002804x1': ('US', '1', 'Columns For Nth Order Coefficients', 'ColumnsForNthOrderCoefficients', True),
-    '002804x2': ('LO', '1-n', 'Coefficient Coding', 'CoefficientCoding', True),
-    '002804x3': ('AT', '1-n', 'Coefficient Coding Pointers', 'CoefficientCodingPointers', True),
-    '002808x0': ('CS', '1-n', 'Code Label', 'CodeLabel', True),
-    '002808x2': ('US', '1', 'Number of Tables', 'NumberOfTables', True),
-    '002808x3': ('AT', '1-n', 'Code Table Location', 'CodeTableLocation', True),
-    '002808x4': ('US', '1', 'Bits For Code Word', 'BitsForCodeWord', True),
-    '002808x8': ('AT', '1-n', 'Image Data Location', 'ImageDataLocation', True),
-    '1000xxx0': ('US', '3', 'Escape Triplet', 'EscapeTriplet', True),
-    '1000xxx1': ('US', '3', 'Run Length Triplet', 'RunLengthTriplet', True),
-    '1000xxx2': ('US', '1', 'Huffman Table Size', 'HuffmanTableSize', True),
-    '1000xxx3': ('US', '3', 'Huffman Table Triplet', 'HuffmanTableTriplet', True),
-    '1000xxx4': ('US', '1', 'Shift Table Size', 'ShiftTableSize', True),
-    '1000xxx5': ('US', '3', 'Shift Table Triplet', 'ShiftTableTriplet', True),
-    '1010xxxx': ('US', '1-n', 'Zonal Map', 'ZonalMap', True),
-    '50xx0005': ('US', '1', 'Curve Dimensions', 'CurveDimensions', True),
-    '50xx0010': ('US', '1', 'Number of Points', 'NumberOfPoints', True),
-    '50xx0020': ('CS', '1', 'Type of Data', 'TypeOfData', True),
-    '50xx0022': ('LO', '1', 'Curve Description', 'CurveDescription', True),
-    '50xx0030': ('SH', '1-n', 'Axis Units', 'AxisUnits', True),
-    '50xx0040': ('SH', '1-n', 'Axis Labels', 'AxisLabels', True),
-    '50xx0103': ('US', '1', 'Data Value Representation', 'DataValueRepresentation', True),
-    '50xx0104': ('US', '1-n', 'Minimum Coordinate Value', 'MinimumCoordinateValue', True),
-    '50xx0105': ('US', '1-n', 'Maximum Coordinate Value', 'MaximumCoordinateValue', True),
-    '50xx0106': ('SH', '1-n', 'Curve Range', 'CurveRange', True),
-    '50xx0110': ('US', '1-n', 'Curve Data Descriptor', 'CurveDataDescriptor', True),
-    '50xx0112': ('US', '1-n', 'Coordinate Start Value', 'CoordinateStartValue', True),
-    '50xx0114': ('US', '1-n', 'Coordinate Step Value', 'CoordinateStepValue', True),
-    '50xx1001': ('CS', '1', 'Curve Activation Layer', 'CurveActivationLayer', True),
-    '50xx2000': ('US', '1', 'Audio Type', 'AudioType', True),
-    '50xx2002': ('US', '1', 'Audio Sample Format', 'AudioSampleFormat', True),
-    '50xx2004': ('US', '1', 'Number of Channels', 'NumberOfChannels', True),
-    '50xx2006': ('UL', '1', 'Number of Samples', 'NumberOfSamples', True),
-    '50xx2008': ('UL', '1', 'Sample Rate', 'SampleRate', True),
-    '50xx200a': ('UL', '1', 'Total Time', 'TotalTime', True),
-    '50xx200c': ('OB or OW', '1', 'Audio Sample Data', 'AudioSampleData', True),
-    '50xx200e': ('LT', '1', 'Audio Comments', 'AudioComments', True),
-    '50xx2500': ('LO', '1', 'Curve Label', 'CurveLabel', True),
-    '50xx2600': ('SQ', '1', 'Curve Referenced Overlay Sequence', 'CurveReferencedOverlaySequence', True),
-    '50xx2610': ('US', '1', 'Curve Referenced Overlay Group', 'CurveReferencedOverlayGroup', True),
-    '50xx3000': ('OB or OW', '1', 'Curve Data', 'CurveData', True),
-    '60xx0010': ('US', '1', 'Overlay Rows', 'OverlayRows', False),
-    '60xx0011': ('US', '1', 'Overlay Columns', 'OverlayColumns', False),
-    '60xx0012': ('US', '1', 'Overlay Planes', 'OverlayPlanes', True),
-    '60xx0015': ('IS', '1', 'Number of Frames in Overlay', 'NumberOfFramesInOverlay', False),
-    '60xx0022': ('LO', '1', 'Overlay Description', 'OverlayDescription', False),
-    '60xx0040': ('CS', '1', 'Overlay Type', 'OverlayType', False),
-    '60xx0045': ('LO', '1', 'Overlay Subtype', 'OverlaySubtype', False),
-    '60xx0050': ('SS', '2', 'Overlay Origin', 'OverlayOrigin', False),
-    '60xx0051': ('US', '1', 'Image Frame Origin', 'ImageFrameOrigin', False),
-    '60xx0052': ('US', '1', 'Overlay Plane Origin', 'OverlayPlaneOrigin', True),
-    '60xx0060': ('CS', '1', 'Overlay Compression Code', 'OverlayCompressionCode', True),
-    '60xx0061': ('SH', '1', 'Overlay Compression Originator', 'OverlayCompressionOriginator', True),
-    '60xx0062': ('SH', '1', 'Overlay Compression Label', 'OverlayCompressionLabel', True),
-    '60xx0063': ('CS', '1', 'Overlay Compression Description', 'OverlayCompressionDescription', True),
-    '60xx0066': ('AT', '1-n', 'Overlay Compression Step Pointers', 'OverlayCompressionStepPointers', True),
-    '60xx0068': ('US', '1', 'Overlay Repeat Interval', 'OverlayRepeatInterval', True),
-    '60xx0069': ('US', '1', 'Overlay Bits Grouped', 'OverlayBitsGrouped', True),
-    '60xx0100': ('US', '1', 'Overlay Bits Allocated', 'OverlayBitsAllocated', False),
-    '60xx0102': ('US', '1', 'Overlay Bit Position', 'OverlayBitPosition', False),
-    '60xx0110': ('CS', '1', 'Overlay Format', 'OverlayFormat', True),
-    '60xx0200': ('US', '1', 'Overlay Location', 'OverlayLocation', True),
-    '60xx0800': ('CS', '1-n', 'Overlay Code Label', 'OverlayCodeLabel', True),
-    '60xx0802': ('US', '1', 'Overlay Number of Tables', 'OverlayNumberOfTables', True),
-    '60xx0803': ('AT', '1-n', 'Overlay Code Table Location', 'OverlayCodeTableLocation', True),
-    '60xx0804': ('US', '1', 'Overlay Bits For Code Word', 'OverlayBitsForCodeWord', True),
-    '60xx1001': ('CS', '1', 'Overlay Activation Layer', 'OverlayActivationLayer', False),
-    '60xx1100': ('US', '1', 'Overlay Descriptor - Gray', 'OverlayDescriptorGray', True),
-    '60xx1101': ('US', '1', 'Overlay Descriptor - Red', 'OverlayDescriptorRed', True),
-    '60xx1102': ('US', '1', 'Overlay Descriptor - Green', 'OverlayDescriptorGreen', True),
-    '60xx1103': ('US', '1', 'Overlay Descriptor - Blue', 'OverlayDescriptorBlue', True),
-    '60xx1200': ('US', '1-n', 'Overlays - Gray', 'OverlaysGray', True),
-    '60xx1201': ('US', '1-n', 'Overlays - Red', 'OverlaysRed', True),
-    '60xx1202': ('US', '1-n', 'Overlays - Green', 'OverlaysGreen', True),
-    '60xx1203': ('US', '1-n', 'Overlays - Blue', 'OverlaysBlue', True),
-    '60xx1301': ('IS', '1', 'ROI Area', 'ROIArea', False),
-    '60xx1302': ('DS', '1', 'ROI Mean', 'ROIMean', False),
-    '60xx1303': ('DS', '1', 'ROI Standard Deviation', 'ROIStandardDeviation', False),
-    '60xx1500': ('LO', '1', 'Overlay Label', 'OverlayLabel', False),
-    '60xx3000': ('OB or OW', '1', 'Overlay Data', 'OverlayData', False),
-    '60xx4000': ('LT', '1', 'Overlay Comments', 'OverlayComments', True),
-    '7fxx0010': ('OB or OW', '1', 'Variable Pixel Data', 'VariablePixelData', True),
-    '7fxx0011': ('US', '1', 'Variable Next Data Group', 'VariableNextDataGroup', True),
-    '7fxx0020': ('OW', '1', 'Variable Coefficients SDVN', 'VariableCoefficientsSDVN', True),
-    '7fxx0030': ('OW', '1', 'Variable Coefficients SDHN', 'VariableCoefficientsSDHN', True),
-    '7fxx0040': ('OW', '1', 'Variable Coefficients SDDN', 'VariableCoefficientsSDDN', True),
-}
+_EXACT = """\
+00020000	UL	1	File Meta Information Group Length	FileMetaInformationGroupLength	N
+00020001	OB	1	File Meta Information Version	FileMetaInformationVersion	N
+00020002	UI	1	Media Storage SOP Class UID	MediaStorageSOPClassUID	N
+00020003	UI	1	Media Storage SOP Instance UID	MediaStorageSOPInstanceUID	N
+00020010	UI	1	Transfer Syntax UID	TransferSyntaxUID	N
+00020012	UI	1	Implementation Class UID	ImplementationClassUID	N
+00020013	SH	1	Implementation Version Name	ImplementationVersionName	N
+00020016	AE	1	Source Application Entity Title	SourceApplicationEntityTitle	N
+00020017	AE	1	Sending Application Entity Title	SendingApplicationEntityTitle	N
+00020018	AE	1	Receiving Application Entity Title	ReceivingApplicationEntityTitle	N
+00020026	UR	1	Source Presentation Address	SourcePresentationAddress	N
+00020027	UR	1	Sending Presentation Address	SendingPresentationAddress	N
+00020028	UR	1	Receiving Presentation Address	ReceivingPresentationAddress	N
+00020031	OB	1	RTV Meta Information Version	RTVMetaInformationVersion	N
+00020032	UI	1	RTV Communication SOP Class UID	RTVCommunicationSOPClassUID	N
+00020033	UI	1	RTV Communication SOP Instance UID	RTVCommunicationSOPInstanceUID	N
+00020035	OB	1	RTV Source Identifier	RTVSourceIdentifier	N
+00020036	OB	1	RTV Flow Identifier	RTVFlowIdentifier	N
+00020037	UL	1	RTV Flow RTP Sampling Rate	RTVFlowRTPSamplingRate	N
+00020038	FD	1	RTV Flow Actual Frame Duration	RTVFlowActualFrameDuration	N
+00020100	UI	1	Private Information Creator UID	PrivateInformationCreatorUID	N
+00020102	OB	1	Private Information	PrivateInformation	N
+00041130	CS	1	File-set ID	FileSetID	N
+00041141	CS	1-8	File-set Descriptor File ID	FileSetDescriptorFileID	N
+00041142	CS	1	Specific Character Set of File-set Descriptor File	SpecificCharacterSetOfFileSetDescriptorFile	N
+00041200	UL	1	Offset of the First Directory Record of the Root Directory Entity	OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity	N
+00041202	UL	1	Offset of the Last Directory Record of the Root Directory Entity	OffsetOfTheLastDirectoryRecordOfTheRootDirectoryEntity	N
+00041212	US	1	File-set Consistency Flag	FileSetConsistencyFlag	N
+00041220	SQ	1	Directory Record Sequence	DirectoryRecordSequence	N
+00041400	UL	1	Offset of the Next Directory Record	OffsetOfTheNextDirectoryRecord	N
+00041410	US	1	Record In-use Flag	RecordInUseFlag	N
+00041420	UL	1	Offset of Referenced Lower-Level Directory Entity	OffsetOfReferencedLowerLevelDirectoryEntity	N
+00041430	CS	1	Directory Record Type	DirectoryRecordType	N
+00041432	UI	1	Private Record UID	PrivateRecordUID	N
+00041500	CS	1-8	Referenced File ID	ReferencedFileID	N
+00041504	UL	1	MRDR Directory Record Offset	MRDRDirectoryRecordOffset	Y
+00041510	UI	1	Referenced SOP Class UID in File	ReferencedSOPClassUIDInFile	N
+00041511	UI	1	Referenced SOP Instance UID in File	ReferencedSOPInstanceUIDInFile	N
+00041512	UI	1	Referenced Transfer Syntax UID in File	ReferencedTransferSyntaxUIDInFile	N
+0004151A	UI	1-n	Referenced Related General SOP Class UID in File	ReferencedRelatedGeneralSOPClassUIDInFile	N
+00041600	UL	1	Number of References	NumberOfReferences	Y
+00060001	SQ	1	Current Frame Functional Groups Sequence	CurrentFrameFunctionalGroupsSequence	N
+00080001	UL	1	Length to End	LengthToEnd	Y
+00080005	CS	1-n	Specific Character Set	SpecificCharacterSet	N
+00080006	SQ	1	Language Code Sequence	LanguageCodeSequence	N
+00080008	CS	2-n	Image Type	ImageType	N
+00080010	SH	1	Recognition Code	RecognitionCode	Y
+00080012	DA	1	Instance Creation Date	InstanceCreationDate	N
+00080013	TM	1	Instance Creation Time	InstanceCreationTime	N
+00080014	UI	1	Instance Creator UID	InstanceCreatorUID	N
+00080015	DT	1	Instance Coercion DateTime	InstanceCoercionDateTime	N
+00080016	UI	1	SOP Class UID	SOPClassUID	N
+00080017	UI	1	Acquisition UID	AcquisitionUID	N
+00080018	UI	1	SOP Instance UID	SOPInstanceUID	N
+00080019	UI	1	Pyramid UID	PyramidUID	N
+0008001A	UI	1-n	Related General SOP Class UID	RelatedGeneralSOPClassUID	N
+0008001B	UI	1	Original Specialized SOP Class UID	OriginalSpecializedSOPClassUID	N
+0008001C	CS	1	Synthetic Data	SyntheticData	N
+00080020	DA	1	Study Date	StudyDate	N
+00080021	DA	1	Series Date	SeriesDate	N
+00080022	DA	1	Acquisition Date	AcquisitionDate	N
+00080023	DA	1	Content Date	ContentDate	N
+00080024	DA	1	Overlay Date	OverlayDate	Y
+00080025	DA	1	Curve Date	CurveDate	Y
+0008002A	DT	1	Acquisition DateTime	AcquisitionDateTime	N
+00080030	TM	1	Study Time	StudyTime	N
+00080031	TM	1	Series Time	SeriesTime	N
+00080032	TM	1	Acquisition Time	AcquisitionTime	N
+00080033	TM	1	Content Time	ContentTime	N
+00080034	TM	1	Overlay Time	OverlayTime	Y
+00080035	TM	1	Curve Time	CurveTime	Y
+00080040	US	1	Data Set Type	DataSetType	Y
+00080041	LO	1	Data Set Subtype	DataSetSubtype	Y
+00080042	CS	1	Nuclear Medicine Series Type	NuclearMedicineSeriesType	Y
+00080050	SH	1	Accession Number	AccessionNumber	N
+00080051	SQ	1	Issuer of Accession Number Sequence	IssuerOfAccessionNumberSequence	N
+00080052	CS	1	Query/Retrieve Level	QueryRetrieveLevel	N
+00080053	CS	1	Query/Retrieve View	QueryRetrieveView	N
+00080054	AE	1-n	Retrieve AE Title	RetrieveAETitle	N
+00080055	AE	1	Station AE Title	StationAETitle	N
+00080056	CS	1	Instance Availability	InstanceAvailability	N
+00080058	UI	1-n	Failed SOP Instance UID List	FailedSOPInstanceUIDList	N
+00080060	CS	1	Modality	Modality	N
+00080061	CS	1-n	Modalities in Study	ModalitiesInStudy	N
+00080062	UI	1-n	SOP Classes in Study	SOPClassesInStudy	N
+00080063	SQ	1	Anatomic Regions in Study Code Sequence	AnatomicRegionsInStudyCodeSequence	N
+00080064	CS	1	Conversion Type	ConversionType	N
+00080068	CS	1	Presentation Intent Type	PresentationIntentType	N
+00080070	LO	1	Manufacturer	Manufacturer	N
+00080080	LO	1	Institution Name	InstitutionName	N
+00080081	ST	1	Institution Address	InstitutionAddress	N
+00080082	SQ	1	Institution Code Sequence	InstitutionCodeSequence	N
+00080090	PN	1	Referring Physician's Name	ReferringPhysicianName	N
+00080092	ST	1	Referring Physician's Address	ReferringPhysicianAddress	N
+00080094	SH	1-n	Referring Physician's Telephone Numbers	ReferringPhysicianTelephoneNumbers	N
+00080096	SQ	1	Referring Physician Identification Sequence	ReferringPhysicianIdentificationSequence	N
+0008009C	PN	1-n	Consulting Physician's Name	ConsultingPhysicianName	N
+0008009D	SQ	1	Consulting Physician Identification Sequence	ConsultingPhysicianIdentificationSequence	N
+00080100	SH	1	Code Value	CodeValue	N
+00080101	LO	1	Extended Code Value	ExtendedCodeValue	N
+00080102	SH	1	Coding Scheme Designator	CodingSchemeDesignator	N
+00080103	SH	1	Coding Scheme Version	CodingSchemeVersion	N
+00080104	LO	1	Code Meaning	CodeMeaning	N
+00080105	CS	1	Mapping Resource	MappingResource	N
+00080106	DT	1	Context Group Version	ContextGroupVersion	N
+00080107	DT	1	Context Group Local Version	ContextGroupLocalVersion	N
+00080108	LT	1	Extended Code Meaning	ExtendedCodeMeaning	N
+00080109	SQ	1	Coding Scheme Resources Sequence	CodingSchemeResourcesSequence	N
+0008010A	CS	1	Coding Scheme URL Type	CodingSchemeURLType	N
+0008010B	CS	1	Context Group Extension Flag	ContextGroupExtensionFlag	N
+0008010C	UI	1	Coding Scheme UID	CodingSchemeUID	N
+0008010D	UI	1	Context Group Extension Creator UID	ContextGroupExtensionCreatorUID	N
+0008010E	UR	1	Coding Scheme URL	CodingSchemeURL	N
+0008010F	CS	1	Context Identifier	ContextIdentifier	N
+00080110	SQ	1	Coding Scheme Identification Sequence	CodingSchemeIdentificationSequence	N
+00080112	LO	1	Coding Scheme Registry	CodingSchemeRegistry	N
+00080114	ST	1	Coding Scheme External ID	CodingSchemeExternalID	N
+00080115	ST	1	Coding Scheme Name	CodingSchemeName	N
+00080116	ST	1	Coding Scheme Responsible Organization	CodingSchemeResponsibleOrganization	N
+00080117	UI	1	Context UID	ContextUID	N
+00080118	UI	1	Mapping Resource UID	MappingResourceUID	N
+00080119	UC	1	Long Code Value	LongCodeValue	N
+00080120	UR	1	URN Code Value	URNCodeValue	N
+00080121	SQ	1	Equivalent Code Sequence	EquivalentCodeSequence	N
+00080122	LO	1	Mapping Resource Name	MappingResourceName	N
+00080123	SQ	1	Context Group Identification Sequence	ContextGroupIdentificationSequence	N
+00080124	SQ	1	Mapping Resource Identification Sequence	MappingResourceIdentificationSequence	N
+00080201	SH	1	Timezone Offset From UTC	TimezoneOffsetFromUTC	N
+00080220	SQ	1	Responsible Group Code Sequence	ResponsibleGroupCodeSequence	N
+00080221	CS	1	Equipment Modality	EquipmentModality	N
+00080222	LO	1	Manufacturer's Related Model Group	ManufacturerRelatedModelGroup	N
+00080300	SQ	1	Private Data Element Characteristics Sequence	PrivateDataElementCharacteristicsSequence	N
+00080301	US	1	Private Group Reference	PrivateGroupReference	N
+00080302	LO	1	Private Creator Reference	PrivateCreatorReference	N
+00080303	CS	1	Block Identifying Information Status	BlockIdentifyingInformationStatus	N
+00080304	US	1-n	Nonidentifying Private Elements	NonidentifyingPrivateElements	N
+00080305	SQ	1	Deidentification Action Sequence	DeidentificationActionSequence	N
+00080306	US	1-n	Identifying Private Elements	IdentifyingPrivateElements	N
+00080307	CS	1	Deidentification Action	DeidentificationAction	N
+00080308	US	1	Private Data Element	PrivateDataElement	N
+00080309	UL	1-3	Private Data Element Value Multiplicity	PrivateDataElementValueMultiplicity	N
+0008030A	CS	1	Private Data Element Value Representation	PrivateDataElementValueRepresentation	N
+0008030B	UL	1-2	Private Data Element Number of Items	PrivateDataElementNumberOfItems	N
+0008030C	UC	1	Private Data Element Name	PrivateDataElementName	N
+0008030D	UC	1	Private Data Element Keyword	PrivateDataElementKeyword	N
+0008030E	UT	1	Private Data Element Description	PrivateDataElementDescription	N
+0008030F	UT	1	Private Data Element Encoding	PrivateDataElementEncoding	N
+00080310	SQ	1	Private Data Element Definition Sequence	PrivateDataElementDefinitionSequence	N
+00080400	SQ	1	Scope of Inventory Sequence	ScopeOfInventorySequence	N
+00080401	LT	1	Inventory Purpose	InventoryPurpose	N
+00080402	LT	1	Inventory Instance Description	InventoryInstanceDescription	N
+00080403	CS	1	Inventory Level	InventoryLevel	N
+00080404	DT	1	Item Inventory DateTime	ItemInventoryDateTime	N
+00080405	CS	1	Removed from Operational Use	RemovedFromOperationalUse	N
+00080406	SQ	1	Reason for Removal Code Sequence	ReasonForRemovalCodeSequence	N
+00080407	UR	1	Stored Instance Base URI	StoredInstanceBaseURI	N
+00080408	UR	1	Folder Access URI	FolderAccessURI	N
+00080409	UR	1	File Access URI	FileAccessURI	N
+0008040A	CS	1	Container File Type	ContainerFileType	N
+0008040B	UR	1	Filename in Container	FilenameInContainer	N
+0008040C	UV	1	File Offset in Container	FileOffsetInContainer	N
+0008040D	UV	1	File Length in Container	FileLengthInContainer	N
+0008040E	UI	1	Stored Instance Transfer Syntax UID	StoredInstanceTransferSyntaxUID	N
+0008040F	CS	1-n	Extended Matching Mechanisms	ExtendedMatchingMechanisms	N
+00080410	SQ	1	Range Matching Sequence	RangeMatchingSequence	N
+00080411	SQ	1	List of UID Matching Sequence	ListOfUIDMatchingSequence	N
+00080412	SQ	1	Empty Value Matching Sequence	EmptyValueMatchingSequence	N
+00080413	SQ	1	General Matching Sequence	GeneralMatchingSequence	N
+00080414	US	1	Requested Status Interval	RequestedStatusInterval	N
+00080415	CS	1	Retain Instances	RetainInstances	N
+00080416	DT	1	Expiration DateTime	ExpirationDateTime	N
+00080417	CS	1	Transaction Status	TransactionStatus	N
+00080418	LT	1	Transaction Status Comment	TransactionStatusComment	N
+00080419	SQ	1	File Set Access Sequence	FileSetAccessSequence	N
+0008041A	SQ	1	File Access Sequence	FileAccessSequence	N
+0008041B	OB	1	Record Key	RecordKey	N
+0008041C	OB	1	Prior Record Key	PriorRecordKey	N
+0008041D	SQ	1	Metadata Sequence	MetadataSequence	N
+0008041E	SQ	1	Updated Metadata Sequence	UpdatedMetadataSequence	N
+0008041F	DT	1	Study Update DateTime	StudyUpdateDateTime	N
+00080420	SQ	1	Inventory Access End Points Sequence	InventoryAccessEndPointsSequence	N
+00080421	SQ	1	Study Access End Points Sequence	StudyAccessEndPointsSequence	N
+00080422	SQ	1	Incorporated Inventory Instance Sequence	IncorporatedInventoryInstanceSequence	N
+00080423	SQ	1	Inventoried Studies Sequence	InventoriedStudiesSequence	N
+00080424	SQ	1	Inventoried Series Sequence	InventoriedSeriesSequence	N
+00080425	SQ	1	Inventoried Instances Sequence	InventoriedInstancesSequence	N
+00080426	CS	1	Inventory Completion Status	InventoryCompletionStatus	N
+00080427	UL	1	Number of Study Records in Instance	NumberOfStudyRecordsInInstance	N
+00080428	UV	1	Total Number of Study Records	TotalNumberOfStudyRecords	N
+00080429	UV	1	Maximum Number of Records	MaximumNumberOfRecords	N
+00081000	AE	1	Network ID	NetworkID	Y
+00081010	SH	1	Station Name	StationName	N
+00081030	LO	1	Study Description	StudyDescription	N
+00081032	SQ	1	Procedure Code Sequence	ProcedureCodeSequence	N
+0008103E	LO	1	Series Description	SeriesDescription	N
+0008103F	SQ	1	Series Description Code Sequence	SeriesDescriptionCodeSequence	N
+00081040	LO	1	Institutional Department Name	InstitutionalDepartmentName	N
+00081041	SQ	1	Institutional Department Type Code Sequence	InstitutionalDepartmentTypeCodeSequence	N
+00081048	PN	1-n	Physician(s) of Record	PhysiciansOfRecord	N
+00081049	SQ	1	Physician(s) of Record Identification Sequence	PhysiciansOfRecordIdentificationSequence	N
+00081050	PN	1-n	Performing Physician's Name	PerformingPhysicianName	N
+00081052	SQ	1	Performing Physician Identification Sequence	PerformingPhysicianIdentificationSequence	N
+00081060	PN	1-n	Name of Physician(s) Reading Study	NameOfPhysiciansReadingStudy	N
+00081062	SQ	1	Physician(s) Reading Study Identification Sequence	PhysiciansReadingStudyIdentificationSequence	N
+00081070	PN	1-n	Operators' Name	OperatorsName	N
+00081072	SQ	1	Operator Identification Sequence	OperatorIdentificationSequence	N
+00081080	LO	1-n	Admitting Diagnoses Description	AdmittingDiagnosesDescription	N
+00081084	SQ	1	Admitting Diagnoses Code Sequence	AdmittingDiagnosesCodeSequence	N
+00081088	LO	1	Pyramid Description	PyramidDescription	N
+00081090	LO	1	Manufacturer's Model Name	ManufacturerModelName	N
+00081100	SQ	1	Referenced Results Sequence	ReferencedResultsSequence	Y
+00081110	SQ	1	Referenced Study Sequence	ReferencedStudySequence	N
+00081111	SQ	1	Referenced Performed Procedure Step Sequence	ReferencedPerformedProcedureStepSequence	N
+00081112	SQ	1	Referenced Instances by SOP Class Sequence	ReferencedInstancesBySOPClassSequence	N
+00081115	SQ	1	Referenced Series Sequence	ReferencedSeriesSequence	N
+00081120	SQ	1	Referenced Patient Sequence	ReferencedPatientSequence	N
+00081125	SQ	1	Referenced Visit Sequence	ReferencedVisitSequence	N
+00081130	SQ	1	Referenced Overlay Sequence	ReferencedOverlaySequence	Y
+00081134	SQ	1	Referenced Stereometric Instance Sequence	ReferencedStereometricInstanceSequence	N
+0008113A	SQ	1	Referenced Waveform Sequence	ReferencedWaveformSequence	N
+00081140	SQ	1	Referenced Image Sequence	ReferencedImageSequence	N
+00081145	SQ	1	Referenced Curve Sequence	ReferencedCurveSequence	Y
+0008114A	SQ	1	Referenced Instance Sequence	ReferencedInstanceSequence	N
+0008114B	SQ	1	Referenced Real World Value Mapping Instance Sequence	ReferencedRealWorldValueMappingInstanceSequence	N
+00081150	UI	1	Referenced SOP Class UID	ReferencedSOPClassUID	N
+00081155	UI	1	Referenced SOP Instance UID	ReferencedSOPInstanceUID	N
+00081156	SQ	1	Definition Source Sequence	DefinitionSourceSequence	N
+0008115A	UI	1-n	SOP Classes Supported	SOPClassesSupported	N
+00081160	IS	1-n	Referenced Frame Number	ReferencedFrameNumber	N
+00081161	UL	1-n	Simple Frame List	SimpleFrameList	N
+00081162	UL	3-3n	Calculated Frame List	CalculatedFrameList	N
+00081163	FD	2	Time Range	TimeRange	N
+00081164	SQ	1	Frame Extraction Sequence	FrameExtractionSequence	N
+00081167	UI	1	Multi-frame Source SOP Instance UID	MultiFrameSourceSOPInstanceUID	N
+00081190	UR	1	Retrieve URL	RetrieveURL	N
+00081195	UI	1	Transaction UID	TransactionUID	N
+00081196	US	1	Warning Reason	WarningReason	N
+00081197	US	1	Failure Reason	FailureReason	N
+00081198	SQ	1	Failed SOP Sequence	FailedSOPSequence	N
+00081199	SQ	1	Referenced SOP Sequence	ReferencedSOPSequence	N
+0008119A	SQ	1	Other Failures Sequence	OtherFailuresSequence	N
+0008119B	SQ	1	Failed Study Sequence	FailedStudySequence	N
+00081200	SQ	1	Studies Containing Other Referenced Instances Sequence	StudiesContainingOtherReferencedInstancesSequence	N
+00081250	SQ	1	Related Series Sequence	RelatedSeriesSequence	N
+00082110	CS	1	Lossy Image Compression (Retired)	LossyImageCompressionRetired	Y
+00082111	ST	1	Derivation Description	DerivationDescription	N
+00082112	SQ	1	Source Image Sequence	SourceImageSequence	N
+00082120	SH	1	Stage Name	StageName	N
+00082122	IS	1	Stage Number	StageNumber	N
+00082124	IS	1	Number of Stages	NumberOfStages	N
+00082127	SH	1	View Name	ViewName	N
+00082128	IS	1	View Number	ViewNumber	N
+00082129	IS	1	Number of Event Timers	NumberOfEventTimers	N
+0008212A	IS	1	Number of Views in Stage	NumberOfViewsInStage	N
+00082130	DS	1-n	Event Elapsed Time(s)	EventElapsedTimes	N
+00082132	LO	1-n	Event Timer Name(s)	EventTimerNames	N
+00082133	SQ	1	Event Timer Sequence	EventTimerSequence	N
+00082134	FD	1	Event Time Offset	EventTimeOffset	N
+00082135	SQ	1	Event Code Sequence	EventCodeSequence	N
+00082142	IS	1	Start Trim	StartTrim	N
+00082143	IS	1	Stop Trim	StopTrim	N
+00082144	IS	1	Recommended Display Frame Rate	RecommendedDisplayFrameRate	N
+00082200	CS	1	Transducer Position	TransducerPosition	Y
+00082204	CS	1	Transducer Orientation	TransducerOrientation	Y
+00082208	CS	1	Anatomic Structure	AnatomicStructure	Y
+00082218	SQ	1	Anatomic Region Sequence	AnatomicRegionSequence	N
+00082220	SQ	1	Anatomic Region Modifier Sequence	AnatomicRegionModifierSequence	N
+00082228	SQ	1	Primary Anatomic Structure Sequence	PrimaryAnatomicStructureSequence	N
+00082229	SQ	1	Anatomic Structure, Space or Region Sequence	AnatomicStructureSpaceOrRegionSequence	Y
+00082230	SQ	1	Primary Anatomic Structure Modifier Sequence	PrimaryAnatomicStructureModifierSequence	N
+00082240	SQ	1	Transducer Position Sequence	TransducerPositionSequence	Y
+00082242	SQ	1	Transducer Position Modifier Sequence	TransducerPositionModifierSequence	Y
+00082244	SQ	1	Transducer Orientation Sequence	TransducerOrientationSequence	Y
+00082246	SQ	1	Transducer Orientation Modifier Sequence	TransducerOrientationModifierSequence	Y
+00082251	SQ	1	Anatomic Structure Space Or Region Code Sequence (Trial)	AnatomicStructureSpaceOrRegionCodeSequenceTrial	Y
+00082253	SQ	1	Anatomic Portal Of Entrance Code Sequence (Trial)	AnatomicPortalOfEntranceCodeSequenceTrial	Y
+00082255	SQ	1	Anatomic Approach Direction Code Sequence (Trial)	AnatomicApproachDirectionCodeSequenceTrial	Y
+00082256	ST	1	Anatomic Perspective Description (Trial)	AnatomicPerspectiveDescriptionTrial	Y
+00082257	SQ	1	Anatomic Perspective Code Sequence (Trial)	AnatomicPerspectiveCodeSequenceTrial	Y
+00082258	ST	1	Anatomic Location Of Examining Instrument Description (Trial)	AnatomicLocationOfExaminingInstrumentDescriptionTrial	Y
+00082259	SQ	1	Anatomic Location Of Examining Instrument Code Sequence (Trial)	AnatomicLocationOfExaminingInstrumentCodeSequenceTrial	Y
+0008225A	SQ	1	Anatomic Structure Space Or Region Modifier Code Sequence (Trial)	AnatomicStructureSpaceOrRegionModifierCodeSequenceTrial	Y
+0008225C	SQ	1	On Axis Background Anatomic Structure Code Sequence (Trial)	OnAxisBackgroundAnatomicStructureCodeSequenceTrial	Y
+00083001	SQ	1	Alternate Representation Sequence	AlternateRepresentationSequence	N
+00083002	UI	1-n	Available Transfer Syntax UID	AvailableTransferSyntaxUID	N
+00083010	UI	1-n	Irradiation Event UID	IrradiationEventUID	N
+00083011	SQ	1	Source Irradiation Event Sequence	SourceIrradiationEventSequence	N
+00083012	UI	1	Radiopharmaceutical Administration Event UID	RadiopharmaceuticalAdministrationEventUID	N
+00084000	LT	1	Identifying Comments	IdentifyingComments	Y
+00089007	CS	4-5	Frame Type	FrameType	N
+00089092	SQ	1	Referenced Image Evidence Sequence	ReferencedImageEvidenceSequence	N
+00089121	SQ	1	Referenced Raw Data Sequence	ReferencedRawDataSequence	N
+00089123	UI	1	Creator-Version UID	CreatorVersionUID	N
+00089124	SQ	1	Derivation Image Sequence	DerivationImageSequence	N
+00089154	SQ	1	Source Image Evidence Sequence	SourceImageEvidenceSequence	N
+00089205	CS	1	Pixel Presentation	PixelPresentation	N
+00089206	CS	1	Volumetric Properties	VolumetricProperties	N
+00089207	CS	1	Volume Based Calculation Technique	VolumeBasedCalculationTechnique	N
+00089208	CS	1	Complex Image Component	ComplexImageComponent	N
+00089209	CS	1	Acquisition Contrast	AcquisitionContrast	N
+00089215	SQ	1	Derivation Code Sequence	DerivationCodeSequence	N
+00089237	SQ	1	Referenced Presentation State Sequence	ReferencedPresentationStateSequence	N
+00089410	SQ	1	Referenced Other Plane Sequence	ReferencedOtherPlaneSequence	N
+00089458	SQ	1	Frame Display Sequence	FrameDisplaySequence	N
+00089459	FL	1	Recommended Display Frame Rate in Float	RecommendedDisplayFrameRateInFloat	N
+00089460	CS	1	Skip Frame Range Flag	SkipFrameRangeFlag	N
+00100010	PN	1	Patient's Name	PatientName	N
+00100020	LO	1	Patient ID	PatientID	N
+00100021	LO	1	Issuer of Patient ID	IssuerOfPatientID	N
+00100022	CS	1	Type of Patient ID	TypeOfPatientID	N
+00100024	SQ	1	Issuer of Patient ID Qualifiers Sequence	IssuerOfPatientIDQualifiersSequence	N
+00100026	SQ	1	Source Patient Group Identification Sequence	SourcePatientGroupIdentificationSequence	N
+00100027	SQ	1	Group of Patients Identification Sequence	GroupOfPatientsIdentificationSequence	N
+00100028	US	3	Subject Relative Position in Image	SubjectRelativePositionInImage	N
+00100030	DA	1	Patient's Birth Date	PatientBirthDate	N
+00100032	TM	1	Patient's Birth Time	PatientBirthTime	N
+00100033	LO	1	Patient's Birth Date in Alternative Calendar	PatientBirthDateInAlternativeCalendar	N
+00100034	LO	1	Patient's Death Date in Alternative Calendar	PatientDeathDateInAlternativeCalendar	N
+00100035	CS	1	Patient's Alternative Calendar	PatientAlternativeCalendar	N
+00100040	CS	1	Patient's Sex	PatientSex	N
+00100050	SQ	1	Patient's Insurance Plan Code Sequence	PatientInsurancePlanCodeSequence	N
+00100101	SQ	1	Patient's Primary Language Code Sequence	PatientPrimaryLanguageCodeSequence	N
+00100102	SQ	1	Patient's Primary Language Modifier Code Sequence	PatientPrimaryLanguageModifierCodeSequence	N
+00100200	CS	1	Quality Control Subject	QualityControlSubject	N
+00100201	SQ	1	Quality Control Subject Type Code Sequence	QualityControlSubjectTypeCodeSequence	N
+00100212	UC	1	Strain Description	StrainDescription	N
+00100213	LO	1	Strain Nomenclature	StrainNomenclature	N
+00100214	LO	1	Strain Stock Number	StrainStockNumber	N
+00100215	SQ	1	Strain Source Registry Code Sequence	StrainSourceRegistryCodeSequence	N
+00100216	SQ	1	Strain Stock Sequence	StrainStockSequence	N
+00100217	LO	1	Strain Source	StrainSource	N
+00100218	UT	1	Strain Additional Information	StrainAdditionalInformation	N
+00100219	SQ	1	Strain Code Sequence	StrainCodeSequence	N
+00100221	SQ	1	Genetic Modifications Sequence	GeneticModificationsSequence	N
+00100222	UC	1	Genetic Modifications Description	GeneticModificationsDescription	N
+00100223	LO	1	Genetic Modifications Nomenclature	GeneticModificationsNomenclature	N
+00100229	SQ	1	Genetic Modifications Code Sequence	GeneticModificationsCodeSequence	N
+00101000	LO	1-n	Other Patient IDs	OtherPatientIDs	Y
+00101001	PN	1-n	Other Patient Names	OtherPatientNames	N
+00101002	SQ	1	Other Patient IDs Sequence	OtherPatientIDsSequence	N
+00101005	PN	1	Patient's Birth Name	PatientBirthName	N
+00101010	AS	1	Patient's Age	PatientAge	N
+00101020	DS	1	Patient's Size	PatientSize	N
+00101021	SQ	1	Patient's Size Code Sequence	PatientSizeCodeSequence	N
+00101022	DS	1	Patient's Body Mass Index	PatientBodyMassIndex	N
+00101023	DS	1	Measured AP Dimension	MeasuredAPDimension	N
+00101024	DS	1	Measured Lateral Dimension	MeasuredLateralDimension	N
+00101030	DS	1	Patient's Weight	PatientWeight	N
+00101040	LO	1	Patient's Address	PatientAddress	N
+00101050	LO	1-n	Insurance Plan Identification	InsurancePlanIdentification	Y
+00101060	PN	1	Patient's Mother's Birth Name	PatientMotherBirthName	N
+00101080	LO	1	Military Rank	MilitaryRank	N
+00101081	LO	1	Branch of Service	BranchOfService	N
+00101090	LO	1	Medical Record Locator	MedicalRecordLocator	Y
+00101100	SQ	1	Referenced Patient Photo Sequence	ReferencedPatientPhotoSequence	N
+00102000	LO	1-n	Medical Alerts	MedicalAlerts	N
+00102110	LO	1-n	Allergies	Allergies	N
+00102150	LO	1	Country of Residence	CountryOfResidence	N
+00102152	LO	1	Region of Residence	RegionOfResidence	N
+00102154	SH	1-n	Patient's Telephone Numbers	PatientTelephoneNumbers	N
+00102155	LT	1	Patient's Telecom Information	PatientTelecomInformation	N
+00102160	SH	1	Ethnic Group	EthnicGroup	N
+00102180	SH	1	Occupation	Occupation	N
+001021A0	CS	1	Smoking Status	SmokingStatus	N
+001021B0	LT	1	Additional Patient History	AdditionalPatientHistory	N
+001021C0	US	1	Pregnancy Status	PregnancyStatus	N
+001021D0	DA	1	Last Menstrual Date	LastMenstrualDate	N
+001021F0	LO	1	Patient's Religious Preference	PatientReligiousPreference	N
+00102201	LO	1	Patient Species Description	PatientSpeciesDescription	N
+00102202	SQ	1	Patient Species Code Sequence	PatientSpeciesCodeSequence	N
+00102203	CS	1	Patient's Sex Neutered	PatientSexNeutered	N
+00102210	CS	1	Anatomical Orientation Type	AnatomicalOrientationType	N
+00102292	LO	1	Patient Breed Description	PatientBreedDescription	N
+00102293	SQ	1	Patient Breed Code Sequence	PatientBreedCodeSequence	N
+00102294	SQ	1	Breed Registration Sequence	BreedRegistrationSequence	N
+00102295	LO	1	Breed Registration Number	BreedRegistrationNumber	N
+00102296	SQ	1	Breed Registry Code Sequence	BreedRegistryCodeSequence	N
+00102297	PN	1	Responsible Person	ResponsiblePerson	N
+00102298	CS	1	Responsible Person Role	ResponsiblePersonRole	N
+00102299	LO	1	Responsible Organization	ResponsibleOrganization	N
+00104000	LT	1	Patient Comments	PatientComments	N
+00109431	FL	1	Examined Body Thickness	ExaminedBodyThickness	N
+00120010	LO	1	Clinical Trial Sponsor Name	ClinicalTrialSponsorName	N
+00120020	LO	1	Clinical Trial Protocol ID	ClinicalTrialProtocolID	N
+00120021	LO	1	Clinical Trial Protocol Name	ClinicalTrialProtocolName	N
+00120022	LO	1	Issuer of Clinical Trial Protocol ID	IssuerOfClinicalTrialProtocolID	N
+00120023	SQ	1	Other Clinical Trial Protocol IDs Sequence	OtherClinicalTrialProtocolIDsSequence	N
+00120030	LO	1	Clinical Trial Site ID	ClinicalTrialSiteID	N
+00120031	LO	1	Clinical Trial Site Name	ClinicalTrialSiteName	N
+00120032	LO	1	Issuer of Clinical Trial Site ID	IssuerOfClinicalTrialSiteID	N
+00120040	LO	1	Clinical Trial Subject ID	ClinicalTrialSubjectID	N
+00120041	LO	1	Issuer of Clinical Trial Subject ID	IssuerOfClinicalTrialSubjectID	N
+00120042	LO	1	Clinical Trial Subject Reading ID	ClinicalTrialSubjectReadingID	N
+00120043	LO	1	Issuer of Clinical Trial Subject Reading ID	IssuerOfClinicalTrialSubjectReadingID	N
+00120050	LO	1	Clinical Trial Time Point ID	ClinicalTrialTimePointID	N
+00120051	ST	1	Clinical Trial Time Point Description	ClinicalTrialTimePointDescription	N
+00120052	FD	1	Longitudinal Temporal Offset from Event	LongitudinalTemporalOffsetFromEvent	N
+00120053	CS	1	Longitudinal Temporal Event Type	LongitudinalTemporalEventType	N
+00120054	SQ	1	Clinical Trial Time Point Type Code Sequence	ClinicalTrialTimePointTypeCodeSequence	N
+00120055	LO	1	Issuer of Clinical Trial Time Point ID	IssuerOfClinicalTrialTimePointID	N
+00120060	LO	1	Clinical Trial Coordinating Center Name	ClinicalTrialCoordinatingCenterName	N
+00120062	CS	1	Patient Identity Removed	PatientIdentityRemoved	N
+00120063	LO	1-n	De-identification Method	DeidentificationMethod	N
+00120064	SQ	1	De-identification Method Code Sequence	DeidentificationMethodCodeSequence	N
+00120071	LO	1	Clinical Trial Series ID	ClinicalTrialSeriesID	N
+00120072	LO	1	Clinical Trial Series Description	ClinicalTrialSeriesDescription	N
+00120073	LO	1	Issuer of Clinical Trial Series ID	IssuerOfClinicalTrialSeriesID	N
+00120081	LO	1	Clinical Trial Protocol Ethics Committee Name	ClinicalTrialProtocolEthicsCommitteeName	N
+00120082	LO	1	Clinical Trial Protocol Ethics Committee Approval Number	ClinicalTrialProtocolEthicsCommitteeApprovalNumber	N
+00120083	SQ	1	Consent for Clinical Trial Use Sequence	ConsentForClinicalTrialUseSequence	N
+00120084	CS	1	Distribution Type	DistributionType	N
+00120085	CS	1	Consent for Distribution Flag	ConsentForDistributionFlag	N
+00120086	DA	1	Ethics Committee Approval Effectiveness Start Date	EthicsCommitteeApprovalEffectivenessStartDate	N
+00120087	DA	1	Ethics Committee Approval Effectiveness End Date	EthicsCommitteeApprovalEffectivenessEndDate	N
+00140023	ST	1	CAD File Format	CADFileFormat	Y
+00140024	ST	1	Component Reference System	ComponentReferenceSystem	Y
+00140025	ST	1	Component Manufacturing Procedure	ComponentManufacturingProcedure	N
+00140028	ST	1	Component Manufacturer	ComponentManufacturer	N
+00140030	DS	1-n	Material Thickness	MaterialThickness	N
+00140032	DS	1-n	Material Pipe Diameter	MaterialPipeDiameter	N
+00140034	DS	1-n	Material Isolation Diameter	MaterialIsolationDiameter	N
+00140042	ST	1	Material Grade	MaterialGrade	N
+00140044	ST	1	Material Properties Description	MaterialPropertiesDescription	N
+00140045	ST	1	Material Properties File Format (Retired)	MaterialPropertiesFileFormatRetired	Y
+00140046	LT	1	Material Notes	MaterialNotes	N
+00140050	CS	1	Component Shape	ComponentShape	N
+00140052	CS	1	Curvature Type	CurvatureType	N
+00140054	DS	1	Outer Diameter	OuterDiameter	N
+00140056	DS	1	Inner Diameter	InnerDiameter	N
+00140100	LO	1-n	Component Welder IDs	ComponentWelderIDs	N
+00140101	CS	1	Secondary Approval Status	SecondaryApprovalStatus	N
+00140102	DA	1	Secondary Review Date	SecondaryReviewDate	N
+00140103	TM	1	Secondary Review Time	SecondaryReviewTime	N
+00140104	PN	1	Secondary Reviewer Name	SecondaryReviewerName	N
+00140105	ST	1	Repair ID	RepairID	N
+00140106	SQ	1	Multiple Component Approval Sequence	MultipleComponentApprovalSequence	N
+00140107	CS	1-n	Other Approval Status	OtherApprovalStatus	N
+00140108	CS	1-n	Other Secondary Approval Status	OtherSecondaryApprovalStatus	N
+00140200	SQ	1	Data Element Label Sequence	DataElementLabelSequence	N
+00140201	SQ	1	Data Element Label Item Sequence	DataElementLabelItemSequence	N
+00140202	AT	1	Data Element	DataElement	N
+00140203	LO	1	Data Element Name	DataElementName	N
+00140204	LO	1	Data Element Description	DataElementDescription	N
+00140205	CS	1	Data Element Conditionality	DataElementConditionality	N
+00140206	IS	1	Data Element Minimum Characters	DataElementMinimumCharacters	N
+00140207	IS	1	Data Element Maximum Characters	DataElementMaximumCharacters	N
+00141010	ST	1	Actual Environmental Conditions	ActualEnvironmentalConditions	N
+00141020	DA	1	Expiry Date	ExpiryDate	N
+00141040	ST	1	Environmental Conditions	EnvironmentalConditions	N
+00142002	SQ	1	Evaluator Sequence	EvaluatorSequence	N
+00142004	IS	1	Evaluator Number	EvaluatorNumber	N
+00142006	PN	1	Evaluator Name	EvaluatorName	N
+00142008	IS	1	Evaluation Attempt	EvaluationAttempt	N
+00142012	SQ	1	Indication Sequence	IndicationSequence	N
+00142014	IS	1	Indication Number	IndicationNumber	N
+00142016	SH	1	Indication Label	IndicationLabel	N
+00142018	ST	1	Indication Description	IndicationDescription	N
+0014201A	CS	1-n	Indication Type	IndicationType	N
+0014201C	CS	1	Indication Disposition	IndicationDisposition	N
+0014201E	SQ	1	Indication ROI Sequence	IndicationROISequence	N
+00142030	SQ	1	Indication Physical Property Sequence	IndicationPhysicalPropertySequence	N
+00142032	SH	1	Property Label	PropertyLabel	N
+00142202	IS	1	Coordinate System Number of Axes	CoordinateSystemNumberOfAxes	N
+00142204	SQ	1	Coordinate System Axes Sequence	CoordinateSystemAxesSequence	N
+00142206	ST	1	Coordinate System Axis Description	CoordinateSystemAxisDescription	N
+00142208	CS	1	Coordinate System Data Set Mapping	CoordinateSystemDataSetMapping	N
+0014220A	IS	1	Coordinate System Axis Number	CoordinateSystemAxisNumber	N
+0014220C	CS	1	Coordinate System Axis Type	CoordinateSystemAxisType	N
+0014220E	CS	1	Coordinate System Axis Units	CoordinateSystemAxisUnits	N
+00142210	OB	1	Coordinate System Axis Values	CoordinateSystemAxisValues	N
+00142220	SQ	1	Coordinate System Transform Sequence	CoordinateSystemTransformSequence	N
+00142222	ST	1	Transform Description	TransformDescription	N
+00142224	IS	1	Transform Number of Axes	TransformNumberOfAxes	N
+00142226	IS	1-n	Transform Order of Axes	TransformOrderOfAxes	N
+00142228	CS	1	Transformed Axis Units	TransformedAxisUnits	N
+0014222A	DS	1-n	Coordinate System Transform Rotation and Scale Matrix	CoordinateSystemTransformRotationAndScaleMatrix	N
+0014222C	DS	1-n	Coordinate System Transform Translation Matrix	CoordinateSystemTransformTranslationMatrix	N
+00143011	DS	1	Internal Detector Frame Time	InternalDetectorFrameTime	N
+00143012	DS	1	Number of Frames Integrated	NumberOfFramesIntegrated	N
+00143020	SQ	1	Detector Temperature Sequence	DetectorTemperatureSequence	N
+00143022	ST	1	Sensor Name	SensorName	N
+00143024	DS	1	Horizontal Offset of Sensor	HorizontalOffsetOfSensor	N
+00143026	DS	1	Vertical Offset of Sensor	VerticalOffsetOfSensor	N
+00143028	DS	1	Sensor Temperature	SensorTemperature	N
+00143040	SQ	1	Dark Current Sequence	DarkCurrentSequence	N
+00143050	OB or OW	1	Dark Current Counts	DarkCurrentCounts	N
+00143060	SQ	1	Gain Correction Reference Sequence	GainCorrectionReferenceSequence	N
+00143070	OB or OW	1	Air Counts	AirCounts	N
+00143071	DS	1	KV Used in Gain Calibration	KVUsedInGainCalibration	N
+00143072	DS	1	MA Used in Gain Calibration	MAUsedInGainCalibration	N
+00143073	DS	1	Number of Frames Used for Integration	NumberOfFramesUsedForIntegration	N
+00143074	LO	1	Filter Material Used in Gain Calibration	FilterMaterialUsedInGainCalibration	N
+00143075	DS	1	Filter Thickness Used in Gain Calibration	FilterThicknessUsedInGainCalibration	N
+00143076	DA	1	Date of Gain Calibration	DateOfGainCalibration	N
+00143077	TM	1	Time of Gain Calibration	TimeOfGainCalibration	N
+00143080	OB	1	Bad Pixel Image	BadPixelImage	N
+00143099	LT	1	Calibration Notes	CalibrationNotes	N
+00143100	LT	1	Linearity Correction Technique	LinearityCorrectionTechnique	N
+00143101	LT	1	Beam Hardening Correction Technique	BeamHardeningCorrectionTechnique	N
+00144002	SQ	1	Pulser Equipment Sequence	PulserEquipmentSequence	N
+00144004	CS	1	Pulser Type	PulserType	N
+00144006	LT	1	Pulser Notes	PulserNotes	N
+00144008	SQ	1	Receiver Equipment Sequence	ReceiverEquipmentSequence	N
+0014400A	CS	1	Amplifier Type	AmplifierType	N
+0014400C	LT	1	Receiver Notes	ReceiverNotes	N
+0014400E	SQ	1	Pre-Amplifier Equipment Sequence	PreAmplifierEquipmentSequence	N
+0014400F	LT	1	Pre-Amplifier Notes	PreAmplifierNotes	N
+00144010	SQ	1	Transmit Transducer Sequence	TransmitTransducerSequence	N
+00144011	SQ	1	Receive Transducer Sequence	ReceiveTransducerSequence	N
+00144012	US	1	Number of Elements	NumberOfElements	N
+00144013	CS	1	Element Shape	ElementShape	N
+00144014	DS	1	Element Dimension A	ElementDimensionA	N
+00144015	DS	1	Element Dimension B	ElementDimensionB	N
+00144016	DS	1	Element Pitch A	ElementPitchA	N
+00144017	DS	1	Measured Beam Dimension A	MeasuredBeamDimensionA	N
+00144018	DS	1	Measured Beam Dimension B	MeasuredBeamDimensionB	N
+00144019	DS	1	Location of Measured Beam Diameter	LocationOfMeasuredBeamDiameter	N
+0014401A	DS	1	Nominal Frequency	NominalFrequency	N
+0014401B	DS	1	Measured Center Frequency	MeasuredCenterFrequency	N
+0014401C	DS	1	Measured Bandwidth	MeasuredBandwidth	N
+0014401D	DS	1	Element Pitch B	ElementPitchB	N
+00144020	SQ	1	Pulser Settings Sequence	PulserSettingsSequence	N
+00144022	DS	1	Pulse Width	PulseWidth	N
+00144024	DS	1	Excitation Frequency	ExcitationFrequency	N
+00144026	CS	1	Modulation Type	ModulationType	N
+00144028	DS	1	Damping	Damping	N
+00144030	SQ	1	Receiver Settings Sequence	ReceiverSettingsSequence	N
+00144031	DS	1	Acquired Soundpath Length	AcquiredSoundpathLength	N
+00144032	CS	1	Acquisition Compression Type	AcquisitionCompressionType	N
+00144033	IS	1	Acquisition Sample Size	AcquisitionSampleSize	N
+00144034	DS	1	Rectifier Smoothing	RectifierSmoothing	N
+00144035	SQ	1	DAC Sequence	DACSequence	N
+00144036	CS	1	DAC Type	DACType	N
+00144038	DS	1-n	DAC Gain Points	DACGainPoints	N
+0014403A	DS	1-n	DAC Time Points	DACTimePoints	N
+0014403C	DS	1-n	DAC Amplitude	DACAmplitude	N
+00144040	SQ	1	Pre-Amplifier Settings Sequence	PreAmplifierSettingsSequence	N
+00144050	SQ	1	Transmit Transducer Settings Sequence	TransmitTransducerSettingsSequence	N
+00144051	SQ	1	Receive Transducer Settings Sequence	ReceiveTransducerSettingsSequence	N
+00144052	DS	1	Incident Angle	IncidentAngle	N
+00144054	ST	1	Coupling Technique	CouplingTechnique	N
+00144056	ST	1	Coupling Medium	CouplingMedium	N
+00144057	DS	1	Coupling Velocity	CouplingVelocity	N
+00144058	DS	1	Probe Center Location X	ProbeCenterLocationX	N
+00144059	DS	1	Probe Center Location Z	ProbeCenterLocationZ	N
+0014405A	DS	1	Sound Path Length	SoundPathLength	N
+0014405C	ST	1	Delay Law Identifier	DelayLawIdentifier	N
+00144060	SQ	1	Gate Settings Sequence	GateSettingsSequence	N
+00144062	DS	1	Gate Threshold	GateThreshold	N
+00144064	DS	1	Velocity of Sound	VelocityOfSound	N
+00144070	SQ	1	Calibration Settings Sequence	CalibrationSettingsSequence	N
+00144072	ST	1	Calibration Procedure	CalibrationProcedure	N
+00144074	SH	1	Procedure Version	ProcedureVersion	N
+00144076	DA	1	Procedure Creation Date	ProcedureCreationDate	N
+00144078	DA	1	Procedure Expiration Date	ProcedureExpirationDate	N
+0014407A	DA	1	Procedure Last Modified Date	ProcedureLastModifiedDate	N
+0014407C	TM	1-n	Calibration Time	CalibrationTime	N
+0014407E	DA	1-n	Calibration Date	CalibrationDate	N
+00144080	SQ	1	Probe Drive Equipment Sequence	ProbeDriveEquipmentSequence	N
+00144081	CS	1	Drive Type	DriveType	N
+00144082	LT	1	Probe Drive Notes	ProbeDriveNotes	N
+00144083	SQ	1	Drive Probe Sequence	DriveProbeSequence	N
+00144084	DS	1	Probe Inductance	ProbeInductance	N
+00144085	DS	1	Probe Resistance	ProbeResistance	N
+00144086	SQ	1	Receive Probe Sequence	ReceiveProbeSequence	N
+00144087	SQ	1	Probe Drive Settings Sequence	ProbeDriveSettingsSequence	N
+00144088	DS	1	Bridge Resistors	BridgeResistors	N
+00144089	DS	1	Probe Orientation Angle	ProbeOrientationAngle	N
+0014408B	DS	1	User Selected Gain Y	UserSelectedGainY	N
+0014408C	DS	1	User Selected Phase	UserSelectedPhase	N
+0014408D	DS	1	User Selected Offset X	UserSelectedOffsetX	N
+0014408E	DS	1	User Selected Offset Y	UserSelectedOffsetY	N
+00144091	SQ	1	Channel Settings Sequence	ChannelSettingsSequence	N
+00144092	DS	1	Channel Threshold	ChannelThreshold	N
+0014409A	SQ	1	Scanner Settings Sequence	ScannerSettingsSequence	N
+0014409B	ST	1	Scan Procedure	ScanProcedure	N
+0014409C	DS	1	Translation Rate X	TranslationRateX	N
+0014409D	DS	1	Translation Rate Y	TranslationRateY	N
+0014409F	DS	1	Channel Overlap	ChannelOverlap	N
+001440A0	LO	1-n	Image Quality Indicator Type	ImageQualityIndicatorType	N
+001440A1	LO	1-n	Image Quality Indicator Material	ImageQualityIndicatorMaterial	N
+001440A2	LO	1-n	Image Quality Indicator Size	ImageQualityIndicatorSize	N
+00145002	IS	1	LINAC Energy	LINACEnergy	N
+00145004	IS	1	LINAC Output	LINACOutput	N
+00145100	US	1	Active Aperture	ActiveAperture	N
+00145101	DS	1	Total Aperture	TotalAperture	N
+00145102	DS	1	Aperture Elevation	ApertureElevation	N
+00145103	DS	1	Main Lobe Angle	MainLobeAngle	N
+00145104	DS	1	Main Roof Angle	MainRoofAngle	N
+00145105	CS	1	Connector Type	ConnectorType	N
+00145106	SH	1	Wedge Model Number	WedgeModelNumber	N
+00145107	DS	1	Wedge Angle Float	WedgeAngleFloat	N
+00145108	DS	1	Wedge Roof Angle	WedgeRoofAngle	N
+00145109	CS	1	Wedge Element 1 Position	WedgeElement1Position	N
+0014510A	DS	1	Wedge Material Velocity	WedgeMaterialVelocity	N
+0014510B	SH	1	Wedge Material	WedgeMaterial	N
+0014510C	DS	1	Wedge Offset Z	WedgeOffsetZ	N
+0014510D	DS	1	Wedge Origin Offset X	WedgeOriginOffsetX	N
+0014510E	DS	1	Wedge Time Delay	WedgeTimeDelay	N
+0014510F	SH	1	Wedge Name	WedgeName	N
+00145110	SH	1	Wedge Manufacturer Name	WedgeManufacturerName	N
+00145111	LO	1	Wedge Description	WedgeDescription	N
+00145112	DS	1	Nominal Beam Angle	NominalBeamAngle	N
+00145113	DS	1	Wedge Offset X	WedgeOffsetX	N
+00145114	DS	1	Wedge Offset Y	WedgeOffsetY	N
+00145115	DS	1	Wedge Total Length	WedgeTotalLength	N
+00145116	DS	1	Wedge In Contact Length	WedgeInContactLength	N
+00145117	DS	1	Wedge Front Gap	WedgeFrontGap	N
+00145118	DS	1	Wedge Total Height	WedgeTotalHeight	N
+00145119	DS	1	Wedge Front Height	WedgeFrontHeight	N
+0014511A	DS	1	Wedge Rear Height	WedgeRearHeight	N
+0014511B	DS	1	Wedge Total Width	WedgeTotalWidth	N
+0014511C	DS	1	Wedge In Contact Width	WedgeInContactWidth	N
+0014511D	DS	1	Wedge Chamfer Height	WedgeChamferHeight	N
+0014511E	CS	1	Wedge Curve	WedgeCurve	N
+0014511F	DS	1	Radius Along the Wedge	RadiusAlongWedge	N
+00160001	DS	1	White Point	WhitePoint	N
+00160002	DS	3	Primary Chromaticities	PrimaryChromaticities	N
+00160003	UT	1	Battery Level	BatteryLevel	N
+00160004	DS	1	Exposure Time in Seconds	ExposureTimeInSeconds	N
+00160005	DS	1	F-Number	FNumber	N
+00160006	IS	1	OECF Rows	OECFRows	N
+00160007	IS	1	OECF Columns	OECFColumns	N
+00160008	UC	1-n	OECF Column Names	OECFColumnNames	N
+00160009	DS	1-n	OECF Values	OECFValues	N
+0016000A	IS	1	Spatial Frequency Response Rows	SpatialFrequencyResponseRows	N
+0016000B	IS	1	Spatial Frequency Response Columns	SpatialFrequencyResponseColumns	N
+0016000C	UC	1-n	Spatial Frequency Response Column Names	SpatialFrequencyResponseColumnNames	N
+0016000D	DS	1-n	Spatial Frequency Response Values	SpatialFrequencyResponseValues	N
+0016000E	IS	1	Color Filter Array Pattern Rows	ColorFilterArrayPatternRows	N
+0016000F	IS	1	Color Filter Array Pattern Columns	ColorFilterArrayPatternColumns	N
+00160010	DS	1-n	Color Filter Array Pattern Values	ColorFilterArrayPatternValues	N
+00160011	US	1	Flash Firing Status	FlashFiringStatus	N
+00160012	US	1	Flash Return Status	FlashReturnStatus	N
+00160013	US	1	Flash Mode	FlashMode	N
+00160014	US	1	Flash Function Present	FlashFunctionPresent	N
+00160015	US	1	Flash Red Eye Mode	FlashRedEyeMode	N
+00160016	US	1	Exposure Program	ExposureProgram	N
+00160017	UT	1	Spectral Sensitivity	SpectralSensitivity	N
+00160018	IS	1	Photographic Sensitivity	PhotographicSensitivity	N
+00160019	IS	1	Self Timer Mode	SelfTimerMode	N
+0016001A	US	1	Sensitivity Type	SensitivityType	N
+0016001B	IS	1	Standard Output Sensitivity	StandardOutputSensitivity	N
+0016001C	IS	1	Recommended Exposure Index	RecommendedExposureIndex	N
+0016001D	IS	1	ISO Speed	ISOSpeed	N
+0016001E	IS	1	ISO Speed Latitude yyy	ISOSpeedLatitudeyyy	N
+0016001F	IS	1	ISO Speed Latitude zzz	ISOSpeedLatitudezzz	N
+00160020	UT	1	EXIF Version	EXIFVersion	N
+00160021	DS	1	Shutter Speed Value	ShutterSpeedValue	N
+00160022	DS	1	Aperture Value	ApertureValue	N
+00160023	DS	1	Brightness Value	BrightnessValue	N
+00160024	DS	1	Exposure Bias Value	ExposureBiasValue	N
+00160025	DS	1	Max Aperture Value	MaxApertureValue	N
+00160026	DS	1	Subject Distance	SubjectDistance	N
+00160027	US	1	Metering Mode	MeteringMode	N
+00160028	US	1	Light Source	LightSource	N
+00160029	DS	1	Focal Length	FocalLength	N
+0016002A	IS	2-4	Subject Area	SubjectArea	N
+0016002B	OB	1	Maker Note	MakerNote	N
+00160030	DS	1	Temperature	Temperature	N
+00160031	DS	1	Humidity	Humidity	N
+00160032	DS	1	Pressure	Pressure	N
+00160033	DS	1	Water Depth	WaterDepth	N
+00160034	DS	1	Acceleration	Acceleration	N
+00160035	DS	1	Camera Elevation Angle	CameraElevationAngle	N
+00160036	DS	1-2	Flash Energy	FlashEnergy	N
+00160037	IS	2	Subject Location	SubjectLocation	N
+00160038	DS	1	Photographic Exposure Index	PhotographicExposureIndex	N
+00160039	US	1	Sensing Method	SensingMethod	N
+0016003A	US	1	File Source	FileSource	N
+0016003B	US	1	Scene Type	SceneType	N
+00160041	US	1	Custom Rendered	CustomRendered	N
+00160042	US	1	Exposure Mode	ExposureMode	N
+00160043	US	1	White Balance	WhiteBalance	N
+00160044	DS	1	Digital Zoom Ratio	DigitalZoomRatio	N
+00160045	IS	1	Focal Length In 35mm Film	FocalLengthIn35mmFilm	N
+00160046	US	1	Scene Capture Type	SceneCaptureType	N
+00160047	US	1	Gain Control	GainControl	N
+00160048	US	1	Contrast	Contrast	N
+00160049	US	1	Saturation	Saturation	N
+0016004A	US	1	Sharpness	Sharpness	N
+0016004B	OB	1	Device Setting Description	DeviceSettingDescription	N
+0016004C	US	1	Subject Distance Range	SubjectDistanceRange	N
+0016004D	UT	1	Camera Owner Name	CameraOwnerName	N
+0016004E	DS	4	Lens Specification	LensSpecification	N
+0016004F	UT	1	Lens Make	LensMake	N
+00160050	UT	1	Lens Model	LensModel	N
+00160051	UT	1	Lens Serial Number	LensSerialNumber	N
+00160061	CS	1	Interoperability Index	InteroperabilityIndex	N
+00160062	OB	1	Interoperability Version	InteroperabilityVersion	N
+00160070	OB	1	GPS Version ID	GPSVersionID	N
+00160071	CS	1	GPS Latitude Ref	GPSLatitudeRef	N
+00160072	DS	3	GPS Latitude	GPSLatitude	N
+00160073	CS	1	GPS Longitude Ref	GPSLongitudeRef	N
+00160074	DS	3	GPS Longitude	GPSLongitude	N
+00160075	US	1	GPS Altitude Ref	GPSAltitudeRef	N
+00160076	DS	1	GPS Altitude	GPSAltitude	N
+00160077	DT	1	GPS Time Stamp	GPSTimeStamp	N
+00160078	UT	1	GPS Satellites	GPSSatellites	N
+00160079	CS	1	GPS Status	GPSStatus	N
+0016007A	CS	1	GPS Measure Mode	GPSMeasureMode	N
+0016007B	DS	1	GPS DOP	GPSDOP	N
+0016007C	CS	1	GPS Speed Ref	GPSSpeedRef	N
+0016007D	DS	1	GPS Speed	GPSSpeed	N
+0016007E	CS	1	GPS Track Ref	GPSTrackRef	N
+0016007F	DS	1	GPS Track	GPSTrack	N
+00160080	CS	1	GPS Img Direction Ref	GPSImgDirectionRef	N
+00160081	DS	1	GPS Img Direction	GPSImgDirection	N
+00160082	UT	1	GPS Map Datum	GPSMapDatum	N
+00160083	CS	1	GPS Dest Latitude Ref	GPSDestLatitudeRef	N
+00160084	DS	3	GPS Dest Latitude	GPSDestLatitude	N
+00160085	CS	1	GPS Dest Longitude Ref	GPSDestLongitudeRef	N
+00160086	DS	3	GPS Dest Longitude	GPSDestLongitude	N
+00160087	CS	1	GPS Dest Bearing Ref	GPSDestBearingRef	N
+00160088	DS	1	GPS Dest Bearing	GPSDestBearing	N
+00160089	CS	1	GPS Dest Distance Ref	GPSDestDistanceRef	N
+0016008A	DS	1	GPS Dest Distance	GPSDestDistance	N
+0016008B	OB	1	GPS Processing Method	GPSProcessingMethod	N
+0016008C	OB	1	GPS Area Information	GPSAreaInformation	N
+0016008D	DT	1	GPS Date Stamp	GPSDateStamp	N
+0016008E	IS	1	GPS Differential	GPSDifferential	N
+00161001	CS	1	Light Source Polarization	LightSourcePolarization	N
+00161002	DS	1	Emitter Color Temperature	EmitterColorTemperature	N
+00161003	CS	1	Contact Method	ContactMethod	N
+00161004	CS	1-n	Immersion Media	ImmersionMedia	N
+00161005	DS	1	Optical Magnification Factor	OpticalMagnificationFactor	N
+00180010	LO	1	Contrast/Bolus Agent	ContrastBolusAgent	N
+00180012	SQ	1	Contrast/Bolus Agent Sequence	ContrastBolusAgentSequence	N
+00180013	FL	1	Contrast/Bolus T1 Relaxivity	ContrastBolusT1Relaxivity	N
+00180014	SQ	1	Contrast/Bolus Administration Route Sequence	ContrastBolusAdministrationRouteSequence	N
+00180015	CS	1	Body Part Examined	BodyPartExamined	N
+00180020	CS	1-n	Scanning Sequence	ScanningSequence	N
+00180021	CS	1-n	Sequence Variant	SequenceVariant	N
+00180022	CS	1-n	Scan Options	ScanOptions	N
+00180023	CS	1	MR Acquisition Type	MRAcquisitionType	N
+00180024	SH	1	Sequence Name	SequenceName	N
+00180025	CS	1	Angio Flag	AngioFlag	N
+00180026	SQ	1	Intervention Drug Information Sequence	InterventionDrugInformationSequence	N
+00180027	TM	1	Intervention Drug Stop Time	InterventionDrugStopTime	N
+00180028	DS	1	Intervention Drug Dose	InterventionDrugDose	N
+00180029	SQ	1	Intervention Drug Code Sequence	InterventionDrugCodeSequence	N
+0018002A	SQ	1	Additional Drug Sequence	AdditionalDrugSequence	N
+00180030	LO	1-n	Radionuclide	Radionuclide	Y
+00180031	LO	1	Radiopharmaceutical	Radiopharmaceutical	N
+00180032	DS	1	Energy Window Centerline	EnergyWindowCenterline	Y
+00180033	DS	1-n	Energy Window Total Width	EnergyWindowTotalWidth	Y
+00180034	LO	1	Intervention Drug Name	InterventionDrugName	N
+00180035	TM	1	Intervention Drug Start Time	InterventionDrugStartTime	N
+00180036	SQ	1	Intervention Sequence	InterventionSequence	N
+00180037	CS	1	Therapy Type	TherapyType	Y
+00180038	CS	1	Intervention Status	InterventionStatus	N
+00180039	CS	1	Therapy Description	TherapyDescription	Y
+0018003A	ST	1	Intervention Description	InterventionDescription	N
+00180040	IS	1	Cine Rate	CineRate	N
+00180042	CS	1	Initial Cine Run State	InitialCineRunState	N
+00180050	DS	1	Slice Thickness	SliceThickness	N
+00180060	DS	1	KVP	KVP	N
+00180061	DS	1			Y
+00180070	IS	1	Counts Accumulated	CountsAccumulated	N
+00180071	CS	1	Acquisition Termination Condition	AcquisitionTerminationCondition	N
+00180072	DS	1	Effective Duration	EffectiveDuration	N
+00180073	CS	1	Acquisition Start Condition	AcquisitionStartCondition	N
+00180074	IS	1	Acquisition Start Condition Data	AcquisitionStartConditionData	N
+00180075	IS	1	Acquisition Termination Condition Data	AcquisitionTerminationConditionData	N
+00180080	DS	1	Repetition Time	RepetitionTime	N
+00180081	DS	1	Echo Time	EchoTime	N
+00180082	DS	1	Inversion Time	InversionTime	N
+00180083	DS	1	Number of Averages	NumberOfAverages	N
+00180084	DS	1	Imaging Frequency	ImagingFrequency	N
+00180085	SH	1	Imaged Nucleus	ImagedNucleus	N
+00180086	IS	1-n	Echo Number(s)	EchoNumbers	N
+00180087	DS	1	Magnetic Field Strength	MagneticFieldStrength	N
+00180088	DS	1	Spacing Between Slices	SpacingBetweenSlices	N
+00180089	IS	1	Number of Phase Encoding Steps	NumberOfPhaseEncodingSteps	N
+00180090	DS	1	Data Collection Diameter	DataCollectionDiameter	N
+00180091	IS	1	Echo Train Length	EchoTrainLength	N
+00180093	DS	1	Percent Sampling	PercentSampling	N
+00180094	DS	1	Percent Phase Field of View	PercentPhaseFieldOfView	N
+00180095	DS	1	Pixel Bandwidth	PixelBandwidth	N
+00181000	LO	1	Device Serial Number	DeviceSerialNumber	N
+00181002	UI	1	Device UID	DeviceUID	N
+00181003	LO	1	Device ID	DeviceID	N
+00181004	LO	1	Plate ID	PlateID	N
+00181005	LO	1	Generator ID	GeneratorID	N
+00181006	LO	1	Grid ID	GridID	N
+00181007	LO	1	Cassette ID	CassetteID	N
+00181008	LO	1	Gantry ID	GantryID	N
+00181009	UT	1	Unique Device Identifier	UniqueDeviceIdentifier	N
+0018100A	SQ	1	UDI Sequence	UDISequence	N
+0018100B	UI	1-n	Manufacturer's Device Class UID	ManufacturerDeviceClassUID	N
+00181010	LO	1	Secondary Capture Device ID	SecondaryCaptureDeviceID	N
+00181011	LO	1	Hardcopy Creation Device ID	HardcopyCreationDeviceID	Y
+00181012	DA	1	Date of Secondary Capture	DateOfSecondaryCapture	N
+00181014	TM	1	Time of Secondary Capture	TimeOfSecondaryCapture	N
+00181016	LO	1	Secondary Capture Device Manufacturer	SecondaryCaptureDeviceManufacturer	N
+00181017	LO	1	Hardcopy Device Manufacturer	HardcopyDeviceManufacturer	Y
+00181018	LO	1	Secondary Capture Device Manufacturer's Model Name	SecondaryCaptureDeviceManufacturerModelName	N
+00181019	LO	1-n	Secondary Capture Device Software Versions	SecondaryCaptureDeviceSoftwareVersions	N
+0018101A	LO	1-n	Hardcopy Device Software Version	HardcopyDeviceSoftwareVersion	Y
+0018101B	LO	1	Hardcopy Device Manufacturer's Model Name	HardcopyDeviceManufacturerModelName	Y
+00181020	LO	1-n	Software Versions	SoftwareVersions	N
+00181022	SH	1	Video Image Format Acquired	VideoImageFormatAcquired	N
+00181023	LO	1	Digital Image Format Acquired	DigitalImageFormatAcquired	N
+00181030	LO	1	Protocol Name	ProtocolName	N
+00181040	LO	1	Contrast/Bolus Route	ContrastBolusRoute	N
+00181041	DS	1	Contrast/Bolus Volume	ContrastBolusVolume	N
+00181042	TM	1	Contrast/Bolus Start Time	ContrastBolusStartTime	N
+00181043	TM	1	Contrast/Bolus Stop Time	ContrastBolusStopTime	N
+00181044	DS	1	Contrast/Bolus Total Dose	ContrastBolusTotalDose	N
+00181045	IS	1	Syringe Counts	SyringeCounts	N
+00181046	DS	1-n	Contrast Flow Rate	ContrastFlowRate	N
+00181047	DS	1-n	Contrast Flow Duration	ContrastFlowDuration	N
+00181048	CS	1	Contrast/Bolus Ingredient	ContrastBolusIngredient	N
+00181049	DS	1	Contrast/Bolus Ingredient Concentration	ContrastBolusIngredientConcentration	N
+00181050	DS	1	Spatial Resolution	SpatialResolution	N
+00181060	DS	1	Trigger Time	TriggerTime	N
+00181061	LO	1	Trigger Source or Type	TriggerSourceOrType	N
+00181062	IS	1	Nominal Interval	NominalInterval	N
+00181063	DS	1	Frame Time	FrameTime	N
+00181064	LO	1	Cardiac Framing Type	CardiacFramingType	N
+00181065	DS	1-n	Frame Time Vector	FrameTimeVector	N
+00181066	DS	1	Frame Delay	FrameDelay	N
+00181067	DS	1	Image Trigger Delay	ImageTriggerDelay	N
+00181068	DS	1	Multiplex Group Time Offset	MultiplexGroupTimeOffset	N
+00181069	DS	1	Trigger Time Offset	TriggerTimeOffset	N
+0018106A	CS	1	Synchronization Trigger	SynchronizationTrigger	N
+0018106C	US	2	Synchronization Channel	SynchronizationChannel	N
+0018106E	UL	1	Trigger Sample Position	TriggerSamplePosition	N
+00181070	LO	1	Radiopharmaceutical Route	RadiopharmaceuticalRoute	N
+00181071	DS	1	Radiopharmaceutical Volume	RadiopharmaceuticalVolume	N
+00181072	TM	1	Radiopharmaceutical Start Time	RadiopharmaceuticalStartTime	N
+00181073	TM	1	Radiopharmaceutical Stop Time	RadiopharmaceuticalStopTime	N
+00181074	DS	1	Radionuclide Total Dose	RadionuclideTotalDose	N
+00181075	DS	1	Radionuclide Half Life	RadionuclideHalfLife	N
+00181076	DS	1	Radionuclide Positron Fraction	RadionuclidePositronFraction	N
+00181077	DS	1	Radiopharmaceutical Specific Activity	RadiopharmaceuticalSpecificActivity	N
+00181078	DT	1	Radiopharmaceutical Start DateTime	RadiopharmaceuticalStartDateTime	N
+00181079	DT	1	Radiopharmaceutical Stop DateTime	RadiopharmaceuticalStopDateTime	N
+00181080	CS	1	Beat Rejection Flag	BeatRejectionFlag	N
+00181081	IS	1	Low R-R Value	LowRRValue	N
+00181082	IS	1	High R-R Value	HighRRValue	N
+00181083	IS	1	Intervals Acquired	IntervalsAcquired	N
+00181084	IS	1	Intervals Rejected	IntervalsRejected	N
+00181085	LO	1	PVC Rejection	PVCRejection	N
+00181086	IS	1	Skip Beats	SkipBeats	N
+00181088	IS	1	Heart Rate	HeartRate	N
+00181090	IS	1	Cardiac Number of Images	CardiacNumberOfImages	N
+00181094	IS	1	Trigger Window	TriggerWindow	N
+00181100	DS	1	Reconstruction Diameter	ReconstructionDiameter	N
+00181110	DS	1	Distance Source to Detector	DistanceSourceToDetector	N
+00181111	DS	1	Distance Source to Patient	DistanceSourceToPatient	N
+00181114	DS	1	Estimated Radiographic Magnification Factor	EstimatedRadiographicMagnificationFactor	N
+00181120	DS	1	Gantry/Detector Tilt	GantryDetectorTilt	N
+00181121	DS	1	Gantry/Detector Slew	GantryDetectorSlew	N
+00181130	DS	1	Table Height	TableHeight	N
+00181131	DS	1	Table Traverse	TableTraverse	N
+00181134	CS	1	Table Motion	TableMotion	N
+00181135	DS	1-n	Table Vertical Increment	TableVerticalIncrement	N
+00181136	DS	1-n	Table Lateral Increment	TableLateralIncrement	N
+00181137	DS	1-n	Table Longitudinal Increment	TableLongitudinalIncrement	N
+00181138	DS	1	Table Angle	TableAngle	N
+0018113A	CS	1	Table Type	TableType	N
+00181140	CS	1	Rotation Direction	RotationDirection	N
+00181141	DS	1	Angular Position	AngularPosition	Y
+00181142	DS	1-n	Radial Position	RadialPosition	N
+00181143	DS	1	Scan Arc	ScanArc	N
+00181144	DS	1	Angular Step	AngularStep	N
+00181145	DS	1	Center of Rotation Offset	CenterOfRotationOffset	N
+00181146	DS	1-n	Rotation Offset	RotationOffset	Y
+00181147	CS	1	Field of View Shape	FieldOfViewShape	N
+00181149	IS	1-2	Field of View Dimension(s)	FieldOfViewDimensions	N
+00181150	IS	1	Exposure Time	ExposureTime	N
+00181151	IS	1	X-Ray Tube Current	XRayTubeCurrent	N
+00181152	IS	1	Exposure	Exposure	N
+00181153	IS	1	Exposure in µAs	ExposureInuAs	N
+00181154	DS	1	Average Pulse Width	AveragePulseWidth	N
+00181155	CS	1	Radiation Setting	RadiationSetting	N
+00181156	CS	1	Rectification Type	RectificationType	N
+0018115A	CS	1	Radiation Mode	RadiationMode	N
+0018115E	DS	1	Image and Fluoroscopy Area Dose Product	ImageAndFluoroscopyAreaDoseProduct	N
+00181160	SH	1	Filter Type	FilterType	N
+00181161	LO	1-n	Type of Filters	TypeOfFilters	N
+00181162	DS	1	Intensifier Size	IntensifierSize	N
+00181164	DS	2	Imager Pixel Spacing	ImagerPixelSpacing	N
+00181166	CS	1-n	Grid	Grid	N
+00181170	IS	1	Generator Power	GeneratorPower	N
+00181180	SH	1	Collimator/grid Name	CollimatorGridName	N
+00181181	CS	1	Collimator Type	CollimatorType	N
+00181182	IS	1-2	Focal Distance	FocalDistance	N
+00181183	DS	1-2	X Focus Center	XFocusCenter	N
+00181184	DS	1-2	Y Focus Center	YFocusCenter	N
+00181190	DS	1-n	Focal Spot(s)	FocalSpots	N
+00181191	CS	1	Anode Target Material	AnodeTargetMaterial	N
+001811A0	DS	1	Body Part Thickness	BodyPartThickness	N
+001811A2	DS	1	Compression Force	CompressionForce	N
+001811A3	DS	1	Compression Pressure	CompressionPressure	N
+001811A4	LO	1	Paddle Description	PaddleDescription	N
+001811A5	DS	1	Compression Contact Area	CompressionContactArea	N
+001811B0	LO	1	Acquisition Mode	AcquisitionMode	N
+001811B1	LO	1	Dose Mode Name	DoseModeName	N
+001811B2	CS	1	Acquired Subtraction Mask Flag	AcquiredSubtractionMaskFlag	N
+001811B3	CS	1	Fluoroscopy Persistence Flag	FluoroscopyPersistenceFlag	N
+001811B4	CS	1	Fluoroscopy Last Image Hold Persistence Flag	FluoroscopyLastImageHoldPersistenceFlag	N
+001811B5	IS	1	Upper Limit Number Of Persistent Fluoroscopy Frames	UpperLimitNumberOfPersistentFluoroscopyFrames	N
+001811B6	CS	1	Contrast/Bolus Auto Injection Trigger Flag	ContrastBolusAutoInjectionTriggerFlag	N
+001811B7	FD	1	Contrast/Bolus Injection Delay	ContrastBolusInjectionDelay	N
+001811B8	SQ	1	XA Acquisition Phase Details Sequence	XAAcquisitionPhaseDetailsSequence	N
+001811B9	FD	1	XA Acquisition Frame Rate	XAAcquisitionFrameRate	N
+001811BA	SQ	1	XA Plane Details Sequence	XAPlaneDetailsSequence	N
+001811BB	LO	1	Acquisition Field of View Label	AcquisitionFieldOfViewLabel	N
+001811BC	SQ	1	X-Ray Filter Details Sequence	XRayFilterDetailsSequence	N
+001811BD	FD	1	XA Acquisition Duration	XAAcquisitionDuration	N
+001811BE	CS	1	Reconstruction Pipeline Type	ReconstructionPipelineType	N
+001811BF	SQ	1	Image Filter Details Sequence	ImageFilterDetailsSequence	N
+001811C0	CS	1	Applied Mask Subtraction Flag	AppliedMaskSubtractionFlag	N
+001811C1	SQ	1	Requested Series Description Code Sequence	RequestedSeriesDescriptionCodeSequence	N
+00181200	DA	1-n	Date of Last Calibration	DateOfLastCalibration	N
+00181201	TM	1-n	Time of Last Calibration	TimeOfLastCalibration	N
+00181202	DT	1	DateTime of Last Calibration	DateTimeOfLastCalibration	N
+00181203	DT	1	Calibration DateTime	CalibrationDateTime	N
+00181204	DA	1	Date of Manufacture	DateOfManufacture	N
+00181205	DA	1	Date of Installation	DateOfInstallation	N
+00181210	SH	1-n	Convolution Kernel	ConvolutionKernel	N
+00181240	IS	1-n	Upper/Lower Pixel Values	UpperLowerPixelValues	Y
+00181242	IS	1	Actual Frame Duration	ActualFrameDuration	N
+00181243	IS	1	Count Rate	CountRate	N
+00181244	US	1	Preferred Playback Sequencing	PreferredPlaybackSequencing	N
+00181250	SH	1	Receive Coil Name	ReceiveCoilName	N
+00181251	SH	1	Transmit Coil Name	TransmitCoilName	N
+00181260	SH	1	Plate Type	PlateType	N
+00181261	LO	1	Phosphor Type	PhosphorType	N
+00181271	FD	1	Water Equivalent Diameter	WaterEquivalentDiameter	N
+00181272	SQ	1	Water Equivalent Diameter Calculation Method Code Sequence	WaterEquivalentDiameterCalculationMethodCodeSequence	N
+00181300	DS	1	Scan Velocity	ScanVelocity	N
+00181301	CS	1-n	Whole Body Technique	WholeBodyTechnique	N
+00181302	IS	1	Scan Length	ScanLength	N
+00181310	US	4	Acquisition Matrix	AcquisitionMatrix	N
+00181312	CS	1	In-plane Phase Encoding Direction	InPlanePhaseEncodingDirection	N
+00181314	DS	1	Flip Angle	FlipAngle	N
+00181315	CS	1	Variable Flip Angle Flag	VariableFlipAngleFlag	N
+00181316	DS	1	SAR	SAR	N
+00181318	DS	1	dB/dt	dBdt	N
+00181320	FL	1	B1rms	B1rms	N
+00181400	LO	1	Acquisition Device Processing Description	AcquisitionDeviceProcessingDescription	N
+00181401	LO	1	Acquisition Device Processing Code	AcquisitionDeviceProcessingCode	N
+00181402	CS	1	Cassette Orientation	CassetteOrientation	N
+00181403	CS	1	Cassette Size	CassetteSize	N
+00181404	US	1	Exposures on Plate	ExposuresOnPlate	N
+00181405	IS	1	Relative X-Ray Exposure	RelativeXRayExposure	N
+00181411	DS	1	Exposure Index	ExposureIndex	N
+00181412	DS	1	Target Exposure Index	TargetExposureIndex	N
+00181413	DS	1	Deviation Index	DeviationIndex	N
+00181450	DS	1	Column Angulation	ColumnAngulation	N
+00181460	DS	1	Tomo Layer Height	TomoLayerHeight	N
+00181470	DS	1	Tomo Angle	TomoAngle	N
+00181480	DS	1	Tomo Time	TomoTime	N
+00181490	CS	1	Tomo Type	TomoType	N
+00181491	CS	1	Tomo Class	TomoClass	N
+00181495	IS	1	Number of Tomosynthesis Source Images	NumberOfTomosynthesisSourceImages	N
+00181500	CS	1	Positioner Motion	PositionerMotion	N
+00181508	CS	1	Positioner Type	PositionerType	N
+00181510	DS	1	Positioner Primary Angle	PositionerPrimaryAngle	N
+00181511	DS	1	Positioner Secondary Angle	PositionerSecondaryAngle	N
+00181520	DS	1-n	Positioner Primary Angle Increment	PositionerPrimaryAngleIncrement	N
+00181521	DS	1-n	Positioner Secondary Angle Increment	PositionerSecondaryAngleIncrement	N
+00181530	DS	1	Detector Primary Angle	DetectorPrimaryAngle	N
+00181531	DS	1	Detector Secondary Angle	DetectorSecondaryAngle	N
+00181600	CS	1-3	Shutter Shape	ShutterShape	N
+00181602	IS	1	Shutter Left Vertical Edge	ShutterLeftVerticalEdge	N
+00181604	IS	1	Shutter Right Vertical Edge	ShutterRightVerticalEdge	N
+00181606	IS	1	Shutter Upper Horizontal Edge	ShutterUpperHorizontalEdge	N
+00181608	IS	1	Shutter Lower Horizontal Edge	ShutterLowerHorizontalEdge	N
+00181610	IS	2	Center of Circular Shutter	CenterOfCircularShutter	N
+00181612	IS	1	Radius of Circular Shutter	RadiusOfCircularShutter	N
+00181620	IS	2-2n	Vertices of the Polygonal Shutter	VerticesOfThePolygonalShutter	N
+00181622	US	1	Shutter Presentation Value	ShutterPresentationValue	N
+00181623	US	1	Shutter Overlay Group	ShutterOverlayGroup	N
+00181624	US	3	Shutter Presentation Color CIELab Value	ShutterPresentationColorCIELabValue	N
+00181630	CS	1	Outline Shape Type	OutlineShapeType	N
+00181631	FD	1	Outline Left Vertical Edge	OutlineLeftVerticalEdge	N
+00181632	FD	1	Outline Right Vertical Edge	OutlineRightVerticalEdge	N
+00181633	FD	1	Outline Upper Horizontal Edge	OutlineUpperHorizontalEdge	N
+00181634	FD	1	Outline Lower Horizontal Edge	OutlineLowerHorizontalEdge	N
+00181635	FD	2	Center of Circular Outline	CenterOfCircularOutline	N
+00181636	FD	1	Diameter of Circular Outline	DiameterOfCircularOutline	N
+00181637	UL	1	Number of Polygonal Vertices	NumberOfPolygonalVertices	N
+00181638	OF	1	Vertices of the Polygonal Outline	VerticesOfThePolygonalOutline	N
+00181700	CS	1-3	Collimator Shape	CollimatorShape	N
+00181702	IS	1	Collimator Left Vertical Edge	CollimatorLeftVerticalEdge	N
+00181704	IS	1	Collimator Right Vertical Edge	CollimatorRightVerticalEdge	N
+00181706	IS	1	Collimator Upper Horizontal Edge	CollimatorUpperHorizontalEdge	N
+00181708	IS	1	Collimator Lower Horizontal Edge	CollimatorLowerHorizontalEdge	N
+00181710	IS	2	Center of Circular Collimator	CenterOfCircularCollimator	N
+00181712	IS	1	Radius of Circular Collimator	RadiusOfCircularCollimator	N
+00181720	IS	2-2n	Vertices of the Polygonal Collimator	VerticesOfThePolygonalCollimator	N
+00181800	CS	1	Acquisition Time Synchronized	AcquisitionTimeSynchronized	N
+00181801	SH	1	Time Source	TimeSource	N
+00181802	CS	1	Time Distribution Protocol	TimeDistributionProtocol	N
+00181803	LO	1	NTP Source Address	NTPSourceAddress	N
+00182001	IS	1-n	Page Number Vector	PageNumberVector	N
+00182002	SH	1-n	Frame Label Vector	FrameLabelVector	N
+00182003	DS	1-n	Frame Primary Angle Vector	FramePrimaryAngleVector	N
+00182004	DS	1-n	Frame Secondary Angle Vector	FrameSecondaryAngleVector	N
+00182005	DS	1-n	Slice Location Vector	SliceLocationVector	N
+00182006	SH	1-n	Display Window Label Vector	DisplayWindowLabelVector	N
+00182010	DS	2	Nominal Scanned Pixel Spacing	NominalScannedPixelSpacing	N
+00182020	CS	1	Digitizing Device Transport Direction	DigitizingDeviceTransportDirection	N
+00182030	DS	1	Rotation of Scanned Film	RotationOfScannedFilm	N
+00182041	SQ	1	Biopsy Target Sequence	BiopsyTargetSequence	N
+00182042	UI	1	Target UID	TargetUID	N
+00182043	FL	2	Localizing Cursor Position	LocalizingCursorPosition	N
+00182044	FL	3	Calculated Target Position	CalculatedTargetPosition	N
+00182045	SH	1	Target Label	TargetLabel	N
+00182046	FL	1	Displayed Z Value	DisplayedZValue	N
+00183100	CS	1	IVUS Acquisition	IVUSAcquisition	N
+00183101	DS	1	IVUS Pullback Rate	IVUSPullbackRate	N
+00183102	DS	1	IVUS Gated Rate	IVUSGatedRate	N
+00183103	IS	1	IVUS Pullback Start Frame Number	IVUSPullbackStartFrameNumber	N
+00183104	IS	1	IVUS Pullback Stop Frame Number	IVUSPullbackStopFrameNumber	N
+00183105	IS	1-n	Lesion Number	LesionNumber	N
+00184000	LT	1	Acquisition Comments	AcquisitionComments	Y
+00185000	SH	1-n	Output Power	OutputPower	N
+00185010	LO	1-n	Transducer Data	TransducerData	N
+00185011	SQ	1	Transducer Identification Sequence	TransducerIdentificationSequence	N
+00185012	DS	1	Focus Depth	FocusDepth	N
+00185020	LO	1	Processing Function	ProcessingFunction	N
+00185021	LO	1	Postprocessing Function	PostprocessingFunction	Y
+00185022	DS	1	Mechanical Index	MechanicalIndex	N
+00185024	DS	1	Bone Thermal Index	BoneThermalIndex	N
+00185026	DS	1	Cranial Thermal Index	CranialThermalIndex	N
+00185027	DS	1	Soft Tissue Thermal Index	SoftTissueThermalIndex	N
+00185028	DS	1	Soft Tissue-focus Thermal Index	SoftTissueFocusThermalIndex	N
+00185029	DS	1	Soft Tissue-surface Thermal Index	SoftTissueSurfaceThermalIndex	N
+00185030	DS	1	Dynamic Range	DynamicRange	Y
+00185040	DS	1	Total Gain	TotalGain	Y
+00185050	IS	1	Depth of Scan Field	DepthOfScanField	N
+00185100	CS	1	Patient Position	PatientPosition	N
+00185101	CS	1	View Position	ViewPosition	N
+00185104	SQ	1	Projection Eponymous Name Code Sequence	ProjectionEponymousNameCodeSequence	N
+00185210	DS	6	Image Transformation Matrix	ImageTransformationMatrix	Y
+00185212	DS	3	Image Translation Vector	ImageTranslationVector	Y
+00186000	DS	1	Sensitivity	Sensitivity	N
+00186011	SQ	1	Sequence of Ultrasound Regions	SequenceOfUltrasoundRegions	N
+00186012	US	1	Region Spatial Format	RegionSpatialFormat	N
+00186014	US	1	Region Data Type	RegionDataType	N
+00186016	UL	1	Region Flags	RegionFlags	N
+00186018	UL	1	Region Location Min X0	RegionLocationMinX0	N
+0018601A	UL	1	Region Location Min Y0	RegionLocationMinY0	N
+0018601C	UL	1	Region Location Max X1	RegionLocationMaxX1	N
+0018601E	UL	1	Region Location Max Y1	RegionLocationMaxY1	N
+00186020	SL	1	Reference Pixel X0	ReferencePixelX0	N
+00186022	SL	1	Reference Pixel Y0	ReferencePixelY0	N
+00186024	US	1	Physical Units X Direction	PhysicalUnitsXDirection	N
+00186026	US	1	Physical Units Y Direction	PhysicalUnitsYDirection	N
+00186028	FD	1	Reference Pixel Physical Value X	ReferencePixelPhysicalValueX	N
+0018602A	FD	1	Reference Pixel Physical Value Y	ReferencePixelPhysicalValueY	N
+0018602C	FD	1	Physical Delta X	PhysicalDeltaX	N
+0018602E	FD	1	Physical Delta Y	PhysicalDeltaY	N
+00186030	UL	1	Transducer Frequency	TransducerFrequency	N
+00186031	CS	1	Transducer Type	TransducerType	N
+00186032	UL	1	Pulse Repetition Frequency	PulseRepetitionFrequency	N
+00186034	FD	1	Doppler Correction Angle	DopplerCorrectionAngle	N
+00186036	FD	1	Steering Angle	SteeringAngle	N
+00186038	UL	1	Doppler Sample Volume X Position (Retired)	DopplerSampleVolumeXPositionRetired	Y
+00186039	SL	1	Doppler Sample Volume X Position	DopplerSampleVolumeXPosition	N
+0018603A	UL	1	Doppler Sample Volume Y Position (Retired)	DopplerSampleVolumeYPositionRetired	Y
+0018603B	SL	1	Doppler Sample Volume Y Position	DopplerSampleVolumeYPosition	N
+0018603C	UL	1	TM-Line Position X0 (Retired)	TMLinePositionX0Retired	Y
+0018603D	SL	1	TM-Line Position X0	TMLinePositionX0	N
+0018603E	UL	1	TM-Line Position Y0 (Retired)	TMLinePositionY0Retired	Y
+0018603F	SL	1	TM-Line Position Y0	TMLinePositionY0	N
+00186040	UL	1	TM-Line Position X1 (Retired)	TMLinePositionX1Retired	Y
+00186041	SL	1	TM-Line Position X1	TMLinePositionX1	N
+00186042	UL	1	TM-Line Position Y1 (Retired)	TMLinePositionY1Retired	Y
+00186043	SL	1	TM-Line Position Y1	TMLinePositionY1	N
+00186044	US	1	Pixel Component Organization	PixelComponentOrganization	N
+00186046	UL	1	Pixel Component Mask	PixelComponentMask	N
+00186048	UL	1	Pixel Component Range Start	PixelComponentRangeStart	N
+0018604A	UL	1	Pixel Component Range Stop	PixelComponentRangeStop	N
+0018604C	US	1	Pixel Component Physical Units	PixelComponentPhysicalUnits	N
+0018604E	US	1	Pixel Component Data Type	PixelComponentDataType	N
+00186050	UL	1	Number of Table Break Points	NumberOfTableBreakPoints	N
+00186052	UL	1-n	Table of X Break Points	TableOfXBreakPoints	N
+00186054	FD	1-n	Table of Y Break Points	TableOfYBreakPoints	N
+00186056	UL	1	Number of Table Entries	NumberOfTableEntries	N
+00186058	UL	1-n	Table of Pixel Values	TableOfPixelValues	N
+0018605A	FL	1-n	Table of Parameter Values	TableOfParameterValues	N
+00186060	FL	1-n	R Wave Time Vector	RWaveTimeVector	N
+00186070	US	1	Active Image Area Overlay Group	ActiveImageAreaOverlayGroup	N
+00187000	CS	1	Detector Conditions Nominal Flag	DetectorConditionsNominalFlag	N
+00187001	DS	1	Detector Temperature	DetectorTemperature	N
+00187004	CS	1	Detector Type	DetectorType	N
+00187005	CS	1	Detector Configuration	DetectorConfiguration	N
+00187006	LT	1	Detector Description	DetectorDescription	N
+00187008	LT	1	Detector Mode	DetectorMode	N
+0018700A	SH	1	Detector ID	DetectorID	N
+0018700C	DA	1	Date of Last Detector Calibration	DateOfLastDetectorCalibration	N
+0018700E	TM	1	Time of Last Detector Calibration	TimeOfLastDetectorCalibration	N
+00187010	IS	1	Exposures on Detector Since Last Calibration	ExposuresOnDetectorSinceLastCalibration	N
+00187011	IS	1	Exposures on Detector Since Manufactured	ExposuresOnDetectorSinceManufactured	N
+00187012	DS	1	Detector Time Since Last Exposure	DetectorTimeSinceLastExposure	N
+00187014	DS	1	Detector Active Time	DetectorActiveTime	N
+00187016	DS	1	Detector Activation Offset From Exposure	DetectorActivationOffsetFromExposure	N
+0018701A	DS	2	Detector Binning	DetectorBinning	N
+00187020	DS	2	Detector Element Physical Size	DetectorElementPhysicalSize	N
+00187022	DS	2	Detector Element Spacing	DetectorElementSpacing	N
+00187024	CS	1	Detector Active Shape	DetectorActiveShape	N
+00187026	DS	1-2	Detector Active Dimension(s)	DetectorActiveDimensions	N
+00187028	DS	2	Detector Active Origin	DetectorActiveOrigin	N
+0018702A	LO	1	Detector Manufacturer Name	DetectorManufacturerName	N
+0018702B	LO	1	Detector Manufacturer's Model Name	DetectorManufacturerModelName	N
+00187030	DS	2	Field of View Origin	FieldOfViewOrigin	N
+00187032	DS	1	Field of View Rotation	FieldOfViewRotation	N
+00187034	CS	1	Field of View Horizontal Flip	FieldOfViewHorizontalFlip	N
+00187036	FL	2	Pixel Data Area Origin Relative To FOV	PixelDataAreaOriginRelativeToFOV	N
+00187038	FL	1	Pixel Data Area Rotation Angle Relative To FOV	PixelDataAreaRotationAngleRelativeToFOV	N
+00187040	LT	1	Grid Absorbing Material	GridAbsorbingMaterial	N
+00187041	LT	1	Grid Spacing Material	GridSpacingMaterial	N
+00187042	DS	1	Grid Thickness	GridThickness	N
+00187044	DS	1	Grid Pitch	GridPitch	N
+00187046	IS	2	Grid Aspect Ratio	GridAspectRatio	N
+00187048	DS	1	Grid Period	GridPeriod	N
+0018704C	DS	1	Grid Focal Distance	GridFocalDistance	N
+00187050	CS	1-n	Filter Material	FilterMaterial	N
+00187052	DS	1-n	Filter Thickness Minimum	FilterThicknessMinimum	N
+00187054	DS	1-n	Filter Thickness Maximum	FilterThicknessMaximum	N
+00187056	FL	1-n	Filter Beam Path Length Minimum	FilterBeamPathLengthMinimum	N
+00187058	FL	1-n	Filter Beam Path Length Maximum	FilterBeamPathLengthMaximum	N
+00187060	CS	1	Exposure Control Mode	ExposureControlMode	N
+00187062	LT	1	Exposure Control Mode Description	ExposureControlModeDescription	N
+00187064	CS	1	Exposure Status	ExposureStatus	N
+00187065	DS	1	Phototimer Setting	PhototimerSetting	N
+00188150	DS	1	Exposure Time in µS	ExposureTimeInuS	N
+00188151	DS	1	X-Ray Tube Current in µA	XRayTubeCurrentInuA	N
+00189004	CS	1	Content Qualification	ContentQualification	N
+00189005	SH	1	Pulse Sequence Name	PulseSequenceName	N
+00189006	SQ	1	MR Imaging Modifier Sequence	MRImagingModifierSequence	N
+00189008	CS	1	Echo Pulse Sequence	EchoPulseSequence	N
+00189009	CS	1	Inversion Recovery	InversionRecovery	N
+00189010	CS	1	Flow Compensation	FlowCompensation	N
+00189011	CS	1	Multiple Spin Echo	MultipleSpinEcho	N
+00189012	CS	1	Multi-planar Excitation	MultiPlanarExcitation	N
+00189014	CS	1	Phase Contrast	PhaseContrast	N
+00189015	CS	1	Time of Flight Contrast	TimeOfFlightContrast	N
+00189016	CS	1	Spoiling	Spoiling	N
+00189017	CS	1	Steady State Pulse Sequence	SteadyStatePulseSequence	N
+00189018	CS	1	Echo Planar Pulse Sequence	EchoPlanarPulseSequence	N
+00189019	FD	1	Tag Angle First Axis	TagAngleFirstAxis	N
+00189020	CS	1	Magnetization Transfer	MagnetizationTransfer	N
+00189021	CS	1	T2 Preparation	T2Preparation	N
+00189022	CS	1	Blood Signal Nulling	BloodSignalNulling	N
+00189024	CS	1	Saturation Recovery	SaturationRecovery	N
+00189025	CS	1	Spectrally Selected Suppression	SpectrallySelectedSuppression	N
+00189026	CS	1	Spectrally Selected Excitation	SpectrallySelectedExcitation	N
+00189027	CS	1	Spatial Pre-saturation	SpatialPresaturation	N
+00189028	CS	1	Tagging	Tagging	N
+00189029	CS	1	Oversampling Phase	OversamplingPhase	N
+00189030	FD	1	Tag Spacing First Dimension	TagSpacingFirstDimension	N
+00189032	CS	1	Geometry of k-Space Traversal	GeometryOfKSpaceTraversal	N
+00189033	CS	1	Segmented k-Space Traversal	SegmentedKSpaceTraversal	N
+00189034	CS	1	Rectilinear Phase Encode Reordering	RectilinearPhaseEncodeReordering	N
+00189035	FD	1	Tag Thickness	TagThickness	N
+00189036	CS	1	Partial Fourier Direction	PartialFourierDirection	N
+00189037	CS	1	Cardiac Synchronization Technique	CardiacSynchronizationTechnique	N
+00189041	LO	1	Receive Coil Manufacturer Name	ReceiveCoilManufacturerName	N
+00189042	SQ	1	MR Receive Coil Sequence	MRReceiveCoilSequence	N
+00189043	CS	1	Receive Coil Type	ReceiveCoilType	N
+00189044	CS	1	Quadrature Receive Coil	QuadratureReceiveCoil	N
+00189045	SQ	1	Multi-Coil Definition Sequence	MultiCoilDefinitionSequence	N
+00189046	LO	1	Multi-Coil Configuration	MultiCoilConfiguration	N
+00189047	SH	1	Multi-Coil Element Name	MultiCoilElementName	N
+00189048	CS	1	Multi-Coil Element Used	MultiCoilElementUsed	N
+00189049	SQ	1	MR Transmit Coil Sequence	MRTransmitCoilSequence	N
+00189050	LO	1	Transmit Coil Manufacturer Name	TransmitCoilManufacturerName	N
+00189051	CS	1	Transmit Coil Type	TransmitCoilType	N
+00189052	FD	1-2	Spectral Width	SpectralWidth	N
+00189053	FD	1-2	Chemical Shift Reference	ChemicalShiftReference	N
+00189054	CS	1	Volume Localization Technique	VolumeLocalizationTechnique	N
+00189058	US	1	MR Acquisition Frequency Encoding Steps	MRAcquisitionFrequencyEncodingSteps	N
+00189059	CS	1	De-coupling	Decoupling	N
+00189060	CS	1-2	De-coupled Nucleus	DecoupledNucleus	N
+00189061	FD	1-2	De-coupling Frequency	DecouplingFrequency	N
+00189062	CS	1	De-coupling Method	DecouplingMethod	N
+00189063	FD	1-2	De-coupling Chemical Shift Reference	DecouplingChemicalShiftReference	N
+00189064	CS	1	k-space Filtering	KSpaceFiltering	N
+00189065	CS	1-2	Time Domain Filtering	TimeDomainFiltering	N
+00189066	US	1-2	Number of Zero Fills	NumberOfZeroFills	N
+00189067	CS	1	Baseline Correction	BaselineCorrection	N
+00189069	FD	1	Parallel Reduction Factor In-plane	ParallelReductionFactorInPlane	N
+00189070	FD	1	Cardiac R-R Interval Specified	CardiacRRIntervalSpecified	N
+00189073	FD	1	Acquisition Duration	AcquisitionDuration	N
+00189074	DT	1	Frame Acquisition DateTime	FrameAcquisitionDateTime	N
+00189075	CS	1	Diffusion Directionality	DiffusionDirectionality	N
+00189076	SQ	1	Diffusion Gradient Direction Sequence	DiffusionGradientDirectionSequence	N
+00189077	CS	1	Parallel Acquisition	ParallelAcquisition	N
+00189078	CS	1	Parallel Acquisition Technique	ParallelAcquisitionTechnique	N
+00189079	FD	1-n	Inversion Times	InversionTimes	N
+00189080	ST	1	Metabolite Map Description	MetaboliteMapDescription	N
+00189081	CS	1	Partial Fourier	PartialFourier	N
+00189082	FD	1	Effective Echo Time	EffectiveEchoTime	N
+00189083	SQ	1	Metabolite Map Code Sequence	MetaboliteMapCodeSequence	N
+00189084	SQ	1	Chemical Shift Sequence	ChemicalShiftSequence	N
+00189085	CS	1	Cardiac Signal Source	CardiacSignalSource	N
+00189087	FD	1	Diffusion b-value	DiffusionBValue	N
+00189089	FD	3	Diffusion Gradient Orientation	DiffusionGradientOrientation	N
+00189090	FD	3	Velocity Encoding Direction	VelocityEncodingDirection	N
+00189091	FD	1	Velocity Encoding Minimum Value	VelocityEncodingMinimumValue	N
+00189092	SQ	1	Velocity Encoding Acquisition Sequence	VelocityEncodingAcquisitionSequence	N
+00189093	US	1	Number of k-Space Trajectories	NumberOfKSpaceTrajectories	N
+00189094	CS	1	Coverage of k-Space	CoverageOfKSpace	N
+00189095	UL	1	Spectroscopy Acquisition Phase Rows	SpectroscopyAcquisitionPhaseRows	N
+00189096	FD	1	Parallel Reduction Factor In-plane (Retired)	ParallelReductionFactorInPlaneRetired	Y
+00189098	FD	1-2	Transmitter Frequency	TransmitterFrequency	N
+00189100	CS	1-2	Resonant Nucleus	ResonantNucleus	N
+00189101	CS	1	Frequency Correction	FrequencyCorrection	N
+00189103	SQ	1	MR Spectroscopy FOV/Geometry Sequence	MRSpectroscopyFOVGeometrySequence	N
+00189104	FD	1	Slab Thickness	SlabThickness	N
+00189105	FD	3	Slab Orientation	SlabOrientation	N
+00189106	FD	3	Mid Slab Position	MidSlabPosition	N
+00189107	SQ	1	MR Spatial Saturation Sequence	MRSpatialSaturationSequence	N
+00189112	SQ	1	MR Timing and Related Parameters Sequence	MRTimingAndRelatedParametersSequence	N
+00189114	SQ	1	MR Echo Sequence	MREchoSequence	N
+00189115	SQ	1	MR Modifier Sequence	MRModifierSequence	N
+00189117	SQ	1	MR Diffusion Sequence	MRDiffusionSequence	N
+00189118	SQ	1	Cardiac Synchronization Sequence	CardiacSynchronizationSequence	N
+00189119	SQ	1	MR Averages Sequence	MRAveragesSequence	N
+00189125	SQ	1	MR FOV/Geometry Sequence	MRFOVGeometrySequence	N
+00189126	SQ	1	Volume Localization Sequence	VolumeLocalizationSequence	N
+00189127	UL	1	Spectroscopy Acquisition Data Columns	SpectroscopyAcquisitionDataColumns	N
+00189147	CS	1	Diffusion Anisotropy Type	DiffusionAnisotropyType	N
+00189151	DT	1	Frame Reference DateTime	FrameReferenceDateTime	N
+00189152	SQ	1	MR Metabolite Map Sequence	MRMetaboliteMapSequence	N
+00189155	FD	1	Parallel Reduction Factor out-of-plane	ParallelReductionFactorOutOfPlane	N
+00189159	UL	1	Spectroscopy Acquisition Out-of-plane Phase Steps	SpectroscopyAcquisitionOutOfPlanePhaseSteps	N
+00189166	CS	1	Bulk Motion Status	BulkMotionStatus	Y
+00189168	FD	1	Parallel Reduction Factor Second In-plane	ParallelReductionFactorSecondInPlane	N
+00189169	CS	1	Cardiac Beat Rejection Technique	CardiacBeatRejectionTechnique	N
+00189170	CS	1	Respiratory Motion Compensation Technique	RespiratoryMotionCompensationTechnique	N
+00189171	CS	1	Respiratory Signal Source	RespiratorySignalSource	N
+00189172	CS	1	Bulk Motion Compensation Technique	BulkMotionCompensationTechnique	N
+00189173	CS	1	Bulk Motion Signal Source	BulkMotionSignalSource	N
+00189174	CS	1	Applicable Safety Standard Agency	ApplicableSafetyStandardAgency	N
+00189175	LO	1	Applicable Safety Standard Description	ApplicableSafetyStandardDescription	N
+00189176	SQ	1	Operating Mode Sequence	OperatingModeSequence	N
+00189177	CS	1	Operating Mode Type	OperatingModeType	N
+00189178	CS	1	Operating Mode	OperatingMode	N
+00189179	CS	1	Specific Absorption Rate Definition	SpecificAbsorptionRateDefinition	N
+00189180	CS	1	Gradient Output Type	GradientOutputType	N
+00189181	FD	1	Specific Absorption Rate Value	SpecificAbsorptionRateValue	N
+00189182	FD	1	Gradient Output	GradientOutput	N
+00189183	CS	1	Flow Compensation Direction	FlowCompensationDirection	N
+00189184	FD	1	Tagging Delay	TaggingDelay	N
+00189185	ST	1	Respiratory Motion Compensation Technique Description	RespiratoryMotionCompensationTechniqueDescription	N
+00189186	SH	1	Respiratory Signal Source ID	RespiratorySignalSourceID	N
+00189195	FD	1	Chemical Shift Minimum Integration Limit in Hz	ChemicalShiftMinimumIntegrationLimitInHz	Y
+00189196	FD	1	Chemical Shift Maximum Integration Limit in Hz	ChemicalShiftMaximumIntegrationLimitInHz	Y
+00189197	SQ	1	MR Velocity Encoding Sequence	MRVelocityEncodingSequence	N
+00189198	CS	1	First Order Phase Correction	FirstOrderPhaseCorrection	N
+00189199	CS	1	Water Referenced Phase Correction	WaterReferencedPhaseCorrection	N
+00189200	CS	1	MR Spectroscopy Acquisition Type	MRSpectroscopyAcquisitionType	N
+00189214	CS	1	Respiratory Cycle Position	RespiratoryCyclePosition	N
+00189217	FD	1	Velocity Encoding Maximum Value	VelocityEncodingMaximumValue	N
+00189218	FD	1	Tag Spacing Second Dimension	TagSpacingSecondDimension	N
+00189219	SS	1	Tag Angle Second Axis	TagAngleSecondAxis	N
+00189220	FD	1	Frame Acquisition Duration	FrameAcquisitionDuration	N
+00189226	SQ	1	MR Image Frame Type Sequence	MRImageFrameTypeSequence	N
+00189227	SQ	1	MR Spectroscopy Frame Type Sequence	MRSpectroscopyFrameTypeSequence	N
+00189231	US	1	MR Acquisition Phase Encoding Steps in-plane	MRAcquisitionPhaseEncodingStepsInPlane	N
+00189232	US	1	MR Acquisition Phase Encoding Steps out-of-plane	MRAcquisitionPhaseEncodingStepsOutOfPlane	N
+00189234	UL	1	Spectroscopy Acquisition Phase Columns	SpectroscopyAcquisitionPhaseColumns	N
+00189236	CS	1	Cardiac Cycle Position	CardiacCyclePosition	N
+00189239	SQ	1	Specific Absorption Rate Sequence	SpecificAbsorptionRateSequence	N
+00189240	US	1	RF Echo Train Length	RFEchoTrainLength	N
+00189241	US	1	Gradient Echo Train Length	GradientEchoTrainLength	N
+00189250	CS	1	Arterial Spin Labeling Contrast	ArterialSpinLabelingContrast	N
+00189251	SQ	1	MR Arterial Spin Labeling Sequence	MRArterialSpinLabelingSequence	N
+00189252	LO	1	ASL Technique Description	ASLTechniqueDescription	N
+00189253	US	1	ASL Slab Number	ASLSlabNumber	N
+00189254	FD	1	ASL Slab Thickness	ASLSlabThickness	N
+00189255	FD	3	ASL Slab Orientation	ASLSlabOrientation	N
+00189256	FD	3	ASL Mid Slab Position	ASLMidSlabPosition	N
+00189257	CS	1	ASL Context	ASLContext	N
+00189258	UL	1	ASL Pulse Train Duration	ASLPulseTrainDuration	N
+00189259	CS	1	ASL Crusher Flag	ASLCrusherFlag	N
+0018925A	FD	1	ASL Crusher Flow Limit	ASLCrusherFlowLimit	N
+0018925B	LO	1	ASL Crusher Description	ASLCrusherDescription	N
+0018925C	CS	1	ASL Bolus Cut-off Flag	ASLBolusCutoffFlag	N
+0018925D	SQ	1	ASL Bolus Cut-off Timing Sequence	ASLBolusCutoffTimingSequence	N
+0018925E	LO	1	ASL Bolus Cut-off Technique	ASLBolusCutoffTechnique	N
+0018925F	UL	1	ASL Bolus Cut-off Delay Time	ASLBolusCutoffDelayTime	N
+00189260	SQ	1	ASL Slab Sequence	ASLSlabSequence	N
+00189295	FD	1	Chemical Shift Minimum Integration Limit in ppm	ChemicalShiftMinimumIntegrationLimitInppm	N
+00189296	FD	1	Chemical Shift Maximum Integration Limit in ppm	ChemicalShiftMaximumIntegrationLimitInppm	N
+00189297	CS	1	Water Reference Acquisition	WaterReferenceAcquisition	N
+00189298	IS	1	Echo Peak Position	EchoPeakPosition	N
+00189301	SQ	1	CT Acquisition Type Sequence	CTAcquisitionTypeSequence	N
+00189302	CS	1	Acquisition Type	AcquisitionType	N
+00189303	FD	1	Tube Angle	TubeAngle	N
+00189304	SQ	1	CT Acquisition Details Sequence	CTAcquisitionDetailsSequence	N
+00189305	FD	1	Revolution Time	RevolutionTime	N
+00189306	FD	1	Single Collimation Width	SingleCollimationWidth	N
+00189307	FD	1	Total Collimation Width	TotalCollimationWidth	N
+00189308	SQ	1	CT Table Dynamics Sequence	CTTableDynamicsSequence	N
+00189309	FD	1	Table Speed	TableSpeed	N
+00189310	FD	1	Table Feed per Rotation	TableFeedPerRotation	N
+00189311	FD	1	Spiral Pitch Factor	SpiralPitchFactor	N
+00189312	SQ	1	CT Geometry Sequence	CTGeometrySequence	N
+00189313	FD	3	Data Collection Center (Patient)	DataCollectionCenterPatient	N
+00189314	SQ	1	CT Reconstruction Sequence	CTReconstructionSequence	N
+00189315	CS	1	Reconstruction Algorithm	ReconstructionAlgorithm	N
+00189316	CS	1	Convolution Kernel Group	ConvolutionKernelGroup	N
+00189317	FD	2	Reconstruction Field of View	ReconstructionFieldOfView	N
+00189318	FD	3	Reconstruction Target Center (Patient)	ReconstructionTargetCenterPatient	N
+00189319	FD	1	Reconstruction Angle	ReconstructionAngle	N
+00189320	SH	1	Image Filter	ImageFilter	N
+00189321	SQ	1	CT Exposure Sequence	CTExposureSequence	N
+00189322	FD	2	Reconstruction Pixel Spacing	ReconstructionPixelSpacing	N
+00189323	CS	1-n	Exposure Modulation Type	ExposureModulationType	N
+00189324	FD	1	Estimated Dose Saving	EstimatedDoseSaving	Y
+00189325	SQ	1	CT X-Ray Details Sequence	CTXRayDetailsSequence	N
+00189326	SQ	1	CT Position Sequence	CTPositionSequence	N
+00189327	FD	1	Table Position	TablePosition	N
+00189328	FD	1	Exposure Time in ms	ExposureTimeInms	N
+00189329	SQ	1	CT Image Frame Type Sequence	CTImageFrameTypeSequence	N
+00189330	FD	1	X-Ray Tube Current in mA	XRayTubeCurrentInmA	N
+00189332	FD	1	Exposure in mAs	ExposureInmAs	N
+00189333	CS	1	Constant Volume Flag	ConstantVolumeFlag	N
+00189334	CS	1	Fluoroscopy Flag	FluoroscopyFlag	N
+00189335	FD	1	Distance Source to Data Collection Center	DistanceSourceToDataCollectionCenter	N
+00189337	US	1	Contrast/Bolus Agent Number	ContrastBolusAgentNumber	N
+00189338	SQ	1	Contrast/Bolus Ingredient Code Sequence	ContrastBolusIngredientCodeSequence	N
+00189340	SQ	1	Contrast Administration Profile Sequence	ContrastAdministrationProfileSequence	N
+00189341	SQ	1	Contrast/Bolus Usage Sequence	ContrastBolusUsageSequence	N
+00189342	CS	1	Contrast/Bolus Agent Administered	ContrastBolusAgentAdministered	N
+00189343	CS	1	Contrast/Bolus Agent Detected	ContrastBolusAgentDetected	N
+00189344	CS	1	Contrast/Bolus Agent Phase	ContrastBolusAgentPhase	N
+00189345	FD	1	CTDIvol	CTDIvol	N
+00189346	SQ	1	CTDI Phantom Type Code Sequence	CTDIPhantomTypeCodeSequence	N
+00189351	FL	1	Calcium Scoring Mass Factor Patient	CalciumScoringMassFactorPatient	N
+00189352	FL	3	Calcium Scoring Mass Factor Device	CalciumScoringMassFactorDevice	N
+00189353	FL	1	Energy Weighting Factor	EnergyWeightingFactor	N
+00189360	SQ	1	CT Additional X-Ray Source Sequence	CTAdditionalXRaySourceSequence	N
+00189361	CS	1	Multi-energy CT Acquisition	MultienergyCTAcquisition	N
+00189362	SQ	1	Multi-energy CT Acquisition Sequence	MultienergyCTAcquisitionSequence	N
+00189363	SQ	1	Multi-energy CT Processing Sequence	MultienergyCTProcessingSequence	N
+00189364	SQ	1	Multi-energy CT Characteristics Sequence	MultienergyCTCharacteristicsSequence	N
+00189365	SQ	1	Multi-energy CT X-Ray Source Sequence	MultienergyCTXRaySourceSequence	N
+00189366	US	1	X-Ray Source Index	XRaySourceIndex	N
+00189367	UC	1	X-Ray Source ID	XRaySourceID	N
+00189368	CS	1	Multi-energy Source Technique	MultienergySourceTechnique	N
+00189369	DT	1	Source Start DateTime	SourceStartDateTime	N
+0018936A	DT	1	Source End DateTime	SourceEndDateTime	N
+0018936B	US	1	Switching Phase Number	SwitchingPhaseNumber	N
+0018936C	DS	1	Switching Phase Nominal Duration	SwitchingPhaseNominalDuration	N
+0018936D	DS	1	Switching Phase Transition Duration	SwitchingPhaseTransitionDuration	N
+0018936E	DS	1	Effective Bin Energy	EffectiveBinEnergy	N
+0018936F	SQ	1	Multi-energy CT X-Ray Detector Sequence	MultienergyCTXRayDetectorSequence	N
+00189370	US	1	X-Ray Detector Index	XRayDetectorIndex	N
+00189371	UC	1	X-Ray Detector ID	XRayDetectorID	N
+00189372	CS	1	Multi-energy Detector Type	MultienergyDetectorType	N
+00189373	ST	1	X-Ray Detector Label	XRayDetectorLabel	N
+00189374	DS	1	Nominal Max Energy	NominalMaxEnergy	N
+00189375	DS	1	Nominal Min Energy	NominalMinEnergy	N
+00189376	US	1-n	Referenced X-Ray Detector Index	ReferencedXRayDetectorIndex	N
+00189377	US	1-n	Referenced X-Ray Source Index	ReferencedXRaySourceIndex	N
+00189378	US	1-n	Referenced Path Index	ReferencedPathIndex	N
+00189379	SQ	1	Multi-energy CT Path Sequence	MultienergyCTPathSequence	N
+0018937A	US	1	Multi-energy CT Path Index	MultienergyCTPathIndex	N
+0018937B	UT	1	Multi-energy Acquisition Description	MultienergyAcquisitionDescription	N
+0018937C	FD	1	Monoenergetic Energy Equivalent	MonoenergeticEnergyEquivalent	N
+0018937D	SQ	1	Material Code Sequence	MaterialCodeSequence	N
+0018937E	CS	1	Decomposition Method	DecompositionMethod	N
+0018937F	UT	1	Decomposition Description	DecompositionDescription	N
+00189380	SQ	1	Decomposition Algorithm Identification Sequence	DecompositionAlgorithmIdentificationSequence	N
+00189381	SQ	1	Decomposition Material Sequence	DecompositionMaterialSequence	N
+00189382	SQ	1	Material Attenuation Sequence	MaterialAttenuationSequence	N
+00189383	DS	1	Photon Energy	PhotonEnergy	N
+00189384	DS	1	X-Ray Mass Attenuation Coefficient	XRayMassAttenuationCoefficient	N
+00189401	SQ	1	Projection Pixel Calibration Sequence	ProjectionPixelCalibrationSequence	N
+00189402	FL	1	Distance Source to Isocenter	DistanceSourceToIsocenter	N
+00189403	FL	1	Distance Object to Table Top	DistanceObjectToTableTop	N
+00189404	FL	2	Object Pixel Spacing in Center of Beam	ObjectPixelSpacingInCenterOfBeam	N
+00189405	SQ	1	Positioner Position Sequence	PositionerPositionSequence	N
+00189406	SQ	1	Table Position Sequence	TablePositionSequence	N
+00189407	SQ	1	Collimator Shape Sequence	CollimatorShapeSequence	N
+00189410	CS	1	Planes in Acquisition	PlanesInAcquisition	N
+00189412	SQ	1	XA/XRF Frame Characteristics Sequence	XAXRFFrameCharacteristicsSequence	N
+00189417	SQ	1	Frame Acquisition Sequence	FrameAcquisitionSequence	N
+00189420	CS	1	X-Ray Receptor Type	XRayReceptorType	N
+00189423	LO	1	Acquisition Protocol Name	AcquisitionProtocolName	N
+00189424	LT	1	Acquisition Protocol Description	AcquisitionProtocolDescription	N
+00189425	CS	1	Contrast/Bolus Ingredient Opaque	ContrastBolusIngredientOpaque	N
+00189426	FL	1	Distance Receptor Plane to Detector Housing	DistanceReceptorPlaneToDetectorHousing	N
+00189427	CS	1	Intensifier Active Shape	IntensifierActiveShape	N
+00189428	FL	1-2	Intensifier Active Dimension(s)	IntensifierActiveDimensions	N
+00189429	FL	2	Physical Detector Size	PhysicalDetectorSize	N
+00189430	FL	2	Position of Isocenter Projection	PositionOfIsocenterProjection	N
+00189432	SQ	1	Field of View Sequence	FieldOfViewSequence	N
+00189433	LO	1	Field of View Description	FieldOfViewDescription	N
+00189434	SQ	1	Exposure Control Sensing Regions Sequence	ExposureControlSensingRegionsSequence	N
+00189435	CS	1	Exposure Control Sensing Region Shape	ExposureControlSensingRegionShape	N
+00189436	SS	1	Exposure Control Sensing Region Left Vertical Edge	ExposureControlSensingRegionLeftVerticalEdge	N
+00189437	SS	1	Exposure Control Sensing Region Right Vertical Edge	ExposureControlSensingRegionRightVerticalEdge	N
+00189438	SS	1	Exposure Control Sensing Region Upper Horizontal Edge	ExposureControlSensingRegionUpperHorizontalEdge	N
+00189439	SS	1	Exposure Control Sensing Region Lower Horizontal Edge	ExposureControlSensingRegionLowerHorizontalEdge	N
+00189440	SS	2	Center of Circular Exposure Control Sensing Region	CenterOfCircularExposureControlSensingRegion	N
+00189441	US	1	Radius of Circular Exposure Control Sensing Region	RadiusOfCircularExposureControlSensingRegion	N
+00189442	SS	2-n	Vertices of the Polygonal Exposure Control Sensing Region	VerticesOfThePolygonalExposureControlSensingRegion	N
+00189447	FL	1	Column Angulation (Patient)	ColumnAngulationPatient	N
+00189449	FL	1	Beam Angle	BeamAngle	N
+00189451	SQ	1	Frame Detector Parameters Sequence	FrameDetectorParametersSequence	N
+00189452	FL	1	Calculated Anatomy Thickness	CalculatedAnatomyThickness	N
+00189455	SQ	1	Calibration Sequence	CalibrationSequence	N
+00189456	SQ	1	Object Thickness Sequence	ObjectThicknessSequence	N
+00189457	CS	1	Plane Identification	PlaneIdentification	N
+00189461	FL	1-2	Field of View Dimension(s) in Float	FieldOfViewDimensionsInFloat	N
+00189462	SQ	1	Isocenter Reference System Sequence	IsocenterReferenceSystemSequence	N
+00189463	FL	1	Positioner Isocenter Primary Angle	PositionerIsocenterPrimaryAngle	N
+00189464	FL	1	Positioner Isocenter Secondary Angle	PositionerIsocenterSecondaryAngle	N
+00189465	FL	1	Positioner Isocenter Detector Rotation Angle	PositionerIsocenterDetectorRotationAngle	N
+00189466	FL	1	Table X Position to Isocenter	TableXPositionToIsocenter	N
+00189467	FL	1	Table Y Position to Isocenter	TableYPositionToIsocenter	N
+00189468	FL	1	Table Z Position to Isocenter	TableZPositionToIsocenter	N
+00189469	FL	1	Table Horizontal Rotation Angle	TableHorizontalRotationAngle	N
+00189470	FL	1	Table Head Tilt Angle	TableHeadTiltAngle	N
+00189471	FL	1	Table Cradle Tilt Angle	TableCradleTiltAngle	N
+00189472	SQ	1	Frame Display Shutter Sequence	FrameDisplayShutterSequence	N
+00189473	FL	1	Acquired Image Area Dose Product	AcquiredImageAreaDoseProduct	N
+00189474	CS	1	C-arm Positioner Tabletop Relationship	CArmPositionerTabletopRelationship	N
+00189476	SQ	1	X-Ray Geometry Sequence	XRayGeometrySequence	N
+00189477	SQ	1	Irradiation Event Identification Sequence	IrradiationEventIdentificationSequence	N
+00189504	SQ	1	X-Ray 3D Frame Type Sequence	XRay3DFrameTypeSequence	N
+00189506	SQ	1	Contributing Sources Sequence	ContributingSourcesSequence	N
+00189507	SQ	1	X-Ray 3D Acquisition Sequence	XRay3DAcquisitionSequence	N
+00189508	FL	1	Primary Positioner Scan Arc	PrimaryPositionerScanArc	N
+00189509	FL	1	Secondary Positioner Scan Arc	SecondaryPositionerScanArc	N
+00189510	FL	1	Primary Positioner Scan Start Angle	PrimaryPositionerScanStartAngle	N
+00189511	FL	1	Secondary Positioner Scan Start Angle	SecondaryPositionerScanStartAngle	N
+00189514	FL	1	Primary Positioner Increment	PrimaryPositionerIncrement	N
+00189515	FL	1	Secondary Positioner Increment	SecondaryPositionerIncrement	N
+00189516	DT	1	Start Acquisition DateTime	StartAcquisitionDateTime	N
+00189517	DT	1	End Acquisition DateTime	EndAcquisitionDateTime	N
+00189518	SS	1	Primary Positioner Increment Sign	PrimaryPositionerIncrementSign	N
+00189519	SS	1	Secondary Positioner Increment Sign	SecondaryPositionerIncrementSign	N
+00189524	LO	1	Application Name	ApplicationName	N
+00189525	LO	1	Application Version	ApplicationVersion	N
+00189526	LO	1	Application Manufacturer	ApplicationManufacturer	N
+00189527	CS	1	Algorithm Type	AlgorithmType	N
+00189528	LO	1	Algorithm Description	AlgorithmDescription	N
+00189530	SQ	1	X-Ray 3D Reconstruction Sequence	XRay3DReconstructionSequence	N
+00189531	LO	1	Reconstruction Description	ReconstructionDescription	N
+00189538	SQ	1	Per Projection Acquisition Sequence	PerProjectionAcquisitionSequence	N
+00189541	SQ	1	Detector Position Sequence	DetectorPositionSequence	N
+00189542	SQ	1	X-Ray Acquisition Dose Sequence	XRayAcquisitionDoseSequence	N
+00189543	FD	1	X-Ray Source Isocenter Primary Angle	XRaySourceIsocenterPrimaryAngle	N
+00189544	FD	1	X-Ray Source Isocenter Secondary Angle	XRaySourceIsocenterSecondaryAngle	N
+00189545	FD	1	Breast Support Isocenter Primary Angle	BreastSupportIsocenterPrimaryAngle	N
+00189546	FD	1	Breast Support Isocenter Secondary Angle	BreastSupportIsocenterSecondaryAngle	N
+00189547	FD	1	Breast Support X Position to Isocenter	BreastSupportXPositionToIsocenter	N
+00189548	FD	1	Breast Support Y Position to Isocenter	BreastSupportYPositionToIsocenter	N
+00189549	FD	1	Breast Support Z Position to Isocenter	BreastSupportZPositionToIsocenter	N
+00189550	FD	1	Detector Isocenter Primary Angle	DetectorIsocenterPrimaryAngle	N
+00189551	FD	1	Detector Isocenter Secondary Angle	DetectorIsocenterSecondaryAngle	N
+00189552	FD	1	Detector X Position to Isocenter	DetectorXPositionToIsocenter	N
+00189553	FD	1	Detector Y Position to Isocenter	DetectorYPositionToIsocenter	N
+00189554	FD	1	Detector Z Position to Isocenter	DetectorZPositionToIsocenter	N
+00189555	SQ	1	X-Ray Grid Sequence	XRayGridSequence	N
+00189556	SQ	1	X-Ray Filter Sequence	XRayFilterSequence	N
+00189557	FD	3	Detector Active Area TLHC Position	DetectorActiveAreaTLHCPosition	N
+00189558	FD	6	Detector Active Area Orientation	DetectorActiveAreaOrientation	N
+00189559	CS	1	Positioner Primary Angle Direction	PositionerPrimaryAngleDirection	N
+00189601	SQ	1	Diffusion b-matrix Sequence	DiffusionBMatrixSequence	N
+00189602	FD	1	Diffusion b-value XX	DiffusionBValueXX	N
+00189603	FD	1	Diffusion b-value XY	DiffusionBValueXY	N
+00189604	FD	1	Diffusion b-value XZ	DiffusionBValueXZ	N
+00189605	FD	1	Diffusion b-value YY	DiffusionBValueYY	N
+00189606	FD	1	Diffusion b-value YZ	DiffusionBValueYZ	N
+00189607	FD	1	Diffusion b-value ZZ	DiffusionBValueZZ	N
+00189621	SQ	1	Functional MR Sequence	FunctionalMRSequence	N
+00189622	CS	1	Functional Settling Phase Frames Present	FunctionalSettlingPhaseFramesPresent	N
+00189623	DT	1	Functional Sync Pulse	FunctionalSyncPulse	N
+00189624	CS	1	Settling Phase Frame	SettlingPhaseFrame	N
+00189701	DT	1	Decay Correction DateTime	DecayCorrectionDateTime	N
+00189715	FD	1	Start Density Threshold	StartDensityThreshold	N
+00189716	FD	1	Start Relative Density Difference Threshold	StartRelativeDensityDifferenceThreshold	N
+00189717	FD	1	Start Cardiac Trigger Count Threshold	StartCardiacTriggerCountThreshold	N
+00189718	FD	1	Start Respiratory Trigger Count Threshold	StartRespiratoryTriggerCountThreshold	N
+00189719	FD	1	Termination Counts Threshold	TerminationCountsThreshold	N
+00189720	FD	1	Termination Density Threshold	TerminationDensityThreshold	N
+00189721	FD	1	Termination Relative Density Threshold	TerminationRelativeDensityThreshold	N
+00189722	FD	1	Termination Time Threshold	TerminationTimeThreshold	N
+00189723	FD	1	Termination Cardiac Trigger Count Threshold	TerminationCardiacTriggerCountThreshold	N
+00189724	FD	1	Termination Respiratory Trigger Count Threshold	TerminationRespiratoryTriggerCountThreshold	N
+00189725	CS	1	Detector Geometry	DetectorGeometry	N
+00189726	FD	1	Transverse Detector Separation	TransverseDetectorSeparation	N
+00189727	FD	1	Axial Detector Dimension	AxialDetectorDimension	N
+00189729	US	1	Radiopharmaceutical Agent Number	RadiopharmaceuticalAgentNumber	N
+00189732	SQ	1	PET Frame Acquisition Sequence	PETFrameAcquisitionSequence	N
+00189733	SQ	1	PET Detector Motion Details Sequence	PETDetectorMotionDetailsSequence	N
+00189734	SQ	1	PET Table Dynamics Sequence	PETTableDynamicsSequence	N
+00189735	SQ	1	PET Position Sequence	PETPositionSequence	N
+00189736	SQ	1	PET Frame Correction Factors Sequence	PETFrameCorrectionFactorsSequence	N
+00189737	SQ	1	Radiopharmaceutical Usage Sequence	RadiopharmaceuticalUsageSequence	N
+00189738	CS	1	Attenuation Correction Source	AttenuationCorrectionSource	N
+00189739	US	1	Number of Iterations	NumberOfIterations	N
+00189740	US	1	Number of Subsets	NumberOfSubsets	N
+00189749	SQ	1	PET Reconstruction Sequence	PETReconstructionSequence	N
+00189751	SQ	1	PET Frame Type Sequence	PETFrameTypeSequence	N
+00189755	CS	1	Time of Flight Information Used	TimeOfFlightInformationUsed	N
+00189756	CS	1	Reconstruction Type	ReconstructionType	N
+00189758	CS	1	Decay Corrected	DecayCorrected	N
+00189759	CS	1	Attenuation Corrected	AttenuationCorrected	N
+00189760	CS	1	Scatter Corrected	ScatterCorrected	N
+00189761	CS	1	Dead Time Corrected	DeadTimeCorrected	N
+00189762	CS	1	Gantry Motion Corrected	GantryMotionCorrected	N
+00189763	CS	1	Patient Motion Corrected	PatientMotionCorrected	N
+00189764	CS	1	Count Loss Normalization Corrected	CountLossNormalizationCorrected	N
+00189765	CS	1	Randoms Corrected	RandomsCorrected	N
+00189766	CS	1	Non-uniform Radial Sampling Corrected	NonUniformRadialSamplingCorrected	N
+00189767	CS	1	Sensitivity Calibrated	SensitivityCalibrated	N
+00189768	CS	1	Detector Normalization Correction	DetectorNormalizationCorrection	N
+00189769	CS	1	Iterative Reconstruction Method	IterativeReconstructionMethod	N
+00189770	CS	1	Attenuation Correction Temporal Relationship	AttenuationCorrectionTemporalRelationship	N
+00189771	SQ	1	Patient Physiological State Sequence	PatientPhysiologicalStateSequence	N
+00189772	SQ	1	Patient Physiological State Code Sequence	PatientPhysiologicalStateCodeSequence	N
+00189801	FD	1-n	Depth(s) of Focus	DepthsOfFocus	N
+00189803	SQ	1	Excluded Intervals Sequence	ExcludedIntervalsSequence	N
+00189804	DT	1	Exclusion Start DateTime	ExclusionStartDateTime	N
+00189805	FD	1	Exclusion Duration	ExclusionDuration	N
+00189806	SQ	1	US Image Description Sequence	USImageDescriptionSequence	N
+00189807	SQ	1	Image Data Type Sequence	ImageDataTypeSequence	N
+00189808	CS	1	Data Type	DataType	N
+00189809	SQ	1	Transducer Scan Pattern Code Sequence	TransducerScanPatternCodeSequence	N
+0018980B	CS	1	Aliased Data Type	AliasedDataType	N
+0018980C	CS	1	Position Measuring Device Used	PositionMeasuringDeviceUsed	N
+0018980D	SQ	1	Transducer Geometry Code Sequence	TransducerGeometryCodeSequence	N
+0018980E	SQ	1	Transducer Beam Steering Code Sequence	TransducerBeamSteeringCodeSequence	N
+0018980F	SQ	1	Transducer Application Code Sequence	TransducerApplicationCodeSequence	N
+00189810	US or SS	1	Zero Velocity Pixel Value	ZeroVelocityPixelValue	N
+00189821	SQ	1	Photoacoustic Excitation Characteristics Sequence	PhotoacousticExcitationCharacteristicsSequence	N
+00189822	FD	1	Excitation Spectral Width	ExcitationSpectralWidth	N
+00189823	FD	1	Excitation Energy	ExcitationEnergy	N
+00189824	FD	1	Excitation Pulse Duration	ExcitationPulseDuration	N
+00189825	SQ	1	Excitation Wavelength Sequence	ExcitationWavelengthSequence	N
+00189826	FD	1	Excitation Wavelength	ExcitationWavelength	N
+00189828	CS	1	Illumination Translation Flag	IlluminationTranslationFlag	N
+00189829	CS	1	Acoustic Coupling Medium Flag	AcousticCouplingMediumFlag	N
+0018982A	SQ	1	Acoustic Coupling Medium Code Sequence	AcousticCouplingMediumCodeSequence	N
+0018982B	FD	1	Acoustic Coupling Medium Temperature	AcousticCouplingMediumTemperature	N
+0018982C	SQ	1	Transducer Response Sequence	TransducerResponseSequence	N
+0018982D	FD	1	Center Frequency	CenterFrequency	N
+0018982E	FD	1	Fractional Bandwidth	FractionalBandwidth	N
+0018982F	FD	1	Lower Cutoff Frequency	LowerCutoffFrequency	N
+00189830	FD	1	Upper Cutoff Frequency	UpperCutoffFrequency	N
+00189831	SQ	1	Transducer Technology Sequence	TransducerTechnologySequence	N
+00189832	SQ	1	Sound Speed Correction Mechanism Code Sequence	SoundSpeedCorrectionMechanismCodeSequence	N
+00189833	FD	1	Object Sound Speed	ObjectSoundSpeed	N
+00189834	FD	1	Acoustic Coupling Medium Sound Speed	AcousticCouplingMediumSoundSpeed	N
+00189835	SQ	1	Photoacoustic Image Frame Type Sequence	PhotoacousticImageFrameTypeSequence	N
+00189836	SQ	1	Image Data Type Code Sequence	ImageDataTypeCodeSequence	N
+00189900	LO	1	Reference Location Label	ReferenceLocationLabel	N
+00189901	UT	1	Reference Location Description	ReferenceLocationDescription	N
+00189902	SQ	1	Reference Basis Code Sequence	ReferenceBasisCodeSequence	N
+00189903	SQ	1	Reference Geometry Code Sequence	ReferenceGeometryCodeSequence	N
+00189904	DS	1	Offset Distance	OffsetDistance	N
+00189905	CS	1	Offset Direction	OffsetDirection	N
+00189906	SQ	1	Potential Scheduled Protocol Code Sequence	PotentialScheduledProtocolCodeSequence	N
+00189907	SQ	1	Potential Requested Procedure Code Sequence	PotentialRequestedProcedureCodeSequence	N
+00189908	UC	1-n	Potential Reasons for Procedure	PotentialReasonsForProcedure	N
+00189909	SQ	1	Potential Reasons for Procedure Code Sequence	PotentialReasonsForProcedureCodeSequence	N
+0018990A	UC	1-n	Potential Diagnostic Tasks	PotentialDiagnosticTasks	N
+0018990B	SQ	1	Contraindications Code Sequence	ContraindicationsCodeSequence	N
+0018990C	SQ	1	Referenced Defined Protocol Sequence	ReferencedDefinedProtocolSequence	N
+0018990D	SQ	1	Referenced Performed Protocol Sequence	ReferencedPerformedProtocolSequence	N
+0018990E	SQ	1	Predecessor Protocol Sequence	PredecessorProtocolSequence	N
+0018990F	UT	1	Protocol Planning Information	ProtocolPlanningInformation	N
+00189910	UT	1	Protocol Design Rationale	ProtocolDesignRationale	N
+00189911	SQ	1	Patient Specification Sequence	PatientSpecificationSequence	N
+00189912	SQ	1	Model Specification Sequence	ModelSpecificationSequence	N
+00189913	SQ	1	Parameters Specification Sequence	ParametersSpecificationSequence	N
+00189914	SQ	1	Instruction Sequence	InstructionSequence	N
+00189915	US	1	Instruction Index	InstructionIndex	N
+00189916	LO	1	Instruction Text	InstructionText	N
+00189917	UT	1	Instruction Description	InstructionDescription	N
+00189918	CS	1	Instruction Performed Flag	InstructionPerformedFlag	N
+00189919	DT	1	Instruction Performed DateTime	InstructionPerformedDateTime	N
+0018991A	UT	1	Instruction Performance Comment	InstructionPerformanceComment	N
+0018991B	SQ	1	Patient Positioning Instruction Sequence	PatientPositioningInstructionSequence	N
+0018991C	SQ	1	Positioning Method Code Sequence	PositioningMethodCodeSequence	N
+0018991D	SQ	1	Positioning Landmark Sequence	PositioningLandmarkSequence	N
+0018991E	UI	1	Target Frame of Reference UID	TargetFrameOfReferenceUID	N
+0018991F	SQ	1	Acquisition Protocol Element Specification Sequence	AcquisitionProtocolElementSpecificationSequence	N
+00189920	SQ	1	Acquisition Protocol Element Sequence	AcquisitionProtocolElementSequence	N
+00189921	US	1	Protocol Element Number	ProtocolElementNumber	N
+00189922	LO	1	Protocol Element Name	ProtocolElementName	N
+00189923	UT	1	Protocol Element Characteristics Summary	ProtocolElementCharacteristicsSummary	N
+00189924	UT	1	Protocol Element Purpose	ProtocolElementPurpose	N
+00189930	CS	1	Acquisition Motion	AcquisitionMotion	N
+00189931	SQ	1	Acquisition Start Location Sequence	AcquisitionStartLocationSequence	N
+00189932	SQ	1	Acquisition End Location Sequence	AcquisitionEndLocationSequence	N
+00189933	SQ	1	Reconstruction Protocol Element Specification Sequence	ReconstructionProtocolElementSpecificationSequence	N
+00189934	SQ	1	Reconstruction Protocol Element Sequence	ReconstructionProtocolElementSequence	N
+00189935	SQ	1	Storage Protocol Element Specification Sequence	StorageProtocolElementSpecificationSequence	N
+00189936	SQ	1	Storage Protocol Element Sequence	StorageProtocolElementSequence	N
+00189937	LO	1	Requested Series Description	RequestedSeriesDescription	N
+00189938	US	1-n	Source Acquisition Protocol Element Number	SourceAcquisitionProtocolElementNumber	N
+00189939	US	1-n	Source Acquisition Beam Number	SourceAcquisitionBeamNumber	N
+0018993A	US	1-n	Source Reconstruction Protocol Element Number	SourceReconstructionProtocolElementNumber	N
+0018993B	SQ	1	Reconstruction Start Location Sequence	ReconstructionStartLocationSequence	N
+0018993C	SQ	1	Reconstruction End Location Sequence	ReconstructionEndLocationSequence	N
+0018993D	SQ	1	Reconstruction Algorithm Sequence	ReconstructionAlgorithmSequence	N
+0018993E	SQ	1	Reconstruction Target Center Location Sequence	ReconstructionTargetCenterLocationSequence	N
+00189941	UT	1	Image Filter Description	ImageFilterDescription	N
+00189942	FD	1	CTDIvol Notification Trigger	CTDIvolNotificationTrigger	N
+00189943	FD	1	DLP Notification Trigger	DLPNotificationTrigger	N
+00189944	CS	1	Auto KVP Selection Type	AutoKVPSelectionType	N
+00189945	FD	1	Auto KVP Upper Bound	AutoKVPUpperBound	N
+00189946	FD	1	Auto KVP Lower Bound	AutoKVPLowerBound	N
+00189947	CS	1	Protocol Defined Patient Position	ProtocolDefinedPatientPosition	N
+0018A001	SQ	1	Contributing Equipment Sequence	ContributingEquipmentSequence	N
+0018A002	DT	1	Contribution DateTime	ContributionDateTime	N
+0018A003	ST	1	Contribution Description	ContributionDescription	N
+0020000D	UI	1	Study Instance UID	StudyInstanceUID	N
+0020000E	UI	1	Series Instance UID	SeriesInstanceUID	N
+00200010	SH	1	Study ID	StudyID	N
+00200011	IS	1	Series Number	SeriesNumber	N
+00200012	IS	1	Acquisition Number	AcquisitionNumber	N
+00200013	IS	1	Instance Number	InstanceNumber	N
+00200014	IS	1	Isotope Number	IsotopeNumber	Y
+00200015	IS	1	Phase Number	PhaseNumber	Y
+00200016	IS	1	Interval Number	IntervalNumber	Y
+00200017	IS	1	Time Slot Number	TimeSlotNumber	Y
+00200018	IS	1	Angle Number	AngleNumber	Y
+00200019	IS	1	Item Number	ItemNumber	N
+00200020	CS	2	Patient Orientation	PatientOrientation	N
+00200022	IS	1	Overlay Number	OverlayNumber	Y
+00200024	IS	1	Curve Number	CurveNumber	Y
+00200026	IS	1	LUT Number	LUTNumber	Y
+00200027	LO	1	Pyramid Label	PyramidLabel	N
+00200030	DS	3	Image Position	ImagePosition	Y
+00200032	DS	3	Image Position (Patient)	ImagePositionPatient	N
+00200035	DS	6	Image Orientation	ImageOrientation	Y
+00200037	DS	6	Image Orientation (Patient)	ImageOrientationPatient	N
+00200050	DS	1	Location	Location	Y
+00200052	UI	1	Frame of Reference UID	FrameOfReferenceUID	N
+00200060	CS	1	Laterality	Laterality	N
+00200062	CS	1	Image Laterality	ImageLaterality	N
+00200070	LO	1	Image Geometry Type	ImageGeometryType	Y
+00200080	CS	1-n	Masking Image	MaskingImage	Y
+002000AA	IS	1	Report Number	ReportNumber	Y
+00200100	IS	1	Temporal Position Identifier	TemporalPositionIdentifier	N
+00200105	IS	1	Number of Temporal Positions	NumberOfTemporalPositions	N
+00200110	DS	1	Temporal Resolution	TemporalResolution	N
+00200200	UI	1	Synchronization Frame of Reference UID	SynchronizationFrameOfReferenceUID	N
+00200242	UI	1	SOP Instance UID of Concatenation Source	SOPInstanceUIDOfConcatenationSource	N
+00201000	IS	1	Series in Study	SeriesInStudy	Y
+00201001	IS	1	Acquisitions in Series	AcquisitionsInSeries	Y
+00201002	IS	1	Images in Acquisition	ImagesInAcquisition	N
+00201003	IS	1	Images in Series	ImagesInSeries	Y
+00201004	IS	1	Acquisitions in Study	AcquisitionsInStudy	Y
+00201005	IS	1	Images in Study	ImagesInStudy	Y
+00201020	LO	1-n	Reference	Reference	Y
+0020103F	LO	1	Target Position Reference Indicator	TargetPositionReferenceIndicator	N
+00201040	LO	1	Position Reference Indicator	PositionReferenceIndicator	N
+00201041	DS	1	Slice Location	SliceLocation	N
+00201070	IS	1-n	Other Study Numbers	OtherStudyNumbers	Y
+00201200	IS	1	Number of Patient Related Studies	NumberOfPatientRelatedStudies	N
+00201202	IS	1	Number of Patient Related Series	NumberOfPatientRelatedSeries	N
+00201204	IS	1	Number of Patient Related Instances	NumberOfPatientRelatedInstances	N
+00201206	IS	1	Number of Study Related Series	NumberOfStudyRelatedSeries	N
+00201208	IS	1	Number of Study Related Instances	NumberOfStudyRelatedInstances	N
+00201209	IS	1	Number of Series Related Instances	NumberOfSeriesRelatedInstances	N
+00203401	CS	1	Modifying Device ID	ModifyingDeviceID	Y
+00203402	CS	1	Modified Image ID	ModifiedImageID	Y
+00203403	DA	1	Modified Image Date	ModifiedImageDate	Y
+00203404	LO	1	Modifying Device Manufacturer	ModifyingDeviceManufacturer	Y
+00203405	TM	1	Modified Image Time	ModifiedImageTime	Y
+00203406	LO	1	Modified Image Description	ModifiedImageDescription	Y
+00204000	LT	1	Image Comments	ImageComments	N
+00205000	AT	1-n	Original Image Identification	OriginalImageIdentification	Y
+00205002	LO	1-n	Original Image Identification Nomenclature	OriginalImageIdentificationNomenclature	Y
+00209056	SH	1	Stack ID	StackID	N
+00209057	UL	1	In-Stack Position Number	InStackPositionNumber	N
+00209071	SQ	1	Frame Anatomy Sequence	FrameAnatomySequence	N
+00209072	CS	1	Frame Laterality	FrameLaterality	N
+00209111	SQ	1	Frame Content Sequence	FrameContentSequence	N
+00209113	SQ	1	Plane Position Sequence	PlanePositionSequence	N
+00209116	SQ	1	Plane Orientation Sequence	PlaneOrientationSequence	N
+00209128	UL	1	Temporal Position Index	TemporalPositionIndex	N
+00209153	FD	1	Nominal Cardiac Trigger Delay Time	NominalCardiacTriggerDelayTime	N
+00209154	FL	1	Nominal Cardiac Trigger Time Prior To R-Peak	NominalCardiacTriggerTimePriorToRPeak	N
+00209155	FL	1	Actual Cardiac Trigger Time Prior To R-Peak	ActualCardiacTriggerTimePriorToRPeak	N
+00209156	US	1	Frame Acquisition Number	FrameAcquisitionNumber	N
+00209157	UL	1-n	Dimension Index Values	DimensionIndexValues	N
+00209158	LT	1	Frame Comments	FrameComments	N
+00209161	UI	1	Concatenation UID	ConcatenationUID	N
+00209162	US	1	In-concatenation Number	InConcatenationNumber	N
+00209163	US	1	In-concatenation Total Number	InConcatenationTotalNumber	N
+00209164	UI	1	Dimension Organization UID	DimensionOrganizationUID	N
+00209165	AT	1	Dimension Index Pointer	DimensionIndexPointer	N
+00209167	AT	1	Functional Group Pointer	FunctionalGroupPointer	N
+00209170	SQ	1	Unassigned Shared Converted Attributes Sequence	UnassignedSharedConvertedAttributesSequence	N
+00209171	SQ	1	Unassigned Per-Frame Converted Attributes Sequence	UnassignedPerFrameConvertedAttributesSequence	N
+00209172	SQ	1	Conversion Source Attributes Sequence	ConversionSourceAttributesSequence	N
+00209213	LO	1	Dimension Index Private Creator	DimensionIndexPrivateCreator	N
+00209221	SQ	1	Dimension Organization Sequence	DimensionOrganizationSequence	N
+00209222	SQ	1	Dimension Index Sequence	DimensionIndexSequence	N
+00209228	UL	1	Concatenation Frame Offset Number	ConcatenationFrameOffsetNumber	N
+00209238	LO	1	Functional Group Private Creator	FunctionalGroupPrivateCreator	N
+00209241	FL	1	Nominal Percentage of Cardiac Phase	NominalPercentageOfCardiacPhase	N
+00209245	FL	1	Nominal Percentage of Respiratory Phase	NominalPercentageOfRespiratoryPhase	N
+00209246	FL	1	Starting Respiratory Amplitude	StartingRespiratoryAmplitude	N
+00209247	CS	1	Starting Respiratory Phase	StartingRespiratoryPhase	N
+00209248	FL	1	Ending Respiratory Amplitude	EndingRespiratoryAmplitude	N
+00209249	CS	1	Ending Respiratory Phase	EndingRespiratoryPhase	N
+00209250	CS	1	Respiratory Trigger Type	RespiratoryTriggerType	N
+00209251	FD	1	R-R Interval Time Nominal	RRIntervalTimeNominal	N
+00209252	FD	1	Actual Cardiac Trigger Delay Time	ActualCardiacTriggerDelayTime	N
+00209253	SQ	1	Respiratory Synchronization Sequence	RespiratorySynchronizationSequence	N
+00209254	FD	1	Respiratory Interval Time	RespiratoryIntervalTime	N
+00209255	FD	1	Nominal Respiratory Trigger Delay Time	NominalRespiratoryTriggerDelayTime	N
+00209256	FD	1	Respiratory Trigger Delay Threshold	RespiratoryTriggerDelayThreshold	N
+00209257	FD	1	Actual Respiratory Trigger Delay Time	ActualRespiratoryTriggerDelayTime	N
+00209301	FD	3	Image Position (Volume)	ImagePositionVolume	N
+00209302	FD	6	Image Orientation (Volume)	ImageOrientationVolume	N
+00209307	CS	1	Ultrasound Acquisition Geometry	UltrasoundAcquisitionGeometry	N
+00209308	FD	3	Apex Position	ApexPosition	N
+00209309	FD	16	Volume to Transducer Mapping Matrix	VolumeToTransducerMappingMatrix	N
+0020930A	FD	16	Volume to Table Mapping Matrix	VolumeToTableMappingMatrix	N
+0020930B	CS	1	Volume to Transducer Relationship	VolumeToTransducerRelationship	N
+0020930C	CS	1	Patient Frame of Reference Source	PatientFrameOfReferenceSource	N
+0020930D	FD	1	Temporal Position Time Offset	TemporalPositionTimeOffset	N
+0020930E	SQ	1	Plane Position (Volume) Sequence	PlanePositionVolumeSequence	N
+0020930F	SQ	1	Plane Orientation (Volume) Sequence	PlaneOrientationVolumeSequence	N
+00209310	SQ	1	Temporal Position Sequence	TemporalPositionSequence	N
+00209311	CS	1	Dimension Organization Type	DimensionOrganizationType	N
+00209312	UI	1	Volume Frame of Reference UID	VolumeFrameOfReferenceUID	N
+00209313	UI	1	Table Frame of Reference UID	TableFrameOfReferenceUID	N
+00209421	LO	1	Dimension Description Label	DimensionDescriptionLabel	N
+00209450	SQ	1	Patient Orientation in Frame Sequence	PatientOrientationInFrameSequence	N
+00209453	LO	1	Frame Label	FrameLabel	N
+00209518	US	1-n	Acquisition Index	AcquisitionIndex	N
+00209529	SQ	1	Contributing SOP Instances Reference Sequence	ContributingSOPInstancesReferenceSequence	N
+00209536	US	1	Reconstruction Index	ReconstructionIndex	N
+00220001	US	1	Light Path Filter Pass-Through Wavelength	LightPathFilterPassThroughWavelength	N
+00220002	US	2	Light Path Filter Pass Band	LightPathFilterPassBand	N
+00220003	US	1	Image Path Filter Pass-Through Wavelength	ImagePathFilterPassThroughWavelength	N
+00220004	US	2	Image Path Filter Pass Band	ImagePathFilterPassBand	N
+00220005	CS	1	Patient Eye Movement Commanded	PatientEyeMovementCommanded	N
+00220006	SQ	1	Patient Eye Movement Command Code Sequence	PatientEyeMovementCommandCodeSequence	N
+00220007	FL	1	Spherical Lens Power	SphericalLensPower	N
+00220008	FL	1	Cylinder Lens Power	CylinderLensPower	N
+00220009	FL	1	Cylinder Axis	CylinderAxis	N
+0022000A	FL	1	Emmetropic Magnification	EmmetropicMagnification	N
+0022000B	FL	1	Intra Ocular Pressure	IntraOcularPressure	N
+0022000C	FL	1	Horizontal Field of View	HorizontalFieldOfView	N
+0022000D	CS	1	Pupil Dilated	PupilDilated	N
+0022000E	FL	1	Degree of Dilation	DegreeOfDilation	N
+0022000F	FD	1	Vertex Distance	VertexDistance	N
+00220010	FL	1	Stereo Baseline Angle	StereoBaselineAngle	N
+00220011	FL	1	Stereo Baseline Displacement	StereoBaselineDisplacement	N
+00220012	FL	1	Stereo Horizontal Pixel Offset	StereoHorizontalPixelOffset	N
+00220013	FL	1	Stereo Vertical Pixel Offset	StereoVerticalPixelOffset	N
+00220014	FL	1	Stereo Rotation	StereoRotation	N
+00220015	SQ	1	Acquisition Device Type Code Sequence	AcquisitionDeviceTypeCodeSequence	N
+00220016	SQ	1	Illumination Type Code Sequence	IlluminationTypeCodeSequence	N
+00220017	SQ	1	Light Path Filter Type Stack Code Sequence	LightPathFilterTypeStackCodeSequence	N
+00220018	SQ	1	Image Path Filter Type Stack Code Sequence	ImagePathFilterTypeStackCodeSequence	N
+00220019	SQ	1	Lenses Code Sequence	LensesCodeSequence	N
+0022001A	SQ	1	Channel Description Code Sequence	ChannelDescriptionCodeSequence	N
+0022001B	SQ	1	Refractive State Sequence	RefractiveStateSequence	N
+0022001C	SQ	1	Mydriatic Agent Code Sequence	MydriaticAgentCodeSequence	N
+0022001D	SQ	1	Relative Image Position Code Sequence	RelativeImagePositionCodeSequence	N
+0022001E	FL	1	Camera Angle of View	CameraAngleOfView	N
+00220020	SQ	1	Stereo Pairs Sequence	StereoPairsSequence	N
+00220021	SQ	1	Left Image Sequence	LeftImageSequence	N
+00220022	SQ	1	Right Image Sequence	RightImageSequence	N
+00220028	CS	1	Stereo Pairs Present	StereoPairsPresent	N
+00220030	FL	1	Axial Length of the Eye	AxialLengthOfTheEye	N
+00220031	SQ	1	Ophthalmic Frame Location Sequence	OphthalmicFrameLocationSequence	N
+00220032	FL	2-2n	Reference Coordinates	ReferenceCoordinates	N
+00220035	FL	1	Depth Spatial Resolution	DepthSpatialResolution	N
+00220036	FL	1	Maximum Depth Distortion	MaximumDepthDistortion	N
+00220037	FL	1	Along-scan Spatial Resolution	AlongScanSpatialResolution	N
+00220038	FL	1	Maximum Along-scan Distortion	MaximumAlongScanDistortion	N
+00220039	CS	1	Ophthalmic Image Orientation	OphthalmicImageOrientation	N
+00220041	FL	1	Depth of Transverse Image	DepthOfTransverseImage	N
+00220042	SQ	1	Mydriatic Agent Concentration Units Sequence	MydriaticAgentConcentrationUnitsSequence	N
+00220048	FL	1	Across-scan Spatial Resolution	AcrossScanSpatialResolution	N
+00220049	FL	1	Maximum Across-scan Distortion	MaximumAcrossScanDistortion	N
+0022004E	DS	1	Mydriatic Agent Concentration	MydriaticAgentConcentration	N
+00220055	FL	1	Illumination Wave Length	IlluminationWaveLength	N
+00220056	FL	1	Illumination Power	IlluminationPower	N
+00220057	FL	1	Illumination Bandwidth	IlluminationBandwidth	N
+00220058	SQ	1	Mydriatic Agent Sequence	MydriaticAgentSequence	N
+00221007	SQ	1	Ophthalmic Axial Measurements Right Eye Sequence	OphthalmicAxialMeasurementsRightEyeSequence	N
+00221008	SQ	1	Ophthalmic Axial Measurements Left Eye Sequence	OphthalmicAxialMeasurementsLeftEyeSequence	N
+00221009	CS	1	Ophthalmic Axial Measurements Device Type	OphthalmicAxialMeasurementsDeviceType	N
+00221010	CS	1	Ophthalmic Axial Length Measurements Type	OphthalmicAxialLengthMeasurementsType	N
+00221012	SQ	1	Ophthalmic Axial Length Sequence	OphthalmicAxialLengthSequence	N
+00221019	FL	1	Ophthalmic Axial Length	OphthalmicAxialLength	N
+00221024	SQ	1	Lens Status Code Sequence	LensStatusCodeSequence	N
+00221025	SQ	1	Vitreous Status Code Sequence	VitreousStatusCodeSequence	N
+00221028	SQ	1	IOL Formula Code Sequence	IOLFormulaCodeSequence	N
+00221029	LO	1	IOL Formula Detail	IOLFormulaDetail	N
+00221033	FL	1	Keratometer Index	KeratometerIndex	N
+00221035	SQ	1	Source of Ophthalmic Axial Length Code Sequence	SourceOfOphthalmicAxialLengthCodeSequence	N
+00221036	SQ	1	Source of Corneal Size Data Code Sequence	SourceOfCornealSizeDataCodeSequence	N
+00221037	FL	1	Target Refraction	TargetRefraction	N
+00221039	CS	1	Refractive Procedure Occurred	RefractiveProcedureOccurred	N
+00221040	SQ	1	Refractive Surgery Type Code Sequence	RefractiveSurgeryTypeCodeSequence	N
+00221044	SQ	1	Ophthalmic Ultrasound Method Code Sequence	OphthalmicUltrasoundMethodCodeSequence	N
+00221045	SQ	1	Surgically Induced Astigmatism Sequence	SurgicallyInducedAstigmatismSequence	N
+00221046	CS	1	Type of Optical Correction	TypeOfOpticalCorrection	N
+00221047	SQ	1	Toric IOL Power Sequence	ToricIOLPowerSequence	N
+00221048	SQ	1	Predicted Toric Error Sequence	PredictedToricErrorSequence	N
+00221049	CS	1	Pre-Selected for Implantation	PreSelectedForImplantation	N
+0022104A	SQ	1	Toric IOL Power for Exact Emmetropia Sequence	ToricIOLPowerForExactEmmetropiaSequence	N
+0022104B	SQ	1	Toric IOL Power for Exact Target Refraction Sequence	ToricIOLPowerForExactTargetRefractionSequence	N
+00221050	SQ	1	Ophthalmic Axial Length Measurements Sequence	OphthalmicAxialLengthMeasurementsSequence	N
+00221053	FL	1	IOL Power	IOLPower	N
+00221054	FL	1	Predicted Refractive Error	PredictedRefractiveError	N
+00221059	FL	1	Ophthalmic Axial Length Velocity	OphthalmicAxialLengthVelocity	N
+00221065	LO	1	Lens Status Description	LensStatusDescription	N
+00221066	LO	1	Vitreous Status Description	VitreousStatusDescription	N
+00221090	SQ	1	IOL Power Sequence	IOLPowerSequence	N
+00221092	SQ	1	Lens Constant Sequence	LensConstantSequence	N
+00221093	LO	1	IOL Manufacturer	IOLManufacturer	N
+00221094	LO	1	Lens Constant Description	LensConstantDescription	Y
+00221095	LO	1	Implant Name	ImplantName	N
+00221096	SQ	1	Keratometry Measurement Type Code Sequence	KeratometryMeasurementTypeCodeSequence	N
+00221097	LO	1	Implant Part Number	ImplantPartNumber	N
+00221100	SQ	1	Referenced Ophthalmic Axial Measurements Sequence	ReferencedOphthalmicAxialMeasurementsSequence	N
+00221101	SQ	1	Ophthalmic Axial Length Measurements Segment Name Code Sequence	OphthalmicAxialLengthMeasurementsSegmentNameCodeSequence	N
+00221103	SQ	1	Refractive Error Before Refractive Surgery Code Sequence	RefractiveErrorBeforeRefractiveSurgeryCodeSequence	N
+00221121	FL	1	IOL Power For Exact Emmetropia	IOLPowerForExactEmmetropia	N
+00221122	FL	1	IOL Power For Exact Target Refraction	IOLPowerForExactTargetRefraction	N
+00221125	SQ	1	Anterior Chamber Depth Definition Code Sequence	AnteriorChamberDepthDefinitionCodeSequence	N
+00221127	SQ	1	Lens Thickness Sequence	LensThicknessSequence	N
+00221128	SQ	1	Anterior Chamber Depth Sequence	AnteriorChamberDepthSequence	N
+0022112A	SQ	1	Calculation Comment Sequence	CalculationCommentSequence	N
+0022112B	CS	1	Calculation Comment Type	CalculationCommentType	N
+0022112C	LT	1	Calculation Comment	CalculationComment	N
+00221130	FL	1	Lens Thickness	LensThickness	N
+00221131	FL	1	Anterior Chamber Depth	AnteriorChamberDepth	N
+00221132	SQ	1	Source of Lens Thickness Data Code Sequence	SourceOfLensThicknessDataCodeSequence	N
+00221133	SQ	1	Source of Anterior Chamber Depth Data Code Sequence	SourceOfAnteriorChamberDepthDataCodeSequence	N
+00221134	SQ	1	Source of Refractive Measurements Sequence	SourceOfRefractiveMeasurementsSequence	N
+00221135	SQ	1	Source of Refractive Measurements Code Sequence	SourceOfRefractiveMeasurementsCodeSequence	N
+00221140	CS	1	Ophthalmic Axial Length Measurement Modified	OphthalmicAxialLengthMeasurementModified	N
+00221150	SQ	1	Ophthalmic Axial Length Data Source Code Sequence	OphthalmicAxialLengthDataSourceCodeSequence	N
+00221153	SQ	1	Ophthalmic Axial Length Acquisition Method Code Sequence	OphthalmicAxialLengthAcquisitionMethodCodeSequence	Y
+00221155	FL	1	Signal to Noise Ratio	SignalToNoiseRatio	N
+00221159	LO	1	Ophthalmic Axial Length Data Source Description	OphthalmicAxialLengthDataSourceDescription	N
+00221210	SQ	1	Ophthalmic Axial Length Measurements Total Length Sequence	OphthalmicAxialLengthMeasurementsTotalLengthSequence	N
+00221211	SQ	1	Ophthalmic Axial Length Measurements Segmental Length Sequence	OphthalmicAxialLengthMeasurementsSegmentalLengthSequence	N
+00221212	SQ	1	Ophthalmic Axial Length Measurements Length Summation Sequence	OphthalmicAxialLengthMeasurementsLengthSummationSequence	N
+00221220	SQ	1	Ultrasound Ophthalmic Axial Length Measurements Sequence	UltrasoundOphthalmicAxialLengthMeasurementsSequence	N
+00221225	SQ	1	Optical Ophthalmic Axial Length Measurements Sequence	OpticalOphthalmicAxialLengthMeasurementsSequence	N
+00221230	SQ	1	Ultrasound Selected Ophthalmic Axial Length Sequence	UltrasoundSelectedOphthalmicAxialLengthSequence	N
+00221250	SQ	1	Ophthalmic Axial Length Selection Method Code Sequence	OphthalmicAxialLengthSelectionMethodCodeSequence	N
+00221255	SQ	1	Optical Selected Ophthalmic Axial Length Sequence	OpticalSelectedOphthalmicAxialLengthSequence	N
+00221257	SQ	1	Selected Segmental Ophthalmic Axial Length Sequence	SelectedSegmentalOphthalmicAxialLengthSequence	N
+00221260	SQ	1	Selected Total Ophthalmic Axial Length Sequence	SelectedTotalOphthalmicAxialLengthSequence	N
+00221262	SQ	1	Ophthalmic Axial Length Quality Metric Sequence	OphthalmicAxialLengthQualityMetricSequence	N
+00221265	SQ	1	Ophthalmic Axial Length Quality Metric Type Code Sequence	OphthalmicAxialLengthQualityMetricTypeCodeSequence	Y
+00221273	LO	1	Ophthalmic Axial Length Quality Metric Type Description	OphthalmicAxialLengthQualityMetricTypeDescription	Y
+00221300	SQ	1	Intraocular Lens Calculations Right Eye Sequence	IntraocularLensCalculationsRightEyeSequence	N
+00221310	SQ	1	Intraocular Lens Calculations Left Eye Sequence	IntraocularLensCalculationsLeftEyeSequence	N
+00221330	SQ	1	Referenced Ophthalmic Axial Length Measurement QC Image Sequence	ReferencedOphthalmicAxialLengthMeasurementQCImageSequence	N
+00221415	CS	1	Ophthalmic Mapping Device Type	OphthalmicMappingDeviceType	N
+00221420	SQ	1	Acquisition Method Code Sequence	AcquisitionMethodCodeSequence	N
+00221423	SQ	1	Acquisition Method Algorithm Sequence	AcquisitionMethodAlgorithmSequence	N
+00221436	SQ	1	Ophthalmic Thickness Map Type Code Sequence	OphthalmicThicknessMapTypeCodeSequence	N
+00221443	SQ	1	Ophthalmic Thickness Mapping Normals Sequence	OphthalmicThicknessMappingNormalsSequence	N
+00221445	SQ	1	Retinal Thickness Definition Code Sequence	RetinalThicknessDefinitionCodeSequence	N
+00221450	SQ	1	Pixel Value Mapping to Coded Concept Sequence	PixelValueMappingToCodedConceptSequence	N
+00221452	US or SS	1	Mapped Pixel Value	MappedPixelValue	N
+00221454	LO	1	Pixel Value Mapping Explanation	PixelValueMappingExplanation	N
+00221458	SQ	1	Ophthalmic Thickness Map Quality Threshold Sequence	OphthalmicThicknessMapQualityThresholdSequence	N
+00221460	FL	1	Ophthalmic Thickness Map Threshold Quality Rating	OphthalmicThicknessMapThresholdQualityRating	N
+00221463	FL	2	Anatomic Structure Reference Point	AnatomicStructureReferencePoint	N
+00221465	SQ	1	Registration to Localizer Sequence	RegistrationToLocalizerSequence	N
+00221466	CS	1	Registered Localizer Units	RegisteredLocalizerUnits	N
+00221467	FL	2	Registered Localizer Top Left Hand Corner	RegisteredLocalizerTopLeftHandCorner	N
+00221468	FL	2	Registered Localizer Bottom Right Hand Corner	RegisteredLocalizerBottomRightHandCorner	N
+00221470	SQ	1	Ophthalmic Thickness Map Quality Rating Sequence	OphthalmicThicknessMapQualityRatingSequence	N
+00221472	SQ	1	Relevant OPT Attributes Sequence	RelevantOPTAttributesSequence	N
+00221512	SQ	1	Transformation Method Code Sequence	TransformationMethodCodeSequence	N
+00221513	SQ	1	Transformation Algorithm Sequence	TransformationAlgorithmSequence	N
+00221515	CS	1	Ophthalmic Axial Length Method	OphthalmicAxialLengthMethod	N
+00221517	FL	1	Ophthalmic FOV	OphthalmicFOV	N
+00221518	SQ	1	Two Dimensional to Three Dimensional Map Sequence	TwoDimensionalToThreeDimensionalMapSequence	N
+00221525	SQ	1	Wide Field Ophthalmic Photography Quality Rating Sequence	WideFieldOphthalmicPhotographyQualityRatingSequence	N
+00221526	SQ	1	Wide Field Ophthalmic Photography Quality Threshold Sequence	WideFieldOphthalmicPhotographyQualityThresholdSequence	N
+00221527	FL	1	Wide Field Ophthalmic Photography Threshold Quality Rating	WideFieldOphthalmicPhotographyThresholdQualityRating	N
+00221528	FL	1	X Coordinates Center Pixel View Angle	XCoordinatesCenterPixelViewAngle	N
+00221529	FL	1	Y Coordinates Center Pixel View Angle	YCoordinatesCenterPixelViewAngle	N
+00221530	UL	1	Number of Map Points	NumberOfMapPoints	N
+00221531	OF	1	Two Dimensional to Three Dimensional Map Data	TwoDimensionalToThreeDimensionalMapData	N
+00221612	SQ	1	Derivation Algorithm Sequence	DerivationAlgorithmSequence	N
+00221615	SQ	1	Ophthalmic Image Type Code Sequence	OphthalmicImageTypeCodeSequence	N
+00221616	LO	1	Ophthalmic Image Type Description	OphthalmicImageTypeDescription	N
+00221618	SQ	1	Scan Pattern Type Code Sequence	ScanPatternTypeCodeSequence	N
+00221620	SQ	1	Referenced Surface Mesh Identification Sequence	ReferencedSurfaceMeshIdentificationSequence	N
+00221622	CS	1	Ophthalmic Volumetric Properties Flag	OphthalmicVolumetricPropertiesFlag	N
+00221624	FL	1	Ophthalmic Anatomic Reference Point X-Coordinate	OphthalmicAnatomicReferencePointXCoordinate	N
+00221626	FL	1	Ophthalmic Anatomic Reference Point Y-Coordinate	OphthalmicAnatomicReferencePointYCoordinate	N
+00221628	SQ	1	Ophthalmic En Face Image Quality Rating Sequence	OphthalmicEnFaceImageQualityRatingSequence	N
+00221630	DS	1	Quality Threshold	QualityThreshold	N
+00221640	SQ	1	OCT B-scan Analysis Acquisition Parameters Sequence	OCTBscanAnalysisAcquisitionParametersSequence	N
+00221642	UL	1	Number of B-scans Per Frame	NumberOfBscansPerFrame	N
+00221643	FL	1	B-scan Slab Thickness	BscanSlabThickness	N
+00221644	FL	1	Distance Between B-scan Slabs	DistanceBetweenBscanSlabs	N
+00221645	FL	1	B-scan Cycle Time	BscanCycleTime	N
+00221646	FL	1-n	B-scan Cycle Time Vector	BscanCycleTimeVector	N
+00221649	FL	1	A-scan Rate	AscanRate	N
+00221650	FL	1	B-scan Rate	BscanRate	N
+00221658	UL	1	Surface Mesh Z-Pixel Offset	SurfaceMeshZPixelOffset	N
+00240010	FL	1	Visual Field Horizontal Extent	VisualFieldHorizontalExtent	N
+00240011	FL	1	Visual Field Vertical Extent	VisualFieldVerticalExtent	N
+00240012	CS	1	Visual Field Shape	VisualFieldShape	N
+00240016	SQ	1	Screening Test Mode Code Sequence	ScreeningTestModeCodeSequence	N
+00240018	FL	1	Maximum Stimulus Luminance	MaximumStimulusLuminance	N
+00240020	FL	1	Background Luminance	BackgroundLuminance	N
+00240021	SQ	1	Stimulus Color Code Sequence	StimulusColorCodeSequence	N
+00240024	SQ	1	Background Illumination Color Code Sequence	BackgroundIlluminationColorCodeSequence	N
+00240025	FL	1	Stimulus Area	StimulusArea	N
+00240028	FL	1	Stimulus Presentation Time	StimulusPresentationTime	N
+00240032	SQ	1	Fixation Sequence	FixationSequence	N
+00240033	SQ	1	Fixation Monitoring Code Sequence	FixationMonitoringCodeSequence	N
+00240034	SQ	1	Visual Field Catch Trial Sequence	VisualFieldCatchTrialSequence	N
+00240035	US	1	Fixation Checked Quantity	FixationCheckedQuantity	N
+00240036	US	1	Patient Not Properly Fixated Quantity	PatientNotProperlyFixatedQuantity	N
+00240037	CS	1	Presented Visual Stimuli Data Flag	PresentedVisualStimuliDataFlag	N
+00240038	US	1	Number of Visual Stimuli	NumberOfVisualStimuli	N
+00240039	CS	1	Excessive Fixation Losses Data Flag	ExcessiveFixationLossesDataFlag	N
+00240040	CS	1	Excessive Fixation Losses	ExcessiveFixationLosses	N
+00240042	US	1	Stimuli Retesting Quantity	StimuliRetestingQuantity	N
+00240044	LT	1	Comments on Patient's Performance of Visual Field	CommentsOnPatientPerformanceOfVisualField	N
+00240045	CS	1	False Negatives Estimate Flag	FalseNegativesEstimateFlag	N
+00240046	FL	1	False Negatives Estimate	FalseNegativesEstimate	N
+00240048	US	1	Negative Catch Trials Quantity	NegativeCatchTrialsQuantity	N
+00240050	US	1	False Negatives Quantity	FalseNegativesQuantity	N
+00240051	CS	1	Excessive False Negatives Data Flag	ExcessiveFalseNegativesDataFlag	N
+00240052	CS	1	Excessive False Negatives	ExcessiveFalseNegatives	N
+00240053	CS	1	False Positives Estimate Flag	FalsePositivesEstimateFlag	N
+00240054	FL	1	False Positives Estimate	FalsePositivesEstimate	N
+00240055	CS	1	Catch Trials Data Flag	CatchTrialsDataFlag	N
+00240056	US	1	Positive Catch Trials Quantity	PositiveCatchTrialsQuantity	N
+00240057	CS	1	Test Point Normals Data Flag	TestPointNormalsDataFlag	N
+00240058	SQ	1	Test Point Normals Sequence	TestPointNormalsSequence	N
+00240059	CS	1	Global Deviation Probability Normals Flag	GlobalDeviationProbabilityNormalsFlag	N
+00240060	US	1	False Positives Quantity	FalsePositivesQuantity	N
+00240061	CS	1	Excessive False Positives Data Flag	ExcessiveFalsePositivesDataFlag	N
+00240062	CS	1	Excessive False Positives	ExcessiveFalsePositives	N
+00240063	CS	1	Visual Field Test Normals Flag	VisualFieldTestNormalsFlag	N
+00240064	SQ	1	Results Normals Sequence	ResultsNormalsSequence	N
+00240065	SQ	1	Age Corrected Sensitivity Deviation Algorithm Sequence	AgeCorrectedSensitivityDeviationAlgorithmSequence	N
+00240066	FL	1	Global Deviation From Normal	GlobalDeviationFromNormal	N
+00240067	SQ	1	Generalized Defect Sensitivity Deviation Algorithm Sequence	GeneralizedDefectSensitivityDeviationAlgorithmSequence	N
+00240068	FL	1	Localized Deviation From Normal	LocalizedDeviationFromNormal	N
+00240069	LO	1	Patient Reliability Indicator	PatientReliabilityIndicator	N
+00240070	FL	1	Visual Field Mean Sensitivity	VisualFieldMeanSensitivity	N
+00240071	FL	1	Global Deviation Probability	GlobalDeviationProbability	N
+00240072	CS	1	Local Deviation Probability Normals Flag	LocalDeviationProbabilityNormalsFlag	N
+00240073	FL	1	Localized Deviation Probability	LocalizedDeviationProbability	N
+00240074	CS	1	Short Term Fluctuation Calculated	ShortTermFluctuationCalculated	N
+00240075	FL	1	Short Term Fluctuation	ShortTermFluctuation	N
+00240076	CS	1	Short Term Fluctuation Probability Calculated	ShortTermFluctuationProbabilityCalculated	N
+00240077	FL	1	Short Term Fluctuation Probability	ShortTermFluctuationProbability	N
+00240078	CS	1	Corrected Localized Deviation From Normal Calculated	CorrectedLocalizedDeviationFromNormalCalculated	N
+00240079	FL	1	Corrected Localized Deviation From Normal	CorrectedLocalizedDeviationFromNormal	N
+00240080	CS	1	Corrected Localized Deviation From Normal Probability Calculated	CorrectedLocalizedDeviationFromNormalProbabilityCalculated	N
+00240081	FL	1	Corrected Localized Deviation From Normal Probability	CorrectedLocalizedDeviationFromNormalProbability	N
+00240083	SQ	1	Global Deviation Probability Sequence	GlobalDeviationProbabilitySequence	N
+00240085	SQ	1	Localized Deviation Probability Sequence	LocalizedDeviationProbabilitySequence	N
+00240086	CS	1	Foveal Sensitivity Measured	FovealSensitivityMeasured	N
+00240087	FL	1	Foveal Sensitivity	FovealSensitivity	N
+00240088	FL	1	Visual Field Test Duration	VisualFieldTestDuration	N
+00240089	SQ	1	Visual Field Test Point Sequence	VisualFieldTestPointSequence	N
+00240090	FL	1	Visual Field Test Point X-Coordinate	VisualFieldTestPointXCoordinate	N
+00240091	FL	1	Visual Field Test Point Y-Coordinate	VisualFieldTestPointYCoordinate	N
+00240092	FL	1	Age Corrected Sensitivity Deviation Value	AgeCorrectedSensitivityDeviationValue	N
+00240093	CS	1	Stimulus Results	StimulusResults	N
+00240094	FL	1	Sensitivity Value	SensitivityValue	N
+00240095	CS	1	Retest Stimulus Seen	RetestStimulusSeen	N
+00240096	FL	1	Retest Sensitivity Value	RetestSensitivityValue	N
+00240097	SQ	1	Visual Field Test Point Normals Sequence	VisualFieldTestPointNormalsSequence	N
+00240098	FL	1	Quantified Defect	QuantifiedDefect	N
+00240100	FL	1	Age Corrected Sensitivity Deviation Probability Value	AgeCorrectedSensitivityDeviationProbabilityValue	N
+00240102	CS	1	Generalized Defect Corrected Sensitivity Deviation Flag	GeneralizedDefectCorrectedSensitivityDeviationFlag	N
+00240103	FL	1	Generalized Defect Corrected Sensitivity Deviation Value	GeneralizedDefectCorrectedSensitivityDeviationValue	N
+00240104	FL	1	Generalized Defect Corrected Sensitivity Deviation Probability Value	GeneralizedDefectCorrectedSensitivityDeviationProbabilityValue	N
+00240105	FL	1	Minimum Sensitivity Value	MinimumSensitivityValue	N
+00240106	CS	1	Blind Spot Localized	BlindSpotLocalized	N
+00240107	FL	1	Blind Spot X-Coordinate	BlindSpotXCoordinate	N
+00240108	FL	1	Blind Spot Y-Coordinate	BlindSpotYCoordinate	N
+00240110	SQ	1	Visual Acuity Measurement Sequence	VisualAcuityMeasurementSequence	N
+00240112	SQ	1	Refractive Parameters Used on Patient Sequence	RefractiveParametersUsedOnPatientSequence	N
+00240113	CS	1	Measurement Laterality	MeasurementLaterality	N
+00240114	SQ	1	Ophthalmic Patient Clinical Information Left Eye Sequence	OphthalmicPatientClinicalInformationLeftEyeSequence	N
+00240115	SQ	1	Ophthalmic Patient Clinical Information Right Eye Sequence	OphthalmicPatientClinicalInformationRightEyeSequence	N
+00240117	CS	1	Foveal Point Normative Data Flag	FovealPointNormativeDataFlag	N
+00240118	FL	1	Foveal Point Probability Value	FovealPointProbabilityValue	N
+00240120	CS	1	Screening Baseline Measured	ScreeningBaselineMeasured	N
+00240122	SQ	1	Screening Baseline Measured Sequence	ScreeningBaselineMeasuredSequence	N
+00240124	CS	1	Screening Baseline Type	ScreeningBaselineType	N
+00240126	FL	1	Screening Baseline Value	ScreeningBaselineValue	N
+00240202	LO	1	Algorithm Source	AlgorithmSource	N
+00240306	LO	1	Data Set Name	DataSetName	N
+00240307	LO	1	Data Set Version	DataSetVersion	N
+00240308	LO	1	Data Set Source	DataSetSource	N
+00240309	LO	1	Data Set Description	DataSetDescription	N
+00240317	SQ	1	Visual Field Test Reliability Global Index Sequence	VisualFieldTestReliabilityGlobalIndexSequence	N
+00240320	SQ	1	Visual Field Global Results Index Sequence	VisualFieldGlobalResultsIndexSequence	N
+00240325	SQ	1	Data Observation Sequence	DataObservationSequence	N
+00240338	CS	1	Index Normals Flag	IndexNormalsFlag	N
+00240341	FL	1	Index Probability	IndexProbability	N
+00240344	SQ	1	Index Probability Sequence	IndexProbabilitySequence	N
+00280002	US	1	Samples per Pixel	SamplesPerPixel	N
+00280003	US	1	Samples per Pixel Used	SamplesPerPixelUsed	N
+00280004	CS	1	Photometric Interpretation	PhotometricInterpretation	N
+00280005	US	1	Image Dimensions	ImageDimensions	Y
+00280006	US	1	Planar Configuration	PlanarConfiguration	N
+00280008	IS	1	Number of Frames	NumberOfFrames	N
+00280009	AT	1-n	Frame Increment Pointer	FrameIncrementPointer	N
+0028000A	AT	1-n	Frame Dimension Pointer	FrameDimensionPointer	N
+00280010	US	1	Rows	Rows	N
+00280011	US	1	Columns	Columns	N
+00280012	US	1	Planes	Planes	Y
+00280014	US	1	Ultrasound Color Data Present	UltrasoundColorDataPresent	N
+00280030	DS	2	Pixel Spacing	PixelSpacing	N
+00280031	DS	2	Zoom Factor	ZoomFactor	N
+00280032	DS	2	Zoom Center	ZoomCenter	N
+00280034	IS	2	Pixel Aspect Ratio	PixelAspectRatio	N
+00280040	CS	1	Image Format	ImageFormat	Y
+00280050	LO	1-n	Manipulated Image	ManipulatedImage	Y
+00280051	CS	1-n	Corrected Image	CorrectedImage	N
+0028005F	LO	1	Compression Recognition Code	CompressionRecognitionCode	Y
+00280060	CS	1	Compression Code	CompressionCode	Y
+00280061	SH	1	Compression Originator	CompressionOriginator	Y
+00280062	LO	1	Compression Label	CompressionLabel	Y
+00280063	SH	1	Compression Description	CompressionDescription	Y
+00280065	CS	1-n	Compression Sequence	CompressionSequence	Y
+00280066	AT	1-n	Compression Step Pointers	CompressionStepPointers	Y
+00280068	US	1	Repeat Interval	RepeatInterval	Y
+00280069	US	1	Bits Grouped	BitsGrouped	Y
+00280070	US	1-n	Perimeter Table	PerimeterTable	Y
+00280071	US or SS	1	Perimeter Value	PerimeterValue	Y
+00280080	US	1	Predictor Rows	PredictorRows	Y
+00280081	US	1	Predictor Columns	PredictorColumns	Y
+00280082	US	1-n	Predictor Constants	PredictorConstants	Y
+00280090	CS	1	Blocked Pixels	BlockedPixels	Y
+00280091	US	1	Block Rows	BlockRows	Y
+00280092	US	1	Block Columns	BlockColumns	Y
+00280093	US	1	Row Overlap	RowOverlap	Y
+00280094	US	1	Column Overlap	ColumnOverlap	Y
+00280100	US	1	Bits Allocated	BitsAllocated	N
+00280101	US	1	Bits Stored	BitsStored	N
+00280102	US	1	High Bit	HighBit	N
+00280103	US	1	Pixel Representation	PixelRepresentation	N
+00280104	US or SS	1	Smallest Valid Pixel Value	SmallestValidPixelValue	Y
+00280105	US or SS	1	Largest Valid Pixel Value	LargestValidPixelValue	Y
+00280106	US or SS	1	Smallest Image Pixel Value	SmallestImagePixelValue	N
+00280107	US or SS	1	Largest Image Pixel Value	LargestImagePixelValue	N
+00280108	US or SS	1	Smallest Pixel Value in Series	SmallestPixelValueInSeries	N
+00280109	US or SS	1	Largest Pixel Value in Series	LargestPixelValueInSeries	N
+00280110	US or SS	1	Smallest Image Pixel Value in Plane	SmallestImagePixelValueInPlane	Y
+00280111	US or SS	1	Largest Image Pixel Value in Plane	LargestImagePixelValueInPlane	Y
+00280120	US or SS	1	Pixel Padding Value	PixelPaddingValue	N
+00280121	US or SS	1	Pixel Padding Range Limit	PixelPaddingRangeLimit	N
+00280122	FL	1	Float Pixel Padding Value	FloatPixelPaddingValue	N
+00280123	FD	1	Double Float Pixel Padding Value	DoubleFloatPixelPaddingValue	N
+00280124	FL	1	Float Pixel Padding Range Limit	FloatPixelPaddingRangeLimit	N
+00280125	FD	1	Double Float Pixel Padding Range Limit	DoubleFloatPixelPaddingRangeLimit	N
+00280200	US	1	Image Location	ImageLocation	Y
+00280300	CS	1	Quality Control Image	QualityControlImage	N
+00280301	CS	1	Burned In Annotation	BurnedInAnnotation	N
+00280302	CS	1	Recognizable Visual Features	RecognizableVisualFeatures	N
+00280303	CS	1	Longitudinal Temporal Information Modified	LongitudinalTemporalInformationModified	N
+00280304	UI	1	Referenced Color Palette Instance UID	ReferencedColorPaletteInstanceUID	N
+00280400	LO	1	Transform Label	TransformLabel	Y
+00280401	LO	1	Transform Version Number	TransformVersionNumber	Y
+00280402	US	1	Number of Transform Steps	NumberOfTransformSteps	Y
+00280403	LO	1-n	Sequence of Compressed Data	SequenceOfCompressedData	Y
+00280404	AT	1-n	Details of Coefficients	DetailsOfCoefficients	Y
+00280700	LO	1	DCT Label	DCTLabel	Y
+00280701	CS	1-n	Data Block Description	DataBlockDescription	Y
+00280702	AT	1-n	Data Block	DataBlock	Y
+00280710	US	1	Normalization Factor Format	NormalizationFactorFormat	Y
+00280720	US	1	Zonal Map Number Format	ZonalMapNumberFormat	Y
+00280721	AT	1-n	Zonal Map Location	ZonalMapLocation	Y
+00280722	US	1	Zonal Map Format	ZonalMapFormat	Y
+00280730	US	1	Adaptive Map Format	AdaptiveMapFormat	Y
+00280740	US	1	Code Number Format	CodeNumberFormat	Y
+00280A02	CS	1	Pixel Spacing Calibration Type	PixelSpacingCalibrationType	N
+00280A04	LO	1	Pixel Spacing Calibration Description	PixelSpacingCalibrationDescription	N
+00281040	CS	1	Pixel Intensity Relationship	PixelIntensityRelationship	N
+00281041	SS	1	Pixel Intensity Relationship Sign	PixelIntensityRelationshipSign	N
+00281050	DS	1-n	Window Center	WindowCenter	N
+00281051	DS	1-n	Window Width	WindowWidth	N
+00281052	DS	1	Rescale Intercept	RescaleIntercept	N
+00281053	DS	1	Rescale Slope	RescaleSlope	N
+00281054	LO	1	Rescale Type	RescaleType	N
+00281055	LO	1-n	Window Center & Width Explanation	WindowCenterWidthExplanation	N
+00281056	CS	1	VOI LUT Function	VOILUTFunction	N
+00281080	CS	1	Gray Scale	GrayScale	Y
+00281090	CS	1	Recommended Viewing Mode	RecommendedViewingMode	N
+00281100	US or SS	3	Gray Lookup Table Descriptor	GrayLookupTableDescriptor	Y
+00281101	US or SS	3	Red Palette Color Lookup Table Descriptor	RedPaletteColorLookupTableDescriptor	N
+00281102	US or SS	3	Green Palette Color Lookup Table Descriptor	GreenPaletteColorLookupTableDescriptor	N
+00281103	US or SS	3	Blue Palette Color Lookup Table Descriptor	BluePaletteColorLookupTableDescriptor	N
+00281104	US	3	Alpha Palette Color Lookup Table Descriptor	AlphaPaletteColorLookupTableDescriptor	N
+00281111	US or SS	4	Large Red Palette Color Lookup Table Descriptor	LargeRedPaletteColorLookupTableDescriptor	Y
+00281112	US or SS	4	Large Green Palette Color Lookup Table Descriptor	LargeGreenPaletteColorLookupTableDescriptor	Y
+00281113	US or SS	4	Large Blue Palette Color Lookup Table Descriptor	LargeBluePaletteColorLookupTableDescriptor	Y
+00281199	UI	1	Palette Color Lookup Table UID	PaletteColorLookupTableUID	N
+00281200	US or SS or OW	1-n	Gray Lookup Table Data	GrayLookupTableData	Y
+00281201	OW	1	Red Palette Color Lookup Table Data	RedPaletteColorLookupTableData	N
+00281202	OW	1	Green Palette Color Lookup Table Data	GreenPaletteColorLookupTableData	N
+00281203	OW	1	Blue Palette Color Lookup Table Data	BluePaletteColorLookupTableData	N
+00281204	OW	1	Alpha Palette Color Lookup Table Data	AlphaPaletteColorLookupTableData	N
+00281211	OW	1	Large Red Palette Color Lookup Table Data	LargeRedPaletteColorLookupTableData	Y
+00281212	OW	1	Large Green Palette Color Lookup Table Data	LargeGreenPaletteColorLookupTableData	Y
+00281213	OW	1	Large Blue Palette Color Lookup Table Data	LargeBluePaletteColorLookupTableData	Y
+00281214	UI	1	Large Palette Color Lookup Table UID	LargePaletteColorLookupTableUID	Y
+00281221	OW	1	Segmented Red Palette Color Lookup Table Data	SegmentedRedPaletteColorLookupTableData	N
+00281222	OW	1	Segmented Green Palette Color Lookup Table Data	SegmentedGreenPaletteColorLookupTableData	N
+00281223	OW	1	Segmented Blue Palette Color Lookup Table Data	SegmentedBluePaletteColorLookupTableData	N
+00281224	OW	1	Segmented Alpha Palette Color Lookup Table Data	SegmentedAlphaPaletteColorLookupTableData	N
+00281230	SQ	1	Stored Value Color Range Sequence	StoredValueColorRangeSequence	N
+00281231	FD	1	Minimum Stored Value Mapped	MinimumStoredValueMapped	N
+00281232	FD	1	Maximum Stored Value Mapped	MaximumStoredValueMapped	N
+00281300	CS	1	Breast Implant Present	BreastImplantPresent	N
+00281350	CS	1	Partial View	PartialView	N
+00281351	ST	1	Partial View Description	PartialViewDescription	N
+00281352	SQ	1	Partial View Code Sequence	PartialViewCodeSequence	N
+0028135A	CS	1	Spatial Locations Preserved	SpatialLocationsPreserved	N
+00281401	SQ	1	Data Frame Assignment Sequence	DataFrameAssignmentSequence	N
+00281402	CS	1	Data Path Assignment	DataPathAssignment	N
+00281403	US	1	Bits Mapped to Color Lookup Table	BitsMappedToColorLookupTable	N
+00281404	SQ	1	Blending LUT 1 Sequence	BlendingLUT1Sequence	N
+00281405	CS	1	Blending LUT 1 Transfer Function	BlendingLUT1TransferFunction	N
+00281406	FD	1	Blending Weight Constant	BlendingWeightConstant	N
+00281407	US	3	Blending Lookup Table Descriptor	BlendingLookupTableDescriptor	N
+00281408	OW	1	Blending Lookup Table Data	BlendingLookupTableData	N
+0028140B	SQ	1	Enhanced Palette Color Lookup Table Sequence	EnhancedPaletteColorLookupTableSequence	N
+0028140C	SQ	1	Blending LUT 2 Sequence	BlendingLUT2Sequence	N
+0028140D	CS	1	Blending LUT 2 Transfer Function	BlendingLUT2TransferFunction	N
+0028140E	CS	1	Data Path ID	DataPathID	N
+0028140F	CS	1	RGB LUT Transfer Function	RGBLUTTransferFunction	N
+00281410	CS	1	Alpha LUT Transfer Function	AlphaLUTTransferFunction	N
+00282000	OB	1	ICC Profile	ICCProfile	N
+00282002	CS	1	Color Space	ColorSpace	N
+00282110	CS	1	Lossy Image Compression	LossyImageCompression	N
+00282112	DS	1-n	Lossy Image Compression Ratio	LossyImageCompressionRatio	N
+00282114	CS	1-n	Lossy Image Compression Method	LossyImageCompressionMethod	N
+00283000	SQ	1	Modality LUT Sequence	ModalityLUTSequence	N
+00283001	SQ	1	Variable Modality LUT Sequence	VariableModalityLUTSequence	N
+00283002	US or SS	3	LUT Descriptor	LUTDescriptor	N
+00283003	LO	1	LUT Explanation	LUTExplanation	N
+00283004	LO	1	Modality LUT Type	ModalityLUTType	N
+00283006	US or OW	1-n	LUT Data	LUTData	N
+00283010	SQ	1	VOI LUT Sequence	VOILUTSequence	N
+00283110	SQ	1	Softcopy VOI LUT Sequence	SoftcopyVOILUTSequence	N
+00284000	LT	1	Image Presentation Comments	ImagePresentationComments	Y
+00285000	SQ	1	Bi-Plane Acquisition Sequence	BiPlaneAcquisitionSequence	Y
+00286010	US	1	Representative Frame Number	RepresentativeFrameNumber	N
+00286020	US	1-n	Frame Numbers of Interest (FOI)	FrameNumbersOfInterest	N
+00286022	LO	1-n	Frame of Interest Description	FrameOfInterestDescription	N
+00286023	CS	1-n	Frame of Interest Type	FrameOfInterestType	N
+00286030	US	1-n	Mask Pointer(s)	MaskPointers	Y
+00286040	US	1-n	R Wave Pointer	RWavePointer	N
+00286100	SQ	1	Mask Subtraction Sequence	MaskSubtractionSequence	N
+00286101	CS	1	Mask Operation	MaskOperation	N
+00286102	US	2-2n	Applicable Frame Range	ApplicableFrameRange	N
+00286110	US	1-n	Mask Frame Numbers	MaskFrameNumbers	N
+00286112	US	1	Contrast Frame Averaging	ContrastFrameAveraging	N
+00286114	FL	2	Mask Sub-pixel Shift	MaskSubPixelShift	N
+00286120	SS	1	TID Offset	TIDOffset	N
+00286190	ST	1	Mask Operation Explanation	MaskOperationExplanation	N
+00287000	SQ	1	Equipment Administrator Sequence	EquipmentAdministratorSequence	N
+00287001	US	1	Number of Display Subsystems	NumberOfDisplaySubsystems	N
+00287002	US	1	Current Configuration ID	CurrentConfigurationID	N
+00287003	US	1	Display Subsystem ID	DisplaySubsystemID	N
+00287004	SH	1	Display Subsystem Name	DisplaySubsystemName	N
+00287005	LO	1	Display Subsystem Description	DisplaySubsystemDescription	N
+00287006	CS	1	System Status	SystemStatus	N
+00287007	LO	1	System Status Comment	SystemStatusComment	N
+00287008	SQ	1	Target Luminance Characteristics Sequence	TargetLuminanceCharacteristicsSequence	N
+00287009	US	1	Luminance Characteristics ID	LuminanceCharacteristicsID	N
+0028700A	SQ	1	Display Subsystem Configuration Sequence	DisplaySubsystemConfigurationSequence	N
+0028700B	US	1	Configuration ID	ConfigurationID	N
+0028700C	SH	1	Configuration Name	ConfigurationName	N
+0028700D	LO	1	Configuration Description	ConfigurationDescription	N
+0028700E	US	1	Referenced Target Luminance Characteristics ID	ReferencedTargetLuminanceCharacteristicsID	N
+0028700F	SQ	1	QA Results Sequence	QAResultsSequence	N
+00287010	SQ	1	Display Subsystem QA Results Sequence	DisplaySubsystemQAResultsSequence	N
+00287011	SQ	1	Configuration QA Results Sequence	ConfigurationQAResultsSequence	N
+00287012	SQ	1	Measurement Equipment Sequence	MeasurementEquipmentSequence	N
+00287013	CS	1-n	Measurement Functions	MeasurementFunctions	N
+00287014	CS	1	Measurement Equipment Type	MeasurementEquipmentType	N
+00287015	SQ	1	Visual Evaluation Result Sequence	VisualEvaluationResultSequence	N
+00287016	SQ	1	Display Calibration Result Sequence	DisplayCalibrationResultSequence	N
+00287017	US	1	DDL Value	DDLValue	N
+00287018	FL	2	CIExy White Point	CIExyWhitePoint	N
+00287019	CS	1	Display Function Type	DisplayFunctionType	N
+0028701A	FL	1	Gamma Value	GammaValue	N
+0028701B	US	1	Number of Luminance Points	NumberOfLuminancePoints	N
+0028701C	SQ	1	Luminance Response Sequence	LuminanceResponseSequence	N
+0028701D	FL	1	Target Minimum Luminance	TargetMinimumLuminance	N
+0028701E	FL	1	Target Maximum Luminance	TargetMaximumLuminance	N
+0028701F	FL	1	Luminance Value	LuminanceValue	N
+00287020	LO	1	Luminance Response Description	LuminanceResponseDescription	N
+00287021	CS	1	White Point Flag	WhitePointFlag	N
+00287022	SQ	1	Display Device Type Code Sequence	DisplayDeviceTypeCodeSequence	N
+00287023	SQ	1	Display Subsystem Sequence	DisplaySubsystemSequence	N
+00287024	SQ	1	Luminance Result Sequence	LuminanceResultSequence	N
+00287025	CS	1	Ambient Light Value Source	AmbientLightValueSource	N
+00287026	CS	1-n	Measured Characteristics	MeasuredCharacteristics	N
+00287027	SQ	1	Luminance Uniformity Result Sequence	LuminanceUniformityResultSequence	N
+00287028	SQ	1	Visual Evaluation Test Sequence	VisualEvaluationTestSequence	N
+00287029	CS	1	Test Result	TestResult	N
+0028702A	LO	1	Test Result Comment	TestResultComment	N
+0028702B	CS	1	Test Image Validation	TestImageValidation	N
+0028702C	SQ	1	Test Pattern Code Sequence	TestPatternCodeSequence	N
+0028702D	SQ	1	Measurement Pattern Code Sequence	MeasurementPatternCodeSequence	N
+0028702E	SQ	1	Visual Evaluation Method Code Sequence	VisualEvaluationMethodCodeSequence	N
+00287FE0	UR	1	Pixel Data Provider URL	PixelDataProviderURL	N
+00289001	UL	1	Data Point Rows	DataPointRows	N
+00289002	UL	1	Data Point Columns	DataPointColumns	N
+00289003	CS	1	Signal Domain Columns	SignalDomainColumns	N
+00289099	US	1	Largest Monochrome Pixel Value	LargestMonochromePixelValue	Y
+00289108	CS	1	Data Representation	DataRepresentation	N
+00289110	SQ	1	Pixel Measures Sequence	PixelMeasuresSequence	N
+00289132	SQ	1	Frame VOI LUT Sequence	FrameVOILUTSequence	N
+00289145	SQ	1	Pixel Value Transformation Sequence	PixelValueTransformationSequence	N
+00289235	CS	1	Signal Domain Rows	SignalDomainRows	N
+00289411	FL	1	Display Filter Percentage	DisplayFilterPercentage	N
+00289415	SQ	1	Frame Pixel Shift Sequence	FramePixelShiftSequence	N
+00289416	US	1	Subtraction Item ID	SubtractionItemID	N
+00289422	SQ	1	Pixel Intensity Relationship LUT Sequence	PixelIntensityRelationshipLUTSequence	N
+00289443	SQ	1	Frame Pixel Data Properties Sequence	FramePixelDataPropertiesSequence	N
+00289444	CS	1	Geometrical Properties	GeometricalProperties	N
+00289445	FL	1	Geometric Maximum Distortion	GeometricMaximumDistortion	N
+00289446	CS	1-n	Image Processing Applied	ImageProcessingApplied	N
+00289454	CS	1	Mask Selection Mode	MaskSelectionMode	N
+00289474	CS	1	LUT Function	LUTFunction	N
+00289478	FL	1	Mask Visibility Percentage	MaskVisibilityPercentage	N
+00289501	SQ	1	Pixel Shift Sequence	PixelShiftSequence	N
+00289502	SQ	1	Region Pixel Shift Sequence	RegionPixelShiftSequence	N
+00289503	SS	2-2n	Vertices of the Region	VerticesOfTheRegion	N
+00289505	SQ	1	Multi-frame Presentation Sequence	MultiFramePresentationSequence	N
+00289506	US	2-2n	Pixel Shift Frame Range	PixelShiftFrameRange	N
+00289507	US	2-2n	LUT Frame Range	LUTFrameRange	N
+00289520	DS	16	Image to Equipment Mapping Matrix	ImageToEquipmentMappingMatrix	N
+00289537	CS	1	Equipment Coordinate System Identification	EquipmentCoordinateSystemIdentification	N
+0032000A	CS	1	Study Status ID	StudyStatusID	Y
+0032000C	CS	1	Study Priority ID	StudyPriorityID	Y
+00320012	LO	1	Study ID Issuer	StudyIDIssuer	Y
+00320032	DA	1	Study Verified Date	StudyVerifiedDate	Y
+00320033	TM	1	Study Verified Time	StudyVerifiedTime	Y
+00320034	DA	1	Study Read Date	StudyReadDate	Y
+00320035	TM	1	Study Read Time	StudyReadTime	Y
+00321000	DA	1	Scheduled Study Start Date	ScheduledStudyStartDate	Y
+00321001	TM	1	Scheduled Study Start Time	ScheduledStudyStartTime	Y
+00321010	DA	1	Scheduled Study Stop Date	ScheduledStudyStopDate	Y
+00321011	TM	1	Scheduled Study Stop Time	ScheduledStudyStopTime	Y
+00321020	LO	1	Scheduled Study Location	ScheduledStudyLocation	Y
+00321021	AE	1-n	Scheduled Study Location AE Title	ScheduledStudyLocationAETitle	Y
+00321030	LO	1	Reason for Study	ReasonForStudy	Y
+00321031	SQ	1	Requesting Physician Identification Sequence	RequestingPhysicianIdentificationSequence	N
+00321032	PN	1	Requesting Physician	RequestingPhysician	N
+00321033	LO	1	Requesting Service	RequestingService	N
+00321034	SQ	1	Requesting Service Code Sequence	RequestingServiceCodeSequence	N
+00321040	DA	1	Study Arrival Date	StudyArrivalDate	Y
+00321041	TM	1	Study Arrival Time	StudyArrivalTime	Y
+00321050	DA	1	Study Completion Date	StudyCompletionDate	Y
+00321051	TM	1	Study Completion Time	StudyCompletionTime	Y
+00321055	CS	1	Study Component Status ID	StudyComponentStatusID	Y
+00321060	LO	1	Requested Procedure Description	RequestedProcedureDescription	N
+00321064	SQ	1	Requested Procedure Code Sequence	RequestedProcedureCodeSequence	N
+00321065	SQ	1	Requested Laterality Code Sequence	RequestedLateralityCodeSequence	N
+00321066	UT	1	Reason for Visit	ReasonForVisit	N
+00321067	SQ	1	Reason for Visit Code Sequence	ReasonForVisitCodeSequence	N
+00321070	LO	1	Requested Contrast Agent	RequestedContrastAgent	N
+00324000	LT	1	Study Comments	StudyComments	Y
+00340001	SQ	1	Flow Identifier Sequence	FlowIdentifierSequence	N
+00340002	OB	1	Flow Identifier	FlowIdentifier	N
+00340003	UI	1	Flow Transfer Syntax UID	FlowTransferSyntaxUID	N
+00340004	UL	1	Flow RTP Sampling Rate	FlowRTPSamplingRate	N
+00340005	OB	1	Source Identifier	SourceIdentifier	N
+00340007	OB	1	Frame Origin Timestamp	FrameOriginTimestamp	N
+00340008	CS	1	Includes Imaging Subject	IncludesImagingSubject	N
+00340009	SQ	1	Frame Usefulness Group Sequence	FrameUsefulnessGroupSequence	N
+0034000A	SQ	1	Real-Time Bulk Data Flow Sequence	RealTimeBulkDataFlowSequence	N
+0034000B	SQ	1	Camera Position Group Sequence	CameraPositionGroupSequence	N
+0034000C	CS	1	Includes Information	IncludesInformation	N
+0034000D	SQ	1	Time of Frame Group Sequence	TimeOfFrameGroupSequence	N
+00380004	SQ	1	Referenced Patient Alias Sequence	ReferencedPatientAliasSequence	Y
+00380008	CS	1	Visit Status ID	VisitStatusID	N
+00380010	LO	1	Admission ID	AdmissionID	N
+00380011	LO	1	Issuer of Admission ID	IssuerOfAdmissionID	Y
+00380014	SQ	1	Issuer of Admission ID Sequence	IssuerOfAdmissionIDSequence	N
+00380016	LO	1	Route of Admissions	RouteOfAdmissions	N
+0038001A	DA	1	Scheduled Admission Date	ScheduledAdmissionDate	Y
+0038001B	TM	1	Scheduled Admission Time	ScheduledAdmissionTime	Y
+0038001C	DA	1	Scheduled Discharge Date	ScheduledDischargeDate	Y
+0038001D	TM	1	Scheduled Discharge Time	ScheduledDischargeTime	Y
+0038001E	LO	1	Scheduled Patient Institution Residence	ScheduledPatientInstitutionResidence	Y
+00380020	DA	1	Admitting Date	AdmittingDate	N
+00380021	TM	1	Admitting Time	AdmittingTime	N
+00380030	DA	1	Discharge Date	DischargeDate	Y
+00380032	TM	1	Discharge Time	DischargeTime	Y
+00380040	LO	1	Discharge Diagnosis Description	DischargeDiagnosisDescription	Y
+00380044	SQ	1	Discharge Diagnosis Code Sequence	DischargeDiagnosisCodeSequence	Y
+00380050	LO	1	Special Needs	SpecialNeeds	N
+00380060	LO	1	Service Episode ID	ServiceEpisodeID	N
+00380061	LO	1	Issuer of Service Episode ID	IssuerOfServiceEpisodeID	Y
+00380062	LO	1	Service Episode Description	ServiceEpisodeDescription	N
+00380064	SQ	1	Issuer of Service Episode ID Sequence	IssuerOfServiceEpisodeIDSequence	N
+00380100	SQ	1	Pertinent Documents Sequence	PertinentDocumentsSequence	N
+00380101	SQ	1	Pertinent Resources Sequence	PertinentResourcesSequence	N
+00380102	LO	1	Resource Description	ResourceDescription	N
+00380300	LO	1	Current Patient Location	CurrentPatientLocation	N
+00380400	LO	1	Patient's Institution Residence	PatientInstitutionResidence	N
+00380500	LO	1	Patient State	PatientState	N
+00380502	SQ	1	Patient Clinical Trial Participation Sequence	PatientClinicalTrialParticipationSequence	N
+00384000	LT	1	Visit Comments	VisitComments	N
+003A0004	CS	1	Waveform Originality	WaveformOriginality	N
+003A0005	US	1	Number of Waveform Channels	NumberOfWaveformChannels	N
+003A0010	UL	1	Number of Waveform Samples	NumberOfWaveformSamples	N
+003A001A	DS	1	Sampling Frequency	SamplingFrequency	N
+003A0020	SH	1	Multiplex Group Label	MultiplexGroupLabel	N
+003A0200	SQ	1	Channel Definition Sequence	ChannelDefinitionSequence	N
+003A0202	IS	1	Waveform Channel Number	WaveformChannelNumber	N
+003A0203	SH	1	Channel Label	ChannelLabel	N
+003A0205	CS	1-n	Channel Status	ChannelStatus	N
+003A0208	SQ	1	Channel Source Sequence	ChannelSourceSequence	N
+003A0209	SQ	1	Channel Source Modifiers Sequence	ChannelSourceModifiersSequence	N
+003A020A	SQ	1	Source Waveform Sequence	SourceWaveformSequence	N
+003A020C	LO	1	Channel Derivation Description	ChannelDerivationDescription	N
+003A0210	DS	1	Channel Sensitivity	ChannelSensitivity	N
+003A0211	SQ	1	Channel Sensitivity Units Sequence	ChannelSensitivityUnitsSequence	N
+003A0212	DS	1	Channel Sensitivity Correction Factor	ChannelSensitivityCorrectionFactor	N
+003A0213	DS	1	Channel Baseline	ChannelBaseline	N
+003A0214	DS	1	Channel Time Skew	ChannelTimeSkew	N
+003A0215	DS	1	Channel Sample Skew	ChannelSampleSkew	N
+003A0218	DS	1	Channel Offset	ChannelOffset	N
+003A021A	US	1	Waveform Bits Stored	WaveformBitsStored	N
+003A0220	DS	1	Filter Low Frequency	FilterLowFrequency	N
+003A0221	DS	1	Filter High Frequency	FilterHighFrequency	N
+003A0222	DS	1	Notch Filter Frequency	NotchFilterFrequency	N
+003A0223	DS	1	Notch Filter Bandwidth	NotchFilterBandwidth	N
+003A0230	FL	1	Waveform Data Display Scale	WaveformDataDisplayScale	N
+003A0231	US	3	Waveform Display Background CIELab Value	WaveformDisplayBackgroundCIELabValue	N
+003A0240	SQ	1	Waveform Presentation Group Sequence	WaveformPresentationGroupSequence	N
+003A0241	US	1	Presentation Group Number	PresentationGroupNumber	N
+003A0242	SQ	1	Channel Display Sequence	ChannelDisplaySequence	N
+003A0244	US	3	Channel Recommended Display CIELab Value	ChannelRecommendedDisplayCIELabValue	N
+003A0245	FL	1	Channel Position	ChannelPosition	N
+003A0246	CS	1	Display Shading Flag	DisplayShadingFlag	N
+003A0247	FL	1	Fractional Channel Display Scale	FractionalChannelDisplayScale	N
+003A0248	FL	1	Absolute Channel Display Scale	AbsoluteChannelDisplayScale	N
+003A0300	SQ	1	Multiplexed Audio Channels Description Code Sequence	MultiplexedAudioChannelsDescriptionCodeSequence	N
+003A0301	IS	1	Channel Identification Code	ChannelIdentificationCode	N
+003A0302	CS	1	Channel Mode	ChannelMode	N
+003A0310	UI	1	Multiplex Group UID	MultiplexGroupUID	N
+003A0311	DS	1	Powerline Frequency	PowerlineFrequency	N
+003A0312	SQ	1	Channel Impedance Sequence	ChannelImpedanceSequence	N
+003A0313	DS	1	Impedance Value	ImpedanceValue	N
+003A0314	DT	1	Impedance Measurement DateTime	ImpedanceMeasurementDateTime	N
+003A0315	DS	1	Impedance Measurement Frequency	ImpedanceMeasurementFrequency	N
+003A0316	CS	1	Impedance Measurement Current Type	ImpedanceMeasurementCurrentType	N
+003A0317	CS	1	Waveform Amplifier Type	WaveformAmplifierType	N
+003A0318	SQ	1	Filter Low Frequency Characteristics Sequence	FilterLowFrequencyCharacteristicsSequence	N
+003A0319	SQ	1	Filter High Frequency Characteristics Sequence	FilterHighFrequencyCharacteristicsSequence	N
+003A0320	SQ	1	Summarized Filter Lookup Table Sequence	SummarizedFilterLookupTable	N
+003A0321	SQ	1	Notch Filter Characteristics Sequence	NotchFilterCharacteristicsSequence	N
+003A0322	CS	1	Waveform Filter Type	WaveformFilterType	N
+003A0323	SQ	1	Analog Filter Characteristics Sequence	AnalogFilterCharacteristicsSequence	N
+003A0324	DS	1	Analog Filter Roll Off	AnalogFilterRollOff	N
+003A0325	SQ	1	Analog Filter Type Code Sequence	AnalogFilterType	N
+003A0326	SQ	1	Digital Filter Characteristics Sequence	DigitalFilterCharacteristicsSequence	N
+003A0327	IS	1	Digital Filter Order	DigitalFilterOrder	N
+003A0328	SQ	1	Digital Filter Type Code Sequence	DigitalFilterTypeCodeSequence	N
+003A0329	ST	1	Waveform Filter Description	WaveformFilterDescription	N
+003A032A	SQ	1	Filter Lookup Table Sequence	FilterLookupTableSequence	N
+003A032B	ST	1	Filter Lookup Table Description	FilterLookupTableDescription	N
+003A032C	SQ	1	Frequency Encoding Code Sequence	FrequencyEncodingCodeSequence	N
+003A032D	SQ	1	Magnitude Encoding Code Sequence	MagnitudeEncodingCodeSequence	N
+003A032E	OD	1	Filter Lookup Table Data	FilterLookupTableData	N
+00400001	AE	1-n	Scheduled Station AE Title	ScheduledStationAETitle	N
+00400002	DA	1	Scheduled Procedure Step Start Date	ScheduledProcedureStepStartDate	N
+00400003	TM	1	Scheduled Procedure Step Start Time	ScheduledProcedureStepStartTime	N
+00400004	DA	1	Scheduled Procedure Step End Date	ScheduledProcedureStepEndDate	N
+00400005	TM	1	Scheduled Procedure Step End Time	ScheduledProcedureStepEndTime	N
+00400006	PN	1	Scheduled Performing Physician's Name	ScheduledPerformingPhysicianName	N
+00400007	LO	1	Scheduled Procedure Step Description	ScheduledProcedureStepDescription	N
+00400008	SQ	1	Scheduled Protocol Code Sequence	ScheduledProtocolCodeSequence	N
+00400009	SH	1	Scheduled Procedure Step ID	ScheduledProcedureStepID	N
+0040000A	SQ	1	Stage Code Sequence	StageCodeSequence	N
+0040000B	SQ	1	Scheduled Performing Physician Identification Sequence	ScheduledPerformingPhysicianIdentificationSequence	N
+00400010	SH	1-n	Scheduled Station Name	ScheduledStationName	N
+00400011	SH	1	Scheduled Procedure Step Location	ScheduledProcedureStepLocation	N
+00400012	LO	1	Pre-Medication	PreMedication	N
+00400020	CS	1	Scheduled Procedure Step Status	ScheduledProcedureStepStatus	N
+00400026	SQ	1	Order Placer Identifier Sequence	OrderPlacerIdentifierSequence	N
+00400027	SQ	1	Order Filler Identifier Sequence	OrderFillerIdentifierSequence	N
+00400031	UT	1	Local Namespace Entity ID	LocalNamespaceEntityID	N
+00400032	UT	1	Universal Entity ID	UniversalEntityID	N
+00400033	CS	1	Universal Entity ID Type	UniversalEntityIDType	N
+00400035	CS	1	Identifier Type Code	IdentifierTypeCode	N
+00400036	SQ	1	Assigning Facility Sequence	AssigningFacilitySequence	N
+00400039	SQ	1	Assigning Jurisdiction Code Sequence	AssigningJurisdictionCodeSequence	N
+0040003A	SQ	1	Assigning Agency or Department Code Sequence	AssigningAgencyOrDepartmentCodeSequence	N
+00400100	SQ	1	Scheduled Procedure Step Sequence	ScheduledProcedureStepSequence	N
+00400220	SQ	1	Referenced Non-Image Composite SOP Instance Sequence	ReferencedNonImageCompositeSOPInstanceSequence	N
+00400241	AE	1	Performed Station AE Title	PerformedStationAETitle	N
+00400242	SH	1	Performed Station Name	PerformedStationName	N
+00400243	SH	1	Performed Location	PerformedLocation	N
+00400244	DA	1	Performed Procedure Step Start Date	PerformedProcedureStepStartDate	N
+00400245	TM	1	Performed Procedure Step Start Time	PerformedProcedureStepStartTime	N
+00400250	DA	1	Performed Procedure Step End Date	PerformedProcedureStepEndDate	N
+00400251	TM	1	Performed Procedure Step End Time	PerformedProcedureStepEndTime	N
+00400252	CS	1	Performed Procedure Step Status	PerformedProcedureStepStatus	N
+00400253	SH	1	Performed Procedure Step ID	PerformedProcedureStepID	N
+00400254	LO	1	Performed Procedure Step Description	PerformedProcedureStepDescription	N
+00400255	LO	1	Performed Procedure Type Description	PerformedProcedureTypeDescription	N
+00400260	SQ	1	Performed Protocol Code Sequence	PerformedProtocolCodeSequence	N
+00400261	CS	1	Performed Protocol Type	PerformedProtocolType	N
+00400270	SQ	1	Scheduled Step Attributes Sequence	ScheduledStepAttributesSequence	N
+00400275	SQ	1	Request Attributes Sequence	RequestAttributesSequence	N
+00400280	ST	1	Comments on the Performed Procedure Step	CommentsOnThePerformedProcedureStep	N
+00400281	SQ	1	Performed Procedure Step Discontinuation Reason Code Sequence	PerformedProcedureStepDiscontinuationReasonCodeSequence	N
+00400293	SQ	1	Quantity Sequence	QuantitySequence	N
+00400294	DS	1	Quantity	Quantity	N
+00400295	SQ	1	Measuring Units Sequence	MeasuringUnitsSequence	N
+00400296	SQ	1	Billing Item Sequence	BillingItemSequence	N
+00400300	US	1	Total Time of Fluoroscopy	TotalTimeOfFluoroscopy	Y
+00400301	US	1	Total Number of Exposures	TotalNumberOfExposures	Y
+00400302	US	1	Entrance Dose	EntranceDose	N
+00400303	US	1-2	Exposed Area	ExposedArea	N
+00400306	DS	1	Distance Source to Entrance	DistanceSourceToEntrance	N
+00400307	DS	1	Distance Source to Support	DistanceSourceToSupport	Y
+0040030E	SQ	1	Exposure Dose Sequence	ExposureDoseSequence	Y
+00400310	ST	1	Comments on Radiation Dose	CommentsOnRadiationDose	N
+00400312	DS	1	X-Ray Output	XRayOutput	N
+00400314	DS	1	Half Value Layer	HalfValueLayer	N
+00400316	DS	1	Organ Dose	OrganDose	N
+00400318	CS	1	Organ Exposed	OrganExposed	N
+00400320	SQ	1	Billing Procedure Step Sequence	BillingProcedureStepSequence	N
+00400321	SQ	1	Film Consumption Sequence	FilmConsumptionSequence	N
+00400324	SQ	1	Billing Supplies and Devices Sequence	BillingSuppliesAndDevicesSequence	N
+00400330	SQ	1	Referenced Procedure Step Sequence	ReferencedProcedureStepSequence	Y
+00400340	SQ	1	Performed Series Sequence	PerformedSeriesSequence	N
+00400400	LT	1	Comments on the Scheduled Procedure Step	CommentsOnTheScheduledProcedureStep	N
+00400440	SQ	1	Protocol Context Sequence	ProtocolContextSequence	N
+00400441	SQ	1	Content Item Modifier Sequence	ContentItemModifierSequence	N
+00400500	SQ	1	Scheduled Specimen Sequence	ScheduledSpecimenSequence	N
+0040050A	LO	1	Specimen Accession Number	SpecimenAccessionNumber	Y
+00400512	LO	1	Container Identifier	ContainerIdentifier	N
+00400513	SQ	1	Issuer of the Container Identifier Sequence	IssuerOfTheContainerIdentifierSequence	N
+00400515	SQ	1	Alternate Container Identifier Sequence	AlternateContainerIdentifierSequence	N
+00400518	SQ	1	Container Type Code Sequence	ContainerTypeCodeSequence	N
+0040051A	LO	1	Container Description	ContainerDescription	N
+00400520	SQ	1	Container Component Sequence	ContainerComponentSequence	N
+00400550	SQ	1	Specimen Sequence	SpecimenSequence	Y
+00400551	LO	1	Specimen Identifier	SpecimenIdentifier	N
+00400552	SQ	1	Specimen Description Sequence (Trial)	SpecimenDescriptionSequenceTrial	Y
+00400553	ST	1	Specimen Description (Trial)	SpecimenDescriptionTrial	Y
+00400554	UI	1	Specimen UID	SpecimenUID	N
+00400555	SQ	1	Acquisition Context Sequence	AcquisitionContextSequence	N
+00400556	ST	1	Acquisition Context Description	AcquisitionContextDescription	N
+00400560	SQ	1	Specimen Description Sequence	SpecimenDescriptionSequence	N
+00400562	SQ	1	Issuer of the Specimen Identifier Sequence	IssuerOfTheSpecimenIdentifierSequence	N
+0040059A	SQ	1	Specimen Type Code Sequence	SpecimenTypeCodeSequence	N
+00400600	LO	1	Specimen Short Description	SpecimenShortDescription	N
+00400602	UT	1	Specimen Detailed Description	SpecimenDetailedDescription	N
+00400610	SQ	1	Specimen Preparation Sequence	SpecimenPreparationSequence	N
+00400612	SQ	1	Specimen Preparation Step Content Item Sequence	SpecimenPreparationStepContentItemSequence	N
+00400620	SQ	1	Specimen Localization Content Item Sequence	SpecimenLocalizationContentItemSequence	N
+004006FA	LO	1	Slide Identifier	SlideIdentifier	Y
+00400710	SQ	1	Whole Slide Microscopy Image Frame Type Sequence	WholeSlideMicroscopyImageFrameTypeSequence	N
+0040071A	SQ	1	Image Center Point Coordinates Sequence	ImageCenterPointCoordinatesSequence	N
+0040072A	DS	1	X Offset in Slide Coordinate System	XOffsetInSlideCoordinateSystem	N
+0040073A	DS	1	Y Offset in Slide Coordinate System	YOffsetInSlideCoordinateSystem	N
+0040074A	DS	1	Z Offset in Slide Coordinate System	ZOffsetInSlideCoordinateSystem	N
+004008D8	SQ	1	Pixel Spacing Sequence	PixelSpacingSequence	Y
+004008DA	SQ	1	Coordinate System Axis Code Sequence	CoordinateSystemAxisCodeSequence	Y
+004008EA	SQ	1	Measurement Units Code Sequence	MeasurementUnitsCodeSequence	N
+004009F8	SQ	1	Vital Stain Code Sequence (Trial)	VitalStainCodeSequenceTrial	Y
+00401001	SH	1	Requested Procedure ID	RequestedProcedureID	N
+00401002	LO	1	Reason for the Requested Procedure	ReasonForTheRequestedProcedure	N
+00401003	SH	1	Requested Procedure Priority	RequestedProcedurePriority	N
+00401004	LO	1	Patient Transport Arrangements	PatientTransportArrangements	N
+00401005	LO	1	Requested Procedure Location	RequestedProcedureLocation	N
+00401006	SH	1	Placer Order Number / Procedure	PlacerOrderNumberProcedure	Y
+00401007	SH	1	Filler Order Number / Procedure	FillerOrderNumberProcedure	Y
+00401008	LO	1	Confidentiality Code	ConfidentialityCode	N
+00401009	SH	1	Reporting Priority	ReportingPriority	N
+0040100A	SQ	1	Reason for Requested Procedure Code Sequence	ReasonForRequestedProcedureCodeSequence	N
+00401010	PN	1-n	Names of Intended Recipients of Results	NamesOfIntendedRecipientsOfResults	N
+00401011	SQ	1	Intended Recipients of Results Identification Sequence	IntendedRecipientsOfResultsIdentificationSequence	N
+00401012	SQ	1	Reason For Performed Procedure Code Sequence	ReasonForPerformedProcedureCodeSequence	N
+00401060	LO	1	Requested Procedure Description (Trial)	RequestedProcedureDescriptionTrial	Y
+00401101	SQ	1	Person Identification Code Sequence	PersonIdentificationCodeSequence	N
+00401102	ST	1	Person's Address	PersonAddress	N
+00401103	LO	1-n	Person's Telephone Numbers	PersonTelephoneNumbers	N
+00401104	LT	1	Person's Telecom Information	PersonTelecomInformation	N
+00401400	LT	1	Requested Procedure Comments	RequestedProcedureComments	N
+00402001	LO	1	Reason for the Imaging Service Request	ReasonForTheImagingServiceRequest	Y
+00402004	DA	1	Issue Date of Imaging Service Request	IssueDateOfImagingServiceRequest	N
+00402005	TM	1	Issue Time of Imaging Service Request	IssueTimeOfImagingServiceRequest	N
+00402006	SH	1	Placer Order Number / Imaging Service Request (Retired)	PlacerOrderNumberImagingServiceRequestRetired	Y
+00402007	SH	1	Filler Order Number / Imaging Service Request (Retired)	FillerOrderNumberImagingServiceRequestRetired	Y
+00402008	PN	1	Order Entered By	OrderEnteredBy	N
+00402009	SH	1	Order Enterer's Location	OrderEntererLocation	N
+00402010	SH	1	Order Callback Phone Number	OrderCallbackPhoneNumber	N
+00402011	LT	1	Order Callback Telecom Information	OrderCallbackTelecomInformation	N
+00402016	LO	1	Placer Order Number / Imaging Service Request	PlacerOrderNumberImagingServiceRequest	N
+00402017	LO	1	Filler Order Number / Imaging Service Request	FillerOrderNumberImagingServiceRequest	N
+00402400	LT	1	Imaging Service Request Comments	ImagingServiceRequestComments	N
+00403001	LO	1	Confidentiality Constraint on Patient Data Description	ConfidentialityConstraintOnPatientDataDescription	N
+00404001	CS	1	General Purpose Scheduled Procedure Step Status	GeneralPurposeScheduledProcedureStepStatus	Y
+00404002	CS	1	General Purpose Performed Procedure Step Status	GeneralPurposePerformedProcedureStepStatus	Y
+00404003	CS	1	General Purpose Scheduled Procedure Step Priority	GeneralPurposeScheduledProcedureStepPriority	Y
+00404004	SQ	1	Scheduled Processing Applications Code Sequence	ScheduledProcessingApplicationsCodeSequence	Y
+00404005	DT	1	Scheduled Procedure Step Start DateTime	ScheduledProcedureStepStartDateTime	N
+00404006	CS	1	Multiple Copies Flag	MultipleCopiesFlag	Y
+00404007	SQ	1	Performed Processing Applications Code Sequence	PerformedProcessingApplicationsCodeSequence	Y
+00404008	DT	1	Scheduled Procedure Step Expiration DateTime	ScheduledProcedureStepExpirationDateTime	N
+00404009	SQ	1	Human Performer Code Sequence	HumanPerformerCodeSequence	N
+00404010	DT	1	Scheduled Procedure Step Modification DateTime	ScheduledProcedureStepModificationDateTime	N
+00404011	DT	1	Expected Completion DateTime	ExpectedCompletionDateTime	N
+00404015	SQ	1	Resulting General Purpose Performed Procedure Steps Sequence	ResultingGeneralPurposePerformedProcedureStepsSequence	Y
+00404016	SQ	1	Referenced General Purpose Scheduled Procedure Step Sequence	ReferencedGeneralPurposeScheduledProcedureStepSequence	Y
+00404018	SQ	1	Scheduled Workitem Code Sequence	ScheduledWorkitemCodeSequence	N
+00404019	SQ	1	Performed Workitem Code Sequence	PerformedWorkitemCodeSequence	N
+00404020	CS	1	Input Availability Flag	InputAvailabilityFlag	Y
+00404021	SQ	1	Input Information Sequence	InputInformationSequence	N
+00404022	SQ	1	Relevant Information Sequence	RelevantInformationSequence	Y
+00404023	UI	1	Referenced General Purpose Scheduled Procedure Step Transaction UID	ReferencedGeneralPurposeScheduledProcedureStepTransactionUID	Y
+00404025	SQ	1	Scheduled Station Name Code Sequence	ScheduledStationNameCodeSequence	N
+00404026	SQ	1	Scheduled Station Class Code Sequence	ScheduledStationClassCodeSequence	N
+00404027	SQ	1	Scheduled Station Geographic Location Code Sequence	ScheduledStationGeographicLocationCodeSequence	N
+00404028	SQ	1	Performed Station Name Code Sequence	PerformedStationNameCodeSequence	N
+00404029	SQ	1	Performed Station Class Code Sequence	PerformedStationClassCodeSequence	N
+00404030	SQ	1	Performed Station Geographic Location Code Sequence	PerformedStationGeographicLocationCodeSequence	N
+00404031	SQ	1	Requested Subsequent Workitem Code Sequence	RequestedSubsequentWorkitemCodeSequence	Y
+00404032	SQ	1	Non-DICOM Output Code Sequence	NonDICOMOutputCodeSequence	Y
+00404033	SQ	1	Output Information Sequence	OutputInformationSequence	N
+00404034	SQ	1	Scheduled Human Performers Sequence	ScheduledHumanPerformersSequence	N
+00404035	SQ	1	Actual Human Performers Sequence	ActualHumanPerformersSequence	N
+00404036	LO	1	Human Performer's Organization	HumanPerformerOrganization	N
+00404037	PN	1	Human Performer's Name	HumanPerformerName	N
+00404040	CS	1	Raw Data Handling	RawDataHandling	N
+00404041	CS	1	Input Readiness State	InputReadinessState	N
+00404050	DT	1	Performed Procedure Step Start DateTime	PerformedProcedureStepStartDateTime	N
+00404051	DT	1	Performed Procedure Step End DateTime	PerformedProcedureStepEndDateTime	N
+00404052	DT	1	Procedure Step Cancellation DateTime	ProcedureStepCancellationDateTime	N
+00404070	SQ	1	Output Destination Sequence	OutputDestinationSequence	N
+00404071	SQ	1	DICOM Storage Sequence	DICOMStorageSequence	N
+00404072	SQ	1	STOW-RS Storage Sequence	STOWRSStorageSequence	N
+00404073	UR	1	Storage URL	StorageURL	N
+00404074	SQ	1	XDS Storage Sequence	XDSStorageSequence	N
+00408302	DS	1	Entrance Dose in mGy	EntranceDoseInmGy	N
+00408303	CS	1	Entrance Dose Derivation	EntranceDoseDerivation	N
+00409092	SQ	1	Parametric Map Frame Type Sequence	ParametricMapFrameTypeSequence	N
+00409094	SQ	1	Referenced Image Real World Value Mapping Sequence	ReferencedImageRealWorldValueMappingSequence	N
+00409096	SQ	1	Real World Value Mapping Sequence	RealWorldValueMappingSequence	N
+00409098	SQ	1	Pixel Value Mapping Code Sequence	PixelValueMappingCodeSequence	N
+00409210	SH	1	LUT Label	LUTLabel	N
+00409211	US or SS	1	Real World Value Last Value Mapped	RealWorldValueLastValueMapped	N
+00409212	FD	1-n	Real World Value LUT Data	RealWorldValueLUTData	N
+00409213	FD	1	Double Float Real World Value Last Value Mapped	DoubleFloatRealWorldValueLastValueMapped	N
+00409214	FD	1	Double Float Real World Value First Value Mapped	DoubleFloatRealWorldValueFirstValueMapped	N
+00409216	US or SS	1	Real World Value First Value Mapped	RealWorldValueFirstValueMapped	N
+00409220	SQ	1	Quantity Definition Sequence	QuantityDefinitionSequence	N
+00409224	FD	1	Real World Value Intercept	RealWorldValueIntercept	N
+00409225	FD	1	Real World Value Slope	RealWorldValueSlope	N
+0040A007	CS	1	Findings Flag (Trial)	FindingsFlagTrial	Y
+0040A010	CS	1	Relationship Type	RelationshipType	N
+0040A020	SQ	1	Findings Sequence (Trial)	FindingsSequenceTrial	Y
+0040A021	UI	1	Findings Group UID (Trial)	FindingsGroupUIDTrial	Y
+0040A022	UI	1	Referenced Findings Group UID (Trial)	ReferencedFindingsGroupUIDTrial	Y
+0040A023	DA	1	Findings Group Recording Date (Trial)	FindingsGroupRecordingDateTrial	Y
+0040A024	TM	1	Findings Group Recording Time (Trial)	FindingsGroupRecordingTimeTrial	Y
+0040A026	SQ	1	Findings Source Category Code Sequence (Trial)	FindingsSourceCategoryCodeSequenceTrial	Y
+0040A027	LO	1	Verifying Organization	VerifyingOrganization	N
+0040A028	SQ	1	Documenting Organization Identifier Code Sequence (Trial)	DocumentingOrganizationIdentifierCodeSequenceTrial	Y
+0040A030	DT	1	Verification DateTime	VerificationDateTime	N
+0040A032	DT	1	Observation DateTime	ObservationDateTime	N
+0040A033	DT	1	Observation Start DateTime	ObservationStartDateTime	N
+0040A040	CS	1	Value Type	ValueType	N
+0040A043	SQ	1	Concept Name Code Sequence	ConceptNameCodeSequence	N
+0040A047	LO	1	Measurement Precision Description (Trial)	MeasurementPrecisionDescriptionTrial	Y
+0040A050	CS	1	Continuity Of Content	ContinuityOfContent	N
+0040A057	CS	1-n	Urgency or Priority Alerts (Trial)	UrgencyOrPriorityAlertsTrial	Y
+0040A060	LO	1	Sequencing Indicator (Trial)	SequencingIndicatorTrial	Y
+0040A066	SQ	1	Document Identifier Code Sequence (Trial)	DocumentIdentifierCodeSequenceTrial	Y
+0040A067	PN	1	Document Author (Trial)	DocumentAuthorTrial	Y
+0040A068	SQ	1	Document Author Identifier Code Sequence (Trial)	DocumentAuthorIdentifierCodeSequenceTrial	Y
+0040A070	SQ	1	Identifier Code Sequence (Trial)	IdentifierCodeSequenceTrial	Y
+0040A073	SQ	1	Verifying Observer Sequence	VerifyingObserverSequence	N
+0040A074	OB	1	Object Binary Identifier (Trial)	ObjectBinaryIdentifierTrial	Y
+0040A075	PN	1	Verifying Observer Name	VerifyingObserverName	N
+0040A076	SQ	1	Documenting Observer Identifier Code Sequence (Trial)	DocumentingObserverIdentifierCodeSequenceTrial	Y
+0040A078	SQ	1	Author Observer Sequence	AuthorObserverSequence	N
+0040A07A	SQ	1	Participant Sequence	ParticipantSequence	N
+0040A07C	SQ	1	Custodial Organization Sequence	CustodialOrganizationSequence	N
+0040A080	CS	1	Participation Type	ParticipationType	N
+0040A082	DT	1	Participation DateTime	ParticipationDateTime	N
+0040A084	CS	1	Observer Type	ObserverType	N
+0040A085	SQ	1	Procedure Identifier Code Sequence (Trial)	ProcedureIdentifierCodeSequenceTrial	Y
+0040A088	SQ	1	Verifying Observer Identification Code Sequence	VerifyingObserverIdentificationCodeSequence	N
+0040A089	OB	1	Object Directory Binary Identifier (Trial)	ObjectDirectoryBinaryIdentifierTrial	Y
+0040A090	SQ	1	Equivalent CDA Document Sequence	EquivalentCDADocumentSequence	Y
+0040A0B0	US	2-2n	Referenced Waveform Channels	ReferencedWaveformChannels	N
+0040A110	DA	1	Date of Document or Verbal Transaction (Trial)	DateOfDocumentOrVerbalTransactionTrial	Y
+0040A112	TM	1	Time of Document Creation or Verbal Transaction (Trial)	TimeOfDocumentCreationOrVerbalTransactionTrial	Y
+0040A120	DT	1	DateTime	DateTime	N
+0040A121	DA	1	Date	Date	N
+0040A122	TM	1	Time	Time	N
+0040A123	PN	1	Person Name	PersonName	N
+0040A124	UI	1	UID	UID	N
+0040A125	CS	2	Report Status ID (Trial)	ReportStatusIDTrial	Y
+0040A130	CS	1	Temporal Range Type	TemporalRangeType	N
+0040A132	UL	1-n	Referenced Sample Positions	ReferencedSamplePositions	N
+0040A136	US	1-n	Referenced Frame Numbers	ReferencedFrameNumbers	Y
+0040A138	DS	1-n	Referenced Time Offsets	ReferencedTimeOffsets	N
+0040A13A	DT	1-n	Referenced DateTime	ReferencedDateTime	N
+0040A160	UT	1	Text Value	TextValue	N
+0040A161	FD	1-n	Floating Point Value	FloatingPointValue	N
+0040A162	SL	1-n	Rational Numerator Value	RationalNumeratorValue	N
+0040A163	UL	1-n	Rational Denominator Value	RationalDenominatorValue	N
+0040A167	SQ	1	Observation Category Code Sequence (Trial)	ObservationCategoryCodeSequenceTrial	Y
+0040A168	SQ	1	Concept Code Sequence	ConceptCodeSequence	N
+0040A16A	ST	1	Bibliographic Citation (Trial)	BibliographicCitationTrial	Y
+0040A170	SQ	1	Purpose of Reference Code Sequence	PurposeOfReferenceCodeSequence	N
+0040A171	UI	1	Observation UID	ObservationUID	N
+0040A172	UI	1	Referenced Observation UID (Trial)	ReferencedObservationUIDTrial	Y
+0040A173	CS	1	Referenced Observation Class (Trial)	ReferencedObservationClassTrial	Y
+0040A174	CS	1	Referenced Object Observation Class (Trial)	ReferencedObjectObservationClassTrial	Y
+0040A180	US	1	Annotation Group Number	AnnotationGroupNumber	N
+0040A192	DA	1	Observation Date (Trial)	ObservationDateTrial	Y
+0040A193	TM	1	Observation Time (Trial)	ObservationTimeTrial	Y
+0040A194	CS	1	Measurement Automation (Trial)	MeasurementAutomationTrial	Y
+0040A195	SQ	1	Modifier Code Sequence	ModifierCodeSequence	N
+0040A224	ST	1	Identification Description (Trial)	IdentificationDescriptionTrial	Y
+0040A290	CS	1	Coordinates Set Geometric Type (Trial)	CoordinatesSetGeometricTypeTrial	Y
+0040A296	SQ	1	Algorithm Code Sequence (Trial)	AlgorithmCodeSequenceTrial	Y
+0040A297	ST	1	Algorithm Description (Trial)	AlgorithmDescriptionTrial	Y
+0040A29A	SL	2-2n	Pixel Coordinates Set (Trial)	PixelCoordinatesSetTrial	Y
+0040A300	SQ	1	Measured Value Sequence	MeasuredValueSequence	N
+0040A301	SQ	1	Numeric Value Qualifier Code Sequence	NumericValueQualifierCodeSequence	N
+0040A307	PN	1	Current Observer (Trial)	CurrentObserverTrial	Y
+0040A30A	DS	1-n	Numeric Value	NumericValue	N
+0040A313	SQ	1	Referenced Accession Sequence (Trial)	ReferencedAccessionSequenceTrial	Y
+0040A33A	ST	1	Report Status Comment (Trial)	ReportStatusCommentTrial	Y
+0040A340	SQ	1	Procedure Context Sequence (Trial)	ProcedureContextSequenceTrial	Y
+0040A352	PN	1	Verbal Source (Trial)	VerbalSourceTrial	Y
+0040A353	ST	1	Address (Trial)	AddressTrial	Y
+0040A354	LO	1	Telephone Number (Trial)	TelephoneNumberTrial	Y
+0040A358	SQ	1	Verbal Source Identifier Code Sequence (Trial)	VerbalSourceIdentifierCodeSequenceTrial	Y
+0040A360	SQ	1	Predecessor Documents Sequence	PredecessorDocumentsSequence	N
+0040A370	SQ	1	Referenced Request Sequence	ReferencedRequestSequence	N
+0040A372	SQ	1	Performed Procedure Code Sequence	PerformedProcedureCodeSequence	N
+0040A375	SQ	1	Current Requested Procedure Evidence Sequence	CurrentRequestedProcedureEvidenceSequence	N
+0040A380	SQ	1	Report Detail Sequence (Trial)	ReportDetailSequenceTrial	Y
+0040A385	SQ	1	Pertinent Other Evidence Sequence	PertinentOtherEvidenceSequence	N
+0040A390	SQ	1	HL7 Structured Document Reference Sequence	HL7StructuredDocumentReferenceSequence	N
+0040A402	UI	1	Observation Subject UID (Trial)	ObservationSubjectUIDTrial	Y
+0040A403	CS	1	Observation Subject Class (Trial)	ObservationSubjectClassTrial	Y
+0040A404	SQ	1	Observation Subject Type Code Sequence (Trial)	ObservationSubjectTypeCodeSequenceTrial	Y
+0040A491	CS	1	Completion Flag	CompletionFlag	N
+0040A492	LO	1	Completion Flag Description	CompletionFlagDescription	N
+0040A493	CS	1	Verification Flag	VerificationFlag	N
+0040A494	CS	1	Archive Requested	ArchiveRequested	N
+0040A496	CS	1	Preliminary Flag	PreliminaryFlag	N
+0040A504	SQ	1	Content Template Sequence	ContentTemplateSequence	N
+0040A525	SQ	1	Identical Documents Sequence	IdenticalDocumentsSequence	N
+0040A600	CS	1	Observation Subject Context Flag (Trial)	ObservationSubjectContextFlagTrial	Y
+0040A601	CS	1	Observer Context Flag (Trial)	ObserverContextFlagTrial	Y
+0040A603	CS	1	Procedure Context Flag (Trial)	ProcedureContextFlagTrial	Y
+0040A730	SQ	1	Content Sequence	ContentSequence	N
+0040A731	SQ	1	Relationship Sequence (Trial)	RelationshipSequenceTrial	Y
+0040A732	SQ	1	Relationship Type Code Sequence (Trial)	RelationshipTypeCodeSequenceTrial	Y
+0040A744	SQ	1	Language Code Sequence (Trial)	LanguageCodeSequenceTrial	Y
+0040A801	SQ	1	Tabulated Values Sequence	TabulatedValuesSequence	N
+0040A802	UL	1	Number of Table Rows	NumberOfTableRows	N
+0040A803	UL	1	Number of Table Columns	NumberOfTableColumns	N
+0040A804	UL	1	Table Row Number	TableRowNumber	N
+0040A805	UL	1	Table Column Number	TableColumnNumber	N
+0040A806	SQ	1	Table Row Definition Sequence	TableRowDefinitionSequence	N
+0040A807	SQ	1	Table Column Definition Sequence	TableColumnDefinitionSequence	N
+0040A808	SQ	1	Cell Values Sequence	CellValuesSequence	N
+0040A992	ST	1	Uniform Resource Locator (Trial)	UniformResourceLocatorTrial	Y
+0040B020	SQ	1	Waveform Annotation Sequence	WaveformAnnotationSequence	N
+0040DB00	CS	1	Template Identifier	TemplateIdentifier	N
+0040DB06	DT	1	Template Version	TemplateVersion	Y
+0040DB07	DT	1	Template Local Version	TemplateLocalVersion	Y
+0040DB0B	CS	1	Template Extension Flag	TemplateExtensionFlag	Y
+0040DB0C	UI	1	Template Extension Organization UID	TemplateExtensionOrganizationUID	Y
+0040DB0D	UI	1	Template Extension Creator UID	TemplateExtensionCreatorUID	Y
+0040DB73	UL	1-n	Referenced Content Item Identifier	ReferencedContentItemIdentifier	N
+0040E001	ST	1	HL7 Instance Identifier	HL7InstanceIdentifier	N
+0040E004	DT	1	HL7 Document Effective Time	HL7DocumentEffectiveTime	N
+0040E006	SQ	1	HL7 Document Type Code Sequence	HL7DocumentTypeCodeSequence	N
+0040E008	SQ	1	Document Class Code Sequence	DocumentClassCodeSequence	N
+0040E010	UR	1	Retrieve URI	RetrieveURI	N
+0040E011	UI	1	Retrieve Location UID	RetrieveLocationUID	N
+0040E020	CS	1	Type of Instances	TypeOfInstances	N
+0040E021	SQ	1	DICOM Retrieval Sequence	DICOMRetrievalSequence	N
+0040E022	SQ	1	DICOM Media Retrieval Sequence	DICOMMediaRetrievalSequence	N
+0040E023	SQ	1	WADO Retrieval Sequence	WADORetrievalSequence	N
+0040E024	SQ	1	XDS Retrieval Sequence	XDSRetrievalSequence	N
+0040E025	SQ	1	WADO-RS Retrieval Sequence	WADORSRetrievalSequence	N
+0040E030	UI	1	Repository Unique ID	RepositoryUniqueID	N
+0040E031	UI	1	Home Community ID	HomeCommunityID	N
+00420010	ST	1	Document Title	DocumentTitle	N
+00420011	OB	1	Encapsulated Document	EncapsulatedDocument	N
+00420012	LO	1	MIME Type of Encapsulated Document	MIMETypeOfEncapsulatedDocument	N
+00420013	SQ	1	Source Instance Sequence	SourceInstanceSequence	N
+00420014	LO	1-n	List of MIME Types	ListOfMIMETypes	N
+00420015	UL	1	Encapsulated Document Length	EncapsulatedDocumentLength	N
+00440001	ST	1	Product Package Identifier	ProductPackageIdentifier	N
+00440002	CS	1	Substance Administration Approval	SubstanceAdministrationApproval	N
+00440003	LT	1	Approval Status Further Description	ApprovalStatusFurtherDescription	N
+00440004	DT	1	Approval Status DateTime	ApprovalStatusDateTime	N
+00440007	SQ	1	Product Type Code Sequence	ProductTypeCodeSequence	N
+00440008	LO	1-n	Product Name	ProductName	N
+00440009	LT	1	Product Description	ProductDescription	N
+0044000A	LO	1	Product Lot Identifier	ProductLotIdentifier	N
+0044000B	DT	1	Product Expiration DateTime	ProductExpirationDateTime	N
+00440010	DT	1	Substance Administration DateTime	SubstanceAdministrationDateTime	N
+00440011	LO	1	Substance Administration Notes	SubstanceAdministrationNotes	N
+00440012	LO	1	Substance Administration Device ID	SubstanceAdministrationDeviceID	N
+00440013	SQ	1	Product Parameter Sequence	ProductParameterSequence	N
+00440019	SQ	1	Substance Administration Parameter Sequence	SubstanceAdministrationParameterSequence	N
+00440100	SQ	1	Approval Sequence	ApprovalSequence	N
+00440101	SQ	1	Assertion Code Sequence	AssertionCodeSequence	N
+00440102	UI	1	Assertion UID	AssertionUID	N
+00440103	SQ	1	Asserter Identification Sequence	AsserterIdentificationSequence	N
+00440104	DT	1	Assertion DateTime	AssertionDateTime	N
+00440105	DT	1	Assertion Expiration DateTime	AssertionExpirationDateTime	N
+00440106	UT	1	Assertion Comments	AssertionComments	N
+00440107	SQ	1	Related Assertion Sequence	RelatedAssertionSequence	N
+00440108	UI	1	Referenced Assertion UID	ReferencedAssertionUID	N
+00440109	SQ	1	Approval Subject Sequence	ApprovalSubjectSequence	N
+0044010A	SQ	1	Organizational Role Code Sequence	OrganizationalRoleCodeSequence	N
+00460012	LO	1	Lens Description	LensDescription	N
+00460014	SQ	1	Right Lens Sequence	RightLensSequence	N
+00460015	SQ	1	Left Lens Sequence	LeftLensSequence	N
+00460016	SQ	1	Unspecified Laterality Lens Sequence	UnspecifiedLateralityLensSequence	N
+00460018	SQ	1	Cylinder Sequence	CylinderSequence	N
+00460028	SQ	1	Prism Sequence	PrismSequence	N
+00460030	FD	1	Horizontal Prism Power	HorizontalPrismPower	N
+00460032	CS	1	Horizontal Prism Base	HorizontalPrismBase	N
+00460034	FD	1	Vertical Prism Power	VerticalPrismPower	N
+00460036	CS	1	Vertical Prism Base	VerticalPrismBase	N
+00460038	CS	1	Lens Segment Type	LensSegmentType	N
+00460040	FD	1	Optical Transmittance	OpticalTransmittance	N
+00460042	FD	1	Channel Width	ChannelWidth	N
+00460044	FD	1	Pupil Size	PupilSize	N
+00460046	FD	1	Corneal Size	CornealSize	N
+00460047	SQ	1	Corneal Size Sequence	CornealSizeSequence	N
+00460050	SQ	1	Autorefraction Right Eye Sequence	AutorefractionRightEyeSequence	N
+00460052	SQ	1	Autorefraction Left Eye Sequence	AutorefractionLeftEyeSequence	N
+00460060	FD	1	Distance Pupillary Distance	DistancePupillaryDistance	N
+00460062	FD	1	Near Pupillary Distance	NearPupillaryDistance	N
+00460063	FD	1	Intermediate Pupillary Distance	IntermediatePupillaryDistance	N
+00460064	FD	1	Other Pupillary Distance	OtherPupillaryDistance	N
+00460070	SQ	1	Keratometry Right Eye Sequence	KeratometryRightEyeSequence	N
+00460071	SQ	1	Keratometry Left Eye Sequence	KeratometryLeftEyeSequence	N
+00460074	SQ	1	Steep Keratometric Axis Sequence	SteepKeratometricAxisSequence	N
+00460075	FD	1	Radius of Curvature	RadiusOfCurvature	N
+00460076	FD	1	Keratometric Power	KeratometricPower	N
+00460077	FD	1	Keratometric Axis	KeratometricAxis	N
+00460080	SQ	1	Flat Keratometric Axis Sequence	FlatKeratometricAxisSequence	N
+00460092	CS	1	Background Color	BackgroundColor	N
+00460094	CS	1	Optotype	Optotype	N
+00460095	CS	1	Optotype Presentation	OptotypePresentation	N
+00460097	SQ	1	Subjective Refraction Right Eye Sequence	SubjectiveRefractionRightEyeSequence	N
+00460098	SQ	1	Subjective Refraction Left Eye Sequence	SubjectiveRefractionLeftEyeSequence	N
+00460100	SQ	1	Add Near Sequence	AddNearSequence	N
+00460101	SQ	1	Add Intermediate Sequence	AddIntermediateSequence	N
+00460102	SQ	1	Add Other Sequence	AddOtherSequence	N
+00460104	FD	1	Add Power	AddPower	N
+00460106	FD	1	Viewing Distance	ViewingDistance	N
+00460110	SQ	1	Cornea Measurements Sequence	CorneaMeasurementsSequence	N
+00460111	SQ	1	Source of Cornea Measurement Data Code Sequence	SourceOfCorneaMeasurementDataCodeSequence	N
+00460112	SQ	1	Steep Corneal Axis Sequence	SteepCornealAxisSequence	N
+00460113	SQ	1	Flat Corneal Axis Sequence	FlatCornealAxisSequence	N
+00460114	FD	1	Corneal Power	CornealPower	N
+00460115	FD	1	Corneal Axis	CornealAxis	N
+00460116	SQ	1	Cornea Measurement Method Code Sequence	CorneaMeasurementMethodCodeSequence	N
+00460117	FL	1	Refractive Index of Cornea	RefractiveIndexOfCornea	N
+00460118	FL	1	Refractive Index of Aqueous Humor	RefractiveIndexOfAqueousHumor	N
+00460121	SQ	1	Visual Acuity Type Code Sequence	VisualAcuityTypeCodeSequence	N
+00460122	SQ	1	Visual Acuity Right Eye Sequence	VisualAcuityRightEyeSequence	N
+00460123	SQ	1	Visual Acuity Left Eye Sequence	VisualAcuityLeftEyeSequence	N
+00460124	SQ	1	Visual Acuity Both Eyes Open Sequence	VisualAcuityBothEyesOpenSequence	N
+00460125	CS	1	Viewing Distance Type	ViewingDistanceType	N
+00460135	SS	2	Visual Acuity Modifiers	VisualAcuityModifiers	N
+00460137	FD	1	Decimal Visual Acuity	DecimalVisualAcuity	N
+00460139	LO	1	Optotype Detailed Definition	OptotypeDetailedDefinition	N
+00460145	SQ	1	Referenced Refractive Measurements Sequence	ReferencedRefractiveMeasurementsSequence	N
+00460146	FD	1	Sphere Power	SpherePower	N
+00460147	FD	1	Cylinder Power	CylinderPower	N
+00460201	CS	1	Corneal Topography Surface	CornealTopographySurface	N
+00460202	FL	2	Corneal Vertex Location	CornealVertexLocation	N
+00460203	FL	1	Pupil Centroid X-Coordinate	PupilCentroidXCoordinate	N
+00460204	FL	1	Pupil Centroid Y-Coordinate	PupilCentroidYCoordinate	N
+00460205	FL	1	Equivalent Pupil Radius	EquivalentPupilRadius	N
+00460207	SQ	1	Corneal Topography Map Type Code Sequence	CornealTopographyMapTypeCodeSequence	N
+00460208	IS	2-2n	Vertices of the Outline of Pupil	VerticesOfTheOutlineOfPupil	N
+00460210	SQ	1	Corneal Topography Mapping Normals Sequence	CornealTopographyMappingNormalsSequence	N
+00460211	SQ	1	Maximum Corneal Curvature Sequence	MaximumCornealCurvatureSequence	N
+00460212	FL	1	Maximum Corneal Curvature	MaximumCornealCurvature	N
+00460213	FL	2	Maximum Corneal Curvature Location	MaximumCornealCurvatureLocation	N
+00460215	SQ	1	Minimum Keratometric Sequence	MinimumKeratometricSequence	N
+00460218	SQ	1	Simulated Keratometric Cylinder Sequence	SimulatedKeratometricCylinderSequence	N
+00460220	FL	1	Average Corneal Power	AverageCornealPower	N
+00460224	FL	1	Corneal I-S Value	CornealISValue	N
+00460227	FL	1	Analyzed Area	AnalyzedArea	N
+00460230	FL	1	Surface Regularity Index	SurfaceRegularityIndex	N
+00460232	FL	1	Surface Asymmetry Index	SurfaceAsymmetryIndex	N
+00460234	FL	1	Corneal Eccentricity Index	CornealEccentricityIndex	N
+00460236	FL	1	Keratoconus Prediction Index	KeratoconusPredictionIndex	N
+00460238	FL	1	Decimal Potential Visual Acuity	DecimalPotentialVisualAcuity	N
+00460242	CS	1	Corneal Topography Map Quality Evaluation	CornealTopographyMapQualityEvaluation	N
+00460244	SQ	1	Source Image Corneal Processed Data Sequence	SourceImageCornealProcessedDataSequence	N
+00460247	FL	3	Corneal Point Location	CornealPointLocation	N
+00460248	CS	1	Corneal Point Estimated	CornealPointEstimated	N
+00460249	FL	1	Axial Power	AxialPower	N
+00460250	FL	1	Tangential Power	TangentialPower	N
+00460251	FL	1	Refractive Power	RefractivePower	N
+00460252	FL	1	Relative Elevation	RelativeElevation	N
+00460253	FL	1	Corneal Wavefront	CornealWavefront	N
+00480001	FL	1	Imaged Volume Width	ImagedVolumeWidth	N
+00480002	FL	1	Imaged Volume Height	ImagedVolumeHeight	N
+00480003	FL	1	Imaged Volume Depth	ImagedVolumeDepth	N
+00480006	UL	1	Total Pixel Matrix Columns	TotalPixelMatrixColumns	N
+00480007	UL	1	Total Pixel Matrix Rows	TotalPixelMatrixRows	N
+00480008	SQ	1	Total Pixel Matrix Origin Sequence	TotalPixelMatrixOriginSequence	N
+00480010	CS	1	Specimen Label in Image	SpecimenLabelInImage	N
+00480011	CS	1	Focus Method	FocusMethod	N
+00480012	CS	1	Extended Depth of Field	ExtendedDepthOfField	N
+00480013	US	1	Number of Focal Planes	NumberOfFocalPlanes	N
+00480014	FL	1	Distance Between Focal Planes	DistanceBetweenFocalPlanes	N
+00480015	US	3	Recommended Absent Pixel CIELab Value	RecommendedAbsentPixelCIELabValue	N
+00480100	SQ	1	Illuminator Type Code Sequence	IlluminatorTypeCodeSequence	N
+00480102	DS	6	Image Orientation (Slide)	ImageOrientationSlide	N
+00480105	SQ	1	Optical Path Sequence	OpticalPathSequence	N
+00480106	SH	1	Optical Path Identifier	OpticalPathIdentifier	N
+00480107	ST	1	Optical Path Description	OpticalPathDescription	N
+00480108	SQ	1	Illumination Color Code Sequence	IlluminationColorCodeSequence	N
+00480110	SQ	1	Specimen Reference Sequence	SpecimenReferenceSequence	N
+00480111	DS	1	Condenser Lens Power	CondenserLensPower	N
+00480112	DS	1	Objective Lens Power	ObjectiveLensPower	N
+00480113	DS	1	Objective Lens Numerical Aperture	ObjectiveLensNumericalAperture	N
+00480114	CS	1	Confocal Mode	ConfocalMode	N
+00480115	CS	1	Tissue Location	TissueLocation	N
+00480116	SQ	1	Confocal Microscopy Image Frame Type Sequence	ConfocalMicroscopyImageFrameTypeSequence	N
+00480117	FD	1	Image Acquisition Depth	ImageAcquisitionDepth	N
+00480120	SQ	1	Palette Color Lookup Table Sequence	PaletteColorLookupTableSequence	N
+00480200	SQ	1	Referenced Image Navigation Sequence	ReferencedImageNavigationSequence	Y
+00480201	US	2	Top Left Hand Corner of Localizer Area	TopLeftHandCornerOfLocalizerArea	Y
+00480202	US	2	Bottom Right Hand Corner of Localizer Area	BottomRightHandCornerOfLocalizerArea	Y
+00480207	SQ	1	Optical Path Identification Sequence	OpticalPathIdentificationSequence	N
+0048021A	SQ	1	Plane Position (Slide) Sequence	PlanePositionSlideSequence	N
+0048021E	SL	1	Column Position In Total Image Pixel Matrix	ColumnPositionInTotalImagePixelMatrix	N
+0048021F	SL	1	Row Position In Total Image Pixel Matrix	RowPositionInTotalImagePixelMatrix	N
+00480301	CS	1	Pixel Origin Interpretation	PixelOriginInterpretation	N
+00480302	UL	1	Number of Optical Paths	NumberOfOpticalPaths	N
+00480303	UL	1	Total Pixel Matrix Focal Planes	TotalPixelMatrixFocalPlanes	N
+00500004	CS	1	Calibration Image	CalibrationImage	N
+00500010	SQ	1	Device Sequence	DeviceSequence	N
+00500012	SQ	1	Container Component Type Code Sequence	ContainerComponentTypeCodeSequence	N
+00500013	FD	1	Container Component Thickness	ContainerComponentThickness	N
+00500014	DS	1	Device Length	DeviceLength	N
+00500015	FD	1	Container Component Width	ContainerComponentWidth	N
+00500016	DS	1	Device Diameter	DeviceDiameter	N
+00500017	CS	1	Device Diameter Units	DeviceDiameterUnits	N
+00500018	DS	1	Device Volume	DeviceVolume	N
+00500019	DS	1	Inter-Marker Distance	InterMarkerDistance	N
+0050001A	CS	1	Container Component Material	ContainerComponentMaterial	N
+0050001B	LO	1	Container Component ID	ContainerComponentID	N
+0050001C	FD	1	Container Component Length	ContainerComponentLength	N
+0050001D	FD	1	Container Component Diameter	ContainerComponentDiameter	N
+0050001E	LO	1	Container Component Description	ContainerComponentDescription	N
+00500020	LO	1	Device Description	DeviceDescription	N
+00500021	ST	1	Long Device Description	LongDeviceDescription	N
+00520001	FL	1	Contrast/Bolus Ingredient Percent by Volume	ContrastBolusIngredientPercentByVolume	N
+00520002	FD	1	OCT Focal Distance	OCTFocalDistance	N
+00520003	FD	1	Beam Spot Size	BeamSpotSize	N
+00520004	FD	1	Effective Refractive Index	EffectiveRefractiveIndex	N
+00520006	CS	1	OCT Acquisition Domain	OCTAcquisitionDomain	N
+00520007	FD	1	OCT Optical Center Wavelength	OCTOpticalCenterWavelength	N
+00520008	FD	1	Axial Resolution	AxialResolution	N
+00520009	FD	1	Ranging Depth	RangingDepth	N
+00520011	FD	1	A-line Rate	ALineRate	N
+00520012	US	1	A-lines Per Frame	ALinesPerFrame	N
+00520013	FD	1	Catheter Rotational Rate	CatheterRotationalRate	N
+00520014	FD	1	A-line Pixel Spacing	ALinePixelSpacing	N
+00520016	SQ	1	Mode of Percutaneous Access Sequence	ModeOfPercutaneousAccessSequence	N
+00520025	SQ	1	Intravascular OCT Frame Type Sequence	IntravascularOCTFrameTypeSequence	N
+00520026	CS	1	OCT Z Offset Applied	OCTZOffsetApplied	N
+00520027	SQ	1	Intravascular Frame Content Sequence	IntravascularFrameContentSequence	N
+00520028	FD	1	Intravascular Longitudinal Distance	IntravascularLongitudinalDistance	N
+00520029	SQ	1	Intravascular OCT Frame Content Sequence	IntravascularOCTFrameContentSequence	N
+00520030	SS	1	OCT Z Offset Correction	OCTZOffsetCorrection	N
+00520031	CS	1	Catheter Direction of Rotation	CatheterDirectionOfRotation	N
+00520033	FD	1	Seam Line Location	SeamLineLocation	N
+00520034	FD	1	First A-line Location	FirstALineLocation	N
+00520036	US	1	Seam Line Index	SeamLineIndex	N
+00520038	US	1	Number of Padded A-lines	NumberOfPaddedALines	N
+00520039	CS	1	Interpolation Type	InterpolationType	N
+0052003A	CS	1	Refractive Index Applied	RefractiveIndexApplied	N
+00540010	US	1-n	Energy Window Vector	EnergyWindowVector	N
+00540011	US	1	Number of Energy Windows	NumberOfEnergyWindows	N
+00540012	SQ	1	Energy Window Information Sequence	EnergyWindowInformationSequence	N
+00540013	SQ	1	Energy Window Range Sequence	EnergyWindowRangeSequence	N
+00540014	DS	1	Energy Window Lower Limit	EnergyWindowLowerLimit	N
+00540015	DS	1	Energy Window Upper Limit	EnergyWindowUpperLimit	N
+00540016	SQ	1	Radiopharmaceutical Information Sequence	RadiopharmaceuticalInformationSequence	N
+00540017	IS	1	Residual Syringe Counts	ResidualSyringeCounts	N
+00540018	SH	1	Energy Window Name	EnergyWindowName	N
+00540020	US	1-n	Detector Vector	DetectorVector	N
+00540021	US	1	Number of Detectors	NumberOfDetectors	N
+00540022	SQ	1	Detector Information Sequence	DetectorInformationSequence	N
+00540030	US	1-n	Phase Vector	PhaseVector	N
+00540031	US	1	Number of Phases	NumberOfPhases	N
+00540032	SQ	1	Phase Information Sequence	PhaseInformationSequence	N
+00540033	US	1	Number of Frames in Phase	NumberOfFramesInPhase	N
+00540036	IS	1	Phase Delay	PhaseDelay	N
+00540038	IS	1	Pause Between Frames	PauseBetweenFrames	N
+00540039	CS	1	Phase Description	PhaseDescription	N
+00540050	US	1-n	Rotation Vector	RotationVector	N
+00540051	US	1	Number of Rotations	NumberOfRotations	N
+00540052	SQ	1	Rotation Information Sequence	RotationInformationSequence	N
+00540053	US	1	Number of Frames in Rotation	NumberOfFramesInRotation	N
+00540060	US	1-n	R-R Interval Vector	RRIntervalVector	N
+00540061	US	1	Number of R-R Intervals	NumberOfRRIntervals	N
+00540062	SQ	1	Gated Information Sequence	GatedInformationSequence	N
+00540063	SQ	1	Data Information Sequence	DataInformationSequence	N
+00540070	US	1-n	Time Slot Vector	TimeSlotVector	N
+00540071	US	1	Number of Time Slots	NumberOfTimeSlots	N
+00540072	SQ	1	Time Slot Information Sequence	TimeSlotInformationSequence	N
+00540073	DS	1	Time Slot Time	TimeSlotTime	N
+00540080	US	1-n	Slice Vector	SliceVector	N
+00540081	US	1	Number of Slices	NumberOfSlices	N
+00540090	US	1-n	Angular View Vector	AngularViewVector	N
+00540100	US	1-n	Time Slice Vector	TimeSliceVector	N
+00540101	US	1	Number of Time Slices	NumberOfTimeSlices	N
+00540200	DS	1	Start Angle	StartAngle	N
+00540202	CS	1	Type of Detector Motion	TypeOfDetectorMotion	N
+00540210	IS	1-n	Trigger Vector	TriggerVector	N
+00540211	US	1	Number of Triggers in Phase	NumberOfTriggersInPhase	N
+00540220	SQ	1	View Code Sequence	ViewCodeSequence	N
+00540222	SQ	1	View Modifier Code Sequence	ViewModifierCodeSequence	N
+00540300	SQ	1	Radionuclide Code Sequence	RadionuclideCodeSequence	N
+00540302	SQ	1	Administration Route Code Sequence	AdministrationRouteCodeSequence	N
+00540304	SQ	1	Radiopharmaceutical Code Sequence	RadiopharmaceuticalCodeSequence	N
+00540306	SQ	1	Calibration Data Sequence	CalibrationDataSequence	N
+00540308	US	1	Energy Window Number	EnergyWindowNumber	N
+00540400	SH	1	Image ID	ImageID	N
+00540410	SQ	1	Patient Orientation Code Sequence	PatientOrientationCodeSequence	N
+00540412	SQ	1	Patient Orientation Modifier Code Sequence	PatientOrientationModifierCodeSequence	N
+00540414	SQ	1	Patient Gantry Relationship Code Sequence	PatientGantryRelationshipCodeSequence	N
+00540500	CS	1	Slice Progression Direction	SliceProgressionDirection	N
+00540501	CS	1	Scan Progression Direction	ScanProgressionDirection	N
+00541000	CS	2	Series Type	SeriesType	N
+00541001	CS	1	Units	Units	N
+00541002	CS	1	Counts Source	CountsSource	N
+00541004	CS	1	Reprojection Method	ReprojectionMethod	N
+00541006	CS	1	SUV Type	SUVType	N
+00541100	CS	1	Randoms Correction Method	RandomsCorrectionMethod	N
+00541101	LO	1	Attenuation Correction Method	AttenuationCorrectionMethod	N
+00541102	CS	1	Decay Correction	DecayCorrection	N
+00541103	LO	1	Reconstruction Method	ReconstructionMethod	N
+00541104	LO	1	Detector Lines of Response Used	DetectorLinesOfResponseUsed	N
+00541105	LO	1	Scatter Correction Method	ScatterCorrectionMethod	N
+00541200	DS	1	Axial Acceptance	AxialAcceptance	N
+00541201	IS	2	Axial Mash	AxialMash	N
+00541202	IS	1	Transverse Mash	TransverseMash	N
+00541203	DS	2	Detector Element Size	DetectorElementSize	N
+00541210	DS	1	Coincidence Window Width	CoincidenceWindowWidth	N
+00541220	CS	1-n	Secondary Counts Type	SecondaryCountsType	N
+00541300	DS	1	Frame Reference Time	FrameReferenceTime	N
+00541310	IS	1	Primary (Prompts) Counts Accumulated	PrimaryPromptsCountsAccumulated	N
+00541311	IS	1-n	Secondary Counts Accumulated	SecondaryCountsAccumulated	N
+00541320	DS	1	Slice Sensitivity Factor	SliceSensitivityFactor	N
+00541321	DS	1	Decay Factor	DecayFactor	N
+00541322	DS	1	Dose Calibration Factor	DoseCalibrationFactor	N
+00541323	DS	1	Scatter Fraction Factor	ScatterFractionFactor	N
+00541324	DS	1	Dead Time Factor	DeadTimeFactor	N
+00541330	US	1	Image Index	ImageIndex	N
+00541400	CS	1-n	Counts Included	CountsIncluded	Y
+00541401	CS	1	Dead Time Correction Flag	DeadTimeCorrectionFlag	Y
+00603000	SQ	1	Histogram Sequence	HistogramSequence	N
+00603002	US	1	Histogram Number of Bins	HistogramNumberOfBins	N
+00603004	US or SS	1	Histogram First Bin Value	HistogramFirstBinValue	N
+00603006	US or SS	1	Histogram Last Bin Value	HistogramLastBinValue	N
+00603008	US	1	Histogram Bin Width	HistogramBinWidth	N
+00603010	LO	1	Histogram Explanation	HistogramExplanation	N
+00603020	UL	1-n	Histogram Data	HistogramData	N
+00620001	CS	1	Segmentation Type	SegmentationType	N
+00620002	SQ	1	Segment Sequence	SegmentSequence	N
+00620003	SQ	1	Segmented Property Category Code Sequence	SegmentedPropertyCategoryCodeSequence	N
+00620004	US	1	Segment Number	SegmentNumber	N
+00620005	LO	1	Segment Label	SegmentLabel	N
+00620006	ST	1	Segment Description	SegmentDescription	N
+00620007	SQ	1	Segmentation Algorithm Identification Sequence	SegmentationAlgorithmIdentificationSequence	N
+00620008	CS	1	Segment Algorithm Type	SegmentAlgorithmType	N
+00620009	LO	1-n	Segment Algorithm Name	SegmentAlgorithmName	N
+0062000A	SQ	1	Segment Identification Sequence	SegmentIdentificationSequence	N
+0062000B	US	1-n	Referenced Segment Number	ReferencedSegmentNumber	N
+0062000C	US	1	Recommended Display Grayscale Value	RecommendedDisplayGrayscaleValue	N
+0062000D	US	3	Recommended Display CIELab Value	RecommendedDisplayCIELabValue	N
+0062000E	US	1	Maximum Fractional Value	MaximumFractionalValue	N
+0062000F	SQ	1	Segmented Property Type Code Sequence	SegmentedPropertyTypeCodeSequence	N
+00620010	CS	1	Segmentation Fractional Type	SegmentationFractionalType	N
+00620011	SQ	1	Segmented Property Type Modifier Code Sequence	SegmentedPropertyTypeModifierCodeSequence	N
+00620012	SQ	1	Used Segments Sequence	UsedSegmentsSequence	N
+00620013	CS	1	Segments Overlap	SegmentsOverlap	N
+00620020	UT	1	Tracking ID	TrackingID	N
+00620021	UI	1	Tracking UID	TrackingUID	N
+00640002	SQ	1	Deformable Registration Sequence	DeformableRegistrationSequence	N
+00640003	UI	1	Source Frame of Reference UID	SourceFrameOfReferenceUID	N
+00640005	SQ	1	Deformable Registration Grid Sequence	DeformableRegistrationGridSequence	N
+00640007	UL	3	Grid Dimensions	GridDimensions	N
+00640008	FD	3	Grid Resolution	GridResolution	N
+00640009	OF	1	Vector Grid Data	VectorGridData	N
+0064000F	SQ	1	Pre Deformation Matrix Registration Sequence	PreDeformationMatrixRegistrationSequence	N
+00640010	SQ	1	Post Deformation Matrix Registration Sequence	PostDeformationMatrixRegistrationSequence	N
+00660001	UL	1	Number of Surfaces	NumberOfSurfaces	N
+00660002	SQ	1	Surface Sequence	SurfaceSequence	N
+00660003	UL	1	Surface Number	SurfaceNumber	N
+00660004	LT	1	Surface Comments	SurfaceComments	N
+00660009	CS	1	Surface Processing	SurfaceProcessing	N
+0066000A	FL	1	Surface Processing Ratio	SurfaceProcessingRatio	N
+0066000B	LO	1	Surface Processing Description	SurfaceProcessingDescription	N
+0066000C	FL	1	Recommended Presentation Opacity	RecommendedPresentationOpacity	N
+0066000D	CS	1	Recommended Presentation Type	RecommendedPresentationType	N
+0066000E	CS	1	Finite Volume	FiniteVolume	N
+00660010	CS	1	Manifold	Manifold	N
+00660011	SQ	1	Surface Points Sequence	SurfacePointsSequence	N
+00660012	SQ	1	Surface Points Normals Sequence	SurfacePointsNormalsSequence	N
+00660013	SQ	1	Surface Mesh Primitives Sequence	SurfaceMeshPrimitivesSequence	N
+00660015	UL	1	Number of Surface Points	NumberOfSurfacePoints	N
+00660016	OF	1	Point Coordinates Data	PointCoordinatesData	N
+00660017	FL	3	Point Position Accuracy	PointPositionAccuracy	N
+00660018	FL	1	Mean Point Distance	MeanPointDistance	N
+00660019	FL	1	Maximum Point Distance	MaximumPointDistance	N
+0066001A	FL	6	Points Bounding Box Coordinates	PointsBoundingBoxCoordinates	N
+0066001B	FL	3	Axis of Rotation	AxisOfRotation	N
+0066001C	FL	3	Center of Rotation	CenterOfRotation	N
+0066001E	UL	1	Number of Vectors	NumberOfVectors	N
+0066001F	US	1	Vector Dimensionality	VectorDimensionality	N
+00660020	FL	1-n	Vector Accuracy	VectorAccuracy	N
+00660021	OF	1	Vector Coordinate Data	VectorCoordinateData	N
+00660022	OD	1	Double Point Coordinates Data	DoublePointCoordinatesData	N
+00660023	OW	1	Triangle Point Index List	TrianglePointIndexList	Y
+00660024	OW	1	Edge Point Index List	EdgePointIndexList	Y
+00660025	OW	1	Vertex Point Index List	VertexPointIndexList	Y
+00660026	SQ	1	Triangle Strip Sequence	TriangleStripSequence	N
+00660027	SQ	1	Triangle Fan Sequence	TriangleFanSequence	N
+00660028	SQ	1	Line Sequence	LineSequence	N
+00660029	OW	1	Primitive Point Index List	PrimitivePointIndexList	Y
+0066002A	UL	1	Surface Count	SurfaceCount	N
+0066002B	SQ	1	Referenced Surface Sequence	ReferencedSurfaceSequence	N
+0066002C	UL	1	Referenced Surface Number	ReferencedSurfaceNumber	N
+0066002D	SQ	1	Segment Surface Generation Algorithm Identification Sequence	SegmentSurfaceGenerationAlgorithmIdentificationSequence	N
+0066002E	SQ	1	Segment Surface Source Instance Sequence	SegmentSurfaceSourceInstanceSequence	N
+0066002F	SQ	1	Algorithm Family Code Sequence	AlgorithmFamilyCodeSequence	N
+00660030	SQ	1	Algorithm Name Code Sequence	AlgorithmNameCodeSequence	N
+00660031	LO	1	Algorithm Version	AlgorithmVersion	N
+00660032	LT	1	Algorithm Parameters	AlgorithmParameters	N
+00660034	SQ	1	Facet Sequence	FacetSequence	N
+00660035	SQ	1	Surface Processing Algorithm Identification Sequence	SurfaceProcessingAlgorithmIdentificationSequence	N
+00660036	LO	1	Algorithm Name	AlgorithmName	N
+00660037	FL	1	Recommended Point Radius	RecommendedPointRadius	N
+00660038	FL	1	Recommended Line Thickness	RecommendedLineThickness	N
+00660040	OL	1	Long Primitive Point Index List	LongPrimitivePointIndexList	N
+00660041	OL	1	Long Triangle Point Index List	LongTrianglePointIndexList	N
+00660042	OL	1	Long Edge Point Index List	LongEdgePointIndexList	N
+00660043	OL	1	Long Vertex Point Index List	LongVertexPointIndexList	N
+00660101	SQ	1	Track Set Sequence	TrackSetSequence	N
+00660102	SQ	1	Track Sequence	TrackSequence	N
+00660103	OW	1	Recommended Display CIELab Value List	RecommendedDisplayCIELabValueList	N
+00660104	SQ	1	Tracking Algorithm Identification Sequence	TrackingAlgorithmIdentificationSequence	N
+00660105	UL	1	Track Set Number	TrackSetNumber	N
+00660106	LO	1	Track Set Label	TrackSetLabel	N
+00660107	UT	1	Track Set Description	TrackSetDescription	N
+00660108	SQ	1	Track Set Anatomical Type Code Sequence	TrackSetAnatomicalTypeCodeSequence	N
+00660121	SQ	1	Measurements Sequence	MeasurementsSequence	N
+00660124	SQ	1	Track Set Statistics Sequence	TrackSetStatisticsSequence	N
+00660125	OF	1	Floating Point Values	FloatingPointValues	N
+00660129	OL	1	Track Point Index List	TrackPointIndexList	N
+00660130	SQ	1	Track Statistics Sequence	TrackStatisticsSequence	N
+00660132	SQ	1	Measurement Values Sequence	MeasurementValuesSequence	N
+00660133	SQ	1	Diffusion Acquisition Code Sequence	DiffusionAcquisitionCodeSequence	N
+00660134	SQ	1	Diffusion Model Code Sequence	DiffusionModelCodeSequence	N
+00686210	LO	1	Implant Size	ImplantSize	N
+00686221	LO	1	Implant Template Version	ImplantTemplateVersion	N
+00686222	SQ	1	Replaced Implant Template Sequence	ReplacedImplantTemplateSequence	N
+00686223	CS	1	Implant Type	ImplantType	N
+00686224	SQ	1	Derivation Implant Template Sequence	DerivationImplantTemplateSequence	N
+00686225	SQ	1	Original Implant Template Sequence	OriginalImplantTemplateSequence	N
+00686226	DT	1	Effective DateTime	EffectiveDateTime	N
+00686230	SQ	1	Implant Target Anatomy Sequence	ImplantTargetAnatomySequence	N
+00686260	SQ	1	Information From Manufacturer Sequence	InformationFromManufacturerSequence	N
+00686265	SQ	1	Notification From Manufacturer Sequence	NotificationFromManufacturerSequence	N
+00686270	DT	1	Information Issue DateTime	InformationIssueDateTime	N
+00686280	ST	1	Information Summary	InformationSummary	N
+006862A0	SQ	1	Implant Regulatory Disapproval Code Sequence	ImplantRegulatoryDisapprovalCodeSequence	N
+006862A5	FD	1	Overall Template Spatial Tolerance	OverallTemplateSpatialTolerance	N
+006862C0	SQ	1	HPGL Document Sequence	HPGLDocumentSequence	N
+006862D0	US	1	HPGL Document ID	HPGLDocumentID	N
+006862D5	LO	1	HPGL Document Label	HPGLDocumentLabel	N
+006862E0	SQ	1	View Orientation Code Sequence	ViewOrientationCodeSequence	N
+006862F0	SQ	1	View Orientation Modifier Code Sequence	ViewOrientationModifierCodeSequence	N
+006862F2	FD	1	HPGL Document Scaling	HPGLDocumentScaling	N
+00686300	OB	1	HPGL Document	HPGLDocument	N
+00686310	US	1	HPGL Contour Pen Number	HPGLContourPenNumber	N
+00686320	SQ	1	HPGL Pen Sequence	HPGLPenSequence	N
+00686330	US	1	HPGL Pen Number	HPGLPenNumber	N
+00686340	LO	1	HPGL Pen Label	HPGLPenLabel	N
+00686345	ST	1	HPGL Pen Description	HPGLPenDescription	N
+00686346	FD	2	Recommended Rotation Point	RecommendedRotationPoint	N
+00686347	FD	4	Bounding Rectangle	BoundingRectangle	N
+00686350	US	1-n	Implant Template 3D Model Surface Number	ImplantTemplate3DModelSurfaceNumber	N
+00686360	SQ	1	Surface Model Description Sequence	SurfaceModelDescriptionSequence	N
+00686380	LO	1	Surface Model Label	SurfaceModelLabel	N
+00686390	FD	1	Surface Model Scaling Factor	SurfaceModelScalingFactor	N
+006863A0	SQ	1	Materials Code Sequence	MaterialsCodeSequence	N
+006863A4	SQ	1	Coating Materials Code Sequence	CoatingMaterialsCodeSequence	N
+006863A8	SQ	1	Implant Type Code Sequence	ImplantTypeCodeSequence	N
+006863AC	SQ	1	Fixation Method Code Sequence	FixationMethodCodeSequence	N
+006863B0	SQ	1	Mating Feature Sets Sequence	MatingFeatureSetsSequence	N
+006863C0	US	1	Mating Feature Set ID	MatingFeatureSetID	N
+006863D0	LO	1	Mating Feature Set Label	MatingFeatureSetLabel	N
+006863E0	SQ	1	Mating Feature Sequence	MatingFeatureSequence	N
+006863F0	US	1	Mating Feature ID	MatingFeatureID	N
+00686400	SQ	1	Mating Feature Degree of Freedom Sequence	MatingFeatureDegreeOfFreedomSequence	N
+00686410	US	1	Degree of Freedom ID	DegreeOfFreedomID	N
+00686420	CS	1	Degree of Freedom Type	DegreeOfFreedomType	N
+00686430	SQ	1	2D Mating Feature Coordinates Sequence	TwoDMatingFeatureCoordinatesSequence	N
+00686440	US	1	Referenced HPGL Document ID	ReferencedHPGLDocumentID	N
+00686450	FD	2	2D Mating Point	TwoDMatingPoint	N
+00686460	FD	4	2D Mating Axes	TwoDMatingAxes	N
+00686470	SQ	1	2D Degree of Freedom Sequence	TwoDDegreeOfFreedomSequence	N
+00686490	FD	3	3D Degree of Freedom Axis	ThreeDDegreeOfFreedomAxis	N
+006864A0	FD	2	Range of Freedom	RangeOfFreedom	N
+006864C0	FD	3	3D Mating Point	ThreeDMatingPoint	N
+006864D0	FD	9	3D Mating Axes	ThreeDMatingAxes	N
+006864F0	FD	3	2D Degree of Freedom Axis	TwoDDegreeOfFreedomAxis	N
+00686500	SQ	1	Planning Landmark Point Sequence	PlanningLandmarkPointSequence	N
+00686510	SQ	1	Planning Landmark Line Sequence	PlanningLandmarkLineSequence	N
+00686520	SQ	1	Planning Landmark Plane Sequence	PlanningLandmarkPlaneSequence	N
+00686530	US	1	Planning Landmark ID	PlanningLandmarkID	N
+00686540	LO	1	Planning Landmark Description	PlanningLandmarkDescription	N
+00686545	SQ	1	Planning Landmark Identification Code Sequence	PlanningLandmarkIdentificationCodeSequence	N
+00686550	SQ	1	2D Point Coordinates Sequence	TwoDPointCoordinatesSequence	N
+00686560	FD	2	2D Point Coordinates	TwoDPointCoordinates	N
+00686590	FD	3	3D Point Coordinates	ThreeDPointCoordinates	N
+006865A0	SQ	1	2D Line Coordinates Sequence	TwoDLineCoordinatesSequence	N
+006865B0	FD	4	2D Line Coordinates	TwoDLineCoordinates	N
+006865D0	FD	6	3D Line Coordinates	ThreeDLineCoordinates	N
+006865E0	SQ	1	2D Plane Coordinates Sequence	TwoDPlaneCoordinatesSequence	N
+006865F0	FD	4	2D Plane Intersection	TwoDPlaneIntersection	N
+00686610	FD	3	3D Plane Origin	ThreeDPlaneOrigin	N
+00686620	FD	3	3D Plane Normal	ThreeDPlaneNormal	N
+00687001	CS	1	Model Modification	ModelModification	N
+00687002	CS	1	Model Mirroring	ModelMirroring	N
+00687003	SQ	1	Model Usage Code Sequence	ModelUsageCodeSequence	N
+00687004	UI	1	Model Group UID	ModelGroupUID	N
+00687005	UR	1	Relative URI Reference Within Encapsulated Document	RelativeURIReferenceWithinEncapsulatedDocument	N
+006A0001	CS	1	Annotation Coordinate Type	AnnotationCoordinateType	N
+006A0002	SQ	1	Annotation Group Sequence	AnnotationGroupSequence	N
+006A0003	UI	1	Annotation Group UID	AnnotationGroupUID	N
+006A0005	LO	1	Annotation Group Label	AnnotationGroupLabel	N
+006A0006	UT	1	Annotation Group Description	AnnotationGroupDescription	N
+006A0007	CS	1	Annotation Group Generation Type	AnnotationGroupGenerationType	N
+006A0008	SQ	1	Annotation Group Algorithm Identification Sequence	AnnotationGroupAlgorithmIdentificationSequence	N
+006A0009	SQ	1	Annotation Property Category Code Sequence	AnnotationPropertyCategoryCodeSequence	N
+006A000A	SQ	1	Annotation Property Type Code Sequence	AnnotationPropertyTypeCodeSequence	N
+006A000B	SQ	1	Annotation Property Type Modifier Code Sequence	AnnotationPropertyTypeModifierCodeSequence	N
+006A000C	UL	1	Number of Annotations	NumberOfAnnotations	N
+006A000D	CS	1	Annotation Applies to All Optical Paths	AnnotationAppliesToAllOpticalPaths	N
+006A000E	SH	1-n	Referenced Optical Path Identifier	ReferencedOpticalPathIdentifier	N
+006A000F	CS	1	Annotation Applies to All Z Planes	AnnotationAppliesToAllZPlanes	N
+006A0010	FD	1-n	Common Z Coordinate Value	CommonZCoordinateValue	N
+006A0011	OL	1	Annotation Index List	AnnotationIndexList	N
+00700001	SQ	1	Graphic Annotation Sequence	GraphicAnnotationSequence	N
+00700002	CS	1	Graphic Layer	GraphicLayer	N
+00700003	CS	1	Bounding Box Annotation Units	BoundingBoxAnnotationUnits	N
+00700004	CS	1	Anchor Point Annotation Units	AnchorPointAnnotationUnits	N
+00700005	CS	1	Graphic Annotation Units	GraphicAnnotationUnits	N
+00700006	ST	1	Unformatted Text Value	UnformattedTextValue	N
+00700008	SQ	1	Text Object Sequence	TextObjectSequence	N
+00700009	SQ	1	Graphic Object Sequence	GraphicObjectSequence	N
+00700010	FL	2	Bounding Box Top Left Hand Corner	BoundingBoxTopLeftHandCorner	N
+00700011	FL	2	Bounding Box Bottom Right Hand Corner	BoundingBoxBottomRightHandCorner	N
+00700012	CS	1	Bounding Box Text Horizontal Justification	BoundingBoxTextHorizontalJustification	N
+00700014	FL	2	Anchor Point	AnchorPoint	N
+00700015	CS	1	Anchor Point Visibility	AnchorPointVisibility	N
+00700020	US	1	Graphic Dimensions	GraphicDimensions	N
+00700021	US	1	Number of Graphic Points	NumberOfGraphicPoints	N
+00700022	FL	2-n	Graphic Data	GraphicData	N
+00700023	CS	1	Graphic Type	GraphicType	N
+00700024	CS	1	Graphic Filled	GraphicFilled	N
+00700040	IS	1	Image Rotation (Retired)	ImageRotationRetired	Y
+00700041	CS	1	Image Horizontal Flip	ImageHorizontalFlip	N
+00700042	US	1	Image Rotation	ImageRotation	N
+00700050	US	2	Displayed Area Top Left Hand Corner (Trial)	DisplayedAreaTopLeftHandCornerTrial	Y
+00700051	US	2	Displayed Area Bottom Right Hand Corner (Trial)	DisplayedAreaBottomRightHandCornerTrial	Y
+00700052	SL	2	Displayed Area Top Left Hand Corner	DisplayedAreaTopLeftHandCorner	N
+00700053	SL	2	Displayed Area Bottom Right Hand Corner	DisplayedAreaBottomRightHandCorner	N
+0070005A	SQ	1	Displayed Area Selection Sequence	DisplayedAreaSelectionSequence	N
+00700060	SQ	1	Graphic Layer Sequence	GraphicLayerSequence	N
+00700062	IS	1	Graphic Layer Order	GraphicLayerOrder	N
+00700066	US	1	Graphic Layer Recommended Display Grayscale Value	GraphicLayerRecommendedDisplayGrayscaleValue	N
+00700067	US	3	Graphic Layer Recommended Display RGB Value	GraphicLayerRecommendedDisplayRGBValue	Y
+00700068	LO	1	Graphic Layer Description	GraphicLayerDescription	N
+00700080	CS	1	Content Label	ContentLabel	N
+00700081	LO	1	Content Description	ContentDescription	N
+00700082	DA	1	Presentation Creation Date	PresentationCreationDate	N
+00700083	TM	1	Presentation Creation Time	PresentationCreationTime	N
+00700084	PN	1	Content Creator's Name	ContentCreatorName	N
+00700086	SQ	1	Content Creator's Identification Code Sequence	ContentCreatorIdentificationCodeSequence	N
+00700087	SQ	1	Alternate Content Description Sequence	AlternateContentDescriptionSequence	N
+00700100	CS	1	Presentation Size Mode	PresentationSizeMode	N
+00700101	DS	2	Presentation Pixel Spacing	PresentationPixelSpacing	N
+00700102	IS	2	Presentation Pixel Aspect Ratio	PresentationPixelAspectRatio	N
+00700103	FL	1	Presentation Pixel Magnification Ratio	PresentationPixelMagnificationRatio	N
+00700207	LO	1	Graphic Group Label	GraphicGroupLabel	N
+00700208	ST	1	Graphic Group Description	GraphicGroupDescription	N
+00700209	SQ	1	Compound Graphic Sequence	CompoundGraphicSequence	N
+00700226	UL	1	Compound Graphic Instance ID	CompoundGraphicInstanceID	N
+00700227	LO	1	Font Name	FontName	N
+00700228	CS	1	Font Name Type	FontNameType	N
+00700229	LO	1	CSS Font Name	CSSFontName	N
+00700230	FD	1	Rotation Angle	RotationAngle	N
+00700231	SQ	1	Text Style Sequence	TextStyleSequence	N
+00700232	SQ	1	Line Style Sequence	LineStyleSequence	N
+00700233	SQ	1	Fill Style Sequence	FillStyleSequence	N
+00700234	SQ	1	Graphic Group Sequence	GraphicGroupSequence	N
+00700241	US	3	Text Color CIELab Value	TextColorCIELabValue	N
+00700242	CS	1	Horizontal Alignment	HorizontalAlignment	N
+00700243	CS	1	Vertical Alignment	VerticalAlignment	N
+00700244	CS	1	Shadow Style	ShadowStyle	N
+00700245	FL	1	Shadow Offset X	ShadowOffsetX	N
+00700246	FL	1	Shadow Offset Y	ShadowOffsetY	N
+00700247	US	3	Shadow Color CIELab Value	ShadowColorCIELabValue	N
+00700248	CS	1	Underlined	Underlined	N
+00700249	CS	1	Bold	Bold	N
+00700250	CS	1	Italic	Italic	N
+00700251	US	3	Pattern On Color CIELab Value	PatternOnColorCIELabValue	N
+00700252	US	3	Pattern Off Color CIELab Value	PatternOffColorCIELabValue	N
+00700253	FL	1	Line Thickness	LineThickness	N
+00700254	CS	1	Line Dashing Style	LineDashingStyle	N
+00700255	UL	1	Line Pattern	LinePattern	N
+00700256	OB	1	Fill Pattern	FillPattern	N
+00700257	CS	1	Fill Mode	FillMode	N
+00700258	FL	1	Shadow Opacity	ShadowOpacity	N
+00700261	FL	1	Gap Length	GapLength	N
+00700262	FL	1	Diameter of Visibility	DiameterOfVisibility	N
+00700273	FL	2	Rotation Point	RotationPoint	N
+00700274	CS	1	Tick Alignment	TickAlignment	N
+00700278	CS	1	Show Tick Label	ShowTickLabel	N
+00700279	CS	1	Tick Label Alignment	TickLabelAlignment	N
+00700282	CS	1	Compound Graphic Units	CompoundGraphicUnits	N
+00700284	FL	1	Pattern On Opacity	PatternOnOpacity	N
+00700285	FL	1	Pattern Off Opacity	PatternOffOpacity	N
+00700287	SQ	1	Major Ticks Sequence	MajorTicksSequence	N
+00700288	FL	1	Tick Position	TickPosition	N
+00700289	SH	1	Tick Label	TickLabel	N
+00700294	CS	1	Compound Graphic Type	CompoundGraphicType	N
+00700295	UL	1	Graphic Group ID	GraphicGroupID	N
+00700306	CS	1	Shape Type	ShapeType	N
+00700308	SQ	1	Registration Sequence	RegistrationSequence	N
+00700309	SQ	1	Matrix Registration Sequence	MatrixRegistrationSequence	N
+0070030A	SQ	1	Matrix Sequence	MatrixSequence	N
+0070030B	FD	16	Frame of Reference to Displayed Coordinate System Transformation Matrix	FrameOfReferenceToDisplayedCoordinateSystemTransformationMatrix	N
+0070030C	CS	1	Frame of Reference Transformation Matrix Type	FrameOfReferenceTransformationMatrixType	N
+0070030D	SQ	1	Registration Type Code Sequence	RegistrationTypeCodeSequence	N
+0070030F	ST	1	Fiducial Description	FiducialDescription	N
+00700310	SH	1	Fiducial Identifier	FiducialIdentifier	N
+00700311	SQ	1	Fiducial Identifier Code Sequence	FiducialIdentifierCodeSequence	N
+00700312	FD	1	Contour Uncertainty Radius	ContourUncertaintyRadius	N
+00700314	SQ	1	Used Fiducials Sequence	UsedFiducialsSequence	N
+00700315	SQ	1	Used RT Structure Set ROI Sequence	UsedRTStructureSetROISequence	N
+00700318	SQ	1	Graphic Coordinates Data Sequence	GraphicCoordinatesDataSequence	N
+0070031A	UI	1	Fiducial UID	FiducialUID	N
+0070031B	UI	1	Referenced Fiducial UID	ReferencedFiducialUID	N
+0070031C	SQ	1	Fiducial Set Sequence	FiducialSetSequence	N
+0070031E	SQ	1	Fiducial Sequence	FiducialSequence	N
+0070031F	SQ	1	Fiducials Property Category Code Sequence	FiducialsPropertyCategoryCodeSequence	N
+00700401	US	3	Graphic Layer Recommended Display CIELab Value	GraphicLayerRecommendedDisplayCIELabValue	N
+00700402	SQ	1	Blending Sequence	BlendingSequence	N
+00700403	FL	1	Relative Opacity	RelativeOpacity	N
+00700404	SQ	1	Referenced Spatial Registration Sequence	ReferencedSpatialRegistrationSequence	N
+00700405	CS	1	Blending Position	BlendingPosition	N
+00701101	UI	1	Presentation Display Collection UID	PresentationDisplayCollectionUID	N
+00701102	UI	1	Presentation Sequence Collection UID	PresentationSequenceCollectionUID	N
+00701103	US	1	Presentation Sequence Position Index	PresentationSequencePositionIndex	N
+00701104	SQ	1	Rendered Image Reference Sequence	RenderedImageReferenceSequence	N
+00701201	SQ	1	Volumetric Presentation State Input Sequence	VolumetricPresentationStateInputSequence	N
+00701202	CS	1	Presentation Input Type	PresentationInputType	N
+00701203	US	1	Input Sequence Position Index	InputSequencePositionIndex	N
+00701204	CS	1	Crop	Crop	N
+00701205	US	1-n	Cropping Specification Index	CroppingSpecificationIndex	N
+00701206	CS	1	Compositing Method	CompositingMethod	Y
+00701207	US	1	Volumetric Presentation Input Number	VolumetricPresentationInputNumber	N
+00701208	CS	1	Image Volume Geometry	ImageVolumeGeometry	N
+00701209	UI	1	Volumetric Presentation Input Set UID	VolumetricPresentationInputSetUID	N
+0070120A	SQ	1	Volumetric Presentation Input Set Sequence	VolumetricPresentationInputSetSequence	N
+0070120B	CS	1	Global Crop	GlobalCrop	N
+0070120C	US	1-n	Global Cropping Specification Index	GlobalCroppingSpecificationIndex	N
+0070120D	CS	1	Rendering Method	RenderingMethod	N
+00701301	SQ	1	Volume Cropping Sequence	VolumeCroppingSequence	N
+00701302	CS	1	Volume Cropping Method	VolumeCroppingMethod	N
+00701303	FD	6	Bounding Box Crop	BoundingBoxCrop	N
+00701304	SQ	1	Oblique Cropping Plane Sequence	ObliqueCroppingPlaneSequence	N
+00701305	FD	4	Plane	Plane	N
+00701306	FD	3	Plane Normal	PlaneNormal	N
+00701309	US	1	Cropping Specification Number	CroppingSpecificationNumber	N
+00701501	CS	1	Multi-Planar Reconstruction Style	MultiPlanarReconstructionStyle	N
+00701502	CS	1	MPR Thickness Type	MPRThicknessType	N
+00701503	FD	1	MPR Slab Thickness	MPRSlabThickness	N
+00701505	FD	3	MPR Top Left Hand Corner	MPRTopLeftHandCorner	N
+00701507	FD	3	MPR View Width Direction	MPRViewWidthDirection	N
+00701508	FD	1	MPR View Width	MPRViewWidth	N
+0070150C	UL	1	Number of Volumetric Curve Points	NumberOfVolumetricCurvePoints	N
+0070150D	OD	1	Volumetric Curve Points	VolumetricCurvePoints	N
+00701511	FD	3	MPR View Height Direction	MPRViewHeightDirection	N
+00701512	FD	1	MPR View Height	MPRViewHeight	N
+00701602	CS	1	Render Projection	RenderProjection	N
+00701603	FD	3	Viewpoint Position	ViewpointPosition	N
+00701604	FD	3	Viewpoint LookAt Point	ViewpointLookAtPoint	N
+00701605	FD	3	Viewpoint Up Direction	ViewpointUpDirection	N
+00701606	FD	6	Render Field of View	RenderFieldOfView	N
+00701607	FD	1	Sampling Step Size	SamplingStepSize	N
+00701701	CS	1	Shading Style	ShadingStyle	N
+00701702	FD	1	Ambient Reflection Intensity	AmbientReflectionIntensity	N
+00701703	FD	3	Light Direction	LightDirection	N
+00701704	FD	1	Diffuse Reflection Intensity	DiffuseReflectionIntensity	N
+00701705	FD	1	Specular Reflection Intensity	SpecularReflectionIntensity	N
+00701706	FD	1	Shininess	Shininess	N
+00701801	SQ	1	Presentation State Classification Component Sequence	PresentationStateClassificationComponentSequence	N
+00701802	CS	1	Component Type	ComponentType	N
+00701803	SQ	1	Component Input Sequence	ComponentInputSequence	N
+00701804	US	1	Volumetric Presentation Input Index	VolumetricPresentationInputIndex	N
+00701805	SQ	1	Presentation State Compositor Component Sequence	PresentationStateCompositorComponentSequence	N
+00701806	SQ	1	Weighting Transfer Function Sequence	WeightingTransferFunctionSequence	N
+00701807	US	3	Weighting Lookup Table Descriptor	WeightingLookupTableDescriptor	Y
+00701808	OB	1	Weighting Lookup Table Data	WeightingLookupTableData	Y
+00701901	SQ	1	Volumetric Annotation Sequence	VolumetricAnnotationSequence	N
+00701903	SQ	1	Referenced Structured Context Sequence	ReferencedStructuredContextSequence	N
+00701904	UI	1	Referenced Content Item	ReferencedContentItem	N
+00701905	SQ	1	Volumetric Presentation Input Annotation Sequence	VolumetricPresentationInputAnnotationSequence	N
+00701907	CS	1	Annotation Clipping	AnnotationClipping	N
+00701A01	CS	1	Presentation Animation Style	PresentationAnimationStyle	N
+00701A03	FD	1	Recommended Animation Rate	RecommendedAnimationRate	N
+00701A04	SQ	1	Animation Curve Sequence	AnimationCurveSequence	N
+00701A05	FD	1	Animation Step Size	AnimationStepSize	N
+00701A06	FD	1	Swivel Range	SwivelRange	N
+00701A07	OD	1	Volumetric Curve Up Directions	VolumetricCurveUpDirections	N
+00701A08	SQ	1	Volume Stream Sequence	VolumeStreamSequence	N
+00701A09	LO	1	RGBA Transfer Function Description	RGBATransferFunctionDescription	N
+00701B01	SQ	1	Advanced Blending Sequence	AdvancedBlendingSequence	N
+00701B02	US	1	Blending Input Number	BlendingInputNumber	N
+00701B03	SQ	1	Blending Display Input Sequence	BlendingDisplayInputSequence	N
+00701B04	SQ	1	Blending Display Sequence	BlendingDisplaySequence	N
+00701B06	CS	1	Blending Mode	BlendingMode	N
+00701B07	CS	1	Time Series Blending	TimeSeriesBlending	N
+00701B08	CS	1	Geometry for Display	GeometryForDisplay	N
+00701B11	SQ	1	Threshold Sequence	ThresholdSequence	N
+00701B12	SQ	1	Threshold Value Sequence	ThresholdValueSequence	N
+00701B13	CS	1	Threshold Type	ThresholdType	N
+00701B14	FD	1	Threshold Value	ThresholdValue	N
+00720002	SH	1	Hanging Protocol Name	HangingProtocolName	N
+00720004	LO	1	Hanging Protocol Description	HangingProtocolDescription	N
+00720006	CS	1	Hanging Protocol Level	HangingProtocolLevel	N
+00720008	LO	1	Hanging Protocol Creator	HangingProtocolCreator	N
+0072000A	DT	1	Hanging Protocol Creation DateTime	HangingProtocolCreationDateTime	N
+0072000C	SQ	1	Hanging Protocol Definition Sequence	HangingProtocolDefinitionSequence	N
+0072000E	SQ	1	Hanging Protocol User Identification Code Sequence	HangingProtocolUserIdentificationCodeSequence	N
+00720010	LO	1	Hanging Protocol User Group Name	HangingProtocolUserGroupName	N
+00720012	SQ	1	Source Hanging Protocol Sequence	SourceHangingProtocolSequence	N
+00720014	US	1	Number of Priors Referenced	NumberOfPriorsReferenced	N
+00720020	SQ	1	Image Sets Sequence	ImageSetsSequence	N
+00720022	SQ	1	Image Set Selector Sequence	ImageSetSelectorSequence	N
+00720024	CS	1	Image Set Selector Usage Flag	ImageSetSelectorUsageFlag	N
+00720026	AT	1	Selector Attribute	SelectorAttribute	N
+00720028	US	1	Selector Value Number	SelectorValueNumber	N
+00720030	SQ	1	Time Based Image Sets Sequence	TimeBasedImageSetsSequence	N
+00720032	US	1	Image Set Number	ImageSetNumber	N
+00720034	CS	1	Image Set Selector Category	ImageSetSelectorCategory	N
+00720038	US	2	Relative Time	RelativeTime	N
+0072003A	CS	1	Relative Time Units	RelativeTimeUnits	N
+0072003C	SS	2	Abstract Prior Value	AbstractPriorValue	N
+0072003E	SQ	1	Abstract Prior Code Sequence	AbstractPriorCodeSequence	N
+00720040	LO	1	Image Set Label	ImageSetLabel	N
+00720050	CS	1	Selector Attribute VR	SelectorAttributeVR	N
+00720052	AT	1-n	Selector Sequence Pointer	SelectorSequencePointer	N
+00720054	LO	1-n	Selector Sequence Pointer Private Creator	SelectorSequencePointerPrivateCreator	N
+00720056	LO	1	Selector Attribute Private Creator	SelectorAttributePrivateCreator	N
+0072005E	AE	1-n	Selector AE Value	SelectorAEValue	N
+0072005F	AS	1-n	Selector AS Value	SelectorASValue	N
+00720060	AT	1-n	Selector AT Value	SelectorATValue	N
+00720061	DA	1-n	Selector DA Value	SelectorDAValue	N
+00720062	CS	1-n	Selector CS Value	SelectorCSValue	N
+00720063	DT	1-n	Selector DT Value	SelectorDTValue	N
+00720064	IS	1-n	Selector IS Value	SelectorISValue	N
+00720065	OB	1	Selector OB Value	SelectorOBValue	N
+00720066	LO	1-n	Selector LO Value	SelectorLOValue	N
+00720067	OF	1	Selector OF Value	SelectorOFValue	N
+00720068	LT	1	Selector LT Value	SelectorLTValue	N
+00720069	OW	1	Selector OW Value	SelectorOWValue	N
+0072006A	PN	1-n	Selector PN Value	SelectorPNValue	N
+0072006B	TM	1-n	Selector TM Value	SelectorTMValue	N
+0072006C	SH	1-n	Selector SH Value	SelectorSHValue	N
+0072006D	UN	1	Selector UN Value	SelectorUNValue	N
+0072006E	ST	1	Selector ST Value	SelectorSTValue	N
+0072006F	UC	1-n	Selector UC Value	SelectorUCValue	N
+00720070	UT	1	Selector UT Value	SelectorUTValue	N
+00720071	UR	1	Selector UR Value	SelectorURValue	N
+00720072	DS	1-n	Selector DS Value	SelectorDSValue	N
+00720073	OD	1	Selector OD Value	SelectorODValue	N
+00720074	FD	1-n	Selector FD Value	SelectorFDValue	N
+00720075	OL	1	Selector OL Value	SelectorOLValue	N
+00720076	FL	1-n	Selector FL Value	SelectorFLValue	N
+00720078	UL	1-n	Selector UL Value	SelectorULValue	N
+0072007A	US	1-n	Selector US Value	SelectorUSValue	N
+0072007C	SL	1-n	Selector SL Value	SelectorSLValue	N
+0072007E	SS	1-n	Selector SS Value	SelectorSSValue	N
+0072007F	UI	1-n	Selector UI Value	SelectorUIValue	N
+00720080	SQ	1	Selector Code Sequence Value	SelectorCodeSequenceValue	N
+00720081	OV	1	Selector OV Value	SelectorOVValue	N
+00720082	SV	1-n	Selector SV Value	SelectorSVValue	N
+00720083	UV	1-n	Selector UV Value	SelectorUVValue	N
+00720100	US	1	Number of Screens	NumberOfScreens	N
+00720102	SQ	1	Nominal Screen Definition Sequence	NominalScreenDefinitionSequence	N
+00720104	US	1	Number of Vertical Pixels	NumberOfVerticalPixels	N
+00720106	US	1	Number of Horizontal Pixels	NumberOfHorizontalPixels	N
+00720108	FD	4	Display Environment Spatial Position	DisplayEnvironmentSpatialPosition	N
+0072010A	US	1	Screen Minimum Grayscale Bit Depth	ScreenMinimumGrayscaleBitDepth	N
+0072010C	US	1	Screen Minimum Color Bit Depth	ScreenMinimumColorBitDepth	N
+0072010E	US	1	Application Maximum Repaint Time	ApplicationMaximumRepaintTime	N
+00720200	SQ	1	Display Sets Sequence	DisplaySetsSequence	N
+00720202	US	1	Display Set Number	DisplaySetNumber	N
+00720203	LO	1	Display Set Label	DisplaySetLabel	N
+00720204	US	1	Display Set Presentation Group	DisplaySetPresentationGroup	N
+00720206	LO	1	Display Set Presentation Group Description	DisplaySetPresentationGroupDescription	N
+00720208	CS	1	Partial Data Display Handling	PartialDataDisplayHandling	N
+00720210	SQ	1	Synchronized Scrolling Sequence	SynchronizedScrollingSequence	N
+00720212	US	2-n	Display Set Scrolling Group	DisplaySetScrollingGroup	N
+00720214	SQ	1	Navigation Indicator Sequence	NavigationIndicatorSequence	N
+00720216	US	1	Navigation Display Set	NavigationDisplaySet	N
+00720218	US	1-n	Reference Display Sets	ReferenceDisplaySets	N
+00720300	SQ	1	Image Boxes Sequence	ImageBoxesSequence	N
+00720302	US	1	Image Box Number	ImageBoxNumber	N
+00720304	CS	1	Image Box Layout Type	ImageBoxLayoutType	N
+00720306	US	1	Image Box Tile Horizontal Dimension	ImageBoxTileHorizontalDimension	N
+00720308	US	1	Image Box Tile Vertical Dimension	ImageBoxTileVerticalDimension	N
+00720310	CS	1	Image Box Scroll Direction	ImageBoxScrollDirection	N
+00720312	CS	1	Image Box Small Scroll Type	ImageBoxSmallScrollType	N
+00720314	US	1	Image Box Small Scroll Amount	ImageBoxSmallScrollAmount	N
+00720316	CS	1	Image Box Large Scroll Type	ImageBoxLargeScrollType	N
+00720318	US	1	Image Box Large Scroll Amount	ImageBoxLargeScrollAmount	N
+00720320	US	1	Image Box Overlap Priority	ImageBoxOverlapPriority	N
+00720330	FD	1	Cine Relative to Real-Time	CineRelativeToRealTime	N
+00720400	SQ	1	Filter Operations Sequence	FilterOperationsSequence	N
+00720402	CS	1	Filter-by Category	FilterByCategory	N
+00720404	CS	1	Filter-by Attribute Presence	FilterByAttributePresence	N
+00720406	CS	1	Filter-by Operator	FilterByOperator	N
+00720420	US	3	Structured Display Background CIELab Value	StructuredDisplayBackgroundCIELabValue	N
+00720421	US	3	Empty Image Box CIELab Value	EmptyImageBoxCIELabValue	N
+00720422	SQ	1	Structured Display Image Box Sequence	StructuredDisplayImageBoxSequence	N
+00720424	SQ	1	Structured Display Text Box Sequence	StructuredDisplayTextBoxSequence	N
+00720427	SQ	1	Referenced First Frame Sequence	ReferencedFirstFrameSequence	N
+00720430	SQ	1	Image Box Synchronization Sequence	ImageBoxSynchronizationSequence	N
+00720432	US	2-n	Synchronized Image Box List	SynchronizedImageBoxList	N
+00720434	CS	1	Type of Synchronization	TypeOfSynchronization	N
+00720500	CS	1	Blending Operation Type	BlendingOperationType	N
+00720510	CS	1	Reformatting Operation Type	ReformattingOperationType	N
+00720512	FD	1	Reformatting Thickness	ReformattingThickness	N
+00720514	FD	1	Reformatting Interval	ReformattingInterval	N
+00720516	CS	1	Reformatting Operation Initial View Direction	ReformattingOperationInitialViewDirection	N
+00720520	CS	1-n	3D Rendering Type	ThreeDRenderingType	N
+00720600	SQ	1	Sorting Operations Sequence	SortingOperationsSequence	N
+00720602	CS	1	Sort-by Category	SortByCategory	N
+00720604	CS	1	Sorting Direction	SortingDirection	N
+00720700	CS	2	Display Set Patient Orientation	DisplaySetPatientOrientation	N
+00720702	CS	1	VOI Type	VOIType	N
+00720704	CS	1	Pseudo-Color Type	PseudoColorType	N
+00720705	SQ	1	Pseudo-Color Palette Instance Reference Sequence	PseudoColorPaletteInstanceReferenceSequence	N
+00720706	CS	1	Show Grayscale Inverted	ShowGrayscaleInverted	N
+00720710	CS	1	Show Image True Size Flag	ShowImageTrueSizeFlag	N
+00720712	CS	1	Show Graphic Annotation Flag	ShowGraphicAnnotationFlag	N
+00720714	CS	1	Show Patient Demographics Flag	ShowPatientDemographicsFlag	N
+00720716	CS	1	Show Acquisition Techniques Flag	ShowAcquisitionTechniquesFlag	N
+00720717	CS	1	Display Set Horizontal Justification	DisplaySetHorizontalJustification	N
+00720718	CS	1	Display Set Vertical Justification	DisplaySetVerticalJustification	N
+00740120	FD	1	Continuation Start Meterset	ContinuationStartMeterset	N
+00740121	FD	1	Continuation End Meterset	ContinuationEndMeterset	N
+00741000	CS	1	Procedure Step State	ProcedureStepState	N
+00741002	SQ	1	Procedure Step Progress Information Sequence	ProcedureStepProgressInformationSequence	N
+00741004	DS	1	Procedure Step Progress	ProcedureStepProgress	N
+00741006	ST	1	Procedure Step Progress Description	ProcedureStepProgressDescription	N
+00741007	SQ	1	Procedure Step Progress Parameters Sequence	ProcedureStepProgressParametersSequence	N
+00741008	SQ	1	Procedure Step Communications URI Sequence	ProcedureStepCommunicationsURISequence	N
+0074100A	UR	1	Contact URI	ContactURI	N
+0074100C	LO	1	Contact Display Name	ContactDisplayName	N
+0074100E	SQ	1	Procedure Step Discontinuation Reason Code Sequence	ProcedureStepDiscontinuationReasonCodeSequence	N
+00741020	SQ	1	Beam Task Sequence	BeamTaskSequence	N
+00741022	CS	1	Beam Task Type	BeamTaskType	N
+00741024	IS	1	Beam Order Index (Trial)	BeamOrderIndexTrial	Y
+00741025	CS	1	Autosequence Flag	AutosequenceFlag	N
+00741026	FD	1	Table Top Vertical Adjusted Position	TableTopVerticalAdjustedPosition	N
+00741027	FD	1	Table Top Longitudinal Adjusted Position	TableTopLongitudinalAdjustedPosition	N
+00741028	FD	1	Table Top Lateral Adjusted Position	TableTopLateralAdjustedPosition	N
+0074102A	FD	1	Patient Support Adjusted Angle	PatientSupportAdjustedAngle	N
+0074102B	FD	1	Table Top Eccentric Adjusted Angle	TableTopEccentricAdjustedAngle	N
+0074102C	FD	1	Table Top Pitch Adjusted Angle	TableTopPitchAdjustedAngle	N
+0074102D	FD	1	Table Top Roll Adjusted Angle	TableTopRollAdjustedAngle	N
+00741030	SQ	1	Delivery Verification Image Sequence	DeliveryVerificationImageSequence	N
+00741032	CS	1	Verification Image Timing	VerificationImageTiming	N
+00741034	CS	1	Double Exposure Flag	DoubleExposureFlag	N
+00741036	CS	1	Double Exposure Ordering	DoubleExposureOrdering	N
+00741038	DS	1	Double Exposure Meterset (Trial)	DoubleExposureMetersetTrial	Y
+0074103A	DS	4	Double Exposure Field Delta (Trial)	DoubleExposureFieldDeltaTrial	Y
+00741040	SQ	1	Related Reference RT Image Sequence	RelatedReferenceRTImageSequence	N
+00741042	SQ	1	General Machine Verification Sequence	GeneralMachineVerificationSequence	N
+00741044	SQ	1	Conventional Machine Verification Sequence	ConventionalMachineVerificationSequence	N
+00741046	SQ	1	Ion Machine Verification Sequence	IonMachineVerificationSequence	N
+00741048	SQ	1	Failed Attributes Sequence	FailedAttributesSequence	N
+0074104A	SQ	1	Overridden Attributes Sequence	OverriddenAttributesSequence	N
+0074104C	SQ	1	Conventional Control Point Verification Sequence	ConventionalControlPointVerificationSequence	N
+0074104E	SQ	1	Ion Control Point Verification Sequence	IonControlPointVerificationSequence	N
+00741050	SQ	1	Attribute Occurrence Sequence	AttributeOccurrenceSequence	N
+00741052	AT	1	Attribute Occurrence Pointer	AttributeOccurrencePointer	N
+00741054	UL	1	Attribute Item Selector	AttributeItemSelector	N
+00741056	LO	1	Attribute Occurrence Private Creator	AttributeOccurrencePrivateCreator	N
+00741057	IS	1-n	Selector Sequence Pointer Items	SelectorSequencePointerItems	N
+00741200	CS	1	Scheduled Procedure Step Priority	ScheduledProcedureStepPriority	N
+00741202	LO	1	Worklist Label	WorklistLabel	N
+00741204	LO	1	Procedure Step Label	ProcedureStepLabel	N
+00741210	SQ	1	Scheduled Processing Parameters Sequence	ScheduledProcessingParametersSequence	N
+00741212	SQ	1	Performed Processing Parameters Sequence	PerformedProcessingParametersSequence	N
+00741216	SQ	1	Unified Procedure Step Performed Procedure Sequence	UnifiedProcedureStepPerformedProcedureSequence	N
+00741220	SQ	1	Related Procedure Step Sequence	RelatedProcedureStepSequence	Y
+00741222	LO	1	Procedure Step Relationship Type	ProcedureStepRelationshipType	Y
+00741224	SQ	1	Replaced Procedure Step Sequence	ReplacedProcedureStepSequence	N
+00741230	LO	1	Deletion Lock	DeletionLock	N
+00741234	AE	1	Receiving AE	ReceivingAE	N
+00741236	AE	1	Requesting AE	RequestingAE	N
+00741238	LT	1	Reason for Cancellation	ReasonForCancellation	N
+00741242	CS	1	SCP Status	SCPStatus	N
+00741244	CS	1	Subscription List Status	SubscriptionListStatus	N
+00741246	CS	1	Unified Procedure Step List Status	UnifiedProcedureStepListStatus	N
+00741324	UL	1	Beam Order Index	BeamOrderIndex	N
+00741338	FD	1	Double Exposure Meterset	DoubleExposureMeterset	N
+0074133A	FD	4	Double Exposure Field Delta	DoubleExposureFieldDelta	N
+00741401	SQ	1	Brachy Task Sequence	BrachyTaskSequence	N
+00741402	DS	1	Continuation Start Total Reference Air Kerma	ContinuationStartTotalReferenceAirKerma	N
+00741403	DS	1	Continuation End Total Reference Air Kerma	ContinuationEndTotalReferenceAirKerma	N
+00741404	IS	1	Continuation Pulse Number	ContinuationPulseNumber	N
+00741405	SQ	1	Channel Delivery Order Sequence	ChannelDeliveryOrderSequence	N
+00741406	IS	1	Referenced Channel Number	ReferencedChannelNumber	N
+00741407	DS	1	Start Cumulative Time Weight	StartCumulativeTimeWeight	N
+00741408	DS	1	End Cumulative Time Weight	EndCumulativeTimeWeight	N
+00741409	SQ	1	Omitted Channel Sequence	OmittedChannelSequence	N
+0074140A	CS	1	Reason for Channel Omission	ReasonForChannelOmission	N
+0074140B	LO	1	Reason for Channel Omission Description	ReasonForChannelOmissionDescription	N
+0074140C	IS	1	Channel Delivery Order Index	ChannelDeliveryOrderIndex	N
+0074140D	SQ	1	Channel Delivery Continuation Sequence	ChannelDeliveryContinuationSequence	N
+0074140E	SQ	1	Omitted Application Setup Sequence	OmittedApplicationSetupSequence	N
+00760001	LO	1	Implant Assembly Template Name	ImplantAssemblyTemplateName	N
+00760003	LO	1	Implant Assembly Template Issuer	ImplantAssemblyTemplateIssuer	N
+00760006	LO	1	Implant Assembly Template Version	ImplantAssemblyTemplateVersion	N
+00760008	SQ	1	Replaced Implant Assembly Template Sequence	ReplacedImplantAssemblyTemplateSequence	N
+0076000A	CS	1	Implant Assembly Template Type	ImplantAssemblyTemplateType	N
+0076000C	SQ	1	Original Implant Assembly Template Sequence	OriginalImplantAssemblyTemplateSequence	N
+0076000E	SQ	1	Derivation Implant Assembly Template Sequence	DerivationImplantAssemblyTemplateSequence	N
+00760010	SQ	1	Implant Assembly Template Target Anatomy Sequence	ImplantAssemblyTemplateTargetAnatomySequence	N
+00760020	SQ	1	Procedure Type Code Sequence	ProcedureTypeCodeSequence	N
+00760030	LO	1	Surgical Technique	SurgicalTechnique	N
+00760032	SQ	1	Component Types Sequence	ComponentTypesSequence	N
+00760034	SQ	1	Component Type Code Sequence	ComponentTypeCodeSequence	N
+00760036	CS	1	Exclusive Component Type	ExclusiveComponentType	N
+00760038	CS	1	Mandatory Component Type	MandatoryComponentType	N
+00760040	SQ	1	Component Sequence	ComponentSequence	N
+00760055	US	1	Component ID	ComponentID	N
+00760060	SQ	1	Component Assembly Sequence	ComponentAssemblySequence	N
+00760070	US	1	Component 1 Referenced ID	Component1ReferencedID	N
+00760080	US	1	Component 1 Referenced Mating Feature Set ID	Component1ReferencedMatingFeatureSetID	N
+00760090	US	1	Component 1 Referenced Mating Feature ID	Component1ReferencedMatingFeatureID	N
+007600A0	US	1	Component 2 Referenced ID	Component2ReferencedID	N
+007600B0	US	1	Component 2 Referenced Mating Feature Set ID	Component2ReferencedMatingFeatureSetID	N
+007600C0	US	1	Component 2 Referenced Mating Feature ID	Component2ReferencedMatingFeatureID	N
+00780001	LO	1	Implant Template Group Name	ImplantTemplateGroupName	N
+00780010	ST	1	Implant Template Group Description	ImplantTemplateGroupDescription	N
+00780020	LO	1	Implant Template Group Issuer	ImplantTemplateGroupIssuer	N
+00780024	LO	1	Implant Template Group Version	ImplantTemplateGroupVersion	N
+00780026	SQ	1	Replaced Implant Template Group Sequence	ReplacedImplantTemplateGroupSequence	N
+00780028	SQ	1	Implant Template Group Target Anatomy Sequence	ImplantTemplateGroupTargetAnatomySequence	N
+0078002A	SQ	1	Implant Template Group Members Sequence	ImplantTemplateGroupMembersSequence	N
+0078002E	US	1	Implant Template Group Member ID	ImplantTemplateGroupMemberID	N
+00780050	FD	3	3D Implant Template Group Member Matching Point	ThreeDImplantTemplateGroupMemberMatchingPoint	N
+00780060	FD	9	3D Implant Template Group Member Matching Axes	ThreeDImplantTemplateGroupMemberMatchingAxes	N
+00780070	SQ	1	Implant Template Group Member Matching 2D Coordinates Sequence	ImplantTemplateGroupMemberMatching2DCoordinatesSequence	N
+00780090	FD	2	2D Implant Template Group Member Matching Point	TwoDImplantTemplateGroupMemberMatchingPoint	N
+007800A0	FD	4	2D Implant Template Group Member Matching Axes	TwoDImplantTemplateGroupMemberMatchingAxes	N
+007800B0	SQ	1	Implant Template Group Variation Dimension Sequence	ImplantTemplateGroupVariationDimensionSequence	N
+007800B2	LO	1	Implant Template Group Variation Dimension Name	ImplantTemplateGroupVariationDimensionName	N
+007800B4	SQ	1	Implant Template Group Variation Dimension Rank Sequence	ImplantTemplateGroupVariationDimensionRankSequence	N
+007800B6	US	1	Referenced Implant Template Group Member ID	ReferencedImplantTemplateGroupMemberID	N
+007800B8	US	1	Implant Template Group Variation Dimension Rank	ImplantTemplateGroupVariationDimensionRank	N
+00800001	SQ	1	Surface Scan Acquisition Type Code Sequence	SurfaceScanAcquisitionTypeCodeSequence	N
+00800002	SQ	1	Surface Scan Mode Code Sequence	SurfaceScanModeCodeSequence	N
+00800003	SQ	1	Registration Method Code Sequence	RegistrationMethodCodeSequence	N
+00800004	FD	1	Shot Duration Time	ShotDurationTime	N
+00800005	FD	1	Shot Offset Time	ShotOffsetTime	N
+00800006	US	1-n	Surface Point Presentation Value Data	SurfacePointPresentationValueData	N
+00800007	US	3-3n	Surface Point Color CIELab Value Data	SurfacePointColorCIELabValueData	N
+00800008	SQ	1	UV Mapping Sequence	UVMappingSequence	N
+00800009	SH	1	Texture Label	TextureLabel	N
+00800010	OF	1	U Value Data	UValueData	N
+00800011	OF	1	V Value Data	VValueData	N
+00800012	SQ	1	Referenced Texture Sequence	ReferencedTextureSequence	N
+00800013	SQ	1	Referenced Surface Data Sequence	ReferencedSurfaceDataSequence	N
+00820001	CS	1	Assessment Summary	AssessmentSummary	N
+00820003	UT	1	Assessment Summary Description	AssessmentSummaryDescription	N
+00820004	SQ	1	Assessed SOP Instance Sequence	AssessedSOPInstanceSequence	N
+00820005	SQ	1	Referenced Comparison SOP Instance Sequence	ReferencedComparisonSOPInstanceSequence	N
+00820006	UL	1	Number of Assessment Observations	NumberOfAssessmentObservations	N
+00820007	SQ	1	Assessment Observations Sequence	AssessmentObservationsSequence	N
+00820008	CS	1	Observation Significance	ObservationSignificance	N
+0082000A	UT	1	Observation Description	ObservationDescription	N
+0082000C	SQ	1	Structured Constraint Observation Sequence	StructuredConstraintObservationSequence	N
+00820010	SQ	1	Assessed Attribute Value Sequence	AssessedAttributeValueSequence	N
+00820016	LO	1	Assessment Set ID	AssessmentSetID	N
+00820017	SQ	1	Assessment Requester Sequence	AssessmentRequesterSequence	N
+00820018	LO	1	Selector Attribute Name	SelectorAttributeName	N
+00820019	LO	1	Selector Attribute Keyword	SelectorAttributeKeyword	N
+00820021	SQ	1	Assessment Type Code Sequence	AssessmentTypeCodeSequence	N
+00820022	SQ	1	Observation Basis Code Sequence	ObservationBasisCodeSequence	N
+00820023	LO	1	Assessment Label	AssessmentLabel	N
+00820032	CS	1	Constraint Type	ConstraintType	N
+00820033	UT	1	Specification Selection Guidance	SpecificationSelectionGuidance	N
+00820034	SQ	1	Constraint Value Sequence	ConstraintValueSequence	N
+00820035	SQ	1	Recommended Default Value Sequence	RecommendedDefaultValueSequence	N
+00820036	CS	1	Constraint Violation Significance	ConstraintViolationSignificance	N
+00820037	UT	1	Constraint Violation Condition	ConstraintViolationCondition	N
+00820038	CS	1	Modifiable Constraint Flag	ModifiableConstraintFlag	N
+00880130	SH	1	Storage Media File-set ID	StorageMediaFileSetID	N
+00880140	UI	1	Storage Media File-set UID	StorageMediaFileSetUID	N
+00880200	SQ	1	Icon Image Sequence	IconImageSequence	N
+00880904	LO	1	Topic Title	TopicTitle	Y
+00880906	ST	1	Topic Subject	TopicSubject	Y
+00880910	LO	1	Topic Author	TopicAuthor	Y
+00880912	LO	1-32	Topic Keywords	TopicKeywords	Y
+01000410	CS	1	SOP Instance Status	SOPInstanceStatus	N
+01000420	DT	1	SOP Authorization DateTime	SOPAuthorizationDateTime	N
+01000424	LT	1	SOP Authorization Comment	SOPAuthorizationComment	N
+01000426	LO	1	Authorization Equipment Certification Number	AuthorizationEquipmentCertificationNumber	N
+04000005	US	1	MAC ID Number	MACIDNumber	N
+04000010	UI	1	MAC Calculation Transfer Syntax UID	MACCalculationTransferSyntaxUID	N
+04000015	CS	1	MAC Algorithm	MACAlgorithm	N
+04000020	AT	1-n	Data Elements Signed	DataElementsSigned	N
+04000100	UI	1	Digital Signature UID	DigitalSignatureUID	N
+04000105	DT	1	Digital Signature DateTime	DigitalSignatureDateTime	N
+04000110	CS	1	Certificate Type	CertificateType	N
+04000115	OB	1	Certificate of Signer	CertificateOfSigner	N
+04000120	OB	1	Signature	Signature	N
+04000305	CS	1	Certified Timestamp Type	CertifiedTimestampType	N
+04000310	OB	1	Certified Timestamp	CertifiedTimestamp	N
+04000315	FL	1			Y
+04000401	SQ	1	Digital Signature Purpose Code Sequence	DigitalSignaturePurposeCodeSequence	N
+04000402	SQ	1	Referenced Digital Signature Sequence	ReferencedDigitalSignatureSequence	N
+04000403	SQ	1	Referenced SOP Instance MAC Sequence	ReferencedSOPInstanceMACSequence	N
+04000404	OB	1	MAC	MAC	N
+04000500	SQ	1	Encrypted Attributes Sequence	EncryptedAttributesSequence	N
+04000510	UI	1	Encrypted Content Transfer Syntax UID	EncryptedContentTransferSyntaxUID	N
+04000520	OB	1	Encrypted Content	EncryptedContent	N
+04000550	SQ	1	Modified Attributes Sequence	ModifiedAttributesSequence	N
+04000551	SQ	1	Nonconforming Modified Attributes Sequence	NonconformingModifiedAttributesSequence	N
+04000552	OB	1	Nonconforming Data Element Value	NonconformingDataElementValue	N
+04000561	SQ	1	Original Attributes Sequence	OriginalAttributesSequence	N
+04000562	DT	1	Attribute Modification DateTime	AttributeModificationDateTime	N
+04000563	LO	1	Modifying System	ModifyingSystem	N
+04000564	LO	1	Source of Previous Values	SourceOfPreviousValues	N
+04000565	CS	1	Reason for the Attribute Modification	ReasonForTheAttributeModification	N
+04000600	CS	1	Instance Origin Status	InstanceOriginStatus	N
+20000010	IS	1	Number of Copies	NumberOfCopies	N
+2000001E	SQ	1	Printer Configuration Sequence	PrinterConfigurationSequence	N
+20000020	CS	1	Print Priority	PrintPriority	N
+20000030	CS	1	Medium Type	MediumType	N
+20000040	CS	1	Film Destination	FilmDestination	N
+20000050	LO	1	Film Session Label	FilmSessionLabel	N
+20000060	IS	1	Memory Allocation	MemoryAllocation	N
+20000061	IS	1	Maximum Memory Allocation	MaximumMemoryAllocation	N
+20000062	CS	1	Color Image Printing Flag	ColorImagePrintingFlag	Y
+20000063	CS	1	Collation Flag	CollationFlag	Y
+20000065	CS	1	Annotation Flag	AnnotationFlag	Y
+20000067	CS	1	Image Overlay Flag	ImageOverlayFlag	Y
+20000069	CS	1	Presentation LUT Flag	PresentationLUTFlag	Y
+2000006A	CS	1	Image Box Presentation LUT Flag	ImageBoxPresentationLUTFlag	Y
+200000A0	US	1	Memory Bit Depth	MemoryBitDepth	N
+200000A1	US	1	Printing Bit Depth	PrintingBitDepth	N
+200000A2	SQ	1	Media Installed Sequence	MediaInstalledSequence	N
+200000A4	SQ	1	Other Media Available Sequence	OtherMediaAvailableSequence	N
+200000A8	SQ	1	Supported Image Display Formats Sequence	SupportedImageDisplayFormatsSequence	N
+20000500	SQ	1	Referenced Film Box Sequence	ReferencedFilmBoxSequence	N
+20000510	SQ	1	Referenced Stored Print Sequence	ReferencedStoredPrintSequence	Y
+20100010	ST	1	Image Display Format	ImageDisplayFormat	N
+20100030	CS	1	Annotation Display Format ID	AnnotationDisplayFormatID	N
+20100040	CS	1	Film Orientation	FilmOrientation	N
+20100050	CS	1	Film Size ID	FilmSizeID	N
+20100052	CS	1	Printer Resolution ID	PrinterResolutionID	N
+20100054	CS	1	Default Printer Resolution ID	DefaultPrinterResolutionID	N
+20100060	CS	1	Magnification Type	MagnificationType	N
+20100080	CS	1	Smoothing Type	SmoothingType	N
+201000A6	CS	1	Default Magnification Type	DefaultMagnificationType	N
+201000A7	CS	1-n	Other Magnification Types Available	OtherMagnificationTypesAvailable	N
+201000A8	CS	1	Default Smoothing Type	DefaultSmoothingType	N
+201000A9	CS	1-n	Other Smoothing Types Available	OtherSmoothingTypesAvailable	N
+20100100	CS	1	Border Density	BorderDensity	N
+20100110	CS	1	Empty Image Density	EmptyImageDensity	N
+20100120	US	1	Min Density	MinDensity	N
+20100130	US	1	Max Density	MaxDensity	N
+20100140	CS	1	Trim	Trim	N
+20100150	ST	1	Configuration Information	ConfigurationInformation	N
+20100152	LT	1	Configuration Information Description	ConfigurationInformationDescription	N
+20100154	IS	1	Maximum Collated Films	MaximumCollatedFilms	N
+2010015E	US	1	Illumination	Illumination	N
+20100160	US	1	Reflected Ambient Light	ReflectedAmbientLight	N
+20100376	DS	2	Printer Pixel Spacing	PrinterPixelSpacing	N
+20100500	SQ	1	Referenced Film Session Sequence	ReferencedFilmSessionSequence	N
+20100510	SQ	1	Referenced Image Box Sequence	ReferencedImageBoxSequence	N
+20100520	SQ	1	Referenced Basic Annotation Box Sequence	ReferencedBasicAnnotationBoxSequence	N
+20200010	US	1	Image Box Position	ImageBoxPosition	N
+20200020	CS	1	Polarity	Polarity	N
+20200030	DS	1	Requested Image Size	RequestedImageSize	N
+20200040	CS	1	Requested Decimate/Crop Behavior	RequestedDecimateCropBehavior	N
+20200050	CS	1	Requested Resolution ID	RequestedResolutionID	N
+202000A0	CS	1	Requested Image Size Flag	RequestedImageSizeFlag	N
+202000A2	CS	1	Decimate/Crop Result	DecimateCropResult	N
+20200110	SQ	1	Basic Grayscale Image Sequence	BasicGrayscaleImageSequence	N
+20200111	SQ	1	Basic Color Image Sequence	BasicColorImageSequence	N
+20200130	SQ	1	Referenced Image Overlay Box Sequence	ReferencedImageOverlayBoxSequence	Y
+20200140	SQ	1	Referenced VOI LUT Box Sequence	ReferencedVOILUTBoxSequence	Y
+20300010	US	1	Annotation Position	AnnotationPosition	N
+20300020	LO	1	Text String	TextString	N
+20400010	SQ	1	Referenced Overlay Plane Sequence	ReferencedOverlayPlaneSequence	Y
+20400011	US	1-99	Referenced Overlay Plane Groups	ReferencedOverlayPlaneGroups	Y
+20400020	SQ	1	Overlay Pixel Data Sequence	OverlayPixelDataSequence	Y
+20400060	CS	1	Overlay Magnification Type	OverlayMagnificationType	Y
+20400070	CS	1	Overlay Smoothing Type	OverlaySmoothingType	Y
+20400072	CS	1	Overlay or Image Magnification	OverlayOrImageMagnification	Y
+20400074	US	1	Magnify to Number of Columns	MagnifyToNumberOfColumns	Y
+20400080	CS	1	Overlay Foreground Density	OverlayForegroundDensity	Y
+20400082	CS	1	Overlay Background Density	OverlayBackgroundDensity	Y
+20400090	CS	1	Overlay Mode	OverlayMode	Y
+20400100	CS	1	Threshold Density	ThresholdDensity	Y
+20400500	SQ	1	Referenced Image Box Sequence (Retired)	ReferencedImageBoxSequenceRetired	Y
+20500010	SQ	1	Presentation LUT Sequence	PresentationLUTSequence	N
+20500020	CS	1	Presentation LUT Shape	PresentationLUTShape	N
+20500500	SQ	1	Referenced Presentation LUT Sequence	ReferencedPresentationLUTSequence	N
+21000010	SH	1	Print Job ID	PrintJobID	Y
+21000020	CS	1	Execution Status	ExecutionStatus	N
+21000030	CS	1	Execution Status Info	ExecutionStatusInfo	N
+21000040	DA	1	Creation Date	CreationDate	N
+21000050	TM	1	Creation Time	CreationTime	N
+21000070	AE	1	Originator	Originator	N
+21000140	AE	1	Destination AE	DestinationAE	N
+21000160	SH	1	Owner ID	OwnerID	N
+21000170	IS	1	Number of Films	NumberOfFilms	N
+21000500	SQ	1	Referenced Print Job Sequence (Pull Stored Print)	ReferencedPrintJobSequencePullStoredPrint	Y
+21100010	CS	1	Printer Status	PrinterStatus	N
+21100020	CS	1	Printer Status Info	PrinterStatusInfo	N
+21100030	LO	1	Printer Name	PrinterName	N
+21100099	SH	1	Print Queue ID	PrintQueueID	Y
+21200010	CS	1	Queue Status	QueueStatus	Y
+21200050	SQ	1	Print Job Description Sequence	PrintJobDescriptionSequence	Y
+21200070	SQ	1	Referenced Print Job Sequence	ReferencedPrintJobSequence	Y
+21300010	SQ	1	Print Management Capabilities Sequence	PrintManagementCapabilitiesSequence	Y
+21300015	SQ	1	Printer Characteristics Sequence	PrinterCharacteristicsSequence	Y
+21300030	SQ	1	Film Box Content Sequence	FilmBoxContentSequence	Y
+21300040	SQ	1	Image Box Content Sequence	ImageBoxContentSequence	Y
+21300050	SQ	1	Annotation Content Sequence	AnnotationContentSequence	Y
+21300060	SQ	1	Image Overlay Box Content Sequence	ImageOverlayBoxContentSequence	Y
+21300080	SQ	1	Presentation LUT Content Sequence	PresentationLUTContentSequence	Y
+213000A0	SQ	1	Proposed Study Sequence	ProposedStudySequence	N
+213000C0	SQ	1	Original Image Sequence	OriginalImageSequence	N
+22000001	CS	1	Label Using Information Extracted From Instances	LabelUsingInformationExtractedFromInstances	N
+22000002	UT	1	Label Text	LabelText	N
+22000003	CS	1	Label Style Selection	LabelStyleSelection	N
+22000004	LT	1	Media Disposition	MediaDisposition	N
+22000005	LT	1	Barcode Value	BarcodeValue	N
+22000006	CS	1	Barcode Symbology	BarcodeSymbology	N
+22000007	CS	1	Allow Media Splitting	AllowMediaSplitting	N
+22000008	CS	1	Include Non-DICOM Objects	IncludeNonDICOMObjects	N
+22000009	CS	1	Include Display Application	IncludeDisplayApplication	N
+2200000A	CS	1	Preserve Composite Instances After Media Creation	PreserveCompositeInstancesAfterMediaCreation	N
+2200000B	US	1	Total Number of Pieces of Media Created	TotalNumberOfPiecesOfMediaCreated	N
+2200000C	LO	1	Requested Media Application Profile	RequestedMediaApplicationProfile	N
+2200000D	SQ	1	Referenced Storage Media Sequence	ReferencedStorageMediaSequence	N
+2200000E	AT	1-n	Failure Attributes	FailureAttributes	N
+2200000F	CS	1	Allow Lossy Compression	AllowLossyCompression	N
+22000020	CS	1	Request Priority	RequestPriority	N
+30020002	SH	1	RT Image Label	RTImageLabel	N
+30020003	LO	1	RT Image Name	RTImageName	N
+30020004	ST	1	RT Image Description	RTImageDescription	N
+3002000A	CS	1	Reported Values Origin	ReportedValuesOrigin	N
+3002000C	CS	1	RT Image Plane	RTImagePlane	N
+3002000D	DS	3	X-Ray Image Receptor Translation	XRayImageReceptorTranslation	N
+3002000E	DS	1	X-Ray Image Receptor Angle	XRayImageReceptorAngle	N
+30020010	DS	6	RT Image Orientation	RTImageOrientation	N
+30020011	DS	2	Image Plane Pixel Spacing	ImagePlanePixelSpacing	N
+30020012	DS	2	RT Image Position	RTImagePosition	N
+30020020	SH	1	Radiation Machine Name	RadiationMachineName	N
+30020022	DS	1	Radiation Machine SAD	RadiationMachineSAD	N
+30020024	DS	1	Radiation Machine SSD	RadiationMachineSSD	N
+30020026	DS	1	RT Image SID	RTImageSID	N
+30020028	DS	1	Source to Reference Object Distance	SourceToReferenceObjectDistance	N
+30020029	IS	1	Fraction Number	FractionNumber	N
+30020030	SQ	1	Exposure Sequence	ExposureSequence	N
+30020032	DS	1	Meterset Exposure	MetersetExposure	N
+30020034	DS	4	Diaphragm Position	DiaphragmPosition	N
+30020040	SQ	1	Fluence Map Sequence	FluenceMapSequence	N
+30020041	CS	1	Fluence Data Source	FluenceDataSource	N
+30020042	DS	1	Fluence Data Scale	FluenceDataScale	N
+30020050	SQ	1	Primary Fluence Mode Sequence	PrimaryFluenceModeSequence	N
+30020051	CS	1	Fluence Mode	FluenceMode	N
+30020052	SH	1	Fluence Mode ID	FluenceModeID	N
+30020100	IS	1	Selected Frame Number	SelectedFrameNumber	N
+30020101	SQ	1	Selected Frame Functional Groups Sequence	SelectedFrameFunctionalGroupsSequence	N
+30020102	SQ	1	RT Image Frame General Content Sequence	RTImageFrameGeneralContentSequence	N
+30020103	SQ	1	RT Image Frame Context Sequence	RTImageFrameContextSequence	N
+30020104	SQ	1	RT Image Scope Sequence	RTImageScopeSequence	N
+30020105	CS	1	Beam Modifier Coordinates Presence Flag	BeamModifierCoordinatesPresenceFlag	N
+30020106	FD	1	Start Cumulative Meterset	StartCumulativeMeterset	N
+30020107	FD	1	Stop Cumulative Meterset	StopCumulativeMeterset	N
+30020108	SQ	1	RT Acquisition Patient Position Sequence	RTAcquisitionPatientPositionSequence	N
+30020109	SQ	1	RT Image Frame Imaging Device Position Sequence	RTImageFrameImagingDevicePositionSequence	N
+3002010A	SQ	1	RT Image Frame kV Radiation Acquisition Sequence	RTImageFramekVRadiationAcquisitionSequence	N
+3002010B	SQ	1	RT Image Frame MV Radiation Acquisition Sequence	RTImageFrameMVRadiationAcquisitionSequence	N
+3002010C	SQ	1	RT Image Frame Radiation Acquisition Sequence	RTImageFrameRadiationAcquisitionSequence	N
+3002010D	SQ	1	Imaging Source Position Sequence	ImagingSourcePositionSequence	N
+3002010E	SQ	1	Image Receptor Position Sequence	ImageReceptorPositionSequence	N
+3002010F	FD	16	Device Position to Equipment Mapping Matrix	DevicePositionToEquipmentMappingMatrix	N
+30020110	SQ	1	Device Position Parameter Sequence	DevicePositionParameterSequence	N
+30020111	CS	1	Imaging Source Location Specification Type	ImagingSourceLocationSpecificationType	N
+30020112	SQ	1	Imaging Device Location Matrix Sequence	ImagingDeviceLocationMatrixSequence	N
+30020113	SQ	1	Imaging Device Location Parameter Sequence	ImagingDeviceLocationParameterSequence	N
+30020114	SQ	1	Imaging Aperture Sequence	ImagingApertureSequence	N
+30020115	CS	1	Imaging Aperture Specification Type	ImagingApertureSpecificationType	N
+30020116	US	1	Number of Acquisition Devices	NumberOfAcquisitionDevices	N
+30020117	SQ	1	Acquisition Device Sequence	AcquisitionDeviceSequence	N
+30020118	SQ	1	Acquisition Task Sequence	AcquisitionTaskSequence	N
+30020119	SQ	1	Acquisition Task Workitem Code Sequence	AcquisitionTaskWorkitemCodeSequence	N
+3002011A	SQ	1	Acquisition Subtask Sequence	AcquisitionSubtaskSequence	N
+3002011B	SQ	1	Subtask Workitem Code Sequence	SubtaskWorkitemCodeSequence	N
+3002011C	US	1	Acquisition Task Index	AcquisitionTaskIndex	N
+3002011D	US	1	Acquisition Subtask Index	AcquisitionSubtaskIndex	N
+3002011E	SQ	1	Referenced Baseline Parameters RT Radiation Instance Sequence	ReferencedBaselineParametersRTRadiationInstanceSequence	N
+3002011F	SQ	1	Position Acquisition Template Identification Sequence	PositionAcquisitionTemplateIdentificationSequence	N
+30020120	ST	1	Position Acquisition Template ID	PositionAcquisitionTemplateID	N
+30020121	LO	1	Position Acquisition Template Name	PositionAcquisitionTemplateName	N
+30020122	SQ	1	Position Acquisition Template Code Sequence	PositionAcquisitionTemplateCodeSequence	N
+30020123	LT	1	Position Acquisition Template Description	PositionAcquisitionTemplateDescription	N
+30020124	SQ	1	Acquisition Task Applicability Sequence	AcquisitionTaskApplicabilitySequence	N
+30020125	SQ	1	Projection Imaging Acquisition Parameter Sequence	ProjectionImagingAcquisitionParameterSequence	N
+30020126	SQ	1	CT Imaging Acquisition Parameter Sequence	CTImagingAcquisitionParameterSequence	N
+30020127	SQ	1	KV Imaging Generation Parameters Sequence	KVImagingGenerationParametersSequence	N
+30020128	SQ	1	MV Imaging Generation Parameters Sequence	MVImagingGenerationParametersSequence	N
+30020129	CS	1	Acquisition Signal Type	AcquisitionSignalType	N
+3002012A	CS	1	Acquisition Method	AcquisitionMethod	N
+3002012B	SQ	1	Scan Start Position Sequence	ScanStartPositionSequence	N
+3002012C	SQ	1	Scan Stop Position Sequence	ScanStopPositionSequence	N
+3002012D	FD	1	Imaging Source to Beam Modifier Definition Plane Distance	ImagingSourceToBeamModifierDefinitionPlaneDistance	N
+3002012E	CS	1	Scan Arc Type	ScanArcType	N
+3002012F	CS	1	Detector Positioning Type	DetectorPositioningType	N
+30020130	SQ	1	Additional RT Accessory Device Sequence	AdditionalRTAccessoryDeviceSequence	N
+30020131	SQ	1	Device-Specific Acquisition Parameter Sequence	DeviceSpecificAcquisitionParameterSequence	N
+30020132	SQ	1	Referenced Position Reference Instance Sequence	ReferencedPositionReferenceInstanceSequence	N
+30020133	SQ	1	Energy Derivation Code Sequence	EnergyDerivationCodeSequence	N
+30020134	FD	1	Maximum Cumulative Meterset Exposure	MaximumCumulativeMetersetExposure	N
+30020135	SQ	1	Acquisition Initiation Sequence	AcquisitionInitiationSequence	N
+30040001	CS	1	DVH Type	DVHType	N
+30040002	CS	1	Dose Units	DoseUnits	N
+30040004	CS	1	Dose Type	DoseType	N
+30040005	CS	1	Spatial Transform of Dose	SpatialTransformOfDose	N
+30040006	LO	1	Dose Comment	DoseComment	N
+30040008	DS	3	Normalization Point	NormalizationPoint	N
+3004000A	CS	1	Dose Summation Type	DoseSummationType	N
+3004000C	DS	2-n	Grid Frame Offset Vector	GridFrameOffsetVector	N
+3004000E	DS	1	Dose Grid Scaling	DoseGridScaling	N
+30040010	SQ	1	RT Dose ROI Sequence	RTDoseROISequence	Y
+30040012	DS	1	Dose Value	DoseValue	Y
+30040014	CS	1-3	Tissue Heterogeneity Correction	TissueHeterogeneityCorrection	N
+30040040	DS	3	DVH Normalization Point	DVHNormalizationPoint	N
+30040042	DS	1	DVH Normalization Dose Value	DVHNormalizationDoseValue	N
+30040050	SQ	1	DVH Sequence	DVHSequence	N
+30040052	DS	1	DVH Dose Scaling	DVHDoseScaling	N
+30040054	CS	1	DVH Volume Units	DVHVolumeUnits	N
+30040056	IS	1	DVH Number of Bins	DVHNumberOfBins	N
+30040058	DS	2-2n	DVH Data	DVHData	N
+30040060	SQ	1	DVH Referenced ROI Sequence	DVHReferencedROISequence	N
+30040062	CS	1	DVH ROI Contribution Type	DVHROIContributionType	N
+30040070	DS	1	DVH Minimum Dose	DVHMinimumDose	N
+30040072	DS	1	DVH Maximum Dose	DVHMaximumDose	N
+30040074	DS	1	DVH Mean Dose	DVHMeanDose	N
+30060002	SH	1	Structure Set Label	StructureSetLabel	N
+30060004	LO	1	Structure Set Name	StructureSetName	N
+30060006	ST	1	Structure Set Description	StructureSetDescription	N
+30060008	DA	1	Structure Set Date	StructureSetDate	N
+30060009	TM	1	Structure Set Time	StructureSetTime	N
+30060010	SQ	1	Referenced Frame of Reference Sequence	ReferencedFrameOfReferenceSequence	N
+30060012	SQ	1	RT Referenced Study Sequence	RTReferencedStudySequence	N
+30060014	SQ	1	RT Referenced Series Sequence	RTReferencedSeriesSequence	N
+30060016	SQ	1	Contour Image Sequence	ContourImageSequence	N
+30060018	SQ	1	Predecessor Structure Set Sequence	PredecessorStructureSetSequence	N
+30060020	SQ	1	Structure Set ROI Sequence	StructureSetROISequence	N
+30060022	IS	1	ROI Number	ROINumber	N
+30060024	UI	1	Referenced Frame of Reference UID	ReferencedFrameOfReferenceUID	N
+30060026	LO	1	ROI Name	ROIName	N
+30060028	ST	1	ROI Description	ROIDescription	N
+3006002A	IS	3	ROI Display Color	ROIDisplayColor	N
+3006002C	DS	1	ROI Volume	ROIVolume	N
+3006002D	DT	1	ROI DateTime	ROIDateTime	N
+3006002E	DT	1	ROI Observation DateTime	ROIObservationDateTime	N
+30060030	SQ	1	RT Related ROI Sequence	RTRelatedROISequence	N
+30060033	CS	1	RT ROI Relationship	RTROIRelationship	N
+30060036	CS	1	ROI Generation Algorithm	ROIGenerationAlgorithm	N
+30060037	SQ	1	ROI Derivation Algorithm Identification Sequence	ROIDerivationAlgorithmIdentificationSequence	N
+30060038	LO	1	ROI Generation Description	ROIGenerationDescription	N
+30060039	SQ	1	ROI Contour Sequence	ROIContourSequence	N
+30060040	SQ	1	Contour Sequence	ContourSequence	N
+30060042	CS	1	Contour Geometric Type	ContourGeometricType	N
+30060044	DS	1	Contour Slab Thickness	ContourSlabThickness	Y
+30060045	DS	3	Contour Offset Vector	ContourOffsetVector	Y
+30060046	IS	1	Number of Contour Points	NumberOfContourPoints	N
+30060048	IS	1	Contour Number	ContourNumber	N
+30060049	IS	1-n	Attached Contours	AttachedContours	Y
+3006004A	SQ	1	Source Pixel Planes Characteristics Sequence	SourcePixelPlanesCharacteristicsSequence	N
+3006004B	SQ	1	Source Series Sequence	SourceSeriesSequence	N
+3006004C	SQ	1	Source Series Information Sequence	SourceSeriesInformationSequence	N
+3006004D	SQ	1	ROI Creator Sequence	ROICreatorSequence	N
+3006004E	SQ	1	ROI Interpreter Sequence	ROIInterpreterSequence	N
+3006004F	SQ	1	ROI Observation Context Code Sequence	ROIObservationContextCodeSequence	N
+30060050	DS	3-3n	Contour Data	ContourData	N
+30060080	SQ	1	RT ROI Observations Sequence	RTROIObservationsSequence	N
+30060082	IS	1	Observation Number	ObservationNumber	N
+30060084	IS	1	Referenced ROI Number	ReferencedROINumber	N
+30060085	SH	1	ROI Observation Label	ROIObservationLabel	Y
+30060086	SQ	1	RT ROI Identification Code Sequence	RTROIIdentificationCodeSequence	N
+30060088	ST	1	ROI Observation Description	ROIObservationDescription	Y
+300600A0	SQ	1	Related RT ROI Observations Sequence	RelatedRTROIObservationsSequence	N
+300600A4	CS	1	RT ROI Interpreted Type	RTROIInterpretedType	N
+300600A6	PN	1	ROI Interpreter	ROIInterpreter	N
+300600B0	SQ	1	ROI Physical Properties Sequence	ROIPhysicalPropertiesSequence	N
+300600B2	CS	1	ROI Physical Property	ROIPhysicalProperty	N
+300600B4	DS	1	ROI Physical Property Value	ROIPhysicalPropertyValue	N
+300600B6	SQ	1	ROI Elemental Composition Sequence	ROIElementalCompositionSequence	N
+300600B7	US	1	ROI Elemental Composition Atomic Number	ROIElementalCompositionAtomicNumber	N
+300600B8	FL	1	ROI Elemental Composition Atomic Mass Fraction	ROIElementalCompositionAtomicMassFraction	N
+300600B9	SQ	1	Additional RT ROI Identification Code Sequence	AdditionalRTROIIdentificationCodeSequence	Y
+300600C0	SQ	1	Frame of Reference Relationship Sequence	FrameOfReferenceRelationshipSequence	Y
+300600C2	UI	1	Related Frame of Reference UID	RelatedFrameOfReferenceUID	Y
+300600C4	CS	1	Frame of Reference Transformation Type	FrameOfReferenceTransformationType	Y
+300600C6	DS	16	Frame of Reference Transformation Matrix	FrameOfReferenceTransformationMatrix	N
+300600C8	LO	1	Frame of Reference Transformation Comment	FrameOfReferenceTransformationComment	N
+300600C9	SQ	1	Patient Location Coordinates Sequence	PatientLocationCoordinatesSequence	N
+300600CA	SQ	1	Patient Location Coordinates Code Sequence	PatientLocationCoordinatesCodeSequence	N
+300600CB	SQ	1	Patient Support Position Sequence	PatientSupportPositionSequence	N
+30080010	SQ	1	Measured Dose Reference Sequence	MeasuredDoseReferenceSequence	N
+30080012	ST	1	Measured Dose Description	MeasuredDoseDescription	N
+30080014	CS	1	Measured Dose Type	MeasuredDoseType	N
+30080016	DS	1	Measured Dose Value	MeasuredDoseValue	N
+30080020	SQ	1	Treatment Session Beam Sequence	TreatmentSessionBeamSequence	N
+30080021	SQ	1	Treatment Session Ion Beam Sequence	TreatmentSessionIonBeamSequence	N
+30080022	IS	1	Current Fraction Number	CurrentFractionNumber	N
+30080024	DA	1	Treatment Control Point Date	TreatmentControlPointDate	N
+30080025	TM	1	Treatment Control Point Time	TreatmentControlPointTime	N
+3008002A	CS	1	Treatment Termination Status	TreatmentTerminationStatus	N
+3008002B	SH	1	Treatment Termination Code	TreatmentTerminationCode	Y
+3008002C	CS	1	Treatment Verification Status	TreatmentVerificationStatus	N
+30080030	SQ	1	Referenced Treatment Record Sequence	ReferencedTreatmentRecordSequence	N
+30080032	DS	1	Specified Primary Meterset	SpecifiedPrimaryMeterset	N
+30080033	DS	1	Specified Secondary Meterset	SpecifiedSecondaryMeterset	N
+30080036	DS	1	Delivered Primary Meterset	DeliveredPrimaryMeterset	N
+30080037	DS	1	Delivered Secondary Meterset	DeliveredSecondaryMeterset	N
+3008003A	DS	1	Specified Treatment Time	SpecifiedTreatmentTime	N
+3008003B	DS	1	Delivered Treatment Time	DeliveredTreatmentTime	N
+30080040	SQ	1	Control Point Delivery Sequence	ControlPointDeliverySequence	N
+30080041	SQ	1	Ion Control Point Delivery Sequence	IonControlPointDeliverySequence	N
+30080042	DS	1	Specified Meterset	SpecifiedMeterset	N
+30080044	DS	1	Delivered Meterset	DeliveredMeterset	N
+30080045	FL	1	Meterset Rate Set	MetersetRateSet	N
+30080046	FL	1	Meterset Rate Delivered	MetersetRateDelivered	N
+30080047	FL	1-n	Scan Spot Metersets Delivered	ScanSpotMetersetsDelivered	N
+30080048	DS	1	Dose Rate Delivered	DoseRateDelivered	N
+30080050	SQ	1	Treatment Summary Calculated Dose Reference Sequence	TreatmentSummaryCalculatedDoseReferenceSequence	N
+30080052	DS	1	Cumulative Dose to Dose Reference	CumulativeDoseToDoseReference	N
+30080054	DA	1	First Treatment Date	FirstTreatmentDate	N
+30080056	DA	1	Most Recent Treatment Date	MostRecentTreatmentDate	N
+3008005A	IS	1	Number of Fractions Delivered	NumberOfFractionsDelivered	N
+30080060	SQ	1	Override Sequence	OverrideSequence	N
+30080061	AT	1	Parameter Sequence Pointer	ParameterSequencePointer	N
+30080062	AT	1	Override Parameter Pointer	OverrideParameterPointer	N
+30080063	IS	1	Parameter Item Index	ParameterItemIndex	N
+30080064	IS	1	Measured Dose Reference Number	MeasuredDoseReferenceNumber	N
+30080065	AT	1	Parameter Pointer	ParameterPointer	N
+30080066	ST	1	Override Reason	OverrideReason	N
+30080067	US	1	Parameter Value Number	ParameterValueNumber	N
+30080068	SQ	1	Corrected Parameter Sequence	CorrectedParameterSequence	N
+3008006A	FL	1	Correction Value	CorrectionValue	N
+30080070	SQ	1	Calculated Dose Reference Sequence	CalculatedDoseReferenceSequence	N
+30080072	IS	1	Calculated Dose Reference Number	CalculatedDoseReferenceNumber	N
+30080074	ST	1	Calculated Dose Reference Description	CalculatedDoseReferenceDescription	N
+30080076	DS	1	Calculated Dose Reference Dose Value	CalculatedDoseReferenceDoseValue	N
+30080078	DS	1	Start Meterset	StartMeterset	N
+3008007A	DS	1	End Meterset	EndMeterset	N
+30080080	SQ	1	Referenced Measured Dose Reference Sequence	ReferencedMeasuredDoseReferenceSequence	N
+30080082	IS	1	Referenced Measured Dose Reference Number	ReferencedMeasuredDoseReferenceNumber	N
+30080090	SQ	1	Referenced Calculated Dose Reference Sequence	ReferencedCalculatedDoseReferenceSequence	N
+30080092	IS	1	Referenced Calculated Dose Reference Number	ReferencedCalculatedDoseReferenceNumber	N
+300800A0	SQ	1	Beam Limiting Device Leaf Pairs Sequence	BeamLimitingDeviceLeafPairsSequence	N
+300800A1	SQ	1	Enhanced RT Beam Limiting Device Sequence	EnhancedRTBeamLimitingDeviceSequence	N
+300800A2	SQ	1	Enhanced RT Beam Limiting Opening Sequence	EnhancedRTBeamLimitingOpeningSequence	N
+300800A3	CS	1	Enhanced RT Beam Limiting Device Definition Flag	EnhancedRTBeamLimitingDeviceDefinitionFlag	N
+300800A4	FD	2-2n	Parallel RT Beam Delimiter Opening Extents	ParallelRTBeamDelimiterOpeningExtents	N
+300800B0	SQ	1	Recorded Wedge Sequence	RecordedWedgeSequence	N
+300800C0	SQ	1	Recorded Compensator Sequence	RecordedCompensatorSequence	N
+300800D0	SQ	1	Recorded Block Sequence	RecordedBlockSequence	N
+300800D1	SQ	1	Recorded Block Slab Sequence	RecordedBlockSlabSequence	N
+300800E0	SQ	1	Treatment Summary Measured Dose Reference Sequence	TreatmentSummaryMeasuredDoseReferenceSequence	N
+300800F0	SQ	1	Recorded Snout Sequence	RecordedSnoutSequence	N
+300800F2	SQ	1	Recorded Range Shifter Sequence	RecordedRangeShifterSequence	N
+300800F4	SQ	1	Recorded Lateral Spreading Device Sequence	RecordedLateralSpreadingDeviceSequence	N
+300800F6	SQ	1	Recorded Range Modulator Sequence	RecordedRangeModulatorSequence	N
+30080100	SQ	1	Recorded Source Sequence	RecordedSourceSequence	N
+30080105	LO	1	Source Serial Number	SourceSerialNumber	N
+30080110	SQ	1	Treatment Session Application Setup Sequence	TreatmentSessionApplicationSetupSequence	N
+30080116	CS	1	Application Setup Check	ApplicationSetupCheck	N
+30080120	SQ	1	Recorded Brachy Accessory Device Sequence	RecordedBrachyAccessoryDeviceSequence	N
+30080122	IS	1	Referenced Brachy Accessory Device Number	ReferencedBrachyAccessoryDeviceNumber	N
+30080130	SQ	1	Recorded Channel Sequence	RecordedChannelSequence	N
+30080132	DS	1	Specified Channel Total Time	SpecifiedChannelTotalTime	N
+30080134	DS	1	Delivered Channel Total Time	DeliveredChannelTotalTime	N
+30080136	IS	1	Specified Number of Pulses	SpecifiedNumberOfPulses	N
+30080138	IS	1	Delivered Number of Pulses	DeliveredNumberOfPulses	N
+3008013A	DS	1	Specified Pulse Repetition Interval	SpecifiedPulseRepetitionInterval	N
+3008013C	DS	1	Delivered Pulse Repetition Interval	DeliveredPulseRepetitionInterval	N
+30080140	SQ	1	Recorded Source Applicator Sequence	RecordedSourceApplicatorSequence	N
+30080142	IS	1	Referenced Source Applicator Number	ReferencedSourceApplicatorNumber	N
+30080150	SQ	1	Recorded Channel Shield Sequence	RecordedChannelShieldSequence	N
+30080152	IS	1	Referenced Channel Shield Number	ReferencedChannelShieldNumber	N
+30080160	SQ	1	Brachy Control Point Delivered Sequence	BrachyControlPointDeliveredSequence	N
+30080162	DA	1	Safe Position Exit Date	SafePositionExitDate	N
+30080164	TM	1	Safe Position Exit Time	SafePositionExitTime	N
+30080166	DA	1	Safe Position Return Date	SafePositionReturnDate	N
+30080168	TM	1	Safe Position Return Time	SafePositionReturnTime	N
+30080171	SQ	1	Pulse Specific Brachy Control Point Delivered Sequence	PulseSpecificBrachyControlPointDeliveredSequence	N
+30080172	US	1	Pulse Number	PulseNumber	N
+30080173	SQ	1	Brachy Pulse Control Point Delivered Sequence	BrachyPulseControlPointDeliveredSequence	N
+30080200	CS	1	Current Treatment Status	CurrentTreatmentStatus	N
+30080202	ST	1	Treatment Status Comment	TreatmentStatusComment	N
+30080220	SQ	1	Fraction Group Summary Sequence	FractionGroupSummarySequence	N
+30080223	IS	1	Referenced Fraction Number	ReferencedFractionNumber	N
+30080224	CS	1	Fraction Group Type	FractionGroupType	N
+30080230	CS	1	Beam Stopper Position	BeamStopperPosition	N
+30080240	SQ	1	Fraction Status Summary Sequence	FractionStatusSummarySequence	N
+30080250	DA	1	Treatment Date	TreatmentDate	N
+30080251	TM	1	Treatment Time	TreatmentTime	N
+300A0002	SH	1	RT Plan Label	RTPlanLabel	N
+300A0003	LO	1	RT Plan Name	RTPlanName	N
+300A0004	ST	1	RT Plan Description	RTPlanDescription	N
+300A0006	DA	1	RT Plan Date	RTPlanDate	N
+300A0007	TM	1	RT Plan Time	RTPlanTime	N
+300A0009	LO	1-n	Treatment Protocols	TreatmentProtocols	N
+300A000A	CS	1	Plan Intent	PlanIntent	N
+300A000B	LO	1-n	Treatment Sites	TreatmentSites	Y
+300A000C	CS	1	RT Plan Geometry	RTPlanGeometry	N
+300A000E	ST	1	Prescription Description	PrescriptionDescription	N
+300A0010	SQ	1	Dose Reference Sequence	DoseReferenceSequence	N
+300A0012	IS	1	Dose Reference Number	DoseReferenceNumber	N
+300A0013	UI	1	Dose Reference UID	DoseReferenceUID	N
+300A0014	CS	1	Dose Reference Structure Type	DoseReferenceStructureType	N
+300A0015	CS	1	Nominal Beam Energy Unit	NominalBeamEnergyUnit	N
+300A0016	LO	1	Dose Reference Description	DoseReferenceDescription	N
+300A0018	DS	3	Dose Reference Point Coordinates	DoseReferencePointCoordinates	N
+300A001A	DS	1	Nominal Prior Dose	NominalPriorDose	N
+300A0020	CS	1	Dose Reference Type	DoseReferenceType	N
+300A0021	DS	1	Constraint Weight	ConstraintWeight	N
+300A0022	DS	1	Delivery Warning Dose	DeliveryWarningDose	N
+300A0023	DS	1	Delivery Maximum Dose	DeliveryMaximumDose	N
+300A0025	DS	1	Target Minimum Dose	TargetMinimumDose	N
+300A0026	DS	1	Target Prescription Dose	TargetPrescriptionDose	N
+300A0027	DS	1	Target Maximum Dose	TargetMaximumDose	N
+300A0028	DS	1	Target Underdose Volume Fraction	TargetUnderdoseVolumeFraction	N
+300A002A	DS	1	Organ at Risk Full-volume Dose	OrganAtRiskFullVolumeDose	N
+300A002B	DS	1	Organ at Risk Limit Dose	OrganAtRiskLimitDose	N
+300A002C	DS	1	Organ at Risk Maximum Dose	OrganAtRiskMaximumDose	N
+300A002D	DS	1	Organ at Risk Overdose Volume Fraction	OrganAtRiskOverdoseVolumeFraction	N
+300A0040	SQ	1	Tolerance Table Sequence	ToleranceTableSequence	N
+300A0042	IS	1	Tolerance Table Number	ToleranceTableNumber	N
+300A0043	SH	1	Tolerance Table Label	ToleranceTableLabel	N
+300A0044	DS	1	Gantry Angle Tolerance	GantryAngleTolerance	N
+300A0046	DS	1	Beam Limiting Device Angle Tolerance	BeamLimitingDeviceAngleTolerance	N
+300A0048	SQ	1	Beam Limiting Device Tolerance Sequence	BeamLimitingDeviceToleranceSequence	N
+300A004A	DS	1	Beam Limiting Device Position Tolerance	BeamLimitingDevicePositionTolerance	N
+300A004B	FL	1	Snout Position Tolerance	SnoutPositionTolerance	N
+300A004C	DS	1	Patient Support Angle Tolerance	PatientSupportAngleTolerance	N
+300A004E	DS	1	Table Top Eccentric Angle Tolerance	TableTopEccentricAngleTolerance	N
+300A004F	FL	1	Table Top Pitch Angle Tolerance	TableTopPitchAngleTolerance	N
+300A0050	FL	1	Table Top Roll Angle Tolerance	TableTopRollAngleTolerance	N
+300A0051	DS	1	Table Top Vertical Position Tolerance	TableTopVerticalPositionTolerance	N
+300A0052	DS	1	Table Top Longitudinal Position Tolerance	TableTopLongitudinalPositionTolerance	N
+300A0053	DS	1	Table Top Lateral Position Tolerance	TableTopLateralPositionTolerance	N
+300A0055	CS	1	RT Plan Relationship	RTPlanRelationship	N
+300A0070	SQ	1	Fraction Group Sequence	FractionGroupSequence	N
+300A0071	IS	1	Fraction Group Number	FractionGroupNumber	N
+300A0072	LO	1	Fraction Group Description	FractionGroupDescription	N
+300A0078	IS	1	Number of Fractions Planned	NumberOfFractionsPlanned	N
+300A0079	IS	1	Number of Fraction Pattern Digits Per Day	NumberOfFractionPatternDigitsPerDay	N
+300A007A	IS	1	Repeat Fraction Cycle Length	RepeatFractionCycleLength	N
+300A007B	LT	1	Fraction Pattern	FractionPattern	N
+300A0080	IS	1	Number of Beams	NumberOfBeams	N
+300A0082	DS	3	Beam Dose Specification Point	BeamDoseSpecificationPoint	Y
+300A0083	UI	1	Referenced Dose Reference UID	ReferencedDoseReferenceUID	N
+300A0084	DS	1	Beam Dose	BeamDose	N
+300A0086	DS	1	Beam Meterset	BeamMeterset	N
+300A0088	FL	1	Beam Dose Point Depth	BeamDosePointDepth	N
+300A0089	FL	1	Beam Dose Point Equivalent Depth	BeamDosePointEquivalentDepth	N
+300A008A	FL	1	Beam Dose Point SSD	BeamDosePointSSD	N
+300A008B	CS	1	Beam Dose Meaning	BeamDoseMeaning	N
+300A008C	SQ	1	Beam Dose Verification Control Point Sequence	BeamDoseVerificationControlPointSequence	N
+300A008D	FL	1	Average Beam Dose Point Depth	AverageBeamDosePointDepth	Y
+300A008E	FL	1	Average Beam Dose Point Equivalent Depth	AverageBeamDosePointEquivalentDepth	Y
+300A008F	FL	1	Average Beam Dose Point SSD	AverageBeamDosePointSSD	Y
+300A0090	CS	1	Beam Dose Type	BeamDoseType	N
+300A0091	DS	1	Alternate Beam Dose	AlternateBeamDose	N
+300A0092	CS	1	Alternate Beam Dose Type	AlternateBeamDoseType	N
+300A0093	CS	1	Depth Value Averaging Flag	DepthValueAveragingFlag	N
+300A0094	DS	1	Beam Dose Point Source to External Contour Distance	BeamDosePointSourceToExternalContourDistance	N
+300A00A0	IS	1	Number of Brachy Application Setups	NumberOfBrachyApplicationSetups	N
+300A00A2	DS	3	Brachy Application Setup Dose Specification Point	BrachyApplicationSetupDoseSpecificationPoint	N
+300A00A4	DS	1	Brachy Application Setup Dose	BrachyApplicationSetupDose	N
+300A00B0	SQ	1	Beam Sequence	BeamSequence	N
+300A00B2	SH	1	Treatment Machine Name	TreatmentMachineName	N
+300A00B3	CS	1	Primary Dosimeter Unit	PrimaryDosimeterUnit	N
+300A00B4	DS	1	Source-Axis Distance	SourceAxisDistance	N
+300A00B6	SQ	1	Beam Limiting Device Sequence	BeamLimitingDeviceSequence	N
+300A00B8	CS	1	RT Beam Limiting Device Type	RTBeamLimitingDeviceType	N
+300A00BA	DS	1	Source to Beam Limiting Device Distance	SourceToBeamLimitingDeviceDistance	N
+300A00BB	FL	1	Isocenter to Beam Limiting Device Distance	IsocenterToBeamLimitingDeviceDistance	N
+300A00BC	IS	1	Number of Leaf/Jaw Pairs	NumberOfLeafJawPairs	N
+300A00BE	DS	3-n	Leaf Position Boundaries	LeafPositionBoundaries	N
+300A00C0	IS	1	Beam Number	BeamNumber	N
+300A00C2	LO	1	Beam Name	BeamName	N
+300A00C3	ST	1	Beam Description	BeamDescription	N
+300A00C4	CS	1	Beam Type	BeamType	N
+300A00C5	FD	1	Beam Delivery Duration Limit	BeamDeliveryDurationLimit	N
+300A00C6	CS	1	Radiation Type	RadiationType	N
+300A00C7	CS	1	High-Dose Technique Type	HighDoseTechniqueType	N
+300A00C8	IS	1	Reference Image Number	ReferenceImageNumber	N
+300A00CA	SQ	1	Planned Verification Image Sequence	PlannedVerificationImageSequence	N
+300A00CC	LO	1-n	Imaging Device-Specific Acquisition Parameters	ImagingDeviceSpecificAcquisitionParameters	N
+300A00CE	CS	1	Treatment Delivery Type	TreatmentDeliveryType	N
+300A00D0	IS	1	Number of Wedges	NumberOfWedges	N
+300A00D1	SQ	1	Wedge Sequence	WedgeSequence	N
+300A00D2	IS	1	Wedge Number	WedgeNumber	N
+300A00D3	CS	1	Wedge Type	WedgeType	N
+300A00D4	SH	1	Wedge ID	WedgeID	N
+300A00D5	IS	1	Wedge Angle	WedgeAngle	N
+300A00D6	DS	1	Wedge Factor	WedgeFactor	N
+300A00D7	FL	1	Total Wedge Tray Water-Equivalent Thickness	TotalWedgeTrayWaterEquivalentThickness	N
+300A00D8	DS	1	Wedge Orientation	WedgeOrientation	N
+300A00D9	FL	1	Isocenter to Wedge Tray Distance	IsocenterToWedgeTrayDistance	N
+300A00DA	DS	1	Source to Wedge Tray Distance	SourceToWedgeTrayDistance	N
+300A00DB	FL	1	Wedge Thin Edge Position	WedgeThinEdgePosition	N
+300A00DC	SH	1	Bolus ID	BolusID	N
+300A00DD	ST	1	Bolus Description	BolusDescription	N
+300A00DE	DS	1	Effective Wedge Angle	EffectiveWedgeAngle	N
+300A00E0	IS	1	Number of Compensators	NumberOfCompensators	N
+300A00E1	SH	1	Material ID	MaterialID	N
+300A00E2	DS	1	Total Compensator Tray Factor	TotalCompensatorTrayFactor	N
+300A00E3	SQ	1	Compensator Sequence	CompensatorSequence	N
+300A00E4	IS	1	Compensator Number	CompensatorNumber	N
+300A00E5	SH	1	Compensator ID	CompensatorID	N
+300A00E6	DS	1	Source to Compensator Tray Distance	SourceToCompensatorTrayDistance	N
+300A00E7	IS	1	Compensator Rows	CompensatorRows	N
+300A00E8	IS	1	Compensator Columns	CompensatorColumns	N
+300A00E9	DS	2	Compensator Pixel Spacing	CompensatorPixelSpacing	N
+300A00EA	DS	2	Compensator Position	CompensatorPosition	N
+300A00EB	DS	1-n	Compensator Transmission Data	CompensatorTransmissionData	N
+300A00EC	DS	1-n	Compensator Thickness Data	CompensatorThicknessData	N
+300A00ED	IS	1	Number of Boli	NumberOfBoli	N
+300A00EE	CS	1	Compensator Type	CompensatorType	N
+300A00EF	SH	1	Compensator Tray ID	CompensatorTrayID	N
+300A00F0	IS	1	Number of Blocks	NumberOfBlocks	N
+300A00F2	DS	1	Total Block Tray Factor	TotalBlockTrayFactor	N
+300A00F3	FL	1	Total Block Tray Water-Equivalent Thickness	TotalBlockTrayWaterEquivalentThickness	N
+300A00F4	SQ	1	Block Sequence	BlockSequence	N
+300A00F5	SH	1	Block Tray ID	BlockTrayID	N
+300A00F6	DS	1	Source to Block Tray Distance	SourceToBlockTrayDistance	N
+300A00F7	FL	1	Isocenter to Block Tray Distance	IsocenterToBlockTrayDistance	N
+300A00F8	CS	1	Block Type	BlockType	N
+300A00F9	LO	1	Accessory Code	AccessoryCode	N
+300A00FA	CS	1	Block Divergence	BlockDivergence	N
+300A00FB	CS	1	Block Mounting Position	BlockMountingPosition	N
+300A00FC	IS	1	Block Number	BlockNumber	N
+300A00FE	LO	1	Block Name	BlockName	N
+300A0100	DS	1	Block Thickness	BlockThickness	N
+300A0102	DS	1	Block Transmission	BlockTransmission	N
+300A0104	IS	1	Block Number of Points	BlockNumberOfPoints	N
+300A0106	DS	2-2n	Block Data	BlockData	N
+300A0107	SQ	1	Applicator Sequence	ApplicatorSequence	N
+300A0108	SH	1	Applicator ID	ApplicatorID	N
+300A0109	CS	1	Applicator Type	ApplicatorType	N
+300A010A	LO	1	Applicator Description	ApplicatorDescription	N
+300A010C	DS	1	Cumulative Dose Reference Coefficient	CumulativeDoseReferenceCoefficient	N
+300A010E	DS	1	Final Cumulative Meterset Weight	FinalCumulativeMetersetWeight	N
+300A0110	IS	1	Number of Control Points	NumberOfControlPoints	N
+300A0111	SQ	1	Control Point Sequence	ControlPointSequence	N
+300A0112	IS	1	Control Point Index	ControlPointIndex	N
+300A0114	DS	1	Nominal Beam Energy	NominalBeamEnergy	N
+300A0115	DS	1	Dose Rate Set	DoseRateSet	N
+300A0116	SQ	1	Wedge Position Sequence	WedgePositionSequence	N
+300A0118	CS	1	Wedge Position	WedgePosition	N
+300A011A	SQ	1	Beam Limiting Device Position Sequence	BeamLimitingDevicePositionSequence	N
+300A011C	DS	2-2n	Leaf/Jaw Positions	LeafJawPositions	N
+300A011E	DS	1	Gantry Angle	GantryAngle	N
+300A011F	CS	1	Gantry Rotation Direction	GantryRotationDirection	N
+300A0120	DS	1	Beam Limiting Device Angle	BeamLimitingDeviceAngle	N
+300A0121	CS	1	Beam Limiting Device Rotation Direction	BeamLimitingDeviceRotationDirection	N
+300A0122	DS	1	Patient Support Angle	PatientSupportAngle	N
+300A0123	CS	1	Patient Support Rotation Direction	PatientSupportRotationDirection	N
+300A0124	DS	1	Table Top Eccentric Axis Distance	TableTopEccentricAxisDistance	N
+300A0125	DS	1	Table Top Eccentric Angle	TableTopEccentricAngle	N
+300A0126	CS	1	Table Top Eccentric Rotation Direction	TableTopEccentricRotationDirection	N
+300A0128	DS	1	Table Top Vertical Position	TableTopVerticalPosition	N
+300A0129	DS	1	Table Top Longitudinal Position	TableTopLongitudinalPosition	N
+300A012A	DS	1	Table Top Lateral Position	TableTopLateralPosition	N
+300A012C	DS	3	Isocenter Position	IsocenterPosition	N
+300A012E	DS	3	Surface Entry Point	SurfaceEntryPoint	N
+300A0130	DS	1	Source to Surface Distance	SourceToSurfaceDistance	N
+300A0131	FL	1	Average Beam Dose Point Source to External Contour Distance	AverageBeamDosePointSourceToExternalContourDistance	N
+300A0132	FL	1	Source to External Contour Distance	SourceToExternalContourDistance	N
+300A0133	FL	3	External Contour Entry Point	ExternalContourEntryPoint	N
+300A0134	DS	1	Cumulative Meterset Weight	CumulativeMetersetWeight	N
+300A0140	FL	1	Table Top Pitch Angle	TableTopPitchAngle	N
+300A0142	CS	1	Table Top Pitch Rotation Direction	TableTopPitchRotationDirection	N
+300A0144	FL	1	Table Top Roll Angle	TableTopRollAngle	N
+300A0146	CS	1	Table Top Roll Rotation Direction	TableTopRollRotationDirection	N
+300A0148	FL	1	Head Fixation Angle	HeadFixationAngle	N
+300A014A	FL	1	Gantry Pitch Angle	GantryPitchAngle	N
+300A014C	CS	1	Gantry Pitch Rotation Direction	GantryPitchRotationDirection	N
+300A014E	FL	1	Gantry Pitch Angle Tolerance	GantryPitchAngleTolerance	N
+300A0150	CS	1	Fixation Eye	FixationEye	N
+300A0151	DS	1	Chair Head Frame Position	ChairHeadFramePosition	N
+300A0152	DS	1	Head Fixation Angle Tolerance	HeadFixationAngleTolerance	N
+300A0153	DS	1	Chair Head Frame Position Tolerance	ChairHeadFramePositionTolerance	N
+300A0154	DS	1	Fixation Light Azimuthal Angle Tolerance	FixationLightAzimuthalAngleTolerance	N
+300A0155	DS	1	Fixation Light Polar Angle Tolerance	FixationLightPolarAngleTolerance	N
+300A0180	SQ	1	Patient Setup Sequence	PatientSetupSequence	N
+300A0182	IS	1	Patient Setup Number	PatientSetupNumber	N
+300A0183	LO	1	Patient Setup Label	PatientSetupLabel	N
+300A0184	LO	1	Patient Additional Position	PatientAdditionalPosition	N
+300A0190	SQ	1	Fixation Device Sequence	FixationDeviceSequence	N
+300A0192	CS	1	Fixation Device Type	FixationDeviceType	N
+300A0194	SH	1	Fixation Device Label	FixationDeviceLabel	N
+300A0196	ST	1	Fixation Device Description	FixationDeviceDescription	N
+300A0198	SH	1	Fixation Device Position	FixationDevicePosition	N
+300A0199	FL	1	Fixation Device Pitch Angle	FixationDevicePitchAngle	N
+300A019A	FL	1	Fixation Device Roll Angle	FixationDeviceRollAngle	N
+300A01A0	SQ	1	Shielding Device Sequence	ShieldingDeviceSequence	N
+300A01A2	CS	1	Shielding Device Type	ShieldingDeviceType	N
+300A01A4	SH	1	Shielding Device Label	ShieldingDeviceLabel	N
+300A01A6	ST	1	Shielding Device Description	ShieldingDeviceDescription	N
+300A01A8	SH	1	Shielding Device Position	ShieldingDevicePosition	N
+300A01B0	CS	1	Setup Technique	SetupTechnique	N
+300A01B2	ST	1	Setup Technique Description	SetupTechniqueDescription	N
+300A01B4	SQ	1	Setup Device Sequence	SetupDeviceSequence	N
+300A01B6	CS	1	Setup Device Type	SetupDeviceType	N
+300A01B8	SH	1	Setup Device Label	SetupDeviceLabel	N
+300A01BA	ST	1	Setup Device Description	SetupDeviceDescription	N
+300A01BC	DS	1	Setup Device Parameter	SetupDeviceParameter	N
+300A01D0	ST	1	Setup Reference Description	SetupReferenceDescription	N
+300A01D2	DS	1	Table Top Vertical Setup Displacement	TableTopVerticalSetupDisplacement	N
+300A01D4	DS	1	Table Top Longitudinal Setup Displacement	TableTopLongitudinalSetupDisplacement	N
+300A01D6	DS	1	Table Top Lateral Setup Displacement	TableTopLateralSetupDisplacement	N
+300A0200	CS	1	Brachy Treatment Technique	BrachyTreatmentTechnique	N
+300A0202	CS	1	Brachy Treatment Type	BrachyTreatmentType	N
+300A0206	SQ	1	Treatment Machine Sequence	TreatmentMachineSequence	N
+300A0210	SQ	1	Source Sequence	SourceSequence	N
+300A0212	IS	1	Source Number	SourceNumber	N
+300A0214	CS	1	Source Type	SourceType	N
+300A0216	LO	1	Source Manufacturer	SourceManufacturer	N
+300A0218	DS	1	Active Source Diameter	ActiveSourceDiameter	N
+300A021A	DS	1	Active Source Length	ActiveSourceLength	N
+300A021B	SH	1	Source Model ID	SourceModelID	N
+300A021C	LO	1	Source Description	SourceDescription	N
+300A0222	DS	1	Source Encapsulation Nominal Thickness	SourceEncapsulationNominalThickness	N
+300A0224	DS	1	Source Encapsulation Nominal Transmission	SourceEncapsulationNominalTransmission	N
+300A0226	LO	1	Source Isotope Name	SourceIsotopeName	N
+300A0228	DS	1	Source Isotope Half Life	SourceIsotopeHalfLife	N
+300A0229	CS	1	Source Strength Units	SourceStrengthUnits	N
+300A022A	DS	1	Reference Air Kerma Rate	ReferenceAirKermaRate	N
+300A022B	DS	1	Source Strength	SourceStrength	N
+300A022C	DA	1	Source Strength Reference Date	SourceStrengthReferenceDate	N
+300A022E	TM	1	Source Strength Reference Time	SourceStrengthReferenceTime	N
+300A0230	SQ	1	Application Setup Sequence	ApplicationSetupSequence	N
+300A0232	CS	1	Application Setup Type	ApplicationSetupType	N
+300A0234	IS	1	Application Setup Number	ApplicationSetupNumber	N
+300A0236	LO	1	Application Setup Name	ApplicationSetupName	N
+300A0238	LO	1	Application Setup Manufacturer	ApplicationSetupManufacturer	N
+300A0240	IS	1	Template Number	TemplateNumber	N
+300A0242	SH	1	Template Type	TemplateType	N
+300A0244	LO	1	Template Name	TemplateName	N
+300A0250	DS	1	Total Reference Air Kerma	TotalReferenceAirKerma	N
+300A0260	SQ	1	Brachy Accessory Device Sequence	BrachyAccessoryDeviceSequence	N
+300A0262	IS	1	Brachy Accessory Device Number	BrachyAccessoryDeviceNumber	N
+300A0263	SH	1	Brachy Accessory Device ID	BrachyAccessoryDeviceID	N
+300A0264	CS	1	Brachy Accessory Device Type	BrachyAccessoryDeviceType	N
+300A0266	LO	1	Brachy Accessory Device Name	BrachyAccessoryDeviceName	N
+300A026A	DS	1	Brachy Accessory Device Nominal Thickness	BrachyAccessoryDeviceNominalThickness	N
+300A026C	DS	1	Brachy Accessory Device Nominal Transmission	BrachyAccessoryDeviceNominalTransmission	N
+300A0271	DS	1	Channel Effective Length	ChannelEffectiveLength	N
+300A0272	DS	1	Channel Inner Length	ChannelInnerLength	N
+300A0273	SH	1	Afterloader Channel ID	AfterloaderChannelID	N
+300A0274	DS	1	Source Applicator Tip Length	SourceApplicatorTipLength	N
+300A0280	SQ	1	Channel Sequence	ChannelSequence	N
+300A0282	IS	1	Channel Number	ChannelNumber	N
+300A0284	DS	1	Channel Length	ChannelLength	N
+300A0286	DS	1	Channel Total Time	ChannelTotalTime	N
+300A0288	CS	1	Source Movement Type	SourceMovementType	N
+300A028A	IS	1	Number of Pulses	NumberOfPulses	N
+300A028C	DS	1	Pulse Repetition Interval	PulseRepetitionInterval	N
+300A0290	IS	1	Source Applicator Number	SourceApplicatorNumber	N
+300A0291	SH	1	Source Applicator ID	SourceApplicatorID	N
+300A0292	CS	1	Source Applicator Type	SourceApplicatorType	N
+300A0294	LO	1	Source Applicator Name	SourceApplicatorName	N
+300A0296	DS	1	Source Applicator Length	SourceApplicatorLength	N
+300A0298	LO	1	Source Applicator Manufacturer	SourceApplicatorManufacturer	N
+300A029C	DS	1	Source Applicator Wall Nominal Thickness	SourceApplicatorWallNominalThickness	N
+300A029E	DS	1	Source Applicator Wall Nominal Transmission	SourceApplicatorWallNominalTransmission	N
+300A02A0	DS	1	Source Applicator Step Size	SourceApplicatorStepSize	N
+300A02A1	IS	1	Applicator Shape Referenced ROI Number	ApplicatorShapeReferencedROINumber	N
+300A02A2	IS	1	Transfer Tube Number	TransferTubeNumber	N
+300A02A4	DS	1	Transfer Tube Length	TransferTubeLength	N
+300A02B0	SQ	1	Channel Shield Sequence	ChannelShieldSequence	N
+300A02B2	IS	1	Channel Shield Number	ChannelShieldNumber	N
+300A02B3	SH	1	Channel Shield ID	ChannelShieldID	N
+300A02B4	LO	1	Channel Shield Name	ChannelShieldName	N
+300A02B8	DS	1	Channel Shield Nominal Thickness	ChannelShieldNominalThickness	N
+300A02BA	DS	1	Channel Shield Nominal Transmission	ChannelShieldNominalTransmission	N
+300A02C8	DS	1	Final Cumulative Time Weight	FinalCumulativeTimeWeight	N
+300A02D0	SQ	1	Brachy Control Point Sequence	BrachyControlPointSequence	N
+300A02D2	DS	1	Control Point Relative Position	ControlPointRelativePosition	N
+300A02D4	DS	3	Control Point 3D Position	ControlPoint3DPosition	N
+300A02D6	DS	1	Cumulative Time Weight	CumulativeTimeWeight	N
+300A02E0	CS	1	Compensator Divergence	CompensatorDivergence	N
+300A02E1	CS	1	Compensator Mounting Position	CompensatorMountingPosition	N
+300A02E2	DS	1-n	Source to Compensator Distance	SourceToCompensatorDistance	N
+300A02E3	FL	1	Total Compensator Tray Water-Equivalent Thickness	TotalCompensatorTrayWaterEquivalentThickness	N
+300A02E4	FL	1	Isocenter to Compensator Tray Distance	IsocenterToCompensatorTrayDistance	N
+300A02E5	FL	1	Compensator Column Offset	CompensatorColumnOffset	N
+300A02E6	FL	1-n	Isocenter to Compensator Distances	IsocenterToCompensatorDistances	N
+300A02E7	FL	1	Compensator Relative Stopping Power Ratio	CompensatorRelativeStoppingPowerRatio	N
+300A02E8	FL	1	Compensator Milling Tool Diameter	CompensatorMillingToolDiameter	N
+300A02EA	SQ	1	Ion Range Compensator Sequence	IonRangeCompensatorSequence	N
+300A02EB	LT	1	Compensator Description	CompensatorDescription	N
+300A0302	IS	1	Radiation Mass Number	RadiationMassNumber	N
+300A0304	IS	1	Radiation Atomic Number	RadiationAtomicNumber	N
+300A0306	SS	1	Radiation Charge State	RadiationChargeState	N
+300A0308	CS	1	Scan Mode	ScanMode	N
+300A0309	CS	1	Modulated Scan Mode Type	ModulatedScanModeType	N
+300A030A	FL	2	Virtual Source-Axis Distances	VirtualSourceAxisDistances	N
+300A030C	SQ	1	Snout Sequence	SnoutSequence	N
+300A030D	FL	1	Snout Position	SnoutPosition	N
+300A030F	SH	1	Snout ID	SnoutID	N
+300A0312	IS	1	Number of Range Shifters	NumberOfRangeShifters	N
+300A0314	SQ	1	Range Shifter Sequence	RangeShifterSequence	N
+300A0316	IS	1	Range Shifter Number	RangeShifterNumber	N
+300A0318	SH	1	Range Shifter ID	RangeShifterID	N
+300A0320	CS	1	Range Shifter Type	RangeShifterType	N
+300A0322	LO	1	Range Shifter Description	RangeShifterDescription	N
+300A0330	IS	1	Number of Lateral Spreading Devices	NumberOfLateralSpreadingDevices	N
+300A0332	SQ	1	Lateral Spreading Device Sequence	LateralSpreadingDeviceSequence	N
+300A0334	IS	1	Lateral Spreading Device Number	LateralSpreadingDeviceNumber	N
+300A0336	SH	1	Lateral Spreading Device ID	LateralSpreadingDeviceID	N
+300A0338	CS	1	Lateral Spreading Device Type	LateralSpreadingDeviceType	N
+300A033A	LO	1	Lateral Spreading Device Description	LateralSpreadingDeviceDescription	N
+300A033C	FL	1	Lateral Spreading Device Water Equivalent Thickness	LateralSpreadingDeviceWaterEquivalentThickness	N
+300A0340	IS	1	Number of Range Modulators	NumberOfRangeModulators	N
+300A0342	SQ	1	Range Modulator Sequence	RangeModulatorSequence	N
+300A0344	IS	1	Range Modulator Number	RangeModulatorNumber	N
+300A0346	SH	1	Range Modulator ID	RangeModulatorID	N
+300A0348	CS	1	Range Modulator Type	RangeModulatorType	N
+300A034A	LO	1	Range Modulator Description	RangeModulatorDescription	N
+300A034C	SH	1	Beam Current Modulation ID	BeamCurrentModulationID	N
+300A0350	CS	1	Patient Support Type	PatientSupportType	N
+300A0352	SH	1	Patient Support ID	PatientSupportID	N
+300A0354	LO	1	Patient Support Accessory Code	PatientSupportAccessoryCode	N
+300A0355	LO	1	Tray Accessory Code	TrayAccessoryCode	N
+300A0356	FL	1	Fixation Light Azimuthal Angle	FixationLightAzimuthalAngle	N
+300A0358	FL	1	Fixation Light Polar Angle	FixationLightPolarAngle	N
+300A035A	FL	1	Meterset Rate	MetersetRate	N
+300A0360	SQ	1	Range Shifter Settings Sequence	RangeShifterSettingsSequence	N
+300A0362	LO	1	Range Shifter Setting	RangeShifterSetting	N
+300A0364	FL	1	Isocenter to Range Shifter Distance	IsocenterToRangeShifterDistance	N
+300A0366	FL	1	Range Shifter Water Equivalent Thickness	RangeShifterWaterEquivalentThickness	N
+300A0370	SQ	1	Lateral Spreading Device Settings Sequence	LateralSpreadingDeviceSettingsSequence	N
+300A0372	LO	1	Lateral Spreading Device Setting	LateralSpreadingDeviceSetting	N
+300A0374	FL	1	Isocenter to Lateral Spreading Device Distance	IsocenterToLateralSpreadingDeviceDistance	N
+300A0380	SQ	1	Range Modulator Settings Sequence	RangeModulatorSettingsSequence	N
+300A0382	FL	1	Range Modulator Gating Start Value	RangeModulatorGatingStartValue	N
+300A0384	FL	1	Range Modulator Gating Stop Value	RangeModulatorGatingStopValue	N
+300A0386	FL	1	Range Modulator Gating Start Water Equivalent Thickness	RangeModulatorGatingStartWaterEquivalentThickness	N
+300A0388	FL	1	Range Modulator Gating Stop Water Equivalent Thickness	RangeModulatorGatingStopWaterEquivalentThickness	N
+300A038A	FL	1	Isocenter to Range Modulator Distance	IsocenterToRangeModulatorDistance	N
+300A038F	FL	1-n	Scan Spot Time Offset	ScanSpotTimeOffset	N
+300A0390	SH	1	Scan Spot Tune ID	ScanSpotTuneID	N
+300A0391	IS	1-n	Scan Spot Prescribed Indices	ScanSpotPrescribedIndices	N
+300A0392	IS	1	Number of Scan Spot Positions	NumberOfScanSpotPositions	N
+300A0393	CS	1	Scan Spot Reordered	ScanSpotReordered	N
+300A0394	FL	1-n	Scan Spot Position Map	ScanSpotPositionMap	N
+300A0395	CS	1	Scan Spot Reordering Allowed	ScanSpotReorderingAllowed	N
+300A0396	FL	1-n	Scan Spot Meterset Weights	ScanSpotMetersetWeights	N
+300A0398	FL	2	Scanning Spot Size	ScanningSpotSize	N
+300A0399	FL	2-2n	Scan Spot Sizes Delivered	ScanSpotSizesDelivered	N
+300A039A	IS	1	Number of Paintings	NumberOfPaintings	N
+300A03A0	SQ	1	Ion Tolerance Table Sequence	IonToleranceTableSequence	N
+300A03A2	SQ	1	Ion Beam Sequence	IonBeamSequence	N
+300A03A4	SQ	1	Ion Beam Limiting Device Sequence	IonBeamLimitingDeviceSequence	N
+300A03A6	SQ	1	Ion Block Sequence	IonBlockSequence	N
+300A03A8	SQ	1	Ion Control Point Sequence	IonControlPointSequence	N
+300A03AA	SQ	1	Ion Wedge Sequence	IonWedgeSequence	N
+300A03AC	SQ	1	Ion Wedge Position Sequence	IonWedgePositionSequence	N
+300A0401	SQ	1	Referenced Setup Image Sequence	ReferencedSetupImageSequence	N
+300A0402	ST	1	Setup Image Comment	SetupImageComment	N
+300A0410	SQ	1	Motion Synchronization Sequence	MotionSynchronizationSequence	N
+300A0412	FL	3	Control Point Orientation	ControlPointOrientation	N
+300A0420	SQ	1	General Accessory Sequence	GeneralAccessorySequence	N
+300A0421	SH	1	General Accessory ID	GeneralAccessoryID	N
+300A0422	ST	1	General Accessory Description	GeneralAccessoryDescription	N
+300A0423	CS	1	General Accessory Type	GeneralAccessoryType	N
+300A0424	IS	1	General Accessory Number	GeneralAccessoryNumber	N
+300A0425	FL	1	Source to General Accessory Distance	SourceToGeneralAccessoryDistance	N
+300A0426	DS	1	Isocenter to General Accessory Distance	IsocenterToGeneralAccessoryDistance	N
+300A0431	SQ	1	Applicator Geometry Sequence	ApplicatorGeometrySequence	N
+300A0432	CS	1	Applicator Aperture Shape	ApplicatorApertureShape	N
+300A0433	FL	1	Applicator Opening	ApplicatorOpening	N
+300A0434	FL	1	Applicator Opening X	ApplicatorOpeningX	N
+300A0435	FL	1	Applicator Opening Y	ApplicatorOpeningY	N
+300A0436	FL	1	Source to Applicator Mounting Position Distance	SourceToApplicatorMountingPositionDistance	N
+300A0440	IS	1	Number of Block Slab Items	NumberOfBlockSlabItems	N
+300A0441	SQ	1	Block Slab Sequence	BlockSlabSequence	N
+300A0442	DS	1	Block Slab Thickness	BlockSlabThickness	N
+300A0443	US	1	Block Slab Number	BlockSlabNumber	N
+300A0450	SQ	1	Device Motion Control Sequence	DeviceMotionControlSequence	N
+300A0451	CS	1	Device Motion Execution Mode	DeviceMotionExecutionMode	N
+300A0452	CS	1	Device Motion Observation Mode	DeviceMotionObservationMode	N
+300A0453	SQ	1	Device Motion Parameter Code Sequence	DeviceMotionParameterCodeSequence	N
+300A0501	FL	1	Distal Depth Fraction	DistalDepthFraction	N
+300A0502	FL	1	Distal Depth	DistalDepth	N
+300A0503	FL	2	Nominal Range Modulation Fractions	NominalRangeModulationFractions	N
+300A0504	FL	2	Nominal Range Modulated Region Depths	NominalRangeModulatedRegionDepths	N
+300A0505	SQ	1	Depth Dose Parameters Sequence	DepthDoseParametersSequence	N
+300A0506	SQ	1	Delivered Depth Dose Parameters Sequence	DeliveredDepthDoseParametersSequence	N
+300A0507	FL	1	Delivered Distal Depth Fraction	DeliveredDistalDepthFraction	N
+300A0508	FL	1	Delivered Distal Depth	DeliveredDistalDepth	N
+300A0509	FL	2	Delivered Nominal Range Modulation Fractions	DeliveredNominalRangeModulationFractions	N
+300A0510	FL	2	Delivered Nominal Range Modulated Region Depths	DeliveredNominalRangeModulatedRegionDepths	N
+300A0511	CS	1	Delivered Reference Dose Definition	DeliveredReferenceDoseDefinition	N
+300A0512	CS	1	Reference Dose Definition	ReferenceDoseDefinition	N
+300A0600	US	1	RT Control Point Index	RTControlPointIndex	N
+300A0601	US	1	Radiation Generation Mode Index	RadiationGenerationModeIndex	N
+300A0602	US	1	Referenced Defined Device Index	ReferencedDefinedDeviceIndex	N
+300A0603	US	1	Radiation Dose Identification Index	RadiationDoseIdentificationIndex	N
+300A0604	US	1	Number of RT Control Points	NumberOfRTControlPoints	N
+300A0605	US	1	Referenced Radiation Generation Mode Index	ReferencedRadiationGenerationModeIndex	N
+300A0606	US	1	Treatment Position Index	TreatmentPositionIndex	N
+300A0607	US	1	Referenced Device Index	ReferencedDeviceIndex	N
+300A0608	LO	1	Treatment Position Group Label	TreatmentPositionGroupLabel	N
+300A0609	UI	1	Treatment Position Group UID	TreatmentPositionGroupUID	N
+300A060A	SQ	1	Treatment Position Group Sequence	TreatmentPositionGroupSequence	N
+300A060B	US	1	Referenced Treatment Position Index	ReferencedTreatmentPositionIndex	N
+300A060C	US	1	Referenced Radiation Dose Identification Index	ReferencedRadiationDoseIdentificationIndex	N
+300A060D	FD	1	RT Accessory Holder Water-Equivalent Thickness	RTAccessoryHolderWaterEquivalentThickness	N
+300A060E	US	1	Referenced RT Accessory Holder Device Index	ReferencedRTAccessoryHolderDeviceIndex	N
+300A060F	CS	1	RT Accessory Holder Slot Existence Flag	RTAccessoryHolderSlotExistenceFlag	N
+300A0610	SQ	1	RT Accessory Holder Slot Sequence	RTAccessoryHolderSlotSequence	N
+300A0611	LO	1	RT Accessory Holder Slot ID	RTAccessoryHolderSlotID	N
+300A0612	FD	1	RT Accessory Holder Slot Distance	RTAccessoryHolderSlotDistance	N
+300A0613	FD	1	RT Accessory Slot Distance	RTAccessorySlotDistance	N
+300A0614	SQ	1	RT Accessory Holder Definition Sequence	RTAccessoryHolderDefinitionSequence	N
+300A0615	LO	1	RT Accessory Device Slot ID	RTAccessoryDeviceSlotID	N
+300A0616	SQ	1	RT Radiation Sequence	RTRadiationSequence	N
+300A0617	SQ	1	Radiation Dose Sequence	RadiationDoseSequence	N
+300A0618	SQ	1	Radiation Dose Identification Sequence	RadiationDoseIdentificationSequence	N
+300A0619	LO	1	Radiation Dose Identification Label	RadiationDoseIdentificationLabel	N
+300A061A	CS	1	Reference Dose Type	ReferenceDoseType	N
+300A061B	CS	1	Primary Dose Value Indicator	PrimaryDoseValueIndicator	N
+300A061C	SQ	1	Dose Values Sequence	DoseValuesSequence	N
+300A061D	CS	1-n	Dose Value Purpose	DoseValuePurpose	N
+300A061E	FD	3	Reference Dose Point Coordinates	ReferenceDosePointCoordinates	N
+300A061F	SQ	1	Radiation Dose Values Parameters Sequence	RadiationDoseValuesParametersSequence	N
+300A0620	SQ	1	Meterset to Dose Mapping Sequence	MetersetToDoseMappingSequence	N
+300A0621	SQ	1	Expected In-Vivo Measurement Values Sequence	ExpectedInVivoMeasurementValuesSequence	N
+300A0622	US	1	Expected In-Vivo Measurement Value Index	ExpectedInVivoMeasurementValueIndex	N
+300A0623	LO	1	Radiation Dose In-Vivo Measurement Label	RadiationDoseInVivoMeasurementLabel	N
+300A0624	FD	2	Radiation Dose Central Axis Displacement	RadiationDoseCentralAxisDisplacement	N
+300A0625	FD	1	Radiation Dose Value	RadiationDoseValue	N
+300A0626	FD	1	Radiation Dose Source to Skin Distance	RadiationDoseSourceToSkinDistance	N
+300A0627	FD	3	Radiation Dose Measurement Point Coordinates	RadiationDoseMeasurementPointCoordinates	N
+300A0628	FD	1	Radiation Dose Source to External Contour Distance	RadiationDoseSourceToExternalContourDistance	N
+300A0629	SQ	1	RT Tolerance Set Sequence	RTToleranceSetSequence	N
+300A062A	LO	1	RT Tolerance Set Label	RTToleranceSetLabel	N
+300A062B	SQ	1	Attribute Tolerance Values Sequence	AttributeToleranceValuesSequence	N
+300A062C	FD	1	Tolerance Value	ToleranceValue	N
+300A062D	SQ	1	Patient Support Position Tolerance Sequence	PatientSupportPositionToleranceSequence	N
+300A062E	FD	1	Treatment Time Limit	TreatmentTimeLimit	N
+300A062F	SQ	1	C-Arm Photon-Electron Control Point Sequence	CArmPhotonElectronControlPointSequence	N
+300A0630	SQ	1	Referenced RT Radiation Sequence	ReferencedRTRadiationSequence	N
+300A0631	SQ	1	Referenced RT Instance Sequence	ReferencedRTInstanceSequence	N
+300A0632	SQ	1	Referenced RT Patient Setup Sequence	ReferencedRTPatientSetupSequence	Y
+300A0634	FD	1	Source to Patient Surface Distance	SourceToPatientSurfaceDistance	N
+300A0635	SQ	1	Treatment Machine Special Mode Code Sequence	TreatmentMachineSpecialModeCodeSequence	N
+300A0636	US	1	Intended Number of Fractions	IntendedNumberOfFractions	N
+300A0637	CS	1	RT Radiation Set Intent	RTRadiationSetIntent	N
+300A0638	CS	1	RT Radiation Physical and Geometric Content Detail Flag	RTRadiationPhysicalAndGeometricContentDetailFlag	N
+300A0639	CS	1	RT Record Flag	RTRecordFlag	N
+300A063A	SQ	1	Treatment Device Identification Sequence	TreatmentDeviceIdentificationSequence	N
+300A063B	SQ	1	Referenced RT Physician Intent Sequence	ReferencedRTPhysicianIntentSequence	N
+300A063C	FD	1	Cumulative Meterset	CumulativeMeterset	N
+300A063D	FD	1	Delivery Rate	DeliveryRate	N
+300A063E	SQ	1	Delivery Rate Unit Sequence	DeliveryRateUnitSequence	N
+300A063F	SQ	1	Treatment Position Sequence	TreatmentPositionSequence	N
+300A0640	FD	1	Radiation Source-Axis Distance	RadiationSourceAxisDistance	N
+300A0641	US	1	Number of RT Beam Limiting Devices	NumberOfRTBeamLimitingDevices	N
+300A0642	FD	1	RT Beam Limiting Device Proximal Distance	RTBeamLimitingDeviceProximalDistance	N
+300A0643	FD	1	RT Beam Limiting Device Distal Distance	RTBeamLimitingDeviceDistalDistance	N
+300A0644	SQ	1	Parallel RT Beam Delimiter Device Orientation Label Code Sequence	ParallelRTBeamDelimiterDeviceOrientationLabelCodeSequence	N
+300A0645	FD	1	Beam Modifier Orientation Angle	BeamModifierOrientationAngle	N
+300A0646	SQ	1	Fixed RT Beam Delimiter Device Sequence	FixedRTBeamDelimiterDeviceSequence	N
+300A0647	SQ	1	Parallel RT Beam Delimiter Device Sequence	ParallelRTBeamDelimiterDeviceSequence	N
+300A0648	US	1	Number of Parallel RT Beam Delimiters	NumberOfParallelRTBeamDelimiters	N
+300A0649	FD	2-n	Parallel RT Beam Delimiter Boundaries	ParallelRTBeamDelimiterBoundaries	N
+300A064A	FD	2-n	Parallel RT Beam Delimiter Positions	ParallelRTBeamDelimiterPositions	N
+300A064B	FD	2	RT Beam Limiting Device Offset	RTBeamLimitingDeviceOffset	N
+300A064C	SQ	1	RT Beam Delimiter Geometry Sequence	RTBeamDelimiterGeometrySequence	N
+300A064D	SQ	1	RT Beam Limiting Device Definition Sequence	RTBeamLimitingDeviceDefinitionSequence	N
+300A064E	CS	1	Parallel RT Beam Delimiter Opening Mode	ParallelRTBeamDelimiterOpeningMode	N
+300A064F	CS	1-n	Parallel RT Beam Delimiter Leaf Mounting Side	ParallelRTBeamDelimiterLeafMountingSide	N
+300A0650	UI	1	Patient Setup UID	PatientSetupUID	Y
+300A0651	SQ	1	Wedge Definition Sequence	WedgeDefinitionSequence	N
+300A0652	FD	1	Radiation Beam Wedge Angle	RadiationBeamWedgeAngle	N
+300A0653	FD	1	Radiation Beam Wedge Thin Edge Distance	RadiationBeamWedgeThinEdgeDistance	N
+300A0654	FD	1	Radiation Beam Effective Wedge Angle	RadiationBeamEffectiveWedgeAngle	N
+300A0655	US	1	Number of Wedge Positions	NumberOfWedgePositions	N
+300A0656	SQ	1	RT Beam Limiting Device Opening Sequence	RTBeamLimitingDeviceOpeningSequence	N
+300A0657	US	1	Number of RT Beam Limiting Device Openings	NumberOfRTBeamLimitingDeviceOpenings	N
+300A0658	SQ	1	Radiation Dosimeter Unit Sequence	RadiationDosimeterUnitSequence	N
+300A0659	SQ	1	RT Device Distance Reference Location Code Sequence	RTDeviceDistanceReferenceLocationCodeSequence	N
+300A065A	SQ	1	Radiation Device Configuration and Commissioning Key Sequence	RadiationDeviceConfigurationAndCommissioningKeySequence	N
+300A065B	SQ	1	Patient Support Position Parameter Sequence	PatientSupportPositionParameterSequence	N
+300A065C	CS	1	Patient Support Position Specification Method	PatientSupportPositionSpecificationMethod	N
+300A065D	SQ	1	Patient Support Position Device Parameter Sequence	PatientSupportPositionDeviceParameterSequence	N
+300A065E	US	1	Device Order Index	DeviceOrderIndex	N
+300A065F	US	1	Patient Support Position Parameter Order Index	PatientSupportPositionParameterOrderIndex	N
+300A0660	SQ	1	Patient Support Position Device Tolerance Sequence	PatientSupportPositionDeviceToleranceSequence	N
+300A0661	US	1	Patient Support Position Tolerance Order Index	PatientSupportPositionToleranceOrderIndex	N
+300A0662	SQ	1	Compensator Definition Sequence	CompensatorDefinitionSequence	N
+300A0663	CS	1	Compensator Map Orientation	CompensatorMapOrientation	N
+300A0664	OF	1	Compensator Proximal Thickness Map	CompensatorProximalThicknessMap	N
+300A0665	OF	1	Compensator Distal Thickness Map	CompensatorDistalThicknessMap	N
+300A0666	FD	1	Compensator Base Plane Offset	CompensatorBasePlaneOffset	N
+300A0667	SQ	1	Compensator Shape Fabrication Code Sequence	CompensatorShapeFabricationCodeSequence	N
+300A0668	SQ	1	Compensator Shape Sequence	CompensatorShapeSequence	N
+300A0669	FD	1	Radiation Beam Compensator Milling Tool Diameter	RadiationBeamCompensatorMillingToolDiameter	N
+300A066A	SQ	1	Block Definition Sequence	BlockDefinitionSequence	N
+300A066B	OF	1	Block Edge Data	BlockEdgeData	N
+300A066C	CS	1	Block Orientation	BlockOrientation	N
+300A066D	FD	1	Radiation Beam Block Thickness	RadiationBeamBlockThickness	N
+300A066E	FD	1	Radiation Beam Block Slab Thickness	RadiationBeamBlockSlabThickness	N
+300A066F	SQ	1	Block Edge Data Sequence	BlockEdgeDataSequence	N
+300A0670	US	1	Number of RT Accessory Holders	NumberOfRTAccessoryHolders	N
+300A0671	SQ	1	General Accessory Definition Sequence	GeneralAccessoryDefinitionSequence	N
+300A0672	US	1	Number of General Accessories	NumberOfGeneralAccessories	N
+300A0673	SQ	1	Bolus Definition Sequence	BolusDefinitionSequence	N
+300A0674	US	1	Number of Boluses	NumberOfBoluses	N
+300A0675	UI	1	Equipment Frame of Reference UID	EquipmentFrameOfReferenceUID	N
+300A0676	ST	1	Equipment Frame of Reference Description	EquipmentFrameOfReferenceDescription	N
+300A0677	SQ	1	Equipment Reference Point Coordinates Sequence	EquipmentReferencePointCoordinatesSequence	N
+300A0678	SQ	1	Equipment Reference Point Code Sequence	EquipmentReferencePointCodeSequence	N
+300A0679	FD	1	RT Beam Limiting Device Angle	RTBeamLimitingDeviceAngle	N
+300A067A	FD	1	Source Roll Angle	SourceRollAngle	N
+300A067B	SQ	1	Radiation GenerationMode Sequence	RadiationGenerationModeSequence	N
+300A067C	SH	1	Radiation GenerationMode Label	RadiationGenerationModeLabel	N
+300A067D	ST	1	Radiation GenerationMode Description	RadiationGenerationModeDescription	N
+300A067E	SQ	1	Radiation GenerationMode Machine Code Sequence	RadiationGenerationModeMachineCodeSequence	N
+300A067F	SQ	1	Radiation Type Code Sequence	RadiationTypeCodeSequence	N
+300A0680	DS	1	Nominal Energy	NominalEnergy	N
+300A0681	DS	1	Minimum Nominal Energy	MinimumNominalEnergy	N
+300A0682	DS	1	Maximum Nominal Energy	MaximumNominalEnergy	N
+300A0683	SQ	1	Radiation Fluence Modifier Code Sequence	RadiationFluenceModifierCodeSequence	N
+300A0684	SQ	1	Energy Unit Code Sequence	EnergyUnitCodeSequence	N
+300A0685	US	1	Number of Radiation GenerationModes	NumberOfRadiationGenerationModes	N
+300A0686	SQ	1	Patient Support Devices Sequence	PatientSupportDevicesSequence	N
+300A0687	US	1	Number of Patient Support Devices	NumberOfPatientSupportDevices	N
+300A0688	FD	1	RT Beam Modifier Definition Distance	RTBeamModifierDefinitionDistance	N
+300A0689	SQ	1	Beam Area Limit Sequence	BeamAreaLimitSequence	N
+300A068A	SQ	1	Referenced RT Prescription Sequence	ReferencedRTPrescriptionSequence	N
+300A068B	CS	1	Dose Value Interpretation	DoseValueInterpretation	N
+300A0700	UI	1	Treatment Session UID	TreatmentSessionUID	N
+300A0701	CS	1	RT Radiation Usage	RTRadiationUsage	N
+300A0702	SQ	1	Referenced RT Radiation Set Sequence	ReferencedRTRadiationSetSequence	N
+300A0703	SQ	1	Referenced RT Radiation Record Sequence	ReferencedRTRadiationRecordSequence	N
+300A0704	US	1	RT Radiation Set Delivery Number	RTRadiationSetDeliveryNumber	N
+300A0705	US	1	Clinical Fraction Number	ClinicalFractionNumber	N
+300A0706	CS	1	RT Treatment Fraction Completion Status	RTTreatmentFractionCompletionStatus	N
+300A0707	CS	1	RT Radiation Set Usage	RTRadiationSetUsage	N
+300A0708	CS	1	Treatment Delivery Continuation Flag	TreatmentDeliveryContinuationFlag	N
+300A0709	CS	1	Treatment Record Content Origin	TreatmentRecordContentOrigin	N
+300A0714	CS	1	RT Treatment Termination Status	RTTreatmentTerminationStatus	N
+300A0715	SQ	1	RT Treatment Termination Reason Code Sequence	RTTreatmentTerminationReasonCodeSequence	N
+300A0716	SQ	1	Machine-Specific Treatment Termination Code Sequence	MachineSpecificTreatmentTerminationCodeSequence	N
+300A0722	SQ	1	RT Radiation Salvage Record Control Point Sequence	RTRadiationSalvageRecordControlPointSequence	N
+300A0723	CS	1	Starting Meterset Value Known Flag	StartingMetersetValueKnownFlag	N
+300A0730	ST	1	Treatment Termination Description	TreatmentTerminationDescription	N
+300A0731	SQ	1	Treatment Tolerance Violation Sequence	TreatmentToleranceViolationSequence	N
+300A0732	CS	1	Treatment Tolerance Violation Category	TreatmentToleranceViolationCategory	N
+300A0733	SQ	1	Treatment Tolerance Violation Attribute Sequence	TreatmentToleranceViolationAttributeSequence	N
+300A0734	ST	1	Treatment Tolerance Violation Description	TreatmentToleranceViolationDescription	N
+300A0735	ST	1	Treatment Tolerance Violation Identification	TreatmentToleranceViolationIdentification	N
+300A0736	DT	1	Treatment Tolerance Violation DateTime	TreatmentToleranceViolationDateTime	N
+300A073A	DT	1	Recorded RT Control Point DateTime	RecordedRTControlPointDateTime	N
+300A073B	US	1	Referenced Radiation RT Control Point Index	ReferencedRadiationRTControlPointIndex	N
+300A073E	SQ	1	Alternate Value Sequence	AlternateValueSequence	N
+300A073F	SQ	1	Confirmation Sequence	ConfirmationSequence	N
+300A0740	SQ	1	Interlock Sequence	InterlockSequence	N
+300A0741	DT	1	Interlock DateTime	InterlockDateTime	N
+300A0742	ST	1	Interlock Description	InterlockDescription	N
+300A0743	SQ	1	Interlock Originating Device Sequence	InterlockOriginatingDeviceSequence	N
+300A0744	SQ	1	Interlock Code Sequence	InterlockCodeSequence	N
+300A0745	SQ	1	Interlock Resolution Code Sequence	InterlockResolutionCodeSequence	N
+300A0746	SQ	1	Interlock Resolution User Sequence	InterlockResolutionUserSequence	N
+300A0760	DT	1	Override DateTime	OverrideDateTime	N
+300A0761	SQ	1	Treatment Tolerance Violation Type Code Sequence	TreatmentToleranceViolationTypeCodeSequence	N
+300A0762	SQ	1	Treatment Tolerance Violation Cause Code Sequence	TreatmentToleranceViolationCauseCodeSequence	N
+300A0772	SQ	1	Measured Meterset to Dose Mapping Sequence	MeasuredMetersetToDoseMappingSequence	N
+300A0773	US	1	Referenced Expected In-Vivo Measurement Value Index	ReferencedExpectedInVivoMeasurementValueIndex	N
+300A0774	SQ	1	Dose Measurement Device Code Sequence	DoseMeasurementDeviceCodeSequence	N
+300A0780	SQ	1	Additional Parameter Recording Instance Sequence	AdditionalParameterRecordingInstanceSequence	N
+300A0782	US	1			Y
+300A0783	ST	1	Interlock Origin Description	InterlockOriginDescription	N
+300A0784	SQ	1	RT Patient Position Scope Sequence	RTPatientPositionScopeSequence	N
+300A0785	UI	1	Referenced Treatment Position Group UID	ReferencedTreatmentPositionGroupUID	N
+300A0786	US	1	Radiation Order Index	RadiationOrderIndex	N
+300A0787	SQ	1	Omitted Radiation Sequence	OmittedRadiationSequence	N
+300A0788	SQ	1	Reason for Omission Code Sequence	ReasonForOmissionCodeSequence	N
+300A0789	SQ	1	RT Delivery Start Patient Position Sequence	RTDeliveryStartPatientPositionSequence	N
+300A078A	SQ	1	RT Treatment Preparation Patient Position Sequence	RTTreatmentPreparationPatientPositionSequence	N
+300A078B	SQ	1	Referenced RT Treatment Preparation Sequence	ReferencedRTTreatmentPreparationSequence	N
+300A078C	SQ	1	Referenced Patient Setup Photo Sequence	ReferencedPatientSetupPhotoSequence	N
+300A078D	SQ	1	Patient Treatment Preparation Method Code Sequence	PatientTreatmentPreparationMethodCodeSequence	N
+300A078E	LT	1	Patient Treatment Preparation Procedure Parameter Description	PatientTreatmentPreparationProcedureParameterDescription	N
+300A078F	SQ	1	Patient Treatment Preparation Device Sequence	PatientTreatmentPreparationDeviceSequence	N
+300A0790	SQ	1	Patient Treatment Preparation Procedure Sequence	PatientTreatmentPreparationProcedureSequence	N
+300A0791	SQ	1	Patient Treatment Preparation Procedure Code Sequence	PatientTreatmentPreparationProcedureCodeSequence	N
+300A0792	LT	1	Patient Treatment Preparation Method Description	PatientTreatmentPreparationMethodDescription	N
+300A0793	SQ	1	Patient Treatment Preparation Procedure Parameter Sequence	PatientTreatmentPreparationProcedureParameterSequence	N
+300A0794	LT	1	Patient Setup Photo Description	PatientSetupPhotoDescription	N
+300A0795	US	1	Patient Treatment Preparation Procedure Index	PatientTreatmentPreparationProcedureIndex	N
+300A0796	US	1	Referenced Patient Setup Procedure Index	ReferencedPatientSetupProcedureIndex	N
+300A0797	SQ	1	RT Radiation Task Sequence	RTRadiationTaskSequence	N
+300A0798	SQ	1	RT Patient Position Displacement Sequence	RTPatientPositionDisplacementSequence	N
+300A0799	SQ	1	RT Patient Position Sequence	RTPatientPositionSequence	N
+300A079A	LO	1	Displacement Reference Label	DisplacementReferenceLabel	N
+300A079B	FD	16	Displacement Matrix	DisplacementMatrix	N
+300A079C	SQ	1	Patient Support Displacement Sequence	PatientSupportDisplacementSequence	N
+300A079D	SQ	1	Displacement Reference Location Code Sequence	DisplacementReferenceLocationCodeSequence	N
+300A079E	CS	1	RT Radiation Set Delivery Usage	RTRadiationSetDeliveryUsage	N
+300C0002	SQ	1	Referenced RT Plan Sequence	ReferencedRTPlanSequence	N
+300C0004	SQ	1	Referenced Beam Sequence	ReferencedBeamSequence	N
+300C0006	IS	1	Referenced Beam Number	ReferencedBeamNumber	N
+300C0007	IS	1	Referenced Reference Image Number	ReferencedReferenceImageNumber	N
+300C0008	DS	1	Start Cumulative Meterset Weight	StartCumulativeMetersetWeight	N
+300C0009	DS	1	End Cumulative Meterset Weight	EndCumulativeMetersetWeight	N
+300C000A	SQ	1	Referenced Brachy Application Setup Sequence	ReferencedBrachyApplicationSetupSequence	N
+300C000C	IS	1	Referenced Brachy Application Setup Number	ReferencedBrachyApplicationSetupNumber	N
+300C000E	IS	1	Referenced Source Number	ReferencedSourceNumber	N
+300C0020	SQ	1	Referenced Fraction Group Sequence	ReferencedFractionGroupSequence	N
+300C0022	IS	1	Referenced Fraction Group Number	ReferencedFractionGroupNumber	N
+300C0040	SQ	1	Referenced Verification Image Sequence	ReferencedVerificationImageSequence	N
+300C0042	SQ	1	Referenced Reference Image Sequence	ReferencedReferenceImageSequence	N
+300C0050	SQ	1	Referenced Dose Reference Sequence	ReferencedDoseReferenceSequence	N
+300C0051	IS	1	Referenced Dose Reference Number	ReferencedDoseReferenceNumber	N
+300C0055	SQ	1	Brachy Referenced Dose Reference Sequence	BrachyReferencedDoseReferenceSequence	N
+300C0060	SQ	1	Referenced Structure Set Sequence	ReferencedStructureSetSequence	N
+300C006A	IS	1	Referenced Patient Setup Number	ReferencedPatientSetupNumber	N
+300C0080	SQ	1	Referenced Dose Sequence	ReferencedDoseSequence	N
+300C00A0	IS	1	Referenced Tolerance Table Number	ReferencedToleranceTableNumber	N
+300C00B0	SQ	1	Referenced Bolus Sequence	ReferencedBolusSequence	N
+300C00C0	IS	1	Referenced Wedge Number	ReferencedWedgeNumber	N
+300C00D0	IS	1	Referenced Compensator Number	ReferencedCompensatorNumber	N
+300C00E0	IS	1	Referenced Block Number	ReferencedBlockNumber	N
+300C00F0	IS	1	Referenced Control Point Index	ReferencedControlPointIndex	N
+300C00F2	SQ	1	Referenced Control Point Sequence	ReferencedControlPointSequence	N
+300C00F4	IS	1	Referenced Start Control Point Index	ReferencedStartControlPointIndex	N
+300C00F6	IS	1	Referenced Stop Control Point Index	ReferencedStopControlPointIndex	N
+300C0100	IS	1	Referenced Range Shifter Number	ReferencedRangeShifterNumber	N
+300C0102	IS	1	Referenced Lateral Spreading Device Number	ReferencedLateralSpreadingDeviceNumber	N
+300C0104	IS	1	Referenced Range Modulator Number	ReferencedRangeModulatorNumber	N
+300C0111	SQ	1	Omitted Beam Task Sequence	OmittedBeamTaskSequence	N
+300C0112	CS	1	Reason for Omission	ReasonForOmission	N
+300C0113	LO	1	Reason for Omission Description	ReasonForOmissionDescription	N
+300C0114	SQ	1	Prescription Overview Sequence	PrescriptionOverviewSequence	N
+300C0115	FL	1	Total Prescription Dose	TotalPrescriptionDose	N
+300C0116	SQ	1	Plan Overview Sequence	PlanOverviewSequence	N
+300C0117	US	1	Plan Overview Index	PlanOverviewIndex	N
+300C0118	US	1	Referenced Plan Overview Index	ReferencedPlanOverviewIndex	N
+300C0119	US	1	Number of Fractions Included	NumberOfFractionsIncluded	N
+300C0120	SQ	1	Dose Calibration Conditions Sequence	DoseCalibrationConditionsSequence	N
+300C0121	FD	1	Absorbed Dose to Meterset Ratio	AbsorbedDoseToMetersetRatio	N
+300C0122	FD	2	Delineated Radiation Field Size	DelineatedRadiationFieldSize	N
+300C0123	CS	1	Dose Calibration Conditions Verified Flag	DoseCalibrationConditionsVerifiedFlag	N
+300C0124	FD	1	Calibration Reference Point Depth	CalibrationReferencePointDepth	N
+300C0125	SQ	1	Gating Beam Hold Transition Sequence	GatingBeamHoldTransitionSequence	N
+300C0126	CS	1	Beam Hold Transition	BeamHoldTransition	N
+300C0127	DT	1	Beam Hold Transition DateTime	BeamHoldTransitionDateTime	N
+300C0128	SQ	1	Beam Hold Originating Device Sequence	BeamHoldOriginatingDeviceSequence	N
+300C0129	CS	1	Beam Hold Transition Trigger Source	BeamHoldTransitionTriggerSource	N
+300E0002	CS	1	Approval Status	ApprovalStatus	N
+300E0004	DA	1	Review Date	ReviewDate	N
+300E0005	TM	1	Review Time	ReviewTime	N
+300E0008	PN	1	Reviewer Name	ReviewerName	N
+30100001	SQ	1	Radiobiological Dose Effect Sequence	RadiobiologicalDoseEffectSequence	N
+30100002	CS	1	Radiobiological Dose Effect Flag	RadiobiologicalDoseEffectFlag	N
+30100003	SQ	1	Effective Dose Calculation Method Category Code Sequence	EffectiveDoseCalculationMethodCategoryCodeSequence	N
+30100004	SQ	1	Effective Dose Calculation Method Code Sequence	EffectiveDoseCalculationMethodCodeSequence	N
+30100005	LO	1	Effective Dose Calculation Method Description	EffectiveDoseCalculationMethodDescription	N
+30100006	UI	1	Conceptual Volume UID	ConceptualVolumeUID	N
+30100007	SQ	1	Originating SOP Instance Reference Sequence	OriginatingSOPInstanceReferenceSequence	N
+30100008	SQ	1	Conceptual Volume Constituent Sequence	ConceptualVolumeConstituentSequence	N
+30100009	SQ	1	Equivalent Conceptual Volume Instance Reference Sequence	EquivalentConceptualVolumeInstanceReferenceSequence	N
+3010000A	SQ	1	Equivalent Conceptual Volumes Sequence	EquivalentConceptualVolumesSequence	N
+3010000B	UI	1	Referenced Conceptual Volume UID	ReferencedConceptualVolumeUID	N
+3010000C	UT	1	Conceptual Volume Combination Expression	ConceptualVolumeCombinationExpression	N
+3010000D	US	1	Conceptual Volume Constituent Index	ConceptualVolumeConstituentIndex	N
+3010000E	CS	1	Conceptual Volume Combination Flag	ConceptualVolumeCombinationFlag	N
+3010000F	ST	1	Conceptual Volume Combination Description	ConceptualVolumeCombinationDescription	N
+30100010	CS	1	Conceptual Volume Segmentation Defined Flag	ConceptualVolumeSegmentationDefinedFlag	N
+30100011	SQ	1	Conceptual Volume Segmentation Reference Sequence	ConceptualVolumeSegmentationReferenceSequence	N
+30100012	SQ	1	Conceptual Volume Constituent Segmentation Reference Sequence	ConceptualVolumeConstituentSegmentationReferenceSequence	N
+30100013	UI	1	Constituent Conceptual Volume UID	ConstituentConceptualVolumeUID	N
+30100014	SQ	1	Derivation Conceptual Volume Sequence	DerivationConceptualVolumeSequence	N
+30100015	UI	1	Source Conceptual Volume UID	SourceConceptualVolumeUID	N
+30100016	SQ	1	Conceptual Volume Derivation Algorithm Sequence	ConceptualVolumeDerivationAlgorithmSequence	N
+30100017	ST	1	Conceptual Volume Description	ConceptualVolumeDescription	N
+30100018	SQ	1	Source Conceptual Volume Sequence	SourceConceptualVolumeSequence	N
+30100019	SQ	1	Author Identification Sequence	AuthorIdentificationSequence	N
+3010001A	LO	1	Manufacturer's Model Version	ManufacturerModelVersion	N
+3010001B	UC	1	Device Alternate Identifier	DeviceAlternateIdentifier	N
+3010001C	CS	1	Device Alternate Identifier Type	DeviceAlternateIdentifierType	N
+3010001D	LT	1	Device Alternate Identifier Format	DeviceAlternateIdentifierFormat	N
+3010001E	LO	1	Segmentation Creation Template Label	SegmentationCreationTemplateLabel	N
+3010001F	UI	1	Segmentation Template UID	SegmentationTemplateUID	N
+30100020	US	1	Referenced Segment Reference Index	ReferencedSegmentReferenceIndex	N
+30100021	SQ	1	Segment Reference Sequence	SegmentReferenceSequence	N
+30100022	US	1	Segment Reference Index	SegmentReferenceIndex	N
+30100023	SQ	1	Direct Segment Reference Sequence	DirectSegmentReferenceSequence	N
+30100024	SQ	1	Combination Segment Reference Sequence	CombinationSegmentReferenceSequence	N
+30100025	SQ	1	Conceptual Volume Sequence	ConceptualVolumeSequence	N
+30100026	SQ	1	Segmented RT Accessory Device Sequence	SegmentedRTAccessoryDeviceSequence	N
+30100027	SQ	1	Segment Characteristics Sequence	SegmentCharacteristicsSequence	N
+30100028	SQ	1	Related Segment Characteristics Sequence	RelatedSegmentCharacteristicsSequence	N
+30100029	US	1	Segment Characteristics Precedence	SegmentCharacteristicsPrecedence	N
+3010002A	SQ	1	RT Segment Annotation Sequence	RTSegmentAnnotationSequence	N
+3010002B	SQ	1	Segment Annotation Category Code Sequence	SegmentAnnotationCategoryCodeSequence	N
+3010002C	SQ	1	Segment Annotation Type Code Sequence	SegmentAnnotationTypeCodeSequence	N
+3010002D	LO	1	Device Label	DeviceLabel	N
+3010002E	SQ	1	Device Type Code Sequence	DeviceTypeCodeSequence	N
+3010002F	SQ	1	Segment Annotation Type Modifier Code Sequence	SegmentAnnotationTypeModifierCodeSequence	N
+30100030	SQ	1	Patient Equipment Relationship Code Sequence	PatientEquipmentRelationshipCodeSequence	N
+30100031	UI	1	Referenced Fiducials UID	ReferencedFiducialsUID	N
+30100032	SQ	1	Patient Treatment Orientation Sequence	PatientTreatmentOrientationSequence	N
+30100033	SH	1	User Content Label	UserContentLabel	N
+30100034	LO	1	User Content Long Label	UserContentLongLabel	N
+30100035	SH	1	Entity Label	EntityLabel	N
+30100036	LO	1	Entity Name	EntityName	N
+30100037	ST	1	Entity Description	EntityDescription	N
+30100038	LO	1	Entity Long Label	EntityLongLabel	N
+30100039	US	1	Device Index	DeviceIndex	N
+3010003A	US	1	RT Treatment Phase Index	RTTreatmentPhaseIndex	N
+3010003B	UI	1	RT Treatment Phase UID	RTTreatmentPhaseUID	N
+3010003C	US	1	RT Prescription Index	RTPrescriptionIndex	N
+3010003D	US	1	RT Segment Annotation Index	RTSegmentAnnotationIndex	N
+3010003E	US	1	Basis RT Treatment Phase Index	BasisRTTreatmentPhaseIndex	N
+3010003F	US	1	Related RT Treatment Phase Index	RelatedRTTreatmentPhaseIndex	N
+30100040	US	1	Referenced RT Treatment Phase Index	ReferencedRTTreatmentPhaseIndex	N
+30100041	US	1	Referenced RT Prescription Index	ReferencedRTPrescriptionIndex	N
+30100042	US	1	Referenced Parent RT Prescription Index	ReferencedParentRTPrescriptionIndex	N
+30100043	ST	1	Manufacturer's Device Identifier	ManufacturerDeviceIdentifier	N
+30100044	SQ	1	Instance-Level Referenced Performed Procedure Step Sequence	InstanceLevelReferencedPerformedProcedureStepSequence	N
+30100045	CS	1	RT Treatment Phase Intent Presence Flag	RTTreatmentPhaseIntentPresenceFlag	N
+30100046	CS	1	Radiotherapy Treatment Type	RadiotherapyTreatmentType	N
+30100047	CS	1-n	Teletherapy Radiation Type	TeletherapyRadiationType	N
+30100048	CS	1-n	Brachytherapy Source Type	BrachytherapySourceType	N
+30100049	SQ	1	Referenced RT Treatment Phase Sequence	ReferencedRTTreatmentPhaseSequence	N
+3010004A	SQ	1	Referenced Direct Segment Instance Sequence	ReferencedDirectSegmentInstanceSequence	N
+3010004B	SQ	1	Intended RT Treatment Phase Sequence	IntendedRTTreatmentPhaseSequence	N
+3010004C	DA	1	Intended Phase Start Date	IntendedPhaseStartDate	N
+3010004D	DA	1	Intended Phase End Date	IntendedPhaseEndDate	N
+3010004E	SQ	1	RT Treatment Phase Interval Sequence	RTTreatmentPhaseIntervalSequence	N
+3010004F	CS	1	Temporal Relationship Interval Anchor	TemporalRelationshipIntervalAnchor	N
+30100050	FD	1	Minimum Number of Interval Days	MinimumNumberOfIntervalDays	N
+30100051	FD	1	Maximum Number of Interval Days	MaximumNumberOfIntervalDays	N
+30100052	UI	1-n	Pertinent SOP Classes in Study	PertinentSOPClassesInStudy	N
+30100053	UI	1-n	Pertinent SOP Classes in Series	PertinentSOPClassesInSeries	N
+30100054	LO	1	RT Prescription Label	RTPrescriptionLabel	N
+30100055	SQ	1	RT Physician Intent Predecessor Sequence	RTPhysicianIntentPredecessorSequence	N
+30100056	LO	1	RT Treatment Approach Label	RTTreatmentApproachLabel	N
+30100057	SQ	1	RT Physician Intent Sequence	RTPhysicianIntentSequence	N
+30100058	US	1	RT Physician Intent Index	RTPhysicianIntentIndex	N
+30100059	CS	1	RT Treatment Intent Type	RTTreatmentIntentType	N
+3010005A	UT	1	RT Physician Intent Narrative	RTPhysicianIntentNarrative	N
+3010005B	SQ	1	RT Protocol Code Sequence	RTProtocolCodeSequence	N
+3010005C	ST	1	Reason for Superseding	ReasonForSuperseding	N
+3010005D	SQ	1	RT Diagnosis Code Sequence	RTDiagnosisCodeSequence	N
+3010005E	US	1	Referenced RT Physician Intent Index	ReferencedRTPhysicianIntentIndex	N
+3010005F	SQ	1	RT Physician Intent Input Instance Sequence	RTPhysicianIntentInputInstanceSequence	N
+30100060	SQ	1	RT Anatomic Prescription Sequence	RTAnatomicPrescriptionSequence	N
+30100061	UT	1	Prior Treatment Dose Description	PriorTreatmentDoseDescription	N
+30100062	SQ	1	Prior Treatment Reference Sequence	PriorTreatmentReferenceSequence	N
+30100063	CS	1	Dosimetric Objective Evaluation Scope	DosimetricObjectiveEvaluationScope	N
+30100064	SQ	1	Therapeutic Role Category Code Sequence	TherapeuticRoleCategoryCodeSequence	N
+30100065	SQ	1	Therapeutic Role Type Code Sequence	TherapeuticRoleTypeCodeSequence	N
+30100066	US	1	Conceptual Volume Optimization Precedence	ConceptualVolumeOptimizationPrecedence	N
+30100067	SQ	1	Conceptual Volume Category Code Sequence	ConceptualVolumeCategoryCodeSequence	N
+30100068	CS	1	Conceptual Volume Blocking Constraint	ConceptualVolumeBlockingConstraint	N
+30100069	SQ	1	Conceptual Volume Type Code Sequence	ConceptualVolumeTypeCodeSequence	N
+3010006A	SQ	1	Conceptual Volume Type Modifier Code Sequence	ConceptualVolumeTypeModifierCodeSequence	N
+3010006B	SQ	1	RT Prescription Sequence	RTPrescriptionSequence	N
+3010006C	SQ	1	Dosimetric Objective Sequence	DosimetricObjectiveSequence	N
+3010006D	SQ	1	Dosimetric Objective Type Code Sequence	DosimetricObjectiveTypeCodeSequence	N
+3010006E	UI	1	Dosimetric Objective UID	DosimetricObjectiveUID	N
+3010006F	UI	1	Referenced Dosimetric Objective UID	ReferencedDosimetricObjectiveUID	N
+30100070	SQ	1	Dosimetric Objective Parameter Sequence	DosimetricObjectiveParameterSequence	N
+30100071	SQ	1	Referenced Dosimetric Objectives Sequence	ReferencedDosimetricObjectivesSequence	N
+30100073	CS	1	Absolute Dosimetric Objective Flag	AbsoluteDosimetricObjectiveFlag	N
+30100074	FD	1	Dosimetric Objective Weight	DosimetricObjectiveWeight	N
+30100075	CS	1	Dosimetric Objective Purpose	DosimetricObjectivePurpose	N
+30100076	SQ	1	Planning Input Information Sequence	PlanningInputInformationSequence	N
+30100077	LO	1	Treatment Site	TreatmentSite	N
+30100078	SQ	1	Treatment Site Code Sequence	TreatmentSiteCodeSequence	N
+30100079	SQ	1	Fraction Pattern Sequence	FractionPatternSequence	N
+3010007A	UT	1	Treatment Technique Notes	TreatmentTechniqueNotes	N
+3010007B	UT	1	Prescription Notes	PrescriptionNotes	N
+3010007C	IS	1	Number of Interval Fractions	NumberOfIntervalFractions	N
+3010007D	US	1	Number of Fractions	NumberOfFractions	N
+3010007E	US	1	Intended Delivery Duration	IntendedDeliveryDuration	N
+3010007F	UT	1	Fractionation Notes	FractionationNotes	N
+30100080	SQ	1	RT Treatment Technique Code Sequence	RTTreatmentTechniqueCodeSequence	N
+30100081	SQ	1	Prescription Notes Sequence	PrescriptionNotesSequence	N
+30100082	SQ	1	Fraction-Based Relationship Sequence	FractionBasedRelationshipSequence	N
+30100083	CS	1	Fraction-Based Relationship Interval Anchor	FractionBasedRelationshipIntervalAnchor	N
+30100084	FD	1	Minimum Hours between Fractions	MinimumHoursBetweenFractions	N
+30100085	TM	1-n	Intended Fraction Start Time	IntendedFractionStartTime	N
+30100086	LT	1	Intended Start Day of Week	IntendedStartDayOfWeek	N
+30100087	SQ	1	Weekday Fraction Pattern Sequence	WeekdayFractionPatternSequence	N
+30100088	SQ	1	Delivery Time Structure Code Sequence	DeliveryTimeStructureCodeSequence	N
+30100089	SQ	1	Treatment Site Modifier Code Sequence	TreatmentSiteModifierCodeSequence	N
+30100090	CS	1	Robotic Base Location Indicator	RoboticBaseLocationIndicator	Y
+30100091	SQ	1	Robotic Path Node Set Code Sequence	RoboticPathNodeSetCodeSequence	N
+30100092	UL	1	Robotic Node Identifier	RoboticNodeIdentifier	N
+30100093	FD	3	RT Treatment Source Coordinates	RTTreatmentSourceCoordinates	N
+30100094	FD	1	Radiation Source Coordinate SystemYaw Angle	RadiationSourceCoordinateSystemYawAngle	N
+30100095	FD	1	Radiation Source Coordinate SystemRoll Angle	RadiationSourceCoordinateSystemRollAngle	N
+30100096	FD	1	Radiation Source Coordinate System Pitch Angle	RadiationSourceCoordinateSystemPitchAngle	N
+30100097	SQ	1	Robotic Path Control Point Sequence	RoboticPathControlPointSequence	N
+30100098	SQ	1	Tomotherapeutic Control Point Sequence	TomotherapeuticControlPointSequence	N
+30100099	FD	1-n	Tomotherapeutic Leaf Open Durations	TomotherapeuticLeafOpenDurations	N
+3010009A	FD	1-n	Tomotherapeutic Leaf Initial Closed Durations	TomotherapeuticLeafInitialClosedDurations	N
+301000A0	SQ	1	Conceptual Volume Identification Sequence	ConceptualVolumeIdentificationSequence	N
+40000010	LT	1	Arbitrary	Arbitrary	Y
+40004000	LT	1	Text Comments	TextComments	Y
+40080040	SH	1	Results ID	ResultsID	Y
+40080042	LO	1	Results ID Issuer	ResultsIDIssuer	Y
+40080050	SQ	1	Referenced Interpretation Sequence	ReferencedInterpretationSequence	Y
+400800FF	CS	1	Report Production Status (Trial)	ReportProductionStatusTrial	Y
+40080100	DA	1	Interpretation Recorded Date	InterpretationRecordedDate	Y
+40080101	TM	1	Interpretation Recorded Time	InterpretationRecordedTime	Y
+40080102	PN	1	Interpretation Recorder	InterpretationRecorder	Y
+40080103	LO	1	Reference to Recorded Sound	ReferenceToRecordedSound	Y
+40080108	DA	1	Interpretation Transcription Date	InterpretationTranscriptionDate	Y
+40080109	TM	1	Interpretation Transcription Time	InterpretationTranscriptionTime	Y
+4008010A	PN	1	Interpretation Transcriber	InterpretationTranscriber	Y
+4008010B	ST	1	Interpretation Text	InterpretationText	Y
+4008010C	PN	1	Interpretation Author	InterpretationAuthor	Y
+40080111	SQ	1	Interpretation Approver Sequence	InterpretationApproverSequence	Y
+40080112	DA	1	Interpretation Approval Date	InterpretationApprovalDate	Y
+40080113	TM	1	Interpretation Approval Time	InterpretationApprovalTime	Y
+40080114	PN	1	Physician Approving Interpretation	PhysicianApprovingInterpretation	Y
+40080115	LT	1	Interpretation Diagnosis Description	InterpretationDiagnosisDescription	Y
+40080117	SQ	1	Interpretation Diagnosis Code Sequence	InterpretationDiagnosisCodeSequence	Y
+40080118	SQ	1	Results Distribution List Sequence	ResultsDistributionListSequence	Y
+40080119	PN	1	Distribution Name	DistributionName	Y
+4008011A	LO	1	Distribution Address	DistributionAddress	Y
+40080200	SH	1	Interpretation ID	InterpretationID	Y
+40080202	LO	1	Interpretation ID Issuer	InterpretationIDIssuer	Y
+40080210	CS	1	Interpretation Type ID	InterpretationTypeID	Y
+40080212	CS	1	Interpretation Status ID	InterpretationStatusID	Y
+40080300	ST	1	Impressions	Impressions	Y
+40084000	ST	1	Results Comments	ResultsComments	Y
+40100001	CS	1	Low Energy Detectors	LowEnergyDetectors	N
+40100002	CS	1	High Energy Detectors	HighEnergyDetectors	N
+40100004	SQ	1	Detector Geometry Sequence	DetectorGeometrySequence	N
+40101001	SQ	1	Threat ROI Voxel Sequence	ThreatROIVoxelSequence	N
+40101004	FL	3	Threat ROI Base	ThreatROIBase	N
+40101005	FL	3	Threat ROI Extents	ThreatROIExtents	N
+40101006	OB	1	Threat ROI Bitmap	ThreatROIBitmap	N
+40101007	SH	1	Route Segment ID	RouteSegmentID	N
+40101008	CS	1	Gantry Type	GantryType	N
+40101009	CS	1	OOI Owner Type	OOIOwnerType	N
+4010100A	SQ	1	Route Segment Sequence	RouteSegmentSequence	N
+40101010	US	1	Potential Threat Object ID	PotentialThreatObjectID	N
+40101011	SQ	1	Threat Sequence	ThreatSequence	N
+40101012	CS	1	Threat Category	ThreatCategory	N
+40101013	LT	1	Threat Category Description	ThreatCategoryDescription	N
+40101014	CS	1	ATD Ability Assessment	ATDAbilityAssessment	N
+40101015	CS	1	ATD Assessment Flag	ATDAssessmentFlag	N
+40101016	FL	1	ATD Assessment Probability	ATDAssessmentProbability	N
+40101017	FL	1	Mass	Mass	N
+40101018	FL	1	Density	Density	N
+40101019	FL	1	Z Effective	ZEffective	N
+4010101A	SH	1	Boarding Pass ID	BoardingPassID	N
+4010101B	FL	3	Center of Mass	CenterOfMass	N
+4010101C	FL	3	Center of PTO	CenterOfPTO	N
+4010101D	FL	6-n	Bounding Polygon	BoundingPolygon	N
+4010101E	SH	1	Route Segment Start Location ID	RouteSegmentStartLocationID	N
+4010101F	SH	1	Route Segment End Location ID	RouteSegmentEndLocationID	N
+40101020	CS	1	Route Segment Location ID Type	RouteSegmentLocationIDType	N
+40101021	CS	1-n	Abort Reason	AbortReason	N
+40101023	FL	1	Volume of PTO	VolumeOfPTO	N
+40101024	CS	1	Abort Flag	AbortFlag	N
+40101025	DT	1	Route Segment Start Time	RouteSegmentStartTime	N
+40101026	DT	1	Route Segment End Time	RouteSegmentEndTime	N
+40101027	CS	1	TDR Type	TDRType	N
+40101028	CS	1	International Route Segment	InternationalRouteSegment	N
+40101029	LO	1-n	Threat Detection Algorithm and Version	ThreatDetectionAlgorithmAndVersion	N
+4010102A	SH	1	Assigned Location	AssignedLocation	N
+4010102B	DT	1	Alarm Decision Time	AlarmDecisionTime	N
+40101031	CS	1	Alarm Decision	AlarmDecision	N
+40101033	US	1	Number of Total Objects	NumberOfTotalObjects	N
+40101034	US	1	Number of Alarm Objects	NumberOfAlarmObjects	N
+40101037	SQ	1	PTO Representation Sequence	PTORepresentationSequence	N
+40101038	SQ	1	ATD Assessment Sequence	ATDAssessmentSequence	N
+40101039	CS	1	TIP Type	TIPType	N
+4010103A	CS	1	DICOS Version	DICOSVersion	N
+40101041	DT	1	OOI Owner Creation Time	OOIOwnerCreationTime	N
+40101042	CS	1	OOI Type	OOIType	N
+40101043	FL	3	OOI Size	OOISize	N
+40101044	CS	1	Acquisition Status	AcquisitionStatus	N
+40101045	SQ	1	Basis Materials Code Sequence	BasisMaterialsCodeSequence	N
+40101046	CS	1	Phantom Type	PhantomType	N
+40101047	SQ	1	OOI Owner Sequence	OOIOwnerSequence	N
+40101048	CS	1	Scan Type	ScanType	N
+40101051	LO	1	Itinerary ID	ItineraryID	N
+40101052	SH	1	Itinerary ID Type	ItineraryIDType	N
+40101053	LO	1	Itinerary ID Assigning Authority	ItineraryIDAssigningAuthority	N
+40101054	SH	1	Route ID	RouteID	N
+40101055	SH	1	Route ID Assigning Authority	RouteIDAssigningAuthority	N
+40101056	CS	1	Inbound Arrival Type	InboundArrivalType	N
+40101058	SH	1	Carrier ID	CarrierID	N
+40101059	CS	1	Carrier ID Assigning Authority	CarrierIDAssigningAuthority	N
+40101060	FL	3	Source Orientation	SourceOrientation	N
+40101061	FL	3	Source Position	SourcePosition	N
+40101062	FL	1	Belt Height	BeltHeight	N
+40101064	SQ	1	Algorithm Routing Code Sequence	AlgorithmRoutingCodeSequence	N
+40101067	CS	1	Transport Classification	TransportClassification	N
+40101068	LT	1	OOI Type Descriptor	OOITypeDescriptor	N
+40101069	FL	1	Total Processing Time	TotalProcessingTime	N
+4010106C	OB	1	Detector Calibration Data	DetectorCalibrationData	N
+4010106D	CS	1	Additional Screening Performed	AdditionalScreeningPerformed	N
+4010106E	CS	1	Additional Inspection Selection Criteria	AdditionalInspectionSelectionCriteria	N
+4010106F	SQ	1	Additional Inspection Method Sequence	AdditionalInspectionMethodSequence	N
+40101070	CS	1	AIT Device Type	AITDeviceType	N
+40101071	SQ	1	QR Measurements Sequence	QRMeasurementsSequence	N
+40101072	SQ	1	Target Material Sequence	TargetMaterialSequence	N
+40101073	FD	1	SNR Threshold	SNRThreshold	N
+40101075	DS	1	Image Scale Representation	ImageScaleRepresentation	N
+40101076	SQ	1	Referenced PTO Sequence	ReferencedPTOSequence	N
+40101077	SQ	1	Referenced TDR Instance Sequence	ReferencedTDRInstanceSequence	N
+40101078	ST	1	PTO Location Description	PTOLocationDescription	N
+40101079	SQ	1	Anomaly Locator Indicator Sequence	AnomalyLocatorIndicatorSequence	N
+4010107A	FL	3	Anomaly Locator Indicator	AnomalyLocatorIndicator	N
+4010107B	SQ	1	PTO Region Sequence	PTORegionSequence	N
+4010107C	CS	1	Inspection Selection Criteria	InspectionSelectionCriteria	N
+4010107D	SQ	1	Secondary Inspection Method Sequence	SecondaryInspectionMethodSequence	N
+4010107E	DS	6	PRCS to RCS Orientation	PRCSToRCSOrientation	N
+4FFE0001	SQ	1	MAC Parameters Sequence	MACParametersSequence	N
+52009229	SQ	1	Shared Functional Groups Sequence	SharedFunctionalGroupsSequence	N
+52009230	SQ	1	Per-Frame Functional Groups Sequence	PerFrameFunctionalGroupsSequence	N
+54000100	SQ	1	Waveform Sequence	WaveformSequence	N
+54000110	OB or OW	1	Channel Minimum Value	ChannelMinimumValue	N
+54000112	OB or OW	1	Channel Maximum Value	ChannelMaximumValue	N
+54001004	US	1	Waveform Bits Allocated	WaveformBitsAllocated	N
+54001006	CS	1	Waveform Sample Interpretation	WaveformSampleInterpretation	N
+5400100A	OB or OW	1	Waveform Padding Value	WaveformPaddingValue	N
+54001010	OB or OW	1	Waveform Data	WaveformData	N
+56000010	OF	1	First Order Phase Correction Angle	FirstOrderPhaseCorrectionAngle	N
+56000020	OF	1	Spectroscopy Data	SpectroscopyData	N
+7FE00001	OV	1	Extended Offset Table	ExtendedOffsetTable	N
+7FE00002	OV	1	Extended Offset Table Lengths	ExtendedOffsetTableLengths	N
+7FE00003	UV	1	Encapsulated Pixel Data Value Total Length	EncapsulatedPixelDataValueTotalLength	N
+7FE00008	OF	1	Float Pixel Data	FloatPixelData	N
+7FE00009	OD	1	Double Float Pixel Data	DoubleFloatPixelData	N
+7FE00010	OB or OW	1	Pixel Data	PixelData	N
+7FE00020	OW	1	Coefficients SDVN	CoefficientsSDVN	Y
+7FE00030	OW	1	Coefficients SDHN	CoefficientsSDHN	Y
+7FE00040	OW	1	Coefficients SDDN	CoefficientsSDDN	Y
+FFFAFFFA	SQ	1	Digital Signatures Sequence	DigitalSignaturesSequence	N
+FFFCFFFC	OB	1	Data Set Trailing Padding	DataSetTrailingPadding	N
+FFFEE000	NONE	1	Item	Item	N
+FFFEE00D	NONE	1	Item Delimitation Item	ItemDelimitationItem	N
+FFFEE0DD	NONE	1	Sequence Delimitation Item	SequenceDelimitationItem	N
+"""
+
+_REPEATING = """\
+002031xx	CS	1-n	Source Image IDs	SourceImageIDs	Y
+002804x0	US	1	Rows For Nth Order Coefficients	RowsForNthOrderCoefficients	Y
+002804x1	US	1	Columns For Nth Order Coefficients	ColumnsForNthOrderCoefficients	Y
+002804x2	LO	1-n	Coefficient Coding	CoefficientCoding	Y
+002804x3	AT	1-n	Coefficient Coding Pointers	CoefficientCodingPointers	Y
+002808x0	CS	1-n	Code Label	CodeLabel	Y
+002808x2	US	1	Number of Tables	NumberOfTables	Y
+002808x3	AT	1-n	Code Table Location	CodeTableLocation	Y
+002808x4	US	1	Bits For Code Word	BitsForCodeWord	Y
+002808x8	AT	1-n	Image Data Location	ImageDataLocation	Y
+1000xxx0	US	3	Escape Triplet	EscapeTriplet	Y
+1000xxx1	US	3	Run Length Triplet	RunLengthTriplet	Y
+1000xxx2	US	1	Huffman Table Size	HuffmanTableSize	Y
+1000xxx3	US	3	Huffman Table Triplet	HuffmanTableTriplet	Y
+1000xxx4	US	1	Shift Table Size	ShiftTableSize	Y
+1000xxx5	US	3	Shift Table Triplet	ShiftTableTriplet	Y
+1010xxxx	US	1-n	Zonal Map	ZonalMap	Y
+50xx0005	US	1	Curve Dimensions	CurveDimensions	Y
+50xx0010	US	1	Number of Points	NumberOfPoints	Y
+50xx0020	CS	1	Type of Data	TypeOfData	Y
+50xx0022	LO	1	Curve Description	CurveDescription	Y
+50xx0030	SH	1-n	Axis Units	AxisUnits	Y
+50xx0040	SH	1-n	Axis Labels	AxisLabels	Y
+50xx0103	US	1	Data Value Representation	DataValueRepresentation	Y
+50xx0104	US	1-n	Minimum Coordinate Value	MinimumCoordinateValue	Y
+50xx0105	US	1-n	Maximum Coordinate Value	MaximumCoordinateValue	Y
+50xx0106	SH	1-n	Curve Range	CurveRange	Y
+50xx0110	US	1-n	Curve Data Descriptor	CurveDataDescriptor	Y
+50xx0112	US	1-n	Coordinate Start Value	CoordinateStartValue	Y
+50xx0114	US	1-n	Coordinate Step Value	CoordinateStepValue	Y
+50xx1001	CS	1	Curve Activation Layer	CurveActivationLayer	Y
+50xx2000	US	1	Audio Type	AudioType	Y
+50xx2002	US	1	Audio Sample Format	AudioSampleFormat	Y
+50xx2004	US	1	Number of Channels	NumberOfChannels	Y
+50xx2006	UL	1	Number of Samples	NumberOfSamples	Y
+50xx2008	UL	1	Sample Rate	SampleRate	Y
+50xx200a	UL	1	Total Time	TotalTime	Y
+50xx200c	OB or OW	1	Audio Sample Data	AudioSampleData	Y
+50xx200e	LT	1	Audio Comments	AudioComments	Y
+50xx2500	LO	1	Curve Label	CurveLabel	Y
+50xx2600	SQ	1	Curve Referenced Overlay Sequence	CurveReferencedOverlaySequence	Y
+50xx2610	US	1	Curve Referenced Overlay Group	CurveReferencedOverlayGroup	Y
+50xx3000	OB or OW	1	Curve Data	CurveData	Y
+60xx0010	US	1	Overlay Rows	OverlayRows	N
+60xx0011	US	1	Overlay Columns	OverlayColumns	N
+60xx0012	US	1	Overlay Planes	OverlayPlanes	Y
+60xx0015	IS	1	Number of Frames in Overlay	NumberOfFramesInOverlay	N
+60xx0022	LO	1	Overlay Description	OverlayDescription	N
+60xx0040	CS	1	Overlay Type	OverlayType	N
+60xx0045	LO	1	Overlay Subtype	OverlaySubtype	N
+60xx0050	SS	2	Overlay Origin	OverlayOrigin	N
+60xx0051	US	1	Image Frame Origin	ImageFrameOrigin	N
+60xx0052	US	1	Overlay Plane Origin	OverlayPlaneOrigin	Y
+60xx0060	CS	1	Overlay Compression Code	OverlayCompressionCode	Y
+60xx0061	SH	1	Overlay Compression Originator	OverlayCompressionOriginator	Y
+60xx0062	SH	1	Overlay Compression Label	OverlayCompressionLabel	Y
+60xx0063	CS	1	Overlay Compression Description	OverlayCompressionDescription	Y
+60xx0066	AT	1-n	Overlay Compression Step Pointers	OverlayCompressionStepPointers	Y
+60xx0068	US	1	Overlay Repeat Interval	OverlayRepeatInterval	Y
+60xx0069	US	1	Overlay Bits Grouped	OverlayBitsGrouped	Y
+60xx0100	US	1	Overlay Bits Allocated	OverlayBitsAllocated	N
+60xx0102	US	1	Overlay Bit Position	OverlayBitPosition	N
+60xx0110	CS	1	Overlay Format	OverlayFormat	Y
+60xx0200	US	1	Overlay Location	OverlayLocation	Y
+60xx0800	CS	1-n	Overlay Code Label	OverlayCodeLabel	Y
+60xx0802	US	1	Overlay Number of Tables	OverlayNumberOfTables	Y
+60xx0803	AT	1-n	Overlay Code Table Location	OverlayCodeTableLocation	Y
+60xx0804	US	1	Overlay Bits For Code Word	OverlayBitsForCodeWord	Y
+60xx1001	CS	1	Overlay Activation Layer	OverlayActivationLayer	N
+60xx1100	US	1	Overlay Descriptor - Gray	OverlayDescriptorGray	Y
+60xx1101	US	1	Overlay Descriptor - Red	OverlayDescriptorRed	Y
+60xx1102	US	1	Overlay Descriptor - Green	OverlayDescriptorGreen	Y
+60xx1103	US	1	Overlay Descriptor - Blue	OverlayDescriptorBlue	Y
+60xx1200	US	1-n	Overlays - Gray	OverlaysGray	Y
+60xx1201	US	1-n	Overlays - Red	OverlaysRed	Y
+60xx1202	US	1-n	Overlays - Green	OverlaysGreen	Y
+60xx1203	US	1-n	Overlays - Blue	OverlaysBlue	Y
+60xx1301	IS	1	ROI Area	ROIArea	N
+60xx1302	DS	1	ROI Mean	ROIMean	N
+60xx1303	DS	1	ROI Standard Deviation	ROIStandardDeviation	N
+60xx1500	LO	1	Overlay Label	OverlayLabel	N
+60xx3000	OB or OW	1	Overlay Data	OverlayData	N
+60xx4000	LT	1	Overlay Comments	OverlayComments	Y
+7fxx0010	OB or OW	1	Variable Pixel Data	VariablePixelData	Y
+7fxx0011	US	1	Variable Next Data Group	VariableNextDataGroup	Y
+7fxx0020	OW	1	Variable Coefficients SDVN	VariableCoefficientsSDVN	Y
+7fxx0030	OW	1	Variable Coefficients SDHN	VariableCoefficientsSDHN	Y
+7fxx0040	OW	1	Variable Coefficients SDDN	VariableCoefficientsSDDN	Y
+"""
+
+
+def _rows(table: str) -> list[tuple[str, Entry]]:
+    rows = []
+    for line in table.splitlines():
+        key, vr, vm, name, keyword, retired = line.split("\t")
+        rows.append((key, (vr, vm, name, keyword, retired == "Y")))
+    return rows
+
+
+DICTIONARY: dict[int, Entry] = {int(k, 16): e for k, e in _rows(_EXACT)}
+REPEATERS: dict[str, Entry] = dict(_rows(_REPEATING))
+del _EXACT, _REPEATING
