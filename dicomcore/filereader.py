@@ -112,7 +112,6 @@ def read_dataset(fp: BinaryIO, is_implicit_VR: bool, is_little_endian: bool,  # 
     end = stream.pos + bytelength if bytelength is not None else None
     ds = parser.read_dataset(is_implicit_VR, end, 0, python_encodings(None), stop_when)
     ds.is_little_endian = is_little_endian
-    ds.is_implicit_VR = ds.is_implicit_VR or is_implicit_VR
     stream.sync()
     return ds
 

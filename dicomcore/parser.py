@@ -11,7 +11,8 @@ What it recovers from, always with a warning: a file that ends inside a value or
 delimiter. What it refuses with `InvalidDicomError` (naming the offset and tag): a header cut
 in the middle, a value longer than the item or sequence that holds it, an item tag where an
 element belongs (or the reverse), an undefined length on a VR that cannot have one, and
-nesting deeper than `MAX_DEPTH`. Knows nothing about files, preambles or file meta.
+nesting deeper than `MAX_DEPTH`. An item longer than its sequence is read whole with a
+warning, as pydicom and dcmtk do. Knows nothing about files, preambles or file meta.
 """
 
 from __future__ import annotations
@@ -232,20 +233,19 @@ class DatasetParser:
         if ambiguous:
             for elem_obj in ambiguous:
                 resolve_ambiguous_vr(elem_obj, (ds, *ancestors), implicit)
-        if implicit and not self.switched_to_implicit and depth == 0:
-            ds.is_implicit_VR = True
+        if depth == 0:
+            ds.is_implicit_VR = implicit
         return ds
 
     def _detect_implicit(self, in_item: bool, end: int | None) -> bool:
         """PS3.5 7.1: an explicit-VR data set whose first element has no VR is implicit."""
         stream = self.stream
-        if stream.fill(6) < 6 or (end is not None and stream.pos + 6 > end):
+        if stream.fill(8) < 8 or (end is not None and stream.pos + 8 > end):
             return False
         p = stream.pos - stream.base
-        group = self._explicit_header(stream.buf, p)[0]
+        group, _, vr, _ = self._explicit_header(stream.buf, p)
         if group == 0xFFFE:
             return False
-        vr = stream.buf[p + 4:p + 6]
         if _looks_explicit(vr):
             return False
         if not in_item:
@@ -271,7 +271,7 @@ class DatasetParser:
     def _check_fits(self, value_end: int, end: int | None, pos: int, tag: int) -> None:
         if end is not None and value_end > end:
             size = self.stream.size
-            if size is not None and end >= size:
+            if size is not None and end > size:
                 return  # the container itself runs past the end: a truncated file
             raise InvalidDicomError(f"value length runs {value_end - end} bytes past the end "
                                     f"of the item or sequence that holds it", pos, tag)
@@ -308,7 +308,10 @@ class DatasetParser:
                     item.is_undefined_length_sequence_item = True
                 else:
                     item_end = pos + 8 + length
-                    self._check_fits(item_end, end, pos, tag)
+                    if end is not None and item_end > end:
+                        # pydicom and dcmtk read such an item whole; so do we, and say so.
+                        warnings.warn(f"item at offset {pos} runs {item_end - end} bytes past "
+                                      f"the end of its sequence", DicomWarning, stacklevel=2)
                     item = self.read_dataset(implicit, item_end, depth, encodings, None,
                                              ancestors)
                     if stream.pos < item_end:
