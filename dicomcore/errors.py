@@ -6,7 +6,8 @@ reading went wrong, so a caller (or the HTTP service) can say exactly what is br
 
 from __future__ import annotations
 
-__all__ = ["InvalidDicomError", "DeferredValueError", "DicomWarning", "TruncatedFileWarning"]
+__all__ = ["InvalidDicomError", "DeferredValueError", "DicomWarning", "EncodeError",
+           "TruncatedFileWarning"]
 
 
 class InvalidDicomError(Exception):
@@ -38,3 +39,13 @@ class DicomWarning(UserWarning):
 
 class TruncatedFileWarning(DicomWarning):
     """The file ended before a value or sequence it declared: what was read is kept."""
+
+
+class EncodeError(ValueError):
+    """A value cannot be encoded for its VR or character set; names the element."""
+
+    def __init__(self, tag: int, keyword: str, reason: str) -> None:
+        self.tag = tag
+        self.keyword = keyword
+        name = f" {keyword}" if keyword else ""
+        super().__init__(f"cannot encode ({tag >> 16:04X},{tag & 0xFFFF:04X}){name}: {reason}")

@@ -107,6 +107,8 @@ class DatasetParser:
         ambiguous: list[DataElement] = []
         if not implicit:
             implicit = self._detect_implicit(in_item, end)
+            if implicit and in_item:
+                ds.is_implicit_VR = True  # the writer keeps the item implicit
         implicit_header = self._implicit_header
         explicit_header = self._explicit_header
         long_length = self._long_length
@@ -182,6 +184,9 @@ class DatasetParser:
                 vr = _implicit_vr(tag)
             elif vr is None:
                 vr = self._odd_vr(vr_bytes, pos, tag)
+                odd_vr = vr_bytes.decode("latin-1")
+            else:
+                odd_vr = None
             value_pos = pos + header
             stream.pos = value_pos
             if length == UNDEFINED:
@@ -224,6 +229,8 @@ class DatasetParser:
                 if tag == SPECIFIC_CHARACTER_SET:
                     encodings = _encodings_of(elem_obj)
                     elem_obj._encodings = encodings
+            if not implicit and odd_vr is not None:
+                elem_obj.raw_VR = odd_vr
             if elem_obj.VR in _AMBIGUOUS:
                 ambiguous.append(elem_obj)
             elements[tag] = elem_obj

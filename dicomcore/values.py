@@ -17,12 +17,13 @@ from typing import Any
 
 from .charset import decode_text
 from .errors import DicomWarning
-from .personname import PersonName
+from .personname import PersonName, decode_person_names
 from .tag import BaseTag
 from .uid import UID
 from .valuerep import DS, IS, MultiValue
 
-__all__ = ["decode_value", "empty_value_for_VR", "DECODERS", "NUMBER_FORMATS", "TEXT_VRS",
+__all__ = ["decode_value", "encode_value", "pad", "empty_value_for_VR", "DECODERS", "ENCODERS",
+           "NUMBER_FORMATS", "TEXT_VRS",
            "BYTES_VRS"]
 
 Decoder = Callable[[bytes, bool, tuple[str, ...]], Any]
@@ -117,10 +118,7 @@ def _single_text(raw: bytes, little: bool, encodings: tuple[str, ...]) -> Any:
 
 
 def _pn(raw: bytes, little: bool, encodings: tuple[str, ...]) -> Any:
-    stripped = raw.rstrip(b"\0 ")
-    parts = stripped.split(b"\\")
-    names = [PersonName.from_bytes(p, encodings) for p in parts]
-    return _one_or_many(names, PersonName)
+    return _one_or_many(decode_person_names(raw, encodings), PersonName)
 
 
 def _bytes(raw: bytes, little: bool, encodings: tuple[str, ...]) -> Any:
@@ -190,3 +188,141 @@ def decode_value(vr: str, raw: bytes, is_little_endian: bool, encodings: tuple[s
         return empty_value_for_VR(vr)
     decoder = DECODERS.get(vr, _bytes)
     return decoder(raw, is_little_endian, encodings)
+
+
+# -- encoding: the writer's mirror table ---------------------------------------------------
+
+Encoder = Callable[[Any, bool, tuple[str, ...]], bytes]
+
+# The byte each VR pads an odd-length value with (PS3.5 6.2): NUL for UI and binary VRs.
+PADDING = {vr: b" " for vr in TEXT_VRS | {"DS", "IS", "PN"}}
+PADDING["UI"] = b"\0"
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def _date_text(value: Any, vr: str) -> str:
+    import datetime
+
+    if isinstance(value, datetime.datetime) and vr == "DT":
+        text = value.strftime("%Y%m%d%H%M%S")
+        if value.microsecond:
+            text += f".{value.microsecond:06d}"
+        if value.utcoffset() is not None:
+            offset = int(value.utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
+            sign = "+" if offset >= 0 else "-"
+            text += f"{sign}{abs(offset) // 60:02d}{abs(offset) % 60:02d}"
+        return text
+    if isinstance(value, datetime.date) and vr == "DA":
+        return value.strftime("%Y%m%d")
+    if isinstance(value, datetime.time) and vr == "TM":
+        text = value.strftime("%H%M%S")
+        return text + (f".{value.microsecond:06d}" if value.microsecond else "")
+    return "" if value is None else str(value)
+
+
+def _encode_ascii(value: Any, little: bool, encodings: tuple[str, ...], vr: str = "") -> bytes:
+    text = "\\".join(_date_text(v, vr) for v in _as_list(value))
+    try:
+        return text.encode("ascii")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"{text[exc.start]!r} is not allowed in a {vr or 'text'} value") \
+            from None
+
+
+def _ascii_encoder(vr: str) -> Encoder:
+    def encode(value: Any, little: bool, encodings: tuple[str, ...]) -> bytes:
+        return _encode_ascii(value, little, encodings, vr)
+    return encode
+
+
+def _encode_number_strings(kind: type) -> Encoder:
+    def encode(value: Any, little: bool, encodings: tuple[str, ...]) -> bytes:
+        texts = []
+        for v in _as_list(value):
+            if v is None or v == "":
+                texts.append("")
+            elif isinstance(v, str):
+                texts.append(v.strip())
+            elif kind is DS and not isinstance(v, DS):
+                texts.append(str(DS(v)))
+            elif kind is IS and not isinstance(v, IS):
+                texts.append(str(IS(v)))
+            else:
+                texts.append(str(v))
+        return "\\".join(texts).encode("ascii")
+    return encode
+
+
+def _text_encoder(vr: str) -> Encoder:
+    from .charset import encode_values
+
+    def encode(value: Any, little: bool, encodings: tuple[str, ...]) -> bytes:
+        values = ["" if v is None else str(v) for v in _as_list(value)]
+        return encode_values(values, vr, encodings)
+    return encode
+
+
+def _encode_numbers(fmt: str) -> Encoder:
+    def encode(value: Any, little: bool, encodings: tuple[str, ...]) -> bytes:
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return bytes(value)
+        values = _as_list(value)
+        if fmt in "fd":
+            values = [float(v) for v in values]
+        else:
+            values = [int(v) for v in values]
+        try:
+            return struct.pack(f"{'<' if little else '>'}{len(values)}{fmt}", *values)
+        except struct.error as exc:
+            raise ValueError(f"{values} out of range for this VR: {exc}") from None
+    return encode
+
+
+def _encode_at(value: Any, little: bool, encodings: tuple[str, ...]) -> bytes:
+    from .tag import Tag
+
+    tags = [Tag(v) for v in _as_list(value)]
+    halves = [h for t in tags for h in (t >> 16, t & 0xFFFF)]
+    return struct.pack(f"{'<' if little else '>'}{len(halves)}H", *halves)
+
+
+def _encode_bytes(value: Any, little: bool, encodings: tuple[str, ...]) -> bytes:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, str):
+        raise ValueError("binary VRs take bytes, not str")
+    return b"".join(bytes(v) for v in value)
+
+
+ENCODERS: dict[str, Encoder] = {
+    **{vr: _ascii_encoder(vr) for vr in ("AE", "AS", "CS", "DA", "DT", "TM", "UI", "UR")},
+    "DS": _encode_number_strings(DS),
+    "IS": _encode_number_strings(IS),
+    **{vr: _text_encoder(vr) for vr in ("LO", "LT", "PN", "SH", "ST", "UC", "UT")},
+    "AT": _encode_at,
+    **{vr: _encode_numbers(fmt) for vr, fmt in NUMBER_FORMATS.items()},
+    **dict.fromkeys(BYTES_VRS, _encode_bytes),
+}
+
+
+def encode_value(vr: str, value: Any, is_little_endian: bool, encodings: tuple[str, ...]
+                 ) -> bytes:
+    """Encode a Python value of a non-sequence element, without padding.
+
+    Raises ValueError (or charset.CharsetEncodeError) for a value the VR cannot hold.
+    """
+    if value is None or (isinstance(value, (str, list, tuple, bytes)) and len(value) == 0):
+        return b""
+    return ENCODERS.get(vr, _encode_bytes)(value, is_little_endian, encodings)
+
+
+def pad(vr: str, data: bytes) -> bytes:
+    """Pad to even length with the VR's padding byte."""
+    if len(data) % 2:
+        return data + PADDING.get(vr, b"\0")
+    return data
