@@ -156,6 +156,8 @@ def _read(fp: BinaryIO, name: str | None, source: DeferredSource,
     result._closers.extend(closers)
     result._closers.append(source.close)
     result.file_offset = start
+    if "original_group_sizes" in body.__dict__:
+        result.original_group_sizes = body.original_group_sizes
     return result
 
 

@@ -117,8 +117,18 @@ class DatasetParser:
         little = self.little
         defer_size = self.defer_size
         make = DataElement.from_raw
+        # For a group length element: (group, where its group's elements start).
+        group_length_at: tuple[int, int] | None = None
+        group_sizes: dict[int, int] = {}
         while True:
             pos = stream.pos
+            if group_length_at is not None and (
+                    (end is not None and pos >= end) or stream.fill(2) < 2 or
+                    stream.buf[pos - stream.base:pos - stream.base + 2] !=
+                    group_length_at[0].to_bytes(2, "little" if little else "big")):
+                # The writer keeps a group length as read while its group is unchanged.
+                group_sizes[group_length_at[0]] = pos - group_length_at[1]
+                group_length_at = None
             if end is not None and pos >= end:
                 break
             buf = stream.buf
@@ -229,6 +239,8 @@ class DatasetParser:
                 if tag == SPECIFIC_CHARACTER_SET:
                     encodings = _encodings_of(elem_obj)
                     elem_obj._encodings = encodings
+            if not elem & 0xFFFF:
+                group_length_at = (group, stream.pos)
             if not implicit and odd_vr is not None:
                 elem_obj.raw_VR = odd_vr
             if elem_obj.VR in _AMBIGUOUS:
@@ -237,6 +249,10 @@ class DatasetParser:
             if stream.size is not None and stream.pos >= stream.size and end is None and in_item:
                 self._truncated(stream.pos, tag, "item has no delimiter")
                 break
+        if group_length_at is not None:
+            group_sizes[group_length_at[0]] = stream.pos - group_length_at[1]
+        if group_sizes:
+            ds.original_group_sizes = group_sizes
         if ambiguous:
             for elem_obj in ambiguous:
                 resolve_ambiguous_vr(elem_obj, (ds, *ancestors), implicit)

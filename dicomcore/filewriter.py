@@ -1,0 +1,419 @@
+"""Write data sets as DICOM files: byte for byte like the original, or clean and standard.
+
+`write_file(filename, dataset, write_like_original=True, transfer_syntax=None)` (also
+`dcmwrite` and `Dataset.save_as`):
+
+- `write_like_original=True` keeps what the file had: preamble (or none), the file meta
+  group only if there was one, element order, undefined lengths, group lengths (recomputed),
+  value padding and the bytes of every value not changed since reading.
+- `write_like_original=False` writes what other toolkits like best: a preamble, "DICM", a
+  complete file meta group, explicit lengths, no group lengths outside group 0002, every
+  value padded to even length.
+- `transfer_syntax` transcodes between the uncompressed syntaxes (implicit and explicit VR
+  little endian, explicit big endian, deflated), swapping byte order per VR.
+
+Values that were deferred at read time are copied from their file in chunks, so writing a
+multi-gigabyte file needs no more memory than reading its header did.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from array import array
+from collections.abc import Iterator
+from struct import Struct
+from typing import Any, BinaryIO
+
+from .dataelem import DataElement
+from .dataset import Dataset
+from .deferred import DeferredValue
+from .errors import EncodeError
+from .tag import Tag
+from .uid import (IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, UID,
+                  transfer_syntax as lookup_transfer_syntax)
+from .values import decode_value, encode_value, pad
+
+__all__ = ["write_file", "dcmwrite", "write_dataset", "LONG_VRS"]
+
+LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UR", "UT", "UN", "SV",
+                      "UV"})
+# Width of the numbers each binary VR holds: what a byte-order swap works on.
+_SWAP_WIDTH = {"US": 2, "SS": 2, "OW": 2, "AT": 2, "UL": 4, "SL": 4, "FL": 4, "OF": 4,
+               "OL": 4, "FD": 8, "OD": 8, "SV": 8, "UV": 8, "OV": 8}
+_ARRAY_CODE = {2: "H", 4: "L" if array("L").itemsize == 4 else "I", 8: "Q"}
+_UNDEFINED = 0xFFFFFFFF
+_CHUNK = 1 << 20
+
+
+class _Encoding:
+    """How one data set level is written: VR mode, byte order, and which mode of writing."""
+
+    __slots__ = ("implicit", "little", "like_original", "_tag_length", "_short", "_long")
+
+    def __init__(self, implicit: bool, little: bool, like_original: bool) -> None:
+        self.implicit = implicit
+        self.little = little
+        self.like_original = like_original
+        order = "<" if little else ">"
+        self._tag_length = Struct(order + "HHL").pack
+        self._short = Struct(order + "HH2sH").pack
+        self._long = Struct(order + "HH2sHL").pack
+
+    def header(self, tag: int, vr: str, length: int) -> bytes:
+        if self.implicit:
+            return self._tag_length(tag >> 16, tag & 0xFFFF, length)
+        if vr in LONG_VRS:
+            return self._long(tag >> 16, tag & 0xFFFF, vr.encode(), 0, length)
+        if length > 0xFFFF:
+            # PS3.5 6.2.2: a value too long for a short-length VR is written as UN.
+            return self._long(tag >> 16, tag & 0xFFFF, b"UN", 0, length)
+        return self._short(tag >> 16, tag & 0xFFFF, vr.encode()[:2].ljust(2), length)
+
+    def item(self, tag: int, length: int) -> bytes:
+        return self._tag_length(tag >> 16, tag & 0xFFFF, length)
+
+    def nested(self, implicit: bool) -> _Encoding:
+        if implicit == self.implicit:
+            return self
+        return _Encoding(implicit, self.little, self.like_original)
+
+
+Chunk = "bytes | tuple[DeferredValue, int]"
+
+
+def write_file(filename: str | os.PathLike[str] | BinaryIO, dataset: Dataset,
+               write_like_original: bool = True, transfer_syntax: str | None = None) -> None:
+    """Write `dataset` to a path or a writable binary file object (see the module docstring).
+
+    Raises ValueError naming what is missing when the encoding cannot be decided or the file
+    meta cannot be completed, and `EncodeError` naming the element whose value cannot be
+    encoded. A path is removed again if writing it failed.
+    """
+    if isinstance(filename, (str, os.PathLike)):
+        path = os.fspath(filename)
+        try:
+            with open(path, "wb") as fp:
+                _write(fp, dataset, write_like_original, transfer_syntax)
+        except BaseException:
+            if os.path.exists(path):
+                os.remove(path)
+            raise
+        return
+    _write(filename, dataset, write_like_original, transfer_syntax)
+
+
+dcmwrite = write_file
+
+
+def _target_syntax(ds: Dataset, meta: Dataset | None, requested: str | None
+                   ) -> tuple[str | None, bool, bool, bool]:
+    """(UID or None, implicit, little, deflated) for the data set about to be written."""
+    uid = requested
+    if uid is None and ds.is_implicit_VR is not None and ds.is_little_endian is not None \
+            and getattr(ds, "preamble", 0) != 0:
+        # A data set read from a file: written in the encoding it was read in, which the
+        # reader may have had to detect against what the file meta said.
+        ts_uid = None
+        if meta is not None and 0x00020010 in meta._dict:
+            ts_uid = str(meta._dict[0x00020010].value or "") or None
+        ts = lookup_transfer_syntax(ts_uid) if ts_uid else None
+        if ts is None or (ts.is_implicit_VR, ts.is_little_endian) != (ds.is_implicit_VR,
+                                                                      ds.is_little_endian):
+            return ts_uid, ds.is_implicit_VR, ds.is_little_endian, False
+    if uid is None and meta is not None and 0x00020010 in meta._dict:
+        uid = str(meta._dict[0x00020010].value or "") or None
+    if uid is not None:
+        ts = lookup_transfer_syntax(uid)
+        return ts.uid, ts.is_implicit_VR, ts.is_little_endian, ts.is_deflated
+    implicit, little = ds.is_implicit_VR, ds.is_little_endian
+    if implicit is None or little is None:
+        raise ValueError("cannot tell how to encode the data set: there is no Transfer Syntax "
+                         "UID in file_meta, and is_implicit_VR / is_little_endian are not set")
+    for ts_uid, flags in (("1.2.840.10008.1.2", (True, True)),
+                          ("1.2.840.10008.1.2.1", (False, True)),
+                          ("1.2.840.10008.1.2.2", (False, False))):
+        if flags == (implicit, little):
+            return (ts_uid, implicit, little, False)
+    raise ValueError("implicit VR big endian is not a DICOM transfer syntax")
+
+
+def _write(fp: BinaryIO, ds: Dataset, like_original: bool, requested: str | None) -> None:
+    meta = getattr(ds, "file_meta", None)
+    uid, implicit, little, deflated = _target_syntax(ds, meta, requested)
+    if requested is not None:
+        _check_transcodable(ds, uid)
+    preamble = getattr(ds, "preamble", None)
+    if like_original:
+        if preamble is not None:
+            fp.write(bytes(preamble) + b"DICM")
+        if meta is not None and len(meta):
+            fp.write(_encode_meta(_meta_for(meta, uid if requested else None), True))
+    else:
+        fp.write((bytes(preamble) if preamble is not None else b"\0" * 128) + b"DICM")
+        fp.write(_encode_meta(_complete_meta(ds, meta, uid), False))
+    enc = _Encoding(implicit, little, like_original)
+    if deflated:
+        sink = _Deflater(fp)
+        write_dataset(sink.write, ds, enc)
+        sink.close()
+    else:
+        write_dataset(fp.write, ds, enc)
+
+
+def _check_transcodable(ds: Dataset, uid: str | None) -> None:
+    if uid is None:
+        return
+    pixels = ds._dict.get(0x7FE00010)
+    if pixels is not None and pixels.is_undefined_length \
+            and not lookup_transfer_syntax(uid).is_encapsulated:
+        raise ValueError(f"the pixel data is encapsulated (compressed); it cannot be written "
+                         f"with the uncompressed transfer syntax {uid}")
+
+
+def _meta_for(meta: Dataset, uid: str | None) -> Dataset:
+    if uid is None:
+        return meta
+    copy = Dataset(meta)
+    copy._dict[0x00020010] = DataElement(0x00020010, "UI", uid)
+    return copy
+
+
+def _complete_meta(ds: Dataset, meta: Dataset | None, uid: str | None) -> Dataset:
+    """PS3.10 7.1: the file meta elements a standard file needs, from the data set."""
+    out = Dataset()
+    out._dict[0x00020001] = DataElement(0x00020001, "OB", b"\0\1")
+    for meta_tag, ds_tag, keyword in ((0x00020002, 0x00080016, "SOPClassUID"),
+                                      (0x00020003, 0x00080018, "SOPInstanceUID")):
+        elem = ds._dict.get(ds_tag)
+        value = elem.value if elem is not None else None
+        if not value:
+            existing = meta._dict.get(meta_tag) if meta is not None else None
+            if existing is None or not existing.value:
+                raise ValueError(f"cannot write a standard file: the data set has no {keyword} "
+                                 f"({Tag(ds_tag)}) for the file meta")
+            value = existing.value
+        out._dict[meta_tag] = DataElement(meta_tag, "UI", value)
+    out._dict[0x00020010] = DataElement(0x00020010, "UI", uid)
+    out._dict[0x00020012] = DataElement(0x00020012, "UI", IMPLEMENTATION_CLASS_UID)
+    out._dict[0x00020013] = DataElement(0x00020013, "SH", IMPLEMENTATION_VERSION_NAME)
+    if meta is not None:
+        for tag, elem in meta._dict.items():
+            if tag > 0x00020013 and tag >> 16 == 2:
+                out._dict[tag] = elem
+    return Dataset({t: out._dict[t] for t in sorted(out._dict)})
+
+
+def _encode_meta(meta: Dataset, like_original: bool) -> bytes:
+    enc = _Encoding(False, True, like_original)
+    elements = [e for e in _ordered(meta, like_original) if e.tag != 0x00020000]
+    body = b"".join(_join(_element_chunks(e, enc, ("iso8859",))) for e in elements)
+    if like_original and 0x00020000 not in meta._dict:
+        return body
+    length = DataElement(0x00020000, "UL", len(body))
+    return _join(_element_chunks(length, enc, ("iso8859",))) + body
+
+
+def write_dataset(write: Any, ds: Dataset, enc: _Encoding,
+                  encodings: tuple[str, ...] = ("iso8859",)) -> None:
+    """Write the elements of `ds` through `write(bytes)`, copying deferred values in chunks."""
+    for chunk in _dataset_chunks(ds, enc, encodings, top=True):
+        if isinstance(chunk, bytes):
+            write(chunk)
+        else:
+            deferred, swap = chunk
+            for data in deferred.iter_chunks(_CHUNK):
+                write(_swapped(data, swap) if swap else data)
+
+
+def _ordered(ds: Dataset, like_original: bool) -> list[DataElement]:
+    """File order where it came from a file, else ascending tags (new elements sorted in)."""
+    d = ds._dict
+    if like_original and all(e.file_tell is not None for e in d.values()):
+        return list(d.values())
+    return [d[t] for t in sorted(d)]
+
+
+def _dataset_chunks(ds: Dataset, enc: _Encoding, encodings: tuple[str, ...],
+                    top: bool = False) -> Iterator[Any]:
+    if enc.like_original and ds.__dict__.get("is_implicit_VR") is True and not enc.implicit \
+            and not top:
+        enc = enc.nested(True)
+    encodings = _encodings_of(ds, encodings)
+    elements = _ordered(ds, enc.like_original)
+    if not enc.like_original:
+        elements = [e for e in elements if e.tag & 0xFFFF or e.tag >> 16 == 2]
+    group_lengths = {e.tag >> 16 for e in elements if not e.tag & 0xFFFF and e.tag >> 16 != 2}
+    if not group_lengths:
+        for elem in elements:
+            yield from _element_chunks(elem, enc, encodings)
+        return
+    # Group lengths are recomputed: encode the group's other elements first to measure them.
+    pending: list[tuple[DataElement, list[Any]]] = [
+        (e, [] if not e.tag & 0xFFFF and e.tag >> 16 in group_lengths
+         else list(_element_chunks(e, enc, encodings))) for e in elements]
+    sizes: dict[int, int] = {}
+    for elem, chunks in pending:
+        sizes[elem.tag >> 16] = sizes.get(elem.tag >> 16, 0) + sum(_size(c) for c in chunks)
+    read_sizes = ds.__dict__.get("original_group_sizes", {})
+    for elem, chunks in pending:
+        if not chunks:
+            group = elem.tag >> 16
+            length: DataElement = DataElement(elem.tag, "UL", sizes.get(group, 0))
+            if _unchanged_raw(elem) is not None and read_sizes.get(group) == sizes.get(group) \
+                    and _group_unchanged(pending, group):
+                length = elem  # as read, even where the file had it wrong
+            yield from _element_chunks(length, enc, encodings)
+        else:
+            yield from chunks
+
+
+def _group_unchanged(pending: list[tuple[DataElement, list[Any]]], group: int) -> bool:
+    return all(_unchanged_raw(e) is not None or e.VR == "SQ"
+               for e, _ in pending if e.tag >> 16 == group)
+
+
+def _size(chunk: Any) -> int:
+    return len(chunk) if isinstance(chunk, bytes) else chunk[0].length
+
+
+def _encodings_of(ds: Dataset, inherited: tuple[str, ...]) -> tuple[str, ...]:
+    elem = ds._dict.get(0x00080005)
+    if elem is None:
+        return inherited
+    from .charset import python_encodings
+
+    value = elem.value
+    return python_encodings(list(value) if isinstance(value, list) else (value or None))
+
+
+def _join(chunks: Iterator[Any]) -> bytes:
+    parts = []
+    for chunk in chunks:
+        if isinstance(chunk, bytes):
+            parts.append(chunk)
+        else:
+            deferred, swap = chunk
+            data = deferred.read()
+            parts.append(_swapped(data, swap) if swap else data)
+    return b"".join(parts)
+
+
+def _element_chunks(elem: DataElement, enc: _Encoding, encodings: tuple[str, ...]
+                    ) -> Iterator[Any]:
+    """The header and value of one element, as bytes and (deferred value, swap width)."""
+    tag = elem.tag
+    vr = elem.VR
+    if vr == "SQ":
+        yield from _sequence_chunks(elem, enc, encodings)
+        return
+    header_vr = vr
+    if enc.like_original and elem.raw_VR is not None:
+        header_vr = elem.raw_VR
+    raw = _unchanged_raw(elem)
+    if elem.is_undefined_length:
+        # Encapsulated pixel data: the fragments, then the sequence delimiter.
+        if raw is None:
+            raw = elem.value
+        yield enc.header(tag, header_vr, _UNDEFINED)
+        if isinstance(raw, DeferredValue):
+            yield (raw, 0)
+        else:
+            yield bytes(raw)
+        yield enc.item(0xFFFEE0DD, 0)
+        return
+    swap = _SWAP_WIDTH.get(vr, 0) if elem.is_little_endian != enc.little else 0
+    if raw is None:
+        try:
+            data = encode_value(vr, elem.value, enc.little, encodings)
+        except ValueError as exc:
+            raise EncodeError(tag, elem.keyword, str(exc)) from None
+        swap = 0
+    elif isinstance(raw, DeferredValue):
+        length = raw.length
+        if length % 2 and not enc.like_original:
+            data = raw.read()  # odd length: rare, and only then read whole to pad it
+        else:
+            yield enc.header(tag, header_vr, length)
+            yield (raw, swap)
+            return
+    else:
+        data = raw
+    if swap:
+        data = _swapped(data, swap)
+    if not enc.like_original or raw is None:
+        data = pad(vr, data)
+    yield enc.header(tag, header_vr, len(data))
+    yield data
+
+
+def _unchanged_raw(elem: DataElement) -> Any:
+    """The bytes read from the file, if the value has not been changed since."""
+    raw = elem.raw_value
+    if raw is None:
+        return None
+    value = elem._value
+    if isinstance(value, list):
+        # A decoded list may have been changed in place: trust the bytes only if it equals
+        # what they decode to.
+        data = raw.read() if isinstance(raw, DeferredValue) else raw
+        if decode_value(elem.VR, data, elem.is_little_endian, elem.encodings) != value:
+            return None
+    return raw
+
+
+def _sequence_chunks(elem: DataElement, enc: _Encoding, encodings: tuple[str, ...]
+                     ) -> Iterator[bytes]:
+    items = elem.value
+    item_enc = enc
+    header_vr = "SQ"
+    if enc.like_original and elem.raw_VR == "UN":
+        # PS3.5 6.2.2: a UN sequence holds implicit VR little endian items.
+        header_vr = "UN"
+        item_enc = _Encoding(True, True, True)
+    undefined = enc.like_original and (elem.is_undefined_length or
+                                       getattr(items, "is_undefined_length", False))
+    encoded_items = []
+    for item in items:
+        body = _join(_dataset_chunks(item, item_enc, encodings))
+        if enc.like_original and item.is_undefined_length_sequence_item:
+            encoded_items.append(item_enc.item(0xFFFEE000, _UNDEFINED) + body +
+                                 item_enc.item(0xFFFEE00D, 0))
+        else:
+            encoded_items.append(item_enc.item(0xFFFEE000, len(body)) + body)
+    content = b"".join(encoded_items)
+    if undefined:
+        yield enc.header(elem.tag, header_vr, _UNDEFINED)
+        yield content
+        yield item_enc.item(0xFFFEE0DD, 0)
+    else:
+        yield enc.header(elem.tag, header_vr, len(content))
+        yield content
+
+
+def _swapped(data: bytes, width: int) -> bytes:
+    usable = len(data) - len(data) % width
+    numbers = array(_ARRAY_CODE[width], data[:usable])
+    numbers.byteswap()
+    return numbers.tobytes() + data[usable:]
+
+
+class _Deflater:
+    """A write() sink that deflates (PS3.5 A.5: raw deflate, no zlib header)."""
+
+    def __init__(self, fp: BinaryIO) -> None:
+        self.fp = fp
+        self._compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED,
+                                            -zlib.MAX_WBITS)
+
+    def write(self, data: bytes) -> None:
+        self.fp.write(self._compressor.compress(data))
+
+    def close(self) -> None:
+        tail = self._compressor.flush()
+        if len(tail) % 2:
+            tail += b"\0"
+        self.fp.write(tail)
+
+
+__all__ += ["UID"]
