@@ -7,12 +7,16 @@ element byte for byte and copy large deferred values without holding them whole.
 
 from __future__ import annotations
 
+import copy
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from . import dictionary
+from .errors import DicomWarning
 from .personname import PersonName
 from .tag import BaseTag, Tag
-from .valuerep import MultiValue
+from .uid import UID
+from .valuerep import DS, IS, MultiValue
 from .values import BYTES_VRS, decode_value, empty_value_for_VR
 
 if TYPE_CHECKING:
@@ -22,11 +26,42 @@ __all__ = ["DataElement", "RawValue"]
 
 RawValue = "bytes | DeferredValue | None"
 
-_UNSET: Any = object()
+
+
+class _Unset:
+    """The marker of a value not decoded yet; one instance, kept by copies and pickles."""
+
+    __slots__ = ()
+
+    def __copy__(self) -> _Unset:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Unset:
+        return self
+
+    def __reduce__(self) -> str:
+        return "_UNSET"
+
+    def __repr__(self) -> str:
+        return "<not decoded>"
+
+
+_UNSET: Any = _Unset()
 _DEFAULT_ENCODINGS = ("iso8859",)
 # pydicom fixes the first value of these when it was read as SS (PS3.3 C.11.1.1.1).
 _LUT_DESCRIPTOR_TAGS = frozenset({0x00281101, 0x00281102, 0x00281103, 0x00283002})
 _PRIVATE_CREATOR_NAME = "Private Creator"
+# A str (or bytes) set as the value of these VRs is one value even if it holds a backslash;
+# for the others a backslash separates values (pydicom's ALLOW_BACKSLASH).
+_BACKSLASH_VALUE_VRS = frozenset({"LT", "ST", "UT", "US or SS or OW", "US or OW", "OB or OW",
+                                  "OB", "OD", "OF", "OL", "OV", "OW", "UN"})
+# VRs of the default repertoire only: bytes set as their value are decoded to str.
+_DEFAULT_REPERTOIRE_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "TM", "UI",
+                                     "UR"})
+# Values of these VRs longer than _MAX_SHOWN are summarised in dumps, as pydicom does.
+_LONG_VALUE_VRS = frozenset({"LT", "UC", "UT", "US or SS"}) | BYTES_VRS
+_MAX_SHOWN = 16
+_NAME_WIDTH = 35
 
 
 class DataElement:
@@ -90,7 +125,11 @@ class DataElement:
         self._raw = None
 
     def _normalise(self, value: Any) -> Any:
-        if self.VR == "SQ":
+        """The value as pydicom stores it: a Sequence for SQ; a str with backslashes split
+        into values; one value per VR type (IS, DS, UID, PersonName, Tag); MultiValue for
+        more than one."""
+        vr = self.VR
+        if vr == "SQ":
             from .sequence import Sequence
 
             if value is None or value == "" or value == b"":
@@ -98,14 +137,40 @@ class DataElement:
             if isinstance(value, Sequence):
                 return value
             return Sequence(value)
-        if isinstance(value, (list, tuple)) and not isinstance(value, MultiValue):
-            if self.VR in BYTES_VRS:
-                return value
+        if vr not in _BACKSLASH_VALUE_VRS:
+            if isinstance(value, str) and "\\" in value:
+                value = value.split("\\")
+            elif isinstance(value, bytes) and b"\\" in value:
+                value = value.split(b"\\")
+        if isinstance(value, (list, tuple)) and not (vr == "AT" and isinstance(value, tuple)):
             if len(value) == 1:
-                return value[0]
-            return MultiValue(_identity, value)
-        if self.VR == "PN" and isinstance(value, str) and not isinstance(value, PersonName):
-            return PersonName(value)
+                return self._convert(value[0])
+            if isinstance(value, MultiValue):
+                return value
+            return MultiValue(self._convert, value)
+        return self._convert(value)
+
+    def _convert(self, value: Any) -> Any:
+        """One value of this element's VR as its Python type."""
+        vr = self.VR
+        if value is None:
+            return None
+        if isinstance(value, bytes) and vr in _DEFAULT_REPERTOIRE_VRS:
+            value = value.decode("latin-1")
+        if vr == "PN":
+            return value if isinstance(value, PersonName) else PersonName(value)
+        if vr == "UI":
+            return value if isinstance(value, UID) or not isinstance(value, str) else UID(value)
+        if vr == "AT":
+            return Tag(value)
+        if vr in ("IS", "DS"):
+            kind = IS if vr == "IS" else DS
+            try:
+                return kind(value)
+            except (ValueError, OverflowError):
+                warnings.warn(f"{self.tag}: {value!r} is not a valid {vr} value; kept as it is",
+                              DicomWarning, stacklevel=4)
+                return value
         return value
 
     @property
@@ -148,6 +213,9 @@ class DataElement:
 
     @property
     def is_empty(self) -> bool:
+        """True for an element without a value (an SQ without items too)."""
+        if self.VR == "SQ":
+            return not self.value
         return self.VM == 0
 
     @property
@@ -166,7 +234,8 @@ class DataElement:
     def name(self) -> str:
         tag = self.tag
         if tag.is_private:
-            if tag.is_private_creator:
+            # pydicom's names: elements below xx10 are no private data either.
+            if tag & 0xFFFF < 0x0100:
                 return _PRIVATE_CREATOR_NAME
             return "Private tag data"
         try:
@@ -191,32 +260,57 @@ class DataElement:
 
     @property
     def repval(self) -> str:
-        """A short text for the value, as dumps show it."""
-        if self.VR in BYTES_VRS or (self.VR == "UN"):
+        """A short text for the value, as pydicom's dumps show it: long byte and text values
+        and more than 16 values as "Array of N elements", a UID by its name."""
+        vr = self.VR
+        if vr in _LONG_VALUE_VRS:
             raw = self._raw
-            length = raw.length if raw is not None and not isinstance(raw, bytes) else None
-            if length is None:
+            if self._value is _UNSET and raw is not None and not isinstance(raw, bytes) and \
+                    vr in BYTES_VRS:
+                length: int | None = raw.length  # a deferred value: not read for a dump
+            else:
                 value = self.value
-                length = len(value) if isinstance(value, (bytes, list)) else 0
-            if length > 128:
+                length = len(value) if isinstance(value, (bytes, str, list)) else None
+            if length is not None and length > _MAX_SHOWN:
                 return f"Array of {length} elements"
-            value = self.value
-            return repr(value)
-        if self.VR == "SQ":
+        if vr == "SQ":
             return f"<Sequence, length {len(self.value)}>"
+        vm = self.VM
+        if vm > _MAX_SHOWN:
+            return f"Array of {vm} elements"
         value = self.value
-        if isinstance(value, (str, PersonName)) and not isinstance(value, list):
-            return repr(str(value))
-        return str(value) if isinstance(value, list) else repr(value)
+        if isinstance(value, UID):
+            return value.name
+        return repr(value)
 
     def __str__(self) -> str:
-        name = self.name[:35]
-        return f"{self.tag} {name:<35} {self.VR}: {self.repval}"
+        name = self.name[:_NAME_WIDTH]
+        return f"{self.tag} {name:<{_NAME_WIDTH}} {self.VR}: {self.repval}"
 
-    def __repr__(self) -> str:
-        if self.VR == "SQ":
-            return repr(self.value)
-        return str(self)
+    __repr__ = __str__
+
+    def __copy__(self) -> DataElement:
+        clone = DataElement.__new__(type(self))
+        for slot in _COPIED_SLOTS:
+            setattr(clone, slot, getattr(self, slot))
+        return clone
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> DataElement:
+        # The raw bytes are immutable and a DeferredValue only says where bytes are (it may
+        # hold an open file): both are shared, the decoded value is copied.
+        clone = self.__copy__()
+        memo[id(self)] = clone
+        if self._value is not _UNSET:
+            clone._value = copy.deepcopy(self._value, memo)
+        return clone
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        return (_restore_element, (type(self),),
+                {slot: getattr(self, slot) for slot in _COPIED_SLOTS})
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for slot, value in state.items():
+            setattr(self, slot, value)
 
     def __eq__(self, other: object) -> bool:
         if self is other:
@@ -232,5 +326,9 @@ class DataElement:
     __hash__ = None  # type: ignore[assignment]
 
 
-def _identity(value: Any) -> Any:
-    return value
+_COPIED_SLOTS = ("tag", "VR", "_value", "_raw", "_little", "_encodings", "is_undefined_length",
+                 "file_tell", "raw_VR")
+
+
+def _restore_element(cls: type[DataElement]) -> DataElement:
+    return cls.__new__(cls)

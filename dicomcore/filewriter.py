@@ -188,11 +188,8 @@ def _complete_meta(ds: Dataset, meta: Dataset | None, uid: str | None) -> Datase
         elem = ds._dict.get(ds_tag)
         value = elem.value if elem is not None else None
         if not value:
-            existing = meta._dict.get(meta_tag) if meta is not None else None
-            if existing is None or not existing.value:
-                raise ValueError(f"cannot write a standard file: the data set has no {keyword} "
-                                 f"({Tag(ds_tag)}) for the file meta")
-            value = existing.value
+            raise ValueError(f"cannot write a standard file: the data set has no {keyword} "
+                             f"({Tag(ds_tag)}) for the file meta")
         out._dict[meta_tag] = DataElement(meta_tag, "UI", value)
     out._dict[0x00020010] = DataElement(0x00020010, "UI", uid)
     out._dict[0x00020012] = DataElement(0x00020012, "UI", IMPLEMENTATION_CLASS_UID)

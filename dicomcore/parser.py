@@ -226,7 +226,9 @@ class DatasetParser:
                     raw = stream.take(length) if length else b""
                     if len(raw) < length:
                         self._truncated(pos, tag, f"value of {length} bytes has {len(raw)}")
-                if vr == "UN" and not tag >> 16 & 1 and length < 0xFFFF:
+                if vr == "UN" and length < 0xFFFF:
+                    # A UN whose VR is known after all (pydicom does the same): private
+                    # creators are LO, other private elements stay UN.
                     known = _known_vr(tag)
                     if known is not None:
                         elem_obj = make(tag, known, raw, little, encodings, value_pos, False)
@@ -420,6 +422,8 @@ def _known_vr(tag: int) -> str | None:
     entry = DICTIONARY.get(tag)
     if entry is not None:
         return entry[0]
+    if tag >> 16 & 1:
+        return "LO" if 0x0010 <= tag & 0xFFFF <= 0x00FF else None
     try:
         return dictionary.dictionary_VR(tag)
     except KeyError:

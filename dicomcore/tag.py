@@ -53,6 +53,12 @@ class BaseTag(int):
         return bool(self >> 16 & 1) and 0x0010 <= (self & 0xFFFF) <= 0x00FF
 
     @property
+    def private_creator(self) -> BaseTag:
+        """The private creator element that reserves this private tag's block (PS3.5 7.8.1);
+        meaningless for a tag that is not private."""
+        return BaseTag((self & 0xFFFF0000) | (self & 0xFFFF) >> 8)
+
+    @property
     def json_key(self) -> str:
         """The PS3.18 F.2 key: eight upper-case hex digits."""
         return f"{self:08X}"
@@ -74,15 +80,40 @@ class BaseTag(int):
         eq = self.__eq__(other)
         return eq if eq is NotImplemented else not eq
 
+    # Order against anything Tag() accepts, so `tag < (0x0010, 0x0020)` works as in pydicom.
+    def __lt__(self, other: object) -> bool:
+        return int(self) < _comparable(other)
+
+    def __le__(self, other: object) -> bool:
+        return int(self) <= _comparable(other)
+
+    def __gt__(self, other: object) -> bool:
+        return int(self) > _comparable(other)
+
+    def __ge__(self, other: object) -> bool:
+        return int(self) >= _comparable(other)
+
     __hash__ = int.__hash__
+
+
+def _comparable(other: object) -> int:
+    if isinstance(other, int):
+        return int(other)
+    try:
+        return int(Tag(other))
+    except (ValueError, TypeError, OverflowError):
+        raise TypeError(f"cannot compare a tag with {other!r}") from None
 
 
 TagType = int | tuple[int, int] | str
 
 
 def Tag(arg: Any, arg2: int | None = None) -> BaseTag:  # noqa: N802 - pydicom's public name
-    """Build a tag from an int, (group, element), "(0010,0010)", "0010,0010", "00100010"
-    or a keyword such as "PatientName".
+    """Build a tag from an int, (group, element), "(0010,0010)", "0010,0010", a hex string
+    such as "00100010" or "0x00100010", or a keyword such as "PatientName".
+
+    Raises ValueError for text that is neither a tag nor a keyword and for negative numbers,
+    OverflowError for numbers too large for a tag, TypeError for other kinds of argument.
 
     >>> Tag(0x00100010), Tag(0x10, 0x10), Tag("(0010,0010)"), Tag("PatientName")
     ((0010,0010), (0010,0010), (0010,0010), (0010,0010))
@@ -92,42 +123,54 @@ def Tag(arg: Any, arg2: int | None = None) -> BaseTag:  # noqa: N802 - pydicom's
     if isinstance(arg, BaseTag):
         return arg
     if isinstance(arg, int):
-        value = arg
+        value = int(arg)
     elif isinstance(arg, (tuple, list)):
         if len(arg) != 2:
             raise ValueError("a tag tuple must be (group, element)")
         group, element = (_int_part(x) for x in arg)
-        if not (0 <= group <= 0xFFFF and 0 <= element <= 0xFFFF):
-            raise OverflowError("group and element must each fit in 16 bits")
+        for part in (group, element):
+            _check_range(part, 0xFFFF, "group and element must each fit in 16 bits")
         value = group << 16 | element
     elif isinstance(arg, str):
         value = _parse_tag_string(arg)
     else:
         raise TypeError(f"cannot make a tag from {type(arg).__name__}")
-    if not 0 <= value <= 0xFFFFFFFF:
-        raise OverflowError("a tag must fit in 32 bits")
+    _check_range(value, 0xFFFFFFFF, "a tag must fit in 32 bits")
     return BaseTag(value)
+
+
+def _check_range(value: int, highest: int, message: str) -> None:
+    if value < 0:
+        raise ValueError(f"a tag cannot be negative ({value})")
+    if value > highest:
+        raise OverflowError(f"{message} ({value:#x})")
 
 
 def _int_part(part: Any) -> int:
     if isinstance(part, int):
-        return part
+        return int(part)
     if isinstance(part, str):
-        return int(part, 16)
+        text = part.strip()
+        if not _is_hex(text.removeprefix("0x").removeprefix("0X")):
+            raise ValueError(f"{part!r} is not a hexadecimal group or element number")
+        return int(text, 16)
     raise TypeError(f"cannot make a tag part from {type(part).__name__}")
 
 
 def _parse_tag_string(text: str) -> int:
+    """"(gggg,eeee)", "gggg,eeee", a hex number (optional 0x) or a keyword."""
     s = text.strip()
     if s.startswith("(") and s.endswith(")"):
         s = s[1:-1]
     if "," in s:
         group, _, element = s.partition(",")
         group, element = group.strip(), element.strip()
-        if _is_hex(group, 4) and _is_hex(element, 4):
+        if len(group) == 4 == len(element) and _is_hex(group) and _is_hex(element):
             return int(group, 16) << 16 | int(element, 16)
-    elif _is_hex(s, 8):
-        return int(s, 16)
+    else:
+        digits = s.removeprefix("0x").removeprefix("0X")
+        if _is_hex(digits):
+            return int(digits, 16)
     from .dictionary import tag_for_keyword
 
     found = tag_for_keyword(text.strip())
@@ -136,5 +179,5 @@ def _parse_tag_string(text: str) -> int:
     return found
 
 
-def _is_hex(text: str, width: int) -> bool:
-    return len(text) == width and all(c in "0123456789abcdefABCDEF" for c in text)
+def _is_hex(text: str) -> bool:
+    return bool(text) and all(c in "0123456789abcdefABCDEF" for c in text)

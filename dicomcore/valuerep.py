@@ -8,21 +8,34 @@ from `valuerep`.
 
 from __future__ import annotations
 
+import copy
 import math
+import pickle
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from .personname import PersonName
 
-__all__ = ["IS", "DS", "DSfloat", "MultiValue", "PersonName", "format_DS"]
+__all__ = ["IS", "ISfloat", "DS", "DSfloat", "MultiValue", "PersonName", "format_DS"]
 
 
 class IS(int):
-    """Integer String: an int that keeps the string it was read from."""
+    """Integer String: an int that keeps the string it was read from.
+
+    As in pydicom: empty text gives back the text, None gives None, a value that is a number
+    but not a whole one ("1.5") gives an `ISfloat`, and text that is no number raises
+    ValueError. `str()` gives the original text, and the value equals that text.
+
+    >>> v = IS(" 0012 ")
+    >>> v + 1, str(v), v == "0012"
+    (13, '0012', True)
+    """
 
     original_string: str | None
 
     def __new__(cls, val: Any) -> Any:
+        if val is None:
+            return None
         if isinstance(val, str):
             text = val.strip(" \0")
             if not text:
@@ -31,49 +44,110 @@ class IS(int):
                 number = int(text)
             except ValueError:
                 as_float = float(text)  # "1.0" is tolerated as pydicom does; "1A" raises
+                if not math.isfinite(as_float):
+                    raise ValueError(f"{val!r} is not an integer") from None
                 if not as_float.is_integer():
-                    raise ValueError(f"{val!r} is not an integer")
+                    return ISfloat(text)
                 number = int(as_float)
             obj = super().__new__(cls, number)
             obj.original_string = text
             return obj
         if isinstance(val, float) and not val.is_integer():
-            raise ValueError(f"{val!r} is not an integer")
+            return ISfloat(val)
         obj = super().__new__(cls, val)
-        obj.original_string = val.original_string if isinstance(val, IS) else None
+        obj.original_string = getattr(val, "original_string", None) if isinstance(
+            val, IS) else None
         return obj
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            return str(self) == other
+        return int.__eq__(self, other)  # type: ignore[no-any-return]
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = int.__hash__
 
     def __str__(self) -> str:
         return self.original_string if self.original_string is not None else int.__repr__(self)
 
     def __repr__(self) -> str:
-        return repr(str(self))
+        return f"'{int.__repr__(self)}'"
 
 
-class DS(float):
-    """Decimal String: a float that keeps the string it was read from."""
+class ISfloat(float):
+    """An IS value that is not a whole number ("1.5"): kept, as pydicom keeps it, as a float
+    that remembers its text, rather than refused."""
 
     original_string: str | None
 
     def __new__(cls, val: Any) -> Any:
         if isinstance(val, str):
             text = val.strip(" \0")
-            if not text:
-                return val
             obj = super().__new__(cls, float(text))
             obj.original_string = text
             return obj
         obj = super().__new__(cls, val)
-        obj.original_string = val.original_string if isinstance(val, DS) else None
+        obj.original_string = getattr(val, "original_string", None)
         return obj
+
+    def __str__(self) -> str:
+        return self.original_string if self.original_string is not None else float.__repr__(
+            self)
+
+    # pydicom shows an ISfloat as a plain float in dumps.
+    __repr__ = float.__repr__
+
+
+class DS(float):
+    """Decimal String: a float that keeps the string it was read from.
+
+    `str()` gives the original text, or for a number made from a float its repr, as pydicom
+    does; with `auto_format=True` the text is shortened to the 16 characters a DS allows.
+    Empty text gives back the text and None gives None.
+
+    >>> v = DS("1.50")
+    >>> v * 2, str(v), repr(v), str(DS(1 / 3, auto_format=True))
+    (3.0, '1.50', "'1.50'", '0.33333333333333')
+    """
+
+    original_string: str | None
+
+    def __new__(cls, val: Any, auto_format: bool = False) -> Any:
+        if val is None:
+            return None
+        if isinstance(val, str):
+            text = val.strip(" \0")
+            if not text:
+                return val
+            obj = super().__new__(cls, float(text))
+            original: str | None = text
+        else:
+            obj = super().__new__(cls, val)
+            original = getattr(val, "original_string", None) if isinstance(val, DS) else None
+        if auto_format and (original is None or len(original) > 16):
+            original = format_DS(float(obj))
+        obj.original_string = original
+        return obj
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            return str(self) == other
+        return float.__eq__(self, other)  # type: ignore[no-any-return]
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = float.__hash__
 
     def __str__(self) -> str:
         if self.original_string is not None:
             return self.original_string
-        return format_DS(float(self))
+        return float.__repr__(self)
 
     def __repr__(self) -> str:
-        return repr(str(self))
+        return f"'{self}'"
 
 
 DSfloat = DS
@@ -96,7 +170,13 @@ def format_DS(value: float) -> str:  # noqa: N802 - VR names are upper case
 
 
 class MultiValue(list):
-    """A list of values of one element (VM > 1); every item goes through `type_constructor`."""
+    """A list of values of one element (VM > 1); every item goes through `type_constructor`.
+
+    None and '' items are kept as they are (an empty value among others). Copies keep the
+    constructor; a pickle keeps it when it can be pickled, else the items alone.
+    """
+
+    type_constructor: Callable[[Any], Any]
 
     def __init__(self, type_constructor: Callable[[Any], Any], iterable: Iterable[Any]) -> None:
         self.type_constructor = type_constructor
@@ -126,7 +206,45 @@ class MultiValue(list):
         self.extend(values)
         return self
 
+    # Copies and pickles rebuild from the items as they are: they were converted already,
+    # and list's default protocol would append them before the constructor is restored.
+    def __copy__(self) -> MultiValue:
+        return _restore_multivalue(type(self), self.type_constructor, list(self))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> MultiValue:
+        return _restore_multivalue(type(self), self.type_constructor,
+                                   copy.deepcopy(list(self), memo))
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        extra = {k: v for k, v in self.__dict__.items() if k != "type_constructor"}
+        return (_restore_multivalue,
+                (type(self), _picklable(self.type_constructor), list(self)), extra or None)
+
     def __str__(self) -> str:
-        return "[" + ", ".join(repr(v) if isinstance(v, str) else str(v) for v in self) + "]"
+        if not self:
+            return ""
+        return "[" + ", ".join(repr(v) if isinstance(v, (str, bytes)) else str(v)
+                               for v in self) + "]"
 
     __repr__ = __str__
+
+
+def _restore_multivalue(cls: type[MultiValue], constructor: Callable[[Any], Any],
+                        items: list[Any]) -> MultiValue:
+    clone = cls.__new__(cls)
+    clone.type_constructor = constructor
+    list.extend(clone, items)
+    return clone
+
+
+def _picklable(constructor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """The constructor if pickle can store it (by reference), else one that keeps values."""
+    try:
+        pickle.dumps(constructor)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return _keep
+    return constructor
+
+
+def _keep(value: Any) -> Any:
+    return value

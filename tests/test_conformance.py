@@ -50,11 +50,16 @@ def _same_value(ours: Any, theirs: Any) -> bool:
     return ours == theirs
 
 
-def compare(ours: dicomcore.Dataset, theirs: pydicom.Dataset, where: str = "") -> list[str]:
-    """Every difference between the two data sets, as readable lines."""
+def compare(ours: dicomcore.Dataset, theirs: pydicom.Dataset, where: str = "",
+            group_lengths: bool = True) -> list[str]:
+    """Every difference between the two data sets, as readable lines; `group_lengths=False`
+    leaves (gggg,0000) elements out of it."""
     problems = []
     our_tags = set(ours._dict)
     their_tags = {int(t) for t in theirs.keys()}
+    if not group_lengths:
+        our_tags = {t for t in our_tags if t & 0xFFFF}
+        their_tags = {t for t in their_tags if t & 0xFFFF}
     if our_tags != their_tags:
         missing = sorted(their_tags - our_tags)
         extra = sorted(our_tags - their_tags)
@@ -77,7 +82,7 @@ def compare(ours: dicomcore.Dataset, theirs: pydicom.Dataset, where: str = "") -
                 problems.append(f"{label}: {len(mine.value)} items != {len(elem.value)}")
                 continue
             for i, (a, b) in enumerate(zip(mine.value, elem.value, strict=True)):
-                problems.extend(compare(a, b, f"{label}[{i}]."))
+                problems.extend(compare(a, b, f"{label}[{i}].", group_lengths))
             continue
         if not _same_value(mine.value, elem.value):
             problems.append(f"{label} {elem.VR}: {mine.value!r} != pydicom {elem.value!r}")

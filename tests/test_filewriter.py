@@ -1,0 +1,254 @@
+"""The writer: byte identity, clean standard files that dcmtk and pydicom read, edits of every
+VR, transcoding, and the errors for what cannot be written."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pydicom
+import pytest
+
+import dicomcore
+from dicomcore import Dataset, DataElement
+from dicomcore.errors import EncodeError, TruncatedFileWarning
+from dicomcore.filewriter import write_file
+from dicomcore.uid import UNCOMPRESSED_TRANSFER_SYNTAXES
+
+from .corpus import PYDICOM_DATA, READABLE, corpus_id, pydicom_outcome
+from .test_conformance import compare
+
+DCMDUMP = shutil.which("dcmdump")
+
+
+def _read(path: Path | io.BytesIO, **options: Any) -> tuple[dicomcore.FileDataset, bool]:
+    """(data set, whether the reader warned that the file is cut short)."""
+    force = isinstance(path, Path) and pydicom_outcome(path) == "force"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = dicomcore.dcmread(path, force=force, **options)
+    return ds, any(issubclass(w.category, TruncatedFileWarning) for w in caught)
+
+
+def _written(ds: Dataset, **options: Any) -> bytes:
+    out = io.BytesIO()
+    write_file(out, ds, **options)
+    return out.getvalue()
+
+
+def _pydicom(data: bytes) -> pydicom.FileDataset:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pydicom.dcmread(io.BytesIO(data), force=True)
+
+
+@pytest.mark.parametrize("path", READABLE, ids=corpus_id)
+def test_unchanged_file_is_written_back_byte_for_byte(path: Path) -> None:
+    ds, truncated = _read(path)
+    if truncated:
+        pytest.skip("cut short: its declared lengths cannot be written back")  # 4 files
+    data = _written(ds)
+    if ds.file_meta.get("TransferSyntaxUID") == "1.2.840.10008.1.2.1.99":
+        # Deflated: compressed anew, so the values must be equal instead.
+        again, _ = _read(io.BytesIO(data))
+        assert again == ds and again.file_meta == ds.file_meta
+        return
+    assert data == path.read_bytes()
+
+
+@pytest.mark.parametrize("path", READABLE, ids=corpus_id)
+def test_deferred_file_is_written_back_byte_for_byte(path: Path) -> None:
+    ds, truncated = _read(path, defer_size=64)
+    if truncated or ds.file_meta.get("TransferSyntaxUID") == "1.2.840.10008.1.2.1.99":
+        pytest.skip("cut short or deflated: covered by the test above")
+    assert _written(ds) == path.read_bytes()
+
+
+@pytest.mark.parametrize("path", READABLE, ids=corpus_id)
+def test_normalised_file_reads_back_the_same_in_pydicom_and_dcmtk(path: Path,
+                                                                  tmp_path: Path) -> None:
+    ds, truncated = _read(path)
+    if "SOPInstanceUID" not in ds or "SOPClassUID" not in ds:
+        with pytest.raises(ValueError, match="SOP"):
+            _written(ds, write_like_original=False)
+        return
+    data = _written(ds, write_like_original=False)
+    assert data[128:132] == b"DICM"
+    theirs = _pydicom(data)
+    assert theirs.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID
+    assert theirs.file_meta.ImplementationClassUID == dicomcore.uid.IMPLEMENTATION_CLASS_UID
+    assert not [e for e in theirs if e.tag.element == 0], "no group lengths outside 0002"
+    for elem in theirs.iterall():
+        assert not elem.is_undefined_length or elem.tag == 0x7FE00010
+    ours_again = dicomcore.dcmread(io.BytesIO(data))
+    problems = compare(ours_again, _pydicom(data), group_lengths=False)
+    problems += compare(ours_again, _pydicom(path.read_bytes()), group_lengths=False)
+    if not truncated:
+        assert not problems, "\n".join(problems)
+    if DCMDUMP:
+        target = tmp_path / "out.dcm"
+        target.write_bytes(data)
+        run = subprocess.run([DCMDUMP, "-q", str(target)], capture_output=True)
+        output = (run.stderr + run.stdout).decode("latin-1")
+        complaints = [line for line in output.splitlines()
+                      if line.startswith(("E:", "W:", "F:"))]
+        assert run.returncode == 0 and not complaints, complaints
+
+
+def test_dcmtk_is_installed_where_ci_runs() -> None:
+    import os
+
+    if os.environ.get("CI") and not DCMDUMP:
+        pytest.fail("CI must install dcmtk (see .ci/run): the interop tests need dcmdump")
+    if not DCMDUMP:
+        pytest.skip("dcmtk not installed locally: the dcmdump checks above were skipped")
+
+
+_UNCOMPRESSED = [p for p in READABLE if pydicom_outcome(p) == "read"]
+
+
+@pytest.mark.parametrize("uid", UNCOMPRESSED_TRANSFER_SYNTAXES)
+@pytest.mark.parametrize("path", _UNCOMPRESSED[::4], ids=corpus_id)
+def test_transcoding_keeps_every_value(path: Path, uid: str) -> None:
+    ds, _ = _read(path)
+    if ds["PixelData"].is_undefined_length if "PixelData" in ds else False:
+        with pytest.raises(ValueError, match="encapsulated"):
+            _written(ds, transfer_syntax=uid)
+        return
+    data = _written(ds, transfer_syntax=uid)
+    again = dicomcore.dcmread(io.BytesIO(data))
+    assert again.file_meta.TransferSyntaxUID == uid
+    problems = compare(again, _pydicom(path.read_bytes()), group_lengths=False)
+    problems += compare(again, _pydicom(data), group_lengths=False)
+    assert not problems, "\n".join(problems)
+
+
+def _sample_dataset() -> Dataset:
+    ds = Dataset()
+    ds.SpecificCharacterSet = "ISO_IR 192"
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    ds.SOPInstanceUID = "1.2.3.4.5.6"
+    ds.PatientName = "Müller^Jürgen=ミュラー"
+    ds.PatientID = "ID-1"
+    ds.PatientBirthDate = "19700101"
+    ds.StudyTime = "101010.5"
+    ds.Modality = "OT"
+    ds.PatientAge = "054Y"
+    ds.RetrieveAETitle = "PACS"
+    ds.InstanceNumber = 7
+    ds.SliceThickness = 1.25
+    ds.ImageType = ["ORIGINAL", "PRIMARY"]
+    ds.PixelSpacing = [0.5, 0.75]
+    ds.StudyDescription = "Étude"
+    ds.ImageComments = "line one\r\nline two ∑"
+    ds.AdditionalPatientHistory = "long text"
+    ds.Rows = 2
+    ds.Columns = 2
+    ds.SmallestImagePixelValue = 0
+    ds.add_new(0x00189219, "SS", -5)
+    ds.add_new(0x00209057, "UL", 123456)
+    ds.add_new(0x00186020, "SL", -123456)
+    ds.add_new(0x00189082, "FD", 3.5)
+    ds.add_new(0x00189087, "FD", [1.0, 2.0])
+    ds.add_new(0x0018602C, "FD", 0.25)
+    ds.add_new(0x00460034, "FL", 1.5)
+    ds.add_new(0x00209165, "AT", [0x00100010, 0x00100020])
+    ds.add_new(0x00081150, "UI", "1.2.840.10008.5.1.4.1.1.2")
+    ds.add_new(0x00080120, "UR", "http://example.com/x")
+    ds.add_new(0x00400254, "LO", "step")
+    ds.add_new(0x00081072, "UC", "unlimited characters")
+    ds.add_new(0x00189803, "SV", [-(1 << 40), 5])
+    ds.add_new(0x00189804, "UV", 1 << 50)
+    ds.add_new(0x00660040, "OL", b"\1\0\0\0\2\0\0\0")
+    ds.add_new(0x00640009, "OF", b"\0\0\x80\x3f")
+    ds.add_new(0x00660032, "OD", b"\0" * 8)
+    ds.add_new(0x00091010, "LO", "CREATOR")
+    ds.add_new(0x00091011, "UN", b"\1\2\3")
+    ds.add_new(0x00091012, "SH", "private")
+    item = Dataset()
+    item.ReferencedSOPClassUID = "1.2.3"
+    item.ReferencedSOPInstanceUID = "1.2.3.4"
+    inner = Dataset()
+    inner.CodeValue = "121"
+    inner.CodeMeaning = "nested ♥"
+    item.add_new(0x0040A043, "SQ", [inner])
+    ds.add_new(0x00081140, "SQ", [item, Dataset()])
+    ds.add_new(0x7FE00010, "OW", b"\1\0\2\0\3\0\4\0")
+    return ds
+
+
+@pytest.mark.parametrize("uid", UNCOMPRESSED_TRANSFER_SYNTAXES)
+def test_values_of_every_vr_round_trip_through_pydicom(uid: str) -> None:
+    ds = _sample_dataset()
+    data = _written(ds, write_like_original=False, transfer_syntax=uid)
+    ours = dicomcore.dcmread(io.BytesIO(data))
+    theirs = _pydicom(data)
+    assert not compare(ours, theirs)
+    assert ours == ds
+    assert str(ours.PatientName) == "Müller^Jürgen=ミュラー"
+    assert ours.ReferencedImageSequence[0][0x0040A043].value[0].CodeMeaning == "nested ♥"
+    assert ours[0x00091012].value == "private"
+
+
+def test_edited_file_keeps_everything_else_byte_for_byte() -> None:
+    path = PYDICOM_DATA / "test_files" / "CT_small.dcm"
+    original = path.read_bytes()
+    ds = dicomcore.dcmread(path)
+    ds.PatientName = "Doe^Jane"
+    ds.OtherPatientIDsSequence[0].PatientID = "NEW-ID"
+    data = _written(ds)
+    again = dicomcore.dcmread(io.BytesIO(data))
+    assert again.PatientName == "Doe^Jane"
+    assert again.OtherPatientIDsSequence[0].PatientID == "NEW-ID"
+    assert again.PixelData == ds.PixelData
+    assert not [p for p in compare(again, _pydicom(original))
+                if "(0010,0010)" not in p and "(0010,0020)" not in p and "(0010,1002)" not in p]
+    assert data[:original.index(b"CompressedSamples")] == \
+        original[:original.index(b"CompressedSamples")]
+
+
+def test_in_place_edit_of_a_list_value_is_written() -> None:
+    ds = dicomcore.dcmread(PYDICOM_DATA / "test_files" / "CT_small.dcm")
+    ds.ImageType[0] = "DERIVED"
+    assert dicomcore.dcmread(io.BytesIO(_written(ds))).ImageType[0] == "DERIVED"
+
+
+def test_text_outside_the_character_set_is_an_error_naming_the_element() -> None:
+    ds = _sample_dataset()
+    ds.SpecificCharacterSet = "ISO_IR 100"
+    ds.PatientName = "Иванов^Иван"
+    with pytest.raises(EncodeError, match=r"\(0010,0010\) PatientName"):
+        _written(ds, write_like_original=False)
+
+
+def test_missing_uids_and_encoding_are_clear_errors(tmp_path: Path) -> None:
+    ds = _sample_dataset()
+    del ds.SOPInstanceUID
+    with pytest.raises(ValueError, match=r"SOPInstanceUID \(0008,0018\)"):
+        _written(ds, write_like_original=False)
+    with pytest.raises(ValueError, match="is_implicit_VR"):
+        _written(_sample_dataset())
+    target = tmp_path / "x.dcm"
+    with pytest.raises(ValueError):
+        write_file(target, ds, write_like_original=False)
+    assert not target.exists(), "a failed write leaves no half-written file"
+
+
+def test_encapsulated_pixel_data_is_refused_for_an_uncompressed_target() -> None:
+    ds = dicomcore.dcmread(PYDICOM_DATA / "test_files" / "JPEG2000.dcm")
+    with pytest.raises(ValueError, match="encapsulated"):
+        _written(ds, transfer_syntax="1.2.840.10008.1.2.1")
+
+
+def test_bare_data_set_written_from_its_flags() -> None:
+    ds = _sample_dataset()
+    ds.is_implicit_VR, ds.is_little_endian = False, False
+    data = _written(ds)
+    again = dicomcore.dcmread(io.BytesIO(data), force=True)
+    assert (again.is_implicit_VR, again.is_little_endian) == (False, False)
+    assert again.preamble is None and len(again.file_meta) == 0
+    assert again == ds
