@@ -59,7 +59,7 @@ def corpus_benchmark(rounds: int) -> dict[str, float]:
     readers = {"pydicom": _touch_pydicom, "dicomcore": _touch_dicomcore}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for name, reader in readers.items():  # warm-up: imports, caches, page cache
+        for reader in readers.values():  # warm-up: imports, caches, page cache
             for path in files:
                 reader(path)
         for _ in range(rounds):

@@ -20,7 +20,7 @@ from .valuerep import DS, IS, MultiValue
 from .values import BYTES_VRS, decode_value, empty_value_for_VR
 
 if TYPE_CHECKING:
-    from .deferred import DeferredValue
+    pass
 
 __all__ = ["DataElement", "RawValue"]
 

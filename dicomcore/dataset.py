@@ -2,34 +2,54 @@
 
 `ds.PatientName` reads and writes the value through the data dictionary; `ds["PatientName"]`,
 `ds[0x00100010]`, `ds[0x10, 0x10]` and `ds[(0x10, 0x10)]` give the element. Iteration yields
-elements in ascending tag order; the order they were read in is kept separately for the
-writer (`elements_in_file_order`). `FileDataset` adds what a file had around its data set.
+elements in ascending tag order, as pydicom's does (so `for elem in ds`, not keys); `keys()`,
+`values()` and `items()` are lists in that order. The order elements were read in is kept
+separately for the writer (`elements_in_file_order`). `FileDataset` adds what a file had
+around its data set.
+
+>>> ds = Dataset()
+>>> ds.PatientName = "Doe^John"
+>>> ds.PatientID = "12"
+>>> [str(tag) for tag in ds.keys()], ds.get("PatientID"), ds[0x10, 0x10].VR
+(['(0010,0010)', '(0010,0020)'], '12', 'PN')
 """
 
 from __future__ import annotations
 
-import copy
+import os
+import warnings
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
 from . import dictionary
 from .dataelem import DataElement
+from .errors import DicomWarning
 from .tag import BaseTag, Tag
 
 __all__ = ["Dataset", "FileDataset", "FileMetaDataset"]
 
 _SENTINEL: Any = object()
+_NO_TAG_ERRORS = (ValueError, TypeError, OverflowError)
+_META_RULE = "-" * 49
 
 
 def _to_tag(key: Any) -> int:
     """A tag int from any key form; keywords go through the dictionary."""
     if isinstance(key, int):
-        return key
+        return int(key)
     if isinstance(key, str):
         tag = dictionary.tag_for_keyword(key)
         if tag is not None:
             return tag
     return Tag(key)
+
+
+def _key_tag(key: Any) -> int:
+    """The tag of a mapping key; a key that names no tag is a KeyError, as for a dict."""
+    try:
+        return _to_tag(key)
+    except (ValueError, OverflowError):
+        raise KeyError(key) from None
 
 
 class Dataset(MutableMapping):
@@ -41,10 +61,17 @@ class Dataset(MutableMapping):
     is_undefined_length_sequence_item = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """`Dataset()`, `Dataset(other_dataset)`, `Dataset({tag: element})`,
+        `Dataset([element, ...])`, and keyword values: `Dataset(PatientID="12")`."""
         self.__dict__["_dict"] = {}
         if args:
             source = args[0]
-            elements = source.values() if hasattr(source, "values") else source
+            if isinstance(source, Dataset):
+                elements: Any = source._dict.values()  # keeps the file order
+            elif hasattr(source, "values"):
+                elements = source.values()
+            else:
+                elements = source
             for elem in elements:
                 self._dict[elem.tag] = elem
         for keyword, value in kwargs.items():
@@ -57,17 +84,21 @@ class Dataset(MutableMapping):
             return self._slice(key)
         try:
             return self._dict[key]
+        except (KeyError, TypeError):  # TypeError: an unhashable key such as a list
+            pass
+        tag = _key_tag(key)
+        try:
+            return self._dict[tag]
         except KeyError:
-            pass
-        except TypeError:  # unhashable
-            pass
-        tag = _to_tag(key)
-        return self._dict[tag]
+            raise KeyError(Tag(tag)) from None
 
     def _slice(self, key: slice) -> Dataset:
+        """The elements from `start` up to (not including) `stop`, every `step`-th of them
+        (pydicom steps over elements, not tag numbers)."""
         start = 0 if key.start is None else _to_tag(key.start)
         stop = 0x100000000 if key.stop is None else _to_tag(key.stop)
-        return Dataset({t: self._dict[t] for t in sorted(self._dict) if start <= t < stop})
+        tags = [t for t in sorted(self._dict) if start <= t < stop][::key.step]
+        return Dataset({t: self._dict[t] for t in tags})
 
     def __setitem__(self, key: Any, elem: DataElement) -> None:
         if not isinstance(elem, DataElement):
@@ -82,12 +113,16 @@ class Dataset(MutableMapping):
             for tag in list(self._slice(key)._dict):
                 del self._dict[tag]
             return
-        del self._dict[_to_tag(key)]
+        tag = _key_tag(key)
+        try:
+            del self._dict[tag]
+        except KeyError:
+            raise KeyError(Tag(tag)) from None
 
     def __contains__(self, key: object) -> bool:
         try:
             return _to_tag(key) in self._dict
-        except (ValueError, TypeError, OverflowError):
+        except _NO_TAG_ERRORS:
             return False
 
     def __iter__(self) -> Iterator[DataElement]:  # type: ignore[override]
@@ -97,9 +132,6 @@ class Dataset(MutableMapping):
 
     def __len__(self) -> int:
         return len(self._dict)
-
-    def __bool__(self) -> bool:
-        return True
 
     def keys(self) -> list[BaseTag]:  # type: ignore[override]
         return [Tag(t) for t in sorted(self._dict)]
@@ -120,40 +152,85 @@ class Dataset(MutableMapping):
         return list(self._dict.values())
 
     def get(self, key: Any, default: Any = None) -> Any:  # type: ignore[override]
-        """The element for a tag, or the value for a keyword (as pydicom does)."""
-        if isinstance(key, str) and dictionary.tag_for_keyword(key) is not None:
+        """The value for a keyword (or any attribute name), the element for a tag.
+
+        As in pydicom: a key that is neither a string nor a tag raises TypeError.
+        """
+        if isinstance(key, str):
+            tag = dictionary.tag_for_keyword(key)
+            if tag is not None:
+                elem = self._dict.get(tag)
+                return default if elem is None else elem.value
             try:
-                return getattr(self, key)
-            except AttributeError:
-                return default
+                tag = Tag(key)
+            except _NO_TAG_ERRORS:
+                return getattr(self, key, default)
+            elem = self._dict.get(tag)
+            return default if elem is None else elem
         try:
-            return self[key]
-        except (KeyError, ValueError, TypeError, OverflowError):
-            return default
+            tag = _to_tag(key)
+        except _NO_TAG_ERRORS as exc:
+            raise TypeError(f"Dataset.get takes a keyword or a tag, not {key!r}") from exc
+        return self._dict.get(tag, default)
 
     def pop(self, key: Any, default: Any = _SENTINEL) -> Any:  # type: ignore[override]
+        """Remove and return the element for a tag or keyword."""
         try:
-            return self._dict.pop(_to_tag(key))
+            tag = _key_tag(key)
         except KeyError:
             if default is _SENTINEL:
                 raise
             return default
+        elem = self._dict.pop(tag, None)
+        if elem is None:
+            if default is _SENTINEL:
+                raise KeyError(Tag(tag))
+            return default
+        return elem
+
+    def popitem(self) -> tuple[BaseTag, DataElement]:
+        """Remove and return the last added (tag, element), as dict.popitem does."""
+        try:
+            tag, elem = self._dict.popitem()
+        except KeyError:
+            raise KeyError("popitem(): the dataset is empty") from None
+        return Tag(tag), elem
+
+    def setdefault(self, key: Any, default: Any = None) -> DataElement:
+        """The element for `key`; if absent, first add `default` (an element, or a value
+        for a new element with the dictionary's VR, 'UN' for private or unknown tags)."""
+        tag = _to_tag(key)
+        elem = self._dict.get(tag)
+        if elem is not None:
+            return elem
+        if not isinstance(default, DataElement):
+            default = DataElement(tag, _vr_for_new(tag, unknown="UN"), default)
+        self[tag] = default
+        return default
 
     def clear(self) -> None:
         self._dict.clear()
 
     def update(self, other: Any = (), **kwargs: Any) -> None:  # type: ignore[override]
-        items = other.values() if isinstance(other, Dataset) else (
-            other.items() if hasattr(other, "items") else other)
+        """Add or replace from a Dataset, a mapping (keyword -> value, tag -> element or
+        value), an iterable of elements or of (key, value) pairs, and keyword values."""
+        if isinstance(other, Dataset):
+            items: Any = other._dict.values()
+        elif hasattr(other, "items"):
+            items = other.items()
+        else:
+            items = other
         for item in items:
             if isinstance(item, DataElement):
                 self._dict[item.tag] = item
+                continue
+            key, value = item
+            if isinstance(value, DataElement):
+                self[key] = value
+            elif isinstance(key, str) and dictionary.tag_for_keyword(key) is None:
+                setattr(self, key, value)
             else:
-                key, value = item
-                if isinstance(value, DataElement):
-                    self[key] = value
-                else:
-                    setattr(self, key, value)
+                self._set_value(_to_tag(key), value)
         for keyword, value in kwargs.items():
             setattr(self, keyword, value)
 
@@ -161,11 +238,20 @@ class Dataset(MutableMapping):
         self._dict[elem.tag] = elem
 
     def add_new(self, tag: Any, VR: str, value: Any) -> None:  # noqa: N803
+        """Add (or replace) the element `tag` with this VR and value."""
         self.add(DataElement(tag, VR, value))
 
     def data_element(self, keyword: str) -> DataElement | None:
+        """The element for a keyword, or None if it is absent or not a keyword."""
         tag = dictionary.tag_for_keyword(keyword)
         return self._dict.get(tag) if tag is not None else None
+
+    def _set_value(self, tag: int, value: Any) -> None:
+        elem = self._dict.get(tag)
+        if elem is not None:
+            elem.value = value
+        else:
+            self._dict[tag] = DataElement(tag, _vr_for_new(tag), value)
 
     # -- keyword attributes --------------------------------------------------------------
 
@@ -181,12 +267,8 @@ class Dataset(MutableMapping):
         tag = dictionary.tag_for_keyword(name) if name[:1].isupper() else None
         if tag is None:
             object.__setattr__(self, name, value)
-            return
-        elem = self._dict.get(tag)
-        if elem is not None:
-            elem.value = value
-            return
-        self._dict[tag] = DataElement(tag, _vr_for_new(tag), value)
+        else:
+            self._set_value(tag, value)
 
     def __delattr__(self, name: str) -> None:
         tag = dictionary.tag_for_keyword(name) if name[:1].isupper() else None
@@ -196,7 +278,8 @@ class Dataset(MutableMapping):
         object.__delattr__(self, name)
 
     def dir(self, *filters: str) -> list[str]:
-        """Keywords of the elements present, optionally those containing any filter text."""
+        """Keywords of the elements present, optionally those containing any filter text
+        (case-insensitive), sorted."""
         names = [dictionary.keyword_for_tag(t) for t in self._dict if not (t >> 16) & 1]
         names = [n for n in names if n]
         if filters:
@@ -211,10 +294,14 @@ class Dataset(MutableMapping):
 
     def walk(self, callback: Callable[[Dataset, DataElement], None], recursive: bool = True
              ) -> None:
-        """Call `callback(dataset, element)` for every element, items of sequences too."""
-        for elem in list(self):
+        """Call `callback(dataset, element)` for every element in tag order, then into the
+        items of each sequence; elements the callback deletes are not visited."""
+        for tag in sorted(self._dict):
+            elem = self._dict.get(tag)
+            if elem is None:
+                continue
             callback(self, elem)
-            if recursive and elem.VR == "SQ" and elem.tag in self._dict:
+            if recursive and elem.VR == "SQ" and tag in self._dict:
                 for item in elem.value:
                     item.walk(callback, recursive)
 
@@ -231,7 +318,8 @@ class Dataset(MutableMapping):
         return self[group << 16: (group + 1) << 16]
 
     def copy(self) -> Dataset:
-        return copy.copy(self)
+        """A shallow copy: a new mapping holding the same element objects."""
+        return self.__copy__()
 
     def __copy__(self) -> Dataset:
         clone = type(self).__new__(type(self))
@@ -240,6 +328,8 @@ class Dataset(MutableMapping):
         return clone
 
     def __eq__(self, other: object) -> bool:
+        """Equal when both hold equal elements under the same tags (other attributes, such
+        as a FileDataset's preamble, are not compared, as in pydicom)."""
         if other is self:
             return True
         if not isinstance(other, Dataset):
@@ -255,30 +345,50 @@ class Dataset(MutableMapping):
     # -- display -------------------------------------------------------------------------
 
     def __str__(self) -> str:
-        return "\n".join(self._lines(0))
+        """A dcmdump-like tree: one line per element, the items of a sequence indented by
+        `indent_chars` per level, and a FileDataset's file meta in its own section."""
+        return "\n".join(self._lines(0, self.indent_chars, top_only=False))
 
     def __repr__(self) -> str:
         return str(self)
 
-    def _lines(self, depth: int) -> Iterator[str]:
-        indent = self.indent_chars * depth
-        for elem in self:
-            if elem.VR == "SQ":
-                items = elem.value
-                yield f"{indent}{elem.tag}  {elem.name}  {len(items)} item(s) ---- "
-                for item in items:
-                    yield from item._lines(depth + 1)
-                    yield f"{self.indent_chars * (depth + 1)}---------"
-            else:
-                yield indent + str(elem)
-
     def top(self) -> str:
-        """Only the top level, without sequence contents."""
-        return "\n".join(str(e) if e.VR != "SQ" else f"{e.tag}  {e.name}  SQ" for e in self)
+        """Like `str()`, without the contents of sequences."""
+        return "\n".join(self._lines(0, self.indent_chars, top_only=True))
+
+    def _lines(self, depth: int, indent_chars: str, top_only: bool) -> Iterator[str]:
+        indent = indent_chars * depth
+        meta = self.__dict__.get("file_meta")
+        if isinstance(meta, Dataset) and meta:
+            yield f"{'Dataset.file_meta ':-<49}"
+            for elem in meta:
+                yield indent + str(elem)
+            yield _META_RULE
+        for elem in self:
+            if elem.VR != "SQ":
+                yield indent + str(elem)
+                continue
+            items = elem.value
+            yield f"{indent}{elem.tag}  {elem.name}  {len(items)} item(s) ---- "
+            if top_only:
+                continue
+            for item in items:
+                yield from item._lines(depth + 1, indent_chars, top_only)
+                yield indent_chars * (depth + 1) + "---------"
 
 
-def _vr_for_new(tag: int) -> str:
-    vr = dictionary.dictionary_VR(tag)
+def _vr_for_new(tag: int, unknown: str | None = None) -> str:
+    """The dictionary VR of a new element; `unknown` (with a warning) where there is none."""
+    if tag >> 16 & 1 and unknown is not None and not dictionary.is_private_creator(tag):
+        return unknown
+    try:
+        vr = dictionary.dictionary_VR(tag)
+    except KeyError:
+        if unknown is None:
+            raise
+        warnings.warn(f"{Tag(tag)} is not in the data dictionary: VR set to {unknown!r}",
+                      DicomWarning, stacklevel=3)
+        return unknown
     if vr == "NONE":
         raise ValueError(f"{Tag(tag)} cannot hold a value")
     return vr
@@ -302,8 +412,11 @@ class FileDataset(Dataset):
         self.file_meta = file_meta if file_meta is not None else FileMetaDataset()
         self.is_implicit_VR = is_implicit_VR
         self.is_little_endian = is_little_endian
-        self.filename = filename_or_obj if isinstance(filename_or_obj, str) else getattr(
-            filename_or_obj, "name", None)
+        if isinstance(filename_or_obj, (str, os.PathLike)):
+            self.filename: str | None = os.fspath(filename_or_obj)
+        else:
+            name = getattr(filename_or_obj, "name", None)
+            self.filename = name if isinstance(name, str) else None
         self._closers: list[Callable[[], None]] = []
         for attr in ("is_undefined_length_sequence_item",):
             if isinstance(dataset, Dataset) and attr in dataset.__dict__:
@@ -319,3 +432,17 @@ class FileDataset(Dataset):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # A copy or a pickle does not own what the original holds open: it gets no closers.
+    def __copy__(self) -> FileDataset:
+        clone = super().__copy__()
+        clone.__dict__["_closers"] = []
+        return clone  # type: ignore[return-value]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_closers"] = []
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)

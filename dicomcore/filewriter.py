@@ -29,9 +29,10 @@ from .dataelem import DataElement
 from .dataset import Dataset
 from .deferred import DeferredValue
 from .errors import EncodeError
+from .parser import AMBIGUOUS_VRS, resolve_ambiguous_vr
 from .tag import Tag
-from .uid import (IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, UID,
-                  transfer_syntax as lookup_transfer_syntax)
+from .uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, UID
+from .uid import transfer_syntax as lookup_transfer_syntax
 from .values import decode_value, encode_value, pad
 
 __all__ = ["write_file", "dcmwrite", "write_dataset", "LONG_VRS"]
@@ -49,12 +50,17 @@ _CHUNK = 1 << 20
 class _Encoding:
     """How one data set level is written: VR mode, byte order, and which mode of writing."""
 
-    __slots__ = ("implicit", "little", "like_original", "_tag_length", "_short", "_long")
+    __slots__ = ("implicit", "little", "like_original", "keep_file_vrs", "_tag_length", "_short",
+                 "_long")
 
-    def __init__(self, implicit: bool, little: bool, like_original: bool) -> None:
+    def __init__(self, implicit: bool, little: bool, like_original: bool,
+                 keep_file_vrs: bool | None = None) -> None:
         self.implicit = implicit
         self.little = little
         self.like_original = like_original
+        # The VRs a file had (UN for a known element, a UN sequence) are kept only when
+        # writing like the original in the encoding it was read in.
+        self.keep_file_vrs = like_original if keep_file_vrs is None else keep_file_vrs
         order = "<" if little else ">"
         self._tag_length = Struct(order + "HHL").pack
         self._short = Struct(order + "HH2sH").pack
@@ -76,7 +82,7 @@ class _Encoding:
     def nested(self, implicit: bool) -> _Encoding:
         if implicit == self.implicit:
             return self
-        return _Encoding(implicit, self.little, self.like_original)
+        return _Encoding(implicit, self.little, self.like_original, self.keep_file_vrs)
 
 
 Chunk = "bytes | tuple[DeferredValue, int]"
@@ -106,12 +112,12 @@ def write_file(filename: str | os.PathLike[str] | BinaryIO, dataset: Dataset,
 dcmwrite = write_file
 
 
-def _target_syntax(ds: Dataset, meta: Dataset | None, requested: str | None
-                   ) -> tuple[str | None, bool, bool, bool]:
+def _target_syntax(ds: Dataset, meta: Dataset | None, requested: str | None,
+                   like_original: bool) -> tuple[str | None, bool, bool, bool]:
     """(UID or None, implicit, little, deflated) for the data set about to be written."""
     uid = requested
-    if uid is None and ds.is_implicit_VR is not None and ds.is_little_endian is not None \
-            and getattr(ds, "preamble", 0) != 0:
+    if uid is None and like_original and ds.is_implicit_VR is not None \
+            and ds.is_little_endian is not None and getattr(ds, "preamble", 0) != 0:
         # A data set read from a file: written in the encoding it was read in, which the
         # reader may have had to detect against what the file meta said.
         ts_uid = None
@@ -140,7 +146,7 @@ def _target_syntax(ds: Dataset, meta: Dataset | None, requested: str | None
 
 def _write(fp: BinaryIO, ds: Dataset, like_original: bool, requested: str | None) -> None:
     meta = getattr(ds, "file_meta", None)
-    uid, implicit, little, deflated = _target_syntax(ds, meta, requested)
+    uid, implicit, little, deflated = _target_syntax(ds, meta, requested, like_original)
     if requested is not None:
         _check_transcodable(ds, uid)
     preamble = getattr(ds, "preamble", None)
@@ -152,7 +158,9 @@ def _write(fp: BinaryIO, ds: Dataset, like_original: bool, requested: str | None
     else:
         fp.write((bytes(preamble) if preamble is not None else b"\0" * 128) + b"DICM")
         fp.write(_encode_meta(_complete_meta(ds, meta, uid), False))
-    enc = _Encoding(implicit, little, like_original)
+    same_encoding = (implicit, little) == (ds.is_implicit_VR, ds.is_little_endian)
+    enc = _Encoding(implicit, little, like_original, like_original and
+                    (requested is None or same_encoding))
     if deflated:
         sink = _Deflater(fp)
         write_dataset(sink.write, ds, enc)
@@ -189,7 +197,7 @@ def _complete_meta(ds: Dataset, meta: Dataset | None, uid: str | None) -> Datase
         value = elem.value if elem is not None else None
         if not value:
             raise ValueError(f"cannot write a standard file: the data set has no {keyword} "
-                             f"({Tag(ds_tag)}) for the file meta")
+                             f"{Tag(ds_tag)} for the file meta")
         out._dict[meta_tag] = DataElement(meta_tag, "UI", value)
     out._dict[0x00020010] = DataElement(0x00020010, "UI", uid)
     out._dict[0x00020012] = DataElement(0x00020012, "UI", IMPLEMENTATION_CLASS_UID)
@@ -232,23 +240,27 @@ def _ordered(ds: Dataset, like_original: bool) -> list[DataElement]:
 
 
 def _dataset_chunks(ds: Dataset, enc: _Encoding, encodings: tuple[str, ...],
-                    top: bool = False) -> Iterator[Any]:
-    if enc.like_original and ds.__dict__.get("is_implicit_VR") is True and not enc.implicit \
+                    top: bool = False, ancestors: tuple[Dataset, ...] = ()) -> Iterator[Any]:
+    if enc.keep_file_vrs and ds.__dict__.get("is_implicit_VR") is True and not enc.implicit \
             and not top:
         enc = enc.nested(True)
     encodings = _encodings_of(ds, encodings)
+    ancestors = (ds, *ancestors)
     elements = _ordered(ds, enc.like_original)
+    for elem in elements:
+        if elem.VR in AMBIGUOUS_VRS:
+            resolve_ambiguous_vr(elem, ancestors, enc.implicit)
     if not enc.like_original:
         elements = [e for e in elements if e.tag & 0xFFFF or e.tag >> 16 == 2]
     group_lengths = {e.tag >> 16 for e in elements if not e.tag & 0xFFFF and e.tag >> 16 != 2}
     if not group_lengths:
         for elem in elements:
-            yield from _element_chunks(elem, enc, encodings)
+            yield from _element_chunks(elem, enc, encodings, ancestors)
         return
     # Group lengths are recomputed: encode the group's other elements first to measure them.
     pending: list[tuple[DataElement, list[Any]]] = [
         (e, [] if not e.tag & 0xFFFF and e.tag >> 16 in group_lengths
-         else list(_element_chunks(e, enc, encodings))) for e in elements]
+         else list(_element_chunks(e, enc, encodings, ancestors))) for e in elements]
     sizes: dict[int, int] = {}
     for elem, chunks in pending:
         sizes[elem.tag >> 16] = sizes.get(elem.tag >> 16, 0) + sum(_size(c) for c in chunks)
@@ -296,16 +308,16 @@ def _join(chunks: Iterator[Any]) -> bytes:
     return b"".join(parts)
 
 
-def _element_chunks(elem: DataElement, enc: _Encoding, encodings: tuple[str, ...]
-                    ) -> Iterator[Any]:
+def _element_chunks(elem: DataElement, enc: _Encoding, encodings: tuple[str, ...],
+                    ancestors: tuple[Dataset, ...] = ()) -> Iterator[Any]:
     """The header and value of one element, as bytes and (deferred value, swap width)."""
     tag = elem.tag
     vr = elem.VR
     if vr == "SQ":
-        yield from _sequence_chunks(elem, enc, encodings)
+        yield from _sequence_chunks(elem, enc, encodings, ancestors)
         return
     header_vr = vr
-    if enc.like_original and elem.raw_VR is not None:
+    if enc.keep_file_vrs and elem.raw_VR is not None:
         header_vr = elem.raw_VR
     raw = _unchanged_raw(elem)
     if elem.is_undefined_length:
@@ -359,12 +371,12 @@ def _unchanged_raw(elem: DataElement) -> Any:
     return raw
 
 
-def _sequence_chunks(elem: DataElement, enc: _Encoding, encodings: tuple[str, ...]
-                     ) -> Iterator[bytes]:
+def _sequence_chunks(elem: DataElement, enc: _Encoding, encodings: tuple[str, ...],
+                     ancestors: tuple[Dataset, ...]) -> Iterator[bytes]:
     items = elem.value
     item_enc = enc
     header_vr = "SQ"
-    if enc.like_original and elem.raw_VR == "UN":
+    if enc.keep_file_vrs and elem.raw_VR == "UN":
         # PS3.5 6.2.2: a UN sequence holds implicit VR little endian items.
         header_vr = "UN"
         item_enc = _Encoding(True, True, True)
@@ -372,7 +384,7 @@ def _sequence_chunks(elem: DataElement, enc: _Encoding, encodings: tuple[str, ..
                                        getattr(items, "is_undefined_length", False))
     encoded_items = []
     for item in items:
-        body = _join(_dataset_chunks(item, item_enc, encodings))
+        body = _join(_dataset_chunks(item, item_enc, encodings, ancestors=ancestors))
         if enc.like_original and item.is_undefined_length_sequence_item:
             encoded_items.append(item_enc.item(0xFFFEE000, _UNDEFINED) + body +
                                  item_enc.item(0xFFFEE00D, 0))

@@ -33,7 +33,8 @@ from .sequence import Sequence
 from .stream import ByteStream
 from .tag import BaseTag, Tag
 
-__all__ = ["DatasetParser", "StopWhen", "MAX_DEPTH", "VALID_VRS", "resolve_ambiguous_vr"]
+__all__ = ["DatasetParser", "StopWhen", "MAX_DEPTH", "VALID_VRS", "AMBIGUOUS_VRS",
+           "resolve_ambiguous_vr"]
 
 StopWhen = Callable[[BaseTag, "str | None", int], bool]
 
@@ -51,7 +52,7 @@ VALID_VRS = ("AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "
 _VR_BY_BYTES = {vr.encode(): vr for vr in VALID_VRS}
 _LONG_VRS = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UR", b"UT",
                        b"UN", b"SV", b"UV"})
-_AMBIGUOUS = frozenset({"US or SS", "OB or OW", "US or OW", "US or SS or OW"})
+AMBIGUOUS_VRS = frozenset({"US or SS", "OB or OW", "US or OW", "US or SS or OW"})
 
 
 def _implicit_vr(tag: int) -> str:
@@ -245,7 +246,7 @@ class DatasetParser:
                 group_length_at = (group, stream.pos)
             if not implicit and odd_vr is not None:
                 elem_obj.raw_VR = odd_vr
-            if elem_obj.VR in _AMBIGUOUS:
+            if elem_obj.VR in AMBIGUOUS_VRS:
                 ambiguous.append(elem_obj)
             elements[tag] = elem_obj
             if stream.size is not None and stream.pos >= stream.size and end is None and in_item:

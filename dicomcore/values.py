@@ -294,9 +294,9 @@ def _encode_at(value: Any, little: bool, encodings: tuple[str, ...]) -> bytes:
 def _encode_bytes(value: Any, little: bool, encodings: tuple[str, ...]) -> bytes:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value)
-    if isinstance(value, str):
-        raise ValueError("binary VRs take bytes, not str")
-    return b"".join(bytes(v) for v in value)
+    if isinstance(value, (list, tuple)) and all(isinstance(v, (bytes, bytearray)) for v in value):
+        return b"".join(value)
+    raise ValueError(f"binary VRs take bytes, not {type(value).__name__}")
 
 
 ENCODERS: dict[str, Encoder] = {

@@ -19,7 +19,7 @@ from dicomcore import InvalidDicomError
 from dicomcore.errors import TruncatedFileWarning
 from dicomcore.parser import MAX_DEPTH
 
-from .corpus import READABLE, PYDICOM_DATA
+from .corpus import PYDICOM_DATA, READABLE
 
 PREFIX = b"\0" * 128 + b"DICM"
 META = (struct.pack("<HH2sHL", 2, 0, b"UL", 4, 28)

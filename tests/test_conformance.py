@@ -72,9 +72,11 @@ def compare(ours: dicomcore.Dataset, theirs: pydicom.Dataset, where: str = "",
         label = f"{where}({tag >> 16:04X},{tag & 0xFFFF:04X})"
         if mine.VR != elem.VR:
             if (tag >> 16) & 1 and mine.VR == "UN" and isinstance(raw, RawDataElement):
-                if mine.value != raw.value:
+                if (mine.value or b"") != (raw.value or b""):
                     problems.append(f"{label}: private UN bytes differ from pydicom's raw bytes")
                 continue
+            if (tag >> 16) & 1 and mine.VR == "UN" and not mine.value and not elem.value:
+                continue  # empty private value: pydicom converts those at once
             problems.append(f"{label}: VR {mine.VR} != pydicom {elem.VR}")
             continue
         if elem.VR == "SQ":
