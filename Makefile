@@ -19,6 +19,7 @@ test: $(STAMP) lint
 
 bench: $(STAMP)
 	$(PY) benchmarks/read.py
+	$(PY) benchmarks/write.py
 
 dictionary: $(STAMP)
 	$(PY) scripts/gen_dictionary.py

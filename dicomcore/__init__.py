@@ -9,6 +9,7 @@ from .dataelem import DataElement
 from .dataset import Dataset, FileDataset, FileMetaDataset
 from .errors import DeferredValueError, InvalidDicomError
 from .filereader import dcmread, open_dicom, read_dataset, read_file, read_partial
+from .filewriter import dcmwrite, write_file
 from .sequence import Sequence
 from .tag import Tag
 from .uid import UID
@@ -31,9 +32,11 @@ __all__ = [
     "Tag",
     "UID",
     "dcmread",
+    "dcmwrite",
     "open_dicom",
     "read_dataset",
     "read_file",
     "read_partial",
+    "write_file",
     "__version__",
 ]

@@ -59,14 +59,22 @@ def header(pixel_length: int, frames: int, rows: int, columns: int) -> bytes:
     return b"\0" * 128 + b"DICM" + meta + body + pixel_header
 
 
-def write_multiframe(path: Path, size: int = 1 << 30, rows: int = 1024, columns: int = 1024
-                     ) -> int:
-    """Write a sparse multi-frame 8-bit file of about `size` bytes; return the pixel length."""
+def write_multiframe(path: Path, size: int = 1 << 30, rows: int = 1024, columns: int = 1024,
+                     sparse: bool = True) -> int:
+    """Write a multi-frame 8-bit file of about `size` bytes; return the pixel length.
+
+    A sparse file costs no disk; `sparse=False` writes every pixel byte (a repeating ramp),
+    for benchmarks where the file system must not be able to skip the holes."""
     frames = max(size // (rows * columns), 1)
     pixel_length = frames * rows * columns
     head = header(pixel_length, frames, rows, columns)
     with open(path, "wb") as fp:
         fp.write(head)
+        if not sparse:
+            frame = bytes(range(256)) * (rows * columns // 256)
+            for _ in range(frames):
+                fp.write(frame)
+            return pixel_length
         # A recognisable last frame byte, so a copy can be checked at both ends.
         fp.truncate(len(head) + pixel_length - 1)
         fp.seek(0, 2)

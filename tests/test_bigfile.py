@@ -99,3 +99,40 @@ def test_deferred_read_peak_rss_under_60_mb(gib_file: Path) -> None:
     assert result["deferred"] is True
     assert result["touched"] > 15
     assert result["rss_kib"] < 60 * 1024, result
+
+
+_WRITE_SCRIPT = """
+import json, resource, sys
+import dicomcore
+ds = dicomcore.dcmread(sys.argv[1], defer_size="1 MB")
+ds.PatientName = "Changed^Name"
+dicomcore.write_file(sys.argv[2], ds)
+print(json.dumps({"rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def _same_tail(a: Path, b: Path, length: int, chunk: int = 1 << 24) -> bool:
+    """Whether the last `length` bytes of both files are equal, compared in chunks."""
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        fa.seek(-length, 2)
+        fb.seek(-length, 2)
+        while True:
+            x, y = fa.read(chunk), fb.read(chunk)
+            if x != y:
+                return False
+            if not x:
+                return True
+
+
+def test_edit_and_write_of_a_deferred_gib_file_in_constant_memory(gib_file: Path,
+                                                                  tmp_path: Path) -> None:
+    out = tmp_path / "edited.dcm"
+    result = json.loads(subprocess.run(
+        [sys.executable, "-c", _WRITE_SCRIPT, str(gib_file), str(out)], check=True,
+        capture_output=True, text=True).stdout)
+    assert result["rss_kib"] < 60 * 1024, result
+    edited = dicomcore.dcmread(out, stop_before_pixels=True)
+    assert edited.PatientName == "Changed^Name"
+    pixels = dicomcore.dcmread(out, defer_size=1024)["PixelData"]
+    assert pixels.raw_value.length == 1024 ** 3
+    assert _same_tail(gib_file, out, 1024 ** 3), "pixel bytes differ"
