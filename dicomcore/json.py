@@ -1,0 +1,276 @@
+"""The DICOM JSON model (PS3.18 Annex F) and a simplified keyword view for people.
+
+`to_json_dict(ds)` gives exactly the F.2 model: keys are eight upper-case hex digits in tag
+order, "vr" always, "Value" absent for an empty element (empty sequences too), PN as objects
+with "Alphabetic"/"Ideographic"/"Phonetic", AT as hex strings, IS/DS/US/SS/UL/SL/FL/FD/SV/UV
+as numbers, SQ as lists of objects, null for an empty value inside a multi-valued element.
+Binary values (OB/OD/OF/OL/OV/OW/UN) are "InlineBinary" (base64) while their base64 text is
+at most `bulk_data_threshold` characters, and above it "BulkDataURI" from
+`bulk_data_element_handler(elem)`; with no handler a large binary value is left out (the
+element keeps only its "vr"). File meta (group 0002) is included only with `include_meta`.
+
+Values that break their VR never make the conversion fail: an IS or DS whose text is not a
+number is given as that text (a JSON string), and bytes that cannot be numbers of their VR
+(a wrong length) as "InlineBinary".
+
+`from_json(data)` is the inverse; `to_simple_dict(ds)` is a keyword-keyed view for people:
+`{"PatientName": "Doe^John", "Rows": 512, "ReferencedStudySequence": [{...}], ...}`, private
+and unknown elements keyed by their tag "(0009,1001)", binary values as a placeholder such as
+"<OW: 524288 bytes>".
+"""
+
+from __future__ import annotations
+
+import base64
+import json as _json
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from .dataelem import DataElement
+from .dataset import Dataset
+from .errors import DicomWarning
+from .personname import PersonName
+from .sequence import Sequence
+from .tag import BaseTag, Tag
+from .values import BYTES_VRS, NUMBER_FORMATS
+
+__all__ = ["to_json_dict", "to_json", "from_json", "to_simple_dict", "BulkDataHandler",
+           "BulkDataURIHandler"]
+
+BulkDataHandler = Callable[[DataElement], str]
+BulkDataURIHandler = Callable[[str, str, str], Any]
+
+_INT_VRS = frozenset({"IS", "US", "SS", "UL", "SL", "SV", "UV"})
+_FLOAT_VRS = frozenset({"DS", "FL", "FD"})
+_PN_GROUPS = ("Alphabetic", "Ideographic", "Phonetic")
+
+
+def to_json_dict(ds: Dataset, bulk_data_threshold: int = 1024,
+                 bulk_data_element_handler: BulkDataHandler | None = None,
+                 include_meta: bool = False) -> dict[str, Any]:
+    """The PS3.18 F.2 model of `ds` as plain dicts and lists (see the module docstring)."""
+    result: dict[str, Any] = {}
+    meta = getattr(ds, "file_meta", None) if include_meta else None
+    elements = list(meta) if meta is not None else []
+    elements += list(ds)
+    for elem in elements:
+        result[f"{elem.tag:08X}"] = _element_json(elem, bulk_data_threshold,
+                                                  bulk_data_element_handler)
+    return result
+
+
+def to_json(ds: Dataset, bulk_data_threshold: int = 1024,
+            bulk_data_element_handler: BulkDataHandler | None = None,
+            include_meta: bool = False, **dumps_options: Any) -> str:
+    """`to_json_dict` as a JSON string (`dumps_options` go to `json.dumps`)."""
+    return _json.dumps(to_json_dict(ds, bulk_data_threshold, bulk_data_element_handler,
+                                    include_meta), **dumps_options)
+
+
+def _element_json(elem: DataElement, threshold: int, handler: BulkDataHandler | None
+                  ) -> dict[str, Any]:
+    vr = elem.VR
+    out: dict[str, Any] = {"vr": vr}
+    if vr == "SQ":
+        items = [to_json_dict(item, threshold, handler) for item in elem.value]
+        if items:
+            out["Value"] = items
+        return out
+    value = elem.value
+    if vr in BYTES_VRS or isinstance(value, bytes):
+        if value:
+            data = bytes(value)
+            # The threshold is on the base64 text, which is 4/3 of the bytes (as pydicom).
+            if len(data) <= threshold // 4 * 3:
+                out["InlineBinary"] = base64.b64encode(data).decode("ascii")
+            elif handler is not None:
+                out["BulkDataURI"] = handler(elem)
+        return out
+    values = value if isinstance(value, list) else [value]
+    if not values or values == [None] or values == [""] or (
+            vr == "PN" and len(values) == 1 and not str(values[0])):
+        return out
+    if vr == "PN":
+        out["Value"] = [_pn_json(v) for v in values]
+    elif vr == "AT":
+        out["Value"] = [f"{v:08X}" if v is not None else None for v in values]
+    elif vr in _INT_VRS or vr in _FLOAT_VRS:
+        out["Value"] = [_number_json(v, vr) for v in values]
+    else:
+        out["Value"] = [str(v) if v not in (None, "") else None for v in values]
+    return out
+
+
+def _pn_json(value: Any) -> dict[str, str] | None:
+    name = value if isinstance(value, PersonName) else PersonName(str(value or ""))
+    if not str(name):
+        return None
+    groups = name.components
+    return {key: group for key, group in zip(_PN_GROUPS, groups, strict=False) if group} or \
+        {"Alphabetic": ""}
+
+
+def _number_json(value: Any, vr: str) -> Any:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value  # IS/DS text that is not a number: what there is
+    if vr in _INT_VRS:
+        return int(value)
+    number = float(value)
+    if number != number or number in (float("inf"), float("-inf")):
+        return str(value)  # JSON has no NaN or infinity
+    return number
+
+
+# -- from JSON -------------------------------------------------------------------------------
+
+def from_json(data: dict[str, Any] | str | bytes,
+              bulk_data_uri_handler: BulkDataURIHandler | None = None) -> Dataset:
+    """A Dataset from the PS3.18 F.2 model (a dict, or JSON text).
+
+    "BulkDataURI" values are fetched with `bulk_data_uri_handler(tag, vr, uri)`; without a
+    handler they are left empty with a warning. Raises ValueError for a structure that is
+    not the model.
+    """
+    if isinstance(data, (str, bytes)):
+        data = _json.loads(data)
+    if not isinstance(data, dict):
+        raise ValueError("DICOM JSON must be an object of tag keys")
+    ds = Dataset()
+    for key, obj in data.items():
+        elem = element_from_json(key, obj, bulk_data_uri_handler)
+        ds._dict[elem.tag] = elem
+    return ds
+
+
+def element_from_json(key: str, obj: Any, handler: BulkDataURIHandler | None = None
+                      ) -> DataElement:
+    """One element from its key ("00100010") and object ({"vr": "PN", "Value": [...]})."""
+    try:
+        tag = Tag(key)
+    except (ValueError, TypeError, OverflowError):
+        raise ValueError(f"{key!r} is not a tag key") from None
+    if not isinstance(obj, dict) or not isinstance(obj.get("vr"), str):
+        raise ValueError(f"{key}: an element must be an object with a \"vr\"")
+    vr = obj["vr"]
+    if "InlineBinary" in obj:
+        raw = obj["InlineBinary"]
+        raw = "".join(raw) if isinstance(raw, list) else raw
+        try:
+            value: Any = base64.b64decode(raw, validate=True)
+        except (ValueError, TypeError):
+            raise ValueError(f"{key}: InlineBinary is not base64") from None
+        if vr not in BYTES_VRS and vr in NUMBER_FORMATS or vr == "AT":
+            from .values import decode_value
+
+            value = decode_value(vr, value, True, ())
+        return DataElement(tag, vr, value)
+    if "BulkDataURI" in obj:
+        uri = obj["BulkDataURI"]
+        if handler is None:
+            warnings.warn(f"{key}: no handler for BulkDataURI {uri!r}: value left empty",
+                          DicomWarning, stacklevel=3)
+            return DataElement(tag, vr, None)
+        return DataElement(tag, vr, handler(f"{tag:08X}", vr, uri))
+    values = obj.get("Value")
+    if values is None:
+        return DataElement(tag, vr, None)
+    if not isinstance(values, list):
+        raise ValueError(f"{key}: \"Value\" must be a list")
+    if vr == "SQ":
+        items = []
+        for item in values:
+            if not isinstance(item, dict):
+                raise ValueError(f"{key}: sequence items must be objects")
+            items.append(from_json(item, handler))
+        return DataElement(tag, vr, Sequence(items))
+    return DataElement(tag, vr, _values_from_json(key, vr, values))
+
+
+def _values_from_json(key: str, vr: str, values: list[Any]) -> Any:
+    converted = []
+    for v in values:
+        if v is None:
+            converted.append("" if vr not in _INT_VRS | _FLOAT_VRS - {"IS", "DS"} else None)
+        elif vr == "PN":
+            converted.append(_pn_from_json(key, v))
+        elif vr == "AT":
+            converted.append(Tag(str(v)))
+        elif vr in ("IS", "DS"):
+            converted.append(_number_string_from_json(v, vr))
+        elif vr in _INT_VRS:
+            converted.append(int(v))
+        elif vr in _FLOAT_VRS:
+            converted.append(float(v))
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            converted.append(str(v))
+        elif isinstance(v, str):
+            converted.append(v)
+        else:
+            raise ValueError(f"{key}: {v!r} is not a {vr} value")
+    if len(converted) == 1:
+        return converted[0]
+    return converted
+
+
+def _number_string_from_json(value: Any, vr: str) -> Any:
+    from .valuerep import DS, IS
+
+    kind = IS if vr == "IS" else DS
+    if isinstance(value, str):
+        try:
+            return kind(value)
+        except ValueError:
+            return value
+    if vr == "IS" and isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return kind(value)
+
+
+def _pn_from_json(key: str, value: Any) -> PersonName:
+    if isinstance(value, str):
+        return PersonName(value)
+    if not isinstance(value, dict) or not set(value) <= set(_PN_GROUPS):
+        raise ValueError(f"{key}: a PN value is a string or an object of "
+                         f"Alphabetic/Ideographic/Phonetic")
+    groups = [str(value.get(name, "")) for name in _PN_GROUPS]
+    while groups and not groups[-1]:
+        groups.pop()
+    return PersonName("=".join(groups))
+
+
+# -- the simplified view -------------------------------------------------------------------
+
+def to_simple_dict(ds: Dataset, include_meta: bool = False) -> dict[str, Any]:
+    """A keyword-keyed view for people (see the module docstring)."""
+    result: dict[str, Any] = {}
+    meta = getattr(ds, "file_meta", None) if include_meta else None
+    elements = (list(meta) if meta is not None else []) + list(ds)
+    for elem in elements:
+        result[elem.keyword or str(BaseTag(elem.tag))] = _simple_value(elem)
+    return result
+
+
+def _simple_value(elem: DataElement) -> Any:
+    if elem.VR == "SQ":
+        return [to_simple_dict(item) for item in elem.value]
+    value = elem.value
+    if isinstance(value, (bytes, bytearray)):
+        return f"<{elem.VR}: {len(value)} bytes>"
+    if isinstance(value, list):
+        return [_simple_scalar(v, elem.VR) for v in value]
+    return _simple_scalar(value, elem.VR)
+
+
+def _simple_scalar(value: Any, vr: str) -> Any:
+    if value is None or value == "":
+        return None
+    if isinstance(value, PersonName):
+        return str(value)
+    if vr == "AT":
+        return str(BaseTag(value))
+    if vr in _INT_VRS or vr in _FLOAT_VRS:
+        return _number_json(value, vr)
+    return str(value)
