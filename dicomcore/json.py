@@ -33,7 +33,7 @@ from .errors import DicomWarning
 from .personname import PersonName
 from .sequence import Sequence
 from .tag import BaseTag, Tag
-from .values import BYTES_VRS, NUMBER_FORMATS
+from .values import BYTES_VRS, NUMBER_FORMATS, empty_value_for_VR
 
 __all__ = ["to_json_dict", "to_json", "from_json", "to_simple_dict", "BulkDataHandler",
            "BulkDataURIHandler"]
@@ -176,7 +176,7 @@ def element_from_json(key: str, obj: Any, handler: BulkDataURIHandler | None = N
         return DataElement(tag, vr, handler(f"{tag:08X}", vr, uri))
     values = obj.get("Value")
     if values is None:
-        return DataElement(tag, vr, None)
+        return DataElement(tag, vr, empty_value_for_VR(vr))
     if not isinstance(values, list):
         raise ValueError(f"{key}: \"Value\" must be a list")
     if vr == "SQ":

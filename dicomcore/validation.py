@@ -1,0 +1,151 @@
+"""Check values against their VR and VM (PS3.5 6.2, PS3.6) before they are written.
+
+`validate_value(vr, value, vm=None, encodings=None)` returns a list of problems, empty when
+the value is valid: length limits, allowed characters (AE, AS, CS, DA, DS, DT, IS, TM, UI),
+number ranges (US, SS, UL, SL, SV, UV, FL, FD, IS), the VM the dictionary fixes, and text
+the Specific Character Set can represent. Used by patches; reading never validates.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import re
+from typing import Any
+
+from .charset import CharsetEncodeError, encode_values
+from .personname import PersonName
+
+__all__ = ["validate_value", "vm_allows", "MAX_LENGTH"]
+
+# Maximum length of one value in characters (PN: per component group).
+MAX_LENGTH = {"AE": 16, "AS": 4, "CS": 16, "DA": 8, "DS": 16, "DT": 26, "IS": 12, "LO": 64,
+              "LT": 10240, "PN": 64, "SH": 16, "ST": 1024, "TM": 14, "UI": 64,
+              "UC": 0xFFFFFFFE, "UR": 0xFFFFFFFE, "UT": 0xFFFFFFFE}
+_PATTERNS = {
+    "AS": re.compile(r"\d{3}[DWMY]"),
+    "CS": re.compile(r"[A-Z0-9 _]*"),
+    "DA": re.compile(r"\d{8}"),
+    "DS": re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*"),
+    "DT": re.compile(r"\d{4}(\d{2}(\d{2}(\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?)?)?)?([+-]\d{4})?"),
+    "IS": re.compile(r"\s*[+-]?\d+\s*"),
+    "TM": re.compile(r"\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?"),
+    "UI": re.compile(r"(0|[1-9]\d*)(\.(0|[1-9]\d*))*"),
+}
+_INT_RANGES = {"US": (0, 0xFFFF), "SS": (-0x8000, 0x7FFF), "UL": (0, 0xFFFFFFFF),
+               "SL": (-0x80000000, 0x7FFFFFFF), "SV": (-(1 << 63), (1 << 63) - 1),
+               "UV": (0, (1 << 64) - 1), "IS": (-(1 << 31), (1 << 31) - 1)}
+_FLOAT_MAX = {"FL": 3.4028234663852886e38, "FD": 1.7976931348623157e308}
+_TEXT_WITH_CHARSET = frozenset({"SH", "LO", "ST", "LT", "UC", "UT", "PN"})
+_SINGLE_VALUED = frozenset({"LT", "ST", "UT", "UR"})
+_BINARY = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN"})
+
+
+def vm_allows(vm: str, count: int) -> bool:
+    """Whether `count` values fit a dictionary VM such as "1", "1-3", "2-n" or "2-2n"."""
+    if not vm or count == 0:
+        return True
+    if vm.isdigit():
+        return count == int(vm)
+    low, _, high = vm.partition("-")
+    if not low.isdigit():
+        return True
+    minimum = int(low)
+    if high == "n":
+        return count >= minimum
+    if high.endswith("n") and high[:-1].isdigit():
+        step = int(high[:-1])
+        return count >= minimum and count % step == 0
+    if high.isdigit():
+        return minimum <= count <= int(high)
+    return True
+
+
+def validate_value(vr: str, value: Any, vm: str | None = None,
+                   encodings: tuple[str, ...] | None = None) -> list[str]:
+    """Problems with `value` as a `vr` value (empty list when it is valid)."""
+    if vr == "SQ":
+        return []
+    if vr in _BINARY:
+        return [] if value is None or isinstance(value, (bytes, bytearray)) else [
+            f"a {vr} value is bytes (base64 in JSON)"]
+    values = value if isinstance(value, (list, tuple)) else [value]
+    values = [v for v in values if v is not None and v != ""]
+    problems = []
+    if vm and not vm_allows(vm, len(values)):
+        problems.append(f"{len(values)} values where the dictionary allows VM {vm}")
+    if vr in _SINGLE_VALUED and len(values) > 1:
+        problems.append(f"{vr} holds a single value")
+    for v in values:
+        problem = _check_one(vr, v)
+        if problem:
+            problems.append(problem)
+    if vr in _TEXT_WITH_CHARSET and encodings is not None and not problems:
+        try:
+            encode_values([str(v) for v in values], vr, encodings)
+        except CharsetEncodeError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+def _check_one(vr: str, value: Any) -> str | None:
+    if vr in _INT_RANGES and vr != "IS":
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"{value!r} is not an integer"
+        low, high = _INT_RANGES[vr]
+        return None if low <= value <= high else f"{value} is outside {vr}'s range {low}..{high}"
+    if vr in _FLOAT_MAX:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return f"{value!r} is not a number"
+        if math.isnan(value) or abs(value) > _FLOAT_MAX[vr]:
+            return f"{value} does not fit {vr}"
+        return None
+    if vr == "AT":
+        return None if isinstance(value, int) and 0 <= value <= 0xFFFFFFFF else \
+            f"{value!r} is not a tag"
+    text = str(value)
+    limit = MAX_LENGTH.get(vr)
+    if vr == "PN":
+        groups = str(PersonName(text)).split("=")
+        if len(groups) > 3:
+            return "a person name has at most 3 component groups"
+        if any(len(g) > 64 for g in groups):
+            return "a PN component group is longer than 64 characters"
+        if any(len(g.split("^")) > 5 for g in groups):
+            return "a PN component group has at most 5 components"
+        return _control_characters(text)
+    if limit is not None and len(text) > limit:
+        return f"{text[:20]!r}... is longer than {vr}'s {limit} characters" if len(text) > 20 \
+            else f"{text!r} is longer than {vr}'s {limit} characters"
+    if "\\" in text and vr not in _SINGLE_VALUED:
+        return f"{text!r} contains a backslash, the value separator"
+    pattern = _PATTERNS.get(vr)
+    if pattern is not None and not pattern.fullmatch(text):
+        return f"{text!r} is not a valid {vr} value"
+    if vr == "DA" and not _valid_date(text):
+        return f"{text!r} is not a calendar date"
+    if vr == "IS":
+        low, high = _INT_RANGES["IS"]
+        if not low <= int(text) <= high:
+            return f"{text} is outside IS's range"
+    if vr == "DS" and not math.isfinite(float(text)):
+        return f"{text!r} is not a finite number"
+    if vr == "AE" and (text.strip() == "" or any(ord(c) < 0x20 for c in text)):
+        return f"{text!r} is not a valid AE title"
+    if vr in ("SH", "LO", "UC"):
+        return _control_characters(text)
+    return None
+
+
+def _control_characters(text: str) -> str | None:
+    if any(ord(c) < 0x20 and c != "\x1b" for c in text):
+        return f"{text!r} contains control characters"
+    return None
+
+
+def _valid_date(text: str) -> bool:
+    try:
+        datetime.date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+    except ValueError:
+        return False
+    return True
