@@ -1,0 +1,213 @@
+"""The `dicomcore` command line: dump, json and patch, for one file or many.
+
+    dicomcore dump FILE... [--stop-before-pixels]
+    dicomcore json FILE... [--simple] [--stop-before-pixels] [--include-meta]
+    dicomcore patch FILE... PATCH.json -o OUT [--normalize] [--force]
+
+FILE may be a directory (read recursively). With several files `json` prints JSON Lines
+({"path": ..., "dataset": ...}) and `patch` writes into the directory OUT keeping relative
+paths. Exit codes: 0 ok, 2 usage, 1 a file that is not DICOM or a patch that fails (one line
+on stderr per problem; other files are still processed). A progress bar is shown on a
+terminal when there is more than one file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from .dataset import Dataset
+from .errors import DeferredValueError, EncodeError, InvalidDicomError
+from .filereader import read_file
+from .filewriter import write_file
+from .json import to_json_dict, to_simple_dict
+from .patch import PatchError, apply
+
+__all__ = ["main"]
+
+_FAILURES = (InvalidDicomError, PatchError, EncodeError, DeferredValueError, OSError,
+             ValueError)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader of our output went away (`| head`): stop quietly, as cat does.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dicomcore", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    dump = commands.add_parser("dump", help="print the element tree, like dcmdump")
+    dump.add_argument("files", nargs="+", type=Path)
+    dump.add_argument("--stop-before-pixels", action="store_true")
+    dump.set_defaults(run=_dump)
+
+    as_json = commands.add_parser("json", help="print DICOM JSON (PS3.18 F)")
+    as_json.add_argument("files", nargs="+", type=Path)
+    as_json.add_argument("--simple", action="store_true", help="keyword view for people")
+    as_json.add_argument("--stop-before-pixels", action="store_true")
+    as_json.add_argument("--include-meta", action="store_true", help="include group 0002")
+    as_json.add_argument("--bulk-data-threshold", type=int, default=1024, metavar="N",
+                         help="binary values over N base64 characters are left out")
+    as_json.set_defaults(run=_json)
+
+    patch = commands.add_parser("patch", help="apply a patch and write the result")
+    patch.add_argument("files", nargs="+", type=Path, help="files or directories, then PATCH")
+    patch.add_argument("-o", "--output", type=Path, required=True,
+                       help="output file (one input) or directory (several)")
+    patch.add_argument("--normalize", action="store_true",
+                       help="write a clean standard file (write_like_original=False)")
+    patch.add_argument("--force", action="store_true",
+                       help="allow changes to file meta and pixel description")
+    patch.set_defaults(run=_patch)
+    return parser
+
+
+def _inputs(paths: list[Path]) -> list[tuple[Path, Path]]:
+    """(file, path relative to the argument it came from) for files and directory trees."""
+    found = []
+    for path in paths:
+        if path.is_dir():
+            for root, _, names in sorted(os.walk(path)):
+                for name in sorted(names):
+                    file = Path(root) / name
+                    found.append((file, file.relative_to(path)))
+        else:
+            found.append((path, Path(path.name)))
+    return found
+
+
+def _fail(path: Path, exc: BaseException) -> None:
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    print(f"dicomcore: {path}: {message}", file=sys.stderr)
+
+
+class _Progress:
+    """A one-line progress bar on stderr, only when it is a terminal."""
+
+    def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
+        self.total = total
+        self.stream = stream
+        self.shown = total > 1 and stream.isatty()
+        self.done = 0
+
+    def step(self) -> None:
+        self.done += 1
+        if self.shown:
+            width = 30
+            filled = width * self.done // self.total
+            self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] "
+                              f"{self.done}/{self.total}")
+            if self.done == self.total:
+                self.stream.write("\n")
+            self.stream.flush()
+
+
+def _each(paths: list[Path], stop_before_pixels: bool = False
+          ) -> Iterator[tuple[Path, Path, Dataset | None]]:
+    files = _inputs(paths)
+    progress = _Progress(len(files))
+    for path, relative in files:
+        try:
+            ds: Dataset | None = read_file(path, stop_before_pixels=stop_before_pixels,
+                                           defer_size="1 MB")
+        except _FAILURES as exc:
+            _fail(path, exc)
+            ds = None
+        yield path, relative, ds
+        progress.step()
+
+
+def _dump(args: argparse.Namespace) -> int:
+    status = 0
+    many = len(args.files) > 1 or any(p.is_dir() for p in args.files)
+    for path, _, ds in _each(args.files, args.stop_before_pixels):
+        if ds is None:
+            status = 1
+            continue
+        try:
+            if many:
+                print(f"# {path}")
+            meta = getattr(ds, "file_meta", None)
+            if meta:
+                print("# File meta information")
+                print(meta)
+                print("# Data set")
+            print(ds)
+        except BrokenPipeError:
+            raise
+        except _FAILURES as exc:
+            _fail(path, exc)
+            status = 1
+    return status
+
+
+def _json(args: argparse.Namespace) -> int:
+    status = 0
+    many = len(args.files) > 1 or any(p.is_dir() for p in args.files)
+    for path, _, ds in _each(args.files, args.stop_before_pixels):
+        if ds is None:
+            status = 1
+            continue
+        try:
+            model: Any = (to_simple_dict(ds, args.include_meta) if args.simple else
+                          to_json_dict(ds, args.bulk_data_threshold,
+                                       include_meta=args.include_meta))
+            if many:
+                print(json.dumps({"path": str(path), "dataset": model}, ensure_ascii=False))
+            else:
+                print(json.dumps(model, indent=2, ensure_ascii=False))
+        except BrokenPipeError:
+            raise
+        except _FAILURES as exc:
+            _fail(path, exc)
+            status = 1
+    return status
+
+
+def _patch(args: argparse.Namespace) -> int:
+    if len(args.files) < 2:
+        print("dicomcore patch: give one or more files and then the patch", file=sys.stderr)
+        return 2
+    *inputs, patch_path = args.files
+    try:
+        patch = json.loads(Path(patch_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        _fail(patch_path, exc)
+        return 1
+    many = len(inputs) > 1 or any(p.is_dir() for p in inputs)
+    status = 0
+    for path, relative, ds in _each(inputs):
+        if ds is None:
+            status = 1
+            continue
+        target = args.output / relative if many else args.output
+        try:
+            apply(ds, patch, force=args.force)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_file(target, ds, write_like_original=not args.normalize)
+        except BrokenPipeError:
+            raise
+        except _FAILURES as exc:
+            _fail(path, exc)
+            status = 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
