@@ -14,3 +14,20 @@ def test_readme_examples_run(capsys: object) -> None:
     namespace: dict[str, object] = {}
     for block in blocks:
         exec(compile(block, str(README), "exec"), namespace)  # noqa: S102
+
+
+def test_readme_patch_example_applies() -> None:
+    import json
+
+    import dicomcore
+    from dicomcore.patch import apply
+
+    from .corpus import PYDICOM_DATA
+
+    blocks = re.findall(r"```json\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    patches = [json.loads(b) for b in blocks]
+    assert patches
+    for patch in patches:
+        ds = dicomcore.dcmread(PYDICOM_DATA / "test_files" / "CT_small.dcm")
+        apply(ds, patch)
+        assert ds.PatientName == "Doe^Jane"
