@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import dictionary
 from .errors import DicomWarning
@@ -18,9 +18,6 @@ from .tag import BaseTag, Tag
 from .uid import UID
 from .valuerep import DS, IS, MultiValue
 from .values import BYTES_VRS, decode_value, empty_value_for_VR
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["DataElement", "RawValue"]
 
@@ -113,9 +110,12 @@ class DataElement:
             if raw is not None and not isinstance(raw, bytes):
                 raw = raw.read()
             value = decode_value(self.VR, raw or b"", self._little, self._encodings)
-            if self.tag in _LUT_DESCRIPTOR_TAGS and isinstance(value, list) and value:
-                if isinstance(value[0], int) and value[0] < 0:
-                    value[0] += 65536
+            if isinstance(value, MultiValue):
+                if self.tag in _LUT_DESCRIPTOR_TAGS and value:
+                    if isinstance(value[0], int) and value[0] < 0:
+                        list.__setitem__(value, 0, value[0] + 65536)
+                # Values added later are converted as values set on the element are.
+                value.type_constructor = _Converter(self.VR, self.tag)
             self._value = value
         return value
 
@@ -142,36 +142,12 @@ class DataElement:
                 value = value.split("\\")
             elif isinstance(value, bytes) and b"\\" in value:
                 value = value.split(b"\\")
+        convert = _Converter(vr, self.tag)
         if isinstance(value, (list, tuple)) and not (vr == "AT" and isinstance(value, tuple)):
             if len(value) == 1:
-                return self._convert(value[0])
-            if isinstance(value, MultiValue):
-                return value
-            return MultiValue(self._convert, value)
-        return self._convert(value)
-
-    def _convert(self, value: Any) -> Any:
-        """One value of this element's VR as its Python type."""
-        vr = self.VR
-        if value is None:
-            return None
-        if isinstance(value, bytes) and vr in _DEFAULT_REPERTOIRE_VRS:
-            value = value.decode("latin-1")
-        if vr == "PN":
-            return value if isinstance(value, PersonName) else PersonName(value)
-        if vr == "UI":
-            return value if isinstance(value, UID) or not isinstance(value, str) else UID(value)
-        if vr == "AT":
-            return Tag(value)
-        if vr in ("IS", "DS"):
-            kind = IS if vr == "IS" else DS
-            try:
-                return kind(value)
-            except (ValueError, OverflowError):
-                warnings.warn(f"{self.tag}: {value!r} is not a valid {vr} value; kept as it is",
-                              DicomWarning, stacklevel=4)
-                return value
-        return value
+                return convert(value[0])
+            return MultiValue(convert, value)
+        return convert(value)
 
     @property
     def is_raw(self) -> bool:
@@ -305,8 +281,13 @@ class DataElement:
         return clone
 
     def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
-        return (_restore_element, (type(self),),
-                {slot: getattr(self, slot) for slot in _COPIED_SLOTS})
+        state = {slot: getattr(self, slot) for slot in _COPIED_SLOTS}
+        raw = self._raw
+        if raw is not None and not isinstance(raw, bytes):
+            # A pickle may be loaded where the file is not (and the source may hold an open
+            # file object): it carries the bytes themselves.
+            state["_raw"] = raw.read()
+        return (_restore_element, (type(self),), state)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         for slot, value in state.items():
@@ -324,6 +305,42 @@ class DataElement:
         return eq if eq is NotImplemented else not eq
 
     __hash__ = None  # type: ignore[assignment]
+
+
+class _Converter:
+    """Turns one value into the type its VR has (IS, DS, UID, PersonName, Tag); it is the
+    `type_constructor` of an element's MultiValue, and pickles (a closure would not)."""
+
+    __slots__ = ("vr", "tag")
+
+    def __init__(self, vr: str, tag: BaseTag) -> None:
+        self.vr = vr
+        self.tag = tag
+
+    def __call__(self, value: Any) -> Any:
+        vr = self.vr
+        if value is None:
+            return None
+        if isinstance(value, bytes) and vr in _DEFAULT_REPERTOIRE_VRS:
+            value = value.decode("latin-1")
+        if vr == "PN":
+            return value if isinstance(value, PersonName) else PersonName(value)
+        if vr == "UI":
+            return value if isinstance(value, UID) or not isinstance(value, str) else UID(value)
+        if vr == "AT":
+            return Tag(value)
+        if vr in ("IS", "DS"):
+            kind = IS if vr == "IS" else DS
+            try:
+                return kind(value)
+            except (ValueError, OverflowError):
+                warnings.warn(f"{self.tag}: {value!r} is not a valid {vr} value; kept as it is",
+                              DicomWarning, stacklevel=4)
+                return value
+        return value
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Converter, (self.vr, self.tag))
 
 
 _COPIED_SLOTS = ("tag", "VR", "_value", "_raw", "_little", "_encodings", "is_undefined_length",

@@ -3,9 +3,9 @@
 `ds.PatientName` reads and writes the value through the data dictionary; `ds["PatientName"]`,
 `ds[0x00100010]`, `ds[0x10, 0x10]` and `ds[(0x10, 0x10)]` give the element. Iteration yields
 elements in ascending tag order, as pydicom's does (so `for elem in ds`, not keys); `keys()`,
-`values()` and `items()` are lists in that order. The order elements were read in is kept
-separately for the writer (`elements_in_file_order`). `FileDataset` adds what a file had
-around its data set.
+`values()` and `items()` are lists in that order (`keys()` also has the set operations of
+dict keys). The order elements were read in is kept separately for the writer
+(`elements_in_file_order`). `FileDataset` adds what a file had around its data set.
 
 >>> ds = Dataset()
 >>> ds.PatientName = "Doe^John"
@@ -26,7 +26,7 @@ from .dataelem import DataElement
 from .errors import DicomWarning
 from .tag import BaseTag, Tag
 
-__all__ = ["Dataset", "FileDataset", "FileMetaDataset"]
+__all__ = ["Dataset", "FileDataset", "FileMetaDataset", "TagList"]
 
 _SENTINEL: Any = object()
 _NO_TAG_ERRORS = (ValueError, TypeError, OverflowError)
@@ -50,6 +50,35 @@ def _key_tag(key: Any) -> int:
         return _to_tag(key)
     except (ValueError, OverflowError):
         raise KeyError(key) from None
+
+
+class TagList(list):
+    """The tags of a Dataset in ascending order: a list that also has the set operations of
+    dict keys (`&`, `|`, `-`, `^`, `isdisjoint`), which generic Mapping code relies on."""
+
+    def __and__(self, other: Any) -> set[Any]:
+        return set(self) & set(other)
+
+    __rand__ = __and__
+
+    def __or__(self, other: Any) -> set[Any]:
+        return set(self) | set(other)
+
+    __ror__ = __or__
+
+    def __sub__(self, other: Any) -> set[Any]:
+        return set(self) - set(other)
+
+    def __rsub__(self, other: Any) -> set[Any]:
+        return set(other) - set(self)
+
+    def __xor__(self, other: Any) -> set[Any]:
+        return set(self) ^ set(other)
+
+    __rxor__ = __xor__
+
+    def isdisjoint(self, other: Any) -> bool:
+        return set(self).isdisjoint(other)
 
 
 class Dataset(MutableMapping):
@@ -133,8 +162,8 @@ class Dataset(MutableMapping):
     def __len__(self) -> int:
         return len(self._dict)
 
-    def keys(self) -> list[BaseTag]:  # type: ignore[override]
-        return [Tag(t) for t in sorted(self._dict)]
+    def keys(self) -> TagList:  # type: ignore[override]
+        return TagList(Tag(t) for t in sorted(self._dict))
 
     def values(self) -> list[DataElement]:  # type: ignore[override]
         d = self._dict
@@ -373,6 +402,8 @@ class Dataset(MutableMapping):
             if top_only:
                 continue
             for item in items:
+                if not item:
+                    yield ""  # an empty item shows as an empty line, as in pydicom
                 yield from item._lines(depth + 1, indent_chars, top_only)
                 yield indent_chars * (depth + 1) + "---------"
 

@@ -154,19 +154,29 @@ DSfloat = DS
 
 
 def format_DS(value: float) -> str:  # noqa: N802 - VR names are upper case
-    """The shortest text for `value` that fits the 16 bytes a DS allows."""
-    if math.isnan(value) or math.isinf(value):
+    """The text of `value` in the 16 characters a DS allows, keeping as many digits as fit.
+
+    Python's repr when it fits; otherwise fixed-point, or scientific notation for magnitudes
+    below 1e-4 or from 1e14 (1e13 when negative) where fixed-point would lose more digits.
+    These are pydicom's rules, so `DS(x, auto_format=True)` prints as pydicom's does.
+
+    >>> format_DS(1.0), format_DS(1 / 3), format_DS(-1 / 3), format_DS(2 ** -20)
+    ('1.0', '0.33333333333333', '-0.3333333333333', '9.5367431641e-07')
+    """
+    if not math.isfinite(value):
         raise ValueError("DS cannot hold NaN or infinity")
-    text = repr(value)
-    if text.endswith(".0"):
-        text = text[:-2]
+    text = repr(float(value))
     if len(text) <= 16:
         return text
-    for digits in range(16, 0, -1):
-        text = f"{value:.{digits}g}"
-        if len(text) <= 16:
+    sign = 1 if value < 0 else 0
+    magnitude = math.log10(abs(value))
+    if -4 <= magnitude < 14 - sign:
+        decimals = 14 - sign - (math.floor(magnitude) if magnitude >= 1 else 0)
+        text = f"{value:.{decimals}f}"
+        if len(text) <= 16:  # rounding up may add a digit before the point
             return text
-    raise ValueError(f"{value} cannot be written in 16 characters")
+    text = f"{value:.{10 - sign}e}"
+    return text if len(text) <= 16 else f"{value:.{9 - sign}e}"
 
 
 class MultiValue(list):
