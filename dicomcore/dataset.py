@@ -381,6 +381,40 @@ class Dataset(MutableMapping):
     def __repr__(self) -> str:
         return str(self)
 
+    # -- writing and JSON (pydicom's method names; the work is in filewriter and json) -------
+
+    def save_as(self, filename: Any, write_like_original: bool = True,
+                transfer_syntax: str | None = None) -> None:
+        """Write this data set as a DICOM file: see `dicomcore.filewriter.write_file`."""
+        from .filewriter import write_file
+
+        write_file(filename, self, write_like_original, transfer_syntax)
+
+    def to_json_dict(self, bulk_data_threshold: int = 1024,
+                     bulk_data_element_handler: Callable[[DataElement], str] | None = None
+                     ) -> dict[str, Any]:
+        """The PS3.18 Annex F model: see `dicomcore.json.to_json_dict`."""
+        from .json import to_json_dict
+
+        return to_json_dict(self, bulk_data_threshold, bulk_data_element_handler)
+
+    def to_json(self, bulk_data_threshold: int = 1024,
+                bulk_data_element_handler: Callable[[DataElement], str] | None = None,
+                **dumps_options: Any) -> str:
+        """`to_json_dict` as JSON text."""
+        from .json import to_json
+
+        return to_json(self, bulk_data_threshold, bulk_data_element_handler, **dumps_options)
+
+    @classmethod
+    def from_json(cls, json_dataset: dict[str, Any] | str | bytes,
+                  bulk_data_uri_handler: Callable[[str, str, str], Any] | None = None
+                  ) -> Dataset:
+        """A Dataset from the PS3.18 Annex F model: see `dicomcore.json.from_json`."""
+        from .json import from_json
+
+        return from_json(json_dataset, bulk_data_uri_handler)
+
     def top(self) -> str:
         """Like `str()`, without the contents of sequences."""
         return "\n".join(self._lines(0, self.indent_chars, top_only=True))

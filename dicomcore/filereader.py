@@ -153,7 +153,11 @@ def _read(fp: BinaryIO, name: str | None, source: DeferredSource,
     result = FileDataset(name if name is not None else fp, ds, preamble, file_meta, implicit,
                          little)
     result.filename = name
-    result._closers.extend(closers)
+    if deflated and defer is None:
+        for close in closers:  # nothing was deferred: the inflated copy is not needed
+            close()
+    else:
+        result._closers.extend(closers)
     result._closers.append(source.close)
     result.file_offset = start
     if "original_group_sizes" in body.__dict__:

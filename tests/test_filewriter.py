@@ -282,3 +282,15 @@ def test_bare_data_set_written_from_its_flags() -> None:
     assert (again.is_implicit_VR, again.is_little_endian) == (False, False)
     assert again.preamble is None and len(again.file_meta) == 0
     assert again == ds
+
+
+def test_dataset_methods_wrap_the_writer_and_json(tmp_path: Path) -> None:
+    ds = dicomcore.dcmread(PYDICOM_DATA / "test_files" / "CT_small.dcm")
+    target = tmp_path / "copy.dcm"
+    ds.save_as(target)
+    assert target.read_bytes() == (PYDICOM_DATA / "test_files" / "CT_small.dcm").read_bytes()
+    ds.save_as(tmp_path / "clean.dcm", write_like_original=False)
+    assert pydicom.dcmread(tmp_path / "clean.dcm").PatientName == "CompressedSamples^CT1"
+    model = ds.to_json_dict(bulk_data_threshold=1 << 30)
+    assert Dataset.from_json(ds.to_json(bulk_data_threshold=1 << 30)).to_json_dict(1 << 30) == \
+        model
