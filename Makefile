@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check dicomcore tests scripts benchmarks
+	$(VENV)/bin/ruff check dicomcore app tests scripts benchmarks
 
 test: $(STAMP) lint
 	$(PY) -m pytest -q

@@ -36,7 +36,7 @@ from .tag import BaseTag, Tag
 from .values import BYTES_VRS, NUMBER_FORMATS, empty_value_for_VR
 
 __all__ = ["to_json_dict", "to_json", "from_json", "to_simple_dict", "BulkDataHandler",
-           "BulkDataURIHandler"]
+           "BulkDataURIHandler", "element_paths", "element_at_path"]
 
 BulkDataHandler = Callable[[DataElement], str]
 BulkDataURIHandler = Callable[[str, str, str], Any]
@@ -274,3 +274,45 @@ def _simple_scalar(value: Any, vr: str) -> Any:
     if vr in _INT_VRS or vr in _FLOAT_VRS:
         return _number_json(value, vr)
     return str(value)
+
+
+# -- locating values for BulkDataURIs ----------------------------------------------------------
+
+def element_paths(ds: Dataset) -> dict[int, str]:
+    """id(element) -> its path "gggggggg[/item/gggggggg...]", for building BulkDataURIs."""
+    paths: dict[int, str] = {}
+
+    def walk(dataset: Dataset, prefix: str) -> None:
+        for elem in dataset:
+            path = f"{prefix}{elem.tag:08X}"
+            paths[id(elem)] = path
+            if elem.VR == "SQ":
+                for index, item in enumerate(elem.value):
+                    walk(item, f"{path}/{index}/")
+
+    walk(ds, "")
+    return paths
+
+
+def element_at_path(ds: Dataset, path: str) -> DataElement:
+    """The element a path from `element_paths` names; KeyError when there is none."""
+    parts = path.strip("/").split("/")
+    if len(parts) % 2 != 1:
+        raise KeyError(path)
+    current: Dataset = ds
+    for position, part in enumerate(parts):
+        if position % 2 == 0:
+            if len(part) != 8 or any(c not in "0123456789abcdefABCDEF" for c in part):
+                raise KeyError(path)
+            elem = current._dict.get(int(part, 16))
+            if elem is None:
+                raise KeyError(path)
+            if position == len(parts) - 1:
+                return elem
+            if elem.VR != "SQ":
+                raise KeyError(path)
+        else:
+            if not part.isdigit() or int(part) >= len(elem.value):
+                raise KeyError(path)
+            current = elem.value[int(part)]
+    raise KeyError(path)

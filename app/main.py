@@ -1,0 +1,33 @@
+"""The FastAPI application: wiring only. Routes are in app/routes, errors in app/problems.
+
+Run with `uvicorn app.main:app` (or `make serve`)."""
+
+from __future__ import annotations
+
+from fastapi import Depends, FastAPI
+
+from . import __version__, accesslog, problems
+from .deps import require_api_key
+from .routes import health, instances, json, patch
+from .settings import get_settings
+
+DESCRIPTION = """Read and fix DICOM files over HTTP, next to a PACS.
+
+Upload a file for its element JSON (PS3.18 Annex F), patch it and download it, or store it
+and work on it as a resource. Errors are RFC 9457 problem+json."""
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    accesslog.configure(settings.log_level)
+    app = FastAPI(title="dicomcore", version=__version__, description=DESCRIPTION)
+    app.add_middleware(accesslog.AccessLogMiddleware)
+    problems.install(app)
+    app.include_router(health.router)
+    secured = [Depends(require_api_key)]
+    for module in (json, patch, instances):
+        app.include_router(module.router, dependencies=secured)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,74 @@
+"""POST /v1/patch: upload a file and a patch, get the patched file back."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
+
+from dicomcore import read_file
+from dicomcore.patch import apply
+
+from ..deps import SettingsDep, StoreDep
+from ..problems import Problem
+from ..uploads import receive_upload
+from .common import (
+    ERRORS,
+    PATCH_FORM_BODY,
+    TransferSyntaxQuery,
+    WriteLikeOriginal,
+    file_response,
+    write_checked,
+)
+
+router = APIRouter(prefix="/v1", tags=["patch"])
+
+
+def parse_patch_json(data: bytes) -> object:
+    try:
+        return json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Problem(422, "Patch not applied", f"the patch is not JSON: {exc}",
+                      errors=[{"index": None, "op": None, "path": None,
+                               "reason": "not JSON"}]) from None
+
+
+@router.post("/patch", summary="Upload a file and a patch, download the patched file",
+             openapi_extra=PATCH_FORM_BODY, response_class=FileResponse, responses={
+                 200: {"description": "the patched file",
+                       "content": {"application/dicom": {}}}, **ERRORS})
+async def patch_upload(request: Request, settings: SettingsDep, store: StoreDep,
+                       write_like_original: WriteLikeOriginal = True,
+                       transfer_syntax: TransferSyntaxQuery = None) -> FileResponse:
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "multipart/form-data":
+        raise Problem(415, "Unsupported media type",
+                      "send multipart/form-data with a 'file' and a 'patch' field")
+    upload = await receive_upload(request, store.tmp, settings.max_upload_bytes,
+                                  settings.max_patch_bytes)
+    try:
+        if "patch" not in upload.fields:
+            raise Problem(400, "Bad request", "the form has no 'patch' field")
+        patch = parse_patch_json(upload.fields["patch"])
+
+        def run() -> str:
+            fd, name = tempfile.mkstemp(prefix="patched-", suffix=".dcm", dir=store.tmp)
+            try:
+                with open(upload.path, "rb") as fp, os.fdopen(fd, "wb") as out:
+                    ds = read_file(fp, defer_size=settings.defer_size)
+                    apply(ds, patch)
+                    write_checked(out, ds, write_like_original, transfer_syntax)
+            except BaseException:
+                os.unlink(name)
+                raise
+            return name
+
+        result = await run_in_threadpool(run)
+    finally:
+        upload.discard()
+    return file_response(Path(result), "patched.dcm", delete_after=True)

@@ -1,0 +1,30 @@
+"""Service settings, from environment variables prefixed DICOMCORE_ (see the README table)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DICOMCORE_", frozen=True)
+
+    storage_dir: Path = Field(Path("./data"), description="where stored instances live")
+    max_upload_bytes: int = Field(4 * 1024 ** 3, gt=0,
+                                  description="uploads larger than this get 413")
+    api_key: str | None = Field(None, description="when set, every route but /healthz needs it")
+    defer_size: int = Field(64 * 1024, ge=0,
+                            description="values larger than this stay on disk while parsing")
+    max_patch_bytes: int = Field(16 * 1024 ** 2, gt=0, description="largest patch body")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    log_level: str = "info"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,152 @@
+"""Stream an upload to a temporary file, never holding it whole in memory.
+
+Accepts a raw `application/dicom` body or `multipart/form-data` with a `file` field (and, for
+/v1/patch, a `patch` field kept in memory up to a limit). The size limit is checked while
+the bytes arrive: the 413 comes as soon as the upload passes it, not after.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.concurrency import run_in_threadpool
+
+from .problems import Problem
+
+DICOM_TYPES = ("application/dicom", "application/octet-stream")
+
+
+@dataclass
+class Upload:
+    """A received upload: the file on disk and any small form fields."""
+
+    path: Path
+    size: int
+    fields: dict[str, bytes] = field(default_factory=dict)
+
+    def discard(self) -> None:
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Receiver:
+    """Collects multipart parts: the `file` field to disk, others to memory (capped)."""
+
+    def __init__(self, fp: Any, field_limit: int) -> None:
+        self.fp = fp
+        self.field_limit = field_limit
+        self.fields: dict[str, bytearray] = {}
+        self.headers: dict[bytes, bytes] = {}
+        self._field = b""
+        self._value = b""
+        self.name: str | None = None
+        self.saw_file = False
+
+    def callbacks(self) -> dict[str, Any]:
+        return {"on_part_begin": self.part_begin, "on_header_field": self.header_field,
+                "on_header_value": self.header_value, "on_header_end": self.header_end,
+                "on_headers_finished": self.headers_finished, "on_part_data": self.part_data}
+
+    def part_begin(self) -> None:
+        self.headers, self.name = {}, None
+
+    def header_field(self, data: bytes, start: int, end: int) -> None:
+        self._field += data[start:end]
+
+    def header_value(self, data: bytes, start: int, end: int) -> None:
+        self._value += data[start:end]
+
+    def header_end(self) -> None:
+        self.headers[self._field.lower()] = self._value
+        self._field, self._value = b"", b""
+
+    def headers_finished(self) -> None:
+        _, options = parse_options_header(self.headers.get(b"content-disposition", b""))
+        self.name = options.get(b"name", b"").decode("latin-1")
+        if self.name == "file":
+            if self.saw_file:
+                raise Problem(400, "Bad request", "more than one file part")
+            self.saw_file = True
+        else:
+            self.fields.setdefault(self.name, bytearray())
+
+    def part_data(self, data: bytes, start: int, end: int) -> None:
+        if self.name == "file":
+            self.fp.write(data[start:end])
+            return
+        value = self.fields[self.name or ""]
+        if len(value) + end - start > self.field_limit:
+            raise Problem(413, "Content too large",
+                          f"the form field {self.name!r} is larger than {self.field_limit} bytes")
+        value += data[start:end]
+
+
+async def receive_upload(request: Request, directory: Path, limit: int,
+                         field_limit: int = 16 * 1024 * 1024,
+                         require_file: bool = True) -> Upload:
+    """Stream the request body to a temporary file in `directory`."""
+    content_type = request.headers.get("content-type", "")
+    media, options = parse_options_header(content_type)
+    media_type = media.decode("latin-1").lower()
+    if media_type not in DICOM_TYPES and media_type != "multipart/form-data":
+        raise Problem(415, "Unsupported media type",
+                      "send the file as application/dicom or as multipart/form-data with a "
+                      "'file' field")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise Problem(413, "Content too large", f"the upload is larger than {limit} bytes")
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="upload-", suffix=".part", dir=directory)
+    path = Path(name)
+    received = 0
+    try:
+        with os.fdopen(fd, "wb") as fp:
+            parser = None
+            receiver = None
+            if media_type == "multipart/form-data":
+                boundary = options.get(b"boundary")
+                if not boundary:
+                    raise Problem(400, "Bad request", "multipart/form-data without a boundary")
+                receiver = _Receiver(fp, field_limit)
+                parser = MultipartParser(boundary, receiver.callbacks())
+            async for chunk in request.stream():
+                received += len(chunk)
+                if received > limit:
+                    raise Problem(413, "Content too large",
+                                  f"the upload is larger than {limit} bytes")
+                if parser is not None:
+                    parser.write(chunk)
+                else:
+                    await run_in_threadpool(fp.write, chunk)
+            if parser is not None:
+                parser.finalize()
+                assert receiver is not None
+                if require_file and not receiver.saw_file:
+                    raise Problem(400, "Bad request", "the form has no 'file' part")
+                fields = {k: bytes(v) for k, v in receiver.fields.items()}
+            else:
+                fields = {}
+            size = fp.tell()
+    except MultipartParseError as exc:
+        path.unlink(missing_ok=True)
+        raise Problem(400, "Bad request", f"malformed multipart body: {exc}") from None
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    if size == 0 and require_file:
+        path.unlink(missing_ok=True)
+        raise Problem(400, "Bad request", "the upload is empty")
+    return Upload(path, size, fields)
