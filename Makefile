@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint bench dictionary clean
+.PHONY: test lint bench dictionary serve clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -20,6 +20,9 @@ test: $(STAMP) lint
 bench: $(STAMP)
 	$(PY) benchmarks/read.py
 	$(PY) benchmarks/write.py
+
+serve: $(STAMP)
+	$(PY) -m app
 
 dictionary: $(STAMP)
 	$(PY) scripts/gen_dictionary.py

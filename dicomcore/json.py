@@ -77,6 +77,13 @@ def _element_json(elem: DataElement, threshold: int, handler: BulkDataHandler | 
         if items:
             out["Value"] = items
         return out
+    if vr in BYTES_VRS and elem.is_deferred:
+        # Decide from the length alone: a large value left on disk stays there.
+        length = elem.raw_value.length
+        if length > threshold // 4 * 3:
+            if handler is not None:
+                out["BulkDataURI"] = handler(elem)
+            return out
     value = elem.value
     if vr in BYTES_VRS or isinstance(value, bytes):
         if value:
@@ -256,6 +263,8 @@ def to_simple_dict(ds: Dataset, include_meta: bool = False) -> dict[str, Any]:
 def _simple_value(elem: DataElement) -> Any:
     if elem.VR == "SQ":
         return [to_simple_dict(item) for item in elem.value]
+    if elem.is_deferred and elem.VR in BYTES_VRS:
+        return f"<{elem.VR}: {elem.raw_value.length} bytes>"
     value = elem.value
     if isinstance(value, (bytes, bytearray)):
         return f"<{elem.VR}: {len(value)} bytes>"
