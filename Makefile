@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint bench dictionary serve clean
+.PHONY: test lint bench dictionary serve fuzz clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check dicomcore app tests scripts benchmarks
+	$(VENV)/bin/ruff check dicomcore app tests scripts benchmarks fuzz
 
 test: $(STAMP) lint
 	$(PY) -m pytest -q
@@ -23,6 +23,13 @@ bench: $(STAMP)
 
 serve: $(STAMP)
 	$(PY) -m app
+
+# The long coverage-guided run (issue 6): a million inputs, each limited to 1 s.
+FUZZ_RUNS ?= 1000000
+fuzz: $(STAMP)
+	$(PY) -m pip install -q 'atheris>=2.3'
+	mkdir -p fuzz/work && cd fuzz/work && ../../$(PY) ../fuzz_dicom.py -runs=$(FUZZ_RUNS) \
+		-timeout=1 -rss_limit_mb=1024 -max_len=70000 -print_final_stats=1
 
 dictionary: $(STAMP)
 	$(PY) scripts/gen_dictionary.py

@@ -190,12 +190,23 @@ def python_encodings(
         terms: tuple[str, ...] = ()
     elif isinstance(specific_character_set, str):
         terms = tuple(specific_character_set.split("\\"))
+    elif isinstance(specific_character_set, (bytes, bytearray)):
+        terms = tuple(bytes(specific_character_set).decode("latin-1").split("\\"))
+    elif isinstance(specific_character_set, (list, tuple)):
+        terms = tuple(_term_text(term) for term in specific_character_set)
     else:
-        terms = tuple(specific_character_set)
+        # A (0008,0005) read with another VR (broken files): its text is still the best guess.
+        terms = (_term_text(specific_character_set),)
     encodings, problems = _convert_terms(terms)
     for problem in problems:
         warnings.warn(problem, UserWarning, stacklevel=2)
     return encodings
+
+
+def _term_text(term: object) -> str:
+    if isinstance(term, (bytes, bytearray)):
+        return bytes(term).decode("latin-1")
+    return "" if term is None else str(term)
 
 
 @lru_cache(maxsize=256)
