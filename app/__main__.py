@@ -10,7 +10,8 @@ from .settings import get_settings
 def main() -> None:
     settings = get_settings()
     uvicorn.run("app.main:app", host=settings.host, port=settings.port,
-                workers=settings.workers, log_level=settings.log_level, access_log=False)
+                workers=settings.workers, log_level=settings.log_level, access_log=False,
+                proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def configure(level: str = "info") -> None:
+    # uvicorn's own access line carries the raw path and query (ids, values): ours replaces it.
+    logging.getLogger("uvicorn.access").disabled = True
     if not log.handlers:
         handler = logging.StreamHandler(sys.stdout)
         handler.setFormatter(logging.Formatter("%(message)s"))

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     port: int = 8000
     workers: int = 1
     log_level: str = "info"
+    forwarded_allow_ips: str = Field("127.0.0.1", description=(
+        "proxies whose X-Forwarded-* headers are trusted (uvicorn's forwarded_allow_ips)"))
 
 
 @lru_cache

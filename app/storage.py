@@ -79,14 +79,29 @@ class InstanceStore:
         return self.instances / f"{self._check(instance_id)}.json"
 
     @contextmanager
-    def _locked(self, instance_id: str) -> Iterator[None]:
+    def _locked(self, instance_id: str, shared: bool = False) -> Iterator[None]:
+        """Writers hold the instance's lock exclusively; readers share it just long enough
+        to read the record and open the file, so the two always belong together."""
         path = self.locks / f"{self._check(instance_id)}.lock"
+        if not self._record_path(instance_id).exists():
+            raise Problem(404, "Not found", "no such instance")  # no lock files for strangers
         with open(path, "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            fcntl.flock(handle, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def open_file(self, instance_id: str) -> tuple[Record, BinaryIO]:
+        """The record and the file, opened together: the caller closes the file."""
+        if not self._record_path(instance_id).exists():
+            raise Problem(404, "Not found", "no such instance")
+        with self._locked(instance_id, shared=True):
+            record = self.record(instance_id)
+            try:
+                return record, open(self.file_path(instance_id), "rb")  # noqa: SIM115
+            except FileNotFoundError:
+                raise Problem(404, "Not found", "no such instance") from None
 
     # records ----------------------------------------------------------------------------
 
@@ -132,11 +147,7 @@ class InstanceStore:
     @contextmanager
     def open(self, instance_id: str) -> Iterator[tuple[Record, BinaryIO, FileDataset]]:
         """The record, the open file and its data set (deferred values read from it)."""
-        record = self.record(instance_id)
-        try:
-            fp = open(self.file_path(instance_id), "rb")  # noqa: SIM115 - closed below
-        except FileNotFoundError:
-            raise Problem(404, "Not found", "no such instance") from None
+        record, fp = self.open_file(instance_id)
         try:
             ds = read_file(fp, defer_size=self.defer_size)
             yield record, fp, ds

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,6 +37,7 @@ from .common import (
     json_response,
     write_checked,
 )
+from .patch import parse_patch_json
 
 router = APIRouter(prefix="/v1/instances", tags=["instances"])
 
@@ -133,8 +135,7 @@ def _parse_range(header: str | None, size: int) -> tuple[int, int] | None:
                        206: {"description": "the requested range"}, **ERRORS})
 async def get_bulk(instance_id: InstanceId, tag_path: str, request: Request,
                    store: StoreDep) -> Response:
-    record = store.record(instance_id)
-    fp = open(store.file_path(instance_id), "rb")  # noqa: SIM115 - closed by the stream
+    record, fp = store.open_file(instance_id)
     try:
         def locate() -> tuple[Any, int]:
             from dicomcore import read_file
@@ -214,10 +215,7 @@ async def patch_instance(instance_id: InstanceId, request: Request, settings: Se
                       "send a patch as application/json or a DICOM JSON object as "
                       "application/dicom+json")
     body = await _read_body(request, settings.max_patch_bytes)
-    try:
-        change = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Problem(400, "Bad request", f"the body is not JSON: {exc}") from None
+    change = parse_patch_json(body)
     if media == "application/dicom+json" and not isinstance(change, dict):
         raise Problem(422, "Patch not applied", "a DICOM JSON object was expected",
                       errors=[{"index": None, "op": None, "path": None,
@@ -233,12 +231,16 @@ async def patch_instance(instance_id: InstanceId, request: Request, settings: Se
 async def get_file(instance_id: InstanceId, store: StoreDep,
                    write_like_original: WriteLikeOriginal = True,
                    transfer_syntax: TransferSyntaxQuery = None) -> Response:
-    record = store.record(instance_id)
-    name = f"{record.sop_instance_uid or instance_id}.dcm"
-    name = "".join(c for c in name if c.isalnum() or c in ".-_") or "instance.dcm"
     if write_like_original and transfer_syntax is None:
-        return file_response(store.file_path(instance_id), name, delete_after=False,
-                             headers={"ETag": record.etag})
+        # Stream the file opened with its record: a PATCH renaming a new version in
+        # meanwhile changes neither the bytes nor the ETag of this response.
+        record, fp = store.open_file(instance_id)
+        size = os.fstat(fp.fileno()).st_size
+        return StreamingResponse(_stream_file(fp), media_type="application/dicom", headers={
+            "ETag": record.etag, "Content-Length": str(size),
+            "Content-Disposition": f'attachment; filename="{_file_name(record)}"'})
+    record = store.record(instance_id)
+    name = _file_name(record)
 
     def rewrite() -> str:
         fd, temp = tempfile.mkstemp(prefix="download-", suffix=".dcm", dir=store.tmp)
@@ -252,6 +254,19 @@ async def get_file(instance_id: InstanceId, store: StoreDep,
 
     temp = await run_in_threadpool(rewrite)
     return file_response(Path(temp), name, delete_after=True, headers={"ETag": record.etag})
+
+
+def _file_name(record: Record) -> str:
+    name = f"{record.sop_instance_uid or record.id}.dcm"
+    return "".join(c for c in name if c.isalnum() or c in ".-_") or "instance.dcm"
+
+
+def _stream_file(fp: Any) -> Iterator[bytes]:
+    try:
+        while data := fp.read(1 << 20):
+            yield data
+    finally:
+        fp.close()
 
 
 @router.delete("/{instance_id}", status_code=204, summary="Delete an instance",
