@@ -8,10 +8,7 @@ and every other value unchanged. Both processes are stopped by their pids.
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,22 +19,12 @@ import httpx
 import pytest
 
 from .conftest import CT
+from .orthanc import free_port, orthanc_binary, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 15
 PATCH = [{"op": "set", "path": "PatientName", "value": "Doe^Jane"},
          {"op": "set", "path": "StudyDescription", "value": "Round trip through dicomcore"}]
-
-
-def orthanc_binary() -> str | None:
-    # Debian installs it in /usr/sbin, which is not on every user's PATH.
-    return shutil.which("Orthanc") or shutil.which("Orthanc", path="/usr/sbin:/usr/local/sbin")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -99,24 +86,7 @@ def orthanc(tmp_path: Path, processes: Callable[..., subprocess.Popen[bytes]]) -
     home = tmp_path / "orthanc"
     home.mkdir()
     port = free_port()
-    config = {
-        "Name": "dicomcore-test",
-        "StorageDirectory": str(home / "storage"),
-        "IndexDirectory": str(home / "index"),
-        "HttpPort": port,
-        # Orthanc cannot bind to one address: its HTTP server listens on every interface and
-        # refuses remote clients, and its DICOM server, which this test does not use, is off.
-        "RemoteAccessAllowed": False,
-        "AuthenticationEnabled": False,
-        "DicomServerEnabled": False,
-        "DicomPort": free_port(),
-        "Plugins": [],
-        # A patched instance keeps its UIDs: storing it again must replace the stored one.
-        "OverwriteInstances": True,
-        "SaveJobs": False,
-        "HttpThreadsCount": 4,
-    }
-    (home / "config.json").write_text(json.dumps(config))
+    write_config(home, port)
     url = f"http://127.0.0.1:{port}"
     log = home / "orthanc.log"
     process = processes([binary, "--no-jobs", str(home / "config.json")], log, cwd=home)

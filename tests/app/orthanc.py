@@ -1,0 +1,43 @@
+"""Running Debian's Orthanc for tests and benchmarks: its binary and a loopback config."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+from pathlib import Path
+
+
+def orthanc_binary() -> str | None:
+    # Debian installs it in /usr/sbin, which is not on every user's PATH.
+    return shutil.which("Orthanc") or shutil.which("Orthanc", path="/usr/sbin:/usr/local/sbin")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def write_config(home: Path, port: int, threads: int = 4) -> Path:
+    """An Orthanc configuration for a private instance in `home` on HTTP port `port`."""
+    config = {
+        "Name": "dicomcore-test",
+        "StorageDirectory": str(home / "storage"),
+        "IndexDirectory": str(home / "index"),
+        "HttpPort": port,
+        # Orthanc cannot bind to one address: its HTTP server listens on every interface and
+        # refuses remote clients, and its DICOM server, which is not used here, is off.
+        "RemoteAccessAllowed": False,
+        "AuthenticationEnabled": False,
+        "DicomServerEnabled": False,
+        "DicomPort": free_port(),
+        "Plugins": [],
+        # A patched instance keeps its UIDs: storing it again must replace the stored one.
+        "OverwriteInstances": True,
+        "SaveJobs": False,
+        "HttpThreadsCount": threads,
+    }
+    path = home / "config.json"
+    path.write_text(json.dumps(config))
+    return path
