@@ -19,6 +19,7 @@ multi-gigabyte file needs no more memory than reading its header did.
 from __future__ import annotations
 
 import os
+import tempfile
 import zlib
 from array import array
 from collections.abc import Iterator
@@ -94,22 +95,37 @@ def write_file(filename: str | os.PathLike[str] | BinaryIO, dataset: Dataset,
 
     Raises ValueError naming what is missing when the encoding cannot be decided or the file
     meta cannot be completed, and `EncodeError` naming the element whose value cannot be
-    encoded. A path is removed again if writing it failed.
+    encoded. A path is written aside and renamed into place only when complete: a failure
+    leaves whatever was there before, and a data set can be saved over the file its deferred
+    values are still read from.
     """
     if isinstance(filename, (str, os.PathLike)):
         path = os.fspath(filename)
+        directory = os.path.dirname(os.path.abspath(path))
+        fd, temporary = tempfile.mkstemp(prefix=".dicomcore-", suffix=".part", dir=directory)
         try:
-            with open(path, "wb") as fp:
+            with os.fdopen(fd, "wb") as fp:
                 _write(fp, dataset, write_like_original, transfer_syntax)
-        except BaseException:
             if os.path.exists(path):
-                os.remove(path)
+                os.chmod(temporary, os.stat(path).st_mode & 0o7777)
+            else:
+                os.chmod(temporary, 0o666 & ~_umask())
+            os.replace(temporary, path)
+        except BaseException:
+            if os.path.exists(temporary):
+                os.remove(temporary)
             raise
         return
     _write(filename, dataset, write_like_original, transfer_syntax)
 
 
 dcmwrite = write_file
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _target_syntax(ds: Dataset, meta: Dataset | None, requested: str | None,

@@ -294,3 +294,28 @@ def test_dataset_methods_wrap_the_writer_and_json(tmp_path: Path) -> None:
     model = ds.to_json_dict(bulk_data_threshold=1 << 30)
     assert Dataset.from_json(ds.to_json(bulk_data_threshold=1 << 30)).to_json_dict(1 << 30) == \
         model
+
+
+def test_saving_over_the_file_it_was_read_from(tmp_path: Path) -> None:
+    path = tmp_path / "ct.dcm"
+    path.write_bytes((PYDICOM_DATA / "test_files" / "CT_small.dcm").read_bytes())
+    ds = dicomcore.dcmread(path, defer_size=1024)
+    ds.PatientName = "Doe^Jane"
+    ds.save_as(path)
+    again = dicomcore.dcmread(path)
+    assert again.PatientName == "Doe^Jane"
+    assert again.PixelData == dicomcore.dcmread(PYDICOM_DATA / "test_files" / "CT_small.dcm"
+                                                ).PixelData
+    assert [p.name for p in tmp_path.iterdir()] == ["ct.dcm"]
+
+
+def test_a_failed_write_keeps_the_existing_file(tmp_path: Path) -> None:
+    path = tmp_path / "keep.dcm"
+    path.write_bytes(b"precious")
+    ds = _sample_dataset()
+    ds.SpecificCharacterSet = "ISO_IR 100"
+    ds.PatientName = "Иванов"
+    with pytest.raises(EncodeError):
+        write_file(path, ds, write_like_original=False, transfer_syntax="1.2.840.10008.1.2.1")
+    assert path.read_bytes() == b"precious"
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.dcm"]
