@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import json as _json
+import re
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -41,6 +42,8 @@ __all__ = ["to_json_dict", "to_json", "from_json", "to_simple_dict", "BulkDataHa
 BulkDataHandler = Callable[[DataElement], str]
 BulkDataURIHandler = Callable[[str, str, str], Any]
 
+_HEX_TAG = re.compile(r"[0-9A-Fa-f]{8}")
+_INDEX = re.compile(r"[0-9]{1,9}")
 _INT_VRS = frozenset({"IS", "US", "SS", "UL", "SL", "SV", "UV"})
 _FLOAT_VRS = frozenset({"DS", "FL", "FD"})
 _PN_GROUPS = ("Alphabetic", "Ideographic", "Phonetic")
@@ -142,7 +145,10 @@ def from_json(data: dict[str, Any] | str | bytes,
     not the model.
     """
     if isinstance(data, (str, bytes)):
-        data = _json.loads(data)
+        try:
+            data = _json.loads(data)
+        except RecursionError:
+            raise ValueError("the JSON is nested too deeply") from None
     if not isinstance(data, dict):
         raise ValueError("DICOM JSON must be an object of tag keys")
     ds = Dataset()
@@ -164,7 +170,10 @@ def element_from_json(key: str, obj: Any, handler: BulkDataURIHandler | None = N
     vr = obj["vr"]
     if "InlineBinary" in obj:
         raw = obj["InlineBinary"]
-        raw = "".join(raw) if isinstance(raw, list) else raw
+        if isinstance(raw, list) and all(isinstance(part, str) for part in raw):
+            raw = "".join(raw)
+        if vr not in BYTES_VRS and vr not in NUMBER_FORMATS and vr != "AT":
+            raise ValueError(f"{key}: InlineBinary is for binary values, not {vr}")
         try:
             value: Any = base64.b64decode(raw, validate=True)
         except (ValueError, TypeError):
@@ -193,14 +202,18 @@ def element_from_json(key: str, obj: Any, handler: BulkDataURIHandler | None = N
                 raise ValueError(f"{key}: sequence items must be objects")
             items.append(from_json(item, handler))
         return DataElement(tag, vr, Sequence(items))
-    return DataElement(tag, vr, _values_from_json(key, vr, values))
+    try:
+        return DataElement(tag, vr, _values_from_json(key, vr, values))
+    except (TypeError, OverflowError):
+        raise ValueError(f"{key}: the values are not {vr} values") from None
 
 
 def _values_from_json(key: str, vr: str, values: list[Any]) -> Any:
     converted = []
     for v in values:
         if v is None:
-            converted.append("" if vr not in _INT_VRS | _FLOAT_VRS - {"IS", "DS"} else None)
+            # null in a list: '' for text VRs (as reading gives), None for numbers
+            converted.append(None if vr in _INT_VRS | _FLOAT_VRS else "")
         elif vr == "PN":
             converted.append(_pn_from_json(key, v))
         elif vr == "AT":
@@ -311,7 +324,7 @@ def element_at_path(ds: Dataset, path: str) -> DataElement:
     current: Dataset = ds
     for position, part in enumerate(parts):
         if position % 2 == 0:
-            if len(part) != 8 or any(c not in "0123456789abcdefABCDEF" for c in part):
+            if not _HEX_TAG.fullmatch(part):
                 raise KeyError(path)
             elem = current._dict.get(int(part, 16))
             if elem is None:
@@ -321,7 +334,7 @@ def element_at_path(ds: Dataset, path: str) -> DataElement:
             if elem.VR != "SQ":
                 raise KeyError(path)
         else:
-            if not part.isdigit() or int(part) >= len(elem.value):
+            if not _INDEX.fullmatch(part) or int(part) >= len(elem.value):
                 raise KeyError(path)
             current = elem.value[int(part)]
     raise KeyError(path)

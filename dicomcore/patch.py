@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,11 +41,12 @@ from . import dictionary
 from .charset import python_encodings
 from .dataelem import DataElement
 from .dataset import Dataset
+from .parser import MAX_DEPTH, VALID_VRS
 from .personname import PersonName
 from .sequence import Sequence
 from .tag import Tag
 from .validation import validate_value
-from .valuerep import DS, IS
+from .valuerep import DS, IS, format_DS
 
 __all__ = ["apply", "parse", "Operation", "PatchError", "PathStep"]
 
@@ -53,6 +55,22 @@ _PIXEL_DESCRIPTION = frozenset({0x00280002, 0x00280004, 0x00280006, 0x00280008, 
                                 0x00280011, 0x00280100, 0x00280101, 0x00280102, 0x00280103})
 _PIXEL_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
 _AMBIGUOUS = ("US or SS", "OB or OW", "US or OW", "US or SS or OW")
+_TEXT_VRS = frozenset({"SH", "LO", "ST", "LT", "UC", "UT", "PN"})
+
+
+def _check_character_set(value: Any) -> None:
+    """Only defined terms of PS3.3 C.12.1.1.2: an unknown one would garble every text."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        python_encodings(list(value) if isinstance(value, list) else (value or None))
+    if caught:
+        raise _Failed(f"not a Specific Character Set this library knows: {caught[0].message}")
+
+
+def _encodings_of(value: Any) -> tuple[str, ...]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return python_encodings(list(value) if isinstance(value, list) else (value or None))
 
 
 class PatchError(ValueError):
@@ -91,21 +109,29 @@ class _Failed(Exception):
 
 def parse(patch: Any) -> list[Operation]:
     """Operations from a patch array or a PS3.18 JSON object; PatchError if malformed."""
+    operations, errors = _parse_collecting(patch)
+    if errors:
+        raise PatchError(errors)
+    return [op for op in operations if op is not None]
+
+
+def _parse_collecting(patch: Any) -> tuple[list[Operation | None], list[dict[str, Any]]]:
+    """Each operation parsed alone (None where it failed) and the failures, so that a
+    malformed operation is reported together with the ones that fail later."""
     if isinstance(patch, dict):
-        return _from_dicom_json(patch)
+        return list(_from_dicom_json(patch)), []
     if not isinstance(patch, list):
-        raise PatchError([{"index": None, "op": None, "path": None,
-                           "reason": "a patch is a JSON array of operations or a DICOM JSON "
-                                     "object"}])
-    operations, errors = [], []
+        return [], [{"index": None, "op": None, "path": None,
+                     "reason": "a patch is a JSON array of operations or a DICOM JSON object"}]
+    operations: list[Operation | None] = []
+    errors = []
     for index, raw in enumerate(patch):
         try:
             operations.append(_operation(raw))
         except _Failed as exc:
             errors.append(_error(index, raw, str(exc)))
-    if errors:
-        raise PatchError(errors)
-    return operations
+            operations.append(None)
+    return operations, errors
 
 
 def _error(index: int | None, raw: Any, reason: str) -> dict[str, Any]:
@@ -127,7 +153,7 @@ def _operation(raw: Any) -> Operation:
     if not isinstance(path, str) or not path:
         raise _Failed("path must be a non-empty string")
     vr = raw.get("vr")
-    if vr is not None and (not isinstance(vr, str) or len(vr) != 2 or not vr.isupper()):
+    if vr is not None and vr not in VALID_VRS:
         raise _Failed(f"vr {vr!r} is not a VR")
     if op in ("set", "append") and "value" not in raw:
         raise _Failed(f"{op} needs a value")
@@ -205,30 +231,62 @@ def _step(name: str, index: int | str | None) -> PathStep:
             raise _Failed(f"{name!r} is not (gggg,\"CREATOR\",ee)") from None
         if not (creator.startswith('"') and creator.endswith('"') and len(creator) >= 2):
             raise _Failed(f"the creator in {name!r} must be quoted")
-        if not group & 1 or not 0 <= element <= 0xFF or group > 0xFFFF:
-            raise _Failed(f"{name!r}: a private group is odd and the element 00-FF")
-        return PathStep(None, creator[1:-1], group << 16 | element, index)
+        if not group & 1 or group < 0x0009 or group > 0xFFFD or not 0 <= element <= 0xFF:
+            raise _Failed(f"{name!r}: a private group is odd, 0009-FFFD, and the element "
+                          "00-FF")
+        text = creator[1:-1].strip()
+        problems = validate_value("LO", text)
+        if not text or problems:
+            raise _Failed(f"{name!r}: the private creator must be a non-empty LO value")
+        return PathStep(None, text, group << 16 | element, index)
     try:
-        tag = Tag(name)
+        tag = int(Tag(name))
     except (ValueError, TypeError, OverflowError):
         raise _Failed(f"{name!r} is not a keyword or a tag") from None
-    return PathStep(int(tag), None, None, index)
+    _check_element_tag(tag, name)
+    return PathStep(tag, None, None, index)
+
+
+def _check_element_tag(tag: int, name: str) -> None:
+    group = tag >> 16
+    if group == 0xFFFE:
+        raise _Failed(f"{name!r}: item and delimiter tags are not elements")
+    if tag & 0xFFFF == 0:
+        raise _Failed(f"{name!r}: group lengths are computed by the writer")
+    if group & 1 and (group < 0x0009 or group == 0xFFFF):
+        raise _Failed(f"{name!r}: group {group:04X} cannot hold elements")
 
 
 def _from_dicom_json(obj: dict[str, Any]) -> list[Operation]:
+    """A DICOM JSON object as `set` operations; values are checked when they are applied,
+    sequence items member by member like `append` values."""
     from .json import element_from_json
 
-    operations, errors = [], []
-    for index, (key, element) in enumerate(obj.items()):
+    operations = []
+    for key, element in obj.items():
+        try:
+            tag = int(Tag(key)) if len(key) == 8 else None
+        except (ValueError, TypeError, OverflowError):
+            tag = None
+        if tag is None:
+            raise _Failed(f"{key!r} is not a tag key")
+        _check_element_tag(tag, key)
+        if not isinstance(element, dict) or element.get("vr") not in VALID_VRS:
+            raise _Failed(f"{key}: an element is an object with a known \"vr\"")
+        if "BulkDataURI" in element:
+            raise _Failed(f"{key}: a patch cannot fetch a BulkDataURI; send InlineBinary")
+        if element["vr"] == "SQ":
+            items = element.get("Value") or []
+            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+                raise _Failed(f"{key}: sequence items must be objects")
+            operations.append(Operation("set", (PathStep(tag),), key, items, "SQ"))
+            continue
         try:
             elem = element_from_json(key, element)
         except ValueError as exc:
-            errors.append({"index": index, "op": "set", "path": key, "reason": str(exc)})
-            continue
-        operations.append(Operation("set", (PathStep(int(elem.tag)),), key, elem.value, elem.VR,
+            raise _Failed(str(exc)) from None
+        operations.append(Operation("set", (PathStep(tag),), key, elem.value, elem.VR,
                                     False, decoded=True))
-    if errors:
-        raise PatchError(errors)
     return operations
 
 
@@ -236,21 +294,15 @@ def _from_dicom_json(obj: dict[str, Any]) -> list[Operation]:
 
 def apply(ds: Dataset, patch: Any, force: bool = False) -> None:
     """Apply a patch (see the module docstring) to `ds`, all of it or none of it."""
-    errors: list[dict[str, Any]] = []
-    operations: list[Operation | None]
-    if _is_operations(patch):
-        operations = list(patch)
-    elif isinstance(patch, list):
-        # Parse each operation alone, so that a malformed one is reported with the others.
-        operations = []
-        for index, raw in enumerate(patch):
-            try:
-                operations.append(_operation(raw))
-            except _Failed as exc:
-                errors.append(_error(index, raw, str(exc)))
-                operations.append(None)
-    else:
-        operations = list(parse(patch))
+    try:
+        if _is_operations(patch):
+            operations: list[Operation | None] = list(patch)
+            errors: list[dict[str, Any]] = []
+        else:
+            operations, errors = _parse_collecting(patch)
+    except _Failed as exc:
+        raise PatchError([{"index": None, "op": "set", "path": None, "reason": str(exc)}]) \
+            from None
     work = _Work(ds)
     # A new Specific Character Set applies to every value of the patch, whatever its place.
     order = sorted(range(len(operations)), key=lambda i: not _sets_charset(operations[i]))
@@ -263,10 +315,16 @@ def apply(ds: Dataset, patch: Any, force: bool = False) -> None:
         except _Failed as exc:
             errors.append({"index": index, "op": operation.op, "path": operation.text,
                            "reason": str(exc)})
+        except RecursionError:
+            errors.append({"index": index, "op": operation.op, "path": operation.text,
+                           "reason": "the value is nested too deeply"})
     if errors:
-        raise PatchError(sorted(errors, key=lambda e: e["index"]))
+        raise PatchError(sorted(errors, key=lambda e: (e["index"] is not None,
+                                                       e["index"] or 0)))
     ds._dict.clear()
     ds._dict.update(work.root._dict)
+    if work.meta is not None:
+        ds.file_meta = work.meta
 
 
 def _sets_charset(op: Operation | None) -> bool:
@@ -281,10 +339,14 @@ def _is_operations(patch: Any) -> bool:
 class _Work:
     """A copy of the data set that shares every element it has not been told to change."""
 
-    def __init__(self, ds: Dataset) -> None:
+    def __init__(self, ds: Dataset, owned: set[int] | None = None,
+                 depth: int = 0) -> None:
         self.original = ds
-        self.root = ds.copy()
-        self.owned: set[int] = {id(self.root)}
+        self.root = ds.copy() if owned is None else ds
+        self.owned: set[int] = owned if owned is not None else set()
+        self.owned.add(id(self.root))
+        self.depth = depth  # how deep `root` is nested in the data set being patched
+        self.meta: Dataset | None = None
 
     def run(self, op: Operation, force: bool) -> None:
         for parent, ancestors in self._parents(op):
@@ -293,6 +355,8 @@ class _Work:
             if tag is None:
                 continue  # deleting a private element whose creator is absent
             self._check_allowed(tag, parent, ancestors, op, force)
+            if tag >> 16 == 0x0002 and not ancestors and self.depth == 0:
+                parent = self._meta()
             if op.op == "set":
                 self._set(parent, tag, op, ancestors)
             elif op.op == "delete":
@@ -348,7 +412,13 @@ class _Work:
 
     def _tag(self, ds: Dataset, step: PathStep, create: bool) -> int | None:
         if step.creator is None:
-            return step.tag
+            tag = step.tag
+            assert tag is not None
+            if tag >> 16 & 1 and tag & 0xFF00 and create and \
+                    (tag & 0xFFFF0000 | (tag >> 8 & 0xFF)) not in ds._dict:
+                raise _Failed(f"{Tag(tag)} has no private creator: name the element as "
+                              f'(gggg,"CREATOR",ee)')
+            return tag
         assert step.private_element is not None
         group = step.private_element >> 16
         free = None
@@ -357,7 +427,7 @@ class _Work:
             if creator is None:
                 free = element if free is None else free
                 continue
-            if str(creator.value or "").strip() == step.creator:
+            if isinstance(creator.value, str) and creator.value.strip() == step.creator:
                 return group << 16 | element << 8 | (step.private_element & 0xFF)
         if not create:
             return None
@@ -366,10 +436,24 @@ class _Work:
         ds._dict[group << 16 | free] = DataElement(group << 16 | free, "LO", step.creator)
         return group << 16 | free << 8 | (step.private_element & 0xFF)
 
+    def _meta(self) -> Dataset:
+        """The file meta group, copied once: group 0002 operations (with force) go there."""
+        if self.meta is None:
+            from .dataset import FileMetaDataset
+
+            current = getattr(self.original, "file_meta", None)
+            self.meta = FileMetaDataset(current) if current is not None else FileMetaDataset()
+        return self.meta
+
     # checks -------------------------------------------------------------------------
 
     def _check_allowed(self, tag: int, parent: Dataset, ancestors: tuple[Dataset, ...],
                        op: Operation, force: bool) -> None:
+        if tag == 0x00020010:
+            raise _Failed("the Transfer Syntax UID follows the encoding: write with "
+                          "transfer_syntax= to transcode")
+        if tag >> 16 == 0x0002 and (ancestors or self.depth):
+            raise _Failed("file meta elements (group 0002) belong to the top level")
         if force:
             return
         if tag >> 16 == 0x0002:
@@ -385,12 +469,11 @@ class _Work:
              ancestors: tuple[Dataset, ...]) -> None:
         vr, vm = self._vr_vm(parent, tag, op)
         if vr == "SQ":
-            if op.decoded:
-                value = Sequence(item.copy() for item in (op.value or []))
-            else:
-                value = self._items(op.value, (parent, *ancestors))
+            value = self._items(op.value, (parent, *ancestors))
         else:
             value = op.value if op.decoded else _convert(vr, op.value)
+            if tag == 0x00080005:
+                _check_character_set(value)
             problems = validate_value(vr, value, vm, self._encodings(parent, ancestors, tag,
                                                                      value))
             if problems:
@@ -399,6 +482,27 @@ class _Work:
         old = parent._dict.get(tag)
         parent._dict[tag] = _replacement(old, vr, value) if old is not None else \
             DataElement(tag, vr, value)
+        if tag == 0x00080005:
+            self._reencode_text(parent, _encodings_of(parent._dict[tag].value), top=True)
+
+    def _reencode_text(self, ds: Dataset, encodings: tuple[str, ...], top: bool = False
+                       ) -> None:
+        """After a new Specific Character Set: every text value of `ds`, and of the items
+        that inherit it, is decoded with the set it was read in and will be encoded with the
+        new one (its old bytes would now mean something else)."""
+        if not top and 0x00080005 in ds._dict:
+            return  # an item with its own character set keeps it
+        for tag, elem in list(ds._dict.items()):
+            if elem.VR == "SQ":
+                for item in self._owned_sequence(ds, tag):
+                    self._reencode_text(item, encodings)
+            elif elem.VR in _TEXT_VRS and elem.raw_value is not None:
+                value = elem.value
+                problems = validate_value(elem.VR, value, None, encodings)
+                if problems:
+                    raise _Failed(f"{_name(tag)} cannot be written in the new character set: "
+                                  f"{problems[0]}")
+                ds._dict[tag] = _replacement(elem, elem.VR, value)
 
     def _append(self, parent: Dataset, tag: int, op: Operation,
                 ancestors: tuple[Dataset, ...]) -> None:
@@ -429,12 +533,13 @@ class _Work:
             return Sequence()
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
             raise _Failed("a sequence value is a list of objects")
+        depth = self.depth + len(ancestors)
+        if depth >= MAX_DEPTH - 1:
+            raise _Failed(f"sequences nested deeper than {MAX_DEPTH} levels cannot be read back")
         items = Sequence()
         for obj in value:
             item = Dataset()
-            self.owned.add(id(item))
-            sub = _Work.__new__(_Work)
-            sub.original, sub.root, sub.owned = item, item, self.owned
+            sub = _Work(item, self.owned, depth + 1)
             for key, member in obj.items():
                 if isinstance(member, dict) and "vr" in member:
                     sub_ops = _from_dicom_json({key: member})
@@ -555,7 +660,7 @@ def _convert_one(vr: str, value: Any) -> Any:
         if isinstance(value, str):
             return value.strip()
         try:
-            return str(IS(value)) if vr == "IS" else str(DS(value))
+            return str(IS(value)) if vr == "IS" else format_DS(float(value))
         except (ValueError, OverflowError) as exc:
             raise _Failed(str(exc)) from None
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):

@@ -22,16 +22,16 @@ __all__ = ["validate_value", "vm_allows", "MAX_LENGTH"]
 MAX_LENGTH = {"AE": 16, "AS": 4, "CS": 16, "DA": 8, "DS": 16, "DT": 26, "IS": 12, "LO": 64,
               "LT": 10240, "PN": 64, "SH": 16, "ST": 1024, "TM": 14, "UI": 64,
               "UC": 0xFFFFFFFE, "UR": 0xFFFFFFFE, "UT": 0xFFFFFFFE}
-_PATTERNS = {
-    "AS": re.compile(r"\d{3}[DWMY]"),
-    "CS": re.compile(r"[A-Z0-9 _]*"),
-    "DA": re.compile(r"\d{8}"),
-    "DS": re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*"),
-    "DT": re.compile(r"\d{4}(\d{2}(\d{2}(\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?)?)?)?([+-]\d{4})?"),
-    "IS": re.compile(r"\s*[+-]?\d+\s*"),
-    "TM": re.compile(r"\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?"),
-    "UI": re.compile(r"(0|[1-9]\d*)(\.(0|[1-9]\d*))*"),
-}
+_PATTERNS = {vr: re.compile(pattern, re.ASCII) for vr, pattern in {
+    "AS": r"\d{3}[DWMY]",
+    "CS": r"[A-Z0-9 _]*",
+    "DA": r"\d{8}",
+    "DS": r" *[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)? *",
+    "DT": r"\d{4}(\d{2}(\d{2}(\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?)?)?)?([+-]\d{4})?",
+    "IS": r" *[+-]?\d+ *",
+    "TM": r"\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?",
+    "UI": r"(0|[1-9]\d*)(\.(0|[1-9]\d*))*",
+}.items()}
 _INT_RANGES = {"US": (0, 0xFFFF), "SS": (-0x8000, 0x7FFF), "UL": (0, 0xFFFFFFFF),
                "SL": (-0x80000000, 0x7FFFFFFF), "SV": (-(1 << 63), (1 << 63) - 1),
                "UV": (0, (1 << 64) - 1), "IS": (-(1 << 31), (1 << 31) - 1)}
@@ -106,6 +106,8 @@ def _check_one(vr: str, value: Any) -> str | None:
     text = str(value)
     limit = MAX_LENGTH.get(vr)
     if vr == "PN":
+        if "\\" in text:
+            return f"{text!r} contains a backslash, the value separator"
         groups = str(PersonName(text)).split("=")
         if len(groups) > 3:
             return "a person name has at most 3 component groups"

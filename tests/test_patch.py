@@ -124,7 +124,7 @@ def test_failing_patch_changes_nothing_and_lists_every_failure() -> None:
     assert sorted(failed) == [1, 2, 3, 4, 5, 6, 7, 8, 9]
     assert "pixel data" in failed[1] and "force" in failed[1]
     assert "CS" in failed[2] and "calendar" in failed[3] and "range" in failed[4]
-    assert "group 0002" in failed[5] and "keyword" in failed[6] and "range" in failed[7]
+    assert "Transfer Syntax" in failed[5] and "keyword" in failed[6] and "range" in failed[7]
     assert "64" in failed[8] and "VM 3" in failed[9]
     assert _written(ds) == before
     assert ds.PatientName == "CompressedSamples^CT1"
@@ -215,3 +215,75 @@ def test_patched_file_reads_in_dcmtk(tmp_path: Path) -> None:
     dicomcore.write_file(target, ds)
     run = subprocess.run([DCMDUMP, str(target)], capture_output=True)
     assert b"Patched^Implicit" in run.stdout and not run.stderr
+
+
+@pytest.mark.parametrize(("operation", "reason"), [
+    ({"op": "set", "path": "(FFFE,E000)", "vr": "OB", "value": ""}, "item and delimiter"),
+    ({"op": "set", "path": "(0008,0000)", "vr": "UL", "value": 1}, "group lengths"),
+    ({"op": "set", "path": "(0051,1010)", "vr": "LO", "value": "x"}, "no private creator"),
+    ({"op": "set", "path": '(0003,"X",10)', "vr": "LO", "value": "x"}, "private group"),
+    ({"op": "set", "path": '(0009,"' + "x" * 65 + '",10)', "vr": "LO", "value": "x"},
+     "private creator"),
+    ({"op": "set", "path": "StudyDescription", "vr": "ZZ", "value": "x"}, "not a VR"),
+    ({"op": "set", "path": "SpecificCharacterSet", "value": "BOGUS"}, "Character Set"),
+    ({"op": "set", "path": "PatientName", "value": "a\\b"}, "backslash"),
+    ({"op": "set", "path": "StudyDate", "value": "\u0662\u0660\u0662\u0664\u0660\u0661"
+      "\u0660\u0661"}, "DA"),
+    ({"op": "set", "path": "TransferSyntaxUID", "value": "1.2.840.10008.1.2", "force": True},
+     "transfer_syntax"),
+])
+def test_operations_that_would_break_the_file_are_refused(operation: dict, reason: str) -> None:
+    ds = dicomcore.dcmread(CT)
+    with pytest.raises(PatchError, match=reason):
+        apply(ds, [operation])
+
+
+def test_nesting_past_what_can_be_read_back_is_refused() -> None:
+    value: dict = {"PatientID": "deep"}
+    for _ in range(80):
+        value = {"ReferencedImageSequence": [value]}
+    ds = dicomcore.dcmread(CT)
+    with pytest.raises(PatchError, match="nested deeper"):
+        apply(ds, [{"op": "set", "path": "ReferencedImageSequence",
+                    "value": value["ReferencedImageSequence"]}])
+
+
+def test_new_character_set_reencodes_text_the_patch_did_not_name() -> None:
+    ds = dicomcore.dcmread(CT)
+    apply(ds, [{"op": "set", "path": "PatientName", "value": "Müller^Jörg"}])
+    ds = dicomcore.dcmread(io.BytesIO(_written(ds)))
+    apply(ds, [{"op": "set", "path": "SpecificCharacterSet", "value": "ISO_IR 192"},
+               {"op": "set", "path": "StudyDescription", "value": "山田"}])
+    data = _written(ds)
+    assert str(_pydicom(data).PatientName) == "Müller^Jörg"
+    assert str(dicomcore.dcmread(io.BytesIO(data)).PatientName) == "Müller^Jörg"
+
+
+def test_file_meta_changes_go_to_the_file_meta_with_force() -> None:
+    ds = dicomcore.dcmread(CT)
+    apply(ds, [{"op": "set", "path": "SourceApplicationEntityTitle", "value": "PACS",
+                "force": True}])
+    assert ds.file_meta.SourceApplicationEntityTitle == "PACS"
+    assert "SourceApplicationEntityTitle" not in ds
+    assert _pydicom(_written(ds)).file_meta.SourceApplicationEntityTitle == "PACS"
+
+
+def test_ds_from_a_float_is_formatted_to_fit() -> None:
+    ds = dicomcore.dcmread(CT)
+    apply(ds, [{"op": "set", "path": "SliceThickness", "value": 0.1 + 0.2}])
+    assert abs(float(ds.SliceThickness) - 0.3) < 1e-12
+    assert len(str(ds.SliceThickness)) <= 16
+
+
+@pytest.mark.parametrize(("merge", "reason"), [
+    ({"00081140": {"vr": "SQ", "Value": [{"00081150": {"vr": "UI", "Value": ["not a uid"]}}]}},
+     "UI"),
+    ({"00100010": {"vr": "PN", "BulkDataURI": "file:///etc/passwd"}}, "BulkDataURI"),
+    ({"00100010": {"vr": "PN", "InlineBinary": "AAAA"}}, "InlineBinary"),
+    ({"00200013": {"vr": "IS", "Value": [{"a": 1}]}}, "IS"),
+    ({"00100010": {"vr": "US", "Value": [1]}}, "dictionary"),
+])
+def test_merge_patches_are_validated_too(merge: dict, reason: str) -> None:
+    ds = dicomcore.dcmread(CT)
+    with pytest.raises(PatchError, match=reason):
+        apply(ds, merge)
