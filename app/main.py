@@ -4,7 +4,11 @@ Run with `uvicorn app.main:app` (or `make serve`)."""
 
 from __future__ import annotations
 
+import warnings
+
 from fastapi import Depends, FastAPI
+
+from dicomcore.errors import DicomWarning
 
 from . import __version__, accesslog, problems
 from .deps import require_api_key
@@ -19,6 +23,8 @@ and work on it as a resource. Errors are RFC 9457 problem+json."""
 
 def create_app() -> FastAPI:
     settings = get_settings()
+    # The library's warnings about odd input quote the values (patient data): not for logs.
+    warnings.filterwarnings("ignore", category=DicomWarning)
     accesslog.configure(settings.log_level)
     app = FastAPI(title="dicomcore", version=__version__, description=DESCRIPTION)
     app.add_middleware(accesslog.AccessLogMiddleware)

@@ -25,11 +25,13 @@ log = logging.getLogger("app")
 class Problem(Exception):
     """An error with its HTTP status, title and detail (and optional extra members)."""
 
-    def __init__(self, status: int, title: str, detail: str, **extra: Any) -> None:
+    def __init__(self, status: int, title: str, detail: str,
+                 headers: dict[str, str] | None = None, **extra: Any) -> None:
         super().__init__(detail)
         self.status = status
         self.title = title
         self.detail = detail
+        self.headers = headers
         self.extra = extra
 
 
@@ -46,8 +48,10 @@ def problem_response(status: int, title: str, detail: str, request: Request | No
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return problem_response(exc.status, exc.title, exc.detail, request, headers,
+        headers = dict(exc.headers or {})
+        if exc.status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        return problem_response(exc.status, exc.title, exc.detail, request, headers or None,
                                 **exc.extra)
 
     @app.exception_handler(InvalidDicomError)
@@ -83,7 +87,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled %s on %s", type(exc).__name__, request.url.path, exc_info=exc)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        log.error("unhandled %s on %s", type(exc).__name__, route)
         return problem_response(500, "Internal error", "the service failed on this request",
                                 request)
 

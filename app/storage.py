@@ -198,7 +198,8 @@ class InstanceStore:
 
 
 def _etag_matches(header: str, etag: str) -> bool:
-    candidates = [c.strip().removeprefix("W/") for c in header.split(",")]
+    # If-Match compares strongly (RFC 9110 13.1.1): a weak ETag never matches.
+    candidates = [c.strip() for c in header.split(",")]
     return "*" in candidates or etag in candidates
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from python_multipart.exceptions import MultipartParseError
+from python_multipart.exceptions import FormParserError, MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
@@ -43,22 +43,30 @@ class _TooLarge(Exception):
 
 
 class _Receiver:
-    """Collects multipart parts: the `file` field to disk, others to memory (capped)."""
+    """Collects multipart parts: the `file` field to disk, the fields a route wants to memory
+    (capped in total), anything else dropped as it arrives."""
 
-    def __init__(self, fp: Any, field_limit: int) -> None:
+    def __init__(self, fp: Any, field_limit: int, wanted: frozenset[str]) -> None:
         self.fp = fp
         self.field_limit = field_limit
+        self.wanted = wanted
         self.fields: dict[str, bytearray] = {}
         self.headers: dict[bytes, bytes] = {}
         self._field = b""
         self._value = b""
         self.name: str | None = None
         self.saw_file = False
+        self.complete = False
+        self.kept = 0
 
     def callbacks(self) -> dict[str, Any]:
         return {"on_part_begin": self.part_begin, "on_header_field": self.header_field,
                 "on_header_value": self.header_value, "on_header_end": self.header_end,
-                "on_headers_finished": self.headers_finished, "on_part_data": self.part_data}
+                "on_headers_finished": self.headers_finished, "on_part_data": self.part_data,
+                "on_end": self.end}
+
+    def end(self) -> None:
+        self.complete = True
 
     def part_begin(self) -> None:
         self.headers, self.name = {}, None
@@ -80,23 +88,26 @@ class _Receiver:
             if self.saw_file:
                 raise Problem(400, "Bad request", "more than one file part")
             self.saw_file = True
-        else:
+        elif self.name in self.wanted:
             self.fields.setdefault(self.name, bytearray())
 
     def part_data(self, data: bytes, start: int, end: int) -> None:
         if self.name == "file":
             self.fp.write(data[start:end])
             return
-        value = self.fields[self.name or ""]
-        if len(value) + end - start > self.field_limit:
+        value = self.fields.get(self.name or "")
+        if value is None:
+            return  # a field this route does not use
+        self.kept += end - start
+        if self.kept > self.field_limit:
             raise Problem(413, "Content too large",
-                          f"the form field {self.name!r} is larger than {self.field_limit} bytes")
+                          f"the form fields are larger than {self.field_limit} bytes")
         value += data[start:end]
 
 
 async def receive_upload(request: Request, directory: Path, limit: int,
                          field_limit: int = 16 * 1024 * 1024,
-                         require_file: bool = True) -> Upload:
+                         wanted_fields: frozenset[str] = frozenset()) -> Upload:
     """Stream the request body to a temporary file in `directory`."""
     content_type = request.headers.get("content-type", "")
     media, options = parse_options_header(content_type)
@@ -120,7 +131,7 @@ async def receive_upload(request: Request, directory: Path, limit: int,
                 boundary = options.get(b"boundary")
                 if not boundary:
                     raise Problem(400, "Bad request", "multipart/form-data without a boundary")
-                receiver = _Receiver(fp, field_limit)
+                receiver = _Receiver(fp, field_limit, wanted_fields)
                 parser = MultipartParser(boundary, receiver.callbacks())
             async for chunk in request.stream():
                 received += len(chunk)
@@ -134,19 +145,22 @@ async def receive_upload(request: Request, directory: Path, limit: int,
             if parser is not None:
                 parser.finalize()
                 assert receiver is not None
-                if require_file and not receiver.saw_file:
+                if not receiver.complete:
+                    raise Problem(400, "Bad request", "the multipart body ends before its "
+                                  "closing boundary: the upload was cut short")
+                if not receiver.saw_file:
                     raise Problem(400, "Bad request", "the form has no 'file' part")
                 fields = {k: bytes(v) for k, v in receiver.fields.items()}
             else:
                 fields = {}
             size = fp.tell()
-    except MultipartParseError as exc:
+    except (MultipartParseError, FormParserError) as exc:
         path.unlink(missing_ok=True)
         raise Problem(400, "Bad request", f"malformed multipart body: {exc}") from None
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    if size == 0 and require_file:
+    if size == 0:
         path.unlink(missing_ok=True)
         raise Problem(400, "Bad request", "the upload is empty")
     return Upload(path, size, fields)

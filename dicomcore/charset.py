@@ -5,12 +5,12 @@ The text VRs SH, LO, UC, ST, LT, UT and PN are encoded in the character set name
 
 1. ``python_encodings`` never raises for a bad (0008,0005) value. Misspelt defined terms
    ('ISO IR 100', 'ISO-IR 100') are corrected and unknown ones replaced by the default
-   repertoire, each with a ``UserWarning``; Python codec names are accepted, as pydicom does.
+   repertoire, each with a ``DicomWarning`` (a ``UserWarning``); Python codec names are accepted, as pydicom does.
    Results are cached: it is cheap to call per element.
 2. ``decode_text`` never raises. ISO 2022 escape sequences switch the G0 or G1 code element
    (PS3.5 6.1.2.5), also for sets (0008,0005) forgot to declare; after a delimiter the
    character set of value 1 is active again (PS3.5 6.1.2.5.3). Undecodable bytes become U+FFFD
-   with a ``UserWarning``. A value without ESC is a single ``bytes.decode`` call.
+   with a ``DicomWarning`` (a ``UserWarning``). A value without ESC is a single ``bytes.decode`` call.
 3. ``encode_text`` never loses a character: text that no code element of the set can represent
    raises ``CharsetEncodeError``. Escape sequences are written where the standard puts them, so
    ``encode_text(decode_text(raw)) == raw`` for the examples of PS3.5 Annexes H, I and J.
@@ -39,6 +39,8 @@ import re
 import warnings
 from collections.abc import Sequence
 from functools import lru_cache
+
+from .errors import DicomWarning
 
 __all__ = [
     "DEFAULT_ENCODING",
@@ -179,7 +181,7 @@ def python_encodings(
 
     ``None``, ``''`` and ``[]`` give the default repertoire; an empty value 1 means ISO-IR 6.
     A single string holding backslashes is split like a raw CS value. Misspelt, unknown and
-    misplaced terms give a ``UserWarning`` (see the module docstring), never an exception.
+    misplaced terms give a ``DicomWarning`` (a ``UserWarning``) (see the module docstring), never an exception.
 
     >>> python_encodings("ISO_IR 100")
     ('latin_1',)
@@ -199,7 +201,7 @@ def python_encodings(
         terms = (_term_text(specific_character_set),)
     encodings, problems = _convert_terms(terms)
     for problem in problems:
-        warnings.warn(problem, UserWarning, stacklevel=2)
+        warnings.warn(problem, DicomWarning, stacklevel=2)
     return encodings
 
 
@@ -305,7 +307,7 @@ def decode_text(
             return _decode_replacing(value, first)
         except LookupError:
             warnings.warn(
-                f"Unknown encoding '{first}' - using the default instead", UserWarning, stacklevel=2
+                f"Unknown encoding '{first}' - using the default instead", DicomWarning, stacklevel=2
             )
             return value.decode(DEFAULT_ENCODING)
     return _decode_iso2022(value, first, delimiters)
@@ -324,7 +326,7 @@ def _decode_iso2022(value: bytes, first: str, delimiters: frozenset[int]) -> str
             warnings.warn(
                 f"Unknown escape sequence {b'ESC' + chunk[:length]!r} in a text value - "
                 f"decoding with '{first}'",
-                UserWarning,
+                DicomWarning,
                 stacklevel=2,
             )
             parts.append(_decode_run(b"\x1b" + chunk, initial, initial, frozenset())[0])
@@ -384,7 +386,7 @@ def _decode_replacing(value: bytes, codec: str) -> str:
     """Decode with U+FFFD for invalid bytes, warning that the text has lost information."""
     warnings.warn(
         f"Failed to decode {value!r} with '{codec}' - using replacement characters",
-        UserWarning,
+        DicomWarning,
         stacklevel=2,
     )
     return value.decode(codec, errors="replace")

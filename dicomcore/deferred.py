@@ -42,6 +42,9 @@ class DeferredSource:
         if self.size is not None and stat.st_size != self.size:
             raise DeferredValueError(f"deferred value: {self.path} changed size since it was "
                                      f"read ({self.size} -> {stat.st_size} bytes)")
+        if self.mtime_ns is not None and stat.st_mtime_ns != self.mtime_ns:
+            raise DeferredValueError(f"deferred value: {self.path} was modified since it was "
+                                     "read")
 
     def read(self, offset: int, length: int) -> bytes:
         return b"".join(self.iter_chunks(offset, length, max(length, 1)))

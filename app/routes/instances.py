@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,8 +42,9 @@ from .patch import parse_patch_json
 
 router = APIRouter(prefix="/v1/instances", tags=["instances"])
 
-InstanceId = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{22}$",
-                                      description="the id given when it was stored")]
+InstanceId = Annotated[str, PathParam(description=(
+    "the id given when it was stored (22 characters of A-Z a-z 0-9 _ -); anything else is 404"))]
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)", re.ASCII)
 IfMatch = Annotated[str | None, Header(description="the ETag the change is based on")]
 
 
@@ -111,21 +113,18 @@ async def get_instance(instance_id: InstanceId, request: Request, store: StoreDe
 
 def _parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     """(start, end exclusive) for a single `bytes=` range; None for the whole value."""
-    if not header or not header.startswith("bytes=") or "," in header:
-        return None
-    first, _, last = header[6:].strip().partition("-")
-    try:
-        if first == "":
-            length = int(last)
-            start, end = max(size - length, 0), size
-        else:
-            start = int(first)
-            end = int(last) + 1 if last else size
-    except ValueError:
-        return None
-    if start >= size or start >= end or start < 0:
+    match = _RANGE.fullmatch(header.strip()) if header else None
+    if match is None or match.group(1) == match.group(2) == "":
+        return None  # absent, several ranges or not understood: the whole value (RFC 9110)
+    first, last = match.groups()
+    if first == "":
+        start, end = max(size - int(last), 0), size
+    else:
+        start = int(first)
+        end = int(last) + 1 if last else size
+    if start >= size or start >= end:
         raise Problem(416, "Range not satisfiable", f"the value has {size} bytes",
-                      size=size)
+                      headers={"Content-Range": f"bytes */{size}"}, size=size)
     return start, min(end, size)
 
 

@@ -32,6 +32,10 @@ router = APIRouter(prefix="/v1", tags=["patch"])
 def parse_patch_json(data: bytes) -> object:
     try:
         return json.loads(data)
+    except RecursionError:
+        raise Problem(422, "Patch not applied", "the patch is nested too deeply",
+                      errors=[{"index": None, "op": None, "path": None,
+                               "reason": "nested too deeply"}]) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise Problem(422, "Patch not applied", f"the patch is not JSON: {exc}",
                       errors=[{"index": None, "op": None, "path": None,
@@ -50,7 +54,7 @@ async def patch_upload(request: Request, settings: SettingsDep, store: StoreDep,
         raise Problem(415, "Unsupported media type",
                       "send multipart/form-data with a 'file' and a 'patch' field")
     upload = await receive_upload(request, store.tmp, settings.max_upload_bytes,
-                                  settings.max_patch_bytes)
+                                  settings.max_patch_bytes, frozenset({"patch"}))
     try:
         if "patch" not in upload.fields:
             raise Problem(400, "Bad request", "the form has no 'patch' field")

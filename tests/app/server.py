@@ -23,12 +23,15 @@ class Server:
                        "DICOMCORE_PORT": str(self.port), "DICOMCORE_HOST": "127.0.0.1",
                        "DICOMCORE_WORKERS": str(workers), "DICOMCORE_LOG_LEVEL": "warning",
                        **env}
-        self.process = subprocess.Popen([sys.executable, "-m", "app"], env=environment,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # A file, not a pipe: a pipe nobody reads fills up and blocks the server.
+        self.log = storage.parent / f"server-{self.port}.log"
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "app"], env=environment,
+                                            stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stderr.read()!r}")
+                raise RuntimeError(f"server exited: {self.log.read_text(errors='replace')}")
             try:
                 if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
                     return

@@ -1,0 +1,164 @@
+"""Service benchmark: dicomcore's service against a FastAPI + pydicom baseline and Orthanc.
+
+Starts on loopback (a) this service (`python -m app`), (b) the baseline of
+benchmarks/baselines/pydicom_app.py under uvicorn, (c) Orthanc from Debian's package, each
+with the same number of workers / HTTP threads, and drives each from a separate client
+process (benchmarks/load.py) with the same workload: upload->JSON and upload+patch->download,
+at concurrency 1 and 16, for a small CT (pydicom's CT_small.dcm), a 2 MB multi-frame file and
+a 100 MB multi-frame file. Prints requests/s, p50/p99 latency, server peak RSS and the ratios
+ours/baseline and ours/Orthanc. Run with `make bench` or `python benchmarks/service.py`.
+
+Peak RSS is the VmHWM of the server's largest process, measured after each run (it only
+grows): the figure printed for a row includes every earlier row for that server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.app.orthanc import free_port, orthanc_binary, write_config  # noqa: E402
+from tests.bigfile import write_multiframe  # noqa: E402
+from tests.corpus import PYDICOM_DATA  # noqa: E402
+
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "6"))
+
+
+def start(command: list[str], url: str, health: str, log: Path,
+          env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                                   stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{command[0]} exited: {log.read_text(errors='replace')}")
+        try:
+            if httpx.get(url + health, timeout=1, trust_env=False).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    stop(process)
+    raise RuntimeError(f"{url} did not start")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+def peak_rss_mib(pid: int) -> float:
+    pids = [pid]
+    try:
+        pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
+    peaks = []
+    for each in pids:
+        try:
+            for line in Path(f"/proc/{each}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        except OSError:
+            pass
+    return max(peaks, default=0.0)
+
+
+def load(url: str, kind: str, file: Path, concurrency: int, size: int) -> dict[str, float]:
+    limit = 2000 if size < 10 << 20 else 40
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "load.py"), url, kind,
+                          str(file), str(concurrency), str(limit), str(SECONDS)],
+                         check=True, capture_output=True, text=True, timeout=600).stdout
+    return json.loads(out)
+
+
+def servers(tmp: Path) -> dict[str, tuple[str, subprocess.Popen[bytes], str]]:
+    """name -> (url, process, kind prefix)."""
+    running = {}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DICOMCORE_")}
+    port = free_port()
+    ours_env = {**env, "DICOMCORE_STORAGE_DIR": str(tmp / "data"), "DICOMCORE_PORT": str(port),
+                "DICOMCORE_WORKERS": str(WORKERS), "DICOMCORE_LOG_LEVEL": "warning"}
+    url = f"http://127.0.0.1:{port}"
+    running["dicomcore"] = (url, start([sys.executable, "-m", "app"], url, "/healthz",
+                                       tmp / "ours.log", ours_env), "")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    running["fastapi+pydicom"] = (url, start(
+        [sys.executable, "-m", "uvicorn", "benchmarks.baselines.pydicom_app:app", "--host",
+         "127.0.0.1", "--port", str(port), "--workers", str(WORKERS), "--no-access-log",
+         "--log-level", "warning"], url, "/healthz", tmp / "baseline.log", env), "")
+    binary = orthanc_binary()
+    if binary is not None:
+        home = tmp / "orthanc"
+        home.mkdir()
+        port = free_port()
+        config = write_config(home, port, threads=max(WORKERS, 4))
+        url = f"http://127.0.0.1:{port}"
+        running["orthanc"] = (url, start([binary, "--no-jobs", str(config)], url, "/system",
+                                         home / "orthanc.log"), "orthanc-")
+    return running
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(dir=ROOT) as name:
+        tmp = Path(name)
+        files = {"CT 39 KB": PYDICOM_DATA / "test_files" / "CT_small.dcm"}
+        mr = tmp / "mr2mb.dcm"
+        write_multiframe(mr, 2 << 20, rows=512, columns=512, sparse=False)
+        files["2 MB multi-frame"] = mr
+        big = tmp / "mf100mb.dcm"
+        write_multiframe(big, 100 << 20, sparse=False)
+        files["100 MB multi-frame"] = big
+        running = servers(tmp)
+        print(f"workers/threads: {WORKERS}; {SECONDS:.0f} s per row (at most 2000 requests, "
+              f"40 for the 100 MB file); client: benchmarks/load.py in its own process")
+        results: dict[tuple[str, str, str, int], dict[str, float]] = {}
+        try:
+            for job in ("json", "patch"):
+                for label, file in files.items():
+                    size = file.stat().st_size
+                    for concurrency in (1, 16):
+                        for server, (url, process, prefix) in running.items():
+                            result = load(url, prefix + job, file, concurrency, size)
+                            result["rss_mib"] = peak_rss_mib(process.pid)
+                            results[(job, label, server, concurrency)] = result
+                            print(f"{job:<5} {label:<19} c={concurrency:<2} {server:<16} "
+                                  f"{result['rps']:8.1f} req/s  p50 {result['p50_ms']:8.1f} ms"
+                                  f"  p99 {result['p99_ms']:8.1f} ms  peak RSS "
+                                  f"{result['rss_mib']:6.0f} MiB  errors {result['errors']:.0f}",
+                                  flush=True)
+        finally:
+            for _, process, _ in running.values():
+                stop(process)
+        print("\nratios (requests/s ours / other, p99 ours / other):")
+        for (job, label, server, concurrency), ours in results.items():
+            if server != "dicomcore":
+                continue
+            line = f"{job:<5} {label:<19} c={concurrency:<2}"
+            for other in ("fastapi+pydicom", "orthanc"):
+                theirs = results.get((job, label, other, concurrency))
+                if theirs and theirs["rps"]:
+                    line += (f"  vs {other}: {ours['rps'] / theirs['rps']:5.2f}x rps, "
+                             f"p99 {ours['p99_ms'] / theirs['p99_ms']:5.2f}")
+            print(line)
+
+
+if __name__ == "__main__":
+    main()
