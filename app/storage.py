@@ -145,11 +145,12 @@ class InstanceStore:
         return record
 
     @contextmanager
-    def open(self, instance_id: str) -> Iterator[tuple[Record, BinaryIO, FileDataset]]:
+    def open(self, instance_id: str, stop_before_pixels: bool = False
+             ) -> Iterator[tuple[Record, BinaryIO, FileDataset]]:
         """The record, the open file and its data set (deferred values read from it)."""
         record, fp = self.open_file(instance_id)
         try:
-            ds = read_file(fp, defer_size=self.defer_size)
+            ds = read_file(fp, defer_size=self.defer_size, stop_before_pixels=stop_before_pixels)
             yield record, fp, ds
         finally:
             fp.close()
@@ -163,6 +164,8 @@ class InstanceStore:
                 raise Problem(412, "Precondition failed",
                               "the instance changed since that ETag: fetch it again",
                               etag=record.etag)
+            if change in ([], {}):
+                return record  # nothing to change: the file and its ETag stay
             path = self.file_path(instance_id)
             with open(path, "rb") as fp:
                 ds = read_file(fp, defer_size=self.defer_size)

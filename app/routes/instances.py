@@ -88,10 +88,7 @@ def _instance_json(store: InstanceStore, instance_id: str, request: Request, fmt
                    threshold: int, include_meta: bool, stop_before_pixels: bool
                    ) -> tuple[bytes, Record]:
     base = str(request.url_for("get_bulk", instance_id=instance_id, tag_path="x"))[:-1]
-    with store.open(instance_id) as (record, _, ds):
-        if stop_before_pixels:
-            for tag in (0x7FE00010, 0x7FE00008, 0x7FE00009):
-                ds._dict.pop(tag, None)
+    with store.open(instance_id, stop_before_pixels) as (record, _, ds):
         paths = element_paths(ds)
         body = dataset_json(ds, fmt, threshold, include_meta,
                             lambda elem: base + paths[id(elem)])
