@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.app.orthanc import free_port, orthanc_binary, write_config  # noqa: E402
+from tests.app.server import peak_rss_mib, stop  # noqa: E402
 from tests.bigfile import write_multiframe  # noqa: E402
 from tests.corpus import PYDICOM_DATA  # noqa: E402
 
@@ -51,33 +52,6 @@ def start(command: list[str], url: str, health: str, log: Path,
             time.sleep(0.2)
     stop(process)
     raise RuntimeError(f"{url} did not start")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
-
-
-def peak_rss_mib(pid: int) -> float:
-    pids = [pid]
-    try:
-        pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        pass
-    peaks = []
-    for each in pids:
-        try:
-            for line in Path(f"/proc/{each}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peaks.append(int(line.split()[1]) / 1024)
-        except OSError:
-            pass
-    return max(peaks, default=0.0)
 
 
 def load(url: str, kind: str, file: Path, concurrency: int, size: int) -> dict[str, float]:

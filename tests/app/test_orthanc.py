@@ -20,21 +20,12 @@ import pytest
 
 from .conftest import CT
 from .orthanc import free_port, orthanc_binary, write_config
+from .server import stop
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 15
 PATCH = [{"op": "set", "path": "PatientName", "value": "Doe^Jane"},
          {"op": "set", "path": "StudyDescription", "value": "Round trip through dicomcore"}]
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def wait_until_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
