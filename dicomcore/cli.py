@@ -17,7 +17,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -133,51 +133,51 @@ def _each(paths: list[Path], stop_before_pixels: bool = False
         progress.step()
 
 
-def _dump(args: argparse.Namespace) -> int:
+def _for_each(paths: list[Path], stop_before_pixels: bool,
+              action: Callable[[Path, Path, Dataset], None]) -> int:
+    """Run `action` on each readable file; report failures one line each; the exit status."""
     status = 0
-    many = len(args.files) > 1 or any(p.is_dir() for p in args.files)
-    for path, _, ds in _each(args.files, args.stop_before_pixels):
+    for path, relative, ds in _each(paths, stop_before_pixels):
         if ds is None:
             status = 1
             continue
         try:
-            if many:
-                print(f"# {path}")
-            meta = getattr(ds, "file_meta", None)
-            if meta:
-                print("# File meta information")
-                print(meta)
-                print("# Data set")
-            print(ds)
+            action(path, relative, ds)
         except BrokenPipeError:
             raise
         except _FAILURES as exc:
             _fail(path, exc)
             status = 1
     return status
+
+
+def _many(paths: list[Path]) -> bool:
+    return len(paths) > 1 or any(p.is_dir() for p in paths)
+
+
+def _dump(args: argparse.Namespace) -> int:
+    many = _many(args.files)
+
+    def dump(path: Path, _: Path, ds: Dataset) -> None:
+        if many:
+            print(f"# {path}")
+        print(ds)  # a FileDataset prints its file meta first
+
+    return _for_each(args.files, args.stop_before_pixels, dump)
 
 
 def _json(args: argparse.Namespace) -> int:
-    status = 0
-    many = len(args.files) > 1 or any(p.is_dir() for p in args.files)
-    for path, _, ds in _each(args.files, args.stop_before_pixels):
-        if ds is None:
-            status = 1
-            continue
-        try:
-            model: Any = (to_simple_dict(ds, args.include_meta) if args.simple else
-                          to_json_dict(ds, args.bulk_data_threshold,
-                                       include_meta=args.include_meta))
-            if many:
-                print(json.dumps({"path": str(path), "dataset": model}, ensure_ascii=False))
-            else:
-                print(json.dumps(model, indent=2, ensure_ascii=False))
-        except BrokenPipeError:
-            raise
-        except _FAILURES as exc:
-            _fail(path, exc)
-            status = 1
-    return status
+    many = _many(args.files)
+
+    def show(path: Path, _: Path, ds: Dataset) -> None:
+        model: Any = (to_simple_dict(ds, args.include_meta) if args.simple else
+                      to_json_dict(ds, args.bulk_data_threshold, include_meta=args.include_meta))
+        if many:
+            print(json.dumps({"path": str(path), "dataset": model}, ensure_ascii=False))
+        else:
+            print(json.dumps(model, indent=2, ensure_ascii=False))
+
+    return _for_each(args.files, args.stop_before_pixels, show)
 
 
 def _patch(args: argparse.Namespace) -> int:
@@ -190,23 +190,15 @@ def _patch(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         _fail(patch_path, exc)
         return 1
-    many = len(inputs) > 1 or any(p.is_dir() for p in inputs)
-    status = 0
-    for path, relative, ds in _each(inputs):
-        if ds is None:
-            status = 1
-            continue
+    many = _many(inputs)
+
+    def patch_one(path: Path, relative: Path, ds: Dataset) -> None:
         target = args.output / relative if many else args.output
-        try:
-            apply(ds, patch, force=args.force)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write_file(target, ds, write_like_original=not args.normalize)
-        except BrokenPipeError:
-            raise
-        except _FAILURES as exc:
-            _fail(path, exc)
-            status = 1
-    return status
+        apply(ds, patch, force=args.force)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_file(target, ds, write_like_original=not args.normalize)
+
+    return _for_each(inputs, False, patch_one)
 
 
 if __name__ == "__main__":
