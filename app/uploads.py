@@ -11,12 +11,11 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from fastapi import Request
 from python_multipart.exceptions import FormParserError, MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
-from starlette.concurrency import run_in_threadpool
 
 from .problems import Problem
 
@@ -25,21 +24,24 @@ DICOM_TYPES = ("application/dicom", "application/octet-stream")
 
 @dataclass
 class Upload:
-    """A received upload: the file on disk and any small form fields."""
+    """A received upload: an open file positioned at its start, and any wanted form fields.
 
-    path: Path
+    `path` is set for uploads kept under a name (to be stored); others stay in memory up to
+    `SPOOL_BYTES` and roll over to an anonymous temporary file beyond it.
+    """
+
+    file: BinaryIO
     size: int
     fields: dict[str, bytes] = field(default_factory=dict)
+    path: Path | None = None
 
     def discard(self) -> None:
-        try:
-            os.unlink(self.path)
-        except FileNotFoundError:
-            pass
+        self.file.close()
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
 
 
-class _TooLarge(Exception):
-    pass
+SPOOL_BYTES = 1 << 20
 
 
 class _Receiver:
@@ -107,8 +109,10 @@ class _Receiver:
 
 async def receive_upload(request: Request, directory: Path, limit: int,
                          field_limit: int = 16 * 1024 * 1024,
-                         wanted_fields: frozenset[str] = frozenset()) -> Upload:
-    """Stream the request body to a temporary file in `directory`."""
+                         wanted_fields: frozenset[str] = frozenset(),
+                         named: bool = False) -> Upload:
+    """Stream the request body to a temporary file in `directory` (`named`: one with a path,
+    to be moved into the store; otherwise spooled in memory while small)."""
     content_type = request.headers.get("content-type", "")
     media, options = parse_options_header(content_type)
     media_type = media.decode("latin-1").lower()
@@ -120,47 +124,65 @@ async def receive_upload(request: Request, directory: Path, limit: int,
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise Problem(413, "Content too large", f"the upload is larger than {limit} bytes")
     directory.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix="upload-", suffix=".part", dir=directory)
-    path = Path(name)
-    received = 0
+    path: Path | None = None
+    fp: Any
+    if named:
+        fd, name = tempfile.mkstemp(prefix="upload-", suffix=".part", dir=directory)
+        path = Path(name)
+        fp = os.fdopen(fd, "w+b")
+    else:
+        fp = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, dir=directory)  # noqa: SIM115
     try:
-        with os.fdopen(fd, "wb") as fp:
-            parser = None
-            receiver = None
-            if media_type == "multipart/form-data":
-                boundary = options.get(b"boundary")
-                if not boundary:
-                    raise Problem(400, "Bad request", "multipart/form-data without a boundary")
-                receiver = _Receiver(fp, field_limit, wanted_fields)
-                parser = MultipartParser(boundary, receiver.callbacks())
-            async for chunk in request.stream():
-                received += len(chunk)
-                if received > limit:
-                    raise Problem(413, "Content too large",
-                                  f"the upload is larger than {limit} bytes")
-                if parser is not None:
-                    parser.write(chunk)
-                else:
-                    await run_in_threadpool(fp.write, chunk)
-            if parser is not None:
-                parser.finalize()
-                assert receiver is not None
-                if not receiver.complete:
-                    raise Problem(400, "Bad request", "the multipart body ends before its "
-                                  "closing boundary: the upload was cut short")
-                if not receiver.saw_file:
-                    raise Problem(400, "Bad request", "the form has no 'file' part")
-                fields = {k: bytes(v) for k, v in receiver.fields.items()}
-            else:
-                fields = {}
-            size = fp.tell()
+        fields = await _receive(request, fp, media_type, options, limit, field_limit,
+                                wanted_fields)
+        size = fp.tell()
+        if size == 0:
+            raise Problem(400, "Bad request", "the upload is empty")
+        fp.flush()
+        fp.seek(0)
     except (MultipartParseError, FormParserError) as exc:
-        path.unlink(missing_ok=True)
+        _drop(fp, path)
         raise Problem(400, "Bad request", f"malformed multipart body: {exc}") from None
     except BaseException:
-        path.unlink(missing_ok=True)
+        _drop(fp, path)
         raise
-    if size == 0:
+    return Upload(fp, size, fields, path)
+
+
+def _drop(fp: Any, path: Path | None) -> None:
+    fp.close()
+    if path is not None:
         path.unlink(missing_ok=True)
-        raise Problem(400, "Bad request", "the upload is empty")
-    return Upload(path, size, fields)
+
+
+async def _receive(request: Request, fp: Any, media_type: str, options: dict[bytes, bytes],
+                   limit: int, field_limit: int, wanted_fields: frozenset[str]
+                   ) -> dict[str, bytes]:
+    parser = None
+    receiver = None
+    if media_type == "multipart/form-data":
+        boundary = options.get(b"boundary")
+        if not boundary:
+            raise Problem(400, "Bad request", "multipart/form-data without a boundary")
+        receiver = _Receiver(fp, field_limit, wanted_fields)
+        parser = MultipartParser(boundary, receiver.callbacks())
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > limit:
+            raise Problem(413, "Content too large", f"the upload is larger than {limit} bytes")
+        # Writing a chunk lands in memory or the page cache in microseconds: cheaper than a
+        # thread hop per chunk.
+        if parser is not None:
+            parser.write(chunk)
+        else:
+            fp.write(chunk)
+    if parser is None or receiver is None:
+        return {}
+    parser.finalize()
+    if not receiver.complete:
+        raise Problem(400, "Bad request", "the multipart body ends before its closing "
+                      "boundary: the upload was cut short")
+    if not receiver.saw_file:
+        raise Problem(400, "Bad request", "the form has no 'file' part")
+    return {k: bytes(v) for k, v in receiver.fields.items()}

@@ -102,7 +102,7 @@ class Dataset(MutableMapping):
             else:
                 elements = source
             for elem in elements:
-                self._dict[elem.tag] = elem
+                self._dict[int(elem.tag)] = elem
         for keyword, value in kwargs.items():
             setattr(self, keyword, value)
 
@@ -135,7 +135,7 @@ class Dataset(MutableMapping):
         tag = _to_tag(key)
         if tag != elem.tag:
             raise ValueError(f"key {Tag(tag)} does not match the element's tag {elem.tag}")
-        self._dict[elem.tag] = elem
+        self._dict[int(elem.tag)] = elem
 
     def __delitem__(self, key: Any) -> None:
         if isinstance(key, slice):
@@ -251,7 +251,7 @@ class Dataset(MutableMapping):
             items = other
         for item in items:
             if isinstance(item, DataElement):
-                self._dict[item.tag] = item
+                self._dict[int(item.tag)] = item
                 continue
             key, value = item
             if isinstance(value, DataElement):
@@ -264,7 +264,7 @@ class Dataset(MutableMapping):
             setattr(self, keyword, value)
 
     def add(self, elem: DataElement) -> None:
-        self._dict[elem.tag] = elem
+        self._dict[int(elem.tag)] = elem
 
     def add_new(self, tag: Any, VR: str, value: Any) -> None:  # noqa: N803
         """Add (or replace) the element `tag` with this VR and value."""

@@ -154,7 +154,7 @@ def from_json(data: dict[str, Any] | str | bytes,
     ds = Dataset()
     for key, obj in data.items():
         elem = element_from_json(key, obj, bulk_data_uri_handler)
-        ds._dict[elem.tag] = elem
+        ds._dict[int(elem.tag)] = elem
     return ds
 
 

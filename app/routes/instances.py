@@ -64,8 +64,9 @@ def _summary(record: Record, request: Request) -> dict[str, Any]:
                         **ERRORS})
 async def store_instance(request: Request, settings: SettingsDep,
                          store: StoreDep) -> Response:
-    upload = await receive_upload(request, store.tmp, settings.max_upload_bytes)
+    upload = await receive_upload(request, store.tmp, settings.max_upload_bytes, named=True)
     try:
+        assert upload.path is not None
         record = await run_in_threadpool(store.store, upload.path)
     finally:
         upload.discard()

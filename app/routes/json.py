@@ -40,10 +40,9 @@ async def upload_json(request: Request, settings: SettingsDep, store: StoreDep,
     upload = await receive_upload(request, store.tmp, settings.max_upload_bytes)
     try:
         def convert() -> bytes:
-            with open(upload.path, "rb") as fp:
-                ds = read_file(fp, defer_size=settings.defer_size,
-                               stop_before_pixels=stop_before_pixels)
-                return dataset_json(ds, format, bulk_data_threshold, include_meta)
+            ds = read_file(upload.file, defer_size=settings.defer_size,
+                           stop_before_pixels=stop_before_pixels)
+            return dataset_json(ds, format, bulk_data_threshold, include_meta)
 
         body = await run_in_threadpool(convert)
     finally:

@@ -63,8 +63,8 @@ async def patch_upload(request: Request, settings: SettingsDep, store: StoreDep,
         def run() -> str:
             fd, name = tempfile.mkstemp(prefix="patched-", suffix=".dcm", dir=store.tmp)
             try:
-                with open(upload.path, "rb") as fp, os.fdopen(fd, "wb") as out:
-                    ds = read_file(fp, defer_size=settings.defer_size)
+                with os.fdopen(fd, "wb") as out:
+                    ds = read_file(upload.file, defer_size=settings.defer_size)
                     apply(ds, patch)
                     write_checked(out, ds, write_like_original, transfer_syntax)
             except BaseException:
