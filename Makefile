@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint bench dictionary serve fuzz clean
+.PHONY: test lint bench dictionary serve fuzz fuzz-http clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -20,6 +20,7 @@ test: $(STAMP) lint
 bench: $(STAMP)
 	$(PY) benchmarks/read.py
 	$(PY) benchmarks/write.py
+	$(PY) benchmarks/service.py
 
 serve: $(STAMP)
 	$(PY) -m app
@@ -30,6 +31,10 @@ fuzz: $(STAMP)
 	$(PY) -m pip install -q 'atheris>=2.3'
 	mkdir -p fuzz/work && cd fuzz/work && ../../$(PY) ../fuzz_dicom.py -runs=$(FUZZ_RUNS) \
 		-timeout=1 -rss_limit_mb=1024 -max_len=70000 -print_final_stats=1
+
+# Schemathesis against the OpenAPI document, longer than the run in `make test`.
+fuzz-http: $(STAMP)
+	DICOMCORE_SCHEMA_EXAMPLES=2000 $(PY) -m pytest -q -p no:logging tests/app/test_schema.py
 
 dictionary: $(STAMP)
 	$(PY) scripts/gen_dictionary.py

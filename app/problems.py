@@ -82,8 +82,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(app, request)
         return problem_response(exc.status_code, _TITLES.get(exc.status_code, "Error"),
-                                str(exc.detail), request, headers=getattr(exc, "headers", None))
+                                str(exc.detail), request, headers=headers or None)
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:
@@ -91,6 +94,19 @@ def install(app: FastAPI) -> None:
         log.error("unhandled %s on %s", type(exc).__name__, route)
         return problem_response(500, "Internal error", "the service failed on this request",
                                 request)
+
+
+def _allowed_methods(app: FastAPI, request: Request) -> str:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    scope = dict(request.scope)
+    for route in app.router.routes:
+        match, _ = route.matches(scope)
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
 
 
 _TITLES = {400: "Bad request", 401: "Unauthorized", 404: "Not found",

@@ -60,7 +60,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"description": text, **PROBLEM} for code, text in (
         (400, "not DICOM or broken (detail names offset and tag)"),
         (401, "API key missing or wrong"), (404, "no such instance"),
-        (413, "upload larger than DICOMCORE_MAX_UPLOAD_BYTES"), (415, "unsupported media type"),
+        (405, "method not allowed"), (409, "the stored file changed while it was read"),
+        (412, "If-Match is stale"), (413, "upload larger than DICOMCORE_MAX_UPLOAD_BYTES"),
+        (415, "unsupported media type"), (416, "range not satisfiable"),
         (422, "invalid patch or query"))}
 
 

@@ -76,7 +76,7 @@ async def store_instance(request: Request, settings: SettingsDep,
                     headers={"Location": location, "ETag": record.etag})
 
 
-@router.get("", summary="List stored instances (paged)")
+@router.get("", summary="List stored instances (paged)", responses=ERRORS)
 async def list_instances(request: Request, store: StoreDep,
                          offset: Annotated[int, Query(ge=0)] = 0,
                          limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
