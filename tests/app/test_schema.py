@@ -8,8 +8,8 @@ import tempfile
 from pathlib import Path
 
 import schemathesis
-from schemathesis.specs.openapi.checks import positive_data_acceptance
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from app.deps import get_settings
 from app.main import create_app
