@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint bench dictionary serve fuzz fuzz-http clean
+.PHONY: test lint bench dictionary serve fuzz fuzz-http soak clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -35,6 +35,10 @@ fuzz: $(STAMP)
 # Schemathesis against the OpenAPI document, longer than the run in `make test`.
 fuzz-http: $(STAMP)
 	DICOMCORE_SCHEMA_EXAMPLES=2000 $(PY) -m pytest -q -p no:logging tests/app/test_schema.py
+
+# Ten minutes of mixed traffic at concurrency 32 against two workers (loopback only).
+soak: $(STAMP)
+	$(PY) -m tests.app.soak --seconds 600 --concurrency 32
 
 dictionary: $(STAMP)
 	$(PY) scripts/gen_dictionary.py
