@@ -364,10 +364,12 @@ class DatasetParser:
                           encodings: tuple[str, ...], ancestors: tuple[Dataset, ...]
                           ) -> DataElement:
         make = DataElement.from_raw
-        if vr in ("OB", "OW", "OB or OW") or (tag == PIXEL_DATA):
+        if vr in ("OB", "OW", "OB or OW") or (tag == PIXEL_DATA and vr != "SQ"):
             raw = self.read_encapsulated(tag, value_pos)
-            elem = make(tag, "OB" if vr == "OB or OW" else vr, raw, self.little, encodings,
+            elem = make(tag, vr if vr in ("OB", "OW") else "OB", raw, self.little, encodings,
                         value_pos, True)
+            if vr not in ("OB", "OW", "OB or OW"):
+                elem.raw_VR = vr  # kept for the writer when it wrote e.g. UN
             return elem
         if vr == "SQ" or vr == "UN" or implicit:
             # PS3.5 6.2.2: an undefined-length UN holds implicit VR little endian items.
