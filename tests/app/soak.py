@@ -3,7 +3,8 @@
     python -m tests.app.soak [--seconds 600] [--concurrency 32]   (`make soak`)
 
 Traffic: uploads for JSON, stored uploads, PATCHes that each append one item to a shared
-instance (so a lost update shows as a missing item), patched downloads, file downloads,
+instance (so a lost update shows as a missing item; the shared instances are replaced every
+20 s so the workload does not grow), patched downloads, file downloads,
 deletes, mutated uploads and clients that disconnect mid-upload. Checked at the end: no 5xx,
 no lost update, no temporary file left behind, and server RSS after warm-up growing by less
 than 10 %. `tests/app/test_soak.py` runs a short version in `make test`.
@@ -143,6 +144,20 @@ async def _worker(number: int, server: Server, deadline: float, shared: list[str
                                          f"{response.text[:200]}")
 
 
+async def _rotate_shared(server: Server, deadline: float, shared: list[str], data: bytes,
+                         period: float = 20.0) -> None:
+    """New instances for the appends every `period` seconds, so that the files being patched
+    stay the same size all along and RSS measures the service, not a growing workload."""
+    async with httpx.AsyncClient(base_url=server.url, timeout=60, trust_env=False) as client:
+        while time.monotonic() + period < deadline:
+            await asyncio.sleep(period)
+            fresh = []
+            for _ in range(len(shared)):
+                response = await client.post("/v1/instances", content=data, headers=RAW)
+                fresh.append(response.json()["id"])
+            shared[:] = fresh
+
+
 async def _sample_rss(server: Server, deadline: float, report: Report) -> None:
     started = time.monotonic()
     while time.monotonic() < deadline:
@@ -161,6 +176,7 @@ async def _run(server: Server, seconds: float, concurrency: int) -> Report:
             shared.append(response.json()["id"])
     deadline = time.monotonic() + seconds
     await asyncio.gather(_sample_rss(server, deadline, report),
+                         _rotate_shared(server, deadline, shared, samples[SAMPLES[0]]),
                          *(_worker(n, server, deadline, shared, report, samples)
                            for n in range(concurrency)))
     report.shared = shared  # type: ignore[attr-defined]
