@@ -210,15 +210,21 @@ def soak(seconds: float, concurrency: int, storage: Path) -> dict[str, object]:
         missing = lost_updates(server, report)
     finally:
         server.stop()
+    # Growth is the trend, not a spike: the median RSS of the window right after warm-up
+    # (the first fifth of the run) against the median of the last window of the same length.
     rss = [value for _, value in report.rss_samples]
+    window = max(1, len(rss) // 10)
     warm = max(1, len(rss) // 5)
-    after_warm_up = rss[warm] if len(rss) > warm else (rss[-1] if rss else 0.0)
-    growth = (max(rss[warm:]) - after_warm_up) / after_warm_up if len(rss) > warm else 0.0
+    early = sorted(rss[warm:warm + window]) or sorted(rss) or [0.0]
+    late = sorted(rss[-window:]) or [0.0]
+    after_warm_up = early[len(early) // 2]
+    at_end = late[len(late) // 2]
+    growth = (at_end - after_warm_up) / after_warm_up if after_warm_up else 0.0
     return {"seconds": seconds, "concurrency": concurrency, "requests": report.requests,
             "server_errors": report.server_errors[:20], "unexpected": report.unexpected[:20],
             "lost_updates": missing, "leftover_files": leftovers[:20],
             "patched_items": sum(len(m) for m in report.appended.values()),
-            "rss_after_warm_up_mib": round(after_warm_up, 1),
+            "rss_after_warm_up_mib": round(after_warm_up, 1), "rss_at_end_mib": round(at_end, 1),
             "rss_peak_mib": round(max(rss, default=0.0), 1), "rss_growth": round(growth, 4)}
 
 
