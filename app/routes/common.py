@@ -106,3 +106,17 @@ def write_checked(out: Any, ds: Dataset, write_like_original: bool,
         raise
     except ValueError as exc:
         raise Problem(422, "Cannot write the file", str(exc)) from None
+
+
+def write_temporary(directory: Path, prefix: str, produce: Any) -> Path:
+    """A temporary file in `directory` filled by `produce(file)`; removed if that fails."""
+    import tempfile
+
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=".dcm", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            produce(out)
+    except BaseException:
+        os.unlink(name)
+        raise
+    return Path(name)

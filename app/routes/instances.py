@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
@@ -37,6 +35,7 @@ from .common import (
     file_response,
     json_response,
     write_checked,
+    write_temporary,
 )
 from .patch import parse_patch_json
 
@@ -239,18 +238,12 @@ async def get_file(instance_id: InstanceId, store: StoreDep,
     record = store.record(instance_id)
     name = _file_name(record)
 
-    def rewrite() -> str:
-        fd, temp = tempfile.mkstemp(prefix="download-", suffix=".dcm", dir=store.tmp)
-        try:
-            with store.open(instance_id) as (_, _, ds), os.fdopen(fd, "wb") as out:
-                write_checked(out, ds, write_like_original, transfer_syntax)
-        except BaseException:
-            os.unlink(temp)
-            raise
-        return temp
+    def rewrite(out: Any) -> None:
+        with store.open(instance_id) as (_, _, ds):
+            write_checked(out, ds, write_like_original, transfer_syntax)
 
-    temp = await run_in_threadpool(rewrite)
-    return file_response(Path(temp), name, delete_after=True, headers={"ETag": record.etag})
+    temp = await run_in_threadpool(write_temporary, store.tmp, "download-", rewrite)
+    return file_response(temp, name, delete_after=True, headers={"ETag": record.etag})
 
 
 def _file_name(record: Record) -> str:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
@@ -24,6 +21,7 @@ from .common import (
     WriteLikeOriginal,
     file_response,
     write_checked,
+    write_temporary,
 )
 
 router = APIRouter(prefix="/v1", tags=["patch"])
@@ -60,19 +58,12 @@ async def patch_upload(request: Request, settings: SettingsDep, store: StoreDep,
             raise Problem(400, "Bad request", "the form has no 'patch' field")
         patch = parse_patch_json(upload.fields["patch"])
 
-        def run() -> str:
-            fd, name = tempfile.mkstemp(prefix="patched-", suffix=".dcm", dir=store.tmp)
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    ds = read_file(upload.file, defer_size=settings.defer_size)
-                    apply(ds, patch)
-                    write_checked(out, ds, write_like_original, transfer_syntax)
-            except BaseException:
-                os.unlink(name)
-                raise
-            return name
+        def run(out: object) -> None:
+            ds = read_file(upload.file, defer_size=settings.defer_size)
+            apply(ds, patch)
+            write_checked(out, ds, write_like_original, transfer_syntax)
 
-        result = await run_in_threadpool(run)
+        result = await run_in_threadpool(write_temporary, store.tmp, "patched-", run)
     finally:
         upload.discard()
-    return file_response(Path(result), "patched.dcm", delete_after=True)
+    return file_response(result, "patched.dcm", delete_after=True)
