@@ -32,7 +32,7 @@ from .deferred import DeferredValue
 from .errors import EncodeError
 from .parser import AMBIGUOUS_VRS, resolve_ambiguous_vr
 from .tag import Tag
-from .uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, UID
+from .uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from .uid import transfer_syntax as lookup_transfer_syntax
 from .values import decode_value, encode_value, pad
 
@@ -440,5 +440,3 @@ class _Deflater:
             tail += b"\0"
         self.fp.write(tail)
 
-
-__all__ += ["UID"]
