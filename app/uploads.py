@@ -41,7 +41,7 @@ class Upload:
             self.path.unlink(missing_ok=True)
 
 
-SPOOL_BYTES = 1 << 20
+SPOOL_BYTES = 4 << 20
 
 
 class _Receiver:

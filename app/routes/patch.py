@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from dicomcore import read_file
@@ -25,6 +26,9 @@ from .common import (
 )
 
 router = APIRouter(prefix="/v1", tags=["patch"])
+
+IN_MEMORY_BYTES = 4 << 20
+ATTACHMENT = 'attachment; filename="patched.dcm"'
 
 
 def parse_patch_json(data: bytes) -> object:
@@ -46,7 +50,7 @@ def parse_patch_json(data: bytes) -> object:
                        "content": {"application/dicom": {}}}, **ERRORS})
 async def patch_upload(request: Request, settings: SettingsDep, store: StoreDep,
                        write_like_original: WriteLikeOriginal = True,
-                       transfer_syntax: TransferSyntaxQuery = None) -> FileResponse:
+                       transfer_syntax: TransferSyntaxQuery = None) -> Response:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "multipart/form-data":
         raise Problem(415, "Unsupported media type",
@@ -63,6 +67,12 @@ async def patch_upload(request: Request, settings: SettingsDep, store: StoreDep,
             apply(ds, patch)
             write_checked(out, ds, write_like_original, transfer_syntax)
 
+        if upload.size <= IN_MEMORY_BYTES:
+            # A small result is answered from memory: no file to write, read back and remove.
+            buffer = io.BytesIO()
+            await run_in_threadpool(run, buffer)
+            return Response(buffer.getvalue(), media_type="application/dicom",
+                            headers={"Content-Disposition": ATTACHMENT})
         result = await run_in_threadpool(write_temporary, store.tmp, "patched-", run)
     finally:
         upload.discard()
