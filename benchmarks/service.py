@@ -8,8 +8,8 @@ at concurrency 1 and 16, for a small CT (pydicom's CT_small.dcm), a 2 MB multi-f
 a 100 MB multi-frame file. Prints requests/s, p50/p99 latency, server peak RSS and the ratios
 ours/baseline and ours/Orthanc. Run with `make bench` or `python benchmarks/service.py`.
 
-Peak RSS is the VmHWM of the server's largest process, measured after each run (it only
-grows): the figure printed for a row includes every earlier row for that server.
+Each file size gets fresh servers, so the peak RSS printed per size (the VmHWM of the
+server's largest process over that size's rows) shows what the size costs.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ def load(url: str, kind: str, file: Path, concurrency: int, size: int) -> dict[s
 
 def servers(tmp: Path) -> dict[str, tuple[str, subprocess.Popen[bytes], str]]:
     """name -> (url, process, kind prefix)."""
+    tmp.mkdir(parents=True, exist_ok=True)
     running = {}
     env = {k: v for k, v in os.environ.items() if not k.startswith("DICOMCORE_")}
     port = free_port()
@@ -100,27 +101,35 @@ def main() -> None:
         big = tmp / "mf100mb.dcm"
         write_multiframe(big, 100 << 20, sparse=False)
         files["100 MB multi-frame"] = big
-        running = servers(tmp)
         print(f"workers/threads: {WORKERS}; {SECONDS:.0f} s per row (at most 2000 requests, "
-              f"40 for the 100 MB file); client: benchmarks/load.py in its own process")
+              f"40 for the 100 MB file); client: benchmarks/load.py in its own process; "
+              f"fresh servers for each file size")
         results: dict[tuple[str, str, str, int], dict[str, float]] = {}
-        try:
-            for job in ("json", "patch"):
-                for label, file in files.items():
-                    size = file.stat().st_size
+        peaks: dict[tuple[str, str], float] = {}
+        for label, file in files.items():
+            size = file.stat().st_size
+            running = servers(tmp / label.replace(" ", "-"))
+            try:
+                for job in ("json", "patch"):
                     for concurrency in (1, 16):
-                        for server, (url, process, prefix) in running.items():
+                        for server, (url, _, prefix) in running.items():
                             result = load(url, prefix + job, file, concurrency, size)
-                            result["rss_mib"] = peak_rss_mib(process.pid)
                             results[(job, label, server, concurrency)] = result
                             print(f"{job:<5} {label:<19} c={concurrency:<2} {server:<16} "
                                   f"{result['rps']:8.1f} req/s  p50 {result['p50_ms']:8.1f} ms"
-                                  f"  p99 {result['p99_ms']:8.1f} ms  peak RSS "
-                                  f"{result['rss_mib']:6.0f} MiB  errors {result['errors']:.0f}",
-                                  flush=True)
-        finally:
-            for _, process, _ in running.values():
-                stop(process)
+                                  f"  p99 {result['p99_ms']:8.1f} ms  errors "
+                                  f"{result['errors']:.0f}", flush=True)
+                for server, (_, process, _) in running.items():
+                    peaks[(label, server)] = peak_rss_mib(process.pid)
+            finally:
+                for _, process, _ in running.values():
+                    stop(process)
+        print("\nserver peak RSS per file size (MiB, largest process, over its json and patch "
+              "rows):")
+        for label in files:
+            print(f"  {label:<19} " + "  ".join(f"{server}: {peaks.get((label, server), 0):.0f}"
+                                               for server in ("dicomcore", "fastapi+pydicom",
+                                                              "orthanc")))
         print("\nratios (requests/s ours / other, p99 ours / other):")
         for (job, label, server, concurrency), ours in results.items():
             if server != "dicomcore":
