@@ -105,14 +105,8 @@ class ByteStream:
 
 
 def _size_of(fp: BinaryIO) -> int | None:
-    if isinstance(fp, io.BytesIO):
-        return len(fp.getbuffer())
-    try:
-        import os
-
-        return os.fstat(fp.fileno()).st_size
-    except (AttributeError, OSError, io.UnsupportedOperation, ValueError):
-        pass
+    """The end offset, by seeking: no fileno() (a SpooledTemporaryFile would roll over to
+    disk) and no BytesIO.getbuffer() (a BytesIO built on bytes would copy them)."""
     try:
         here = fp.tell()
         end = fp.seek(0, io.SEEK_END)
