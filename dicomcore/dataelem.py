@@ -19,9 +19,8 @@ from .uid import UID
 from .valuerep import DS, IS, MultiValue
 from .values import BYTES_VRS, decode_value, empty_value_for_VR
 
-__all__ = ["DataElement", "RawValue"]
+__all__ = ["DataElement"]
 
-RawValue = "bytes | DeferredValue | None"
 
 
 

@@ -127,7 +127,6 @@ def _read(fp: BinaryIO, name: str | None, source: DeferredSource,
           stop_when: StopWhen | None, defer: int | None, force: bool, size: int | None
           ) -> FileDataset:
     stream = ByteStream(fp, size)
-    start = stream.pos
     preamble = _read_preamble(stream, force)
     meta_parser = DatasetParser(stream, True)
     file_meta = FileMetaDataset()
@@ -159,7 +158,6 @@ def _read(fp: BinaryIO, name: str | None, source: DeferredSource,
     else:
         result._closers.extend(closers)
     result._closers.append(source.close)
-    result.file_offset = start
     if "original_group_sizes" in body.__dict__:
         result.original_group_sizes = body.original_group_sizes
     return result

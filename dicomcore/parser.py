@@ -88,7 +88,6 @@ class DatasetParser:
         self._explicit_header = Struct(order + "HH2sH").unpack_from
         self._long_length = Struct(order + "L").unpack_from
         self._item_header = self._implicit_header
-        self.switched_to_implicit = False
 
     # -- data sets -----------------------------------------------------------------------
 
@@ -278,7 +277,6 @@ class DatasetParser:
             warnings.warn("the transfer syntax says explicit VR but the data set is encoded "
                           "with implicit VR: reading it as implicit VR", DicomWarning,
                           stacklevel=3)
-            self.switched_to_implicit = True
         return True
 
     def _odd_vr(self, vr_bytes: bytes, pos: int, tag: int) -> str:
