@@ -1,19 +1,30 @@
-"""`python -m app`: run the service with uvicorn, host, port and workers from the settings."""
+"""`python -m app`: run the service with uvicorn, host, port and workers from the settings.
+
+One worker runs in this process; more run under app.workers, one listening socket each
+(uvicorn's own `--workers` where SO_REUSEPORT is missing).
+"""
 
 from __future__ import annotations
 
+import sys
+
 import uvicorn
 
+from . import workers
 from .settings import get_settings
 
 
-def main() -> None:
+def main() -> int:
     settings = get_settings()
-    uvicorn.run("app.main:app", host=settings.host, port=settings.port,
-                workers=settings.workers, log_level=settings.log_level, access_log=False,
-                proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips,
-                http="app.transport:NoDelayH11Protocol")
+    options = {"app": "app.main:app", "log_level": settings.log_level, "access_log": False,
+               "proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips,
+               "http": "app.transport:NoDelayH11Protocol"}
+    if settings.workers > 1 and workers.supported():
+        uvicorn.Config(**options).configure_logging()
+        return workers.serve(options, settings.host, settings.port, settings.workers)
+    uvicorn.run(host=settings.host, port=settings.port, workers=settings.workers, **options)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

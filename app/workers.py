@@ -1,0 +1,129 @@
+"""Run the service in several uvicorn processes, each with a listening socket of its own.
+
+uvicorn's `--workers` shares one listening socket between its processes, and the process
+that wakes first accepts every connection waiting: in the benchmark, 16 keep-alive clients
+all landed on one of two workers, which served them alone at half the machine's throughput.
+Here every worker binds its own socket with SO_REUSEPORT and the kernel spreads new
+connections across them.
+
+The supervisor holds the port (bound, never listening, so it takes no connections), restarts
+a worker that dies, stops all of them on SIGTERM or SIGINT, and gives up with exit status 3
+when a worker dies before it has started to serve.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import socket
+import sys
+import time
+from multiprocessing.connection import wait
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+import uvicorn
+
+log = logging.getLogger("uvicorn.error")
+
+STARTUP_FAILURE = 3
+STOP_SECONDS = 30.0  # how long running requests get to finish on shutdown
+
+
+def supported() -> bool:
+    """Whether this platform balances SO_REUSEPORT listeners (Linux does)."""
+    return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+
+
+def bind(host: str, port: int, reuse_port: bool) -> socket.socket:
+    """A TCP socket bound to host:port, not yet listening."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that tells the supervisor when it has started."""
+
+    def __init__(self, config: uvicorn.Config, ready: Any) -> None:
+        super().__init__(config)
+        self.ready = ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self.ready.set()
+
+
+def worker(options: dict[str, Any], host: str, port: int, ready: Any) -> None:
+    """One worker process: its own SO_REUSEPORT socket, one uvicorn server on it."""
+    sock = bind(host, port, reuse_port=True)
+    _Server(uvicorn.Config(**options), ready).run(sockets=[sock])
+
+
+def serve(options: dict[str, Any], host: str, port: int, workers: int) -> int:
+    """Run `workers` worker processes until a signal stops them; the exit status."""
+    try:
+        # A plain bind first: it fails when anything, another instance of this service
+        # included, already listens on the port, where a SO_REUSEPORT bind would share it.
+        bind(host, port, reuse_port=False).close()
+        holder = bind(host, port, reuse_port=True)
+    except OSError as exc:
+        log.error("cannot bind %s:%d: %s", host, port, exc.strerror or exc)
+        return STARTUP_FAILURE
+    context = multiprocessing.get_context("spawn")
+    stopping: list[int] = []
+
+    def start() -> tuple[BaseProcess, Any]:
+        ready = context.Event()
+        process = context.Process(target=worker, args=(options, host, port, ready),
+                                  name="dicomcore-worker")
+        process.start()
+        return process, ready
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        stopping.append(signum)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    status = 0
+    running = [start() for _ in range(workers)]
+    log.info("dicomcore: %d workers on http://%s:%d, one SO_REUSEPORT socket each",
+             workers, host, port)
+    try:
+        while not stopping:
+            wait([process.sentinel for process, _ in running], timeout=0.5)
+            for index, (process, ready) in enumerate(running):
+                if process.is_alive() or stopping:
+                    continue
+                if not ready.is_set():
+                    log.error("worker %d exited with %s during its start: stopping",
+                              process.pid, process.exitcode)
+                    status = STARTUP_FAILURE
+                    stopping.append(0)
+                    break
+                log.warning("worker %d exited with %s: starting another", process.pid,
+                            process.exitcode)
+                running[index] = start()
+    finally:
+        for process, _ in running:
+            if process.is_alive():
+                process.terminate()  # uvicorn's graceful shutdown
+        deadline = time.monotonic() + STOP_SECONDS
+        for process, _ in running:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join()
+        holder.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return status
