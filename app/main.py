@@ -5,12 +5,14 @@ Run with `uvicorn app.main:app` (or `make serve`)."""
 from __future__ import annotations
 
 import warnings
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
 from dicomcore.errors import DicomWarning
 
-from . import __version__, accesslog, problems
+from . import __version__, accesslog, memory, problems
 from .deps import require_api_key
 from .routes import health, instances, json, patch
 from .settings import get_settings
@@ -21,12 +23,20 @@ Upload a file for its element JSON (PS3.18 Annex F), patch it and download it, o
 and work on it as a resource. Errors are RFC 9457 problem+json."""
 
 
+@asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    memory.keep_large_buffers()
+    memory.freeze_loaded_objects()
+    yield
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     # The library's warnings about odd input quote the values (patient data): not for logs.
     warnings.filterwarnings("ignore", category=DicomWarning)
     accesslog.configure(settings.log_level)
-    app = FastAPI(title="dicomcore", version=__version__, description=DESCRIPTION)
+    app = FastAPI(title="dicomcore", version=__version__, description=DESCRIPTION,
+                  lifespan=lifespan)
     app.add_middleware(accesslog.AccessLogMiddleware)
     problems.install(app)
     app.include_router(health.router)
