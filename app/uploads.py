@@ -120,8 +120,9 @@ async def receive_upload(request: Request, directory: Path, limit: int,
         raise Problem(415, "Unsupported media type",
                       "send the file as application/dicom or as multipart/form-data with a "
                       "'file' field")
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    header = request.headers.get("content-length", "")
+    declared = int(header) if header.isdigit() else None
+    if declared is not None and declared > limit:
         raise Problem(413, "Content too large", f"the upload is larger than {limit} bytes")
     directory.mkdir(parents=True, exist_ok=True)
     path: Path | None = None
@@ -130,6 +131,9 @@ async def receive_upload(request: Request, directory: Path, limit: int,
         fd, name = tempfile.mkstemp(prefix="upload-", suffix=".part", dir=directory)
         path = Path(name)
         fp = os.fdopen(fd, "w+b")
+    elif declared is not None and declared > SPOOL_BYTES:
+        # Known to be large: straight to disk, without holding SPOOL_BYTES in memory first.
+        fp = tempfile.TemporaryFile(dir=directory)  # noqa: SIM115
     else:
         fp = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, dir=directory)  # noqa: SIM115
     try:
