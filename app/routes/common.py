@@ -81,10 +81,16 @@ def json_response(body: bytes, fmt: JsonFormat, headers: dict[str, str] | None =
     return Response(body, media_type=media, headers=headers)
 
 
+class DicomFileResponse(FileResponse):
+    # Starlette reads a file in 64 KiB pieces, each in a worker thread: 1,600 thread hops
+    # for a 100 MB file. 1 MiB pieces cut the hops and cost 1 MiB per download in flight.
+    chunk_size = 1 << 20
+
+
 def file_response(path: Path, filename: str, delete_after: bool,
                   headers: dict[str, str] | None = None) -> FileResponse:
     task = BackgroundTask(os.unlink, path) if delete_after else None
-    return FileResponse(path, media_type="application/dicom", filename=filename,
+    return DicomFileResponse(path, media_type="application/dicom", filename=filename,
                         background=task, headers=headers,
                         content_disposition_type="attachment")
 
