@@ -4,6 +4,7 @@ Run with `uvicorn app.main:app` (or `make serve`)."""
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,7 +26,9 @@ and work on it as a resource. Errors are RFC 9457 problem+json."""
 
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    memory.keep_large_buffers()
+    if not memory.keep_large_buffers():
+        logging.getLogger("uvicorn.error").warning(
+            "allocator settings not applied (not glibc): large uploads run slower")
     memory.freeze_loaded_objects()
     yield
 

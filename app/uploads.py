@@ -26,8 +26,9 @@ DICOM_TYPES = ("application/dicom", "application/octet-stream")
 class Upload:
     """A received upload: an open file positioned at its start, and any wanted form fields.
 
-    `path` is set for uploads kept under a name (to be stored); others stay in memory up to
-    `SPOOL_BYTES` and roll over to an anonymous temporary file beyond it.
+    `path` is set for uploads kept under a name (to be stored). Others are an anonymous
+    temporary file, in memory up to `SPOOL_BYTES` and on disk beyond it, or from the first
+    byte when the Content-Length is larger.
     """
 
     file: BinaryIO

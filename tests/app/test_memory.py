@@ -4,12 +4,15 @@ loaded at start are frozen out of the collector's passes."""
 from __future__ import annotations
 
 import gc
+import os
+import platform
 import subprocess
 import sys
 
 import pytest
 from fastapi.testclient import TestClient
 
+from app import memory
 from app.main import create_app
 
 PROGRAM = """
@@ -32,7 +35,11 @@ def page_faults(mode: str) -> int:
     return int(result.stdout)
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+GLIBC_DEFAULTS = platform.libc_ver()[0] == "glibc" and not any(
+    name.startswith("MALLOC_") or name in ("GLIBC_TUNABLES", "LD_PRELOAD") for name in os.environ)
+
+
+@pytest.mark.skipif(not GLIBC_DEFAULTS, reason="needs glibc's allocator with its defaults")
 def test_freed_large_buffers_are_reused_without_page_faults() -> None:
     default, tuned = page_faults("default"), page_faults("tuned")
     # 50 rounds of 4 buffers of 2 MiB touch 102,400 pages: by default most are faulted in.
@@ -40,9 +47,23 @@ def test_freed_large_buffers_are_reused_without_page_faults() -> None:
     assert tuned < default / 10
 
 
-def test_the_app_start_freezes_what_is_loaded() -> None:
+def test_the_app_start_applies_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    applied = []
+    monkeypatch.setattr(memory, "keep_large_buffers", lambda: applied.append(1) or True)
+    monkeypatch.setattr(memory, "_frozen", False)
     gc.unfreeze()
-    with TestClient(create_app()) as client:
-        assert client.get("/healthz").status_code == 200
-        assert gc.get_freeze_count() > 1000
-    gc.unfreeze()
+    try:
+        with TestClient(create_app()) as client:
+            assert client.get("/healthz").status_code == 200
+            assert applied == [1]
+            assert gc.get_freeze_count() > 1000
+    finally:
+        gc.unfreeze()
+
+
+def test_a_missing_allocator_setting_is_logged(monkeypatch: pytest.MonkeyPatch,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(memory, "keep_large_buffers", lambda: False)
+    with caplog.at_level("WARNING"), TestClient(create_app()):
+        pass
+    assert "allocator settings not applied" in caplog.text

@@ -134,6 +134,32 @@ def test_stopping_the_supervisor_stops_every_worker(tmp_path: Path) -> None:
         wait_for(lambda pid=pid: not Path(f"/proc/{pid}").exists(), 10)
 
 
+def test_workers_stop_when_the_supervisor_is_killed(tmp_path: Path) -> None:
+    running = Server(tmp_path / "data", workers=2)
+    try:
+        wait_for(lambda: len(children(running.process.pid)) == 2)
+        pids = children(running.process.pid)
+        running.process.kill()  # no chance to stop its workers itself
+        running.process.wait(timeout=10)
+        for pid in pids:
+            wait_for(lambda pid=pid: not Path(f"/proc/{pid}").exists()
+                     or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2], 15)
+    finally:
+        running.stop()
+
+
+def test_a_second_instance_on_the_same_port_is_refused(two_workers: Server,
+                                                        tmp_path: Path) -> None:
+    environment = {**os.environ, "DICOMCORE_STORAGE_DIR": str(tmp_path / "other"),
+                   "DICOMCORE_PORT": str(two_workers.port), "DICOMCORE_HOST": "127.0.0.1",
+                   "DICOMCORE_WORKERS": "2"}
+    result = subprocess.run([sys.executable, "-m", "app"], env=environment,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == workers.STARTUP_FAILURE
+    assert f"cannot bind 127.0.0.1:{two_workers.port}" in result.stderr
+    assert sorted(listeners(two_workers).values()) == [1, 1]
+
+
 def test_a_taken_port_is_refused_at_start(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
