@@ -19,7 +19,20 @@ from .personname import PersonName
 __all__ = ["IS", "ISfloat", "DS", "DSfloat", "MultiValue", "PersonName", "format_DS"]
 
 
-class IS(int):
+class _EqualsItsText:
+    """IS and DS equal a string that is their text ("1.50" == DS("1.50")), and a number
+    by value otherwise."""
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            return str(self) == other
+        return super().__eq__(other)  # type: ignore[no-any-return]
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+
+class IS(_EqualsItsText, int):
     """Integer String: an int that keeps the string it was read from.
 
     As in pydicom: empty text gives back the text, None gives None, a value that is a number
@@ -59,14 +72,6 @@ class IS(int):
             val, IS) else None
         return obj
 
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, str):
-            return str(self) == other
-        return int.__eq__(self, other)  # type: ignore[no-any-return]
-
-    def __ne__(self, other: object) -> bool:
-        return not self == other
-
     __hash__ = int.__hash__
 
     def __str__(self) -> str:
@@ -100,7 +105,7 @@ class ISfloat(float):
     __repr__ = float.__repr__
 
 
-class DS(float):
+class DS(_EqualsItsText, float):
     """Decimal String: a float that keeps the string it was read from.
 
     `str()` gives the original text, or for a number made from a float its repr, as pydicom
@@ -130,14 +135,6 @@ class DS(float):
             original = format_DS(float(obj))
         obj.original_string = original
         return obj
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, str):
-            return str(self) == other
-        return float.__eq__(self, other)  # type: ignore[no-any-return]
-
-    def __ne__(self, other: object) -> bool:
-        return not self == other
 
     __hash__ = float.__hash__
 
