@@ -41,17 +41,17 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from .errors import DicomWarning
+from .vr import MULTI_VALUED_TEXT_VRS
 
 __all__ = [
     "DEFAULT_ENCODING",
-    "MULTI_VALUED_TEXT_VRS",
     "PN_DELIMITERS",
     "TEXT_DELIMITERS",
-    "TEXT_VRS_WITH_CHARSET",
     "VALUE_DELIMITERS",
     "CharsetEncodeError",
     "decode_text",
     "decode_values",
+    "delimiters_for",
     "encode_text",
     "encode_values",
     "python_encodings",
@@ -59,12 +59,6 @@ __all__ = [
 
 DEFAULT_ENCODING = "iso8859"
 """Codec name of the default repertoire (ISO-IR 6); decodes as Latin-1, encodes as ASCII."""
-
-TEXT_VRS_WITH_CHARSET = frozenset({"SH", "LO", "UC", "ST", "LT", "UT", "PN"})
-"""The VRs whose values are encoded with (0008,0005); every other string VR is ASCII."""
-
-MULTI_VALUED_TEXT_VRS = frozenset({"SH", "LO", "UC", "PN"})
-"""Text VRs whose backslash separates values; in ST, LT and UT it is an ordinary character."""
 
 TEXT_DELIMITERS = frozenset({0x09, 0x0A, 0x0C, 0x0D})
 """TAB, LF, FF and CR: after each of them the character set of value 1 is active again."""
@@ -403,12 +397,20 @@ def decode_values(value: bytes, vr: str, encodings: Sequence[str]) -> list[str]:
     """
     if vr == "PN":
         return decode_text(value.rstrip(b"\0 "), encodings, PN_DELIMITERS).split("\\")
+    text = decode_text(value, encodings, delimiters_for(vr))
+    if vr not in MULTI_VALUED_TEXT_VRS or "\\" not in text:
+        return [text.rstrip("\0 ")]
+    return [part.rstrip("\0 ") for part in text.split("\\")]
+
+
+def delimiters_for(vr: str) -> frozenset[int]:
+    """The bytes after which value 1's character set is active again in a value of `vr`
+    (PS3.5 6.1.2.5.3): the one rule the reader and the writer both follow."""
+    if vr == "PN":
+        return PN_DELIMITERS
     if vr in MULTI_VALUED_TEXT_VRS:
-        text = decode_text(value, encodings, VALUE_DELIMITERS)
-        if "\\" not in text:
-            return [text.rstrip("\0 ")]
-        return [part.rstrip("\0 ") for part in text.split("\\")]
-    return [decode_text(value, encodings, TEXT_DELIMITERS).rstrip("\0 ")]
+        return VALUE_DELIMITERS
+    return TEXT_DELIMITERS
 
 
 # --- encoding ------------------------------------------------------------------------------------
@@ -524,10 +526,4 @@ def encode_values(values: str | Sequence[str], vr: str, encodings: Sequence[str]
     """
     if isinstance(values, str):
         values = [values]
-    if vr == "PN":
-        delimiters = PN_DELIMITERS
-    elif vr in MULTI_VALUED_TEXT_VRS:
-        delimiters = VALUE_DELIMITERS
-    else:
-        delimiters = TEXT_DELIMITERS
-    return encode_text("\\".join(str(value) for value in values), encodings, delimiters)
+    return encode_text("\\".join(str(value) for value in values), encodings, delimiters_for(vr))

@@ -14,14 +14,14 @@ from typing import Any
 from . import dictionary
 from .errors import DicomWarning
 from .personname import PersonName
+from .sequence import Sequence
 from .tag import BaseTag, Tag
 from .uid import UID
 from .valuerep import DS, IS, MultiValue
-from .values import BYTES_VRS, decode_value, empty_value_for_VR
+from .values import decode_value, empty_text_value
+from .vr import BACKSLASH_IN_VALUE_VRS, BYTES_VRS, DEFAULT_REPERTOIRE_VRS
 
-__all__ = ["DataElement"]
-
-
+__all__ = ["DataElement", "empty_value_for_VR"]
 
 
 class _Unset:
@@ -47,17 +47,18 @@ _DEFAULT_ENCODINGS = ("iso8859",)
 # pydicom fixes the first value of these when it was read as SS (PS3.3 C.11.1.1.1).
 _LUT_DESCRIPTOR_TAGS = frozenset({0x00281101, 0x00281102, 0x00281103, 0x00283002})
 _PRIVATE_CREATOR_NAME = "Private Creator"
-# A str (or bytes) set as the value of these VRs is one value even if it holds a backslash;
-# for the others a backslash separates values (pydicom's ALLOW_BACKSLASH).
-_BACKSLASH_VALUE_VRS = frozenset({"LT", "ST", "UT", "US or SS or OW", "US or OW", "OB or OW",
-                                  "OB", "OD", "OF", "OL", "OV", "OW", "UN"})
-# VRs of the default repertoire only: bytes set as their value are decoded to str.
-_DEFAULT_REPERTOIRE_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "TM", "UI",
-                                     "UR"})
 # Values of these VRs longer than _MAX_SHOWN are summarised in dumps, as pydicom does.
 _LONG_VALUE_VRS = frozenset({"LT", "UC", "UT", "US or SS"}) | BYTES_VRS
 _MAX_SHOWN = 16
 _NAME_WIDTH = 35
+
+
+def empty_value_for_VR(vr: str | None) -> Any:  # noqa: N802 - pydicom's public name
+    """The value an element of this VR has when its length is 0: an empty Sequence for SQ,
+    '' for text VRs, an empty PersonName for PN, None for the others."""
+    if vr == "SQ":
+        return Sequence()
+    return empty_text_value(vr)
 
 
 class DataElement:
@@ -129,14 +130,12 @@ class DataElement:
         more than one."""
         vr = self.VR
         if vr == "SQ":
-            from .sequence import Sequence
-
             if value is None or value == "" or value == b"":
                 return Sequence()
             if isinstance(value, Sequence):
                 return value
             return Sequence(value)
-        if vr not in _BACKSLASH_VALUE_VRS:
+        if vr not in BACKSLASH_IN_VALUE_VRS:
             if isinstance(value, str) and "\\" in value:
                 value = value.split("\\")
             elif isinstance(value, bytes) and b"\\" in value:
@@ -179,8 +178,6 @@ class DataElement:
         if isinstance(value, (str, bytes, PersonName)):
             return 1 if value else 0
         if isinstance(value, list):
-            from .sequence import Sequence
-
             if isinstance(value, Sequence):
                 return 1
             return len(value)
@@ -320,7 +317,7 @@ class _Converter:
         vr = self.vr
         if value is None:
             return None
-        if isinstance(value, bytes) and vr in _DEFAULT_REPERTOIRE_VRS:
+        if isinstance(value, bytes) and vr in DEFAULT_REPERTOIRE_VRS:
             value = value.decode("latin-1")
         if vr == "PN":
             return value if isinstance(value, PersonName) else PersonName(value)

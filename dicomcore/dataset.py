@@ -25,8 +25,9 @@ from . import dictionary
 from .dataelem import DataElement
 from .errors import DicomWarning
 from .tag import BaseTag, Tag
+from .vr import ambiguous_vr
 
-__all__ = ["Dataset", "FileDataset", "FileMetaDataset", "TagList"]
+__all__ = ["Dataset", "FileDataset", "FileMetaDataset", "TagList", "resolve_ambiguous_vr"]
 
 _SENTINEL: Any = object()
 _NO_TAG_ERRORS = (ValueError, TypeError, OverflowError)
@@ -440,6 +441,32 @@ class Dataset(MutableMapping):
                     yield ""  # an empty item shows as an empty line, as in pydicom
                 yield from item._lines(depth + 1, indent_chars, top_only)
                 yield indent_chars * (depth + 1) + "---------"
+
+
+_PIXEL_REPRESENTATION = 0x00280103
+_LUT_DESCRIPTOR = 0x00283002
+
+
+def resolve_ambiguous_vr(elem: DataElement, ancestors: tuple[Dataset, ...]) -> None:
+    """Give an element whose dictionary VR is ambiguous ('US or SS', ...) its real VR, by
+    `vr.ambiguous_vr` with the facts of the data set it is in and its ancestors (nearest
+    first)."""
+    pixel_representation = None
+    if elem.VR == "US or SS":
+        for dataset in ancestors:
+            found = dataset._dict.get(_PIXEL_REPRESENTATION)
+            if found is not None and isinstance(found.value, int):
+                pixel_representation = found.value
+                break
+    lut_first = None
+    if elem.VR == "US or OW":
+        descriptor = ancestors[0]._dict.get(_LUT_DESCRIPTOR)
+        lut_first = descriptor.value if descriptor is not None else None
+        if isinstance(lut_first, list):
+            lut_first = lut_first[0] if lut_first else None
+    elem.VR = ambiguous_vr(elem.VR, elem.tag, pixel_representation=pixel_representation,
+                           is_undefined_length=elem.is_undefined_length,
+                           lut_first_value=lut_first)
 
 
 def _vr_for_new(tag: int, unknown: str | None = None) -> str:

@@ -25,10 +25,11 @@ from .charset import python_encodings
 from .dataset import Dataset, FileDataset, FileMetaDataset
 from .deferred import DeferredSource
 from .errors import InvalidDicomError
-from .parser import VALID_VRS, DatasetParser, StopWhen
+from .parser import DatasetParser, StopWhen
 from .stream import ByteStream
 from .tag import BaseTag
 from .uid import transfer_syntax
+from .vr import VALID_VRS
 
 __all__ = ["read_file", "dcmread", "read_partial", "read_dataset", "open_dicom",
            "parse_defer_size", "PIXEL_TAGS"]

@@ -26,23 +26,19 @@ from collections.abc import Iterator
 from struct import Struct
 from typing import Any, BinaryIO
 
+from .charset import python_encodings
 from .dataelem import DataElement
-from .dataset import Dataset
+from .dataset import Dataset, resolve_ambiguous_vr
 from .deferred import DeferredValue
 from .errors import EncodeError
-from .parser import AMBIGUOUS_VRS, resolve_ambiguous_vr
 from .tag import Tag
 from .uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from .uid import transfer_syntax as lookup_transfer_syntax
 from .values import decode_value, encode_value, pad
+from .vr import AMBIGUOUS_VRS, LONG_LENGTH_VRS, SWAP_WIDTH
 
-__all__ = ["write_file", "dcmwrite", "write_dataset", "LONG_VRS"]
+__all__ = ["write_file", "dcmwrite", "write_dataset"]
 
-LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UR", "UT", "UN", "SV",
-                      "UV"})
-# Width of the numbers each binary VR holds: what a byte-order swap works on.
-_SWAP_WIDTH = {"US": 2, "SS": 2, "OW": 2, "AT": 2, "UL": 4, "SL": 4, "FL": 4, "OF": 4,
-               "OL": 4, "FD": 8, "OD": 8, "SV": 8, "UV": 8, "OV": 8}
 _ARRAY_CODE = {2: "H", 4: "L" if array("L").itemsize == 4 else "I", 8: "Q"}
 _UNDEFINED = 0xFFFFFFFF
 _CHUNK = 1 << 20
@@ -70,7 +66,7 @@ class _Encoding:
     def header(self, tag: int, vr: str, length: int) -> bytes:
         if self.implicit:
             return self._tag_length(tag >> 16, tag & 0xFFFF, length)
-        if vr in LONG_VRS:
+        if vr in LONG_LENGTH_VRS:
             return self._long(tag >> 16, tag & 0xFFFF, vr.encode(), 0, length)
         if length > 0xFFFF:
             # PS3.5 6.2.2: a value too long for a short-length VR is written as UN.
@@ -84,9 +80,6 @@ class _Encoding:
         if implicit == self.implicit:
             return self
         return _Encoding(implicit, self.little, self.like_original, self.keep_file_vrs)
-
-
-Chunk = "bytes | tuple[DeferredValue, int]"
 
 
 def write_file(filename: str | os.PathLike[str] | BinaryIO, dataset: Dataset,
@@ -265,7 +258,7 @@ def _dataset_chunks(ds: Dataset, enc: _Encoding, encodings: tuple[str, ...],
     elements = _ordered(ds, enc.like_original)
     for elem in elements:
         if elem.VR in AMBIGUOUS_VRS:
-            resolve_ambiguous_vr(elem, ancestors, enc.implicit)
+            resolve_ambiguous_vr(elem, ancestors)
     if not enc.like_original:
         elements = [e for e in elements if e.tag & 0xFFFF or e.tag >> 16 == 2]
     group_lengths = {e.tag >> 16 for e in elements if not e.tag & 0xFFFF and e.tag >> 16 != 2}
@@ -304,12 +297,7 @@ def _size(chunk: Any) -> int:
 
 def _encodings_of(ds: Dataset, inherited: tuple[str, ...]) -> tuple[str, ...]:
     elem = ds._dict.get(0x00080005)
-    if elem is None:
-        return inherited
-    from .charset import python_encodings
-
-    value = elem.value
-    return python_encodings(list(value) if isinstance(value, list) else (value or None))
+    return inherited if elem is None else python_encodings(elem.value)
 
 
 def _join(chunks: Iterator[Any]) -> bytes:
@@ -347,7 +335,7 @@ def _element_chunks(elem: DataElement, enc: _Encoding, encodings: tuple[str, ...
             yield bytes(raw)
         yield enc.item(0xFFFEE0DD, 0)
         return
-    swap = _SWAP_WIDTH.get(vr, 0) if elem.is_little_endian != enc.little else 0
+    swap = SWAP_WIDTH.get(vr, 0) if elem.is_little_endian != enc.little else 0
     if raw is None:
         try:
             data = encode_value(vr, elem.value, enc.little, encodings)
@@ -424,19 +412,25 @@ def _swapped(data: bytes, width: int) -> bytes:
 
 
 class _Deflater:
-    """A write() sink that deflates (PS3.5 A.5: raw deflate, no zlib header)."""
+    """A write() sink that deflates (PS3.5 A.5: raw deflate, no zlib header), padding the
+    whole deflated stream to even length with one NUL when it is odd."""
 
     def __init__(self, fp: BinaryIO) -> None:
         self.fp = fp
+        self.written = 0
         self._compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED,
                                             -zlib.MAX_WBITS)
 
     def write(self, data: bytes) -> None:
-        self.fp.write(self._compressor.compress(data))
+        self._emit(self._compressor.compress(data))
+
+    def _emit(self, data: bytes) -> None:
+        if data:
+            self.fp.write(data)
+            self.written += len(data)
 
     def close(self) -> None:
-        tail = self._compressor.flush()
-        if len(tail) % 2:
-            tail += b"\0"
-        self.fp.write(tail)
+        self._emit(self._compressor.flush())
+        if self.written % 2:
+            self._emit(b"\0")
 

@@ -28,13 +28,13 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from .dataelem import DataElement
+from .dataelem import DataElement, empty_value_for_VR
 from .dataset import Dataset
 from .errors import DicomWarning
 from .personname import PersonName
 from .sequence import Sequence
 from .tag import BaseTag, Tag
-from .values import BYTES_VRS, NUMBER_FORMATS, empty_value_for_VR
+from .vr import BYTES_VRS, FLOAT_VRS, INT_VRS, NUMBER_FORMATS
 
 __all__ = ["to_json_dict", "to_json", "from_json", "to_simple_dict", "BulkDataHandler",
            "BulkDataURIHandler", "element_paths", "element_at_path"]
@@ -44,8 +44,6 @@ BulkDataURIHandler = Callable[[str, str, str], Any]
 
 _HEX_TAG = re.compile(r"[0-9A-Fa-f]{8}")
 _INDEX = re.compile(r"[0-9]{1,9}")
-_INT_VRS = frozenset({"IS", "US", "SS", "UL", "SL", "SV", "UV"})
-_FLOAT_VRS = frozenset({"DS", "FL", "FD"})
 _PN_GROUPS = ("Alphabetic", "Ideographic", "Phonetic")
 
 
@@ -105,7 +103,7 @@ def _element_json(elem: DataElement, threshold: int, handler: BulkDataHandler | 
         out["Value"] = [_pn_json(v) for v in values]
     elif vr == "AT":
         out["Value"] = [f"{v:08X}" if v is not None else None for v in values]
-    elif vr in _INT_VRS or vr in _FLOAT_VRS:
+    elif vr in INT_VRS or vr in FLOAT_VRS:
         out["Value"] = [_number_json(v, vr) for v in values]
     else:
         out["Value"] = [str(v) if v not in (None, "") else None for v in values]
@@ -126,7 +124,7 @@ def _number_json(value: Any, vr: str) -> Any:
         return None
     if isinstance(value, str):
         return value  # IS/DS text that is not a number: what there is
-    if vr in _INT_VRS:
+    if vr in INT_VRS:
         return int(value)
     number = float(value)
     if number != number or number in (float("inf"), float("-inf")):
@@ -213,16 +211,16 @@ def _values_from_json(key: str, vr: str, values: list[Any]) -> Any:
     for v in values:
         if v is None:
             # null in a list: '' for text VRs (as reading gives), None for numbers
-            converted.append(None if vr in _INT_VRS | _FLOAT_VRS else "")
+            converted.append(None if vr in INT_VRS | FLOAT_VRS else "")
         elif vr == "PN":
             converted.append(_pn_from_json(key, v))
         elif vr == "AT":
             converted.append(Tag(str(v)))
         elif vr in ("IS", "DS"):
             converted.append(_number_string_from_json(v, vr))
-        elif vr in _INT_VRS:
+        elif vr in INT_VRS:
             converted.append(int(v))
-        elif vr in _FLOAT_VRS:
+        elif vr in FLOAT_VRS:
             converted.append(float(v))
         elif isinstance(v, (int, float)) and not isinstance(v, bool):
             converted.append(str(v))
@@ -293,7 +291,7 @@ def _simple_scalar(value: Any, vr: str) -> Any:
         return str(value)
     if vr == "AT":
         return str(BaseTag(value))
-    if vr in _INT_VRS or vr in _FLOAT_VRS:
+    if vr in INT_VRS or vr in FLOAT_VRS:
         return _number_json(value, vr)
     return str(value)
 

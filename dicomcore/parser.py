@@ -26,33 +26,30 @@ from . import dictionary
 from ._dicomdict import DICTIONARY
 from .charset import python_encodings
 from .dataelem import DataElement
-from .dataset import Dataset
+from .dataset import Dataset, resolve_ambiguous_vr
 from .deferred import DeferredSource, DeferredValue
 from .errors import DicomWarning, InvalidDicomError, TruncatedFileWarning
+from .limits import MAX_DEPTH
 from .sequence import Sequence
 from .stream import ByteStream
-from .tag import BaseTag, Tag
+from .tag import (
+    ITEM,
+    ITEM_DELIMITER,
+    PIXEL_DATA,
+    SEQUENCE_DELIMITER,
+    SPECIFIC_CHARACTER_SET,
+    BaseTag,
+    Tag,
+)
+from .vr import AMBIGUOUS_VRS, LONG_LENGTH_VRS, VALID_VRS
 
-__all__ = ["DatasetParser", "StopWhen", "MAX_DEPTH", "VALID_VRS", "AMBIGUOUS_VRS",
-           "resolve_ambiguous_vr"]
+__all__ = ["DatasetParser", "StopWhen"]
 
 StopWhen = Callable[[BaseTag, "str | None", int], bool]
 
-MAX_DEPTH = 64
 UNDEFINED = 0xFFFFFFFF
-ITEM = 0xFFFEE000
-ITEM_DELIMITER = 0xFFFEE00D
-SEQUENCE_DELIMITER = 0xFFFEE0DD
-SPECIFIC_CHARACTER_SET = 0x00080005
-PIXEL_DATA = 0x7FE00010
-
-VALID_VRS = ("AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT", "OB",
-             "OD", "OF", "OL", "OV", "OW", "PN", "SH", "SL", "SQ", "SS", "ST", "SV", "TM",
-             "UC", "UI", "UL", "UN", "UR", "US", "UT", "UV")
 _VR_BY_BYTES = {vr.encode(): vr for vr in VALID_VRS}
-_LONG_VRS = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UR", b"UT",
-                       b"UN", b"SV", b"UV"})
-AMBIGUOUS_VRS = frozenset({"US or SS", "OB or OW", "US or OW", "US or SS or OW"})
+_LONG_VRS = frozenset(vr.encode() for vr in LONG_LENGTH_VRS)
 
 
 def _implicit_vr(tag: int) -> str:
@@ -239,7 +236,7 @@ class DatasetParser:
                 else:
                     elem_obj = make(tag, vr, raw, little, encodings, value_pos, False)
                 if tag == SPECIFIC_CHARACTER_SET:
-                    encodings = _encodings_of(elem_obj)
+                    encodings = python_encodings(elem_obj.value)
                     elem_obj._encodings = encodings
             if not elem & 0xFFFF:
                 group_length_at = (group, stream.pos)
@@ -257,7 +254,7 @@ class DatasetParser:
             ds.original_group_sizes = group_sizes
         if ambiguous:
             for elem_obj in ambiguous:
-                resolve_ambiguous_vr(elem_obj, (ds, *ancestors), implicit)
+                resolve_ambiguous_vr(elem_obj, (ds, *ancestors))
         if depth == 0:
             ds.is_implicit_VR = implicit
         return ds
@@ -430,46 +427,3 @@ def _known_vr(tag: int) -> str | None:
     except KeyError:
         return None
 
-
-def _encodings_of(elem: DataElement) -> tuple[str, ...]:
-    value = elem.value
-    if isinstance(value, list):
-        return python_encodings(list(value))
-    return python_encodings(value or None)
-
-
-# Tags whose VR is US or SS by Pixel Representation (PS3.3 C.7.6.3.1.4 and related).
-_US_OR_SS_TAGS = frozenset({0x00189810, 0x00221452, 0x00280104, 0x00280105, 0x00280106,
-                            0x00280107, 0x00280108, 0x00280109, 0x00280110, 0x00280111,
-                            0x00280120, 0x00280121, 0x00281101, 0x00281102, 0x00281103,
-                            0x00283002, 0x00409211, 0x00409216, 0x00603004, 0x00603006})
-
-
-def resolve_ambiguous_vr(elem: DataElement, ancestors: tuple[Dataset, ...], implicit: bool
-                         ) -> None:
-    """Give an element with a dictionary VR such as 'US or SS' its real VR, from the data
-    set it is in and its ancestors (nearest first), as PS3.5 and PS3.3 say."""
-    vr = elem.VR
-    tag = elem.tag
-    ds = ancestors[0]
-    if vr == "US or SS":
-        pixel_rep = None
-        for dataset in ancestors:
-            found = dataset._dict.get(0x00280103)
-            if found is not None and isinstance(found.value, int):
-                pixel_rep = found.value
-                break
-        elem.VR = "SS" if pixel_rep not in (None, 0) else "US"
-    elif vr == "OB or OW":
-        if tag == PIXEL_DATA and elem.is_undefined_length:
-            elem.VR = "OB"
-        else:
-            elem.VR = "OW"
-    elif vr == "US or OW":
-        descriptor = ds._dict.get(0x00283002)
-        first = descriptor.value if descriptor is not None else None
-        if isinstance(first, list):
-            first = first[0] if first else None
-        elem.VR = "US" if first == 1 else "OW"
-    elif vr == "US or SS or OW":
-        elem.VR = "OW"

@@ -41,12 +41,13 @@ from . import dictionary
 from .charset import python_encodings
 from .dataelem import DataElement
 from .dataset import Dataset
-from .parser import MAX_DEPTH, VALID_VRS
+from .limits import MAX_DEPTH
 from .personname import PersonName
 from .sequence import Sequence
 from .tag import Tag
 from .validation import validate_value
 from .valuerep import DS, IS, format_DS
+from .vr import VALID_VRS
 
 __all__ = ["apply", "parse", "Operation", "PatchError", "PathStep"]
 

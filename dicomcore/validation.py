@@ -15,13 +15,10 @@ from typing import Any
 
 from .charset import CharsetEncodeError, encode_values
 from .personname import PersonName
+from .vr import BINARY_VRS, CHARSET_VRS, MAX_LENGTH, SINGLE_VALUE_VRS
 
-__all__ = ["validate_value", "vm_allows", "MAX_LENGTH"]
+__all__ = ["validate_value", "vm_allows"]
 
-# Maximum length of one value in characters (PN: per component group).
-MAX_LENGTH = {"AE": 16, "AS": 4, "CS": 16, "DA": 8, "DS": 16, "DT": 26, "IS": 12, "LO": 64,
-              "LT": 10240, "PN": 64, "SH": 16, "ST": 1024, "TM": 14, "UI": 64,
-              "UC": 0xFFFFFFFE, "UR": 0xFFFFFFFE, "UT": 0xFFFFFFFE}
 _PATTERNS = {vr: re.compile(pattern, re.ASCII) for vr, pattern in {
     "AS": r"\d{3}[DWMY]",
     "CS": r"[A-Z0-9 _]*",
@@ -36,9 +33,6 @@ _INT_RANGES = {"US": (0, 0xFFFF), "SS": (-0x8000, 0x7FFF), "UL": (0, 0xFFFFFFFF)
                "SL": (-0x80000000, 0x7FFFFFFF), "SV": (-(1 << 63), (1 << 63) - 1),
                "UV": (0, (1 << 64) - 1), "IS": (-(1 << 31), (1 << 31) - 1)}
 _FLOAT_MAX = {"FL": 3.4028234663852886e38, "FD": 1.7976931348623157e308}
-_TEXT_WITH_CHARSET = frozenset({"SH", "LO", "ST", "LT", "UC", "UT", "PN"})
-_SINGLE_VALUED = frozenset({"LT", "ST", "UT", "UR"})
-_BINARY = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN"})
 
 
 def vm_allows(vm: str, count: int) -> bool:
@@ -66,7 +60,7 @@ def validate_value(vr: str, value: Any, vm: str | None = None,
     """Problems with `value` as a `vr` value (empty list when it is valid)."""
     if vr == "SQ":
         return []
-    if vr in _BINARY:
+    if vr in BINARY_VRS:
         return [] if value is None or isinstance(value, (bytes, bytearray)) else [
             f"a {vr} value is bytes (base64 in JSON)"]
     values = value if isinstance(value, (list, tuple)) else [value]
@@ -74,13 +68,13 @@ def validate_value(vr: str, value: Any, vm: str | None = None,
     problems = []
     if vm and not vm_allows(vm, len(values)):
         problems.append(f"{len(values)} values where the dictionary allows VM {vm}")
-    if vr in _SINGLE_VALUED and len(values) > 1:
+    if vr in SINGLE_VALUE_VRS and len(values) > 1:
         problems.append(f"{vr} holds a single value")
     for v in values:
         problem = _check_one(vr, v)
         if problem:
             problems.append(problem)
-    if vr in _TEXT_WITH_CHARSET and encodings is not None and not problems:
+    if vr in CHARSET_VRS and encodings is not None and not problems:
         try:
             encode_values([str(v) for v in values], vr, encodings)
         except CharsetEncodeError as exc:
@@ -119,7 +113,7 @@ def _check_one(vr: str, value: Any) -> str | None:
     if limit is not None and len(text) > limit:
         return f"{text[:20]!r}... is longer than {vr}'s {limit} characters" if len(text) > 20 \
             else f"{text!r} is longer than {vr}'s {limit} characters"
-    if "\\" in text and vr not in _SINGLE_VALUED:
+    if "\\" in text and vr not in SINGLE_VALUE_VRS:
         return f"{text!r} contains a backslash, the value separator"
     pattern = _PATTERNS.get(vr)
     if pattern is not None and not pattern.fullmatch(text):

@@ -10,43 +10,31 @@ with a warning.
 
 from __future__ import annotations
 
+import datetime
 import struct
 import warnings
 from collections.abc import Callable
 from typing import Any
 
-from .charset import decode_text
+from .charset import decode_values, encode_values
 from .errors import DicomWarning
 from .personname import PersonName, decode_person_names
-from .tag import BaseTag
+from .tag import BaseTag, Tag
 from .uid import UID
 from .valuerep import DS, IS, MultiValue
+from .vr import BYTES_VRS, NUMBER_FORMATS, PADDING, STR_VRS
 
-__all__ = ["decode_value", "encode_value", "pad", "empty_value_for_VR", "DECODERS", "ENCODERS",
-           "NUMBER_FORMATS", "TEXT_VRS",
-           "BYTES_VRS"]
+__all__ = ["decode_value", "encode_value", "pad", "empty_text_value", "DECODERS", "ENCODERS"]
 
 Decoder = Callable[[bytes, bool, tuple[str, ...]], Any]
 
-NUMBER_FORMATS = {"US": "H", "SS": "h", "UL": "L", "SL": "l", "FL": "f", "FD": "d",
-                  "SV": "q", "UV": "Q"}
-BYTES_VRS = frozenset({"OB", "OW", "OF", "OD", "OL", "OV", "UN", "OB or OW", "US or SS",
-                       "US or OW", "US or SS or OW"})
-# VRs whose empty value is '' rather than None (pydicom: STR_VR less IS and DS).
-TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DT", "LO", "LT", "SH", "ST", "TM", "UC", "UI",
-                      "UR", "UT"})
-_TEXT_DELIMITERS = frozenset(b"\r\n\t\f")
 
-
-def empty_value_for_VR(vr: str | None) -> Any:  # noqa: N802 - pydicom's public name
-    """The value an element of this VR has when its length is 0."""
-    if vr == "SQ":
-        from .sequence import Sequence
-
-        return Sequence()
+def empty_text_value(vr: str | None) -> Any:
+    """The value a non-sequence element of this VR has when its length is 0 (the model's
+    `empty_value_for_VR` adds the empty Sequence of SQ)."""
     if vr == "PN":
         return PersonName("")
-    if vr in TEXT_VRS:
+    if vr in STR_VRS:
         return ""
     return None
 
@@ -106,15 +94,12 @@ def _ds(raw: bytes, little: bool, encodings: tuple[str, ...]) -> Any:
     return _number_strings(DS, raw.decode("latin-1").strip())
 
 
-def _text(raw: bytes, little: bool, encodings: tuple[str, ...]) -> Any:
-    text = decode_text(raw, encodings, _TEXT_DELIMITERS)
-    if "\\" not in text:
-        return text.rstrip("\0 ")
-    return MultiValue(str, [v.rstrip("\0 ") for v in text.split("\\")])
-
-
-def _single_text(raw: bytes, little: bool, encodings: tuple[str, ...]) -> Any:
-    return decode_text(raw, encodings, _TEXT_DELIMITERS).rstrip("\0 ")
+def _text(vr: str) -> Decoder:
+    """Charset text: the value(s) as `charset.decode_values` splits them for `vr`."""
+    def decode(raw: bytes, little: bool, encodings: tuple[str, ...]) -> Any:
+        parts = decode_values(raw, vr, encodings)
+        return parts[0] if len(parts) == 1 else MultiValue(str, parts)
+    return decode
 
 
 def _pn(raw: bytes, little: bool, encodings: tuple[str, ...]) -> Any:
@@ -167,16 +152,16 @@ DECODERS: dict[str, Decoder] = {
     "DS": _ds,
     "DT": _ascii_strings,
     "IS": _is,
-    "LO": _text,
-    "LT": _single_text,
+    "LO": _text("LO"),
+    "LT": _text("LT"),
     "PN": _pn,
-    "SH": _text,
-    "ST": _single_text,
+    "SH": _text("SH"),
+    "ST": _text("ST"),
     "TM": _ascii_strings,
-    "UC": _text,
+    "UC": _text("UC"),
     "UI": _ui,
     "UR": _ur,
-    "UT": _single_text,
+    "UT": _text("UT"),
     **{vr: _numbers(fmt) for vr, fmt in NUMBER_FORMATS.items()},
     **dict.fromkeys(BYTES_VRS, _bytes),
 }
@@ -185,7 +170,7 @@ DECODERS: dict[str, Decoder] = {
 def decode_value(vr: str, raw: bytes, is_little_endian: bool, encodings: tuple[str, ...]) -> Any:
     """Decode the raw bytes of one non-sequence element; unknown VRs give the bytes."""
     if not raw:
-        return empty_value_for_VR(vr)
+        return empty_text_value(vr)
     decoder = DECODERS.get(vr, _bytes)
     return decoder(raw, is_little_endian, encodings)
 
@@ -194,11 +179,6 @@ def decode_value(vr: str, raw: bytes, is_little_endian: bool, encodings: tuple[s
 
 Encoder = Callable[[Any, bool, tuple[str, ...]], bytes]
 
-# The byte each VR pads an odd-length value with (PS3.5 6.2): NUL for UI and binary VRs.
-PADDING = {vr: b" " for vr in TEXT_VRS | {"DS", "IS", "PN"}}
-PADDING["UI"] = b"\0"
-
-
 def _as_list(value: Any) -> list[Any]:
     if isinstance(value, (list, tuple)):
         return list(value)
@@ -206,8 +186,6 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _date_text(value: Any, vr: str) -> str:
-    import datetime
-
     if isinstance(value, datetime.datetime) and vr == "DT":
         text = value.strftime("%Y%m%d%H%M%S")
         if value.microsecond:
@@ -259,8 +237,6 @@ def _encode_number_strings(kind: type) -> Encoder:
 
 
 def _text_encoder(vr: str) -> Encoder:
-    from .charset import encode_values
-
     def encode(value: Any, little: bool, encodings: tuple[str, ...]) -> bytes:
         values = ["" if v is None else str(v) for v in _as_list(value)]
         return encode_values(values, vr, encodings)
@@ -284,8 +260,6 @@ def _encode_numbers(fmt: str) -> Encoder:
 
 
 def _encode_at(value: Any, little: bool, encodings: tuple[str, ...]) -> bytes:
-    from .tag import Tag
-
     tags = [Tag(v) for v in _as_list(value)]
     halves = [h for t in tags for h in (t >> 16, t & 0xFFFF)]
     return struct.pack(f"{'<' if little else '>'}{len(halves)}H", *halves)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import dicomcore
 from dicomcore import InvalidDicomError
 from dicomcore.errors import TruncatedFileWarning
-from dicomcore.parser import MAX_DEPTH
+from dicomcore.limits import MAX_DEPTH
 
 from .corpus import PYDICOM_DATA, READABLE
 

@@ -30,7 +30,6 @@ from pydicom.multival import MultiValue
 from dicomcore.charset import (
     PN_DELIMITERS,
     TEXT_DELIMITERS,
-    TEXT_VRS_WITH_CHARSET,
     VALUE_DELIMITERS,
     CharsetEncodeError,
     decode_text,
@@ -40,6 +39,7 @@ from dicomcore.charset import (
     python_encodings,
 )
 from dicomcore.personname import PersonName, decode_person_names
+from dicomcore.vr import CHARSET_VRS
 
 PYDICOM_DATA = Path(pydicom.__file__).parent / "data"
 CHARSET_FILES = sorted((PYDICOM_DATA / "charset_files").glob("*.dcm"))
@@ -100,7 +100,7 @@ def text_elements(ds: pydicom.Dataset, character_set: Any = None) -> Iterator[Te
         if elem.VR == "SQ":
             for item in elem.value or ():
                 yield from text_elements(item, character_set)
-        elif elem.VR in TEXT_VRS_WITH_CHARSET and isinstance(raw, RawDataElement):
+        elif elem.VR in CHARSET_VRS and isinstance(raw, RawDataElement):
             yield TextElement(tag, elem.VR, raw.value or b"", character_set, elem.value)
 
 
