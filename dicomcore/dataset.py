@@ -89,6 +89,10 @@ class Dataset(MutableMapping):
     is_implicit_VR: bool | None = None  # noqa: N815 - pydicom's name
     is_little_endian: bool | None = None
     is_undefined_length_sequence_item = False
+    original_group_sizes: dict[int, int] | None = None
+    """Set by the reader: for each group that had a group length element, the number of
+    bytes its other elements took in the file. The writer keeps such a group length as read
+    while the group is unchanged; None for data sets not read from a file."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """`Dataset()`, `Dataset(other_dataset)`, `Dataset({tag: element})`,
@@ -265,7 +269,32 @@ class Dataset(MutableMapping):
             setattr(self, keyword, value)
 
     def add(self, elem: DataElement) -> None:
+        """Add (or replace) an element under its own tag."""
         self._dict[int(elem.tag)] = elem
+
+    def get_item(self, key: Any) -> DataElement | None:
+        """The element for a tag or keyword, or None where it is absent (as pydicom's).
+
+        An int tag is looked up directly: this is the fast path the reader, the writer and
+        the patch engine use instead of reaching into the mapping's storage.
+        """
+        if type(key) is int:
+            return self._dict.get(key)
+        try:
+            return self._dict.get(_to_tag(key))
+        except _NO_TAG_ERRORS:
+            return None
+
+    def tags_in_file_order(self) -> list[int]:
+        """The tags in the order elements were read or added (the writer keeps it)."""
+        return list(self._dict)
+
+    def replace_all(self, elements: Any) -> None:
+        """Make the data set hold exactly `elements` (an iterable of DataElement), in that
+        order: how a change computed on a copy is committed at once."""
+        new = {int(elem.tag): elem for elem in elements}
+        self._dict.clear()
+        self._dict.update(new)
 
     def add_new(self, tag: Any, VR: str, value: Any) -> None:  # noqa: N803
         """Add (or replace) the element `tag` with this VR and value."""
