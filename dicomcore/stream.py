@@ -44,7 +44,7 @@ class ByteStream:
             return len(keep)
         if self.fp.tell() != self.pos + len(keep):
             self.fp.seek(self.pos + len(keep))
-        data = self.fp.read(max(self.window, n - len(keep)))
+        data = _read_upto(self.fp, max(self.window, n - len(keep)), n - len(keep))
         self.buf = keep + data if keep else data
         self.base = self.pos
         return len(self.buf)
@@ -62,7 +62,7 @@ class ByteStream:
             fp.seek(self.pos + len(head))
         if self.size is not None:
             wanted = min(wanted, max(self.size - (self.pos + len(head)), 0))
-            parts = [head, fp.read(wanted)] if wanted else [head]
+            parts = [head, _read_upto(fp, wanted, wanted)] if wanted else [head]
         else:
             parts = [head]
             while wanted > 0:
@@ -102,6 +102,23 @@ class ByteStream:
         """Leave the file object positioned at `pos` (for callers that go on reading it)."""
         if self.fp.tell() != self.pos:
             self.fp.seek(self.pos)
+
+
+def _read_upto(fp: BinaryIO, n: int, at_least: int) -> bytes:
+    """Read up to `n` bytes, and at least `at_least` unless the data ends: a raw file
+    object (a pipe, a socket, some wrappers) may return fewer bytes than asked per call."""
+    data = fp.read(n)
+    if len(data) >= at_least or not data:
+        return data
+    parts = [data]
+    got = len(data)
+    while got < at_least:
+        chunk = fp.read(n - got)
+        if not chunk:
+            break
+        parts.append(chunk)
+        got += len(chunk)
+    return b"".join(parts)
 
 
 def _size_of(fp: BinaryIO) -> int | None:
