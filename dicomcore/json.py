@@ -24,27 +24,23 @@ from __future__ import annotations
 import base64
 import json as _json
 import re
-import warnings
 from collections.abc import Callable
 from typing import Any
 
-from .dataelem import DataElement, empty_value_for_VR
+from .dataelem import DataElement
 from .dataset import Dataset
-from .errors import DicomWarning
+from .jsonvalue import PN_GROUPS, BulkDataURIHandler, dataset_from_json, element_from_json
 from .personname import PersonName
-from .sequence import Sequence
-from .tag import BaseTag, Tag
-from .vr import BYTES_VRS, FLOAT_VRS, INT_VRS, NUMBER_FORMATS
+from .tag import BaseTag
+from .vr import BYTES_VRS, FLOAT_VRS, INT_VRS
 
 __all__ = ["to_json_dict", "to_json", "from_json", "to_simple_dict", "BulkDataHandler",
-           "BulkDataURIHandler", "element_paths", "element_at_path"]
+           "BulkDataURIHandler", "element_from_json", "element_paths", "element_at_path"]
 
 BulkDataHandler = Callable[[DataElement], str]
-BulkDataURIHandler = Callable[[str, str, str], Any]
 
 _HEX_TAG = re.compile(r"[0-9A-Fa-f]{8}")
 _INDEX = re.compile(r"[0-9]{1,9}")
-_PN_GROUPS = ("Alphabetic", "Ideographic", "Phonetic")
 
 
 def to_json_dict(ds: Dataset, bulk_data_threshold: int = 1024,
@@ -115,7 +111,7 @@ def _pn_json(value: Any) -> dict[str, str] | None:
     if not str(name):
         return None
     groups = name.components
-    return {key: group for key, group in zip(_PN_GROUPS, groups, strict=False) if group} or \
+    return {key: group for key, group in zip(PN_GROUPS, groups, strict=False) if group} or \
         {"Alphabetic": ""}
 
 
@@ -149,114 +145,7 @@ def from_json(data: dict[str, Any] | str | bytes,
             raise ValueError("the JSON is nested too deeply") from None
     if not isinstance(data, dict):
         raise ValueError("DICOM JSON must be an object of tag keys")
-    ds = Dataset()
-    for key, obj in data.items():
-        elem = element_from_json(key, obj, bulk_data_uri_handler)
-        ds._dict[int(elem.tag)] = elem
-    return ds
-
-
-def element_from_json(key: str, obj: Any, handler: BulkDataURIHandler | None = None
-                      ) -> DataElement:
-    """One element from its key ("00100010") and object ({"vr": "PN", "Value": [...]})."""
-    try:
-        tag = Tag(key)
-    except (ValueError, TypeError, OverflowError):
-        raise ValueError(f"{key!r} is not a tag key") from None
-    if not isinstance(obj, dict) or not isinstance(obj.get("vr"), str):
-        raise ValueError(f"{key}: an element must be an object with a \"vr\"")
-    vr = obj["vr"]
-    if "InlineBinary" in obj:
-        raw = obj["InlineBinary"]
-        if isinstance(raw, list) and all(isinstance(part, str) for part in raw):
-            raw = "".join(raw)
-        if vr not in BYTES_VRS and vr not in NUMBER_FORMATS and vr != "AT":
-            raise ValueError(f"{key}: InlineBinary is for binary values, not {vr}")
-        try:
-            value: Any = base64.b64decode(raw, validate=True)
-        except (ValueError, TypeError):
-            raise ValueError(f"{key}: InlineBinary is not base64") from None
-        if vr not in BYTES_VRS and vr in NUMBER_FORMATS or vr == "AT":
-            from .values import decode_value
-
-            value = decode_value(vr, value, True, ())
-        return DataElement(tag, vr, value)
-    if "BulkDataURI" in obj:
-        uri = obj["BulkDataURI"]
-        if handler is None:
-            warnings.warn(f"{key}: no handler for BulkDataURI {uri!r}: value left empty",
-                          DicomWarning, stacklevel=3)
-            return DataElement(tag, vr, None)
-        return DataElement(tag, vr, handler(f"{tag:08X}", vr, uri))
-    values = obj.get("Value")
-    if values is None:
-        return DataElement(tag, vr, empty_value_for_VR(vr))
-    if not isinstance(values, list):
-        raise ValueError(f"{key}: \"Value\" must be a list")
-    if vr == "SQ":
-        items = []
-        for item in values:
-            if not isinstance(item, dict):
-                raise ValueError(f"{key}: sequence items must be objects")
-            items.append(from_json(item, handler))
-        return DataElement(tag, vr, Sequence(items))
-    try:
-        return DataElement(tag, vr, _values_from_json(key, vr, values))
-    except (TypeError, OverflowError):
-        raise ValueError(f"{key}: the values are not {vr} values") from None
-
-
-def _values_from_json(key: str, vr: str, values: list[Any]) -> Any:
-    converted = []
-    for v in values:
-        if v is None:
-            # null in a list: '' for text VRs (as reading gives), None for numbers
-            converted.append(None if vr in INT_VRS | FLOAT_VRS else "")
-        elif vr == "PN":
-            converted.append(_pn_from_json(key, v))
-        elif vr == "AT":
-            converted.append(Tag(str(v)))
-        elif vr in ("IS", "DS"):
-            converted.append(_number_string_from_json(v, vr))
-        elif vr in INT_VRS:
-            converted.append(int(v))
-        elif vr in FLOAT_VRS:
-            converted.append(float(v))
-        elif isinstance(v, (int, float)) and not isinstance(v, bool):
-            converted.append(str(v))
-        elif isinstance(v, str):
-            converted.append(v)
-        else:
-            raise ValueError(f"{key}: {v!r} is not a {vr} value")
-    if len(converted) == 1:
-        return converted[0]
-    return converted
-
-
-def _number_string_from_json(value: Any, vr: str) -> Any:
-    from .valuerep import DS, IS
-
-    kind = IS if vr == "IS" else DS
-    if isinstance(value, str):
-        try:
-            return kind(value)
-        except ValueError:
-            return value
-    if vr == "IS" and isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return kind(value)
-
-
-def _pn_from_json(key: str, value: Any) -> PersonName:
-    if isinstance(value, str):
-        return PersonName(value)
-    if not isinstance(value, dict) or not set(value) <= set(_PN_GROUPS):
-        raise ValueError(f"{key}: a PN value is a string or an object of "
-                         f"Alphabetic/Ideographic/Phonetic")
-    groups = [str(value.get(name, "")) for name in _PN_GROUPS]
-    while groups and not groups[-1]:
-        groups.pop()
-    return PersonName("=".join(groups))
+    return dataset_from_json(data, bulk_data_uri_handler)
 
 
 # -- the simplified view -------------------------------------------------------------------
