@@ -24,9 +24,10 @@ _PATTERNS = {vr: re.compile(pattern, re.ASCII) for vr, pattern in {
     "CS": r"[A-Z0-9 _]*",
     "DA": r"\d{8}",
     "DS": r" *[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)? *",
-    "DT": r"\d{4}(\d{2}(\d{2}(\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?)?)?)?([+-]\d{4})?",
+    "DT": r"\d{4}((0[1-9]|1[0-2])((0[1-9]|[12]\d|3[01])(([01]\d|2[0-3])([0-5]\d(([0-5]\d|60)"
+          r"(\.\d{1,6})?)?)?)?)?)?([+-]([01]\d|2[0-3])[0-5]\d)?",
     "IS": r" *[+-]?\d+ *",
-    "TM": r"\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?",
+    "TM": r"([01]\d|2[0-3])([0-5]\d(([0-5]\d|60)(\.\d{1,6})?)?)?",
     "UI": r"(0|[1-9]\d*)(\.(0|[1-9]\d*))*",
 }.items()}
 _INT_RANGES = {"US": (0, 0xFFFF), "SS": (-0x8000, 0x7FFF), "UL": (0, 0xFFFFFFFF),
@@ -120,6 +121,10 @@ def _check_one(vr: str, value: Any) -> str | None:
         return f"{text!r} is not a valid {vr} value"
     if vr == "DA" and not _valid_date(text):
         return f"{text!r} is not a calendar date"
+    if vr == "DT":
+        return _dt_problem(text)
+    if vr == "UR" and text.startswith(" "):
+        return f"{text!r}: a UR value may not start with a space"
     if vr == "IS":
         low, high = _INT_RANGES["IS"]
         if not low <= int(text) <= high:
@@ -136,6 +141,16 @@ def _check_one(vr: str, value: Any) -> str | None:
 def _control_characters(text: str) -> str | None:
     if any(ord(c) < 0x20 and c != "\x1b" for c in text):
         return f"{text!r} contains control characters"
+    return None
+
+
+def _dt_problem(text: str) -> str | None:
+    """PS3.5 Table 6.2-1: a DT's date is a calendar date and its UTC offset is -1200..+1400."""
+    digits, sign, offset = text.partition("+") if "+" in text else text.partition("-")
+    if len(digits) >= 8 and not _valid_date(digits):
+        return f"{text!r} is not a calendar date"
+    if sign and not -1200 <= int(sign + offset) <= 1400:
+        return f"{text!r} has a UTC offset outside -1200..+1400"
     return None
 
 
