@@ -608,6 +608,7 @@ _TABLE = r"""
 0009xx08	LO	1	Unknown	N
 0009xx09	LO	1	Unknown	N
 0009xx10	UN	1	Unknown	N
+@BioPri3D
 @BrainLAB_BeamProfile
 3411xx01	SQ	1	Beam Profile Sequence	N
 3411xx02	IS	1	Beam Profile Number	N

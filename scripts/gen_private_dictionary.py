@@ -82,12 +82,14 @@ def collect(rows: list[dict]) -> dict[str, dict[str, Entry]]:
     for row in rows:
         creator, tag = row["creator"], row["tag"]
         where = f"{tag} of {creator!r}"
+        if not creator or creator != creator.rstrip(" \0"):
+            raise ValueError(f"private creator {creator!r} cannot be looked up")
+        # A creator whose rows are all skipped stays known, with no entries, as in pydicom.
+        entries = creators.setdefault(check_storable(creator), {})
         if SKIPPED_FORM.fullmatch(tag):
             continue
         if not any(form.fullmatch(tag) for form in _LOOKUP_FORMS):
             raise ValueError(f"malformed private tag {where}")
-        if not creator or creator != creator.rstrip(" \0") or creator.startswith("@"):
-            raise ValueError(f"private creator {creator!r} cannot be looked up")
         if not isinstance(row["retired"], bool):
             raise ValueError(f"retired is not true or false for {where}")
         vr = VR_ALIASES.get(row["vr"], row["vr"])
@@ -97,7 +99,6 @@ def collect(rows: list[dict]) -> dict[str, dict[str, Entry]]:
             check_storable(row["name"]),
             row["retired"],
         )
-        entries = creators.setdefault(check_storable(creator), {})
         if tag in entries:
             raise ValueError(f"duplicate private tag {where}")
         entries[tag] = entry
