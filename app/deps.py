@@ -1,4 +1,5 @@
-"""Dependencies shared by the routes: settings, the instance store, the API key check."""
+"""Dependencies shared by the routes: settings, the instance storage, the scratch space and
+the API key check. Each is overridable in tests through `app.dependency_overrides`."""
 
 from __future__ import annotations
 
@@ -10,22 +11,34 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from .problems import Problem
+from .scratch import Scratch
 from .settings import Settings, get_settings
-from .storage import InstanceStore
+from .storage import FileSystemStorage, InstanceStorage
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 @lru_cache(maxsize=8)
-def _store(root: Path, defer_size: int) -> InstanceStore:
-    return InstanceStore(root, defer_size)
+def _file_system_storage(root: Path) -> FileSystemStorage:
+    return FileSystemStorage(root)
 
 
-def get_store(settings: SettingsDep) -> InstanceStore:
-    return _store(settings.storage_dir.resolve(), settings.defer_size)
+def get_storage(settings: SettingsDep) -> InstanceStorage:
+    return _file_system_storage(settings.storage_dir.resolve())
 
 
-StoreDep = Annotated[InstanceStore, Depends(get_store)]
+@lru_cache(maxsize=8)
+def _scratch(directory: Path) -> Scratch:
+    return Scratch(directory)
+
+
+def get_scratch(settings: SettingsDep) -> Scratch:
+    # Beside the instances, on the same file system: a stored upload is renamed, not copied.
+    return _scratch(settings.storage_dir.resolve() / "tmp")
+
+
+StorageDep = Annotated[InstanceStorage, Depends(get_storage)]
+ScratchDep = Annotated[Scratch, Depends(get_scratch)]
 
 
 def require_api_key(request: Request, settings: SettingsDep) -> None:

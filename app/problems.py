@@ -1,8 +1,12 @@
-"""RFC 9457 problem details: every error the service returns, in one place.
+"""RFC 9457 problem details: how every error the service returns is shaped and chosen.
 
-Library errors map to HTTP here and nowhere else: a body that is not DICOM is 400 (with the
-offset and tag), a failing patch 422 (with every failing operation), and so on. No client
-input yields a 500: the last handler turns a bug into a 500 problem without a traceback.
+Errors become HTTP here and nowhere else. Routes raise `Problem` for what they find wrong
+with a request themselves (a media type, a range); everything else arrives as an exception of
+a lower layer and is mapped below: a body that is not DICOM is 400 (with the offset and tag),
+a failing patch 422 (with every failing operation), an unknown instance 404, a stale ETag 412,
+and so on. Builders such as `patch_not_applied` give the few problems raised from more than one
+place one shape. No client input yields a 500: the last handler turns a bug into a 500 problem
+without a traceback.
 """
 
 from __future__ import annotations
@@ -10,13 +14,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from dicomcore.errors import DeferredValueError, EncodeError, InvalidDicomError
 from dicomcore.patch import PatchError
+
+from .storage.errors import InstanceNotFound, StaleETag
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("app")
@@ -35,6 +42,31 @@ class Problem(Exception):
         self.extra = extra
 
 
+# problems raised from more than one place --------------------------------------------------
+
+def patch_not_applied(detail: str, errors: list[dict[str, Any]]) -> Problem:
+    """422 for a patch that changed nothing: `errors` lists each failing operation."""
+    return Problem(422, "Patch not applied", detail, errors=errors)
+
+
+def unusable_patch(detail: str, reason: str) -> Problem:
+    """422 for a patch body that is not a patch at all (no operation to blame)."""
+    return patch_not_applied(detail, [{"index": None, "op": None, "path": None,
+                                       "reason": reason}])
+
+
+def cannot_write(exc: ValueError) -> Problem:
+    """422 for what the writer refuses: encapsulated pixel data for an uncompressed syntax, a
+    missing SOP UID for a standard file."""
+    return Problem(422, "Cannot write the file", str(exc))
+
+
+def no_such_value() -> Problem:
+    return Problem(404, "Not found", "no such value in this instance")
+
+
+# the mapping ----------------------------------------------------------------------------------
+
 def problem_response(status: int, title: str, detail: str, request: Request | None = None,
                      headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status,
@@ -45,32 +77,44 @@ def problem_response(status: int, title: str, detail: str, request: Request | No
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
+def problem_for(exc: Exception) -> Problem | None:
+    """The problem a library or storage error stands for; None for anything else (a bug)."""
+    if isinstance(exc, Problem):
+        return exc
+    if isinstance(exc, InvalidDicomError):
+        return Problem(400, "Not valid DICOM", str(exc), offset=exc.offset,
+                       tag=f"{exc.tag:08X}" if exc.tag is not None else None)
+    if isinstance(exc, PatchError):
+        return patch_not_applied(str(exc), exc.errors)
+    if isinstance(exc, EncodeError):
+        return Problem(422, "Value cannot be encoded", str(exc))
+    if isinstance(exc, DeferredValueError):
+        return Problem(409, "Stored file changed while reading", str(exc))
+    if isinstance(exc, InstanceNotFound):
+        return Problem(404, "Not found", "no such instance")
+    if isinstance(exc, StaleETag):
+        return Problem(412, "Precondition failed",
+                       "the instance changed since that ETag: fetch it again",
+                       etag=exc.current_etag)
+    return None
+
+
+_MAPPED = (Problem, InvalidDicomError, PatchError, EncodeError, DeferredValueError,
+           InstanceNotFound, StaleETag)
+
+
 def install(app: FastAPI) -> None:
-    @app.exception_handler(Problem)
-    async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        headers = dict(exc.headers or {})
-        if exc.status == 401:
+    async def _mapped(request: Request, exc: Exception) -> JSONResponse:
+        problem = problem_for(exc)
+        assert problem is not None
+        headers = dict(problem.headers or {})
+        if problem.status == 401:
             headers["WWW-Authenticate"] = "Bearer"
-        return problem_response(exc.status, exc.title, exc.detail, request, headers or None,
-                                **exc.extra)
+        return problem_response(problem.status, problem.title, problem.detail, request,
+                                headers or None, **problem.extra)
 
-    @app.exception_handler(InvalidDicomError)
-    async def _invalid(request: Request, exc: InvalidDicomError) -> JSONResponse:
-        return problem_response(400, "Not valid DICOM", str(exc), request,
-                                offset=exc.offset,
-                                tag=f"{exc.tag:08X}" if exc.tag is not None else None)
-
-    @app.exception_handler(PatchError)
-    async def _patch(request: Request, exc: PatchError) -> JSONResponse:
-        return problem_response(422, "Patch not applied", str(exc), request, errors=exc.errors)
-
-    @app.exception_handler(EncodeError)
-    async def _encode(request: Request, exc: EncodeError) -> JSONResponse:
-        return problem_response(422, "Value cannot be encoded", str(exc), request)
-
-    @app.exception_handler(DeferredValueError)
-    async def _gone(request: Request, exc: DeferredValueError) -> JSONResponse:
-        return problem_response(409, "Stored file changed while reading", str(exc), request)
+    for kind in _MAPPED:
+        app.add_exception_handler(kind, _mapped)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -98,8 +142,6 @@ def install(app: FastAPI) -> None:
 
 def _allowed_methods(app: FastAPI, request: Request) -> str:
     """Every method some route serves at this path (Starlette names only the first route's)."""
-    from starlette.routing import Match
-
     methods: set[str] = set()
     scope = dict(request.scope)
     for route in app.router.routes:
@@ -113,4 +155,5 @@ _TITLES = {400: "Bad request", 401: "Unauthorized", 404: "Not found",
            405: "Method not allowed", 406: "Not acceptable", 412: "Precondition failed",
            413: "Content too large", 415: "Unsupported media type", 416: "Range not satisfiable"}
 
-__all__ = ["Problem", "problem_response", "install", "HTTPException", "MEDIA_TYPE"]
+__all__ = ["MEDIA_TYPE", "Problem", "cannot_write", "install", "no_such_value",
+           "patch_not_applied", "problem_for", "problem_response", "unusable_patch"]

@@ -1,4 +1,5 @@
-"""Stream an upload to a temporary file, never holding it whole in memory.
+"""Receive request bodies: uploads streamed to a temporary file, never held whole in memory,
+and small bodies (a patch) read with a limit.
 
 Accepts a raw `application/dicom` body or `multipart/form-data` with a `file` field (and, for
 /v1/patch, a `patch` field kept in memory up to a limit). The size limit is checked while
@@ -17,6 +18,7 @@ from fastapi import Request
 from python_multipart.exceptions import FormParserError, MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from .headers import content_type
 from .problems import Problem
 
 DICOM_TYPES = ("application/dicom", "application/octet-stream")
@@ -114,9 +116,7 @@ async def receive_upload(request: Request, directory: Path, limit: int,
                          named: bool = False) -> Upload:
     """Stream the request body to a temporary file in `directory` (`named`: one with a path,
     to be moved into the store; otherwise spooled in memory while small)."""
-    content_type = request.headers.get("content-type", "")
-    media, options = parse_options_header(content_type)
-    media_type = media.decode("latin-1").lower()
+    media_type, options = content_type(request)
     if media_type not in DICOM_TYPES and media_type != "multipart/form-data":
         raise Problem(415, "Unsupported media type",
                       "send the file as application/dicom or as multipart/form-data with a "
@@ -191,3 +191,16 @@ async def _receive(request: Request, fp: Any, media_type: str, options: dict[byt
     if not receiver.saw_file:
         raise Problem(400, "Bad request", "the form has no 'file' part")
     return {k: bytes(v) for k, v in receiver.fields.items()}
+
+
+async def receive_body(request: Request, limit: int) -> bytes:
+    """The whole body of a small request (a patch), 413 as soon as it passes `limit`."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise Problem(413, "Content too large", f"the body is larger than {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise Problem(413, "Content too large", f"the body is larger than {limit} bytes")
+    return bytes(body)

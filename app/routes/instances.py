@@ -1,50 +1,53 @@
-"""Stored instances: store, list, read as JSON, fetch bulk values, PATCH, download, delete."""
+"""Stored instances: store, list, read as JSON, fetch bulk values, PATCH, download, delete.
+
+Handlers talk to the storage protocol (`StorageDep`) and the scratch space (`ScratchDep`);
+what a value's bytes are and where, the library says (`dicomcore.bulk`).
+"""
 
 from __future__ import annotations
 
 import json
-import os
-import re
-from collections.abc import Iterator
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Any, BinaryIO
 
-from fastapi import APIRouter, Header, Query, Request
-from fastapi import Path as PathParam
-from fastapi.responses import Response, StreamingResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from dicomcore.deferred import DeferredValue
-from dicomcore.json import element_at_path, element_paths
-from dicomcore.patch import apply
+from dicomcore import read_file
+from dicomcore.bulk import BulkSpan, bulk_span
+from dicomcore.dataset import Dataset
+from dicomcore.json import element_paths
 
-from ..deps import SettingsDep, StoreDep
-from ..problems import Problem
-from ..storage import InstanceStore, Record
-from ..uploads import receive_upload
-from .common import (
-    ERRORS,
-    UPLOAD_BODY,
+from ..datasets import key_attributes, write_checked
+from ..deps import ScratchDep, SettingsDep, StorageDep
+from ..headers import IfMatch, byte_range, expected_etags, media_type
+from ..openapi import ERRORS, PATCH_BODY, UPLOAD_BODY
+from ..patching import StoredPatch, parse_patch
+from ..problems import Problem, no_such_value, unusable_patch
+from ..queries import (
     BulkThreshold,
     Format,
     IncludeMeta,
+    InstanceId,
     JsonFormat,
+    Limit,
+    Offset,
     StopBeforePixels,
     TransferSyntaxQuery,
     WriteLikeOriginal,
-    dataset_json,
-    file_response,
-    json_response,
-    write_checked,
-    write_temporary,
 )
-from .patch import parse_patch_json
+from ..responses import (
+    bulk_response,
+    dataset_json,
+    json_response,
+    open_file_response,
+    temporary_file_response,
+)
+from ..storage import InstanceStorage, Record
+from ..uploads import receive_body, receive_upload
 
 router = APIRouter(prefix="/v1/instances", tags=["instances"])
-
-InstanceId = Annotated[str, PathParam(description=(
-    "the id given when it was stored (22 characters of A-Z a-z 0-9 _ -); anything else is 404"))]
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)", re.ASCII)
-IfMatch = Annotated[str | None, Header(description="the ETag the change is based on")]
 
 
 def _summary(record: Record, request: Request) -> dict[str, Any]:
@@ -58,15 +61,40 @@ def _summary(record: Record, request: Request) -> dict[str, Any]:
             "created": record.created, "updated": record.updated}
 
 
+def _file_name(record: Record) -> str:
+    name = f"{record.sop_instance_uid or record.id}.dcm"
+    return "".join(c for c in name if c.isalnum() or c in ".-_") or "instance.dcm"
+
+
+def _renderer(request: Request, instance_id: str, fmt: JsonFormat, threshold: int,
+              include_meta: bool) -> Callable[[Dataset], bytes]:
+    """The element JSON of a stored instance, large values as URIs of the bulk route."""
+    base = str(request.url_for("get_bulk", instance_id=instance_id, tag_path="x"))[:-1]
+
+    def render(ds: Dataset) -> bytes:
+        paths = element_paths(ds)
+        return dataset_json(ds, fmt, threshold, include_meta,
+                            lambda elem: base + paths[id(elem)])
+
+    return render
+
+
 @router.post("", status_code=201, summary="Store an uploaded file", openapi_extra=UPLOAD_BODY,
              responses={201: {"description": "stored; Location names the new instance"},
                         **ERRORS})
-async def store_instance(request: Request, settings: SettingsDep,
-                         store: StoreDep) -> Response:
-    upload = await receive_upload(request, store.tmp, settings.max_upload_bytes, named=True)
+async def store_instance(request: Request, settings: SettingsDep, storage: StorageDep,
+                         scratch: ScratchDep) -> Response:
+    upload = await receive_upload(request, scratch.directory, settings.max_upload_bytes,
+                                  named=True)
     try:
-        assert upload.path is not None
-        record = await run_in_threadpool(store.store, upload.path)
+        def keep() -> Record:
+            ds = read_file(upload.file, defer_size=settings.defer_size)  # validates it
+            attributes = key_attributes(ds)
+            ds.close()
+            assert upload.path is not None
+            return storage.put(upload.path, attributes)
+
+        record = await run_in_threadpool(keep)
     finally:
         upload.discard()
     location = str(request.url_for("get_instance", instance_id=record.id))
@@ -76,53 +104,36 @@ async def store_instance(request: Request, settings: SettingsDep,
 
 
 @router.get("", summary="List stored instances (paged)", responses=ERRORS)
-async def list_instances(request: Request, store: StoreDep,
-                         offset: Annotated[int, Query(ge=0)] = 0,
-                         limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
-    records, total = await run_in_threadpool(store.list, offset, limit)
-    return {"items": [_summary(r, request) for r in records], "total": total,
+async def list_instances(request: Request, storage: StorageDep, offset: Offset = 0,
+                         limit: Limit = 100) -> dict[str, Any]:
+    page = await run_in_threadpool(storage.list, offset, limit)
+    return {"items": [_summary(r, request) for r in page.records], "total": page.total,
             "offset": offset, "limit": limit}
 
 
-def _instance_json(store: InstanceStore, instance_id: str, request: Request, fmt: JsonFormat,
-                   threshold: int, include_meta: bool, stop_before_pixels: bool
-                   ) -> tuple[bytes, Record]:
-    base = str(request.url_for("get_bulk", instance_id=instance_id, tag_path="x"))[:-1]
-    with store.open(instance_id, stop_before_pixels) as (record, _, ds):
-        paths = element_paths(ds)
-        body = dataset_json(ds, fmt, threshold, include_meta,
-                            lambda elem: base + paths[id(elem)])
-    return body, record
+def _read_stored(storage: InstanceStorage, instance_id: str, defer_size: int,
+                 stop_before_pixels: bool, render: Callable[[Dataset], bytes]
+                 ) -> tuple[Record, bytes]:
+    record, fp = storage.open(instance_id)
+    with fp:
+        ds = read_file(fp, defer_size=defer_size, stop_before_pixels=stop_before_pixels)
+        try:
+            return record, render(ds)
+        finally:
+            ds.close()
 
 
 @router.get("/{instance_id}", summary="An instance's element JSON", name="get_instance",
             responses={200: {"content": {"application/dicom+json": {}}}, **ERRORS})
-async def get_instance(instance_id: InstanceId, request: Request, store: StoreDep,
-                       stop_before_pixels: StopBeforePixels = False,
+async def get_instance(instance_id: InstanceId, request: Request, settings: SettingsDep,
+                       storage: StorageDep, stop_before_pixels: StopBeforePixels = False,
                        bulk_data_threshold: BulkThreshold = 1024,
                        format: Format = JsonFormat.dicom,  # noqa: A002 - the query name
                        include_meta: IncludeMeta = False) -> Response:
-    body, record = await run_in_threadpool(_instance_json, store, instance_id, request,
-                                           format, bulk_data_threshold, include_meta,
-                                           stop_before_pixels)
+    render = _renderer(request, instance_id, format, bulk_data_threshold, include_meta)
+    record, body = await run_in_threadpool(_read_stored, storage, instance_id,
+                                           settings.defer_size, stop_before_pixels, render)
     return json_response(body, format, {"ETag": record.etag})
-
-
-def _parse_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """(start, end exclusive) for a single `bytes=` range; None for the whole value."""
-    match = _RANGE.fullmatch(header.strip()) if header else None
-    if match is None or match.group(1) == match.group(2) == "":
-        return None  # absent, several ranges or not understood: the whole value (RFC 9110)
-    first, last = match.groups()
-    if first == "":
-        start, end = max(size - int(last), 0), size
-    else:
-        start = int(first)
-        end = int(last) + 1 if last else size
-    if start >= size or start >= end:
-        raise Problem(416, "Range not satisfiable", f"the value has {size} bytes",
-                      headers={"Content-Range": f"bytes */{size}"}, size=size)
-    return start, min(end, size)
 
 
 @router.get("/{instance_id}/bulk/{tag_path:path}", name="get_bulk",
@@ -130,138 +141,82 @@ def _parse_range(header: str | None, size: int) -> tuple[int, int] | None:
             responses={200: {"content": {"application/octet-stream": {}}},
                        206: {"description": "the requested range"}, **ERRORS})
 async def get_bulk(instance_id: InstanceId, tag_path: str, request: Request,
-                   store: StoreDep) -> Response:
-    record, fp = store.open_file(instance_id)
-    try:
-        def locate() -> tuple[Any, int]:
-            from dicomcore import read_file
+                   settings: SettingsDep, storage: StorageDep) -> Response:
+    record, fp = await run_in_threadpool(storage.open, instance_id)
+    ds: Dataset | None = None
 
-            ds = read_file(fp, defer_size=store.defer_size)
-            try:
-                elem = element_at_path(ds, tag_path)
-            except KeyError:
-                raise Problem(404, "Not found", "no such value in this instance") from None
-            if elem.VR == "SQ":
-                raise Problem(404, "Not found", "a sequence has no bulk value")
-            raw = elem.raw_value
-            if raw is None:
-                raw = elem.value if isinstance(elem.value, bytes) else b""
-            size = raw.length if isinstance(raw, DeferredValue) else len(raw)
-            return raw, size
-
-        raw, size = await run_in_threadpool(locate)
-        span = _parse_range(request.headers.get("range"), size)
-    except BaseException:
+    def close() -> None:
+        if ds is not None:
+            ds.close()
         fp.close()
-        raise
-    start, end = span if span is not None else (0, size)
-    headers = {"Accept-Ranges": "bytes", "ETag": record.etag, "Content-Length": str(end - start)}
-    status = 200
-    if span is not None:
-        status = 206
-        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
-    if not isinstance(raw, DeferredValue):
-        fp.close()
-        return Response(bytes(raw[start:end]), status_code=status,
-                        media_type="application/octet-stream", headers=headers)
 
-    def chunks() -> Any:
+    def locate() -> tuple[Dataset, BulkSpan]:
+        read = read_file(fp, defer_size=settings.defer_size)
         try:
-            fp.seek(raw.offset + start)
-            left = end - start
-            while left > 0:
-                data = fp.read(min(left, 1 << 20))
-                if not data:
-                    break
-                left -= len(data)
-                yield data
-        finally:
-            fp.close()
+            return read, bulk_span(read, tag_path)
+        except (KeyError, ValueError):
+            read.close()
+            raise no_such_value() from None
 
-    return StreamingResponse(chunks(), status_code=status,
-                             media_type="application/octet-stream", headers=headers)
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise Problem(413, "Content too large", f"the patch is larger than {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise Problem(413, "Content too large", f"the patch is larger than {limit} bytes")
-    return bytes(body)
+    try:
+        ds, span = await run_in_threadpool(locate)
+        part = byte_range(request.headers.get("range"), span.length)
+    except BaseException:
+        close()
+        raise
+    return bulk_response(span, part, record.etag, close)
 
 
 @router.patch("/{instance_id}", summary="Apply a patch (or merge a DICOM JSON object)",
-              openapi_extra={"requestBody": {"required": True, "content": {
-                  "application/json": {"schema": {"type": "array", "items": {
-                      "type": "object"}}, "example": [
-                          {"op": "set", "path": "PatientName", "value": "Doe^Jane"}]},
-                  "application/dicom+json": {"schema": {"type": "object"}}}}},
+              openapi_extra=PATCH_BODY,
               responses={200: {"content": {"application/dicom+json": {}}},
                          412: {"description": "If-Match is stale"}, **ERRORS})
 async def patch_instance(instance_id: InstanceId, request: Request, settings: SettingsDep,
-                         store: StoreDep, if_match: IfMatch = None) -> Response:
-    store.record(instance_id)  # 404 before reading any body
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+                         storage: StorageDep, if_match: IfMatch = None) -> Response:
+    await run_in_threadpool(storage.record, instance_id)  # 404 before reading any body
+    media = media_type(request)
     if media not in ("application/json", "application/dicom+json"):
         raise Problem(415, "Unsupported media type",
                       "send a patch as application/json or a DICOM JSON object as "
                       "application/dicom+json")
-    body = await _read_body(request, settings.max_patch_bytes)
-    change = parse_patch_json(body)
+    change = parse_patch(await receive_body(request, settings.max_patch_bytes))
     if media == "application/dicom+json" and not isinstance(change, dict):
-        raise Problem(422, "Patch not applied", "a DICOM JSON object was expected",
-                      errors=[{"index": None, "op": None, "path": None,
-                               "reason": "not a JSON object"}])
-    record = await run_in_threadpool(store.patch, instance_id, change, if_match, apply)
-    body_out, record = await run_in_threadpool(_instance_json, store, instance_id, request,
-                                               JsonFormat.dicom, 1024, False, False)
-    return json_response(body_out, JsonFormat.dicom, {"ETag": record.etag})
+        raise unusable_patch("a DICOM JSON object was expected", "not a JSON object")
+    run = StoredPatch(change, settings.defer_size,
+                      _renderer(request, instance_id, JsonFormat.dicom, 1024, False))
+    record = await run_in_threadpool(storage.replace, instance_id, run,
+                                     expected_etags(if_match))
+    return json_response(run.answer, JsonFormat.dicom, {"ETag": record.etag})
 
 
 @router.get("/{instance_id}/file", summary="Download the file (streamed)",
             responses={200: {"content": {"application/dicom": {}}}, **ERRORS})
-async def get_file(instance_id: InstanceId, store: StoreDep,
-                   write_like_original: WriteLikeOriginal = True,
+async def get_file(instance_id: InstanceId, settings: SettingsDep, storage: StorageDep,
+                   scratch: ScratchDep, write_like_original: WriteLikeOriginal = True,
                    transfer_syntax: TransferSyntaxQuery = None) -> Response:
+    # The record and the file are opened together: a PATCH replacing the instance meanwhile
+    # changes neither the bytes nor the ETag of this response.
+    record, fp = await run_in_threadpool(storage.open, instance_id)
     if write_like_original and transfer_syntax is None:
-        # Stream the file opened with its record: a PATCH renaming a new version in
-        # meanwhile changes neither the bytes nor the ETag of this response.
-        record, fp = store.open_file(instance_id)
-        size = os.fstat(fp.fileno()).st_size
-        return StreamingResponse(_stream_file(fp), media_type="application/dicom", headers={
-            "ETag": record.etag, "Content-Length": str(size),
-            "Content-Disposition": f'attachment; filename="{_file_name(record)}"'})
-    record = store.record(instance_id)
-    name = _file_name(record)
+        return open_file_response(fp, _file_name(record), record.etag)
 
-    def rewrite(out: Any) -> None:
-        with store.open(instance_id) as (_, _, ds):
+    def rewrite(out: BinaryIO) -> None:
+        ds = read_file(fp, defer_size=settings.defer_size)
+        try:
             write_checked(out, ds, write_like_original, transfer_syntax)
+        finally:
+            ds.close()
 
-    temp = await run_in_threadpool(write_temporary, store.tmp, "download-", rewrite)
-    return file_response(temp, name, delete_after=True, headers={"ETag": record.etag})
-
-
-def _file_name(record: Record) -> str:
-    name = f"{record.sop_instance_uid or record.id}.dcm"
-    return "".join(c for c in name if c.isalnum() or c in ".-_") or "instance.dcm"
-
-
-def _stream_file(fp: Any) -> Iterator[bytes]:
     try:
-        while data := fp.read(1 << 20):
-            yield data
+        temp = await run_in_threadpool(scratch.temporary_file, "download-", rewrite)
     finally:
         fp.close()
+    return temporary_file_response(temp, _file_name(record), headers={"ETag": record.etag})
 
 
 @router.delete("/{instance_id}", status_code=204, summary="Delete an instance",
                responses=ERRORS)
-async def delete_instance(instance_id: InstanceId, store: StoreDep,
+async def delete_instance(instance_id: InstanceId, storage: StorageDep,
                           if_match: IfMatch = None) -> Response:
-    await run_in_threadpool(store.delete, instance_id, if_match)
+    await run_in_threadpool(storage.delete, instance_id, expected_etags(if_match))
     return Response(status_code=204)

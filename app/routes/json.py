@@ -8,19 +8,11 @@ from starlette.concurrency import run_in_threadpool
 
 from dicomcore import read_file
 
-from ..deps import SettingsDep, StoreDep
+from ..deps import ScratchDep, SettingsDep
+from ..openapi import ERRORS, UPLOAD_BODY
+from ..queries import BulkThreshold, Format, IncludeMeta, JsonFormat, StopBeforePixels
+from ..responses import dataset_json, json_response
 from ..uploads import receive_upload
-from .common import (
-    ERRORS,
-    UPLOAD_BODY,
-    BulkThreshold,
-    Format,
-    IncludeMeta,
-    JsonFormat,
-    StopBeforePixels,
-    dataset_json,
-    json_response,
-)
 
 router = APIRouter(prefix="/v1", tags=["json"])
 
@@ -32,12 +24,12 @@ router = APIRouter(prefix="/v1", tags=["json"])
                        "content": {"application/dicom+json": {"example": {
                            "00100010": {"vr": "PN", "Value": [{"Alphabetic": "Doe^John"}]}}}}},
                  **ERRORS})
-async def upload_json(request: Request, settings: SettingsDep, store: StoreDep,
+async def upload_json(request: Request, settings: SettingsDep, scratch: ScratchDep,
                       stop_before_pixels: StopBeforePixels = False,
                       bulk_data_threshold: BulkThreshold = 1024,
                       format: Format = JsonFormat.dicom,  # noqa: A002 - the query name
                       include_meta: IncludeMeta = False) -> Response:
-    upload = await receive_upload(request, store.tmp, settings.max_upload_bytes)
+    upload = await receive_upload(request, scratch.directory, settings.max_upload_bytes)
     try:
         def convert() -> bytes:
             ds = read_file(upload.file, defer_size=settings.defer_size,

@@ -1,0 +1,36 @@
+"""Query and path parameters several routes share, with the descriptions OpenAPI shows."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import Path, Query
+
+
+class JsonFormat(StrEnum):
+    dicom = "dicom"
+    simple = "simple"
+
+
+class TransferSyntax(StrEnum):
+    implicit_little = "1.2.840.10008.1.2"
+    explicit_little = "1.2.840.10008.1.2.1"
+    deflated = "1.2.840.10008.1.2.1.99"
+    explicit_big = "1.2.840.10008.1.2.2"
+
+
+StopBeforePixels = Annotated[bool, Query(description="stop reading before the pixel data")]
+BulkThreshold = Annotated[int, Query(ge=0, le=1 << 40, description=(
+    "binary values whose base64 text is longer than this are not inlined: a BulkDataURI on "
+    "stored instances, left out on /v1/json"))]
+Format = Annotated[JsonFormat, Query(description="dicom: PS3.18 F model; simple: keywords")]
+IncludeMeta = Annotated[bool, Query(description="include the file meta group 0002")]
+WriteLikeOriginal = Annotated[bool, Query(description=(
+    "true: keep the original layout byte for byte; false: a clean standard file"))]
+TransferSyntaxQuery = Annotated[TransferSyntax | None, Query(description=(
+    "transcode to one of the uncompressed transfer syntaxes"))]
+Offset = Annotated[int, Query(ge=0)]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+InstanceId = Annotated[str, Path(description=(
+    "the id given when it was stored (22 characters of A-Z a-z 0-9 _ -); anything else is 404"))]

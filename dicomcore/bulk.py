@@ -1,0 +1,99 @@
+"""Where the bytes of one value are: to serve a value, or a range of it, without decoding it.
+
+`bulk_span(ds, path)` names an element by a path of `element_paths` (`"7FE00010"`,
+`"00081140/0/00091001"`) and answers with a `BulkSpan`:
+
+- a value as read and left on disk (`defer_size`): its `offset` and `length`, `data` None;
+  `chunks()` reads it (or a range of it) from where the reader found it;
+- a value as read and held in memory: the same `offset` and `length`, and its bytes in `data`;
+- a value changed since reading (or never read): `offset` None, and in `data` the bytes the
+  writer would give it (encoded in the element's byte order and its data set's character
+  set, padded to even length).
+
+Offsets count from the start of the stream the data set was parsed from: the file, or for a
+deflated transfer syntax the inflated data set (which `chunks()` reads from). A path that names
+no element raises KeyError; a sequence has items, not bytes: ValueError.
+
+>>> span = bulk_span(dcmread("CT_small.dcm"), "7FE00010")     # doctest: +SKIP
+>>> span.offset, span.length                                  # doctest: +SKIP
+(3436, 32768)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from .charset import python_encodings
+from .dataelem import DataElement
+from .dataset import Dataset
+from .deferred import CHUNK_SIZE, DeferredValue
+from .json import element_at_path
+from .values import decode_value, encode_value, pad
+
+__all__ = ["BulkSpan", "bulk_span"]
+
+_SPECIFIC_CHARACTER_SET = 0x00080005
+
+
+@dataclass(frozen=True)
+class BulkSpan:
+    """The location (`offset`, `length`) and, when in memory, the bytes (`data`) of a value."""
+
+    length: int
+    offset: int | None = None
+    data: bytes | None = None
+    deferred: DeferredValue | None = field(default=None, repr=False)
+
+    def chunks(self, start: int = 0, end: int | None = None, chunk_size: int = CHUNK_SIZE
+               ) -> Iterator[bytes]:
+        """The bytes from `start` to `end` (exclusive; default: the end) in pieces of at most
+        `chunk_size`: sliced from `data`, or read from the file for a deferred value."""
+        end = self.length if end is None else min(end, self.length)
+        if start >= end:
+            return
+        if self.data is not None:
+            for position in range(start, end, chunk_size):
+                yield self.data[position:min(position + chunk_size, end)]
+            return
+        assert self.deferred is not None
+        yield from self.deferred.source.iter_chunks(self.deferred.offset + start, end - start,
+                                                    chunk_size)
+
+
+def bulk_span(ds: Dataset, path: str) -> BulkSpan:
+    """Where the value the path names is (see the module docstring)."""
+    elem = element_at_path(ds, path)
+    if elem.VR == "SQ":
+        raise ValueError(f"{path} is a sequence: it has items, not a value of bytes")
+    raw = elem.raw_value
+    if isinstance(raw, DeferredValue):
+        return BulkSpan(raw.length, raw.offset, None, raw)
+    if isinstance(raw, bytes) and _unchanged(elem, raw):
+        return BulkSpan(len(raw), elem.file_tell, bytes(raw))
+    data = pad(elem.VR, encode_value(elem.VR, elem.value, elem.is_little_endian,
+                                     _encodings_at(ds, path)))
+    return BulkSpan(len(data), None, data)
+
+
+def _unchanged(elem: DataElement, raw: bytes) -> bool:
+    """False when a decoded list value was changed in place (its bytes are then stale)."""
+    if elem.is_raw or not isinstance(elem.value, list):
+        return True
+    return decode_value(elem.VR, raw, elem.is_little_endian, elem.encodings) == elem.value
+
+
+def _encodings_at(ds: Dataset, path: str) -> tuple[str, ...]:
+    """The character set in force for the element at `path`: the innermost data set on the
+    way down that has a Specific Character Set decides."""
+    parts = path.strip("/").split("/")
+    encodings = _own_encodings(ds, python_encodings(None))
+    for depth in range(1, len(parts), 2):
+        sequence = element_at_path(ds, "/".join(parts[:depth]))
+        encodings = _own_encodings(sequence.value[int(parts[depth])], encodings)
+    return encodings
+
+
+def _own_encodings(ds: Dataset, inherited: tuple[str, ...]) -> tuple[str, ...]:
+    elem = ds.get_item(_SPECIFIC_CHARACTER_SET)
+    return inherited if elem is None else python_encodings(elem.value)
