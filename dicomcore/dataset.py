@@ -111,6 +111,14 @@ class Dataset(MutableMapping):
         for keyword, value in kwargs.items():
             setattr(self, keyword, value)
 
+    @classmethod
+    def adopt(cls, elements: dict[int, DataElement]) -> Dataset:
+        """A data set that holds `elements` (int tag -> element) as they are, without a copy:
+        the reader keeps adding to the dict while it reads the data set."""
+        ds = cls.__new__(cls)
+        ds.__dict__["_dict"] = elements
+        return ds
+
     # -- mapping -------------------------------------------------------------------------
 
     def __getitem__(self, key: Any) -> Any:
