@@ -67,15 +67,12 @@ from __future__ import annotations
 
 from functools import cache, lru_cache
 from itertools import product
-from typing import TYPE_CHECKING
 
 from dicomcore._dicomdict import DICTIONARY, REPEATERS
 
-if TYPE_CHECKING:
-    from dicomcore._privatedict import PrivateEntry
-
 __all__ = [
     "Entry",
+    "PrivateEntry",
     "dictionary_VM",
     "dictionary_VR",
     "dictionary_description",
@@ -99,6 +96,9 @@ __all__ = [
 
 Entry = tuple[str, str, str, str, bool]
 """(VR, VM, name, keyword, retired) of one data element."""
+
+PrivateEntry = tuple[str, str, str, str]
+"""(VR, VM, name, retired) of one private data element; retired is "" or "Retired"."""
 
 _GROUP_LENGTH: Entry = ("UL", "1", "Group Length", "", True)
 _PRIVATE_CREATOR: Entry = ("LO", "1", "Private Creator", "", False)
@@ -316,7 +316,7 @@ def _match_private(entries: dict[int, PrivateEntry], tag: int) -> PrivateEntry |
     )
 
 
-def get_private_entry(tag: int, private_creator: str) -> tuple[str, str, str, str]:
+def get_private_entry(tag: int, private_creator: str) -> PrivateEntry:
     """Return ``(VR, VM, name, retired)`` of the private element `tag` of `private_creator`.
 
     `private_creator` is the value of the Private Creator element that reserved the
