@@ -27,7 +27,7 @@ from .deferred import DeferredSource
 from .errors import InvalidDicomError
 from .parser import DatasetParser, StopWhen
 from .stream import ByteStream
-from .tag import BaseTag
+from .tag import TRANSFER_SYNTAX_UID, BaseTag
 from .uid import transfer_syntax
 from .vr import VALID_VRS
 
@@ -140,12 +140,15 @@ def _read(fp: BinaryIO, name: str | None, source: DeferredSource,
         stream, source = _inflate(stream, closers)
     parser = DatasetParser(stream, little, defer, source)
     ds = Dataset()
+    group_sizes: dict[int, int] = {}
     group = _next_group(stream, little)
     if group == 0x0000 and stream.available >= 8:
         command = parser.read_dataset(True, None, 0, python_encodings(None), _not_group(0x0000))
-        ds._dict.update(command._dict)
+        ds.update(command)
+        group_sizes.update(command.original_group_sizes or {})
     body = parser.read_dataset(implicit, None, 0, python_encodings(None), stop_when)
-    ds._dict.update(body._dict)
+    ds.update(body)
+    group_sizes.update(body.original_group_sizes or {})
     if body.is_implicit_VR:
         implicit = True
     if not deflated:
@@ -159,8 +162,8 @@ def _read(fp: BinaryIO, name: str | None, source: DeferredSource,
     else:
         result._closers.extend(closers)
     result._closers.append(source.close)
-    if "original_group_sizes" in body.__dict__:
-        result.original_group_sizes = body.original_group_sizes
+    if group_sizes:
+        result.original_group_sizes = group_sizes
     return result
 
 
@@ -202,7 +205,7 @@ def _encoding_of(stream: ByteStream, file_meta: Dataset) -> tuple[bool, bool, bo
     """(implicit VR, little endian, deflated) from the Transfer Syntax UID, or guessed from
     the first element when the file meta has none (PS3.5 A.1: implicit VR little endian
     is the default)."""
-    elem = file_meta._dict.get(0x00020010)
+    elem = file_meta.get_item(TRANSFER_SYNTAX_UID)
     uid = elem.value if elem is not None else None
     if isinstance(uid, list):
         uid = uid[0] if uid else None

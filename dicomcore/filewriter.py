@@ -23,7 +23,6 @@ import tempfile
 import zlib
 from array import array
 from collections.abc import Iterator
-from struct import Struct
 from typing import Any, BinaryIO
 
 from .charset import python_encodings
@@ -31,24 +30,32 @@ from .dataelem import DataElement
 from .dataset import Dataset, resolve_ambiguous_vr
 from .deferred import DeferredValue
 from .errors import EncodeError
-from .tag import Tag
+from .header import UNDEFINED_LENGTH, HeaderCodec
+from .tag import (
+    ITEM,
+    ITEM_DELIMITER,
+    PIXEL_DATA,
+    SEQUENCE_DELIMITER,
+    SPECIFIC_CHARACTER_SET,
+    TRANSFER_SYNTAX_UID,
+    Tag,
+)
 from .uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from .uid import transfer_syntax as lookup_transfer_syntax
 from .values import decode_value, encode_value, pad
-from .vr import AMBIGUOUS_VRS, LONG_LENGTH_VRS, SWAP_WIDTH
+from .vr import AMBIGUOUS_VRS, SWAP_WIDTH
 
 __all__ = ["write_file", "dcmwrite", "write_dataset"]
 
 _ARRAY_CODE = {2: "H", 4: "L" if array("L").itemsize == 4 else "I", 8: "Q"}
-_UNDEFINED = 0xFFFFFFFF
 _CHUNK = 1 << 20
 
 
 class _Encoding:
-    """How one data set level is written: VR mode, byte order, and which mode of writing."""
+    """How one data set level is written: the header codec (VR mode and byte order) and
+    which mode of writing."""
 
-    __slots__ = ("implicit", "little", "like_original", "keep_file_vrs", "_tag_length", "_short",
-                 "_long")
+    __slots__ = ("implicit", "little", "like_original", "keep_file_vrs", "header", "item")
 
     def __init__(self, implicit: bool, little: bool, like_original: bool,
                  keep_file_vrs: bool | None = None) -> None:
@@ -58,23 +65,9 @@ class _Encoding:
         # The VRs a file had (UN for a known element, a UN sequence) are kept only when
         # writing like the original in the encoding it was read in.
         self.keep_file_vrs = like_original if keep_file_vrs is None else keep_file_vrs
-        order = "<" if little else ">"
-        self._tag_length = Struct(order + "HHL").pack
-        self._short = Struct(order + "HH2sH").pack
-        self._long = Struct(order + "HH2sHL").pack
-
-    def header(self, tag: int, vr: str, length: int) -> bytes:
-        if self.implicit:
-            return self._tag_length(tag >> 16, tag & 0xFFFF, length)
-        if vr in LONG_LENGTH_VRS:
-            return self._long(tag >> 16, tag & 0xFFFF, vr.encode(), 0, length)
-        if length > 0xFFFF:
-            # PS3.5 6.2.2: a value too long for a short-length VR is written as UN.
-            return self._long(tag >> 16, tag & 0xFFFF, b"UN", 0, length)
-        return self._short(tag >> 16, tag & 0xFFFF, vr.encode()[:2].ljust(2), length)
-
-    def item(self, tag: int, length: int) -> bytes:
-        return self._tag_length(tag >> 16, tag & 0xFFFF, length)
+        codec = HeaderCodec(implicit, little)
+        self.header = codec.encode
+        self.item = codec.encode_item
 
     def nested(self, implicit: bool) -> _Encoding:
         if implicit == self.implicit:
@@ -130,14 +123,16 @@ def _target_syntax(ds: Dataset, meta: Dataset | None, requested: str | None,
         # A data set read from a file: written in the encoding it was read in, which the
         # reader may have had to detect against what the file meta said.
         ts_uid = None
-        if meta is not None and 0x00020010 in meta._dict:
-            ts_uid = str(meta._dict[0x00020010].value or "") or None
+        ts_elem = meta.get_item(TRANSFER_SYNTAX_UID) if meta is not None else None
+        if ts_elem is not None:
+            ts_uid = str(ts_elem.value or "") or None
         ts = lookup_transfer_syntax(ts_uid) if ts_uid else None
         if ts is None or (ts.is_implicit_VR, ts.is_little_endian) != (ds.is_implicit_VR,
                                                                       ds.is_little_endian):
             return ts_uid, ds.is_implicit_VR, ds.is_little_endian, False
-    if uid is None and meta is not None and 0x00020010 in meta._dict:
-        uid = str(meta._dict[0x00020010].value or "") or None
+    ts_elem = meta.get_item(TRANSFER_SYNTAX_UID) if meta is not None else None
+    if uid is None and ts_elem is not None:
+        uid = str(ts_elem.value or "") or None
     if uid is not None:
         ts = lookup_transfer_syntax(uid)
         return ts.uid, ts.is_implicit_VR, ts.is_little_endian, ts.is_deflated
@@ -181,7 +176,7 @@ def _write(fp: BinaryIO, ds: Dataset, like_original: bool, requested: str | None
 def _check_transcodable(ds: Dataset, uid: str | None) -> None:
     if uid is None:
         return
-    pixels = ds._dict.get(0x7FE00010)
+    pixels = ds.get_item(PIXEL_DATA)
     if pixels is not None and pixels.is_undefined_length \
             and not lookup_transfer_syntax(uid).is_encapsulated:
         raise ValueError(f"the pixel data is encapsulated (compressed); it cannot be written "
@@ -192,37 +187,37 @@ def _meta_for(meta: Dataset, uid: str | None) -> Dataset:
     if uid is None:
         return meta
     copy = Dataset(meta)
-    copy._dict[0x00020010] = DataElement(0x00020010, "UI", uid)
+    copy.add(DataElement(TRANSFER_SYNTAX_UID, "UI", uid))
     return copy
 
 
 def _complete_meta(ds: Dataset, meta: Dataset | None, uid: str | None) -> Dataset:
     """PS3.10 7.1: the file meta elements a standard file needs, from the data set."""
     out = Dataset()
-    out._dict[0x00020001] = DataElement(0x00020001, "OB", b"\0\1")
+    out.add(DataElement(0x00020001, "OB", b"\0\1"))
     for meta_tag, ds_tag, keyword in ((0x00020002, 0x00080016, "SOPClassUID"),
                                       (0x00020003, 0x00080018, "SOPInstanceUID")):
-        elem = ds._dict.get(ds_tag)
+        elem = ds.get_item(ds_tag)
         value = elem.value if elem is not None else None
         if not value:
             raise ValueError(f"cannot write a standard file: the data set has no {keyword} "
                              f"{Tag(ds_tag)} for the file meta")
-        out._dict[meta_tag] = DataElement(meta_tag, "UI", value)
-    out._dict[0x00020010] = DataElement(0x00020010, "UI", uid)
-    out._dict[0x00020012] = DataElement(0x00020012, "UI", IMPLEMENTATION_CLASS_UID)
-    out._dict[0x00020013] = DataElement(0x00020013, "SH", IMPLEMENTATION_VERSION_NAME)
+        out.add(DataElement(meta_tag, "UI", value))
+    out.add(DataElement(TRANSFER_SYNTAX_UID, "UI", uid))
+    out.add(DataElement(0x00020012, "UI", IMPLEMENTATION_CLASS_UID))
+    out.add(DataElement(0x00020013, "SH", IMPLEMENTATION_VERSION_NAME))
     if meta is not None:
-        for tag, elem in meta._dict.items():
-            if tag > 0x00020013 and tag >> 16 == 2:
-                out._dict[tag] = elem
-    return Dataset({t: out._dict[t] for t in sorted(out._dict)})
+        for elem in meta:
+            if elem.tag > 0x00020013 and elem.tag >> 16 == 2:
+                out.add(elem)
+    return Dataset(list(out))  # ascending tag order
 
 
 def _encode_meta(meta: Dataset, like_original: bool) -> bytes:
     enc = _Encoding(False, True, like_original)
     elements = [e for e in _ordered(meta, like_original) if e.tag != 0x00020000]
     body = b"".join(_join(_element_chunks(e, enc, ("iso8859",))) for e in elements)
-    if like_original and 0x00020000 not in meta._dict:
+    if like_original and meta.get_item(0x00020000) is None:
         return body
     length = DataElement(0x00020000, "UL", len(body))
     return _join(_element_chunks(length, enc, ("iso8859",))) + body
@@ -242,15 +237,15 @@ def write_dataset(write: Any, ds: Dataset, enc: _Encoding,
 
 def _ordered(ds: Dataset, like_original: bool) -> list[DataElement]:
     """File order where it came from a file, else ascending tags (new elements sorted in)."""
-    d = ds._dict
-    if like_original and all(e.file_tell is not None for e in d.values()):
-        return list(d.values())
-    return [d[t] for t in sorted(d)]
+    in_file_order = ds.elements_in_file_order()
+    if like_original and all(e.file_tell is not None for e in in_file_order):
+        return in_file_order
+    return ds.values()
 
 
 def _dataset_chunks(ds: Dataset, enc: _Encoding, encodings: tuple[str, ...],
                     top: bool = False, ancestors: tuple[Dataset, ...] = ()) -> Iterator[Any]:
-    if enc.keep_file_vrs and ds.__dict__.get("is_implicit_VR") is True and not enc.implicit \
+    if enc.keep_file_vrs and ds.is_implicit_VR is True and not enc.implicit \
             and not top:
         enc = enc.nested(True)
     encodings = _encodings_of(ds, encodings)
@@ -273,7 +268,7 @@ def _dataset_chunks(ds: Dataset, enc: _Encoding, encodings: tuple[str, ...],
     sizes: dict[int, int] = {}
     for elem, chunks in pending:
         sizes[elem.tag >> 16] = sizes.get(elem.tag >> 16, 0) + sum(_size(c) for c in chunks)
-    read_sizes = ds.__dict__.get("original_group_sizes", {})
+    read_sizes = ds.original_group_sizes or {}
     for elem, chunks in pending:
         if not chunks:
             group = elem.tag >> 16
@@ -296,7 +291,7 @@ def _size(chunk: Any) -> int:
 
 
 def _encodings_of(ds: Dataset, inherited: tuple[str, ...]) -> tuple[str, ...]:
-    elem = ds._dict.get(0x00080005)
+    elem = ds.get_item(SPECIFIC_CHARACTER_SET)
     return inherited if elem is None else python_encodings(elem.value)
 
 
@@ -328,12 +323,12 @@ def _element_chunks(elem: DataElement, enc: _Encoding, encodings: tuple[str, ...
         # Encapsulated pixel data: the fragments, then the sequence delimiter.
         if raw is None:
             raw = elem.value
-        yield enc.header(tag, header_vr, _UNDEFINED)
+        yield enc.header(tag, header_vr, UNDEFINED_LENGTH)
         if isinstance(raw, DeferredValue):
             yield (raw, 0)
         else:
             yield bytes(raw)
-        yield enc.item(0xFFFEE0DD, 0)
+        yield enc.item(SEQUENCE_DELIMITER, 0)
         return
     swap = SWAP_WIDTH.get(vr, 0) if elem.is_little_endian != enc.little else 0
     if raw is None:
@@ -390,15 +385,15 @@ def _sequence_chunks(elem: DataElement, enc: _Encoding, encodings: tuple[str, ..
     for item in items:
         body = _join(_dataset_chunks(item, item_enc, encodings, ancestors=ancestors))
         if enc.like_original and item.is_undefined_length_sequence_item:
-            encoded_items.append(item_enc.item(0xFFFEE000, _UNDEFINED) + body +
-                                 item_enc.item(0xFFFEE00D, 0))
+            encoded_items.append(item_enc.item(ITEM, UNDEFINED_LENGTH) + body +
+                                 item_enc.item(ITEM_DELIMITER, 0))
         else:
-            encoded_items.append(item_enc.item(0xFFFEE000, len(body)) + body)
+            encoded_items.append(item_enc.item(ITEM, len(body)) + body)
     content = b"".join(encoded_items)
     if undefined:
-        yield enc.header(elem.tag, header_vr, _UNDEFINED)
+        yield enc.header(elem.tag, header_vr, UNDEFINED_LENGTH)
         yield content
-        yield item_enc.item(0xFFFEE0DD, 0)
+        yield item_enc.item(SEQUENCE_DELIMITER, 0)
     else:
         yield enc.header(elem.tag, header_vr, len(content))
         yield content
