@@ -1,0 +1,113 @@
+"""dicomcore.bulk: where a value's bytes are, checked against the files themselves and pydicom."""
+
+from __future__ import annotations
+
+import pydicom
+import pytest
+
+from dicomcore import read_file
+from dicomcore.bulk import BulkSpan, bulk_span
+
+from .corpus import PYDICOM_DATA
+
+FILES = PYDICOM_DATA / "test_files"
+CT = FILES / "CT_small.dcm"
+
+
+def _file_bytes(path, offset: int, length: int) -> bytes:  # noqa: ANN001
+    with open(path, "rb") as fp:
+        fp.seek(offset)
+        return fp.read(length)
+
+
+def test_deferred_value_is_located_in_the_file() -> None:
+    with open(CT, "rb") as fp:
+        ds = read_file(fp, defer_size=1024)
+        span = bulk_span(ds, "7FE00010")
+        pixels = pydicom.dcmread(CT).PixelData
+        assert span.data is None and span.length == len(pixels)
+        assert span.offset == pydicom.dcmread(CT)["PixelData"].file_tell
+        assert _file_bytes(CT, span.offset, span.length) == pixels
+        assert b"".join(span.chunks(chunk_size=1000)) == pixels
+        assert b"".join(span.chunks(10, 5000, 333)) == pixels[10:5000]
+        assert list(span.chunks(5, 5)) == [] and list(span.chunks(span.length)) == []
+
+
+def test_value_in_memory_has_its_bytes_and_its_place() -> None:
+    ds = read_file(CT)
+    span = bulk_span(ds, "00100020")  # Patient ID, read into memory
+    oracle = pydicom.dcmread(CT)["PatientID"]
+    assert span.offset == oracle.file_tell
+    assert span.data == _file_bytes(CT, span.offset, span.length) == b"1CT1"
+    assert b"".join(span.chunks(1, 3)) == b"CT"
+
+
+def test_nested_path_and_leading_slash() -> None:
+    ds = read_file(CT)
+    span = bulk_span(ds, "/00101002/1/00100020")
+    oracle = pydicom.dcmread(CT).OtherPatientIDsSequence[1]["PatientID"]
+    # Offsets count from the file's start at any depth (pydicom's nested file_tell does not).
+    assert span.offset is not None
+    assert span.data == _file_bytes(CT, span.offset, span.length)
+    assert span.data.rstrip(b" ") == oracle.value.encode()
+
+
+def test_changed_value_is_what_the_writer_would_write() -> None:
+    ds = read_file(CT)
+    ds.PatientName = "Doe^Jane"
+    assert bulk_span(ds, "00100010") == BulkSpan(8, None, b"Doe^Jane")
+    ds.PatientName = "Doe^Jo"  # odd after "^": padded with a space, as written
+    ds.PatientID = "ABC"
+    assert bulk_span(ds, "00100020").data == b"ABC "
+    ds.Rows = 300
+    assert bulk_span(ds, "00280010").data == (300).to_bytes(2, "little")
+
+
+def test_changed_value_keeps_byte_order_and_character_set() -> None:
+    big = read_file(FILES / "ExplVR_BigEnd.dcm")
+    big.Rows = 300
+    assert bulk_span(big, "00280010").data == (300).to_bytes(2, "big")
+    utf8 = read_file(PYDICOM_DATA / "charset_files" / "chrX1.dcm")
+    assert str(utf8.SpecificCharacterSet) == "ISO_IR 192"
+    utf8.PatientName = "Müller"
+    assert bulk_span(utf8, "00100010").data == "Müller".encode() + b" "
+
+
+def test_nested_item_character_set_decides() -> None:
+    ds = read_file(CT)
+    item = ds.OtherPatientIDsSequence[0]
+    item.SpecificCharacterSet = "ISO_IR 100"
+    item.PatientID = "é"
+    assert bulk_span(ds, "00101002/0/00100020").data == b"\xe9 "
+
+
+def test_list_changed_in_place_is_not_served_from_stale_bytes() -> None:
+    ds = read_file(CT)
+    assert bulk_span(ds, "00080008").offset is not None
+    ds.ImageType[0] = "DERIVED"
+    span = bulk_span(ds, "00080008")
+    assert span.offset is None and span.data.startswith(b"DERIVED\\")
+
+
+def test_deflated_file_is_read_from_its_inflated_stream() -> None:
+    path = FILES / "image_dfl.dcm"
+    ds = read_file(path, defer_size=256)
+    try:
+        span = bulk_span(ds, "7FE00010")
+        assert span.data is None
+        assert b"".join(span.chunks()) == pydicom.dcmread(path).PixelData
+    finally:
+        ds.close()
+
+
+@pytest.mark.parametrize("path", ["", "7FE00011", "zzzzzzzz", "7FE00010/0",
+                                  "00101002/9/00100020", "00101002/x/00100020",
+                                  "../../etc/passwd"])
+def test_no_such_path_is_key_error(path: str) -> None:
+    with pytest.raises(KeyError):
+        bulk_span(read_file(CT), path)
+
+
+def test_a_sequence_has_no_bytes() -> None:
+    with pytest.raises(ValueError, match="sequence"):
+        bulk_span(read_file(CT), "00101002")
