@@ -13,8 +13,8 @@ Two kinds of JSON carry DICOM values, and both are read here:
   values that are not JSON (bytes, PersonName, Tag, IS/DS) are accepted as they are, so that
   de-identification actions can hand over what they read.
 
->>> value_from_patch_json("PN", {"Alphabetic": "Doe^Jane", "Ideographic": "山田^花子"})
-Doe^Jane=山田^花子
+>>> str(value_from_patch_json("PN", {"Alphabetic": "Doe^Jane", "Ideographic": "山田^花子"}))
+'Doe^Jane=山田^花子'
 >>> values_from_dicom_json("00280010", "US", [512])
 512
 """

@@ -1,0 +1,420 @@
+"""The engine: selector + action pairs applied to a copy, committed all at once or not at all.
+
+Rules the engine keeps:
+
+1. The data set is not touched until every operation has succeeded; then its elements (and
+   file meta) are replaced at once (`Dataset.replace_all`). On any failure `PatchError`
+   lists every failing operation.
+2. Copy on write: the working copy shares every element, sequence and item with the original
+   until it is changed. A change copies only the path to it: the sequences on the way once
+   per patch (their item lists, not the items) and each item it enters once. So `Seq[*].X`
+   costs time in proportion to the items, and elements a patch does not name keep their
+   bytes (a file written with `write_like_original=True` changes only where it was patched).
+3. Operations run in order, each seeing the result of the ones before it, except that a
+   change of the top-level Specific Character Set runs first: every value of the patch is
+   checked against the character set it will be written in.
+4. Each operation first finds its targets without changing anything (`_targets`), then acts
+   on each; the validation of values is `checks`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ..charset import python_encodings
+from ..dataelem import DataElement, empty_value_for_VR
+from ..dataset import Dataset, FileMetaDataset
+from ..limits import MAX_DEPTH
+from ..sequence import Sequence
+from ..tag import SPECIFIC_CHARACTER_SET
+from ..vr import CHARSET_VRS
+from . import checks
+from .errors import InvalidOperation, PatchError
+from .operations import Operation, as_attribute_op, item_operations, parse_collecting
+from .paths import PathStep, describe, find_private_tag
+from .select import Action, AttributeOp, Selector, check_pair
+
+__all__ = ["apply", "apply_actions"]
+
+Route = tuple[tuple[int, int], ...]
+"""(sequence tag, item index) pairs from the top level down to a data set."""
+
+_CREATING = frozenset({"set", "append", "remove"})
+
+
+def apply(ds: Dataset, patch: Any, force: bool = False) -> None:
+    """Apply a patch (see `operations`) to `ds`, all of it or none of it.
+
+    `patch` is the JSON (an array of operations or a DICOM JSON object) or a list of
+    `Operation`; `force` allows file meta and pixel description changes for every operation.
+    PatchError lists every failing operation.
+    """
+    if isinstance(patch, list) and patch and all(isinstance(o, Operation) for o in patch):
+        operations: list[Operation | None] = list(patch)
+        errors: list[dict[str, Any]] = []
+    else:
+        operations, errors = parse_collecting(patch)
+    ops: list[tuple[int, AttributeOp, str, str] | None] = []
+    for index, operation in enumerate(operations):
+        if operation is None:
+            ops.append(None)
+            continue
+        try:
+            ops.append((index, as_attribute_op(operation), operation.op, operation.text))
+        except InvalidOperation as exc:
+            errors.append(_error(index, operation.op, operation.text, str(exc)))
+            ops.append(None)
+    _run(ds, [op for op in ops if op is not None], errors, force)
+
+
+def apply_actions(ds: Dataset, ops: Iterable[AttributeOp | tuple[Selector, Action]],
+                  force: bool = False) -> None:
+    """Apply (selector, action) pairs to `ds`, all of them or none (see `select`).
+
+    PatchError lists every failing pair: its index, the action's kind, the selector's text
+    and the reason.
+    """
+    errors: list[dict[str, Any]] = []
+    numbered = []
+    for index, op in enumerate(ops):
+        op = AttributeOp(*op)
+        try:
+            check_pair(op.selector, op.action)
+        except InvalidOperation as exc:
+            errors.append(_error(index, op.action.kind, op.selector.text, str(exc)))
+            continue
+        numbered.append((index, op, op.action.kind, op.selector.text))
+    _run(ds, numbered, errors, force)
+
+
+def _error(index: int | None, op: str | None, path: str | None, reason: str
+           ) -> dict[str, Any]:
+    return {"index": index, "op": op, "path": path, "reason": reason}
+
+
+def _run(ds: Dataset, ops: list[tuple[int, AttributeOp, str, str]],
+         errors: list[dict[str, Any]], force: bool) -> None:
+    work = _Work(ds)
+    ops = sorted(ops, key=lambda numbered: not _changes_charset(numbered[1].selector))
+    for index, op, name, text in ops:
+        try:
+            work.run(op.selector, op.action, force or op.force)
+        except InvalidOperation as exc:
+            errors.append(_error(index, name, text, str(exc)))
+        except RecursionError:
+            errors.append(_error(index, name, text, "the value is nested too deeply"))
+    if errors:
+        raise PatchError(sorted(errors, key=lambda e: (e["index"] is not None,
+                                                       e["index"] or 0)))
+    ds.replace_all(work.root.elements_in_file_order())
+    if work.meta is not None:
+        ds.file_meta = work.meta
+
+
+def _changes_charset(selector: Selector) -> bool:
+    return selector.kind == "path" and len(selector.steps) == 1 and \
+        selector.steps[0].tag == SPECIFIC_CHARACTER_SET
+
+
+class _Work:
+    """A copy of a data set that shares every element it has not been told to change."""
+
+    def __init__(self, ds: Dataset, owned: dict[int, object] | None = None, depth: int = 0,
+                 outer: tuple[Dataset, ...] = ()) -> None:
+        self.original = ds
+        self.root = ds.copy() if owned is None else ds
+        # The objects this work made (and may change in place), kept alive so that no id
+        # is reused by an object of the original while the work runs.
+        self.owned: dict[int, object] = {} if owned is None else owned
+        self.owned[id(self.root)] = self.root
+        self.depth = depth  # how deep `root` is nested in the data set being changed
+        self.outer = outer  # the data sets around `root`, innermost first
+        self.meta: Dataset | None = None
+
+    def run(self, selector: Selector, action: Action, force: bool) -> None:
+        """Apply one action to every target of its selector (InvalidOperation on failure)."""
+        prepared: dict[Any, Any] = {}
+        for route, step, tag in self._targets(selector, action):
+            chain = self._writable(route)
+            parent = chain[0]
+            if tag is None:
+                tag = self._private_tag(parent, step)
+            elif action.kind in ("set", "append"):
+                checks.check_private_creator(parent, tag)
+            checks.check_allowed(tag, chain, self.depth, self.root, force)
+            if tag >> 16 == 0x0002 and len(chain) == 1 and self.depth == 0:
+                parent = self._meta()
+                chain = (parent,)
+            self._act(parent, chain, tag, step, action, prepared)
+
+    # finding targets (nothing changes) -----------------------------------------------
+
+    def _targets(self, selector: Selector, action: Action
+                 ) -> list[tuple[Route, PathStep, int | None]]:
+        """(route to the parent, last step, its tag or None for a private element still
+        to be given a block) of every element the action applies to."""
+        if selector.kind == "path":
+            return self._path_targets(selector.steps, action)
+        found: list[tuple[Route, PathStep, int | None]] = []
+        if selector.kind == "private":
+            self._walk(self.root, (), lambda tag: bool(tag >> 16 & 1), found)
+        else:
+            wanted = selector.steps[0].tag
+            self._walk(self.root, (), lambda tag: tag == wanted, found)
+        return found
+
+    def _walk(self, ds: Dataset, route: Route, match: Any,
+              found: list[tuple[Route, PathStep, int | None]]) -> None:
+        for elem in ds:
+            tag = int(elem.tag)
+            if match(tag):
+                found.append((route, PathStep(tag), tag))
+            elif elem.VR == "SQ":
+                for index, item in enumerate(elem.value):
+                    self._walk(item, (*route, (tag, index)), match, found)
+
+    def _path_targets(self, steps: tuple[PathStep, ...], action: Action
+                      ) -> list[tuple[Route, PathStep, int | None]]:
+        strict = action.kind in _CREATING  # the others do nothing where nothing is
+        level: list[tuple[Route, Dataset]] = [((), self.root)]
+        for step in steps[:-1]:
+            following = []
+            for route, ds in level:
+                tag = step.tag if step.creator is None else find_private_tag(ds, step)[0]
+                elem = ds.get_item(tag) if tag is not None else None
+                if elem is None or elem.VR != "SQ":
+                    if not strict:
+                        continue
+                    raise InvalidOperation(f"no sequence {describe(tag, step)} on the path")
+                items = elem.value
+                for index in _indices(len(items), step.index, strict):
+                    following.append(((*route, (tag, index)), items[index]))
+            level = following
+        last = steps[-1]
+        targets: list[tuple[Route, PathStep, int | None]] = []
+        for route, ds in level:
+            tag = last.tag if last.creator is None else find_private_tag(ds, last)[0]
+            # File meta is not in the data set: its checks run whether it is present or not.
+            meta = tag is not None and tag >> 16 == 0x0002 and not route
+            if not strict and not meta and (tag is None or ds.get_item(tag) is None):
+                continue
+            targets.append((route, last, tag))
+        return targets
+
+    # copy on write ---------------------------------------------------------------------
+
+    def _writable(self, route: Route) -> tuple[Dataset, ...]:
+        """The data sets along `route`, made this work's own; innermost first."""
+        ds = self.root
+        chain = [ds]
+        for tag, index in route:
+            items = self._owned_sequence(ds, tag)
+            item = items[index]
+            if id(item) not in self.owned:
+                item = item.copy()
+                self.owned[id(item)] = item
+                list.__setitem__(items, index, item)  # a Dataset: no need to check it again
+            ds = item
+            chain.append(ds)
+        chain.reverse()
+        return tuple(chain)
+
+    def _owned_sequence(self, ds: Dataset, tag: int) -> Sequence:
+        """The sequence at `tag` in `ds` (which is owned), replaced once by a new list of
+        the same items: items are copied one by one as they are entered."""
+        elem = ds.get_item(tag)
+        assert elem is not None
+        if id(elem) in self.owned:
+            return elem.value
+        old = elem.value
+        items = Sequence(old)
+        items.is_undefined_length = getattr(old, "is_undefined_length", False)
+        new = checks.replacement(elem, "SQ", items)
+        self.owned[id(new)] = new
+        ds.add(new)
+        return items
+
+    def _private_tag(self, ds: Dataset, step: PathStep) -> int:
+        """The tag of a private step in `ds`, reserving a block when its creator has none."""
+        tag, free = find_private_tag(ds, step)
+        if tag is not None:
+            return tag
+        assert step.private_element is not None
+        group = step.private_element >> 16
+        if free is None:
+            raise InvalidOperation(f"group {group:04X} has no free private block")
+        ds.add(DataElement(group << 16 | free, "LO", step.creator))
+        return group << 16 | free << 8 | (step.private_element & 0xFF)
+
+    def _meta(self) -> Dataset:
+        """The file meta group, copied once: group 0002 operations (with force) go there."""
+        if self.meta is None:
+            current = getattr(self.original, "file_meta", None)
+            self.meta = FileMetaDataset(current) if current is not None else FileMetaDataset()
+        return self.meta
+
+    # actions -------------------------------------------------------------------------
+
+    def _act(self, parent: Dataset, chain: tuple[Dataset, ...], tag: int, step: PathStep,
+             action: Action, prepared: dict[Any, Any]) -> None:
+        kind = action.kind
+        if kind == "delete":
+            if parent.get_item(tag) is not None:
+                del parent[tag]
+        elif kind == "empty":
+            elem = parent.get_item(tag)
+            if elem is None:
+                return
+            parent.add(checks.replacement(elem, elem.VR, empty_value_for_VR(elem.VR)))
+        elif kind == "set":
+            self._set(parent, chain, tag, action.value, action.vr, prepared)
+            return
+        elif kind == "replace":
+            self._replace(parent, chain, tag, action)
+            return
+        elif kind == "append":
+            self._append(parent, chain, tag, action)
+        else:
+            self._remove(parent, tag, step.index)
+        if tag == SPECIFIC_CHARACTER_SET:
+            self._reencode_text(parent, checks.quiet_encodings(self._charset(chain)))
+
+    def _set(self, parent: Dataset, chain: tuple[Dataset, ...], tag: int, value: Any,
+             vr_hint: str | None, prepared: dict[Any, Any], keep_vr: bool = False) -> None:
+        old = parent.get_item(tag)
+        vr_key = ("vr", tag, vr_hint, old.VR if old is not None else None)
+        if keep_vr or vr_key not in prepared:
+            vr_vm = checks.vr_and_vm(tag, old, vr_hint, keep_vr)
+            if not keep_vr:
+                prepared[vr_key] = vr_vm
+        else:
+            vr_vm = prepared[vr_key]
+        vr, vm = vr_vm
+        if vr == "SQ":
+            new_value: Any = self._items(value, chain)
+        else:
+            encodings = self._encodings(chain, tag)
+            key = ("value", vr, vm, encodings)
+            if key in prepared:  # the same value in the same context: checked once
+                new_value = prepared[key]
+            else:
+                new_value = checks.checked_value(tag, vr, vm, value, encodings)
+                if not keep_vr:
+                    prepared[key] = new_value
+        parent.add(checks.replacement(old, vr, new_value) if old is not None else
+                   DataElement(tag, vr, new_value))
+        if tag == SPECIFIC_CHARACTER_SET:
+            self._reencode_text(parent, checks.quiet_encodings(self._charset(chain)))
+
+    def _replace(self, parent: Dataset, chain: tuple[Dataset, ...], tag: int,
+                 action: Action) -> None:
+        elem = parent.get_item(tag)
+        if elem is None or action.function is None:
+            return
+        try:
+            value = action.function(elem)
+        except Exception as exc:  # noqa: BLE001 - any failure of the caller's function
+            raise InvalidOperation(f"the replace function failed: {exc!r}") from None
+        self._set(parent, chain, tag, value, None, {}, keep_vr=True)
+
+    def _append(self, parent: Dataset, chain: tuple[Dataset, ...], tag: int,
+                action: Action) -> None:
+        elem = parent.get_item(tag)
+        if elem is None:
+            vr, _ = checks.vr_and_vm(tag, None, action.vr)
+            if vr != "SQ":
+                raise InvalidOperation(f"{describe(tag)} is not a sequence")
+            new = DataElement(tag, "SQ", Sequence())
+            self.owned[id(new)] = new
+            parent.add(new)
+        elif elem.VR != "SQ":
+            raise InvalidOperation(f"{describe(tag)} is a {elem.VR}, not a sequence")
+        items = self._owned_sequence(parent, tag)
+        items.extend(self._items([action.value], chain))
+
+    def _remove(self, parent: Dataset, tag: int, index: Any) -> None:
+        elem = parent.get_item(tag)
+        if elem is None or elem.VR != "SQ":
+            raise InvalidOperation(f"no sequence {describe(tag)}")
+        items = self._owned_sequence(parent, tag)
+        if not -len(items) <= index < len(items):
+            raise InvalidOperation(f"item index {index} is out of range ({len(items)} items)")
+        del items[index]
+
+    def _items(self, value: Any, chain: tuple[Dataset, ...]) -> Sequence:
+        """New sequence items from a list of objects of path -> value (or of Datasets)."""
+        if value is None:
+            return Sequence()
+        if not isinstance(value, list) or not all(isinstance(v, (dict, Dataset))
+                                                  for v in value):
+            raise InvalidOperation("a sequence value is a list of objects")
+        depth = self.depth + len(chain) - 1
+        if depth >= MAX_DEPTH - 1:
+            raise InvalidOperation(f"sequences nested deeper than {MAX_DEPTH} levels cannot "
+                                   "be read back")
+        items = Sequence()
+        for obj in value:
+            if isinstance(obj, Dataset):
+                items.append(obj.copy())
+                continue
+            item = Dataset()
+            sub = _Work(item, self.owned, depth + 1, chain + self.outer)
+            for op in item_operations(obj):
+                sub.run(op.selector, op.action, True)
+            items.append(item)
+        return items
+
+    # character sets ----------------------------------------------------------------------
+
+    def _charset(self, chain: tuple[Dataset, ...]) -> Any:
+        """The Specific Character Set value in force at the end of `chain` (None: default)."""
+        for ds in chain + self.outer:
+            elem = ds.get_item(SPECIFIC_CHARACTER_SET)
+            if elem is not None:
+                return elem.value
+        return None
+
+    def _encodings(self, chain: tuple[Dataset, ...], tag: int) -> tuple[str, ...]:
+        """The codecs a value of `tag` at the end of `chain` is written in."""
+        if tag == SPECIFIC_CHARACTER_SET:
+            return ("iso8859",)
+        return python_encodings(self._charset(chain))
+
+    def _reencode_text(self, ds: Dataset, encodings: tuple[str, ...], top: bool = True
+                       ) -> None:
+        """After a change of Specific Character Set: every text value of `ds`, and of the
+        items that inherit it, is decoded with the set it was read in and will be encoded
+        with the new one (its old bytes would now mean something else)."""
+        if not top and ds.get_item(SPECIFIC_CHARACTER_SET) is not None:
+            return  # an item with its own character set keeps it
+        for tag in ds.tags_in_file_order():
+            elem = ds.get_item(tag)
+            assert elem is not None
+            if elem.VR == "SQ":
+                items = self._owned_sequence(ds, tag)
+                for index in range(len(items)):
+                    if id(items[index]) not in self.owned:
+                        copy = items[index].copy()
+                        self.owned[id(copy)] = copy
+                        list.__setitem__(items, index, copy)
+                    self._reencode_text(items[index], encodings, top=False)
+            elif elem.VR in CHARSET_VRS and elem.raw_value is not None:
+                value = elem.value
+                problem = checks.unencodable(elem.VR, value, encodings)
+                if problem:
+                    raise InvalidOperation(f"{describe(tag)} cannot be written in the new "
+                                           f"character set: {problem}")
+                ds.add(checks.replacement(elem, elem.VR, value))
+
+
+def _indices(count: int, index: int | str | None, strict: bool) -> range | list[int]:
+    if index == "*":
+        return range(count)
+    assert isinstance(index, int)
+    if not -count <= index < count:
+        if not strict:
+            return []
+        raise InvalidOperation(f"item index {index} is out of range ({count} items)")
+    return [index % count]
+
