@@ -1,12 +1,13 @@
 """RFC 9457 problem details: how every error the service returns is shaped and chosen.
 
-Errors become HTTP here and nowhere else. Routes raise `Problem` for what they find wrong
-with a request themselves (a media type, a range); everything else arrives as an exception of
-a lower layer and is mapped below: a body that is not DICOM is 400 (with the offset and tag),
-a failing patch 422 (with every failing operation), an unknown instance 404, a stale ETag 412,
-and so on. Builders such as `patch_not_applied` give the few problems raised from more than one
-place one shape. No client input yields a 500: the last handler turns a bug into a 500 problem
-without a traceback.
+Errors become HTTP here and nowhere else. Exceptions of the lower layers (the library, the
+storage backends) are mapped by type in `problem_for`: a body that is not DICOM is 400 (with
+the offset and tag), a failing patch 422 (with every failing operation), an unknown instance
+404, a stale ETag 412, and so on. What the service itself finds wrong with a request (a media
+type, a range, a bulk path that names nothing) is raised as a `Problem`, built here where
+more than a status and a sentence is involved (`patch_not_applied`, `unusable_patch`,
+`cannot_write`, `no_such_value`), so each kind of problem has one shape. No client input
+yields a 500: the last handler turns a bug into a 500 problem without a traceback.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ no element raises KeyError; a sequence has items, not bytes: ValueError.
 
 >>> span = bulk_span(dcmread("CT_small.dcm"), "7FE00010")     # doctest: +SKIP
 >>> span.offset, span.length                                  # doctest: +SKIP
-(3436, 32768)
+(6300, 32768)
 """
 
 from __future__ import annotations
