@@ -2,17 +2,18 @@
 
 One case table, keyed by VR: each text VR of PS3.5 6.1.2.3 (SH, LO, UC, ST, LT, UT, PN) under
 each defined term of PS3.3 C.12.1.1.2, with one value and, for the multi-valued VRs, two (for
-ST, LT and UT one value holding a backslash, an ordinary character there). Each case is a data
-set holding that one element, written once for the module by ``dicomcore.write_file``; then:
+ST, LT and UT one value holding a backslash, an ordinary character there and CR LF, a
+delimiter). Each case is one element; the cases of a character set share one data set, written
+once for the module by ``dicomcore.write_file``. Then, for each case:
 
-- dicomcore reads it back (``dcmread``) and must give the values written, in every case;
-- dcmtk converts it with ``dcmconv +U8`` (whose converter resets the character set at each
-  delimiter, as PS3.5 6.1.2.5.3 says), and the UTF-8 bytes of the converted element must be the
-  values written. Where this dcmtk cannot convert the character set (``Charset.dcmtk_lacks``)
-  the case id ends in ``-pydicom``: pydicom 3 reading the original bytes is the oracle there.
-  Skipped when dcmconv is not installed;
-- pydicom 3 reads it, for every case. Where pydicom (or dcmtk) is known to differ from PS3.5
-  the oracle's check is a strict xfail whose reason says why (``pydicom_differs``,
+- dicomcore reads the file back (``dcmread``) and must give the values written, in every case;
+- dcmtk converts the file with ``dcmconv +U8`` (whose converter resets the character set at
+  each delimiter, as PS3.5 6.1.2.5.3 says), and the UTF-8 bytes of the converted element must
+  be the values written. Where this dcmtk cannot convert the character set
+  (``Charset.dcmtk_lacks``) the case id ends in ``-pydicom``: pydicom 3 reading the original
+  bytes is the independent reader there. Skipped when dcmconv is not installed;
+- pydicom 3 reads the file, for every case. Where pydicom (or dcmtk) is known to differ from
+  PS3.5, the oracle's check is a strict xfail whose reason says why (``pydicom_differs``,
   ``dcmtk_differs``); dicomcore's own check never is.
 
 For ISO_IR 203, which neither oracle knows, the bytes are checked against ISO 8859-15 by hand.
@@ -38,15 +39,20 @@ from dicomcore import Dataset, FileMetaDataset
 
 DCMCONV = shutil.which("dcmconv")
 
-# One element per VR: standard attributes of that VR (VM 1-n for the multi-valued VRs).
+# The element of each (VR, kind) case: a standard attribute of that VR (VM 1-n for 'multi').
+# One file per character set holds all its cases, so dcmconv runs once per character set.
 TAGS = {
-    "SH": 0x00181210,  # Convolution Kernel, SH 1-n
-    "LO": 0x00102000,  # Medical Alerts, LO 1-n
-    "UC": 0x00189908,  # Potential Reasons For Procedure, UC 1-n
-    "PN": 0x00081048,  # Physician(s) of Record, PN 1-n
-    "ST": 0x00080081,  # Institution Address, ST 1
-    "LT": 0x00104000,  # Patient Comments, LT 1
-    "UT": 0x0040A160,  # Text Value, UT 1
+    ("SH", "single"): 0x00081010,  # Station Name, SH 1
+    ("SH", "multi"): 0x00181210,  # Convolution Kernel, SH 1-n
+    ("LO", "single"): 0x00080080,  # Institution Name, LO 1
+    ("LO", "multi"): 0x00102000,  # Medical Alerts, LO 1-n
+    ("UC", "single"): 0x00189367,  # X-Ray Source ID, UC 1
+    ("UC", "multi"): 0x00189908,  # Potential Reasons For Procedure, UC 1-n
+    ("PN", "single"): 0x00080090,  # Referring Physician's Name, PN 1
+    ("PN", "multi"): 0x00081048,  # Physician(s) of Record, PN 1-n
+    ("ST", "backslash"): 0x00080081,  # Institution Address, ST 1
+    ("LT", "backslash"): 0x00104000,  # Patient Comments, LT 1
+    ("UT", "backslash"): 0x0040A160,  # Text Value, UT 1
 }
 MULTI_VALUED = ("SH", "LO", "UC", "PN")
 
@@ -99,7 +105,7 @@ DCMTK_NO_JIS = (
 def _charsets() -> list[Charset]:
     sets = [
         Charset("", ("CT HEAD", "B30f"), ("Smith^John", "Doe^Jane^^Dr")),
-        Charset("ISO_IR 192", ("Müller 山田", "한국 Ωμέγα"),
+        Charset("ISO_IR 192", ("Müller 山田", "한국 Ωμέγα 𠀋"),
                 ("Yamada^Tarou=山田^太郎=やまだ^たろう", "Müller^Jürgen=홍^길동")),
         # '乗' and '俓' are 0x81 0x5C and 0x82 0x5C: a backslash byte inside a character.
         Charset("GB18030", ("王小東 €", "乗俓 ᠮ"), ("Wang^XiaoDong=王^小东", "乗^俓")),
@@ -123,14 +129,15 @@ def _charsets() -> list[Charset]:
             ))
     sets += [
         Charset("\\ISO 2022 IR 100", ("Müller", "Ærøskøbing"), ("Buc^Jérôme", "Muñoz^José")),
-        # Multi-byte sets (PS3.3 Table C.12-4). '倍' and '俑' are ESC $ B 0x47 0x5C and 0x50 0x5C,
-        # '五' is 0x38 0x5E ('^'), '予' is 0x4D 0x3D ('='): delimiter bytes inside characters.
+        # Multi-byte sets (PS3.3 Table C.12-4), with delimiter bytes inside characters: in JIS X
+        # 0208 '倍' and '俑' are ESC $ B 0x47 0x5C and 0x50 0x5C ('\\'), '五' is 0x38 0x5E ('^'),
+        # '予' 0x4D 0x3D ('='); in JIS X 0212 '伙' is 0x30 0x5C, '伱' 0x30 0x5E, '亍' 0x30 0x3D.
         Charset("\\ISO 2022 IR 87", ("山田太郎", "倍俑"),
                 ("Yamada^Tarou=山田^太郎=やまだ^たろう", "Gotou^Yo=五^予=ごとう^よ"), DCMTK_NO_JIS),
-        Charset("\\ISO 2022 IR 159", ("丂丄", "丅丌"), ("Abc^Def=丂^丄", "Ghi^Jk=丅^丌"),
+        Charset("\\ISO 2022 IR 159", ("丂丄伙", "亍伱"), ("Abc^Def=丂伙^丄亍", "Ghi^Jk=伱^丌"),
                 DCMTK_NO_JIS),
-        Charset("\\ISO 2022 IR 87\\ISO 2022 IR 159", ("山田丂", "倍丄"),
-                ("Yamada^Tarou=山田丂^太郎丄", "Gotou^Yo=五丅^予=ごとう^よ"), DCMTK_NO_JIS),
+        Charset("\\ISO 2022 IR 87\\ISO 2022 IR 159", ("山田丂", "倍伙"),
+                ("Yamada^Tarou=山田伙^太郎亍", "Gotou^Yo=五伱^予=ごとう^よ"), DCMTK_NO_JIS),
         Charset("ISO 2022 IR 13\\ISO 2022 IR 87", ("ﾔﾏﾀﾞ山田", "倍ｶﾅ"),
                 ("ﾔﾏﾀﾞ^ﾀﾛｳ=山田^太郎=やまだ^たろう", "ｺﾞﾄｳ^ﾖ=五^予=ごとう^よ"), DCMTK_NO_JIS),
         Charset("\\ISO 2022 IR 87\\ISO 2022 IR 149", ("山田 한국", "倍 홍"),
@@ -160,6 +167,10 @@ class Case(NamedTuple):
     """'single' or 'multi' value; 'backslash' for the ST/LT/UT value holding one."""
 
     @property
+    def tag(self) -> int:
+        return TAGS[self.vr, self.kind]
+
+    @property
     def id(self) -> str:
         term = self.charset.term.replace("\\", "|") if self.charset.term else "no-charset"
         oracle = "-pydicom" if self.charset.dcmtk_lacks else ""
@@ -167,7 +178,7 @@ class Case(NamedTuple):
 
 
 def _cases() -> Iterator[Case]:
-    for vr in TAGS:
+    for vr in ("SH", "LO", "UC", "PN", "ST", "LT", "UT"):
         for charset in CHARSETS:
             if vr in MULTI_VALUED:
                 values = charset.names if vr == "PN" else charset.words
@@ -219,24 +230,26 @@ def dcmtk_differs(case: Case) -> str:
 
 
 class Written(NamedTuple):
-    """A case's file as dicomcore wrote it, and dcmconv's UTF-8 conversion of it."""
+    """A character set's file as dicomcore wrote it, and dcmconv's UTF-8 conversion of it."""
 
     path: Path
     utf8_path: Path | None
     dcmconv_output: str
 
 
-def write_case(case: Case, path: Path) -> None:
+def write_charset_file(charset: Charset, cases: list[Case], path: Path) -> None:
+    """Write one data set in `charset` holding the element of each of `cases`."""
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
     ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.1"
     ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
     ds.SOPInstanceUID = "1.2.826.0.1.3680043.2.1143.1"
-    if case.charset.term:
-        terms = case.charset.term.split("\\")
+    if charset.term:
+        terms = charset.term.split("\\")
         ds.SpecificCharacterSet = terms if len(terms) > 1 else terms[0]
-    value = list(case.values) if len(case.values) > 1 else case.values[0]
-    ds.add_new(TAGS[case.vr], case.vr, value)
+    for case in cases:
+        value = list(case.values) if len(case.values) > 1 else case.values[0]
+        ds.add_new(case.tag, case.vr, value)
     dicomcore.write_file(path, ds, write_like_original=False)
 
 
@@ -252,19 +265,21 @@ def convert_to_utf8(path: Path) -> tuple[Path | None, str]:
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Written]:
-    """Every case written once; each file dcmtk can read converted once, two at a time."""
+    """Each character set's file, keyed by its term: written once, converted by dcmconv once
+    (two at a time) if dcmtk can read it."""
     directory = tmp_path_factory.mktemp("charset_roundtrip")
     paths = {}
-    for index, case in enumerate(CASES):
-        paths[case.id] = directory / f"{index:04d}.dcm"
-        write_case(case, paths[case.id])
+    for index, charset in enumerate(CHARSETS):
+        paths[charset.term] = directory / f"{index:02d}.dcm"
+        cases = [case for case in CASES if case.charset is charset]
+        write_charset_file(charset, cases, paths[charset.term])
     converted: dict[str, tuple[Path | None, str]] = {}
     if DCMCONV is not None:
-        ids = [case.id for case in CASES if not case.charset.dcmtk_lacks]
+        terms = [charset.term for charset in CHARSETS if not charset.dcmtk_lacks]
         with ThreadPoolExecutor(max_workers=2) as pool:
-            results = pool.map(convert_to_utf8, [paths[key] for key in ids])
-            converted = dict(zip(ids, results, strict=True))
-    return {key: Written(path, *converted.get(key, (None, ""))) for key, path in paths.items()}
+            results = pool.map(convert_to_utf8, [paths[term] for term in terms])
+            converted = dict(zip(terms, results, strict=True))
+    return {term: Written(path, *converted.get(term, (None, ""))) for term, path in paths.items()}
 
 
 def as_strings(value: Any) -> tuple[str, ...]:
@@ -281,7 +296,7 @@ def read_utf8_values(path: Path, case: Case) -> tuple[str, ...]:
     """
     ds = pydicom.dcmread(path)
     assert ds.SpecificCharacterSet == "ISO_IR 192"
-    text = ds.get_item(TAGS[case.vr]).value.decode("utf-8")
+    text = ds.get_item(case.tag).value.decode("utf-8")
     if case.vr in MULTI_VALUED:
         return tuple(value.rstrip("\0 ") for value in text.rstrip("\0 ").split("\\"))
     return (text.rstrip("\0 "),)
@@ -292,12 +307,14 @@ def read_with_pydicom(path: Path, case: Case) -> tuple[str, ...]:
     the values say whether it read them right)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return as_strings(pydicom.dcmread(path)[TAGS[case.vr]].value)
+        return as_strings(pydicom.dcmread(path)[case.tag].value)
 
 
 def raw_value(path: Path, tag: int) -> bytes:
     """The element's bytes as written, padding included (pydicom only frames the element)."""
-    return pydicom.dcmread(path).get_item(tag).value
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pydicom.dcmread(path).get_item(tag).value
 
 
 def _param(case: Case, reason: str) -> Any:
@@ -310,8 +327,8 @@ def _param(case: Case, reason: str) -> Any:
 
 @pytest.mark.parametrize("case", [pytest.param(case, id=case.id) for case in CASES])
 def test_dicomcore_reads_back_what_it_wrote(case: Case, written: dict[str, Written]) -> None:
-    ds = dicomcore.dcmread(written[case.id].path)
-    assert as_strings(ds[TAGS[case.vr]].value) == case.values
+    ds = dicomcore.dcmread(written[case.charset.term].path)
+    assert as_strings(ds[case.tag].value) == case.values
 
 
 @pytest.mark.skipif(DCMCONV is None, reason="dcmtk's dcmconv is not installed")
@@ -319,7 +336,7 @@ def test_dicomcore_reads_back_what_it_wrote(case: Case, written: dict[str, Writt
     "case", [_param(case, dcmtk_differs(case)) for case in CASES if not case.charset.dcmtk_lacks]
 )
 def test_dcmtk_reads_what_dicomcore_wrote(case: Case, written: dict[str, Written]) -> None:
-    result = written[case.id]
+    result = written[case.charset.term]
     assert result.utf8_path is not None, f"dcmconv +U8 failed: {result.dcmconv_output}"
     assert read_utf8_values(result.utf8_path, case) == case.values, result.dcmconv_output
 
@@ -327,7 +344,7 @@ def test_dcmtk_reads_what_dicomcore_wrote(case: Case, written: dict[str, Written
 @pytest.mark.parametrize("case", [_param(case, pydicom_differs(case)) for case in CASES])
 def test_pydicom_reads_what_dicomcore_wrote(case: Case, written: dict[str, Written]) -> None:
     """For the ``-pydicom`` cases this is the independent reading; for the others a second one."""
-    assert read_with_pydicom(written[case.id].path, case) == case.values
+    assert read_with_pydicom(written[case.charset.term].path, case) == case.values
 
 
 # Neither oracle reads ISO_IR 203: the bytes instead, worked out by hand from ISO 8859-15's code
@@ -346,7 +363,7 @@ LATIN9_BYTES = {
 @pytest.mark.parametrize("case_id", LATIN9_BYTES)
 def test_latin9_bytes(case_id: str, written: dict[str, Written]) -> None:
     case = next(case for case in CASES if case.id.startswith(case_id + "-"))
-    assert raw_value(written[case.id].path, TAGS[case.vr]) == LATIN9_BYTES[case_id]
+    assert raw_value(written[case.charset.term].path, case.tag) == LATIN9_BYTES[case_id]
 
 
 def test_the_table_covers_every_vr_and_defined_term() -> None:
@@ -355,10 +372,7 @@ def test_the_table_covers_every_vr_and_defined_term() -> None:
     with_extensions = {f"ISO 2022 IR {number}" for number in (*SINGLE_BYTE, "6")}
     multi_byte = {f"ISO 2022 IR {number}" for number in ("87", "159", "149", "58")}
     assert single_byte | with_extensions | multi_byte | {"ISO_IR 192", "GB18030", "GBK"} <= terms
-    kinds = {(case.vr, case.kind) for case in CASES}
-    assert kinds == {(vr, kind) for vr in MULTI_VALUED for kind in ("single", "multi")} | {
-        (vr, "backslash") for vr in ("ST", "LT", "UT")
-    }
+    assert {(case.vr, case.kind) for case in CASES} == set(TAGS)
     for case in CASES:
         limit = {"SH": 16, "LO": 64, "PN": 64}.get(case.vr)
         parts = [group for value in case.values for group in value.split("=")]
