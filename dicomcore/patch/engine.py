@@ -140,7 +140,7 @@ class _Work:
             parent = chain[0]
             if tag is None:
                 tag = self._private_tag(parent, step)
-            elif action.kind in ("set", "append"):
+            elif action.kind in ("set", "append") and selector.kind == "path":
                 checks.check_private_creator(parent, tag)
             checks.check_allowed(tag, chain, self.depth, self.root, force)
             if tag >> 16 == 0x0002 and len(chain) == 1 and self.depth == 0:
@@ -295,7 +295,7 @@ class _Work:
             new_value: Any = self._items(value, chain)
         else:
             encodings = self._encodings(chain, tag)
-            key = ("value", vr, vm, encodings)
+            key = ("value", vr, vm, encodings, tag == SPECIFIC_CHARACTER_SET)
             if key in prepared:  # the same value in the same context: checked once
                 new_value = prepared[key]
             else:
@@ -349,7 +349,7 @@ class _Work:
         if not isinstance(value, list) or not all(isinstance(v, (dict, Dataset))
                                                   for v in value):
             raise InvalidOperation("a sequence value is a list of objects")
-        depth = self.depth + len(chain) - 1
+        depth = self.depth + len(chain)
         if depth >= MAX_DEPTH - 1:
             raise InvalidOperation(f"sequences nested deeper than {MAX_DEPTH} levels cannot "
                                    "be read back")
