@@ -27,7 +27,7 @@ import pytest
 from pydicom.filereader import read_dataset as pydicom_read_dataset
 
 from dicomcore.errors import DicomWarning, InvalidDicomError, TruncatedFileWarning
-from dicomcore.filereader import read_dataset
+from dicomcore.filereader import dcmread, read_dataset
 from dicomcore.limits import MAX_DEPTH
 
 from .bytes_fixtures import element, header, item, sequence, summary, swap
@@ -209,6 +209,32 @@ def every_vr_values(little: bool) -> dict[int, tuple[str, Any]]:
                   else expected) for tag, vr, value, expected in VR_TABLE}
 
 
+# PS3.5 7.1: a value may be empty (length 0) in every VR; pydicom's empty values are '' for
+# text and None for numbers and bytes.
+TEXT_VRS = {"AE", "AS", "CS", "DA", "DT", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI", "UR",
+            "UT"}
+
+
+def every_vr_empty(implicit: bool, little: bool) -> list[bytes]:
+    return [element(tag, vr, b"", implicit=implicit, little=little)
+            for tag, vr, _, _ in VR_TABLE]
+
+
+EVERY_VR_EMPTY_VALUES = {tag: (vr, "" if vr in TEXT_VRS else None) for tag, vr, _, _ in VR_TABLE}
+
+# Implicit VR: the VR of (0028,0106) "US or SS" follows Pixel Representation (PS3.3 C.7.6.3),
+# native Pixel Data "OB or OW" is OW (PS3.5 A.1).
+AMBIGUOUS_IMPLICIT_LE = [
+    bytes([0x28, 0x00, 0x03, 0x01, 0x02, 0x00, 0x00, 0x00,  # (0028,0103) implicit, length 2
+           0x01, 0x00]),                                     #   Pixel Representation 1
+    bytes([0x28, 0x00, 0x06, 0x01, 0x02, 0x00, 0x00, 0x00,  # (0028,0106) implicit, length 2
+           0xFE, 0xFF]),                                     #   -2 as SS
+    bytes([0xE0, 0x7F, 0x10, 0x00, 0x04, 0x00, 0x00, 0x00,  # (7FE0,0010) implicit, length 4
+           0x01, 0x02, 0x03, 0x04]),
+]
+AMBIGUOUS_VALUES = {0x00280103: ("US", 1), 0x00280106: ("SS", -2),
+                    0x7FE00010: ("OW", b"\x01\x02\x03\x04")}
+
 # -- the case table --------------------------------------------------------------------------
 
 @dataclass
@@ -273,6 +299,13 @@ CASES = [
     Case("every-vr-explicit-le", every_vr(False, True), False, True, every_vr_values(True)),
     Case("every-vr-explicit-be", every_vr(False, False), False, False, every_vr_values(False)),
     Case("every-vr-implicit-le", every_vr(True, True), True, True, every_vr_values(True)),
+    Case("every-vr-empty-explicit-le", every_vr_empty(False, True), False, True,
+         EVERY_VR_EMPTY_VALUES),
+    Case("every-vr-empty-explicit-be", every_vr_empty(False, False), False, False,
+         EVERY_VR_EMPTY_VALUES),
+    Case("every-vr-empty-implicit-le", every_vr_empty(True, True), True, True,
+         EVERY_VR_EMPTY_VALUES),
+    Case("ambiguous-implicit-le", AMBIGUOUS_IMPLICIT_LE, True, True, AMBIGUOUS_VALUES),
 ]
 CASE_IDS = [c.name for c in CASES]
 
@@ -340,6 +373,16 @@ def test_read_as_pydicom_reads(case: Case) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_dcmread_force_finds_the_encoding_of_a_bare_data_set(case: Case) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = dcmread(io.BytesIO(case.data), force=True)
+    assert summary(ds) == case.values
+    assert (ds.is_implicit_VR, ds.is_little_endian) == (case.implicit, case.little)
+    assert caught == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_read_one_byte_per_read_call(case: Case) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -384,6 +427,26 @@ def test_truncated_at_every_offset(case: Case) -> None:
             assert truncated == [], f"cut at {cut}: warned at an element boundary"
         elif cut - max([0] + [e for e in ends if e <= cut]) >= 4:
             assert truncated, f"cut at {cut}: the partial element was not reported"
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_truncated_at_every_offset_with_every_value_deferred(case: Case) -> None:
+    data, ends = case.data, case.ends
+    tags = list(case.values)
+    for cut in range(len(data)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                ds = _read(data[:cut], case, defer_size=0)
+            except InvalidDicomError as exc:
+                assert isinstance(exc.offset, int) and 0 <= exc.offset <= cut, (cut, exc)
+                continue
+            except Exception as exc:  # noqa: BLE001 - the point of the test
+                pytest.fail(f"cut at {cut}: {type(exc).__name__}: {exc}")
+            got = summary(ds)  # reads the deferred values from the prefix
+        for tag, end in zip(tags, ends, strict=True):
+            if end <= cut:
+                assert got.get(tag) == case.values[tag], f"cut at {cut}: {tag:08X}"
 
 
 GARBAGE = [b"\x00", b"\x00\x00\x00", b"\xff" * 8, b"\x00" * 8, bytes(range(1, 11)),
