@@ -19,8 +19,9 @@ does not name are not touched at all, so a file written with `write_like_origina
 changes only in the changed elements and the lengths around them.
 
 The package: `paths` (the path grammar), `select` (selectors and actions), `operations` (the
-patch formats, parsed into selector + action), `checks` (what is validated and refused),
-`engine` (the copy-on-write application).
+patch formats, parsed into selector + action), `targets` (where a selector points, found
+without changing anything), `checks` (what is validated and refused), `engine` (the
+copy-on-write application).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from .errors import InvalidOperation, PatchError
 from .operations import Operation, parse
 from .paths import PathStep, parse_path
 from .select import Action, AttributeOp, Selector
+from .targets import Target, find_targets
 
 __all__ = ["apply", "apply_actions", "parse", "parse_path", "Operation", "PathStep",
-           "PatchError", "InvalidOperation", "Selector", "Action", "AttributeOp"]
+           "PatchError", "InvalidOperation", "Selector", "Action", "AttributeOp", "Target",
+           "find_targets"]

@@ -13,8 +13,8 @@ Rules the engine keeps:
 3. Operations run in order, each seeing the result of the ones before it, except that a
    change of the top-level Specific Character Set runs first: every value of the patch is
    checked against the character set it will be written in.
-4. Each operation first finds its targets without changing anything (`_targets`), then acts
-   on each; the validation of values is `checks`'s.
+4. Each operation first finds its targets without changing anything (`targets`), then acts
+   on each; what is validated and refused is `checks`'s.
 """
 
 from __future__ import annotations
@@ -34,13 +34,11 @@ from .errors import InvalidOperation, PatchError
 from .operations import Operation, as_attribute_op, item_operations, parse_collecting
 from .paths import PathStep, describe, find_private_tag
 from .select import Action, AttributeOp, Selector, check_pair
+from .targets import Route, find_targets
 
 __all__ = ["apply", "apply_actions"]
 
-Route = tuple[tuple[int, int], ...]
-"""(sequence tag, item index) pairs from the top level down to a data set."""
-
-_CREATING = frozenset({"set", "append", "remove"})
+_STRICT = frozenset({"set", "append", "remove"})
 
 
 def apply(ds: Dataset, patch: Any, force: bool = False) -> None:
@@ -135,7 +133,8 @@ class _Work:
     def run(self, selector: Selector, action: Action, force: bool) -> None:
         """Apply one action to every target of its selector (InvalidOperation on failure)."""
         prepared: dict[Any, Any] = {}
-        for route, step, tag in self._targets(selector, action):
+        strict = action.kind in _STRICT  # the others do nothing where nothing is
+        for route, step, tag in find_targets(self.root, selector, strict):
             chain = self._writable(route)
             parent = chain[0]
             if tag is None:
@@ -147,60 +146,6 @@ class _Work:
                 parent = self._meta()
                 chain = (parent,)
             self._act(parent, chain, tag, step, action, prepared)
-
-    # finding targets (nothing changes) -----------------------------------------------
-
-    def _targets(self, selector: Selector, action: Action
-                 ) -> list[tuple[Route, PathStep, int | None]]:
-        """(route to the parent, last step, its tag or None for a private element still
-        to be given a block) of every element the action applies to."""
-        if selector.kind == "path":
-            return self._path_targets(selector.steps, action)
-        found: list[tuple[Route, PathStep, int | None]] = []
-        if selector.kind == "private":
-            self._walk(self.root, (), lambda tag: bool(tag >> 16 & 1), found)
-        else:
-            wanted = selector.steps[0].tag
-            self._walk(self.root, (), lambda tag: tag == wanted, found)
-        return found
-
-    def _walk(self, ds: Dataset, route: Route, match: Any,
-              found: list[tuple[Route, PathStep, int | None]]) -> None:
-        for elem in ds:
-            tag = int(elem.tag)
-            if match(tag):
-                found.append((route, PathStep(tag), tag))
-            elif elem.VR == "SQ":
-                for index, item in enumerate(elem.value):
-                    self._walk(item, (*route, (tag, index)), match, found)
-
-    def _path_targets(self, steps: tuple[PathStep, ...], action: Action
-                      ) -> list[tuple[Route, PathStep, int | None]]:
-        strict = action.kind in _CREATING  # the others do nothing where nothing is
-        level: list[tuple[Route, Dataset]] = [((), self.root)]
-        for step in steps[:-1]:
-            following = []
-            for route, ds in level:
-                tag = step.tag if step.creator is None else find_private_tag(ds, step)[0]
-                elem = ds.get_item(tag) if tag is not None else None
-                if elem is None or elem.VR != "SQ":
-                    if not strict:
-                        continue
-                    raise InvalidOperation(f"no sequence {describe(tag, step)} on the path")
-                items = elem.value
-                for index in _indices(len(items), step.index, strict):
-                    following.append(((*route, (tag, index)), items[index]))
-            level = following
-        last = steps[-1]
-        targets: list[tuple[Route, PathStep, int | None]] = []
-        for route, ds in level:
-            tag = last.tag if last.creator is None else find_private_tag(ds, last)[0]
-            # File meta is not in the data set: its checks run whether it is present or not.
-            meta = tag is not None and tag >> 16 == 0x0002 and not route
-            if not strict and not meta and (tag is None or ds.get_item(tag) is None):
-                continue
-            targets.append((route, last, tag))
-        return targets
 
     # copy on write ---------------------------------------------------------------------
 
@@ -406,15 +351,4 @@ class _Work:
                     raise InvalidOperation(f"{describe(tag)} cannot be written in the new "
                                            f"character set: {problem}")
                 ds.add(checks.replacement(elem, elem.VR, value))
-
-
-def _indices(count: int, index: int | str | None, strict: bool) -> range | list[int]:
-    if index == "*":
-        return range(count)
-    assert isinstance(index, int)
-    if not -count <= index < count:
-        if not strict:
-            return []
-        raise InvalidOperation(f"item index {index} is out of range ({count} items)")
-    return [index % count]
 
