@@ -59,9 +59,14 @@ class PersonName:
         self._components: tuple[str, ...] | None
         self.original_string: bytes | None
         if isinstance(val, PersonName):
-            self.encodings = self.encodings or val.encodings
-            self.original_string = val.original_string
-            self._components = val._components
+            if self.encodings is None or self.encodings == val.encodings:
+                self.encodings = val.encodings
+                self.original_string = val.original_string
+                self._components = val._components
+            else:
+                # The bytes are in val's encodings: decode them with those, encode anew.
+                self.original_string = None
+                self._components = val.components
         elif isinstance(val, bytes | bytearray):
             self.original_string = bytes(val).rstrip(_PADDING)
             self._components = None
