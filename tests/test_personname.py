@@ -241,6 +241,20 @@ def test_copy_from_another_name_keeps_bytes_and_encodings() -> None:
     assert copy.encode() == b"Buc^J\xe9r\xf4me"
 
 
+@pytest.mark.parametrize("decoded_first", [False, True])
+def test_copy_with_other_encodings_keeps_the_name(decoded_first: bool) -> None:
+    first = PersonName(b"Buc^J\xe9r\xf4me", ("latin_1",))
+    if decoded_first:
+        str(first)
+    copy = PersonName(first, ("iso8859_5",))
+    theirs = PydicomPersonName(PydicomPersonName(b"Buc^J\xe9r\xf4me", ["latin_1"]),
+                               ["iso8859_5"])
+    assert str(copy) == str(theirs) == "Buc^Jérôme", "the bytes are Latin-1, whatever comes next"
+    with pytest.raises(CharsetEncodeError):
+        copy.encode(("iso8859_5",))  # é is not in ISO 8859-5: not the Latin-1 bytes unchanged
+    assert copy.encode(("latin_1",)) == b"Buc^J\xe9r\xf4me"
+
+
 # -- building from components ----------------------------------------------------------------
 
 COMPONENT_CASES = [
