@@ -665,6 +665,31 @@ def test_implicit_data_declared_explicit_is_read_as_implicit(elements: list[byte
     assert summary(ds) == summary(theirs)
 
 
+@pytest.mark.parametrize("undefined", [False, True], ids=["defined", "undefined"])
+def test_implicit_items_in_an_explicit_data_set_are_read_as_implicit(undefined: bool) -> None:
+    implicit_content = bytes([
+        0x08, 0x00, 0x50, 0x11, 0x06, 0x00, 0x00, 0x00,  # (0008,1150) implicit, length 6
+        *b"1.2.3\0",
+        0x08, 0x00, 0x55, 0x11, 0x08, 0x00, 0x00, 0x00,  # (0008,1155) implicit, length 8
+        *b"1.2.3.4\0",
+    ])
+    data = (element(0x00080005, "CS", b"ISO_IR 100") +
+            sequence(0x00081115, [item(implicit_content, undefined=undefined)],
+                     undefined=undefined) +
+            element(0x00100010, "PN", b"Doe "))
+    ds = read_dataset(io.BytesIO(data), False, True)
+    expected = {0x00080005: ("CS", "ISO_IR 100"),
+                0x00081115: ("SQ", [{0x00081150: ("UI", "1.2.3"),
+                                     0x00081155: ("UI", "1.2.3.4")}]),
+                0x00100010: ("PN", "Doe")}
+    assert summary(ds) == expected
+    assert ds.is_implicit_VR is False
+    assert ds[0x00081115].value[0].is_implicit_VR is True, "so a writer keeps the item so"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert summary(pydicom_read_dataset(io.BytesIO(data), False, True)) == expected
+
+
 # -- stop_when -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("case", [CASES[0], CASES[1], CASES[2]], ids=CASE_IDS[:3])
