@@ -107,9 +107,10 @@ def _charsets() -> list[Charset]:
         Charset("", ("CT HEAD", "B30f"), ("Smith^John", "Doe^Jane^^Dr")),
         Charset("ISO_IR 192", ("Müller 山田", "한국 Ωμέγα 𠀋"),
                 ("Yamada^Tarou=山田^太郎=やまだ^たろう", "Müller^Jürgen=홍^길동")),
-        # '乗' and '俓' are 0x81 0x5C and 0x82 0x5C: a backslash byte inside a character.
-        Charset("GB18030", ("王小東 €", "乗俓 ᠮ"), ("Wang^XiaoDong=王^小东", "乗^俓")),
-        Charset("GBK", ("王小東", "乗俓"), ("Wang^XiaoDong=王^小东", "乗^俓")),
+        # '乗' and '俓' are 0x81 0x5C and 0x82 0x5C, '乛' and '區' 0x81 0x5E and 0x82 0x5E:
+        # a backslash or caret byte inside a character.
+        Charset("GB18030", ("王小東 €", "乗俓 ᠮ"), ("Wang^XiaoDong=王^小东", "Cheng^Qu=乗區^俓乛")),
+        Charset("GBK", ("王小東", "乗俓"), ("Wang^XiaoDong=王^小东", "Cheng^Qu=乗區^俓乛")),
         Charset("ISO 2022 IR 6", ("CT HEAD", "B30f"), ("Smith^John", "Doe^Jane"),
                 DCMTK_SINGLE_2022),
     ]
