@@ -99,7 +99,7 @@ def vr_and_vm(tag: int, existing: DataElement | None, vr_hint: str | None,
 
 
 def checked_value(tag: int, vr: str, vm: str | None, value: Any,
-                  encodings: tuple[str, ...]) -> Any:
+                  encodings: tuple[str, ...] | None) -> Any:
     """`value` as the element's value, validated; InvalidOperation with every problem."""
     try:
         converted = value_from_patch_json(vr, value)

@@ -173,7 +173,8 @@ class _Work:
         if id(elem) in self.owned:
             return elem.value
         old = elem.value
-        items = Sequence(old)
+        items = Sequence()
+        list.extend(items, old)  # the items of a Sequence: no need to check them again
         items.is_undefined_length = getattr(old, "is_undefined_length", False)
         new = checks.replacement(elem, "SQ", items)
         self.owned[id(new)] = new
@@ -239,7 +240,7 @@ class _Work:
         if vr == "SQ":
             new_value: Any = self._items(value, chain)
         else:
-            encodings = self._encodings(chain, tag)
+            encodings = self._encodings(chain, vr)
             key = ("value", vr, vm, encodings, tag == SPECIFIC_CHARACTER_SET)
             if key in prepared:  # the same value in the same context: checked once
                 new_value = prepared[key]
@@ -320,10 +321,11 @@ class _Work:
                 return elem.value
         return None
 
-    def _encodings(self, chain: tuple[Dataset, ...], tag: int) -> tuple[str, ...]:
-        """The codecs a value of `tag` at the end of `chain` is written in."""
-        if tag == SPECIFIC_CHARACTER_SET:
-            return ("iso8859",)
+    def _encodings(self, chain: tuple[Dataset, ...], vr: str) -> tuple[str, ...] | None:
+        """The codecs a value of `vr` at the end of `chain` is written in; None for VRs
+        that are not written in the Specific Character Set."""
+        if vr not in CHARSET_VRS:
+            return None  # (0008,0005) itself is CS: ASCII
         return python_encodings(self._charset(chain))
 
     def _reencode_text(self, ds: Dataset, encodings: tuple[str, ...], top: bool = True
