@@ -17,6 +17,8 @@ once for the module by ``dicomcore.write_file``. Then, for each case:
   ``dcmtk_differs``); dicomcore's own check never is.
 
 For ISO_IR 203, which neither oracle knows, the bytes are checked against ISO 8859-15 by hand.
+A second, small table puts elements in sequence items that inherit (0008,0005) or have their
+own (``ITEM_CASES``); dcmtk 3.6.7 ignores an item's own, so pydicom is the oracle for those.
 The expected values are the Python strings of the table: nothing expected comes from dicomcore.
 pydicom and dcmtk are oracles of this test only; dicomcore never imports them.
 """
@@ -194,16 +196,15 @@ CASES = list(_cases())
 # --- where an oracle is known to differ from PS3.5 -------------------------------------------
 
 
-def pydicom_differs(case: Case) -> str:
-    """Why pydicom 3.0.2 cannot read this case right, or '' if it can."""
-    term = case.charset.term
+def pydicom_differs(term: str, vr: str, kind: str) -> str:
+    """Why pydicom 3.0.2 cannot read a `vr` value of `kind` in `term` right, or '' if it can."""
     if "203" in term:
         return ("pydicom 3.0.2 has no codec for ISO_IR 203 / ISO 2022 IR 203 and reads "
                 "Latin-1 instead ('€' -> '¤')")
     if "IR 58" in term:
         return ("pydicom leaves ISO 2022 IR 58 to Python's gb2312 codec as if it handled the "
                 "escape sequence, but gb2312 is EUC-CN: ESC $ ) A stays in the text")
-    if term.startswith("ISO 2022 IR 100\\") and (case.vr == "PN" or case.kind == "multi"):
+    if term.startswith("ISO 2022 IR 100\\") and (vr == "PN" or kind == "multi"):
         return ("pydicom resets G1 only at CR, LF, TAB and FF, not at '\\\\' (nor at '^' and "
                 "'=' in PN): text after a delimiter, in value 1's G1 by PS3.5 6.1.2.5.3, is "
                 "decoded in the set designated before it")
@@ -238,16 +239,27 @@ class Written(NamedTuple):
     dcmconv_output: str
 
 
-def write_charset_file(charset: Charset, cases: list[Case], path: Path) -> None:
-    """Write one data set in `charset` holding the element of each of `cases`."""
+def set_character_set(ds: Dataset, term: str | None) -> None:
+    """Give `ds` the (0008,0005) `term` (values joined by backslash); none for '' or None."""
+    if term:
+        terms = term.split("\\")
+        ds.SpecificCharacterSet = terms if len(terms) > 1 else terms[0]
+
+
+def new_file_data_set(term: str | None) -> Dataset:
+    """A data set that ``write_file`` can write: explicit VR little endian, with SOP UIDs."""
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
     ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.1"
     ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
     ds.SOPInstanceUID = "1.2.826.0.1.3680043.2.1143.1"
-    if charset.term:
-        terms = charset.term.split("\\")
-        ds.SpecificCharacterSet = terms if len(terms) > 1 else terms[0]
+    set_character_set(ds, term)
+    return ds
+
+
+def write_charset_file(charset: Charset, cases: list[Case], path: Path) -> None:
+    """Write one data set in `charset` holding the element of each of `cases`."""
+    ds = new_file_data_set(charset.term)
     for case in cases:
         value = list(case.values) if len(case.values) > 1 else case.values[0]
         ds.add_new(case.tag, case.vr, value)
@@ -342,7 +354,9 @@ def test_dcmtk_reads_what_dicomcore_wrote(case: Case, written: dict[str, Written
     assert read_utf8_values(result.utf8_path, case) == case.values, result.dcmconv_output
 
 
-@pytest.mark.parametrize("case", [_param(case, pydicom_differs(case)) for case in CASES])
+@pytest.mark.parametrize(
+    "case", [_param(case, pydicom_differs(case.charset.term, case.vr, case.kind)) for case in CASES]
+)
 def test_pydicom_reads_what_dicomcore_wrote(case: Case, written: dict[str, Written]) -> None:
     """For the ``-pydicom`` cases this is the independent reading; for the others a second one."""
     assert read_with_pydicom(written[case.charset.term].path, case) == case.values
@@ -378,3 +392,139 @@ def test_the_table_covers_every_vr_and_defined_term() -> None:
         limit = {"SH": 16, "LO": 64, "PN": 64}.get(case.vr)
         parts = [group for value in case.values for group in value.split("=")]
         assert limit is None or max(map(len, parts)) <= limit, case.id
+
+
+# --- sequence items: a character set inherited, or an item's own ------------------------------
+
+CONTENT_SEQUENCE = 0x0040A730
+
+DCMTK_ITEM_CHARSET = (
+    "dcmconv +U8 (3.6.7) converts an item with the data set's character set, ignoring the "
+    "item's own (0008,0005): the text comes out garbled or the conversion fails"
+)
+
+
+class ItemCase(NamedTuple):
+    """An element in a sequence item, nested ``len(terms) - 1`` deep.
+
+    ``terms[0]`` is the data set's (0008,0005) and each next one an item's, None where the item
+    has none and inherits it (PS3.3 C.12.1.1.2).
+    """
+
+    terms: tuple[str | None, ...]
+    vr: str
+    values: tuple[str, ...]
+
+    @property
+    def kind(self) -> str:
+        return "backslash" if self.vr not in MULTI_VALUED else "multi" if self.values[1:] else "single"
+
+    @property
+    def tag(self) -> int:
+        return TAGS[self.vr, self.kind]
+
+    @property
+    def term(self) -> str:
+        """The (0008,0005) in force where the element is."""
+        return next(term for term in reversed(self.terms) if term is not None) or ""
+
+    @property
+    def dcmtk_lacks(self) -> str:
+        if any(term is not None for term in self.terms[1:]):
+            return DCMTK_ITEM_CHARSET
+        return next((c.dcmtk_lacks for c in CHARSETS if c.term == self.terms[0]), "")
+
+    @property
+    def id(self) -> str:
+        terms = ">".join("inherited" if term is None else term or "no-charset"
+                         for term in self.terms).replace("\\", "|")
+        oracle = "-pydicom" if self.dcmtk_lacks else ""
+        return f"{self.vr}-{terms}{oracle}"
+
+
+ITEM_CASES = [
+    ItemCase(("ISO 2022 IR 100\\ISO 2022 IR 149", None), "LO", ("한", "ð")),
+    ItemCase(("ISO_IR 192", None, None), "PN", ("Yamada^Tarou=山田^太郎=やまだ^たろう",)),
+    ItemCase(("ISO_IR 100", "ISO_IR 144"), "PN", ("Иванов^Иван",)),
+    ItemCase(("ISO_IR 100", "ISO_IR 144", None), "LO", ("Москва", "Київ")),
+    ItemCase(("", "GB18030"), "LO", ("乗", "王")),
+    ItemCase(("ISO_IR 144", "ISO_IR 192"), "UT", ("乗 \\ Ωμέγα",)),
+    ItemCase(("ISO_IR 100", "\\ISO 2022 IR 149"), "SH", ("한", "국")),
+    ItemCase(("\\ISO 2022 IR 149", "ISO 2022 IR 100\\ISO 2022 IR 149"), "PN", ("Þór^Kim=金^ð",)),
+    ItemCase(("ISO_IR 192", "\\ISO 2022 IR 87"), "PN", ("Yamada^Tarou=山田^太郎=やまだ^たろう",)),
+]
+
+
+def write_item_case(case: ItemCase, path: Path) -> None:
+    ds = new_file_data_set(case.terms[0])
+    parent = ds
+    for term in case.terms[1:]:
+        item = Dataset()
+        set_character_set(item, term)
+        parent.add_new(CONTENT_SEQUENCE, "SQ", dicomcore.Sequence([item]))
+        parent = item
+    value = list(case.values) if len(case.values) > 1 else case.values[0]
+    parent.add_new(case.tag, case.vr, value)
+    dicomcore.write_file(path, ds, write_like_original=False)
+
+
+def innermost(ds: Any, case: ItemCase) -> Any:
+    """The item holding the case's element, in a dicomcore or a pydicom data set."""
+    for _ in case.terms[1:]:
+        ds = ds[CONTENT_SEQUENCE].value[0]
+    return ds
+
+
+@pytest.fixture(scope="module")
+def written_items(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Written]:
+    directory = tmp_path_factory.mktemp("charset_roundtrip_items")
+    result = {}
+    for index, case in enumerate(ITEM_CASES):
+        path = directory / f"item{index:02d}.dcm"
+        write_item_case(case, path)
+        converted = convert_to_utf8(path) if DCMCONV and not case.dcmtk_lacks else (None, "")
+        result[case.id] = Written(path, *converted)
+    return result
+
+
+@pytest.mark.parametrize("case", [pytest.param(case, id=case.id) for case in ITEM_CASES])
+def test_dicomcore_reads_back_items(case: ItemCase, written_items: dict[str, Written]) -> None:
+    ds = innermost(dicomcore.dcmread(written_items[case.id].path), case)
+    assert as_strings(ds[case.tag].value) == case.values
+
+
+@pytest.mark.skipif(DCMCONV is None, reason="dcmtk's dcmconv is not installed")
+@pytest.mark.parametrize(
+    "case", [pytest.param(case, id=case.id) for case in ITEM_CASES if not case.dcmtk_lacks]
+)
+def test_dcmtk_reads_items(case: ItemCase, written_items: dict[str, Written]) -> None:
+    result = written_items[case.id]
+    assert result.utf8_path is not None, f"dcmconv +U8 failed: {result.dcmconv_output}"
+    ds = pydicom.dcmread(result.utf8_path)
+    assert ds.SpecificCharacterSet == "ISO_IR 192"
+    text = innermost(ds, case).get_item(case.tag).value.decode("utf-8").rstrip("\0 ")
+    values = tuple(text.split("\\")) if case.vr in MULTI_VALUED else (text,)
+    assert values == case.values
+
+
+@pytest.mark.parametrize(
+    "case", [_param(case, pydicom_differs(case.term, case.vr, case.kind)) for case in ITEM_CASES]
+)
+def test_pydicom_reads_items(case: ItemCase, written_items: dict[str, Written]) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = innermost(pydicom.dcmread(written_items[case.id].path), case)
+        assert as_strings(ds[case.tag].value) == case.values
+
+
+def test_dcmtk_ignores_an_items_own_character_set(written_items: dict[str, Written]) -> None:
+    """Why dcmtk is not the oracle for items with their own (0008,0005): it converts them with
+    the data set's character set. If this fails, a newer dcmtk can be the oracle there."""
+    if DCMCONV is None:
+        pytest.skip("dcmtk's dcmconv is not installed")
+    case = ITEM_CASES[2]  # ISO_IR 100 data set, ISO_IR 144 item
+    utf8_path, output = convert_to_utf8(written_items[case.id].path)
+    assert utf8_path is not None, output
+    item = innermost(pydicom.dcmread(utf8_path), case)
+    # 'Иванов' in ISO 8859-5 is B8 D2 D0 DD DE D2, converted as if it were Latin-1.
+    assert item.get_item(case.tag).value.startswith("¸ÒÐÝÞÒ^".encode())
