@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import doctest
 from typing import Any
 
 import pytest
 
 import dicomcore
+from dicomcore import jsonvalue
 from dicomcore.jsonvalue import typed_number_strings, value_from_patch_json
 from dicomcore.patch import (
     Action,
@@ -20,6 +22,10 @@ from dicomcore.patch import (
 from dicomcore.patch.operations import as_attribute_op, item_operations
 from dicomcore.personname import PersonName
 from dicomcore.valuerep import DS, IS
+
+
+def test_jsonvalue_docstring_examples_run() -> None:
+    assert doctest.testmod(jsonvalue).failed == 0
 
 
 def test_an_array_parses_into_operations() -> None:

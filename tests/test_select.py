@@ -26,6 +26,7 @@ from dicomcore.patch import (
     apply_actions,
 )
 from dicomcore.patch import select as select_module
+from dicomcore.patch import targets as targets_module
 
 from .corpus import PYDICOM_DATA, READABLE, corpus_id, pydicom_outcome
 
@@ -74,8 +75,9 @@ def _uid_for(value: Any) -> str:
     return f"2.25.{int.from_bytes(digest, 'big')}"
 
 
-def test_docstring_example_runs() -> None:
-    assert doctest.testmod(select_module).failed == 0
+@pytest.mark.parametrize("module", [select_module, targets_module])
+def test_docstring_examples_run(module: Any) -> None:
+    assert doctest.testmod(module).failed == 0
 
 
 @pytest.mark.parametrize("path", FILES, ids=corpus_id)
@@ -304,3 +306,19 @@ def test_python_values_are_accepted_as_well_as_json() -> None:
     ])
     assert str(ds.PatientName) == "A^B" and ds.DimensionIndexPointer == 0x00200032
     assert [e.value for e in ds if e.tag >> 16 == 0x0029 and e.VR == "OB"] == [b"\x01\x02"]
+
+
+def test_replace_keeps_the_elements_vr_but_not_un_where_the_dictionary_knows() -> None:
+    ds = dicomcore.Dataset()
+    ds.add(DataElement(0x00100020, "SH", "12"))  # LO in the dictionary
+    ds.add(DataElement(0x00100030, "UN", b"19800101"))  # DA in the dictionary
+    ds.add(DataElement(0x00090010, "LO", "ACME"))
+    ds.add(DataElement(0x00091001, "UN", b"\x01\x02"))  # unknown: stays UN, bytes
+    apply_actions(ds, [
+        (Selector.keyword("PatientID"), Action.replace(lambda e: e.value + "3")),
+        (Selector.keyword("PatientBirthDate"), Action.replace(lambda e: "19800102")),
+        (Selector.tag(0x00091001), Action.replace(lambda e: e.value[::-1])),
+    ])
+    assert (ds["PatientID"].VR, ds.PatientID) == ("SH", "123")
+    assert (ds["PatientBirthDate"].VR, ds.PatientBirthDate) == ("DA", "19800102")
+    assert (ds[0x00091001].VR, ds[0x00091001].value) == ("UN", b"\x02\x01")

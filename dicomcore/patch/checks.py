@@ -77,13 +77,15 @@ def vr_and_vm(tag: int, existing: DataElement | None, vr_hint: str | None,
     `vr_hint` (the operation's "vr") must agree with a dictionary VR that is not ambiguous;
     without it the dictionary decides, or for private, unknown and ambiguous tags the VR of
     the element already there. `keep_vr` keeps the existing element's VR whatever the
-    dictionary says (a replacement computed from the element).
+    dictionary says (a replacement computed from the element), unless it is UN where the
+    dictionary knows better.
     """
     try:
         vr, vm = dictionary.dictionary_VR(tag), dictionary.dictionary_VM(tag)
     except KeyError:
         vr, vm = None, None
-    if keep_vr and existing is not None and existing.VR not in AMBIGUOUS_VRS:
+    if keep_vr and existing is not None and existing.VR not in AMBIGUOUS_VRS and \
+            (existing.VR != "UN" or vr is None):
         return existing.VR, vm
     if vr_hint is not None:
         if vr is not None and vr not in AMBIGUOUS_VRS and vr != vr_hint and vr != "NONE":
