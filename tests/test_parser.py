@@ -637,6 +637,15 @@ def test_an_unknown_vr_warns_and_keeps_what_the_file_said(tag: int, vr: str, val
     assert ds.PatientName == "Doe"
 
 
+@pytest.mark.parametrize("cut", [1, 5, 11])
+def test_an_element_across_bytelength_is_refused(cut: int) -> None:
+    data = b"".join(NESTED_EXPLICIT_LE)
+    start = len(NESTED_EXPLICIT_LE[0]) + len(NESTED_EXPLICIT_LE[1])  # (0008,2112) SQ, 12 bytes
+    with pytest.raises(InvalidDicomError, match="past the end") as info:
+        read_dataset(io.BytesIO(data), False, True, bytelength=start + cut)
+    assert (info.value.offset, info.value.tag) == (start, 0x00082112)
+
+
 def test_an_item_longer_than_its_sequence_is_read_whole_with_a_warning() -> None:
     data = bytes([
         0x08, 0x00, 0x15, 0x11, 0x53, 0x51, 0x00, 0x00,  # (0008,1115) SQ, reserved
