@@ -44,7 +44,8 @@ class StoredPatch:
     """Apply `change` to the current content; `answer` is then `render(patched data set)`.
 
     An empty patch (`[]` or `{}`) writes nothing: the instance and its ETag stay, and the
-    answer is rendered from the data set as read.
+    answer is rendered from the data set as read. Safe to run again on a newer version, as a
+    compare-and-swap backend may: each run starts from `current` and replaces `answer`.
     """
 
     def __init__(self, change: object, defer_size: int,
