@@ -40,8 +40,11 @@ fuzz-http: $(STAMP)
 soak: $(STAMP)
 	$(PY) -m tests.app.soak --seconds 600 --concurrency 32
 
+# The generated modules, from the repository's copy of the standard's tables (tables/).
 dictionary: $(STAMP)
 	$(PY) scripts/gen_dictionary.py
+	$(PY) scripts/gen_private_dictionary.py
+	$(PY) scripts/gen_uids.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

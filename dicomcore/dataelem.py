@@ -65,7 +65,8 @@ class DataElement:
     """A data element; `value` is decoded lazily from the bytes it was read from."""
 
     __slots__ = ("tag", "VR", "_value", "_raw", "_little", "_encodings",
-                 "is_undefined_length", "file_tell", "raw_VR", "__weakref__")
+                 "is_undefined_length", "file_tell", "raw_VR", "private_creator",
+                 "__weakref__")
 
     tag: BaseTag
     VR: str
@@ -80,6 +81,7 @@ class DataElement:
         self.is_undefined_length = is_undefined_length
         self.file_tell = file_value_tell
         self.raw_VR = None
+        self.private_creator: str | None = None
         self._value = _UNSET
         self.value = value
 
@@ -97,6 +99,7 @@ class DataElement:
         elem.is_undefined_length = is_undefined_length
         elem.file_tell = file_tell
         elem.raw_VR = None
+        elem.private_creator = None
         elem._value = _UNSET
         return elem
 
@@ -123,6 +126,16 @@ class DataElement:
     def value(self, new: Any) -> None:
         self._value = self._normalise(new)
         self._raw = None
+
+    def peek_value(self) -> Any:
+        """The value, decoded if need be but without keeping the decoded form: for the
+        reader, which looks at a few values (Private Creators) it must leave undecoded."""
+        if self._value is not _UNSET:
+            return self._value
+        raw = self._raw
+        if raw is not None and not isinstance(raw, bytes):
+            raw = raw.read()
+        return decode_value(self.VR, raw or b"", self._little, self._encodings)
 
     def _normalise(self, value: Any) -> Any:
         """The value as pydicom stores it: a Sequence for SQ; a str with backslashes split
@@ -206,8 +219,14 @@ class DataElement:
     def name(self) -> str:
         tag = self.tag
         if tag.is_private:
-            # pydicom's names: elements below xx10 are no private data either.
-            if tag & 0xFFFF < 0x0100:
+            # pydicom's names: a known private element's name in brackets (it is no
+            # keyword); elements below xx10 are no private data either.
+            if self.private_creator:
+                try:
+                    return f"[{dictionary.private_dictionary_description(tag, self.private_creator)}]"
+                except KeyError:
+                    pass
+            elif tag & 0xFFFF < 0x0100:
                 return _PRIVATE_CREATOR_NAME
             return "Private tag data"
         try:
@@ -340,7 +359,7 @@ class _Converter:
 
 
 _COPIED_SLOTS = ("tag", "VR", "_value", "_raw", "_little", "_encodings", "is_undefined_length",
-                 "file_tell", "raw_VR")
+                 "file_tell", "raw_VR", "private_creator")
 
 
 def _restore_element(cls: type[DataElement]) -> DataElement:

@@ -24,7 +24,7 @@ from typing import Any
 from . import dictionary
 from .dataelem import DataElement
 from .errors import DicomWarning
-from .tag import BaseTag, Tag
+from .tag import BaseTag, Tag, private_creator_tag
 from .vr import ambiguous_vr
 
 __all__ = ["Dataset", "FileDataset", "FileMetaDataset", "TagList", "resolve_ambiguous_vr"]
@@ -148,7 +148,7 @@ class Dataset(MutableMapping):
         tag = _to_tag(key)
         if tag != elem.tag:
             raise ValueError(f"key {Tag(tag)} does not match the element's tag {elem.tag}")
-        self._dict[int(elem.tag)] = elem
+        self.add(elem)
 
     def __delitem__(self, key: Any) -> None:
         if isinstance(key, slice):
@@ -277,8 +277,14 @@ class Dataset(MutableMapping):
             setattr(self, keyword, value)
 
     def add(self, elem: DataElement) -> None:
-        """Add (or replace) an element under its own tag."""
-        self._dict[int(elem.tag)] = elem
+        """Add (or replace) an element under its own tag; a private element learns its
+        private creator from this data set, as in pydicom."""
+        tag = int(elem.tag)
+        if tag & 0x10000 and tag & 0xFF00:
+            creator = self._dict.get(private_creator_tag(tag))
+            if creator is not None and isinstance(creator.value, str):
+                elem.private_creator = creator.value
+        self._dict[tag] = elem
 
     def get_item(self, key: Any) -> DataElement | None:
         """The element for a tag or keyword, or None where it is absent (as pydicom's).

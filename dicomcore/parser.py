@@ -42,6 +42,7 @@ from .tag import (
     SPECIFIC_CHARACTER_SET,
     BaseTag,
     Tag,
+    private_creator_tag,
 )
 from .vr import AMBIGUOUS_VRS
 
@@ -158,6 +159,8 @@ class DatasetParser:
                 encodings = python_encodings(elem.value)
             if odd_vr is not None:
                 elem.raw_VR = odd_vr
+            if tag & 0x10000 and tag & 0xFF00:
+                elem.private_creator = _creator_of(tag, elements)
             if elem.VR in AMBIGUOUS_VRS:
                 ambiguous.append(elem)
             elements[tag] = elem
@@ -268,11 +271,14 @@ class DatasetParser:
             if len(raw) < length:
                 self._truncated(pos, tag, f"value of {length} bytes has {len(raw)}")
         elem = DataElement.from_raw(tag, vr, raw, self.little, encodings, value_pos)
-        if vr == "UN" and length < 0xFFFF:
-            # A UN whose VR is known after all (pydicom does the same): private creators
-            # are LO, other private elements stay UN.
-            known = _dictionary_vr(tag)
-            if known is not None:
+        if vr == "UN":
+            # A UN whose VR is known after all (as pydicom): from the private dictionary
+            # for a private element whose creator it knows, else from the standard one.
+            if tag & 0x10000 and tag & 0xFF00:
+                known = _private_vr(tag, lineage[0].get_item(private_creator_tag(tag)))
+            else:
+                known = _dictionary_vr(tag) if length < 0xFFFF else None
+            if known is not None and known != "SQ":
                 elem.VR = known
                 elem.raw_VR = "UN"
         return elem
@@ -421,9 +427,31 @@ def _dictionary_vr(tag: int) -> str | None:
 
 
 def _implicit_vr(tag: int, elements: dict[int, DataElement]) -> str:
-    """The VR of an implicit-VR element: from the dictionary, UL for a group length, UN when
-    unknown."""
+    """The VR of an implicit-VR element: from the standard dictionary, or for a private
+    element from the private dictionary by the creator that reserved its block (`elements`
+    is the data set read so far); UN when unknown."""
+    if tag & 0x10000 and tag & 0xFF00:
+        return _private_vr(tag, elements.get(private_creator_tag(tag))) or "UN"
     vr = _dictionary_vr(tag)
     if vr is not None:
         return vr
     return "UL" if tag & 0xFFFF == 0 else "UN"
+
+
+def _private_vr(tag: int, creator: DataElement | None) -> str | None:
+    """The private dictionary's VR of a private data element, or None."""
+    name = _creator_name(creator)
+    return dictionary.private_vr(tag, name) if name else None
+
+
+def _creator_of(tag: int, elements: dict[int, DataElement]) -> str | None:
+    return _creator_name(elements.get(private_creator_tag(tag)))
+
+
+def _creator_name(creator: DataElement | None) -> str | None:
+    """The text of a Private Creator element, decoded without caching it in the element
+    (values stay undecoded until a user asks for them)."""
+    if creator is None:
+        return None
+    name = creator.peek_value()
+    return name if isinstance(name, str) and name else None

@@ -96,6 +96,12 @@ class BaseTag(int):
     __hash__ = int.__hash__
 
 
+def private_creator_tag(tag: int) -> int:
+    """The tag of the Private Creator element that reserves the block of a private data
+    element (PS3.5 7.8.1): (gggg,xxee) is reserved by (gggg,00xx)."""
+    return tag & 0xFFFF0000 | (tag & 0xFF00) >> 8
+
+
 def _comparable(other: object) -> int:
     if isinstance(other, int):
         return int(other)

@@ -141,8 +141,11 @@ def test_transcoding_keeps_every_value(path: Path, uid: str) -> None:
     back = dicomcore.dcmread(io.BytesIO(_written(again, transfer_syntax=source_uid)))
     problems = compare(back, _pydicom(path), group_lengths=False)
     if uid == "1.2.840.10008.1.2":
-        # Implicit VR has no VR to keep: explicit OB pixel data comes back as OW.
-        problems = [p for p in problems if "VR OW != pydicom OB" not in p]
+        # Implicit VR has no VR to keep: explicit OB pixel data comes back as OW, and a
+        # private element the file gave another VR takes its private dictionary's VR (as
+        # pydicom gives it for the same implicit bytes: checked just above).
+        problems = [p for p in problems if "VR OW != pydicom OB" not in p
+                    and not (int(p[1:5], 16) & 1 and ": VR " in p)]
     if not truncated:
         assert not problems, "\n".join(problems)
 
