@@ -19,7 +19,7 @@ Rules the engine keeps:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..charset import python_encodings
@@ -132,7 +132,7 @@ class _Work:
 
     def run(self, selector: Selector, action: Action, force: bool) -> None:
         """Apply one action to every target of its selector (InvalidOperation on failure)."""
-        prepared: dict[Any, Any] = {}
+        cache: dict[Any, Any] = {}
         strict = action.kind in _STRICT  # the others do nothing where nothing is
         for route, step, tag in find_targets(self.root, selector, strict):
             chain = self._writable(route)
@@ -145,7 +145,7 @@ class _Work:
             if tag >> 16 == 0x0002 and len(chain) == 1 and self.depth == 0:
                 parent = self._meta()
                 chain = (parent,)
-            self._act(parent, chain, tag, step, action, prepared)
+            self._act(parent, chain, tag, step, action, cache)
 
     # copy on write ---------------------------------------------------------------------
 
@@ -203,7 +203,7 @@ class _Work:
     # actions -------------------------------------------------------------------------
 
     def _act(self, parent: Dataset, chain: tuple[Dataset, ...], tag: int, step: PathStep,
-             action: Action, prepared: dict[Any, Any]) -> None:
+             action: Action, cache: dict[Any, Any]) -> None:
         kind = action.kind
         if kind == "delete":
             if parent.get_item(tag) is not None:
@@ -214,7 +214,7 @@ class _Work:
                 return
             parent.add(checks.replacement(elem, elem.VR, empty_value_for_VR(elem.VR)))
         elif kind == "set":
-            self._set(parent, chain, tag, action.value, action.vr, prepared)
+            self._set(parent, chain, tag, action.value, action.vr, cache)
             return
         elif kind == "replace":
             self._replace(parent, chain, tag, action)
@@ -227,27 +227,21 @@ class _Work:
             self._reencode_text(parent, checks.quiet_encodings(self._charset(chain)))
 
     def _set(self, parent: Dataset, chain: tuple[Dataset, ...], tag: int, value: Any,
-             vr_hint: str | None, prepared: dict[Any, Any], keep_vr: bool = False) -> None:
+             vr_hint: str | None, cache: dict[Any, Any] | None, keep_vr: bool = False
+             ) -> None:
+        """Set `tag` in `parent` to `value`, checked. `cache` keeps what is the same for
+        every target of one action (its VR, its checked value in one character set); None
+        where the value differs from target to target."""
         old = parent.get_item(tag)
-        vr_key = ("vr", tag, vr_hint, old.VR if old is not None else None)
-        if keep_vr or vr_key not in prepared:
-            vr_vm = checks.vr_and_vm(tag, old, vr_hint, keep_vr)
-            if not keep_vr:
-                prepared[vr_key] = vr_vm
-        else:
-            vr_vm = prepared[vr_key]
-        vr, vm = vr_vm
+        vr, vm = _cached(cache, ("vr", tag, vr_hint, old.VR if old is not None else None),
+                         lambda: checks.vr_and_vm(tag, old, vr_hint, keep_vr))
         if vr == "SQ":
             new_value: Any = self._items(value, chain)
         else:
             encodings = self._encodings(chain, vr)
-            key = ("value", vr, vm, encodings, tag == SPECIFIC_CHARACTER_SET)
-            if key in prepared:  # the same value in the same context: checked once
-                new_value = prepared[key]
-            else:
-                new_value = checks.checked_value(tag, vr, vm, value, encodings)
-                if not keep_vr:
-                    prepared[key] = new_value
+            new_value = _cached(cache, ("value", vr, vm, encodings,
+                                        tag == SPECIFIC_CHARACTER_SET),
+                                lambda: checks.checked_value(tag, vr, vm, value, encodings))
         parent.add(checks.replacement(old, vr, new_value) if old is not None else
                    DataElement(tag, vr, new_value))
         if tag == SPECIFIC_CHARACTER_SET:
@@ -262,7 +256,7 @@ class _Work:
             value = action.function(elem)
         except Exception as exc:  # noqa: BLE001 - any failure of the caller's function
             raise InvalidOperation(f"the replace function failed: {exc!r}") from None
-        self._set(parent, chain, tag, value, None, {}, keep_vr=True)
+        self._set(parent, chain, tag, value, None, None, keep_vr=True)
 
     def _append(self, parent: Dataset, chain: tuple[Dataset, ...], tag: int,
                 action: Action) -> None:
@@ -354,3 +348,10 @@ class _Work:
                                            f"character set: {problem}")
                 ds.add(checks.replacement(elem, elem.VR, value))
 
+
+def _cached(cache: dict[Any, Any] | None, key: Any, compute: Callable[[], Any]) -> Any:
+    if cache is None:
+        return compute()
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
