@@ -1,7 +1,9 @@
-"""Every exception the library raises on purpose, in one place.
+"""The exceptions and warnings that more than one module raises, and what bad input gets.
 
 `InvalidDicomError` is what bad input gets: it names the byte offset and the tag where
 reading went wrong, so a caller (or the HTTP service) can say exactly what is broken.
+Errors of one module's own job live with it: `charset.CharsetEncodeError`,
+`patch.PatchError` and `patch.InvalidOperation`.
 """
 
 from __future__ import annotations

@@ -61,7 +61,7 @@ def read_file(fp: str | os.PathLike[str] | BinaryIO, defer_size: int | str | Non
     """Read a DICOM file (path or binary file-like object) into a `FileDataset`.
 
     >>> from dicomcore import dcmread
-    >>> ds = dcmread("tests/data/minimal.dcm")      # doctest: +SKIP
+    >>> ds = dcmread("image.dcm", stop_before_pixels=True)   # doctest: +SKIP
     """
     stop_when = _stop_before_pixels if stop_before_pixels else None
     return read_partial(fp, stop_when, defer_size=defer_size, force=force)

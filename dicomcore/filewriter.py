@@ -4,8 +4,9 @@
 `dcmwrite` and `Dataset.save_as`):
 
 - `write_like_original=True` keeps what the file had: preamble (or none), the file meta
-  group only if there was one, element order, undefined lengths, group lengths (recomputed),
-  value padding and the bytes of every value not changed since reading.
+  group only if there was one, element order, undefined lengths, group lengths (as read
+  while their group is unchanged, recomputed otherwise), value padding and the bytes of
+  every value not changed since reading.
 - `write_like_original=False` writes what other toolkits like best: a preamble, "DICM", a
   complete file meta group, explicit lengths, no group lengths outside group 0002, every
   value padded to even length.

@@ -7,6 +7,7 @@ import io
 import shutil
 import subprocess
 import warnings
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -322,3 +323,51 @@ def test_a_failed_write_keeps_the_existing_file(tmp_path: Path) -> None:
         write_file(path, ds, write_like_original=False, transfer_syntax="1.2.840.10008.1.2.1")
     assert path.read_bytes() == b"precious"
     assert [p.name for p in tmp_path.iterdir()] == ["keep.dcm"]
+
+
+def _deflated_body(data: bytes) -> tuple[int, bytes]:
+    """(length of the raw deflate stream, what follows it) in a deflated file."""
+    meta_length = int.from_bytes(data[140:144], "little")  # (0002,0000) after preamble+DICM
+    body = data[144 + meta_length:]
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    inflater.decompress(body)
+    assert inflater.eof
+    return len(body) - len(inflater.unused_data), inflater.unused_data
+
+
+def test_deflated_output_is_padded_on_the_whole_stream() -> None:
+    """PS3.5 A.5: one NUL after the deflate stream when the stream's length is odd, none
+    when it is even; data sets of both parities are written and read back."""
+    parities = set()
+    for size in range(1, 40):
+        ds = _sample_dataset()
+        ds.PatientName = "Doe^" + "J" * size + "x" * (size * 7 % 13)
+        out = io.BytesIO()
+        dicomcore.write_file(out, ds, write_like_original=False,
+                             transfer_syntax="1.2.840.10008.1.2.1.99")
+        data = out.getvalue()
+        deflated, after = _deflated_body(data)
+        assert after == (b"\0" if deflated % 2 else b"")
+        assert len(data) % 2 == 0
+        parities.add(deflated % 2)
+        assert dicomcore.dcmread(io.BytesIO(data)).PatientName == ds.PatientName
+        assert str(pydicom.dcmread(io.BytesIO(data)).PatientName) == ds.PatientName
+    assert parities == {0, 1}
+
+
+def test_deflated_output_has_pydicoms_length() -> None:
+    """The deflated file that pydicom writes from CT_small is read and written back byte for
+    byte, and transcoding CT_small to deflated gives a file of the same length."""
+    path = PYDICOM_DATA / "test_files" / "CT_small.dcm"
+    theirs = pydicom.dcmread(path)
+    theirs.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.1.99"
+    expected = io.BytesIO()
+    theirs.save_as(expected)
+    same = io.BytesIO()
+    dicomcore.write_file(same, dicomcore.dcmread(io.BytesIO(expected.getvalue())))
+    assert same.getvalue() == expected.getvalue()
+    ours = io.BytesIO()
+    dicomcore.write_file(ours, dicomcore.dcmread(path), transfer_syntax="1.2.840.10008.1.2.1.99")
+    assert len(ours.getvalue()) == len(expected.getvalue())
+    _, after = _deflated_body(ours.getvalue())
+    assert after in (b"", b"\0")
