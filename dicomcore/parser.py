@@ -120,6 +120,7 @@ class DatasetParser:
             tag, vr, length, size = decode(buf, p)
             if len(buf) - p < size:
                 self._truncated(pos, tag, "header cut short")
+                stream.skip(len(buf) - p)  # nothing can follow: outer levels end here too
                 break
             if tag >> 16 == 0xFFFE:
                 if self._delimiter(tag, pos, in_item, end) is _END:
@@ -254,8 +255,9 @@ class DatasetParser:
         value_end = value_pos + length
         self._check_fits(value_end, end, pos, tag)
         if vr == "SQ" or (vr == "UN" and self._un_is_sequence(tag, length)):
-            seq = self.read_sequence(implicit or vr == "UN", value_end, depth + 1, encodings,
-                                     lineage)
+            reader = self._un_items() if vr == "UN" else self
+            seq = reader.read_sequence(implicit or vr == "UN", value_end, depth + 1, encodings,
+                                       lineage)
             stream.seek(max(value_end, stream.pos) if stream.size is None
                         else min(max(value_end, stream.pos), stream.size))
             return _sequence_element(tag, seq, value_pos, False, vr)
@@ -282,6 +284,13 @@ class DatasetParser:
                 elem.VR = known
                 elem.raw_VR = "UN"
         return elem
+
+    def _un_items(self) -> DatasetParser:
+        """The parser of a UN sequence's items: PS3.5 6.2.2 encodes them in implicit VR
+        little endian, also inside big endian data."""
+        if self.little:
+            return self
+        return DatasetParser(self.stream, True, self.defer_size, self.source)
 
     def _un_is_sequence(self, tag: int, length: int) -> bool:
         """A UN element the dictionary knows as SQ holds implicit VR little endian items."""
@@ -362,9 +371,9 @@ class DatasetParser:
                 elem.raw_VR = vr  # kept for the writer when it wrote e.g. UN
             return elem
         if vr == "SQ" or vr == "UN" or implicit:
-            # PS3.5 6.2.2: an undefined-length UN holds implicit VR little endian items.
-            seq = self.read_sequence(implicit or vr == "UN", None, depth + 1, encodings,
-                                     ancestors)
+            reader = self._un_items() if vr == "UN" else self
+            seq = reader.read_sequence(implicit or vr == "UN", None, depth + 1, encodings,
+                                       ancestors)
             return _sequence_element(tag, seq, value_pos, True, vr)
         raise InvalidDicomError(f"undefined length is not allowed for VR {vr}", value_pos - 12,
                                 tag)

@@ -795,12 +795,8 @@ def test_a_deferred_value_cut_short_is_reported() -> None:
     assert ds.PatientName == "Buc^Jérôme"
 
 
-# -- known gaps (strict xfail: each turns into a failure once fixed, so the mark comes off) ---
+# -- gaps found by these tests, fixed since -------------------------------------------------
 
-@pytest.mark.xfail(strict=True, raises=InvalidDicomError,
-                   reason="an undefined-length UN in explicit VR big endian data holds implicit "
-                   "VR little endian items (PS3.5 6.2.2); the parser reads them big endian and "
-                   "fails at (FEFF,00E0). dcmtk's dcmdump reads these bytes; pydicom fails too")
 def test_undefined_length_un_in_big_endian_data_holds_little_endian_items() -> None:
     inner = bytes([0x08, 0x00, 0x50, 0x11, 0x06, 0x00, 0x00, 0x00,  # (0008,1150) implicit LE, 6
                    *b"1.2.3\0"])
@@ -819,12 +815,6 @@ def test_undefined_length_un_in_big_endian_data_holds_little_endian_items() -> N
                            0x00100010: ("PN", "Doe")}
 
 
-@pytest.mark.xfail(strict=True, raises=InvalidDicomError,
-                   reason="a 12-byte explicit header cut after 8 bytes inside an undefined-length "
-                   "item ends the item with a TruncatedFileWarning, and then the sequence reads "
-                   "the same header again as a non-item: 'expected an item tag ... found "
-                   "(0008,1140)' instead of a truncation (at the top level the same cut is a "
-                   "TruncatedFileWarning)")
 def test_a_long_header_cut_short_inside_an_item_is_reported_as_a_truncation() -> None:
     data = b"".join(NESTED_EXPLICIT_LE)[:60]  # 8 of the 12 header bytes of (0008,1140)
     with pytest.warns(TruncatedFileWarning):
