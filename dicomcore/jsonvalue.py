@@ -47,7 +47,8 @@ BulkDataURIHandler = Callable[[str, str, str], Any]
 PN_GROUPS = ("Alphabetic", "Ideographic", "Phonetic")
 """The members of a PS3.18 PN object, in the order of the PN component groups."""
 
-_BINARY_INTS = frozenset({"US", "SS", "UL", "SL", "SV", "UV"})
+_BINARY_INTS = INT_VRS & NUMBER_FORMATS.keys()  # US, SS, UL, SL, SV, UV: not IS
+_BINARY_FLOATS = FLOAT_VRS & NUMBER_FORMATS.keys()  # FL, FD: not DS
 
 
 def pn_from_json(value: Any, key: str = "PN") -> PersonName:
@@ -207,7 +208,7 @@ def _patch_scalar(vr: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"a {vr} value is an integer, not {value!r}")
         return int(value)
-    if vr in ("FL", "FD"):
+    if vr in _BINARY_FLOATS:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"a {vr} value is a number, not {value!r}")
         return float(value)

@@ -135,9 +135,7 @@ class Action:
     @classmethod
     def set(cls, value: Any, vr: str | None = None) -> Action:
         """Create or replace the element with `value` (JSON or Python, see the module)."""
-        if vr is not None and vr not in VALID_VRS:
-            raise InvalidOperation(f"vr {vr!r} is not a VR")
-        return cls("set", value, vr)
+        return cls("set", value, _checked_vr(vr))
 
     @classmethod
     def empty(cls) -> Action:
@@ -159,14 +157,18 @@ class Action:
     @classmethod
     def append(cls, item: Any, vr: str | None = None) -> Action:
         """Add an item (an object of path -> value) to a sequence, created if absent."""
-        if vr is not None and vr not in VALID_VRS:
-            raise InvalidOperation(f"vr {vr!r} is not a VR")
-        return cls("append", item, vr)
+        return cls("append", item, _checked_vr(vr))
 
     @classmethod
     def remove(cls) -> Action:
         """Remove the item a path ending in an index names."""
         return cls("remove")
+
+
+def _checked_vr(vr: str | None) -> str | None:
+    if vr is not None and vr not in VALID_VRS:
+        raise InvalidOperation(f"vr {vr!r} is not a VR")
+    return vr
 
 
 class AttributeOp(NamedTuple):
