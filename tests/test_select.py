@@ -322,3 +322,18 @@ def test_replace_keeps_the_elements_vr_but_not_un_where_the_dictionary_knows() -
     assert (ds["PatientID"].VR, ds.PatientID) == ("SH", "123")
     assert (ds["PatientBirthDate"].VR, ds.PatientBirthDate) == ("DA", "19800102")
     assert (ds[0x00091001].VR, ds[0x00091001].value) == ("UN", b"\x02\x01")
+
+
+def test_the_commit_leaves_elements_in_the_order_the_changes_made() -> None:
+    ds = _read(CT)
+    order = ds.tags_in_file_order()
+    apply_actions(ds, [
+        (Selector.keyword("PatientID"), Action.delete()),
+        (Selector.keyword("PatientID"), Action.set("again")),
+        (Selector.keyword("PatientName"), Action.set("Same^Place")),
+        (Selector.path('(0029,"ACME 1.0",01)'), Action.set("new", "LO")),
+    ])
+    creator = next(e.tag for e in ds if e.tag >> 16 == 0x0029 and e.value == "ACME 1.0")
+    new_tags = [int(creator), 0x00290001 | (creator & 0xFF) << 8]
+    assert ds.tags_in_file_order() == \
+        [t for t in order if t != 0x00100020] + [0x00100020] + new_tags

@@ -2,9 +2,10 @@
 
 Rules the engine keeps:
 
-1. The data set is not touched until every operation has succeeded; then its elements (and
-   file meta) are replaced at once (`Dataset.replace_all`). On any failure `PatchError`
-   lists every failing operation.
+1. The data set is not touched until every operation has succeeded; then the changes of its
+   top level are replayed on it in the order they were made (so its elements end in the
+   working copy's order, at a cost in proportion to the changes, not to the data set) and
+   its file meta is replaced. On any failure `PatchError` lists every failing operation.
 2. Copy on write: the working copy shares every element, sequence and item with the original
    until it is changed. A change copies only the path to it: the sequences on the way once
    per patch (their item lists, not the items) and each item it enters once. So `Seq[*].X`
@@ -48,22 +49,18 @@ def apply(ds: Dataset, patch: Any, force: bool = False) -> None:
     `Operation`; `force` allows file meta and pixel description changes for every operation.
     PatchError lists every failing operation.
     """
+    errors: list[dict[str, Any]] = []
     if isinstance(patch, list) and patch and all(isinstance(o, Operation) for o in patch):
-        operations: list[Operation | None] = list(patch)
-        errors: list[dict[str, Any]] = []
+        parsed = []
+        for index, operation in enumerate(patch):
+            try:
+                parsed.append((index, operation, as_attribute_op(operation)))
+            except InvalidOperation as exc:
+                errors.append(_error(index, operation.op, operation.text, str(exc)))
     else:
-        operations, errors = parse_collecting(patch)
-    ops: list[tuple[int, AttributeOp, str, str] | None] = []
-    for index, operation in enumerate(operations):
-        if operation is None:
-            ops.append(None)
-            continue
-        try:
-            ops.append((index, as_attribute_op(operation), operation.op, operation.text))
-        except InvalidOperation as exc:
-            errors.append(_error(index, operation.op, operation.text, str(exc)))
-            ops.append(None)
-    _run(ds, [op for op in ops if op is not None], errors, force)
+        parsed, errors = parse_collecting(patch)
+    _run(ds, [(index, op, operation.op, operation.text) for index, operation, op in parsed],
+         errors, force)
 
 
 def apply_actions(ds: Dataset, ops: Iterable[AttributeOp | tuple[Selector, Action]],
@@ -105,7 +102,11 @@ def _run(ds: Dataset, ops: list[tuple[int, AttributeOp, str, str]],
     if errors:
         raise PatchError(sorted(errors, key=lambda e: (e["index"] is not None,
                                                        e["index"] or 0)))
-    ds.replace_all(work.root.elements_in_file_order())
+    for tag, elem in work.changes:
+        if elem is None:
+            del ds[tag]
+        else:
+            ds.add(elem)
     if work.meta is not None:
         ds.file_meta = work.meta
 
@@ -129,6 +130,7 @@ class _Work:
         self.depth = depth  # how deep `root` is nested in the data set being changed
         self.outer = outer  # the data sets around `root`, innermost first
         self.meta: Dataset | None = None
+        self.changes: list[tuple[int, DataElement | None]] = []  # (tag, new element or None)
 
     def run(self, selector: Selector, action: Action, force: bool) -> None:
         """Apply one action to every target of its selector (InvalidOperation on failure)."""
@@ -178,7 +180,7 @@ class _Work:
         items.is_undefined_length = getattr(old, "is_undefined_length", False)
         new = checks.replacement(elem, "SQ", items)
         self.owned[id(new)] = new
-        ds.add(new)
+        self._put(ds, new)
         return items
 
     def _private_tag(self, ds: Dataset, step: PathStep) -> int:
@@ -190,8 +192,20 @@ class _Work:
         group = step.private_element >> 16
         if free is None:
             raise InvalidOperation(f"group {group:04X} has no free private block")
-        ds.add(DataElement(group << 16 | free, "LO", step.creator))
+        self._put(ds, DataElement(group << 16 | free, "LO", step.creator))
         return group << 16 | free << 8 | (step.private_element & 0xFF)
+
+    def _put(self, ds: Dataset, elem: DataElement) -> None:
+        """Add or replace an element of a data set this work owns (noting top-level ones)."""
+        ds.add(elem)
+        if ds is self.root:
+            self.changes.append((int(elem.tag), elem))
+
+    def _drop(self, ds: Dataset, tag: int) -> None:
+        """Delete an element of a data set this work owns (noting top-level ones)."""
+        del ds[tag]
+        if ds is self.root:
+            self.changes.append((tag, None))
 
     def _meta(self) -> Dataset:
         """The file meta group, copied once: group 0002 operations (with force) go there."""
@@ -207,12 +221,12 @@ class _Work:
         kind = action.kind
         if kind == "delete":
             if parent.get_item(tag) is not None:
-                del parent[tag]
+                self._drop(parent, tag)
         elif kind == "empty":
             elem = parent.get_item(tag)
             if elem is None:
                 return
-            parent.add(checks.replacement(elem, elem.VR, empty_value_for_VR(elem.VR)))
+            self._put(parent, checks.replacement(elem, elem.VR, empty_value_for_VR(elem.VR)))
         elif kind == "set":
             self._set(parent, chain, tag, action.value, action.vr, cache)
             return
@@ -242,8 +256,8 @@ class _Work:
             new_value = _cached(cache, ("value", vr, vm, encodings,
                                         tag == SPECIFIC_CHARACTER_SET),
                                 lambda: checks.checked_value(tag, vr, vm, value, encodings))
-        parent.add(checks.replacement(old, vr, new_value) if old is not None else
-                   DataElement(tag, vr, new_value))
+        self._put(parent, checks.replacement(old, vr, new_value) if old is not None else
+                  DataElement(tag, vr, new_value))
         if tag == SPECIFIC_CHARACTER_SET:
             self._reencode_text(parent, checks.quiet_encodings(self._charset(chain)))
 
@@ -267,7 +281,7 @@ class _Work:
                 raise InvalidOperation(f"{describe(tag)} is not a sequence")
             new = DataElement(tag, "SQ", Sequence())
             self.owned[id(new)] = new
-            parent.add(new)
+            self._put(parent, new)
         elif elem.VR != "SQ":
             raise InvalidOperation(f"{describe(tag)} is a {elem.VR}, not a sequence")
         items = self._owned_sequence(parent, tag)
@@ -346,7 +360,7 @@ class _Work:
                 if problem:
                     raise InvalidOperation(f"{describe(tag)} cannot be written in the new "
                                            f"character set: {problem}")
-                ds.add(checks.replacement(elem, elem.VR, value))
+                self._put(ds, checks.replacement(elem, elem.VR, value))
 
 
 def _cached(cache: dict[Any, Any] | None, key: Any, compute: Callable[[], Any]) -> Any:

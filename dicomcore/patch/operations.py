@@ -28,7 +28,8 @@ from .errors import InvalidOperation, PatchError
 from .paths import PathStep, check_element_tag, parse_path
 from .select import Action, AttributeOp, Selector, check_pair
 
-__all__ = ["Operation", "parse", "parse_collecting", "as_attribute_op", "item_operations"]
+__all__ = ["Operation", "Parsed", "parse", "parse_collecting", "as_attribute_op",
+           "item_operations"]
 
 _OPS = ("set", "delete", "append", "remove")
 _MEMBERS = frozenset({"op", "path", "value", "vr", "force"})
@@ -46,38 +47,44 @@ class Operation:
     force: bool = False
 
 
+Parsed = tuple[int, Operation, AttributeOp]
+"""An operation's index in the patch, the operation, and the selector + action it is."""
+
+
 def parse(patch: Any) -> list[Operation]:
     """Operations from a patch array or a PS3.18 JSON object; PatchError if malformed."""
-    operations, errors = parse_collecting(patch)
+    parsed, errors = parse_collecting(patch)
     if errors:
         raise PatchError(errors)
-    return [op for op in operations if op is not None]
+    return [operation for _, operation, _ in parsed]
 
 
-def parse_collecting(patch: Any) -> tuple[list[Operation | None], list[dict[str, Any]]]:
-    """Each operation parsed alone (None where it failed) and the failures."""
+def parse_collecting(patch: Any) -> tuple[list[Parsed], list[dict[str, Any]]]:
+    """Each operation parsed alone, and the failures of those that are malformed."""
     if isinstance(patch, dict):
         try:
-            return list(_from_dicom_json(patch)), []
+            return [(index, op, as_attribute_op(op))
+                    for index, op in enumerate(_from_dicom_json(patch))], []
         except InvalidOperation as exc:
             return [], [{"index": None, "op": "set", "path": None, "reason": str(exc)}]
     if not isinstance(patch, list):
         return [], [{"index": None, "op": None, "path": None,
                      "reason": "a patch is a JSON array of operations or a DICOM JSON object"}]
-    operations: list[Operation | None] = []
+    parsed = []
     errors = []
     for index, raw in enumerate(patch):
         try:
-            operations.append(_operation(raw))
+            operation = _operation(raw)
+            parsed.append((index, operation, as_attribute_op(operation)))
         except InvalidOperation as exc:
             op = raw.get("op") if isinstance(raw, dict) else None
             path = raw.get("path") if isinstance(raw, dict) else None
             errors.append({"index": index, "op": op, "path": path, "reason": str(exc)})
-            operations.append(None)
-    return operations, errors
+    return parsed, errors
 
 
 def _operation(raw: Any) -> Operation:
+    """One operation object, checked on its face (the path an op takes: `as_attribute_op`)."""
     if not isinstance(raw, dict):
         raise InvalidOperation("an operation is an object with op and path")
     unknown = set(raw) - _MEMBERS
@@ -97,9 +104,7 @@ def _operation(raw: Any) -> Operation:
     force = raw.get("force", False)
     if not isinstance(force, bool):
         raise InvalidOperation("force is true or false")
-    operation = Operation(op, parse_path(path), path, raw.get("value"), vr, force)
-    as_attribute_op(operation)  # refuses a path the op cannot take
-    return operation
+    return Operation(op, parse_path(path), path, raw.get("value"), vr, force)
 
 
 def as_attribute_op(operation: Operation) -> AttributeOp:
