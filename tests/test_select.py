@@ -337,3 +337,17 @@ def test_the_commit_leaves_elements_in_the_order_the_changes_made() -> None:
     new_tags = [int(creator), 0x00290001 | (creator & 0xFF) << 8]
     assert ds.tags_in_file_order() == \
         [t for t in order if t != 0x00100020] + [0x00100020] + new_tags
+
+
+def test_items_given_as_data_sets_are_checked_like_any_value() -> None:
+    good = dicomcore.Dataset(ReferencedSOPInstanceUID="1.2.3")
+    good.ReferencedFrameNumber = [1, 2]
+    ds = dicomcore.Dataset(PatientID="1")
+    apply_actions(ds, [(Selector.keyword("ReferencedImageSequence"), Action.set([good]))])
+    item = ds.ReferencedImageSequence[0]
+    assert item is not good and item.ReferencedSOPInstanceUID == "1.2.3"
+    assert list(item.ReferencedFrameNumber) == [1, 2]
+    bad = dicomcore.Dataset(ReferencedSOPInstanceUID="not a uid")
+    with pytest.raises(PatchError, match="UI"):
+        apply_actions(ds, [(Selector.keyword("ReferencedImageSequence"), Action.set([bad]))])
+    assert ds.ReferencedImageSequence[0] is item

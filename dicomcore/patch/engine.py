@@ -156,13 +156,7 @@ class _Work:
         ds = self.root
         chain = [ds]
         for tag, index in route:
-            items = self._owned_sequence(ds, tag)
-            item = items[index]
-            if id(item) not in self.owned:
-                item = item.copy()
-                self.owned[id(item)] = item
-                list.__setitem__(items, index, item)  # a Dataset: no need to check it again
-            ds = item
+            ds = self._owned_item(self._owned_sequence(ds, tag), index)
             chain.append(ds)
         chain.reverse()
         return tuple(chain)
@@ -182,6 +176,15 @@ class _Work:
         self.owned[id(new)] = new
         self._put(ds, new)
         return items
+
+    def _owned_item(self, items: Sequence, index: int) -> Dataset:
+        """Item `index` of an owned sequence, replaced once by a copy this work owns."""
+        item = items[index]
+        if id(item) not in self.owned:
+            item = item.copy()
+            self.owned[id(item)] = item
+            list.__setitem__(items, index, item)  # a Dataset: no need to check it again
+        return item
 
     def _private_tag(self, ds: Dataset, step: PathStep) -> int:
         """The tag of a private step in `ds`, reserving a block when its creator has none."""
@@ -309,9 +312,6 @@ class _Work:
                                    "be read back")
         items = Sequence()
         for obj in value:
-            if isinstance(obj, Dataset):
-                items.append(obj.copy())
-                continue
             item = Dataset()
             sub = _Work(item, self.owned, depth + 1, chain + self.outer)
             for op in item_operations(obj):
@@ -349,11 +349,7 @@ class _Work:
             if elem.VR == "SQ":
                 items = self._owned_sequence(ds, tag)
                 for index in range(len(items)):
-                    if id(items[index]) not in self.owned:
-                        copy = items[index].copy()
-                        self.owned[id(copy)] = copy
-                        list.__setitem__(items, index, copy)
-                    self._reencode_text(items[index], encodings, top=False)
+                    self._reencode_text(self._owned_item(items, index), encodings, top=False)
             elif elem.VR in CHARSET_VRS and elem.raw_value is not None:
                 value = elem.value
                 problem = checks.unencodable(elem.VR, value, encodings)

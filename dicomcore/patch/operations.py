@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..dataset import Dataset
 from ..jsonvalue import element_from_json
 from ..tag import Tag
 from ..vr import VALID_VRS
@@ -153,9 +154,13 @@ def _from_dicom_json(obj: dict[str, Any]) -> list[Operation]:
     return operations
 
 
-def item_operations(item: dict[str, Any]) -> list[AttributeOp]:
-    """The members of a new sequence item as `set` operations: each is a path -> value, or
-    a tag key -> a PS3.18 element object."""
+def item_operations(item: dict[str, Any] | Dataset) -> list[AttributeOp]:
+    """The members of a new sequence item as `set` operations, so that they are checked as
+    any value is: each member is a path -> value, or a tag key -> a PS3.18 element object;
+    or each element of a Dataset given as the item."""
+    if isinstance(item, Dataset):
+        return [AttributeOp(Selector.tag(elem.tag), Action.set(elem.value, elem.VR))
+                for elem in item]
     ops = []
     for key, member in item.items():
         if isinstance(member, dict) and "vr" in member:
