@@ -21,12 +21,14 @@ Actions:
 
 - `Action.set(value, vr=None)`: create or replace (wildcard selectors: replace only). The
   value is JSON as in a patch or the Python value an element holds (str, int, float, bytes,
-  PersonName, a list of them, a list of items for SQ); `vr` is needed only where the
-  dictionary does not fix it.
+  PersonName, a list of them; for SQ a list of items, each an object of path -> value or a
+  Dataset, checked element by element); `vr` is needed only where the dictionary does not
+  fix it.
 - `Action.empty()`: the element, if present, keeps its VR and gets a zero-length value.
 - `Action.delete()`: the element, if present, goes.
 - `Action.replace(function)`: the element, if present, gets `function(element)` as its value
-  (validated like `set`, in the element's VR). The function must not change the element.
+  (validated like `set`, in the element's VR; UN gives way to the dictionary's VR). The
+  function must not change the element; an exception it raises fails the operation.
 - `Action.append(item)` and `Action.remove()`: add an item to a sequence (path selector of an
   element) or remove one (path selector ending in an item index).
 
