@@ -16,28 +16,39 @@ dict keys). The order elements were read in is kept separately for the writer
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import warnings
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
-from . import dictionary
+from . import dictionary, private
+from .charset import python_encodings
 from .dataelem import DataElement
 from .errors import DicomWarning
+from .private import PrivateBlock
 from .tag import BaseTag, Tag, private_creator_tag
 from .vr import ambiguous_vr
 
-__all__ = ["Dataset", "FileDataset", "FileMetaDataset", "TagList", "resolve_ambiguous_vr"]
+__all__ = ["Dataset", "FileDataset", "FileMetaDataset", "PrivateBlock", "TagList",
+           "resolve_ambiguous_vr"]
 
 _SENTINEL: Any = object()
 _NO_TAG_ERRORS = (ValueError, TypeError, OverflowError)
 _META_RULE = "-" * 49
+# pydicom's test for a name that looks meant as a keyword: it warns when such a name is set
+# as a plain attribute ("PatientsName" for "PatientName").
+_CAMEL_CASE = re.compile(r"[A-Z][A-Za-z0-9]|[a-z](?=.+?[A-Z])[A-Za-z0-9]")
 
 
 def _to_tag(key: Any) -> int:
-    """A tag int from any key form; keywords go through the dictionary."""
+    """A tag int from any key form; keywords go through the dictionary. A number that is
+    no tag is a ValueError (negative) or OverflowError (above 32 bits), as from `Tag`."""
     if isinstance(key, int):
-        return int(key)
+        if 0 <= key <= 0xFFFFFFFF:
+            return int(key)
+        return Tag(key)
     if isinstance(key, str):
         tag = dictionary.tag_for_keyword(key)
         if tag is not None:
@@ -46,10 +57,11 @@ def _to_tag(key: Any) -> int:
 
 
 def _key_tag(key: Any) -> int:
-    """The tag of a mapping key; a key that names no tag is a KeyError, as for a dict."""
+    """The tag of a mapping key; a key that names no tag is a KeyError, as for a dict (and
+    as pydicom's, whatever was wrong with the key)."""
     try:
         return _to_tag(key)
-    except (ValueError, OverflowError):
+    except _NO_TAG_ERRORS:
         raise KeyError(key) from None
 
 
@@ -212,7 +224,7 @@ class Dataset(MutableMapping):
         try:
             tag = _to_tag(key)
         except _NO_TAG_ERRORS as exc:
-            raise TypeError(f"Dataset.get takes a keyword or a tag, not {key!r}") from exc
+            raise TypeError(f"Dataset.get key must be a string or tag, not {key!r}") from exc
         return self._dict.get(tag, default)
 
     def pop(self, key: Any, default: Any = _SENTINEL) -> Any:  # type: ignore[override]
@@ -337,11 +349,23 @@ class Dataset(MutableMapping):
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __setattr__(self, name: str, value: Any) -> None:
-        tag = dictionary.tag_for_keyword(name) if name[:1].isupper() else None
-        if tag is None:
+        """A keyword sets its element's value; any other name is a plain attribute, with a
+        warning when it looks meant as a keyword (as pydicom warns). A keyword of a
+        repeating group (OverlayRows) names no one tag: ValueError, as in pydicom."""
+        if name.islower() or name.startswith("is_"):
             object.__setattr__(self, name, value)
-        else:
+            return
+        tag = dictionary.tag_for_keyword(name) if name[:1].isupper() else None
+        if tag is not None:
             self._set_value(tag, value)
+            return
+        if dictionary.repeater_has_keyword(name):
+            raise ValueError(f"{name!r} is a DICOM repeating group element and must be added "
+                             f"using the add() or add_new() methods")
+        if _CAMEL_CASE.match(name):
+            warnings.warn(f"Camel case attribute {name!r} used which is not in the element "
+                          f"keyword data dictionary", DicomWarning, stacklevel=2)
+        object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
         tag = dictionary.tag_for_keyword(name) if name[:1].isupper() else None
@@ -425,35 +449,124 @@ class Dataset(MutableMapping):
     def __repr__(self) -> str:
         return str(self)
 
+    # -- private blocks (the work is in `private`) -----------------------------------------
+
+    def private_block(self, group: int, private_creator: str, create: bool = False
+                      ) -> PrivateBlock:
+        """The block `private_creator` reserved in the odd `group`; with `create`, reserve
+        the first free block when there is none. KeyError when absent (without `create`),
+        ValueError for an even group or an empty creator."""
+        return private.find_private_block(self, group, private_creator, create)
+
+    def private_creators(self, group: int) -> list[str]:
+        """The private creator names of the odd `group`, in block order."""
+        return private.private_creators(self, group)
+
+    def get_private_item(self, group: int, element_offset: int, private_creator: str
+                         ) -> DataElement:
+        """The element at `element_offset` of `private_creator`'s block in `group`."""
+        return self.private_block(group, private_creator)[element_offset]
+
+    def add_new_private(self, private_creator: str, group: int, element_offset: int,
+                        value: Any, vr: str | None = None) -> None:
+        """Add a private element, reserving the creator's block if need be; without `vr`
+        the private dictionary's (KeyError where it does not know the element)."""
+        if vr is None:
+            vr = private.private_vr_for_new(group, element_offset, private_creator)
+        self.private_block(group, private_creator, create=True).add_new(element_offset, vr,
+                                                                         value)
+
+    def remove_private_tags(self) -> None:
+        """Delete every private element, in the items of sequences too."""
+        private.remove_private_tags(self)
+
+    # -- encoding state (pydicom's names) -------------------------------------------------
+
+    @property
+    def original_encoding(self) -> tuple[bool, bool] | tuple[None, None]:
+        """(implicit VR, little endian) of the data set as read; (None, None) if made here."""
+        return (self.__dict__.get("_read_implicit"),  # type: ignore[return-value]
+                self.__dict__.get("_read_little"))
+
+    @property
+    def original_character_set(self) -> str | list[str]:
+        """The Python codecs of the Specific Character Set as read ('' if made here)."""
+        return self.__dict__.get("_read_charset", "")  # type: ignore[no-any-return]
+
+    @property
+    def read_encoding(self) -> str | list[str]:
+        """pydicom's older name of `original_character_set`."""
+        return self.original_character_set
+
+    @read_encoding.setter
+    def read_encoding(self, value: str | list[str]) -> None:
+        self.__dict__["_read_charset"] = value
+
+    @property
+    def is_original_encoding(self) -> bool:
+        """True when the encoding set for writing is the one read, character set included."""
+        current = (self.is_implicit_VR, self.is_little_endian)
+        return (None not in current and self.original_encoding == current
+                and self.original_character_set == self._character_set())
+
+    def set_original_encoding(self, is_implicit_vr: bool | None, is_little_endian: bool | None,
+                              character_encoding: str | list[str] | None = None) -> None:
+        """Record the encoding the data set was read in (None resets it)."""
+        self.__dict__["_read_implicit"] = is_implicit_vr
+        self.__dict__["_read_little"] = is_little_endian
+        if character_encoding is not None:
+            self.__dict__["_read_charset"] = character_encoding
+
+    def _character_set(self) -> list[str]:
+        elem = self._dict.get(0x00080005)
+        return list(python_encodings(elem.value if elem is not None else None))
+
+    def decode(self) -> None:
+        """Decode every value held in memory now (values are otherwise decoded on first
+        access, with the character set in force); deferred values stay on disk."""
+        for elem in self:
+            if elem.VR == "SQ":
+                for item in elem.value:
+                    item.decode()
+            elif not elem.is_deferred:
+                elem.value  # noqa: B018 - decoding is the point
+
     # -- writing and JSON (pydicom's method names; the work is in filewriter and json) -------
 
-    def save_as(self, filename: Any, write_like_original: bool = True,
-                transfer_syntax: str | None = None) -> None:
-        """Write this data set as a DICOM file: see `dicomcore.filewriter.write_file`."""
-        from .filewriter import write_file
+    def save_as(self, filename: Any, write_like_original: bool = True, *,
+                implicit_vr: bool | None = None, little_endian: bool | None = None,
+                enforce_file_format: bool = False, overwrite: bool = True,
+                **kwargs: Any) -> None:
+        """Write this data set as a DICOM file: see `dicomcore.filewriter.dcmwrite`."""
+        from .filewriter import dcmwrite
 
-        write_file(filename, self, write_like_original, transfer_syntax)
+        dcmwrite(filename, self, write_like_original, implicit_vr=implicit_vr,
+                 little_endian=little_endian, enforce_file_format=enforce_file_format,
+                 overwrite=overwrite, **kwargs)
 
     def to_json_dict(self, bulk_data_threshold: int = 1024,
-                     bulk_data_element_handler: Callable[[DataElement], str] | None = None
-                     ) -> dict[str, Any]:
+                     bulk_data_element_handler: Callable[[DataElement], str] | None = None,
+                     suppress_invalid_tags: bool = False) -> dict[str, Any]:
         """The PS3.18 Annex F model: see `dicomcore.json.to_json_dict`."""
         from .json import to_json_dict
 
-        return to_json_dict(self, bulk_data_threshold, bulk_data_element_handler)
+        return to_json_dict(self, bulk_data_threshold, bulk_data_element_handler,
+                            suppress_invalid_tags=suppress_invalid_tags)
 
     def to_json(self, bulk_data_threshold: int = 1024,
                 bulk_data_element_handler: Callable[[DataElement], str] | None = None,
-                **dumps_options: Any) -> str:
-        """`to_json_dict` as JSON text."""
+                dump_handler: Callable[[dict[str, Any]], str] | None = None,
+                suppress_invalid_tags: bool = False, **dumps_options: Any) -> str:
+        """`to_json_dict` as JSON text, made by `dump_handler(model)` when given."""
         from .json import to_json
 
-        return to_json(self, bulk_data_threshold, bulk_data_element_handler, **dumps_options)
+        return to_json(self, bulk_data_threshold, bulk_data_element_handler,
+                       dump_handler=dump_handler, suppress_invalid_tags=suppress_invalid_tags,
+                       **dumps_options)
 
     @classmethod
     def from_json(cls, json_dataset: dict[str, Any] | str | bytes,
-                  bulk_data_uri_handler: Callable[[str, str, str], Any] | None = None
-                  ) -> Dataset:
+                  bulk_data_uri_handler: Callable[..., Any] | None = None) -> Dataset:
         """A Dataset from the PS3.18 Annex F model: see `dicomcore.json.from_json`."""
         from .json import from_json
 
@@ -547,11 +660,16 @@ class FileDataset(Dataset):
         self.file_meta = file_meta if file_meta is not None else FileMetaDataset()
         self.is_implicit_VR = is_implicit_VR
         self.is_little_endian = is_little_endian
+        self.set_original_encoding(is_implicit_VR, is_little_endian)
+        self.buffer: Any = None
+        """The file object read from, when it was not a file opened by name (pydicom's)."""
         if isinstance(filename_or_obj, (str, os.PathLike)):
             self.filename: str | None = os.fspath(filename_or_obj)
         else:
             name = getattr(filename_or_obj, "name", None)
             self.filename = name if isinstance(name, str) else None
+            if filename_or_obj is not None and not isinstance(filename_or_obj, io.BufferedReader):
+                self.buffer = filename_or_obj
         self._closers: list[Callable[[], None]] = []
         for attr in ("is_undefined_length_sequence_item",):
             if isinstance(dataset, Dataset) and attr in dataset.__dict__:

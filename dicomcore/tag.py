@@ -6,6 +6,7 @@ from typing import Any
 
 __all__ = [
     "Tag",
+    "TupleTag",
     "BaseTag",
     "TagType",
     "ITEM",
@@ -133,6 +134,10 @@ def Tag(arg: Any, arg2: int | None = None) -> BaseTag:  # noqa: N802 - pydicom's
     elif isinstance(arg, (tuple, list)):
         if len(arg) != 2:
             raise ValueError("a tag tuple must be (group, element)")
+        if isinstance(arg[0], str) != isinstance(arg[1], str):
+            # pydicom refuses a mix: Tag("0x01", 0) is a TypeError there too.
+            raise TypeError(f"cannot make a tag from {tuple(arg)!r}: group and element must "
+                            f"both be ints or both be hex strings")
         group, element = (_int_part(x) for x in arg)
         for part in (group, element):
             _check_range(part, 0xFFFF, "group and element must each fit in 16 bits")
@@ -143,6 +148,12 @@ def Tag(arg: Any, arg2: int | None = None) -> BaseTag:  # noqa: N802 - pydicom's
         raise TypeError(f"cannot make a tag from {type(arg).__name__}")
     _check_range(value, 0xFFFFFFFF, "a tag must fit in 32 bits")
     return BaseTag(value)
+
+
+def TupleTag(group_elem: tuple[int, int]) -> BaseTag:  # noqa: N802 - pydicom's public name
+    """A tag from a (group, element) pair already known to be valid: no checks (pydicom's
+    fast factory)."""
+    return BaseTag(group_elem[0] << 16 | group_elem[1])
 
 
 def _check_range(value: int, highest: int, message: str) -> None:

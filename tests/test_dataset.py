@@ -176,7 +176,12 @@ def test_unknown_names_are_attribute_errors_and_create_nothing() -> None:
 def test_other_names_set_plain_attributes(name: str) -> None:
     ds = build(dicomcore)
     before = ds.keys()
-    setattr(ds, name, 42)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        setattr(ds, name, 42)
+    # As pydicom: a name that looks like a keyword (camel case) warns, "foo" does not.
+    assert [str(w.message).startswith("Camel case attribute") for w in caught] == \
+        ([] if name == "foo" else [True])
     assert getattr(ds, name) == 42
     assert ds.keys() == before
     assert name not in ds
