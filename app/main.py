@@ -5,15 +5,12 @@ Run with `uvicorn app.main:app` (or `make serve`)."""
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from dicomcore.errors import DicomWarning
-
-from . import __version__, accesslog, memory, problems
+from . import __version__, accesslog, docs, memory, problems, recoveries
 from .deps import require_api_key
 from .routes import health, instances, json, patch
 from .settings import get_settings
@@ -35,14 +32,18 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     settings = get_settings()
-    # The library's warnings about odd input quote the values (patient data): not for logs.
-    warnings.filterwarnings("ignore", category=DicomWarning)
+    # The library's warnings about odd input go to the request that caused them (a header),
+    # never to the log: they may quote values (patient data).
+    recoveries.install()
     accesslog.configure(settings.log_level)
+    # FastAPI's own documentation routes load their scripts from a CDN and ignore the API
+    # key: app.docs serves them instead.
     app = FastAPI(title="dicomcore", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(accesslog.AccessLogMiddleware)
     problems.install(app)
     app.include_router(health.router)
+    app.include_router(docs.router_for(app))
     secured = [Depends(require_api_key)]
     for module in (json, patch, instances):
         app.include_router(module.router, dependencies=secured)

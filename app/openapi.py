@@ -1,36 +1,123 @@
-"""What OpenAPI cannot infer from the signatures: request bodies read from the stream, and
-the problem responses every route may give."""
+"""The OpenAPI document: what FastAPI cannot infer from the signatures (request bodies read
+from the stream, with their examples; the problem responses each route can give), and the
+API key as a security scheme.
+
+Each route lists its own error statuses with `problems(...)`; `tests/app/test_openapi.py`
+makes every listed status happen and checks that no other one does. 401 is not listed by the
+routes: `document` adds it, with the security requirement, to the routes behind the key when
+the running service has one (DICOMCORE_API_KEY), so the document says what this server does.
+"""
 
 from __future__ import annotations
 
+import copy
+import json
 from typing import Any
 
-UPLOAD_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
-    "application/dicom": {"schema": {"type": "string", "format": "binary"}},
-    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
-        "file": {"type": "string", "format": "binary"}}}},
-}}}
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
-PATCH_FORM_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
-    "multipart/form-data": {"schema": {"type": "object", "required": ["file", "patch"],
-                                       "properties": {
-                                           "file": {"type": "string", "format": "binary"},
-                                           "patch": {"type": "string", "description":
-                                                     "the patch JSON"}}}},
-}}}
+from .deps import require_api_key
 
-PATCH_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
-    "application/json": {"schema": {"type": "array", "items": {"type": "object"}},
-                         "example": [{"op": "set", "path": "PatientName",
-                                      "value": "Doe^Jane"}]},
-    "application/dicom+json": {"schema": {"type": "object"}}}}}
+PATCH_EXAMPLE = [{"op": "set", "path": "PatientName", "value": "Doe^Jane"},
+                 {"op": "set", "path": "StudyDescription", "value": "Fixed with dicomcore"},
+                 {"op": "delete", "path": "(0010,1000)"}]
+DICOM_JSON_EXAMPLE = {"00100010": {"vr": "PN", "Value": [{"Alphabetic": "Doe^Jane"}]},
+                      "00081030": {"vr": "LO", "Value": ["Fixed with dicomcore"]}}
+_BINARY = {"type": "string", "format": "binary"}
+_DICOM_FILE = {**_BINARY, "description": "a DICOM file (Part 10, with or without preamble)"}
 
-PROBLEM = {"content": {"application/problem+json": {"schema": {"type": "object"}}}}
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"description": text, **PROBLEM} for code, text in (
-        (400, "not DICOM or broken (detail names offset and tag)"),
-        (401, "API key missing or wrong"), (404, "no such instance"),
-        (405, "method not allowed"), (409, "the stored file changed while it was read"),
-        (412, "If-Match is stale"), (413, "upload larger than DICOMCORE_MAX_UPLOAD_BYTES"),
-        (415, "unsupported media type"), (416, "range not satisfiable"),
-        (422, "invalid patch or query"))}
+UPLOAD_BODY: dict[str, Any] = {"requestBody": {
+    "required": True,
+    "description": "The DICOM file: the raw bytes as application/dicom, or a form with a "
+                   "`file` part. Streamed: never held whole in memory.",
+    "content": {
+        "application/dicom": {"schema": _DICOM_FILE},
+        "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
+                                           "properties": {"file": _DICOM_FILE}}}}}}
+
+PATCH_FORM_BODY: dict[str, Any] = {"requestBody": {
+    "required": True,
+    "description": "A form with the DICOM file (`file`) and the patch JSON (`patch`).",
+    "content": {"multipart/form-data": {
+        "schema": {"type": "object", "required": ["file", "patch"], "properties": {
+            "file": _DICOM_FILE,
+            "patch": {"type": "string", "description": (
+                "the patch: a JSON list of operations (set, delete, append, remove) or a "
+                "DICOM JSON object to merge"),
+                "example": json.dumps(PATCH_EXAMPLE)}}},
+        "encoding": {"patch": {"contentType": "application/json"}}}}}}
+
+PATCH_BODY: dict[str, Any] = {"requestBody": {
+    "required": True,
+    "description": "A patch (a list of operations) as application/json, or a DICOM JSON "
+                   "object whose elements are set (an element without Value is emptied) as "
+                   "application/dicom+json.",
+    "content": {
+        "application/json": {"schema": {"type": "array", "items": {"type": "object"}},
+                             "example": PATCH_EXAMPLE},
+        "application/dicom+json": {"schema": {"type": "object"},
+                                   "example": DICOM_JSON_EXAMPLE}}}}
+
+_PROBLEM_SCHEMA = {"type": "object", "required": ["type", "title", "status", "detail"],
+                   "properties": {"type": {"type": "string"}, "title": {"type": "string"},
+                                  "status": {"type": "integer"},
+                                  "detail": {"type": "string"},
+                                  "instance": {"type": "string"}}}
+_MEANINGS = {
+    400: "not DICOM or broken DICOM (the detail names the offset and tag), a malformed or "
+         "empty upload, a patch body that is not JSON, or with strict=true a file that needed "
+         "a recovery",
+    401: "the API key is missing or wrong",
+    404: "no such instance (or an id that is not valid), or no such value",
+    412: "If-Match names an ETag the instance no longer has",
+    413: "the upload or the patch is larger than the service's limit",
+    415: "a media type this route does not take",
+    416: "the range starts past the end of the value",
+    422: "an invalid patch (every failing operation listed), a value that cannot be written, "
+         "or a query parameter out of range",
+}
+
+
+WARNINGS_HEADER = {"description": (
+    "present when the reader had to recover from the file (a file cut short, for one): a "
+    "JSON list of what it recovered from, with offsets and tags; the answer is then partial"),
+    "schema": {"type": "string"}}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The problem+json responses of a route, for its `responses=`."""
+    return {status: {"description": _MEANINGS[status], "content": {
+        "application/problem+json": {"schema": _PROBLEM_SCHEMA}}} for status in statuses}
+
+
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer",
+               "description": "Authorization: Bearer KEY (the DICOMCORE_API_KEY)"},
+    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
+               "description": "X-API-Key: KEY (the DICOMCORE_API_KEY)"},
+}
+
+
+def document(app: FastAPI, api_key_required: bool) -> dict[str, Any]:
+    """`app`'s OpenAPI document for a server that does (or does not) require the API key."""
+    if not hasattr(app.state, "openapi_documents"):
+        app.state.openapi_documents = {}
+    cache: dict[bool, dict[str, Any]] = app.state.openapi_documents
+    if api_key_required not in cache:
+        doc = copy.deepcopy(app.openapi())
+        if api_key_required:
+            doc.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+            for path, method in _secured_operations(app):
+                operation = doc["paths"][path][method]
+                operation["security"] = [{"bearer": []}, {"apiKey": []}]
+                operation["responses"].update(problems(401))
+        cache[api_key_required] = doc
+    return cache[api_key_required]
+
+
+def _secured_operations(app: FastAPI) -> list[tuple[str, str]]:
+    return [(route.path, method.lower()) for route in app.routes
+            if isinstance(route, APIRoute) and route.include_in_schema
+            and any(d.dependency is require_api_key for d in route.dependencies)
+            for method in route.methods]

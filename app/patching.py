@@ -24,20 +24,22 @@ from dicomcore.patch import apply
 from dicomcore.values import encode_value, pad
 
 from .datasets import key_attributes, write_checked
-from .problems import unusable_patch
+from .problems import Problem, unusable_patch
 from .storage import KeyAttributes
 
 _SPECIFIC_CHARACTER_SET = 0x00080005
 
 
 def parse_patch(data: bytes) -> object:
-    """The patch JSON of a request; 422 when it is not JSON."""
+    """The patch JSON of a request: 400 when the body is not JSON at all (a malformed
+    request), 422 when it is JSON that cannot be a patch (nested too deeply to read); what
+    the JSON says is checked by `dicomcore.patch` (422 for each failing operation)."""
     try:
         return json.loads(data)
     except RecursionError:
         raise unusable_patch("the patch is nested too deeply", "nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
-        raise unusable_patch(f"the patch is not JSON: {exc}", "not JSON") from None
+        raise Problem(400, "Bad request", f"the patch is not JSON: {exc}") from None
 
 
 class StoredPatch:

@@ -30,7 +30,10 @@ WriteLikeOriginal = Annotated[bool, Query(description=(
     "true: keep the original layout byte for byte; false: a clean standard file"))]
 TransferSyntaxQuery = Annotated[TransferSyntax | None, Query(description=(
     "transcode to one of the uncompressed transfer syntaxes"))]
-Offset = Annotated[int, Query(ge=0)]
-Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0, description="how many instances to skip (paging)")]
+Limit = Annotated[int, Query(ge=1, le=1000, description="how many instances a page holds")]
+TagPath = Annotated[str, Path(description=(
+    "the value's tag, or a path of tags and item indexes into sequences, as in a BulkDataURI: "
+    "`7FE00010`, `00081140/0/00091001`"), examples=["7FE00010"])]
 InstanceId = Annotated[str, Path(description=(
     "the id given when it was stored (22 characters of A-Z a-z 0-9 _ -); anything else is 404"))]

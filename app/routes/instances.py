@@ -22,7 +22,7 @@ from dicomcore.json import element_paths
 from ..datasets import key_attributes, write_checked
 from ..deps import ScratchDep, SettingsDep, StorageDep
 from ..headers import IfMatch, byte_range, expected_etags, media_type
-from ..openapi import ERRORS, PATCH_BODY, UPLOAD_BODY
+from ..openapi import PATCH_BODY, UPLOAD_BODY, WARNINGS_HEADER, problems
 from ..patching import StoredPatch, parse_patch
 from ..problems import Problem, no_such_value, unusable_patch
 from ..queries import (
@@ -34,9 +34,11 @@ from ..queries import (
     Limit,
     Offset,
     StopBeforePixels,
+    TagPath,
     TransferSyntaxQuery,
     WriteLikeOriginal,
 )
+from ..recoveries import HEADER, Strict, collect
 from ..responses import (
     bulk_response,
     dataset_json,
@@ -80,10 +82,17 @@ def _renderer(request: Request, instance_id: str, fmt: JsonFormat, threshold: in
 
 
 @router.post("", status_code=201, summary="Store an uploaded file", openapi_extra=UPLOAD_BODY,
-             responses={201: {"description": "stored; Location names the new instance"},
-                        **ERRORS})
+             description=(
+                 "Validates the upload (it must read as DICOM) and stores it byte for byte "
+                 "under a new random id. The answer names the instance (`Location`, `id`), "
+                 "its UIDs, size and `ETag`. The upload is streamed to disk, never held in "
+                 "memory. A file the reader had to recover from is stored and flagged with "
+                 "`X-DICOM-Warnings`, or refused with `strict=true`."),
+             responses={201: {"description": "stored; Location names the new instance",
+                              "headers": {HEADER: WARNINGS_HEADER}},
+                        **problems(400, 413, 415, 422)})
 async def store_instance(request: Request, settings: SettingsDep, storage: StorageDep,
-                         scratch: ScratchDep) -> Response:
+                         scratch: ScratchDep, strict: Strict = False) -> Response:
     upload = await receive_upload(request, scratch.directory, settings.max_upload_bytes,
                                   named=True)
     try:
@@ -91,19 +100,25 @@ async def store_instance(request: Request, settings: SettingsDep, storage: Stora
             ds = read_file(upload.file, defer_size=settings.defer_size)  # validates it
             attributes = key_attributes(ds)
             ds.close()
+            recovered.check(strict)
             assert upload.path is not None
             return storage.put(upload.path, attributes)
 
-        record = await run_in_threadpool(keep)
+        with collect() as recovered:
+            record = await run_in_threadpool(keep)
     finally:
         upload.discard()
     location = str(request.url_for("get_instance", instance_id=record.id))
     return Response(json.dumps(_summary(record, request)), status_code=201,
                     media_type="application/json",
-                    headers={"Location": location, "ETag": record.etag})
+                    headers={"Location": location, "ETag": record.etag,
+                             **recovered.headers()})
 
 
-@router.get("", summary="List stored instances (paged)", responses=ERRORS)
+@router.get("", summary="List stored instances (paged)", description=(
+    "A page of the stored instances, oldest first, with the key attributes of each (UIDs, "
+    "modality, size, ETag, times) and `total`, the number stored. At most 1000 a page."),
+    responses=problems(422))
 async def list_instances(request: Request, storage: StorageDep, offset: Offset = 0,
                          limit: Limit = 100) -> dict[str, Any]:
     page = await run_in_threadpool(storage.list, offset, limit)
@@ -124,7 +139,14 @@ def _read_stored(storage: InstanceStorage, instance_id: str, defer_size: int,
 
 
 @router.get("/{instance_id}", summary="An instance's element JSON", name="get_instance",
-            responses={200: {"content": {"application/dicom+json": {}}}, **ERRORS})
+            description=(
+                "The stored instance as DICOM JSON (PS3.18 F), with the same options as "
+                "`POST /v1/json`. Binary values longer than `bulk_data_threshold` base64 "
+                "characters are given as a `BulkDataURI` that points at the bulk route. The "
+                "`ETag` is the one to send with `If-Match`."),
+            responses={200: {"description": "the element JSON",
+                             "content": {"application/dicom+json": {}}},
+                       **problems(404, 422)})
 async def get_instance(instance_id: InstanceId, request: Request, settings: SettingsDep,
                        storage: StorageDep, stop_before_pixels: StopBeforePixels = False,
                        bulk_data_threshold: BulkThreshold = 1024,
@@ -138,9 +160,14 @@ async def get_instance(instance_id: InstanceId, request: Request, settings: Sett
 
 @router.get("/{instance_id}/bulk/{tag_path:path}", name="get_bulk",
             summary="The raw bytes of one value (HTTP Range supported)",
-            responses={200: {"content": {"application/octet-stream": {}}},
-                       206: {"description": "the requested range"}, **ERRORS})
-async def get_bulk(instance_id: InstanceId, tag_path: str, request: Request,
+            description=(
+                "The value's bytes as stored (pixel data included), streamed; a single "
+                "`Range: bytes=start-end` answers 206 with that part. The paths are those "
+                "of the instance's `BulkDataURI`s."),
+            responses={200: {"description": "the whole value",
+                             "content": {"application/octet-stream": {}}},
+                       206: {"description": "the requested range"}, **problems(404, 416)})
+async def get_bulk(instance_id: InstanceId, tag_path: TagPath, request: Request,
                    settings: SettingsDep, storage: StorageDep) -> Response:
     record, fp = await run_in_threadpool(storage.open, instance_id)
     ds: Dataset | None = None
@@ -168,9 +195,16 @@ async def get_bulk(instance_id: InstanceId, tag_path: str, request: Request,
 
 
 @router.patch("/{instance_id}", summary="Apply a patch (or merge a DICOM JSON object)",
-              openapi_extra=PATCH_BODY,
-              responses={200: {"content": {"application/dicom+json": {}}},
-                         412: {"description": "If-Match is stale"}, **ERRORS})
+              openapi_extra=PATCH_BODY, description=(
+                  "Applies a patch (application/json: a list of operations) or merges a DICOM "
+                  "JSON object (application/dicom+json) into the stored instance and answers "
+                  "its new element JSON and `ETag`. Atomic: a patch with any failing "
+                  "operation changes nothing and answers 422 listing each one. With "
+                  "`If-Match`, a change based on an older version answers 412. A body that "
+                  "is not JSON is 400; a JSON body that is not a valid patch is 422."),
+              responses={200: {"description": "the new element JSON",
+                               "content": {"application/dicom+json": {}}},
+                         **problems(400, 404, 412, 413, 415, 422)})
 async def patch_instance(instance_id: InstanceId, request: Request, settings: SettingsDep,
                          storage: StorageDep, if_match: IfMatch = None) -> Response:
     await run_in_threadpool(storage.record, instance_id)  # 404 before reading any body
@@ -189,8 +223,13 @@ async def patch_instance(instance_id: InstanceId, request: Request, settings: Se
     return json_response(run.answer, JsonFormat.dicom, {"ETag": record.etag})
 
 
-@router.get("/{instance_id}/file", summary="Download the file (streamed)",
-            responses={200: {"content": {"application/dicom": {}}}, **ERRORS})
+@router.get("/{instance_id}/file", summary="Download the file (streamed)", description=(
+    "The stored file, streamed as an attachment: byte for byte as stored by default; "
+    "`write_like_original=false` writes a clean standard file and `transfer_syntax` "
+    "transcodes (both through a temporary file)."),
+            responses={200: {"description": "the file",
+                             "content": {"application/dicom": {}}},
+                       **problems(404, 422)})
 async def get_file(instance_id: InstanceId, settings: SettingsDep, storage: StorageDep,
                    scratch: ScratchDep, write_like_original: WriteLikeOriginal = True,
                    transfer_syntax: TransferSyntaxQuery = None) -> Response:
@@ -215,7 +254,8 @@ async def get_file(instance_id: InstanceId, settings: SettingsDep, storage: Stor
 
 
 @router.delete("/{instance_id}", status_code=204, summary="Delete an instance",
-               responses=ERRORS)
+               description="Removes the instance. With `If-Match`, only the version named.",
+               responses={204: {"description": "deleted"}, **problems(404, 412)})
 async def delete_instance(instance_id: InstanceId, storage: StorageDep,
                           if_match: IfMatch = None) -> Response:
     await run_in_threadpool(storage.delete, instance_id, expected_etags(if_match))

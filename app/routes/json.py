@@ -9,8 +9,9 @@ from starlette.concurrency import run_in_threadpool
 from dicomcore import read_file
 
 from ..deps import ScratchDep, SettingsDep
-from ..openapi import ERRORS, UPLOAD_BODY
+from ..openapi import UPLOAD_BODY, WARNINGS_HEADER, problems
 from ..queries import BulkThreshold, Format, IncludeMeta, JsonFormat, StopBeforePixels
+from ..recoveries import HEADER, Strict, collect
 from ..responses import dataset_json, json_response
 from ..uploads import receive_upload
 
@@ -18,17 +19,27 @@ router = APIRouter(prefix="/v1", tags=["json"])
 
 
 @router.post("/json", summary="Upload a DICOM file, get its element JSON",
+             description=(
+                 "Reads the uploaded file and answers its elements as DICOM JSON (PS3.18 F, "
+                 "`application/dicom+json`) or, with `format=simple`, as a keyword view "
+                 "(`application/json`). Nothing is stored. The upload is streamed (kept in "
+                 "memory up to 4 MiB, on disk beyond) and large values are read from disk "
+                 "only when rendered; binary values longer than `bulk_data_threshold` base64 "
+                 "characters are left out. A file the reader had to recover from (cut short, "
+                 "for one) is answered with what was read and an `X-DICOM-Warnings` header, "
+                 "or refused with `strict=true`."),
              openapi_extra=UPLOAD_BODY, responses={
                  200: {"description": "PS3.18 F model (application/dicom+json) or the simple "
                                       "keyword view (application/json)",
+                       "headers": {HEADER: WARNINGS_HEADER},
                        "content": {"application/dicom+json": {"example": {
                            "00100010": {"vr": "PN", "Value": [{"Alphabetic": "Doe^John"}]}}}}},
-                 **ERRORS})
+                 **problems(400, 413, 415, 422)})
 async def upload_json(request: Request, settings: SettingsDep, scratch: ScratchDep,
                       stop_before_pixels: StopBeforePixels = False,
                       bulk_data_threshold: BulkThreshold = 1024,
                       format: Format = JsonFormat.dicom,  # noqa: A002 - the query name
-                      include_meta: IncludeMeta = False) -> Response:
+                      include_meta: IncludeMeta = False, strict: Strict = False) -> Response:
     upload = await receive_upload(request, scratch.directory, settings.max_upload_bytes)
     try:
         def convert() -> bytes:
@@ -36,7 +47,9 @@ async def upload_json(request: Request, settings: SettingsDep, scratch: ScratchD
                            stop_before_pixels=stop_before_pixels)
             return dataset_json(ds, format, bulk_data_threshold, include_meta)
 
-        body = await run_in_threadpool(convert)
+        with collect() as recovered:
+            body = await run_in_threadpool(convert)
+        recovered.check(strict)
     finally:
         upload.discard()
-    return json_response(body, format)
+    return json_response(body, format, recovered.headers())

@@ -15,10 +15,11 @@ from dicomcore.patch import apply
 from ..datasets import write_checked
 from ..deps import ScratchDep, SettingsDep
 from ..headers import media_type
-from ..openapi import ERRORS, PATCH_FORM_BODY
+from ..openapi import PATCH_FORM_BODY, WARNINGS_HEADER, problems
 from ..patching import parse_patch
 from ..problems import Problem
 from ..queries import TransferSyntaxQuery, WriteLikeOriginal
+from ..recoveries import HEADER, Strict, collect
 from ..responses import DICOM, temporary_file_response
 from ..uploads import receive_upload
 
@@ -29,12 +30,24 @@ ATTACHMENT = 'attachment; filename="patched.dcm"'
 
 
 @router.post("/patch", summary="Upload a file and a patch, download the patched file",
+             description=(
+                 "Applies the patch (see the README: operations `set`, `delete`, `append`, "
+                 "`remove`; or a DICOM JSON object to merge) to the uploaded file and streams "
+                 "the result back as an attachment. Every value is validated first: a patch "
+                 "with any failing operation changes nothing and answers 422 listing each "
+                 "one. By default only the patched elements' bytes change "
+                 "(`write_like_original=true`); `transfer_syntax` transcodes. Results up to "
+                 "4 MiB are answered from memory, larger ones from a temporary file. A file "
+                 "the reader had to recover from is flagged with `X-DICOM-Warnings`, or "
+                 "refused with `strict=true`."),
              openapi_extra=PATCH_FORM_BODY, response_class=FileResponse, responses={
-                 200: {"description": "the patched file",
-                       "content": {"application/dicom": {}}}, **ERRORS})
+                 200: {"description": "the patched file", "headers": {HEADER: WARNINGS_HEADER},
+                       "content": {"application/dicom": {}}},
+                 **problems(400, 413, 415, 422)})
 async def patch_upload(request: Request, settings: SettingsDep, scratch: ScratchDep,
                        write_like_original: WriteLikeOriginal = True,
-                       transfer_syntax: TransferSyntaxQuery = None) -> Response:
+                       transfer_syntax: TransferSyntaxQuery = None,
+                       strict: Strict = False) -> Response:
     if media_type(request) != "multipart/form-data":
         raise Problem(415, "Unsupported media type",
                       "send multipart/form-data with a 'file' and a 'patch' field")
@@ -48,15 +61,19 @@ async def patch_upload(request: Request, settings: SettingsDep, scratch: Scratch
         def run(out: BinaryIO) -> None:
             ds = read_file(upload.file, defer_size=settings.defer_size)
             apply(ds, patch)
+            recovered.check(strict)  # before anything is written
             write_checked(out, ds, write_like_original, transfer_syntax)
 
-        if upload.size <= IN_MEMORY_BYTES:
-            # A small result is answered from memory: no file to write, read back and remove.
-            buffer = io.BytesIO()
-            await run_in_threadpool(run, buffer)
-            return Response(buffer.getvalue(), media_type=DICOM,
-                            headers={"Content-Disposition": ATTACHMENT})
-        result = await run_in_threadpool(scratch.temporary_file, "patched-", run)
+        with collect() as recovered:
+            if upload.size <= IN_MEMORY_BYTES:
+                # A small result is answered from memory: no file to write, read back and
+                # remove.
+                buffer = io.BytesIO()
+                await run_in_threadpool(run, buffer)
+                return Response(buffer.getvalue(), media_type=DICOM,
+                                headers={"Content-Disposition": ATTACHMENT,
+                                         **recovered.headers()})
+            result = await run_in_threadpool(scratch.temporary_file, "patched-", run)
     finally:
         upload.discard()
-    return temporary_file_response(result, "patched.dcm")
+    return temporary_file_response(result, "patched.dcm", headers=recovered.headers())

@@ -45,7 +45,10 @@ def test_invalid_patch_lists_every_failure(client: TestClient, ct_bytes: bytes) 
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert [e["index"] for e in response.json()["errors"]] == [0, 1]
-    assert _post(client, ct_bytes, "{not json").status_code == 422
+    not_json = _post(client, ct_bytes, "{not json")
+    assert not_json.status_code == 400 and "not JSON" in not_json.json()["detail"]
+    not_a_patch = _post(client, ct_bytes, '"PatientName"')  # JSON, but no patch
+    assert not_a_patch.status_code == 422 and not_a_patch.json()["errors"]
 
 
 def test_encapsulated_to_uncompressed_is_422(client: TestClient) -> None:
