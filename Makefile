@@ -2,12 +2,18 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+SERVICE_STAMP := $(VENV)/.installed-service
 
 .PHONY: test lint bench dictionary serve fuzz fuzz-http soak clean
 
-$(STAMP): pyproject.toml
+# `make serve` needs only the service extra; `make test` (and the rest) add the test extra.
+$(SERVICE_STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[service]'
+	touch $(SERVICE_STAMP)
+
+$(STAMP): $(SERVICE_STAMP)
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
@@ -22,7 +28,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/write.py
 	$(PY) benchmarks/service.py
 
-serve: $(STAMP)
+serve: $(SERVICE_STAMP)
 	$(PY) -m app
 
 # The long coverage-guided run (issue 6): a million inputs, each limited to 1 s.
