@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +63,9 @@ def require_docs_key(request: Request, settings: SettingsDep) -> None:
                             headers=_CHALLENGE)
 
 
-def router_for(app: FastAPI) -> APIRouter:
-    """The documentation routes of `app` (kept out of its OpenAPI document)."""
+def router_for(app: FastAPI, routers: Sequence[tuple[APIRouter, bool]]) -> APIRouter:
+    """The documentation routes of `app` (kept out of its OpenAPI document); `routers` are
+    the API's routers, each with whether it is behind the key."""
     router = APIRouter(include_in_schema=False)
 
     def url(request: Request, path: str) -> str:
@@ -72,7 +74,7 @@ def router_for(app: FastAPI) -> APIRouter:
     @router.get("/openapi.json")
     async def openapi(request: Request, settings: SettingsDep) -> JSONResponse:
         require_docs_key(request, settings)
-        return JSONResponse(document(app, bool(settings.api_key)))
+        return JSONResponse(document(app, routers, bool(settings.api_key)))
 
     @router.get("/docs")
     async def swagger_ui(request: Request, settings: SettingsDep) -> HTMLResponse:

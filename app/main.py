@@ -42,11 +42,11 @@ def create_app() -> FastAPI:
                   lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(accesslog.AccessLogMiddleware)
     problems.install(app)
-    app.include_router(health.router)
-    app.include_router(docs.router_for(app))
-    secured = [Depends(require_api_key)]
-    for module in (json, patch, instances):
-        app.include_router(module.router, dependencies=secured)
+    routers = [(health.router, False), (json.router, True), (patch.router, True),
+               (instances.router, True)]
+    for router, secured in routers:
+        app.include_router(router, dependencies=[Depends(require_api_key)] if secured else [])
+    app.include_router(docs.router_for(app, routers))
     return app
 
 

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Sequence
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
-
-from .deps import require_api_key
 
 PATCH_EXAMPLE = [{"op": "set", "path": "PatientName", "value": "Doe^Jane"},
                  {"op": "set", "path": "StudyDescription", "value": "Fixed with dicomcore"},
@@ -99,8 +98,10 @@ SECURITY_SCHEMES = {
 }
 
 
-def document(app: FastAPI, api_key_required: bool) -> dict[str, Any]:
-    """`app`'s OpenAPI document for a server that does (or does not) require the API key."""
+def document(app: FastAPI, routers: Sequence[tuple[APIRouter, bool]],
+             api_key_required: bool) -> dict[str, Any]:
+    """`app`'s OpenAPI document for a server that does (or does not) require the API key;
+    `routers` are the routers included in `app`, each with whether it is behind the key."""
     if not hasattr(app.state, "openapi_documents"):
         app.state.openapi_documents = {}
     cache: dict[bool, dict[str, Any]] = app.state.openapi_documents
@@ -108,16 +109,18 @@ def document(app: FastAPI, api_key_required: bool) -> dict[str, Any]:
         doc = copy.deepcopy(app.openapi())
         if api_key_required:
             doc.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
-            for path, method in _secured_operations(app):
-                operation = doc["paths"][path][method]
-                operation["security"] = [{"bearer": []}, {"apiKey": []}]
-                operation["responses"].update(problems(401))
+        for router, secured in routers:
+            for route in router.routes:
+                if not isinstance(route, APIRoute) or not route.include_in_schema:
+                    continue
+                for method in route.methods:
+                    operation = doc["paths"][route.path_format][method.lower()]
+                    if 422 not in route.responses:
+                        # FastAPI lists 422 wherever there are parameters, even ones that
+                        # cannot fail.
+                        operation["responses"].pop("422", None)
+                    if api_key_required and secured:
+                        operation["security"] = [{"bearer": []}, {"apiKey": []}]
+                        operation["responses"].update(problems(401))
         cache[api_key_required] = doc
     return cache[api_key_required]
-
-
-def _secured_operations(app: FastAPI) -> list[tuple[str, str]]:
-    return [(route.path, method.lower()) for route in app.routes
-            if isinstance(route, APIRoute) and route.include_in_schema
-            and any(d.dependency is require_api_key for d in route.dependencies)
-            for method in route.methods]
