@@ -13,18 +13,14 @@ from fastapi import Depends, Request
 from .problems import Problem
 from .scratch import Scratch
 from .settings import Settings, get_settings
-from .storage import FileSystemStorage, InstanceStorage
+from .storage import InstanceStorage, open_storage
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-@lru_cache(maxsize=8)
-def _file_system_storage(root: Path) -> FileSystemStorage:
-    return FileSystemStorage(root)
-
-
 def get_storage(settings: SettingsDep) -> InstanceStorage:
-    return _file_system_storage(settings.storage_dir.resolve())
+    """The storage the settings name (opened once per settings, recovered at first use)."""
+    return open_storage(settings)
 
 
 @lru_cache(maxsize=8)

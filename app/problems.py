@@ -24,7 +24,7 @@ from starlette.routing import Match
 from dicomcore.errors import DeferredValueError, EncodeError, InvalidDicomError
 from dicomcore.patch import PatchError
 
-from .storage.errors import InstanceNotFound, StaleETag
+from .storage.errors import InstanceNotFound, QueryError, StaleETag, TooBusy, UidClash
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("app")
@@ -97,11 +97,18 @@ def problem_for(exc: Exception) -> Problem | None:
         return Problem(412, "Precondition failed",
                        "the instance changed since that ETag: fetch it again",
                        etag=exc.current_etag)
+    if isinstance(exc, UidClash):
+        return Problem(409, "Conflict", "another stored instance has this SOP Instance UID",
+                       sop_instance_uid=exc.sop_instance_uid)
+    if isinstance(exc, QueryError):
+        return Problem(400, "Bad request", str(exc))
+    if isinstance(exc, TooBusy):
+        return Problem(503, "Service unavailable", str(exc), headers={"Retry-After": "1"})
     return None
 
 
 _MAPPED = (Problem, InvalidDicomError, PatchError, EncodeError, DeferredValueError,
-           InstanceNotFound, StaleETag)
+           InstanceNotFound, StaleETag, UidClash, QueryError, TooBusy)
 
 
 def install(app: FastAPI) -> None:
@@ -153,7 +160,8 @@ def _allowed_methods(app: FastAPI, request: Request) -> str:
 
 
 _TITLES = {400: "Bad request", 401: "Unauthorized", 404: "Not found",
-           405: "Method not allowed", 406: "Not acceptable", 412: "Precondition failed",
+           405: "Method not allowed", 406: "Not acceptable", 409: "Conflict",
+           412: "Precondition failed",
            413: "Content too large", 415: "Unsupported media type", 416: "Range not satisfiable"}
 
 __all__ = ["MEDIA_TYPE", "Problem", "cannot_write", "install", "no_such_value",

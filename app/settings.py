@@ -19,6 +19,17 @@ class Settings(BaseSettings):
     defer_size: int = Field(64 * 1024, ge=0,
                             description="values larger than this stay on disk while parsing")
     max_patch_bytes: int = Field(16 * 1024 ** 2, gt=0, description="largest patch body")
+    storage_url: str | None = Field(None, description=(
+        "file:///path or s3://bucket/prefix; default: storage_dir's path"))
+    index_url: str | None = Field(None, description=(
+        "sqlite:///path or postgresql://user@host/db; default: a SQLite file in storage_dir"))
+    s3_endpoint_url: str | None = Field(None, description=(
+        "an S3-compatible server (MinIO, Ceph, moto); unset: AWS"))
+    s3_delete_delay_seconds: float = Field(600.0, ge=0, description=(
+        "old versions on S3 are kept this long for readers still on them"))
+    orphan_grace_seconds: float = Field(3600.0, ge=0, description=(
+        "contents no index row names are removed at start once this old"))
+    index_pool_size: int = Field(10, ge=1, description="PostgreSQL connections per worker")
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1

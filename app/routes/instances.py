@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any, BinaryIO
 
 from fastapi import APIRouter, Request
@@ -19,9 +20,11 @@ from dicomcore.bulk import BulkSpan, bulk_span
 from dicomcore.dataset import Dataset
 from dicomcore.json import element_paths
 
-from ..datasets import key_attributes, write_checked
+from ..datasets import write_checked
 from ..deps import ScratchDep, SettingsDep, StorageDep
+from ..filters import InstanceFilters
 from ..headers import IfMatch, byte_range, expected_etags, media_type
+from ..index import from_dataset
 from ..openapi import PATCH_BODY, UPLOAD_BODY, WARNINGS_HEADER, problems
 from ..patching import StoredPatch, parse_patch
 from ..problems import Problem, no_such_value, unusable_patch
@@ -46,7 +49,7 @@ from ..responses import (
     open_file_response,
     temporary_file_response,
 )
-from ..storage import InstanceStorage, Record
+from ..storage import InstanceStorage, Record, Stored
 from ..uploads import receive_body, receive_upload
 
 router = APIRouter(prefix="/v1/instances", tags=["instances"])
@@ -55,11 +58,7 @@ router = APIRouter(prefix="/v1/instances", tags=["instances"])
 def _summary(record: Record, request: Request) -> dict[str, Any]:
     return {"id": record.id, "url": str(request.url_for("get_instance",
                                                          instance_id=record.id)),
-            "sop_instance_uid": record.sop_instance_uid,
-            "sop_class_uid": record.sop_class_uid,
-            "study_instance_uid": record.study_instance_uid,
-            "series_instance_uid": record.series_instance_uid,
-            "modality": record.modality, "size": record.size, "etag": record.etag,
+            **asdict(record.attributes), "size": record.size, "etag": record.etag,
             "created": record.created, "updated": record.updated}
 
 
@@ -90,26 +89,28 @@ def _renderer(request: Request, instance_id: str, fmt: JsonFormat, threshold: in
                  "`X-DICOM-Warnings`, or refused with `strict=true`."),
              responses={201: {"description": "stored; Location names the new instance",
                               "headers": {HEADER: WARNINGS_HEADER}},
+                        200: {"description": "an instance with this SOP Instance UID was "
+                              "stored already: replaced (same id and Location, new ETag)"},
                         **problems(400, 413, 415, 422)})
 async def store_instance(request: Request, settings: SettingsDep, storage: StorageDep,
                          scratch: ScratchDep, strict: Strict = False) -> Response:
     upload = await receive_upload(request, scratch.directory, settings.max_upload_bytes,
                                   named=True)
     try:
-        def keep() -> Record:
+        def keep() -> Stored:
             ds = read_file(upload.file, defer_size=settings.defer_size)  # validates it
-            attributes = key_attributes(ds)
+            attributes = from_dataset(ds)
             ds.close()
             recovered.check(strict)
             assert upload.path is not None
             return storage.put(upload.path, attributes)
 
         with collect() as recovered:
-            record = await run_in_threadpool(keep)
+            record, created = await run_in_threadpool(keep)
     finally:
         upload.discard()
     location = str(request.url_for("get_instance", instance_id=record.id))
-    return Response(json.dumps(_summary(record, request)), status_code=201,
+    return Response(json.dumps(_summary(record, request)), status_code=201 if created else 200,
                     media_type="application/json",
                     headers={"Location": location, "ETag": record.etag,
                              **recovered.headers()})
@@ -118,10 +119,10 @@ async def store_instance(request: Request, settings: SettingsDep, storage: Stora
 @router.get("", summary="List stored instances (paged)", description=(
     "A page of the stored instances, oldest first, with the key attributes of each (UIDs, "
     "modality, size, ETag, times) and `total`, the number stored. At most 1000 a page."),
-    responses=problems(422))
-async def list_instances(request: Request, storage: StorageDep, offset: Offset = 0,
-                         limit: Limit = 100) -> dict[str, Any]:
-    page = await run_in_threadpool(storage.list, offset, limit)
+    responses=problems(400, 422))
+async def list_instances(request: Request, storage: StorageDep, filters: InstanceFilters,
+                         offset: Offset = 0, limit: Limit = 100) -> dict[str, Any]:
+    page = await run_in_threadpool(storage.list, offset, limit, filters)
     return {"items": [_summary(r, request) for r in page.records], "total": page.total,
             "offset": offset, "limit": limit}
 

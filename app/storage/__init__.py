@@ -1,8 +1,13 @@
 """Where stored instances are kept: the protocol the routes use, its errors, its backends."""
 
-from .base import InstanceStorage, KeyAttributes, Opened, Page, Record, Rewrite
-from .errors import InstanceNotFound, StaleETag, StorageError
-from .filesystem import FileSystemStorage
+from ..index.attributes import KeyAttributes
+from ..index.index import Page, Record
+from .base import InstanceStorage, Opened, Rewrite, Stored
+from .errors import InstanceNotFound, QueryError, StaleETag, StorageError, TooBusy, UidClash
+from .filesystem import FileBlobs
+from .indexed import IndexedStorage
+from .opening import close_all, open_storage
 
-__all__ = ["FileSystemStorage", "InstanceNotFound", "InstanceStorage", "KeyAttributes",
-           "Opened", "Page", "Record", "Rewrite", "StaleETag", "StorageError"]
+__all__ = ["FileBlobs", "IndexedStorage", "InstanceNotFound", "InstanceStorage",
+           "KeyAttributes", "Opened", "Page", "QueryError", "Record", "Rewrite", "StaleETag",
+           "Stored", "StorageError", "TooBusy", "UidClash", "close_all", "open_storage"]

@@ -1,20 +1,26 @@
 """The storage protocol: what the routes may ask of wherever instances are kept.
 
-Five operations, in the spirit of Orthanc's storage area: `put` a new instance, `open` one for
+Six operations, in the spirit of Orthanc's storage area: `put` a new instance, `open` one for
 reading as a seekable binary file, `replace` its content (conditionally on its ETag), `delete`
-it, `list` them; plus `record`, the stored facts about one (size, ETag, key attributes).
-Routes talk to this protocol only: never to paths, `os.replace` or `fstat`.
+it, `list` them (filtered by the index); plus `record`, the stored facts about one (size,
+ETag, indexed attributes). Routes talk to this protocol only: never to paths, keys or SQL.
 
 Every backend promises:
 
 1. A reader sees one whole version: the record and the file `open` returns belong together,
    and keep belonging together while the file is open, whatever is replaced meanwhile.
-2. `replace` is atomic (readers see the old version or the new one, also after a crash) and
-   loses no update: concurrent replaces of one instance each see the result of the previous
-   one. A backend that serialises (the file system's `flock`) calls `rewrite` once; one that
-   compares and swaps may call it again, so `rewrite` must be safe to repeat.
+2. `replace` is atomic (readers see the old version or the new one, also after a crash: the
+   ETag and the content switch in one step) and loses no update: concurrent replaces of one
+   instance each see the result of the previous one. A backend that compares and swaps may
+   call `rewrite` again on a newer version, so `rewrite` must be safe to repeat.
 3. A condition (`expected_etags`) that no longer holds raises `StaleETag`, and nothing changes.
 4. An unknown or malformed id raises `InstanceNotFound`: ids never reach outside the store.
+5. One instance per SOP Instance UID: `put` of a UID that is stored replaces that instance
+   (same id, new ETag); a `replace` that would give an instance another's UID is `UidClash`.
+
+The second half of this module is the smaller protocol beneath: `BlobStore`, where contents
+live under immutable keys (a directory, an S3 bucket). `app.storage.indexed` combines a blob
+store with the index into an `InstanceStorage`.
 
 Errors are the domain errors of `app.storage.errors`; `app.problems` maps them to HTTP.
 """
@@ -23,12 +29,16 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO, NamedTuple, Protocol
 
+from ..index.attributes import KeyAttributes
+from ..index.index import Page, Record
+
 _ID = re.compile(r"[A-Za-z0-9_-]{22}")
+_KEY = re.compile(r"([A-Za-z0-9_-]{22})(?:\.([0-9a-f]{28}))?\.dcm")
 
 
 def new_instance_id() -> str:
@@ -41,40 +51,18 @@ def is_instance_id(text: str) -> bool:
     return _ID.fullmatch(text) is not None
 
 
-def new_etag() -> str:
-    return '"' + secrets.token_hex(12) + '"'
+def new_version(instance_id: str) -> tuple[str, str]:
+    """A new version of an instance: its storage key and its ETag, made of one token (the
+    time in ns, then random bits, so keys of one id sort by age)."""
+    token = f"{time.time_ns():016x}{secrets.token_hex(6)}"
+    return f"{instance_id}.{token}.dcm", f'"{token}"'
 
 
-@dataclass(frozen=True)
-class KeyAttributes:
-    """The attributes of an instance a listing shows (None where the data set has none)."""
-
-    sop_instance_uid: str | None = None
-    sop_class_uid: str | None = None
-    study_instance_uid: str | None = None
-    series_instance_uid: str | None = None
-    modality: str | None = None
-
-
-@dataclass(frozen=True)
-class Record:
-    """What the store knows about one instance without reading it."""
-
-    id: str
-    sop_instance_uid: str | None
-    sop_class_uid: str | None
-    study_instance_uid: str | None
-    series_instance_uid: str | None
-    modality: str | None
-    size: int
-    etag: str
-    created: float
-    updated: float
-
-    @property
-    def attributes(self) -> KeyAttributes:
-        return KeyAttributes(self.sop_instance_uid, self.sop_class_uid,
-                             self.study_instance_uid, self.series_instance_uid, self.modality)
+def parse_key(key: str) -> tuple[str, str | None] | None:
+    """(id, version token) of a key `new_version` made; (id, None) for a key of the layout
+    before versions (`<id>.dcm`); None for anything else."""
+    match = _KEY.fullmatch(key)
+    return (match.group(1), match.group(2)) if match else None
 
 
 class Opened(NamedTuple):
@@ -84,9 +72,12 @@ class Opened(NamedTuple):
     file: BinaryIO
 
 
-class Page(NamedTuple):
-    records: list[Record]
-    total: int
+class Stored(NamedTuple):
+    """What `put` did: the record, and whether the instance is new (False: it replaced the
+    instance of the same SOP Instance UID)."""
+
+    record: Record
+    created: bool
 
 
 Rewrite = Callable[[BinaryIO, BinaryIO], KeyAttributes | None]
@@ -96,9 +87,10 @@ the instance as it is (no new version, same ETag)."""
 
 
 class InstanceStorage(Protocol):
-    def put(self, content: Path, attributes: KeyAttributes) -> Record:
-        """Keep the file at `content` as a new instance. The file is consumed: a backend may
-        move it into place, so the caller must not use it afterwards (removing it is fine)."""
+    def put(self, content: Path, attributes: KeyAttributes) -> Stored:
+        """Keep the file at `content` as an instance (a new one, or the new version of the
+        one with its SOP Instance UID). The file is consumed: a backend may move it into
+        place, so the caller must not use it afterwards (removing it is fine)."""
         ...
 
     def record(self, instance_id: str) -> Record:
@@ -121,6 +113,59 @@ class InstanceStorage(Protocol):
     def delete(self, instance_id: str, expected_etags: frozenset[str] | None = None) -> None:
         ...
 
-    def list(self, offset: int, limit: int) -> Page:
-        """Records ordered by creation (then id), and how many there are in all."""
+    def list(self, offset: int, limit: int, matches: Mapping[str, str] | None = None) -> Page:
+        """Records ordered by creation (then id), and how many match in all. `matches`:
+        {DICOM keyword: value} by the rules of `app.index.query`."""
+        ...
+
+
+# the blob store beneath ---------------------------------------------------------------------
+
+class Blob(NamedTuple):
+    key: str
+    size: int
+    modified: float  # seconds since the epoch
+
+
+class BlobWriter(Protocol):
+    """A new blob being written: `file` is seekable and readable; `commit` makes the key
+    exist with what `file` holds, `abort` leaves no trace."""
+
+    file: BinaryIO
+
+    def commit(self) -> None:
+        ...
+
+    def abort(self) -> None:
+        ...
+
+
+class BlobStore(Protocol):
+    """Contents under immutable keys. A key is written once (`put`, `writer`) and deleted
+    once; it is never overwritten, so a reader never sees a half-written content."""
+
+    readers_keep_deleted: bool
+    """True where an open reader keeps reading a deleted key (POSIX files): old versions
+    may then be deleted at once; otherwise (S3) they are kept for a delay first."""
+
+    def put(self, key: str, source: Path) -> None:
+        """Store the file at `source` (consumed) under `key`."""
+        ...
+
+    def writer(self, key: str) -> BlobWriter:
+        ...
+
+    def open(self, key: str, size: int) -> BinaryIO:
+        """A seekable reader of the key's content (`size` bytes); `BlobMissing` if gone."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove the key (nothing happens if it is gone)."""
+        ...
+
+    def keys(self) -> Iterator[Blob]:
+        ...
+
+    def clean_parts(self, older_than: float) -> int:
+        """Remove what writers that are gone left half-written; how many."""
         ...

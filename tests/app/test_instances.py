@@ -32,9 +32,22 @@ def test_store_gives_location_id_and_uid(stored: dict, client: TestClient) -> No
     assert stored["etag"] == stored["etag_header"]
 
 
+def with_uids(data: bytes, sop_instance_uid: str, **more: str) -> bytes:
+    """The file with another SOP Instance UID (and other attributes), via pydicom."""
+    ds = pydicom.dcmread(io.BytesIO(data))
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = sop_instance_uid
+    for keyword, value in more.items():
+        setattr(ds, keyword, value)
+    out = io.BytesIO()
+    ds.save_as(out)
+    return out.getvalue()
+
+
 def test_list_is_paged(client: TestClient, ct_bytes: bytes) -> None:
-    for _ in range(3):
-        client.post("/v1/instances", content=ct_bytes, headers=RAW)
+    for n in range(3):
+        stored = client.post("/v1/instances", content=with_uids(ct_bytes, f"1.2.3.{n}"),
+                             headers=RAW)
+        assert stored.status_code == 201
     page = client.get("/v1/instances", params={"limit": 2}).json()
     assert page["total"] == 3 and len(page["items"]) == 2
     rest = client.get("/v1/instances", params={"offset": 2, "limit": 2}).json()

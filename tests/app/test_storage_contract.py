@@ -1,7 +1,9 @@
 """The storage protocol's contract (app/storage/base.py), run against every backend.
 
-Each backend is a fixture parameter: a new backend (S3, ...) adds itself to `BACKENDS` and
-must pass the same tests. Backend-specific checks (file layout, leftovers) live at the end.
+Each backend is a fixture parameter: blob store (a directory, S3 on moto) x index (SQLite,
+PostgreSQL). A new backend adds itself to `BACKENDS` and must pass the same tests. The
+PostgreSQL and S3 ones skip with a reason where their servers are not installed (CI installs
+them). Backend-specific checks (file layout, leftovers) live at the end.
 """
 
 from __future__ import annotations
@@ -13,28 +15,44 @@ from typing import BinaryIO
 
 import pytest
 
+from app.index import Index, connect
 from app.storage import (
-    FileSystemStorage,
+    FileBlobs,
+    IndexedStorage,
     InstanceNotFound,
     InstanceStorage,
     KeyAttributes,
     StaleETag,
+    UidClash,
 )
 
 ATTRS = KeyAttributes(sop_instance_uid="1.2.3", sop_class_uid="1.2.840.10008.5.1.4.1.1.2",
                       study_instance_uid="1.2", series_instance_uid="1.2.9", modality="CT")
+BACKENDS = ["file+sqlite", "file+postgresql", "s3+sqlite", "s3+postgresql"]
 
 
-def _file_system(tmp_path: Path) -> InstanceStorage:
-    return FileSystemStorage(tmp_path / "store")
+def attrs(uid: str) -> KeyAttributes:
+    return KeyAttributes(**{**ATTRS.__dict__, "sop_instance_uid": uid})
 
 
-BACKENDS: dict[str, Callable[[Path], InstanceStorage]] = {"filesystem": _file_system}
+def make_storage(request: pytest.FixtureRequest, tmp_path: Path, backend: str,
+                 **options: float) -> IndexedStorage:
+    """A fresh storage of one backend combination (a new database, a new bucket)."""
+    blobs_kind, index_kind = backend.split("+")
+    if blobs_kind == "s3":
+        blobs = request.getfixturevalue("s3_blobs")
+    else:
+        blobs = FileBlobs(tmp_path / "store")
+    url = (request.getfixturevalue("postgres_url") if index_kind == "postgresql"
+           else f"sqlite:///{tmp_path / 'index.sqlite3'}")
+    db = connect(url, 4)
+    request.addfinalizer(db.close)
+    return IndexedStorage(blobs, Index(db), **options)
 
 
-@pytest.fixture(params=sorted(BACKENDS))
+@pytest.fixture(params=BACKENDS)
 def storage(request: pytest.FixtureRequest, tmp_path: Path) -> InstanceStorage:
-    return BACKENDS[request.param](tmp_path)
+    return make_storage(request, tmp_path, request.param)
 
 
 @pytest.fixture
@@ -68,7 +86,8 @@ def _writing(data: bytes, attributes: KeyAttributes = ATTRS
 
 def test_put_then_record_open_and_list(storage: InstanceStorage,
                                        upload: Callable[[bytes], Path]) -> None:
-    record = storage.put(upload(b"first content"), ATTRS)
+    record, created = storage.put(upload(b"first content"), ATTRS)
+    assert created
     assert record.attributes == ATTRS and record.size == len(b"first content")
     assert record.etag.startswith('"') and record.etag.endswith('"')
     assert record.created == record.updated
@@ -85,7 +104,8 @@ def test_put_then_record_open_and_list(storage: InstanceStorage,
 
 def test_ids_are_new_each_time_and_listing_pages_in_creation_order(
         storage: InstanceStorage, upload: Callable[[bytes], Path]) -> None:
-    records = [storage.put(upload(bytes([n]) * 10), ATTRS) for n in range(5)]
+    records = [storage.put(upload(bytes([n]) * 10), attrs(f"1.{n}")).record
+               for n in range(5)]
     assert len({r.id for r in records}) == 5 and len({r.etag for r in records}) == 5
     first, rest = storage.list(0, 2), storage.list(2, 10)
     assert first.total == rest.total == 5
@@ -105,7 +125,7 @@ def test_unknown_ids_are_not_found_everywhere(storage: InstanceStorage, bad_id: 
 
 def test_replace_passes_the_current_content_and_gives_a_new_version(
         storage: InstanceStorage, upload: Callable[[bytes], Path]) -> None:
-    old = storage.put(upload(b"version one"), ATTRS)
+    old = storage.put(upload(b"version one"), ATTRS).record
     seen = []
     changed = KeyAttributes(sop_instance_uid="9.9", modality="MR")
 
@@ -124,14 +144,14 @@ def test_replace_passes_the_current_content_and_gives_a_new_version(
 
 def test_replace_may_leave_the_instance_as_it_is(storage: InstanceStorage,
                                                  upload: Callable[[bytes], Path]) -> None:
-    old = storage.put(upload(b"unchanged"), ATTRS)
+    old = storage.put(upload(b"unchanged"), ATTRS).record
     assert storage.replace(old.id, lambda current, out: None) == old
     assert storage.record(old.id) == old and _content(storage, old.id) == b"unchanged"
 
 
 def test_stale_etag_changes_nothing(storage: InstanceStorage,
                                     upload: Callable[[bytes], Path]) -> None:
-    old = storage.put(upload(b"original"), ATTRS)
+    old = storage.put(upload(b"original"), ATTRS).record
     calls = []
 
     def rewrite(current: BinaryIO, out: BinaryIO) -> KeyAttributes:
@@ -158,7 +178,7 @@ def test_stale_etag_changes_nothing(storage: InstanceStorage,
 
 def test_failing_rewrite_changes_nothing(storage: InstanceStorage,
                                          upload: Callable[[bytes], Path]) -> None:
-    old = storage.put(upload(b"keep me"), ATTRS)
+    old = storage.put(upload(b"keep me"), ATTRS).record
 
     def rewrite(current: BinaryIO, out: BinaryIO) -> KeyAttributes:
         out.write(b"half written")
@@ -170,7 +190,7 @@ def test_failing_rewrite_changes_nothing(storage: InstanceStorage,
 
 
 def test_out_is_readable_back(storage: InstanceStorage, upload: Callable[[bytes], Path]) -> None:
-    record = storage.put(upload(b"abc"), ATTRS)
+    record = storage.put(upload(b"abc"), ATTRS).record
 
     def rewrite(current: BinaryIO, out: BinaryIO) -> KeyAttributes:
         out.write(current.read() * 2)
@@ -184,7 +204,7 @@ def test_out_is_readable_back(storage: InstanceStorage, upload: Callable[[bytes]
 
 def test_an_open_reader_keeps_its_version(storage: InstanceStorage,
                                           upload: Callable[[bytes], Path]) -> None:
-    old = storage.put(upload(b"old bytes " * 1000), ATTRS)
+    old = storage.put(upload(b"old bytes " * 1000), ATTRS).record
     record, fp = storage.open(old.id)
     with fp:
         assert fp.read(4) == b"old "
@@ -197,7 +217,7 @@ def test_an_open_reader_keeps_its_version(storage: InstanceStorage,
 
 def test_an_open_reader_survives_delete(storage: InstanceStorage,
                                         upload: Callable[[bytes], Path]) -> None:
-    old = storage.put(upload(b"still readable"), ATTRS)
+    old = storage.put(upload(b"still readable"), ATTRS).record
     _, fp = storage.open(old.id)
     with fp:
         storage.delete(old.id)
@@ -211,7 +231,7 @@ def test_an_open_reader_survives_delete(storage: InstanceStorage,
 
 def test_concurrent_replaces_lose_no_update(storage: InstanceStorage,
                                             upload: Callable[[bytes], Path]) -> None:
-    record = storage.put(upload(b""), ATTRS)
+    record = storage.put(upload(b""), ATTRS).record
     writers, each = 8, 10
 
     def append(mark: bytes) -> Callable[[BinaryIO, BinaryIO], KeyAttributes]:
@@ -238,7 +258,7 @@ def test_concurrent_replaces_lose_no_update(storage: InstanceStorage,
 
 def test_if_match_race_has_one_winner(storage: InstanceStorage,
                                       upload: Callable[[bytes], Path]) -> None:
-    record = storage.put(upload(b"base"), ATTRS)
+    record = storage.put(upload(b"base"), ATTRS).record
     barrier = threading.Barrier(4)
     outcomes: list[str] = []
 
@@ -262,50 +282,93 @@ def test_if_match_race_has_one_winner(storage: InstanceStorage,
     assert sorted(outcomes) == ["replaced", "stale", "stale", "stale"]
 
 
-# file-system backend only --------------------------------------------------------------------
+def test_one_instance_per_sop_instance_uid(storage: InstanceStorage,
+                                           upload: Callable[[bytes], Path]) -> None:
+    first, created = storage.put(upload(b"first"), ATTRS)
+    again, created_again = storage.put(upload(b"second"), ATTRS)
+    assert created and not created_again
+    assert again.id == first.id and again.etag != first.etag and again.created == first.created
+    assert _content(storage, first.id) == b"second" and storage.list(0, 10).total == 1
+    other = storage.put(upload(b"other"), attrs("7.7")).record
+    with pytest.raises(UidClash):
+        storage.replace(other.id, _writing(b"clash", ATTRS))
+    assert storage.record(other.id) == other and _content(storage, other.id) == b"other"
+    renamed = storage.replace(other.id, _writing(b"renamed", attrs("7.8")))
+    assert renamed.sop_instance_uid == "7.8"
+    assert storage.list(0, 10, {"SOPInstanceUID": "7.7"}).total == 0
+    assert storage.list(0, 10, {"SOPInstanceUID": "7.8\\1.2.3"}).total == 2
+
+
+def test_concurrent_first_stores_of_one_uid_give_one_instance(
+        storage: InstanceStorage, upload: Callable[[bytes], Path]) -> None:
+    sources = [upload(bytes([65 + n]) * 100) for n in range(6)]
+    barrier = threading.Barrier(len(sources))
+    results: list[bool] = []
+
+    def store(source: Path) -> None:
+        barrier.wait()
+        results.append(storage.put(source, ATTRS).created)
+
+    threads = [threading.Thread(target=store, args=(s,)) for s in sources]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * 5 + [True]
+    page = storage.list(0, 10)
+    assert page.total == 1 and len(set(_content(storage, page.records[0].id))) == 1
+
+
+# file-system blobs only ----------------------------------------------------------------------
 
 @pytest.fixture
-def file_system(tmp_path: Path) -> Iterator[FileSystemStorage]:
-    yield FileSystemStorage(tmp_path / "store")
+def file_system(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IndexedStorage]:
+    yield make_storage(request, tmp_path, "file+sqlite")
+
+
+def _files(tmp_path: Path) -> list[str]:
+    return sorted(p.name for p in (tmp_path / "store" / "instances").iterdir())
 
 
 def test_file_system_layout_survives_a_new_backend_object(
-        file_system: FileSystemStorage, upload: Callable[[bytes], Path], tmp_path: Path) -> None:
+        request: pytest.FixtureRequest, file_system: IndexedStorage,
+        upload: Callable[[bytes], Path], tmp_path: Path) -> None:
     source = upload(b"moved in")
-    record = file_system.put(source, ATTRS)
+    record = file_system.put(source, ATTRS).record
     assert not source.exists(), "on one file system the upload is renamed, not copied"
-    root = tmp_path / "store"
-    assert (root / "instances" / f"{record.id}.dcm").read_bytes() == b"moved in"
-    again = FileSystemStorage(root)
+    assert _files(tmp_path) == [f"{record.id}.{record.etag.strip(chr(34))}.dcm"]
+    again = make_storage(request, tmp_path, "file+sqlite")
     assert again.record(record.id) == record and _content(again, record.id) == b"moved in"
 
 
-def test_file_system_leaves_no_parts(file_system: FileSystemStorage,
+def test_file_system_leaves_no_parts(file_system: IndexedStorage,
                                      upload: Callable[[bytes], Path], tmp_path: Path) -> None:
-    record = file_system.put(upload(b"x"), ATTRS)
+    record = file_system.put(upload(b"x"), ATTRS).record
     file_system.replace(record.id, _writing(b"y"))
     file_system.replace(record.id, lambda current, out: None)
     with pytest.raises(RuntimeError):
         file_system.replace(record.id, lambda current, out: (_ for _ in ()).throw(
             RuntimeError("fail")))
-    assert not list((tmp_path / "store").rglob("*.part"))
+    assert len(_files(tmp_path)) == 1, "the old version goes as soon as it is replaced"
     file_system.delete(record.id)
-    assert not list((tmp_path / "store").rglob(f"{record.id}*"))
+    assert _files(tmp_path) == []
 
 
 def test_file_system_copies_across_file_systems(
-        file_system: FileSystemStorage, upload: Callable[[bytes], Path],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        file_system: IndexedStorage, upload: Callable[[bytes], Path],
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import errno
     import os
 
-    real_replace = os.replace
+    real_rename = os.rename
 
     def cross_device(source: str, target: str) -> None:
         if "upload-" in str(source):
             raise OSError(errno.EXDEV, "Invalid cross-device link")
-        real_replace(source, target)
+        real_rename(source, target)
 
-    monkeypatch.setattr("app.storage.filesystem.os.replace", cross_device)
-    record = file_system.put(upload(b"copied"), ATTRS)
+    monkeypatch.setattr("app.storage.filesystem.os.rename", cross_device)
+    source = upload(b"copied")
+    record = file_system.put(source, ATTRS).record
     assert _content(file_system, record.id) == b"copied" and record.size == 6
+    assert not source.exists() and not [n for n in _files(tmp_path) if n.endswith(".part")]

@@ -1,0 +1,139 @@
+"""The attributes the index keeps of every instance: one table, read by the extraction, the
+schema, the filters of `GET /v1/instances` and the query layer.
+
+One row per instance holds the attributes queries need at each level (patient, study, series,
+instance), as PS3.18 QIDO-RS and Orthanc's index keep them. `ATTRIBUTES` says for each its
+DICOM keyword, its column, its VR (which decides how a query value matches, see
+`app.index.query`) and its level. Values are cleaned before they are kept: first value of a
+multi-valued element, trailing spaces and NULs gone, at most `MAX_TEXT` characters, integers
+for IS/US (None when unparsable): a malformed header never stops a store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, NamedTuple
+
+
+class Attribute(NamedTuple):
+    keyword: str
+    column: str
+    vr: str
+    level: str  # patient, study, series or instance
+
+    @property
+    def integer(self) -> bool:
+        return self.vr in ("IS", "US")
+
+    @property
+    def folded(self) -> str | None:
+        """The column of the case-folded copy a PN is matched on (case-insensitive)."""
+        return self.column + "_folded" if self.vr == "PN" else None
+
+
+ATTRIBUTES: tuple[Attribute, ...] = (
+    Attribute("PatientID", "patient_id", "LO", "patient"),
+    Attribute("PatientName", "patient_name", "PN", "patient"),
+    Attribute("PatientBirthDate", "patient_birth_date", "DA", "patient"),
+    Attribute("PatientSex", "patient_sex", "CS", "patient"),
+    Attribute("StudyInstanceUID", "study_instance_uid", "UI", "study"),
+    Attribute("StudyDate", "study_date", "DA", "study"),
+    Attribute("StudyTime", "study_time", "TM", "study"),
+    Attribute("AccessionNumber", "accession_number", "SH", "study"),
+    Attribute("StudyID", "study_id", "SH", "study"),
+    Attribute("StudyDescription", "study_description", "LO", "study"),
+    Attribute("ReferringPhysicianName", "referring_physician_name", "PN", "study"),
+    Attribute("SeriesInstanceUID", "series_instance_uid", "UI", "series"),
+    Attribute("Modality", "modality", "CS", "series"),
+    Attribute("SeriesNumber", "series_number", "IS", "series"),
+    Attribute("SeriesDescription", "series_description", "LO", "series"),
+    Attribute("PerformedProcedureStepStartDate", "performed_procedure_step_start_date", "DA",
+              "series"),
+    Attribute("PerformedProcedureStepStartTime", "performed_procedure_step_start_time", "TM",
+              "series"),
+    Attribute("SOPInstanceUID", "sop_instance_uid", "UI", "instance"),
+    Attribute("SOPClassUID", "sop_class_uid", "UI", "instance"),
+    Attribute("InstanceNumber", "instance_number", "IS", "instance"),
+    Attribute("NumberOfFrames", "number_of_frames", "IS", "instance"),
+    Attribute("TransferSyntaxUID", "transfer_syntax_uid", "UI", "instance"),
+    Attribute("Rows", "rows", "US", "instance"),
+    Attribute("Columns", "columns", "US", "instance"),
+)
+BY_KEYWORD = {a.keyword: a for a in ATTRIBUTES}
+MAX_TEXT = 1024
+
+
+@dataclass(frozen=True)
+class KeyAttributes:
+    """The indexed attributes of one instance (None where the data set has none)."""
+
+    patient_id: str | None = None
+    patient_name: str | None = None
+    patient_birth_date: str | None = None
+    patient_sex: str | None = None
+    study_instance_uid: str | None = None
+    study_date: str | None = None
+    study_time: str | None = None
+    accession_number: str | None = None
+    study_id: str | None = None
+    study_description: str | None = None
+    referring_physician_name: str | None = None
+    series_instance_uid: str | None = None
+    modality: str | None = None
+    series_number: int | None = None
+    series_description: str | None = None
+    performed_procedure_step_start_date: str | None = None
+    performed_procedure_step_start_time: str | None = None
+    sop_instance_uid: str | None = None
+    sop_class_uid: str | None = None
+    instance_number: int | None = None
+    number_of_frames: int | None = None
+    transfer_syntax_uid: str | None = None
+    rows: int | None = None
+    columns: int | None = None
+
+    def values(self) -> list[Any]:
+        """The values in `ATTRIBUTES` order."""
+        return [getattr(self, a.column) for a in ATTRIBUTES]
+
+    def by_keyword(self) -> dict[str, Any]:
+        return {a.keyword: getattr(self, a.column) for a in ATTRIBUTES}
+
+
+assert [f.name for f in fields(KeyAttributes)] == [a.column for a in ATTRIBUTES]
+
+
+def clean(attribute: Attribute, value: Any) -> str | int | None:
+    """What the index keeps of a data set's value (see the module docstring)."""
+    if value is None:
+        return None
+    if isinstance(value, list | tuple):
+        if not value:
+            return None
+        value = value[0]
+    if attribute.integer:
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            return None
+    text = str(value).replace("\x00", "").rstrip(" ")[:MAX_TEXT]
+    return text or None
+
+
+def fold(text: str | None) -> str | None:
+    """The case-folded form PN values are matched on."""
+    return text.casefold() if text is not None else None
+
+
+def from_dataset(ds: Any) -> KeyAttributes:
+    """The indexed attributes of a data set read by `dicomcore` (its file meta included)."""
+    found: dict[str, Any] = {}
+    meta = getattr(ds, "file_meta", None)
+    for attribute in ATTRIBUTES:
+        source = meta if attribute.keyword == "TransferSyntaxUID" else ds
+        try:
+            value = source.get(attribute.keyword) if source is not None else None
+            found[attribute.column] = clean(attribute, value)
+        except (ValueError, TypeError, LookupError, UnicodeError):
+            found[attribute.column] = None  # a malformed value is not indexed
+    return KeyAttributes(**found)

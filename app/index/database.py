@@ -1,0 +1,149 @@
+"""Connections to the index database: SQLite (embedded, the default) or PostgreSQL.
+
+Both speak through `Transaction`: one set of queries, written with `?` placeholders (turned
+into psycopg's `%s` for PostgreSQL), run in a transaction that commits when the block ends and
+rolls back when it raises. A unique constraint violated inside it raises `UniqueViolation`.
+
+- SQLite: the standard library's `sqlite3`, one connection per thread, WAL mode (readers never
+  wait for the writer), `synchronous=FULL` (a committed change survives a power cut, as a
+  stored file does), writes begun `IMMEDIATE` so that two writers queue instead of deadlocking,
+  and `case_sensitive_like` so that LIKE means what it means in PostgreSQL and can use an index.
+- PostgreSQL: psycopg 3 with its connection pool, READ COMMITTED; the compare-and-swap
+  updates (`WHERE etag = ?`) are atomic per row at that level.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
+
+
+class UniqueViolation(Exception):
+    """A write would give two rows the same unique value (an id or a SOP Instance UID)."""
+
+
+class Transaction(Protocol):
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        ...
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run a statement; how many rows it changed."""
+        ...
+
+
+class Database(Protocol):
+    dialect: str  # "sqlite" or "postgresql"
+
+    def transaction(self, write: bool = False) -> Any:
+        """A context manager giving a `Transaction`."""
+        ...
+
+    def close(self) -> None:
+        ...
+
+
+def connect(url: str, pool_size: int = 10) -> Database:
+    """The database of an index URL: `sqlite:///path` or `postgresql://user@host/db`."""
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        return SQLiteDatabase(Path(unquote(url[len("sqlite://"):])))
+    if scheme in ("postgresql", "postgres"):
+        return PostgresDatabase(url, pool_size)
+    raise ValueError(f"an index URL starts with sqlite:/// or postgresql:// (got {scheme!r})")
+
+
+class _SQLiteTransaction:
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.connection.execute(sql, params).fetchall()
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        try:
+            return self.connection.execute(sql, params).rowcount
+        except sqlite3.IntegrityError as exc:
+            if "UNIQUE" in str(exc):
+                raise UniqueViolation(str(exc)) from None
+            raise
+
+
+class SQLiteDatabase:
+    dialect = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _connection(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self.path, isolation_level=None, timeout=60,
+                                         check_same_thread=False)
+            for pragma in ("journal_mode=WAL", "synchronous=FULL", "case_sensitive_like=ON",
+                           "busy_timeout=60000"):
+                connection.execute(f"PRAGMA {pragma}")
+            self._local.connection = connection
+            with self._lock:
+                self._all.append(connection)
+        return connection
+
+    @contextmanager
+    def transaction(self, write: bool = False) -> Iterator[_SQLiteTransaction]:
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield _SQLiteTransaction(connection)
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            for connection in self._all:
+                connection.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
+class _PostgresTransaction:
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.connection.execute(sql.replace("?", "%s"), params).fetchall()
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        import psycopg
+
+        try:
+            return self.connection.execute(sql.replace("?", "%s"), params).rowcount
+        except psycopg.errors.UniqueViolation as exc:
+            raise UniqueViolation(str(exc)) from None
+
+
+class PostgresDatabase:
+    dialect = "postgresql"
+
+    def __init__(self, url: str, pool_size: int) -> None:
+        from psycopg_pool import ConnectionPool
+
+        self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True,
+                                   kwargs={"autocommit": False}, timeout=60)
+
+    @contextmanager
+    def transaction(self, write: bool = False) -> Iterator[_PostgresTransaction]:
+        with self.pool.connection() as connection, connection.transaction():
+            yield _PostgresTransaction(connection)
+
+    def close(self) -> None:
+        self.pool.close()

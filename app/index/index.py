@@ -1,0 +1,184 @@
+"""The index: one row per stored instance, its storage key and ETag, changed by compare-and-swap.
+
+The index is where an instance's current version is decided. A writer first puts the new
+content under a new key, then switches the row to it in one statement that also checks the
+ETag it started from (`switch`), and enqueues the old key as garbage in the same transaction.
+So the ETag, the key and the indexed attributes change together or not at all, whichever
+process or replica writes, and a crash leaves at most a key no row names (an orphan, swept by
+`app.storage.indexed`). The ETag is made from the key's version token: one fact, one home.
+
+Listing and the study/series queries read only rows: no file is opened to answer them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, NamedTuple
+
+from .attributes import ATTRIBUTES, KeyAttributes, fold
+from .database import Database, UniqueViolation
+from .query import where
+from .schema import migrate
+
+
+@dataclass(frozen=True)
+class Record:
+    """What the store knows about one instance without reading it."""
+
+    id: str
+    attributes: KeyAttributes
+    size: int
+    etag: str
+    created: float
+    updated: float
+
+    def __getattr__(self, name: str) -> Any:
+        # record.sop_instance_uid and the like: the attributes, read through.
+        if name in KeyAttributes.__dataclass_fields__:
+            return getattr(self.attributes, name)
+        raise AttributeError(name)
+
+
+class Row(NamedTuple):
+    record: Record
+    key: str
+
+
+class Page(NamedTuple):
+    records: list[Record]
+    total: int
+
+
+class UidClash(Exception):
+    """Another stored instance has this SOP Instance UID."""
+
+    def __init__(self, sop_instance_uid: str | None) -> None:
+        super().__init__("another stored instance has this SOP Instance UID")
+        self.sop_instance_uid = sop_instance_uid
+
+
+_ATTRIBUTE_COLUMNS = [a.column for a in ATTRIBUTES]
+_FOLDED = [(a.folded, a.column) for a in ATTRIBUTES if a.folded]
+_WRITTEN = _ATTRIBUTE_COLUMNS + [folded for folded, _ in _FOLDED]
+_SELECT = "SELECT id, key, etag, size, created, updated, " + ", ".join(_ATTRIBUTE_COLUMNS)
+
+
+def _written(attributes: KeyAttributes) -> list[Any]:
+    values = asdict(attributes)
+    return [values[c] for c in _ATTRIBUTE_COLUMNS] + [fold(values[c]) for _, c in _FOLDED]
+
+
+def _row(values: tuple[Any, ...]) -> Row:
+    instance_id, key, etag, size, created, updated, *attributes = values
+    record = Record(instance_id, KeyAttributes(*attributes), int(size), etag, float(created),
+                    float(updated))
+    return Row(record, key)
+
+
+class Index:
+    """Rows of stored instances in a `Database` (migrated when opened)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        migrate(db)
+
+    # reading ------------------------------------------------------------------------------
+
+    def get(self, instance_id: str) -> Row | None:
+        with self.db.transaction() as tx:
+            rows = tx.rows(f"{_SELECT} FROM instances WHERE id = ?", (instance_id,))
+        return _row(rows[0]) if rows else None
+
+    def by_sop_instance_uid(self, uid: str) -> Row | None:
+        with self.db.transaction() as tx:
+            rows = tx.rows(f"{_SELECT} FROM instances WHERE sop_instance_uid = ?", (uid,))
+        return _row(rows[0]) if rows else None
+
+    def page(self, matches: Mapping[str, str], offset: int, limit: int) -> Page:
+        """Records matching (see `app.index.query`), by creation then id, and their count."""
+        condition, params = where(matches)
+        with self.db.transaction() as tx:
+            rows = tx.rows(f"{_SELECT} FROM instances{condition} ORDER BY created, id "
+                           "LIMIT ? OFFSET ?", [*params, limit, offset])
+            (total,) = tx.rows(f"SELECT COUNT(*) FROM instances{condition}", params)
+        return Page([_row(r).record for r in rows], int(total[0]))
+
+    def count(self) -> int:
+        with self.db.transaction() as tx:
+            return int(tx.rows("SELECT COUNT(*) FROM instances")[0][0])
+
+    def known_keys(self, keys: Iterable[str]) -> set[str]:
+        """Which of these keys a row or the garbage queue names."""
+        keys = list(keys)
+        known: set[str] = set()
+        with self.db.transaction() as tx:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start:start + 500]
+                marks = ", ".join("?" * len(chunk))
+                for table in ("instances", "garbage"):
+                    known.update(k for (k,) in tx.rows(
+                        f"SELECT key FROM {table} WHERE key IN ({marks})", chunk))
+        return known
+
+    # changing -----------------------------------------------------------------------------
+
+    def insert(self, row: Row) -> bool:
+        """Add a row; False (and nothing changed) when its id or SOP Instance UID is taken."""
+        r = row.record
+        columns = ["id", "key", "etag", "size", "created", "updated", *_WRITTEN]
+        marks = ", ".join("?" * len(columns))
+        with self.db.transaction(write=True) as tx:
+            return tx.run(f"INSERT INTO instances ({', '.join(columns)}) VALUES ({marks}) "
+                          "ON CONFLICT DO NOTHING",
+                          [r.id, row.key, r.etag, r.size, r.created, r.updated,
+                           *_written(r.attributes)]) == 1
+
+    def switch(self, old: Row, new: Row, garbage_after: float) -> bool:
+        """Point the row at `new` if it still is at `old` (same ETag); `old.key` becomes
+        garbage in the same transaction. False when another version came first.
+        `UidClash` when the new SOP Instance UID is another row's."""
+        r = new.record
+        assignments = ", ".join(f"{c} = ?" for c in ["key", "etag", "size", "updated",
+                                                     *_WRITTEN])
+        try:
+            with self.db.transaction(write=True) as tx:
+                changed = tx.run(f"UPDATE instances SET {assignments} WHERE id = ? AND etag = ?",
+                                 [new.key, r.etag, r.size, r.updated, *_written(r.attributes),
+                                  old.record.id, old.record.etag])
+                if changed:
+                    self._enqueue(tx, old.key, garbage_after)
+                return changed == 1
+        except UniqueViolation:
+            raise UidClash(r.sop_instance_uid) from None
+
+    def remove(self, old: Row, garbage_after: float) -> bool:
+        """Delete the row if it is still at `old`; its key becomes garbage."""
+        with self.db.transaction(write=True) as tx:
+            changed = tx.run("DELETE FROM instances WHERE id = ? AND etag = ?",
+                             (old.record.id, old.record.etag))
+            if changed:
+                self._enqueue(tx, old.key, garbage_after)
+            return changed == 1
+
+    @staticmethod
+    def _enqueue(tx: Any, key: str, after: float) -> None:
+        tx.run("INSERT INTO garbage (key, after) VALUES (?, ?) ON CONFLICT DO NOTHING",
+               (key, after))
+
+    # garbage ------------------------------------------------------------------------------
+
+    def due_garbage(self, limit: int, now: float | None = None) -> list[str]:
+        with self.db.transaction() as tx:
+            return [k for (k,) in tx.rows(
+                "SELECT key FROM garbage WHERE after <= ? ORDER BY after LIMIT ?",
+                (time.time() if now is None else now, limit))]
+
+    def forget_garbage(self, key: str) -> None:
+        with self.db.transaction(write=True) as tx:
+            tx.run("DELETE FROM garbage WHERE key = ?", (key,))
+
+    def garbage_count(self) -> int:
+        with self.db.transaction() as tx:
+            return int(tx.rows("SELECT COUNT(*) FROM garbage")[0][0])

@@ -1,0 +1,97 @@
+"""Matching query values against the index, by the rules of PS3.4 C.2.2.2 (as QIDO-RS uses).
+
+`where(matches)` turns `{keyword: value}` into an SQL condition and its parameters, for
+`Index.page`, `Index.studies` and `Index.series` (and DICOMweb's QIDO-RS on top of them):
+
+- UIDs (UI): a single value, or a list separated by backslashes (any of them matches).
+- Dates and times (DA, TM): a single value, or a range `a-b`, `a-` or `-b` (inclusive).
+- Person names (PN): case-insensitive, with wildcards.
+- Other text: exact, or with wildcards `*` (any run of characters) and `?` (one character).
+- Integers (IS, US): exact.
+
+An empty value matches everything (universal matching). A value that cannot match by these
+rules (a wildcard in a UID, text for an integer) is a `QueryError`, which the service answers
+with 400.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .attributes import BY_KEYWORD, Attribute, fold
+
+
+class QueryError(ValueError):
+    """A query that names an unknown attribute or has a value its VR cannot match."""
+
+
+def _like(value: str) -> str:
+    """A DICOM wildcard pattern as a LIKE pattern (escape character `\\`)."""
+    out = []
+    for char in value:
+        if char == "*":
+            out.append("%")
+        elif char == "?":
+            out.append("_")
+        elif char in "%_\\":
+            out.append("\\" + char)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _range(attribute: Attribute, value: str) -> tuple[str, list[Any]]:
+    first, _, last = value.partition("-")
+    column = attribute.column
+    for end in (first, last):
+        if end and not (end.replace(".", "").isdigit()):
+            raise QueryError(f"{attribute.keyword}: {attribute.vr} values and ranges are "
+                             "digits (YYYYMMDD, HHMMSS), as a-b, a- or -b")
+    if first and last:
+        return f"{column} BETWEEN ? AND ?", [first, last + ("~" if attribute.vr == "TM"
+                                                               else "")]
+    if first:
+        return f"{column} >= ?", [first]
+    # A time range's upper end covers its fractions: "-1200" includes "120000.5".
+    return f"{column} <= ?", [last + ("~" if attribute.vr == "TM" else "")]
+
+
+def condition(attribute: Attribute, value: str) -> tuple[str, list[Any]]:
+    """The condition one query value sets on one attribute."""
+    column = attribute.column
+    if attribute.integer:
+        try:
+            return f"{column} = ?", [int(value)]
+        except ValueError:
+            raise QueryError(f"{attribute.keyword}: an integer was expected") from None
+    if attribute.vr == "UI":
+        uids = [uid for uid in value.split("\\") if uid]
+        if any(c in uid for uid in uids for c in "*?"):
+            raise QueryError(f"{attribute.keyword}: UIDs match exactly (no wildcards)")
+        if len(uids) == 1:
+            return f"{column} = ?", uids
+        return f"{column} IN ({', '.join('?' * len(uids))})", uids
+    if attribute.vr in ("DA", "TM") and "-" in value:
+        return _range(attribute, value)
+    if attribute.folded:
+        column, value = attribute.folded, fold(value) or ""
+    if "*" in value or "?" in value:
+        return f"{column} LIKE ? ESCAPE '\\'", [_like(value)]
+    return f"{column} = ?", [value]
+
+
+def where(matches: Mapping[str, str]) -> tuple[str, list[Any]]:
+    """`WHERE ...` (or "") for the matches, keyed by DICOM keyword, ANDed."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    for keyword, value in matches.items():
+        attribute = BY_KEYWORD.get(keyword)
+        if attribute is None:
+            raise QueryError(f"{keyword} is not an attribute the index keeps")
+        if value in ("", "*"):
+            continue  # universal matching
+        clause, values = condition(attribute, value)
+        clauses.append(clause)
+        params.extend(values)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params

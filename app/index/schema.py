@@ -1,0 +1,83 @@
+"""The index schema: numbered migrations, applied in order at start, each once.
+
+One schema for SQLite and PostgreSQL. `{pattern}` in an index definition is the only dialect
+difference: PostgreSQL needs `text_pattern_ops` for `LIKE 'prefix%'` to use a b-tree index
+(its default collation is not byte order); SQLite with `case_sensitive_like` uses a plain one.
+
+Replicas starting at once are serialised: PostgreSQL by an advisory lock held for the
+migration's transaction, SQLite by its write lock (`BEGIN IMMEDIATE`).
+"""
+
+from __future__ import annotations
+
+import time
+
+from .attributes import ATTRIBUTES
+from .database import Database, Transaction
+
+_MIGRATION_LOCK = 0x64636D63  # "dcmc": any constant the replicas agree on
+
+
+def _columns() -> str:
+    lines = []
+    for attribute in ATTRIBUTES:
+        kind = "BIGINT" if attribute.integer else "TEXT"
+        lines.append(f"{attribute.column} {kind}")
+        if attribute.folded:
+            lines.append(f"{attribute.folded} TEXT")
+    return ",\n    ".join(lines)
+
+
+_INSTANCES = f"""
+CREATE TABLE instances (
+    id TEXT PRIMARY KEY,
+    key TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    created DOUBLE PRECISION NOT NULL,
+    updated DOUBLE PRECISION NOT NULL,
+    {_columns()},
+    UNIQUE (sop_instance_uid)
+)"""
+
+# Each migration: a list of statements. Never edit one that has shipped: add the next.
+MIGRATIONS: list[list[str]] = [
+    [
+        _INSTANCES,
+        # Keys of replaced or deleted versions, deleted from storage once `after` has passed
+        # (readers still on them finish first) and forgotten then.
+        "CREATE TABLE garbage (key TEXT PRIMARY KEY, after DOUBLE PRECISION NOT NULL)",
+        "CREATE INDEX instances_created ON instances (created, id)",
+        "CREATE INDEX instances_patient_id ON instances (patient_id{pattern})",
+        "CREATE INDEX instances_patient_name ON instances (patient_name_folded{pattern})",
+        "CREATE INDEX instances_study ON instances (study_instance_uid, series_instance_uid)",
+        "CREATE INDEX instances_series ON instances (series_instance_uid)",
+        "CREATE INDEX instances_study_date ON instances (study_date)",
+        "CREATE INDEX instances_accession ON instances (accession_number{pattern})",
+        "CREATE INDEX instances_modality ON instances (modality, created, id)",
+        "CREATE INDEX instances_sop_class ON instances (sop_class_uid)",
+        "CREATE INDEX garbage_after ON garbage (after)",
+    ],
+]
+
+
+def migrate(db: Database) -> int:
+    """Apply the migrations this database lacks; its schema version afterwards."""
+    pattern = " text_pattern_ops" if db.dialect == "postgresql" else ""
+    with db.transaction(write=True) as tx:
+        if db.dialect == "postgresql":
+            tx.rows("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+        tx.run("CREATE TABLE IF NOT EXISTS schema_migrations "
+               "(version INTEGER PRIMARY KEY, applied DOUBLE PRECISION NOT NULL)")
+        version = _version(tx)
+        for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
+            for statement in statements:
+                tx.run(statement.replace("{pattern}", pattern))
+            tx.run("INSERT INTO schema_migrations (version, applied) VALUES (?, ?)",
+                   (number, time.time()))
+        return len(MIGRATIONS)
+
+
+def _version(tx: Transaction) -> int:
+    (row,) = tx.rows("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+    return int(row[0])

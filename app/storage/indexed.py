@@ -1,0 +1,222 @@
+"""`InstanceStorage` made of a blob store (contents) and the index (rows): every backend.
+
+A change never touches a key that a row names. It writes the new content under a new key,
+switches the row to that key in one compare-and-swap on the ETag (`Index.switch`, which also
+enqueues the old key as garbage in the same transaction), and only then deletes the old key:
+at once where open readers keep deleted content (files), after `delete_delay` seconds where
+they would not (S3: a reader's later ranged reads still find the old version).
+
+So after a crash at any step (`faults.STEPS`) the row names a whole content whose ETag it
+holds beside it, and what is left over is one of:
+
+- a half-written part: `BlobStore.clean_parts` at start;
+- a key no row names (written, never switched to): swept at start once older than
+  `orphan_grace` (a live writer on another replica may be about to switch to it);
+- a key in the garbage queue: deleted by the next change or start once due.
+
+Concurrency is the compare-and-swap only, no lock: a writer that loses the race deletes its
+new key and runs `rewrite` again on the version that won (bounded by `MAX_ATTEMPTS` and
+`MAX_SECONDS`, then `TooBusy`), or raises `StaleETag` when it was conditional.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from ..index.attributes import KeyAttributes
+from ..index.index import Index, Page, Record, Row, UidClash
+from . import faults
+from .base import (
+    BlobStore,
+    Opened,
+    Rewrite,
+    Stored,
+    is_instance_id,
+    new_instance_id,
+    new_version,
+    parse_key,
+)
+from .errors import BlobMissing, InstanceNotFound, StaleETag, TooBusy
+
+log = logging.getLogger("app.storage")
+
+MAX_ATTEMPTS = 1000
+MAX_SECONDS = 60.0
+
+
+class IndexedStorage:
+    """Instances as blobs under versioned keys, found and switched through the index."""
+
+    def __init__(self, blobs: BlobStore, index: Index, delete_delay: float = 600.0,
+                 orphan_grace: float = 3600.0, recover: bool = True) -> None:
+        self.blobs = blobs
+        self.index = index
+        self.delete_delay = 0.0 if blobs.readers_keep_deleted else delete_delay
+        self.orphan_grace = orphan_grace
+        if recover:
+            self.recover()
+
+    # reading ------------------------------------------------------------------------------
+
+    def _row(self, instance_id: str) -> Row:
+        row = self.index.get(instance_id) if is_instance_id(instance_id) else None
+        if row is None:
+            raise InstanceNotFound(instance_id)
+        return row
+
+    def record(self, instance_id: str) -> Record:
+        return self._row(instance_id).record
+
+    def open(self, instance_id: str) -> Opened:
+        for _ in range(10):
+            row = self._row(instance_id)
+            try:
+                return Opened(row.record, self.blobs.open(row.key, row.record.size))
+            except BlobMissing:
+                continue  # replaced (or deleted) between the row and the open: read it again
+        raise InstanceNotFound(instance_id)
+
+    def list(self, offset: int, limit: int, matches: Mapping[str, str] | None = None) -> Page:
+        return self.index.page(matches or {}, offset, limit)
+
+    # changing -----------------------------------------------------------------------------
+
+    def put(self, content: Path, attributes: KeyAttributes) -> Stored:
+        uid = attributes.sop_instance_uid
+        existing = self.index.by_sop_instance_uid(uid) if uid else None
+        instance_id = existing.record.id if existing else new_instance_id()
+        key, etag = new_version(instance_id)
+        size = content.stat().st_size
+        self.blobs.put(key, content)
+        faults.checkpoint("put.blob-stored")
+        try:
+            for _ in _attempts():
+                now = time.time()
+                if existing is None:
+                    # The id in the key is the one a reindex gives back; if another store of
+                    # this UID wins the race below, the key keeps the id it was made with.
+                    row = Row(Record(instance_id, attributes, size, etag, now, now), key)
+                    if self.index.insert(row):
+                        return Stored(row.record, True)
+                else:
+                    row = Row(Record(existing.record.id, attributes, size, etag,
+                                     existing.record.created, now), key)
+                    if self.index.switch(existing, row, now + self.delete_delay):
+                        self.collect_garbage()
+                        return Stored(row.record, False)
+                existing = self.index.by_sop_instance_uid(uid) if uid else None
+        except BaseException:
+            self.blobs.delete(key)
+            raise
+        raise AssertionError("unreachable")  # _attempts raises when it runs out
+
+    def replace(self, instance_id: str, rewrite: Rewrite,
+                expected_etags: frozenset[str] | None = None) -> Record:
+        for _ in _attempts():
+            row = self._row(instance_id)
+            _check(row.record, expected_etags)
+            try:
+                current = self.blobs.open(row.key, row.record.size)
+            except BlobMissing:
+                continue
+            key, etag = new_version(instance_id)
+            with current:
+                writer = self.blobs.writer(key)
+                try:
+                    attributes = rewrite(current, writer.file)
+                    if attributes is None:
+                        writer.abort()
+                        return row.record
+                    size = writer.file.seek(0, 2)
+                except BaseException:
+                    writer.abort()
+                    raise
+            writer.commit()
+            faults.checkpoint("replace.blob-stored")
+            now = time.time()
+            new = Row(Record(instance_id, attributes, size, etag, row.record.created, now), key)
+            try:
+                switched = self.index.switch(row, new, now + self.delete_delay)
+            except BaseException:
+                self.blobs.delete(key)
+                raise
+            if switched:
+                faults.checkpoint("replace.switched")
+                self.collect_garbage()
+                return new.record
+            self.blobs.delete(key)  # another version came first: start again from it
+        raise AssertionError("unreachable")
+
+    def delete(self, instance_id: str, expected_etags: frozenset[str] | None = None) -> None:
+        for _ in _attempts():
+            row = self._row(instance_id)
+            _check(row.record, expected_etags)
+            if self.index.remove(row, time.time() + self.delete_delay):
+                faults.checkpoint("delete.unindexed")
+                self.collect_garbage()
+                return
+
+    # housekeeping -------------------------------------------------------------------------
+
+    def collect_garbage(self, limit: int = 16, now: float | None = None) -> int:
+        """Delete old versions whose delay has passed; how many."""
+        keys = self.index.due_garbage(limit, now)
+        for key in keys:
+            self.blobs.delete(key)
+            self.index.forget_garbage(key)
+        return len(keys)
+
+    def sweep_orphans(self, older_than: float) -> int:
+        """Delete versioned keys no row or garbage entry names, last changed before
+        `older_than` (seconds since the epoch). Keys of the layout before versions are
+        never swept: they are data `app.reindex` has not adopted."""
+        candidates = [b.key for b in self.blobs.keys()
+                      if b.modified < older_than and parse_key(b.key)[1] is not None]  # type: ignore[index]
+        removed = 0
+        for start in range(0, len(candidates), 1000):
+            chunk = candidates[start:start + 1000]
+            known = self.index.known_keys(chunk)
+            for key in chunk:
+                if key not in known:
+                    self.blobs.delete(key)
+                    removed += 1
+        return removed
+
+    def recover(self, now: float | None = None) -> dict[str, int]:
+        """What a start does: adopt existing contents into an empty index, remove parts of
+        dead writers and orphans, delete due garbage."""
+        from ..reindex import adopt_if_empty
+
+        now = time.time() if now is None else now
+        done = {"adopted": adopt_if_empty(self),
+                "parts": self.blobs.clean_parts(now),
+                "orphans": self.sweep_orphans(now - self.orphan_grace)}
+        done["garbage"] = sum(iter(lambda: self.collect_garbage(1000, now), 0))
+        if any(done.values()):
+            log.info("storage recovery: %s", done)
+        return done
+
+
+def _attempts() -> Iterator[int]:
+    """Attempt numbers, with a short random back-off after each lost race; `TooBusy` past
+    `MAX_ATTEMPTS` or `MAX_SECONDS`."""
+    start = time.monotonic()
+    for attempt in range(MAX_ATTEMPTS):
+        if attempt:
+            if time.monotonic() - start > MAX_SECONDS:
+                raise TooBusy(attempt)
+            time.sleep(random.uniform(0, min(0.05, 0.001 * attempt)))
+        yield attempt
+    raise TooBusy(MAX_ATTEMPTS)
+
+
+def _check(record: Record, expected: frozenset[str] | None) -> None:
+    if expected is not None and record.etag not in expected:
+        raise StaleETag(record.etag)
+
+
+__all__ = ["IndexedStorage", "UidClash"]
