@@ -25,7 +25,7 @@ from .dataset import Dataset
 from .errors import DeferredValueError, EncodeError, InvalidDicomError
 from .filereader import read_file
 from .filewriter import write_file
-from .json import to_json_dict, to_simple_dict
+from .json import omit_bulk_data, to_json_dict, to_simple_dict
 from .patch import PatchError, apply
 
 __all__ = ["main"]
@@ -64,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     as_json.add_argument("--include-meta", action="store_true", help="include group 0002")
     as_json.add_argument("--bulk-data-threshold", type=int, default=1024, metavar="N",
                          help="binary values over N base64 characters are left out")
+    as_json.add_argument("--inline-bulk", action="store_true",
+                         help="keep binary values over N characters as InlineBinary")
     as_json.set_defaults(run=_json)
 
     patch = commands.add_parser("patch", help="apply a patch and write the result")
@@ -171,7 +173,9 @@ def _json(args: argparse.Namespace) -> int:
 
     def show(path: Path, _: Path, ds: Dataset) -> None:
         model: Any = (to_simple_dict(ds, args.include_meta) if args.simple else
-                      to_json_dict(ds, args.bulk_data_threshold, include_meta=args.include_meta))
+                      to_json_dict(ds, args.bulk_data_threshold,
+                                   None if args.inline_bulk else omit_bulk_data,
+                                   include_meta=args.include_meta))
         if many:
             print(json.dumps({"path": str(path), "dataset": model}, ensure_ascii=False))
         else:

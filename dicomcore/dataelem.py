@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 from . import dictionary
@@ -246,6 +247,41 @@ class DataElement:
             return dictionary.dictionary_is_retired(self.tag)
         except KeyError:
             return False
+
+    # -- JSON (pydicom's methods; the work is in `json`) ----------------------------------
+
+    @classmethod
+    def from_json(cls, dataset_class: type, tag: str, vr: str, value: Any, value_key: str | None,
+                  bulk_data_uri_handler: Callable[..., Any] | None = None) -> DataElement:
+        """An element from the parts of its PS3.18 F.2 object: `value` is what the object
+        holds under `value_key` ("Value", "InlineBinary" or "BulkDataURI"; None for no
+        value). `bulk_data_uri_handler` takes the URI, or (tag, VR, URI). A UN value of a
+        known tag gets its dictionary VR, as in pydicom. `dataset_class` is taken for
+        pydicom's signature: sequence items are `Dataset`s."""
+        from . import json
+
+        obj: dict[str, Any] = {"vr": vr}
+        if value_key is not None:
+            obj[value_key] = value
+        elem = json.element_from_json(tag, obj, json.three_argument_handler(
+            bulk_data_uri_handler))
+        return json.un_as_known(elem, _DEFAULT_ENCODINGS)
+
+    def to_json_dict(self, bulk_data_element_handler: Callable[[DataElement], Any] | None,
+                     bulk_data_threshold: int) -> dict[str, Any]:
+        """This element's PS3.18 F.2 object (see `dicomcore.json`)."""
+        from .json import element_to_json_dict
+
+        return element_to_json_dict(self, bulk_data_element_handler, bulk_data_threshold)
+
+    def to_json(self, bulk_data_threshold: int = 1024,
+                bulk_data_element_handler: Callable[[DataElement], Any] | None = None,
+                dump_handler: Callable[[dict[str, Any]], str] | None = None) -> str:
+        """`to_json_dict` as JSON text, made by `dump_handler` when given."""
+        import json as json_text
+
+        model = self.to_json_dict(bulk_data_element_handler, bulk_data_threshold)
+        return dump_handler(model) if dump_handler is not None else json_text.dumps(model)
 
     # -- display -------------------------------------------------------------------------
 

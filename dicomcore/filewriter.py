@@ -38,15 +38,14 @@ from .tag import (
     PIXEL_DATA,
     SEQUENCE_DELIMITER,
     SPECIFIC_CHARACTER_SET,
-    TRANSFER_SYNTAX_UID,
-    Tag,
 )
-from .uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from .uid import transfer_syntax as lookup_transfer_syntax
 from .values import decode_value, encode_value, pad
 from .vr import AMBIGUOUS_VRS, SWAP_WIDTH
+from .writeplan import WritePlan, complete_file_meta, file_meta_to_write, plan_write
 
-__all__ = ["write_file", "dcmwrite", "write_dataset"]
+__all__ = ["write_file", "dcmwrite", "write_dataset", "write_data_element",
+           "write_file_meta_info", "correct_ambiguous_vr", "correct_ambiguous_vr_element"]
 
 _ARRAY_CODE = {2: "H", 4: "L" if array("L").itemsize == 4 else "I", 8: "Q"}
 _CHUNK = 1 << 20
@@ -76,37 +75,64 @@ class _Encoding:
         return _Encoding(implicit, self.little, self.like_original, self.keep_file_vrs)
 
 
-def write_file(filename: str | os.PathLike[str] | BinaryIO, dataset: Dataset,
-               write_like_original: bool = True, transfer_syntax: str | None = None) -> None:
-    """Write `dataset` to a path or a writable binary file object (see the module docstring).
+def dcmwrite(filename: str | os.PathLike[str] | BinaryIO, dataset: Dataset,
+             write_like_original: bool = True, *, implicit_vr: bool | None = None,
+             little_endian: bool | None = None, enforce_file_format: bool = False,
+             force_encoding: bool = False, overwrite: bool = True, **kwargs: Any) -> None:
+    """Write `dataset` to a path or a writable binary file object.
+
+    pydicom 3's signature; `dicomcore.writeplan` says how the encoding and the file meta
+    are chosen. `enforce_file_format=True` writes a conformant file (and refuses group
+    0000/0002 elements in the body); `write_like_original=False` a clean standard file as
+    this library always did; `transfer_syntax=` (a keyword) transcodes. `overwrite=False`
+    refuses an existing path (FileExistsError). Any other keyword is a TypeError.
 
     Raises ValueError naming what is missing when the encoding cannot be decided or the file
     meta cannot be completed, and `EncodeError` naming the element whose value cannot be
-    encoded. A path is written aside and renamed into place only when complete: a failure
+    encoded. A path is written aside and moved into place only when complete: a failure
     leaves whatever was there before, and a data set can be saved over the file its deferred
     values are still read from.
     """
+    transfer_syntax = kwargs.pop("transfer_syntax", None)
+    if kwargs:
+        raise TypeError(f"Invalid keyword argument(s) for dcmwrite(): {', '.join(kwargs)}")
+    plan = plan_write(dataset, bool(write_like_original) and not enforce_file_format,
+                      transfer_syntax, implicit_vr, little_endian, force_encoding,
+                      enforce_file_format)
     if isinstance(filename, (str, os.PathLike)):
-        path = os.fspath(filename)
-        directory = os.path.dirname(os.path.abspath(path))
-        fd, temporary = tempfile.mkstemp(prefix=".dicomcore-", suffix=".part", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as fp:
-                _write(fp, dataset, write_like_original, transfer_syntax)
-            if os.path.exists(path):
-                os.chmod(temporary, os.stat(path).st_mode & 0o7777)
-            else:
-                os.chmod(temporary, 0o666 & ~_umask())
+        _write_path(os.fspath(filename), dataset, plan, overwrite)
+    else:
+        _write(filename, dataset, plan)
+
+
+def write_file(filename: str | os.PathLike[str] | BinaryIO, dataset: Dataset,
+               write_like_original: bool = True, transfer_syntax: str | None = None,
+               **kwargs: Any) -> None:
+    """`dcmwrite` with this library's first signature (`transfer_syntax` may be positional)."""
+    dcmwrite(filename, dataset, write_like_original, transfer_syntax=transfer_syntax, **kwargs)
+
+
+def _write_path(path: str, dataset: Dataset, plan: WritePlan, overwrite: bool) -> None:
+    if not overwrite and os.path.lexists(path):
+        raise FileExistsError(f"{path!r} exists and overwrite is False")
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(prefix=".dicomcore-", suffix=".part", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fp:
+            _write(fp, dataset, plan)
+        if os.path.exists(path):
+            os.chmod(temporary, os.stat(path).st_mode & 0o7777)
+        else:
+            os.chmod(temporary, 0o666 & ~_umask())
+        if overwrite:
             os.replace(temporary, path)
-        except BaseException:
-            if os.path.exists(temporary):
-                os.remove(temporary)
-            raise
-        return
-    _write(filename, dataset, write_like_original, transfer_syntax)
-
-
-dcmwrite = write_file
+        else:
+            os.link(temporary, path)  # fails if the name was taken meanwhile: no race
+            os.remove(temporary)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
 
 
 def _umask() -> int:
@@ -115,63 +141,27 @@ def _umask() -> int:
     return mask
 
 
-def _target_syntax(ds: Dataset, meta: Dataset | None, requested: str | None,
-                   like_original: bool) -> tuple[str | None, bool, bool, bool]:
-    """(UID or None, implicit, little, deflated) for the data set about to be written."""
-    uid = requested
-    if uid is None and like_original and ds.is_implicit_VR is not None \
-            and ds.is_little_endian is not None and getattr(ds, "preamble", 0) != 0:
-        # A data set read from a file: written in the encoding it was read in, which the
-        # reader may have had to detect against what the file meta said.
-        ts_uid = None
-        ts_elem = meta.get_item(TRANSFER_SYNTAX_UID) if meta is not None else None
-        if ts_elem is not None:
-            ts_uid = str(ts_elem.value or "") or None
-        ts = lookup_transfer_syntax(ts_uid) if ts_uid else None
-        if ts is None or (ts.is_implicit_VR, ts.is_little_endian) != (ds.is_implicit_VR,
-                                                                      ds.is_little_endian):
-            return ts_uid, ds.is_implicit_VR, ds.is_little_endian, False
-    ts_elem = meta.get_item(TRANSFER_SYNTAX_UID) if meta is not None else None
-    if uid is None and ts_elem is not None:
-        uid = str(ts_elem.value or "") or None
-    if uid is not None:
-        ts = lookup_transfer_syntax(uid)
-        return ts.uid, ts.is_implicit_VR, ts.is_little_endian, ts.is_deflated
-    implicit, little = ds.is_implicit_VR, ds.is_little_endian
-    if implicit is None or little is None:
-        raise ValueError("cannot tell how to encode the data set: there is no Transfer Syntax "
-                         "UID in file_meta, and is_implicit_VR / is_little_endian are not set")
-    for ts_uid, flags in (("1.2.840.10008.1.2", (True, True)),
-                          ("1.2.840.10008.1.2.1", (False, True)),
-                          ("1.2.840.10008.1.2.2", (False, False))):
-        if flags == (implicit, little):
-            return (ts_uid, implicit, little, False)
-    raise ValueError("implicit VR big endian is not a DICOM transfer syntax")
-
-
-def _write(fp: BinaryIO, ds: Dataset, like_original: bool, requested: str | None) -> None:
-    meta = getattr(ds, "file_meta", None)
-    uid, implicit, little, deflated = _target_syntax(ds, meta, requested, like_original)
-    if requested is not None:
-        _check_transcodable(ds, uid)
+def _write(fp: BinaryIO, ds: Dataset, plan: WritePlan) -> None:
+    if plan.requested is not None:
+        _check_transcodable(ds, plan.uid)
     preamble = getattr(ds, "preamble", None)
-    if like_original:
+    if plan.like_original:
         if preamble is not None:
             fp.write(bytes(preamble) + b"DICM")
-        if meta is not None and len(meta):
-            fp.write(_encode_meta(_meta_for(meta, uid if requested else None), True))
     else:
         fp.write((bytes(preamble) if preamble is not None else b"\0" * 128) + b"DICM")
-        fp.write(_encode_meta(_complete_meta(ds, meta, uid), False))
-    same_encoding = (implicit, little) == (ds.is_implicit_VR, ds.is_little_endian)
-    enc = _Encoding(implicit, little, like_original, like_original and
-                    (requested is None or same_encoding))
-    if deflated:
+    meta = file_meta_to_write(ds, plan)
+    if meta is not None:
+        fp.write(_encode_meta(meta, plan.like_original))
+    same_encoding = (plan.implicit, plan.little) == (ds.is_implicit_VR, ds.is_little_endian)
+    enc = _Encoding(plan.implicit, plan.little, plan.like_original, plan.like_original and
+                    (plan.requested is None or same_encoding))
+    if plan.deflated:
         sink = _Deflater(fp)
-        write_dataset(sink.write, ds, enc)
+        _write_elements(sink.write, ds, enc)
         sink.close()
     else:
-        write_dataset(fp.write, ds, enc)
+        _write_elements(fp.write, ds, enc)
 
 
 def _check_transcodable(ds: Dataset, uid: str | None) -> None:
@@ -184,36 +174,6 @@ def _check_transcodable(ds: Dataset, uid: str | None) -> None:
                          f"with the uncompressed transfer syntax {uid}")
 
 
-def _meta_for(meta: Dataset, uid: str | None) -> Dataset:
-    if uid is None:
-        return meta
-    copy = Dataset(meta)
-    copy.add(DataElement(TRANSFER_SYNTAX_UID, "UI", uid))
-    return copy
-
-
-def _complete_meta(ds: Dataset, meta: Dataset | None, uid: str | None) -> Dataset:
-    """PS3.10 7.1: the file meta elements a standard file needs, from the data set."""
-    out = Dataset()
-    out.add(DataElement(0x00020001, "OB", b"\0\1"))
-    for meta_tag, ds_tag, keyword in ((0x00020002, 0x00080016, "SOPClassUID"),
-                                      (0x00020003, 0x00080018, "SOPInstanceUID")):
-        elem = ds.get_item(ds_tag)
-        value = elem.value if elem is not None else None
-        if not value:
-            raise ValueError(f"cannot write a standard file: the data set has no {keyword} "
-                             f"{Tag(ds_tag)} for the file meta")
-        out.add(DataElement(meta_tag, "UI", value))
-    out.add(DataElement(TRANSFER_SYNTAX_UID, "UI", uid))
-    out.add(DataElement(0x00020012, "UI", IMPLEMENTATION_CLASS_UID))
-    out.add(DataElement(0x00020013, "SH", IMPLEMENTATION_VERSION_NAME))
-    if meta is not None:
-        for elem in meta:
-            if elem.tag > 0x00020013 and elem.tag >> 16 == 2:
-                out.add(elem)
-    return Dataset(list(out))  # ascending tag order
-
-
 def _encode_meta(meta: Dataset, like_original: bool) -> bytes:
     enc = _Encoding(False, True, like_original)
     elements = [e for e in _ordered(meta, like_original) if e.tag != 0x00020000]
@@ -224,8 +184,8 @@ def _encode_meta(meta: Dataset, like_original: bool) -> bytes:
     return _join(_element_chunks(length, enc, ("iso8859",))) + body
 
 
-def write_dataset(write: Any, ds: Dataset, enc: _Encoding,
-                  encodings: tuple[str, ...] = ("iso8859",)) -> None:
+def _write_elements(write: Any, ds: Dataset, enc: _Encoding,
+                    encodings: tuple[str, ...] = ("iso8859",)) -> None:
     """Write the elements of `ds` through `write(bytes)`, copying deferred values in chunks."""
     for chunk in _dataset_chunks(ds, enc, encodings, top=True):
         if isinstance(chunk, bytes):
@@ -430,3 +390,105 @@ class _Deflater:
         if self.written % 2:
             self._emit(b"\0")
 
+
+
+# -- pydicom's element-level writers, for code that builds encoded data by hand --------------
+
+def _fp_encoding(fp: Any, ds: Dataset | None = None) -> tuple[bool, bool]:
+    """(implicit, little) from `fp.is_implicit_VR`/`is_little_endian` (a `DicomBytesIO`,
+    or any file object given those attributes), else from the data set; AttributeError
+    (pydicom's) when neither says."""
+    candidates = [(getattr(fp, "is_implicit_VR", None), getattr(fp, "is_little_endian", None))]
+    if ds is not None:
+        candidates += [(ds.is_implicit_VR, ds.is_little_endian), ds.original_encoding]
+    for implicit, little in candidates:
+        if implicit is not None and little is not None:
+            return bool(implicit), bool(little)
+    raise AttributeError("'fp.is_implicit_VR' and 'fp.is_little_endian' attributes are required")
+
+
+def _codecs(encodings: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
+    if not encodings:
+        return ("iso8859",)
+    return (encodings,) if isinstance(encodings, str) else tuple(encodings)
+
+
+def write_dataset(fp: BinaryIO, dataset: Dataset,
+                  parent_encoding: str | list[str] = "iso8859") -> int:
+    """Write the elements of `dataset` (no preamble, no file meta) to `fp` in the encoding
+    `fp.is_implicit_VR`/`fp.is_little_endian` give, else the data set's; returns the number
+    of bytes written. Text is encoded with `parent_encoding` (Python codec names) unless the
+    data set has its own Specific Character Set. As pydicom: tag order, explicit lengths,
+    no group lengths outside group 0002."""
+    implicit, little = _fp_encoding(fp, dataset)
+    written = 0
+
+    def write(data: bytes) -> None:
+        nonlocal written
+        fp.write(data)
+        written += len(data)
+
+    _write_elements(write, dataset, _Encoding(implicit, little, False), _codecs(parent_encoding))
+    return written
+
+
+def write_data_element(fp: BinaryIO, elem: DataElement,
+                       encodings: str | list[str] | None = None) -> None:
+    """Write one element (header and value) in the encoding of `fp` (see `write_dataset`).
+
+    An ambiguous VR ('US or SS') cannot be written in explicit VR: ValueError, as pydicom.
+    """
+    implicit, little = _fp_encoding(fp)
+    if not implicit and elem.VR in AMBIGUOUS_VRS:
+        raise ValueError(f"Cannot write ambiguous VR of '{elem.VR}' for data element with tag "
+                         f"{elem.tag!r}. Set the correct VR before writing, or use an "
+                         f"implicit VR transfer syntax")
+    fp.write(_join(_element_chunks(elem, _Encoding(implicit, little, False), _codecs(encodings))))
+
+
+def write_file_meta_info(fp: BinaryIO, file_meta: Dataset, enforce_standard: bool = True) -> None:
+    """Write the group 0002 elements of `file_meta` in explicit VR little endian.
+
+    With `enforce_standard` (pydicom's rules, `file_meta` completed in place): File Meta
+    Information Version and Implementation Class UID / Version Name are added when absent,
+    the group length is always written, and a missing Media Storage SOP Class or Instance
+    UID or Transfer Syntax UID is a `MissingFileMetaError` (ValueError and AttributeError).
+    A non-0002 element in `file_meta` is a ValueError.
+    """
+    for elem in file_meta:
+        if elem.tag >> 16 != 2:
+            raise ValueError("Only File Meta Information group (0002,eeee) elements may be "
+                             "present in 'file_meta'.")
+    if enforce_standard:
+        complete_file_meta(file_meta)
+    fp.write(_encode_meta(file_meta, not enforce_standard))
+
+
+def correct_ambiguous_vr(ds: Dataset, is_little_endian: bool) -> Dataset:
+    """Give every element of `ds` (in sequence items too) whose VR is ambiguous ('US or SS',
+    'OB or OW', ...) its real VR, from Pixel Representation and the other elements PS3.5
+    names; returns `ds`. `is_little_endian` is taken for pydicom's signature: the VR never
+    depends on it."""
+    _correct(ds, ())
+    return ds
+
+
+def correct_ambiguous_vr_element(elem: DataElement, ds: Dataset, is_little_endian: bool
+                                 ) -> DataElement:
+    """`correct_ambiguous_vr` for one element of `ds`; returns the element."""
+    if elem.VR in AMBIGUOUS_VRS:
+        resolve_ambiguous_vr(elem, (ds,))
+    elif elem.VR == "SQ":
+        for item in elem.value:
+            _correct(item, (ds,))
+    return elem
+
+
+def _correct(ds: Dataset, ancestors: tuple[Dataset, ...]) -> None:
+    ancestors = (ds, *ancestors)
+    for elem in ds:
+        if elem.VR in AMBIGUOUS_VRS:
+            resolve_ambiguous_vr(elem, ancestors)
+        elif elem.VR == "SQ":
+            for item in elem.value:
+                _correct(item, ancestors)

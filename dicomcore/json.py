@@ -6,8 +6,11 @@ with "Alphabetic"/"Ideographic"/"Phonetic", AT as hex strings, IS/DS/US/SS/UL/SL
 as numbers, SQ as lists of objects, null for an empty value inside a multi-valued element.
 Binary values (OB/OD/OF/OL/OV/OW/UN) are "InlineBinary" (base64) while their base64 text is
 at most `bulk_data_threshold` characters, and above it "BulkDataURI" from
-`bulk_data_element_handler(elem)`; with no handler a large binary value is left out (the
-element keeps only its "vr"). File meta (group 0002) is included only with `include_meta`.
+`bulk_data_element_handler(elem)`; with no handler they stay "InlineBinary" (pydicom's rule:
+nothing is lost). A handler that returns None leaves the value out (the element keeps only its
+"vr"): `omit_bulk_data` is such a handler, and what the service and the command line use
+unless asked for inline values; a large deferred value is then never read. File meta (group
+0002) is included only with `include_meta`.
 
 Values that break their VR never make the conversion fail: an IS or DS whose text is not a
 number is given as that text (a JSON string), and bytes that cannot be numbers of their VR
@@ -22,22 +25,32 @@ and unknown elements keyed by their tag "(0009,1001)", binary values as a placeh
 from __future__ import annotations
 
 import base64
+import inspect
 import json as _json
 import re
 from collections.abc import Callable
 from typing import Any
 
+from . import dictionary
+from .charset import python_encodings
 from .dataelem import DataElement
 from .dataset import Dataset
 from .jsonvalue import PN_GROUPS, BulkDataURIHandler, dataset_from_json, element_from_json
 from .personname import PersonName
-from .tag import BaseTag
-from .vr import BYTES_VRS, FLOAT_VRS, INT_VRS
+from .tag import SPECIFIC_CHARACTER_SET, BaseTag
+from .vr import AMBIGUOUS_VRS, BYTES_VRS, FLOAT_VRS, INT_VRS
 
 __all__ = ["to_json_dict", "to_json", "from_json", "to_simple_dict", "BulkDataHandler",
-           "BulkDataURIHandler", "element_from_json", "element_paths", "element_at_path"]
+           "BulkDataURIHandler", "element_from_json", "element_to_json_dict",
+           "element_paths", "element_at_path", "omit_bulk_data", "three_argument_handler"]
 
-BulkDataHandler = Callable[[DataElement], str]
+BulkDataHandler = Callable[[DataElement], "str | None"]
+
+
+def omit_bulk_data(elem: DataElement) -> None:
+    """A bulk data handler that leaves large values out of the model (see the module
+    docstring): for answers that must not grow with the pixel data."""
+    return None
 
 _HEX_TAG = re.compile(r"[0-9A-Fa-f]{8}")
 _INDEX = re.compile(r"[0-9]{1,9}")
@@ -45,51 +58,69 @@ _INDEX = re.compile(r"[0-9]{1,9}")
 
 def to_json_dict(ds: Dataset, bulk_data_threshold: int = 1024,
                  bulk_data_element_handler: BulkDataHandler | None = None,
-                 include_meta: bool = False) -> dict[str, Any]:
-    """The PS3.18 F.2 model of `ds` as plain dicts and lists (see the module docstring)."""
+                 include_meta: bool = False, *, suppress_invalid_tags: bool = False
+                 ) -> dict[str, Any]:
+    """The PS3.18 F.2 model of `ds` as plain dicts and lists (see the module docstring).
+
+    `suppress_invalid_tags=True` leaves out an element whose value cannot be put in the model
+    (the conversion raised), as pydicom does, instead of raising.
+    """
     result: dict[str, Any] = {}
     meta = getattr(ds, "file_meta", None) if include_meta else None
     elements = list(meta) if meta is not None else []
     elements += list(ds)
     for elem in elements:
-        result[f"{elem.tag:08X}"] = _element_json(elem, bulk_data_threshold,
-                                                  bulk_data_element_handler)
+        try:
+            result[f"{elem.tag:08X}"] = element_to_json_dict(
+                elem, bulk_data_element_handler, bulk_data_threshold, suppress_invalid_tags)
+        except Exception:
+            if not suppress_invalid_tags:
+                raise
     return result
 
 
 def to_json(ds: Dataset, bulk_data_threshold: int = 1024,
             bulk_data_element_handler: BulkDataHandler | None = None,
-            include_meta: bool = False, **dumps_options: Any) -> str:
-    """`to_json_dict` as a JSON string (`dumps_options` go to `json.dumps`)."""
-    return _json.dumps(to_json_dict(ds, bulk_data_threshold, bulk_data_element_handler,
-                                    include_meta), **dumps_options)
+            include_meta: bool = False, *, dump_handler: Callable[[dict[str, Any]], str]
+            | None = None, suppress_invalid_tags: bool = False, **dumps_options: Any) -> str:
+    """`to_json_dict` as a JSON string: `dump_handler(model)` when given (pydicom's), else
+    `json.dumps(model, **dumps_options)`."""
+    model = to_json_dict(ds, bulk_data_threshold, bulk_data_element_handler, include_meta,
+                         suppress_invalid_tags=suppress_invalid_tags)
+    if dump_handler is not None:
+        return dump_handler(model)
+    return _json.dumps(model, **dumps_options)
 
 
-def _element_json(elem: DataElement, threshold: int, handler: BulkDataHandler | None
-                  ) -> dict[str, Any]:
+def element_to_json_dict(elem: DataElement, bulk_data_element_handler: BulkDataHandler | None,
+                         bulk_data_threshold: int = 1024, suppress_invalid_tags: bool = False
+                         ) -> dict[str, Any]:
+    """The F.2 object of one element (`DataElement.to_json_dict`)."""
+    threshold, handler = bulk_data_threshold, bulk_data_element_handler
     vr = elem.VR
     out: dict[str, Any] = {"vr": vr}
     if vr == "SQ":
-        items = [to_json_dict(item, threshold, handler) for item in elem.value]
+        items = [to_json_dict(item, threshold, handler,
+                              suppress_invalid_tags=suppress_invalid_tags)
+                 for item in elem.value]
         if items:
             out["Value"] = items
         return out
-    if vr in BYTES_VRS and elem.is_deferred:
-        # Decide from the length alone: a large value left on disk stays there.
-        length = elem.raw_value.length
-        if length > threshold // 4 * 3:
-            if handler is not None:
-                out["BulkDataURI"] = handler(elem)
-            return out
+    # The threshold is on the base64 text, which is 4/3 of the bytes (as pydicom).
+    limit = threshold // 4 * 3
+    if vr in BYTES_VRS and elem.is_deferred and handler is not None \
+            and elem.raw_value.length > limit:
+        # Decided from the length alone: a large value left on disk stays there.
+        _bulk(out, elem, handler)
+        return out
     value = elem.value
     if vr in BYTES_VRS or isinstance(value, bytes):
         if value:
             data = bytes(value)
-            # The threshold is on the base64 text, which is 4/3 of the bytes (as pydicom).
-            if len(data) <= threshold // 4 * 3:
+            if len(data) <= limit or handler is None:
                 out["InlineBinary"] = base64.b64encode(data).decode("ascii")
-            elif handler is not None:
-                out["BulkDataURI"] = handler(elem)
+            else:
+                _bulk(out, elem, handler)
         return out
     values = value if isinstance(value, list) else [value]
     if not values or values == [None] or values == [""] or (
@@ -104,6 +135,12 @@ def _element_json(elem: DataElement, threshold: int, handler: BulkDataHandler | 
     else:
         out["Value"] = [str(v) if v not in (None, "") else None for v in values]
     return out
+
+
+def _bulk(out: dict[str, Any], elem: DataElement, handler: BulkDataHandler) -> None:
+    uri = handler(elem)
+    if uri is not None:
+        out["BulkDataURI"] = uri
 
 
 def _pn_json(value: Any) -> dict[str, str] | None:
@@ -131,12 +168,14 @@ def _number_json(value: Any, vr: str) -> Any:
 # -- from JSON -------------------------------------------------------------------------------
 
 def from_json(data: dict[str, Any] | str | bytes,
-              bulk_data_uri_handler: BulkDataURIHandler | None = None) -> Dataset:
+              bulk_data_uri_handler: Callable[..., Any] | None = None) -> Dataset:
     """A Dataset from the PS3.18 F.2 model (a dict, or JSON text).
 
-    "BulkDataURI" values are fetched with `bulk_data_uri_handler(tag, vr, uri)`; without a
-    handler they are left empty with a warning. Raises ValueError for a structure that is
-    not the model.
+    "BulkDataURI" values are fetched with `bulk_data_uri_handler(uri)` or
+    `bulk_data_uri_handler(tag, vr, uri)` (pydicom accepts both); without a handler they are
+    left empty with a warning. A UN "InlineBinary" of an element the dictionary knows is
+    decoded with the dictionary's VR, as pydicom does ('HFS', not b'HFS '). Raises
+    ValueError for a structure that is not the model.
     """
     if isinstance(data, (str, bytes)):
         try:
@@ -145,7 +184,53 @@ def from_json(data: dict[str, Any] | str | bytes,
             raise ValueError("the JSON is nested too deeply") from None
     if not isinstance(data, dict):
         raise ValueError("DICOM JSON must be an object of tag keys")
-    return dataset_from_json(data, bulk_data_uri_handler)
+    ds = dataset_from_json(data, three_argument_handler(bulk_data_uri_handler))
+    resolve_un(ds)
+    return ds
+
+
+def three_argument_handler(handler: Callable[..., Any] | None) -> BulkDataURIHandler | None:
+    """`handler` as `(tag, vr, uri) -> value`, also when it takes the URI alone."""
+    if handler is None:
+        return None
+    try:
+        count = len(inspect.signature(handler).parameters)
+    except (TypeError, ValueError):  # a builtin without a signature: pydicom's 3 arguments
+        return handler
+    if count == 1:
+        return lambda tag, vr, uri: handler(uri)
+    return handler
+
+
+def resolve_un(ds: Dataset, encodings: tuple[str, ...] | None = None) -> None:
+    """Give the UN elements of `ds` (and its items) that the dictionary knows their
+    dictionary VR, the bytes decoded as implicit VR little endian (PS3.5 6.2.2)."""
+    scs = ds.get_item(SPECIFIC_CHARACTER_SET)
+    if scs is not None or encodings is None:
+        encodings = python_encodings(scs.value if scs is not None else None)
+    for elem in list(ds):
+        if elem.VR == "SQ":
+            for item in elem.value:
+                resolve_un(item, encodings)
+        elif elem.VR == "UN":
+            known = un_as_known(elem, encodings)
+            if known is not elem:
+                ds.add(known)
+
+
+def un_as_known(elem: DataElement, encodings: tuple[str, ...]) -> DataElement:
+    """The element with its dictionary VR if it is UN bytes of a known public tag (not SQ,
+    not ambiguous), else the element itself."""
+    value = elem.value
+    if elem.VR != "UN" or not isinstance(value, bytes) or elem.tag.is_private:
+        return elem
+    try:
+        vr = dictionary.dictionary_VR(elem.tag)
+    except KeyError:
+        return elem
+    if vr in ("SQ", "UN", "NONE") or vr in AMBIGUOUS_VRS:
+        return elem
+    return DataElement.from_raw(elem.tag, vr, value, True, encodings)
 
 
 # -- the simplified view -------------------------------------------------------------------

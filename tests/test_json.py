@@ -15,7 +15,7 @@ import pydicom
 import pytest
 
 import dicomcore
-from dicomcore.json import from_json, to_json, to_json_dict, to_simple_dict
+from dicomcore.json import from_json, omit_bulk_data, to_json, to_json_dict, to_simple_dict
 
 from .corpus import PYDICOM_DATA, READABLE, corpus_id, pydicom_outcome
 
@@ -123,7 +123,11 @@ def _padded(obj: Any) -> Any:
 def test_bulk_data_threshold_and_handler() -> None:
     ds = dicomcore.dcmread(FILES[0])
     pixels = ds["PixelData"]
-    assert "InlineBinary" not in to_json_dict(ds)[f"{pixels.tag:08X}"]
+    # Without a handler a large value stays inline, as pydicom writes it: nothing is lost.
+    inline = to_json_dict(ds)[f"{pixels.tag:08X}"]
+    assert base64.b64decode(inline["InlineBinary"]) == pixels.value
+    assert to_json_dict(ds, bulk_data_element_handler=omit_bulk_data)["7FE00010"] == \
+        {"vr": pixels.VR}
     uris = to_json_dict(ds, bulk_data_element_handler=lambda e: f"bulk/{e.tag:08X}")
     assert uris["7FE00010"]["BulkDataURI"] == "bulk/7FE00010"
     back = from_json(uris, lambda tag, vr, uri: b"\0\1" if uri == "bulk/7FE00010" else b"")

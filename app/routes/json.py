@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from dicomcore import read_file
+from dicomcore.json import omit_bulk_data
 
 from ..deps import ScratchDep, SettingsDep
 from ..openapi import UPLOAD_BODY, WARNINGS_HEADER, problems
@@ -17,6 +20,10 @@ from ..uploads import receive_upload
 
 router = APIRouter(prefix="/v1", tags=["json"])
 
+InlineBulk = Annotated[bool, Query(description=(
+    "true: binary values over the threshold are given as InlineBinary too (the answer grows "
+    "with them); false: they are left out"))]
+
 
 @router.post("/json", summary="Upload a DICOM file, get its element JSON",
              description=(
@@ -25,9 +32,9 @@ router = APIRouter(prefix="/v1", tags=["json"])
                  "(`application/json`). Nothing is stored. The upload is streamed (kept in "
                  "memory up to 4 MiB, on disk beyond) and large values are read from disk "
                  "only when rendered; binary values longer than `bulk_data_threshold` base64 "
-                 "characters are left out. A file the reader had to recover from (cut short, "
-                 "for one) is answered with what was read and an `X-DICOM-Warnings` header, "
-                 "or refused with `strict=true`."),
+                 "characters are left out (given inline with `inline_bulk=true`). A file "
+                 "the reader had to recover from (cut short, for one) is answered with what "
+                 "was read and an `X-DICOM-Warnings` header, or refused with `strict=true`."),
              openapi_extra=UPLOAD_BODY, responses={
                  200: {"description": "PS3.18 F model (application/dicom+json) or the simple "
                                       "keyword view (application/json)",
@@ -39,13 +46,15 @@ async def upload_json(request: Request, settings: SettingsDep, scratch: ScratchD
                       stop_before_pixels: StopBeforePixels = False,
                       bulk_data_threshold: BulkThreshold = 1024,
                       format: Format = JsonFormat.dicom,  # noqa: A002 - the query name
-                      include_meta: IncludeMeta = False, strict: Strict = False) -> Response:
+                      include_meta: IncludeMeta = False, strict: Strict = False,
+                      inline_bulk: InlineBulk = False) -> Response:
     upload = await receive_upload(request, scratch.directory, settings.max_upload_bytes)
     try:
         def convert() -> bytes:
             ds = read_file(upload.file, defer_size=settings.defer_size,
                            stop_before_pixels=stop_before_pixels)
-            return dataset_json(ds, format, bulk_data_threshold, include_meta)
+            return dataset_json(ds, format, bulk_data_threshold, include_meta,
+                                None if inline_bulk else omit_bulk_data)
 
         with collect() as recovered:
             body = await run_in_threadpool(convert)

@@ -6,7 +6,7 @@ import pydicom
 from fastapi.testclient import TestClient
 
 from dicomcore import dcmread
-from dicomcore.json import to_json_dict
+from dicomcore.json import omit_bulk_data, to_json_dict
 
 from .conftest import CT
 
@@ -16,8 +16,13 @@ def test_raw_upload_gives_dicom_json(client: TestClient, ct_bytes: bytes) -> Non
                            headers={"content-type": "application/dicom"})
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/dicom+json"
-    assert response.json() == to_json_dict(dcmread(CT))
+    # Large values are left out unless asked for (the library's default inlines them).
+    assert response.json() == to_json_dict(dcmread(CT), bulk_data_element_handler=omit_bulk_data)
     assert "x-request-id" in response.headers
+    inline = client.post("/v1/json?inline_bulk=true", content=ct_bytes,
+                         headers={"content-type": "application/dicom"})
+    assert inline.json() == to_json_dict(dcmread(CT))
+    assert "InlineBinary" in inline.json()["7FE00010"]
 
 
 def test_multipart_upload_and_options(client: TestClient, ct_bytes: bytes) -> None:
