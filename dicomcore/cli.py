@@ -4,6 +4,10 @@
     dicomcore json FILE... [--simple] [--stop-before-pixels] [--include-meta]
     dicomcore patch FILE... PATCH.json -o OUT [--normalize] [--force]
 
+Each command takes --strict. A file the reader had to recover from (cut short, for one) is
+still processed, with one "warning:" line per recovery on stderr; with --strict it is a
+failure instead (exit status 1, nothing printed or written for it).
+
 FILE may be a directory (read recursively). With several files `json` prints JSON Lines
 ({"path": ..., "dataset": ...}) and `patch` writes into the directory OUT keeping relative
 paths. Exit codes: 0 ok, 2 usage, 1 a file that is not DICOM or a patch that fails (one line
@@ -17,12 +21,13 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
 from .dataset import Dataset
-from .errors import DeferredValueError, EncodeError, InvalidDicomError
+from .errors import DeferredValueError, DicomWarning, EncodeError, InvalidDicomError
 from .filereader import read_file
 from .filewriter import write_file
 from .json import omit_bulk_data, to_json_dict, to_simple_dict
@@ -30,8 +35,9 @@ from .patch import PatchError, apply
 
 __all__ = ["main"]
 
-_FAILURES = (InvalidDicomError, PatchError, EncodeError, DeferredValueError, OSError,
-             ValueError)
+# DicomWarning: a recovery, raised as an error under --strict.
+_FAILURES = (InvalidDicomError, PatchError, EncodeError, DeferredValueError, DicomWarning,
+             OSError, ValueError)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     patch.add_argument("--force", action="store_true",
                        help="allow changes to file meta and pixel description")
     patch.set_defaults(run=_patch)
+    for command in (dump, as_json, patch):
+        command.add_argument("--strict", action="store_true",
+                             help="fail on a file the reader had to recover from")
     return parser
 
 
@@ -96,6 +105,8 @@ def _inputs(paths: list[Path]) -> list[tuple[Path, Path]]:
 
 def _fail(path: Path, exc: BaseException) -> None:
     message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, DicomWarning):
+        message = f"refused (--strict): {message}"
     print(f"dicomcore: {path}: {message}", file=sys.stderr)
 
 
@@ -136,20 +147,27 @@ def _each(paths: list[Path], stop_before_pixels: bool = False
 
 
 def _for_each(paths: list[Path], stop_before_pixels: bool,
-              action: Callable[[Path, Path, Dataset], None]) -> int:
-    """Run `action` on each readable file; report failures one line each; the exit status."""
+              action: Callable[[Path, Path, Dataset], None], strict: bool = False) -> int:
+    """Run `action` on each readable file; report failures one line each and each recovery
+    (a DicomWarning) as a warning line, or with `strict` as a failure; the exit status."""
     status = 0
-    for path, relative, ds in _each(paths, stop_before_pixels):
-        if ds is None:
-            status = 1
-            continue
-        try:
-            action(path, relative, ds)
-        except BrokenPipeError:
-            raise
-        except _FAILURES as exc:
-            _fail(path, exc)
-            status = 1
+    with warnings.catch_warnings(record=True) as recovered:
+        warnings.simplefilter("error" if strict else "always", DicomWarning)
+        for path, relative, ds in _each(paths, stop_before_pixels):
+            if ds is None:
+                status = 1
+            else:
+                try:
+                    action(path, relative, ds)
+                except BrokenPipeError:
+                    raise
+                except _FAILURES as exc:
+                    _fail(path, exc)
+                    status = 1
+            for warning in recovered:
+                if issubclass(warning.category, DicomWarning) and ds is not None:
+                    print(f"dicomcore: {path}: warning: {warning.message}", file=sys.stderr)
+            recovered.clear()
     return status
 
 
@@ -165,7 +183,7 @@ def _dump(args: argparse.Namespace) -> int:
             print(f"# {path}")
         print(ds)  # a FileDataset prints its file meta first
 
-    return _for_each(args.files, args.stop_before_pixels, dump)
+    return _for_each(args.files, args.stop_before_pixels, dump, args.strict)
 
 
 def _json(args: argparse.Namespace) -> int:
@@ -181,7 +199,7 @@ def _json(args: argparse.Namespace) -> int:
         else:
             print(json.dumps(model, indent=2, ensure_ascii=False))
 
-    return _for_each(args.files, args.stop_before_pixels, show)
+    return _for_each(args.files, args.stop_before_pixels, show, args.strict)
 
 
 def _patch(args: argparse.Namespace) -> int:
@@ -202,7 +220,7 @@ def _patch(args: argparse.Namespace) -> int:
         target.parent.mkdir(parents=True, exist_ok=True)
         write_file(target, ds, write_like_original=not args.normalize)
 
-    return _for_each(inputs, False, patch_one)
+    return _for_each(inputs, False, patch_one, args.strict)
 
 
 if __name__ == "__main__":

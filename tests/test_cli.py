@@ -104,3 +104,22 @@ def test_usage_errors_exit_2(args: tuple[str, ...]) -> None:
     result = run(*args)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+def test_a_recovery_is_a_warning_line_or_with_strict_a_failure(tmp_path: Path) -> None:
+    truncated = tmp_path / "truncated.dcm"
+    truncated.write_bytes(CT.read_bytes()[:-1000])  # cut inside the pixel data
+    flagged = run("json", truncated)
+    assert flagged.returncode == 0 and json.loads(flagged.stdout)["00100010"]
+    [line] = flagged.stderr.splitlines()
+    assert line.startswith(f"dicomcore: {truncated}: warning: file truncated at offset")
+    refused = run("json", "--strict", truncated)
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert "refused (--strict): file truncated" in refused.stderr
+    out = tmp_path / "out.dcm"
+    patch = tmp_path / "patch.json"
+    patch.write_text("[]")
+    assert run("patch", "--strict", truncated, patch, "-o", out).returncode == 1
+    assert not out.exists()
+    clean = run("dump", "--strict", CT)
+    assert clean.returncode == 0 and clean.stderr == ""
