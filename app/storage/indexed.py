@@ -193,7 +193,7 @@ class IndexedStorage:
 
         now = time.time() if now is None else now
         done = {"adopted": adopt_if_empty(self),
-                "parts": self.blobs.clean_parts(now),
+                "parts": self.blobs.clean_parts(now - self.orphan_grace),
                 "orphans": self.sweep_orphans(now - self.orphan_grace)}
         done["garbage"] = sum(iter(lambda: self.collect_garbage(1000, now), 0))
         if any(done.values()):

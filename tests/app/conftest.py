@@ -33,3 +33,68 @@ def client(settings: Settings) -> Iterator[TestClient]:
 @pytest.fixture
 def ct_bytes() -> bytes:
     return CT.read_bytes()
+
+
+# Real servers for the storage backends (tests/app/services.py) ------------------------------
+
+@pytest.fixture(autouse=True)
+def _close_storages() -> Iterator[None]:
+    """Close the storages a test opened through the app (database connections, pools)."""
+    yield
+    from app.storage import close_all
+
+    close_all()
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[object]:
+    from .services import PostgresCluster, find_postgres
+
+    bin_dir = find_postgres()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql; CI does)")
+    cluster = PostgresCluster(bin_dir)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: object) -> str:
+    """A new empty database on the session's PostgreSQL server."""
+    return postgres_cluster.database()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[object]:
+    from .services import MotoServer, find_moto
+
+    program = find_moto()
+    if program is None:
+        pytest.skip("moto_server is not installed (pip install 'moto[server]'; CI does)")
+    server = MotoServer(program)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_settings(moto_server: object, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """A new bucket: the storage URL and endpoint to give the service, credentials set."""
+    from .services import S3_ENV
+
+    for name, value in S3_ENV.items():
+        monkeypatch.setenv(name, value)
+    bucket = moto_server.bucket()  # type: ignore[attr-defined]
+    return {"storage_url": f"s3://{bucket}/dicom",
+            "s3_endpoint_url": moto_server.url}  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def s3_blobs(s3_settings: dict[str, str], tmp_path: Path) -> object:
+    from app.storage.opening import blob_store
+
+    return blob_store(s3_settings["storage_url"], tmp_path / "local",
+                      s3_settings["s3_endpoint_url"])
