@@ -1,8 +1,9 @@
 """Read DICOM files: preamble, file meta, transfer syntax, then the data set.
 
 `read_file` (also `dcmread`) is the entry point; `read_partial` gives control over where to
-stop, `read_dataset` reads a bare data set from the current position and `open_dicom` is a
-context manager that closes what it opened. Paths are read and closed at once: deferred
+stop, `read_dataset` reads a bare data set from the current position, `read_file_meta_info`
+only the file meta, and `open_dicom` is a context manager that closes what it opened.
+`data_element_generator` (from `rawelement`) streams raw elements without a data set. Paths are read and closed at once: deferred
 values re-open the file by name when first accessed. A file-like object stays open and is
 the caller's to close; deferred values seek it.
 
@@ -26,13 +27,14 @@ from .dataset import Dataset, FileDataset, FileMetaDataset
 from .deferred import DeferredSource
 from .errors import InvalidDicomError
 from .parser import DatasetParser, StopWhen
+from .rawelement import data_element_generator
 from .stream import ByteStream
-from .tag import TRANSFER_SYNTAX_UID, BaseTag
+from .tag import SPECIFIC_CHARACTER_SET, TRANSFER_SYNTAX_UID, BaseTag, Tag
 from .uid import transfer_syntax
 from .vr import VALID_VRS
 
 __all__ = ["read_file", "dcmread", "read_partial", "read_dataset", "open_dicom",
-           "parse_defer_size", "PIXEL_TAGS"]
+           "read_file_meta_info", "data_element_generator", "parse_defer_size", "PIXEL_TAGS"]
 
 PIXEL_TAGS = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009})
 _UNITS = {"b": 1, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "kib": 1024,
@@ -57,17 +59,43 @@ def parse_defer_size(value: int | float | str | None) -> int | None:
 
 
 def read_file(fp: str | os.PathLike[str] | BinaryIO, defer_size: int | str | None = None,
-              stop_before_pixels: bool = False, force: bool = False) -> FileDataset:
+              stop_before_pixels: bool = False, force: bool = False,
+              specific_tags: list[Any] | None = None) -> FileDataset:
     """Read a DICOM file (path or binary file-like object) into a `FileDataset`.
+
+    `specific_tags` (tags or keywords): keep only these top-level elements, and Specific
+    Character Set (as pydicom). Reading stops after the last of them, so naming header
+    elements never reads the pixel data.
 
     >>> from dicomcore import dcmread
     >>> ds = dcmread("image.dcm", stop_before_pixels=True)   # doctest: +SKIP
     """
     stop_when = _stop_before_pixels if stop_before_pixels else None
-    return read_partial(fp, stop_when, defer_size=defer_size, force=force)
+    if not specific_tags:
+        return read_partial(fp, stop_when, defer_size=defer_size, force=force)
+    wanted = {int(Tag(t)) for t in specific_tags} | {SPECIFIC_CHARACTER_SET}
+    last = max(wanted)
+
+    def stop_after_last(tag: BaseTag, vr: str | None, length: int) -> bool:
+        return tag > last or (stop_before_pixels and tag in PIXEL_TAGS)
+
+    ds = read_partial(fp, stop_after_last, defer_size=defer_size, force=force)
+    ds.replace_all(elem for elem in ds.elements_in_file_order() if elem.tag in wanted)
+    return ds
 
 
 dcmread = read_file
+
+
+def read_file_meta_info(filename: str | os.PathLike[str] | BinaryIO) -> FileMetaDataset:
+    """The file meta group (0002) of a DICOM file, nothing of the data set; raises
+    `InvalidDicomError` when there is no preamble and 'DICM' (as pydicom)."""
+    meta = read_partial(filename, _stop_at_once).file_meta
+    return meta if isinstance(meta, FileMetaDataset) else FileMetaDataset(meta)
+
+
+def _stop_at_once(tag: BaseTag, vr: str | None, length: int) -> bool:
+    return True
 
 
 def _stop_before_pixels(tag: BaseTag, vr: str | None, length: int) -> bool:
@@ -162,6 +190,9 @@ def _read(fp: BinaryIO, name: str | None, source: DeferredSource,
     else:
         result._closers.extend(closers)
     result._closers.append(source.close)
+    charset = ds.get_item(SPECIFIC_CHARACTER_SET)
+    result.set_original_encoding(implicit, little, list(python_encodings(
+        charset.value if charset is not None else None)))
     if group_sizes:
         result.original_group_sizes = group_sizes
     return result
