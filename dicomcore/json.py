@@ -298,7 +298,7 @@ def element_at_path(ds: Dataset, path: str) -> DataElement:
         if position % 2 == 0:
             if not _HEX_TAG.fullmatch(part):
                 raise KeyError(path)
-            elem = current._dict.get(int(part, 16))
+            elem = current.get_item(int(part, 16))
             if elem is None:
                 raise KeyError(path)
             if position == len(parts) - 1:
