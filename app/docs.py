@@ -31,6 +31,11 @@ _ASSET_TYPES = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "te
                 "redoc.standalone.js": "text/javascript", "favicon.png": "image/png"}
 # No validator badge: Swagger UI would send the document to validator.swagger.io.
 _SWAGGER_PARAMETERS: dict[str, Any] = {"validatorUrl": None}
+# The pages may load nothing from elsewhere: ReDoc, for one, shows a logo from its CDN.
+_PAGE_HEADERS = {"Content-Security-Policy": (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; "
+    "connect-src 'self'; frame-ancestors 'none'")}
 _CHALLENGE = {"WWW-Authenticate": 'Basic realm="dicomcore", charset="UTF-8"'}
 
 
@@ -79,20 +84,24 @@ def router_for(app: FastAPI, routers: Sequence[tuple[APIRouter, bool]]) -> APIRo
     @router.get("/docs")
     async def swagger_ui(request: Request, settings: SettingsDep) -> HTMLResponse:
         require_docs_key(request, settings)
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url=url(request, "/openapi.json"), title=f"{app.title} - Swagger UI",
             swagger_js_url=url(request, "/docs/assets/swagger-ui-bundle.js"),
             swagger_css_url=url(request, "/docs/assets/swagger-ui.css"),
             swagger_favicon_url=url(request, "/docs/assets/favicon.png"),
             swagger_ui_parameters=_SWAGGER_PARAMETERS)
+        page.headers.update(_PAGE_HEADERS)
+        return page
 
     @router.get("/redoc")
     async def redoc(request: Request, settings: SettingsDep) -> HTMLResponse:
         require_docs_key(request, settings)
-        return get_redoc_html(
+        page = get_redoc_html(
             openapi_url=url(request, "/openapi.json"), title=f"{app.title} - ReDoc",
             redoc_js_url=url(request, "/docs/assets/redoc.standalone.js"),
             redoc_favicon_url=url(request, "/docs/assets/favicon.png"), with_google_fonts=False)
+        page.headers.update(_PAGE_HEADERS)
+        return page
 
     @router.get("/docs/assets/{name}")
     async def asset(name: str, request: Request, settings: SettingsDep) -> FileResponse:
