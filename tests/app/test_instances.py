@@ -9,11 +9,24 @@ import pydicom
 import pytest
 from fastapi.testclient import TestClient
 
+from app.settings import Settings
 from dicomcore import dcmread
 
 from .conftest import CT
 
 RAW = {"content-type": "application/dicom"}
+
+
+@pytest.fixture(params=["file+sqlite", "file+postgresql", "s3+sqlite", "s3+postgresql"])
+def settings(request: pytest.FixtureRequest, tmp_path) -> Settings:  # noqa: ANN001
+    """Every test of this module on every combination of storage and index."""
+    blobs, index = request.param.split("+")
+    extra: dict[str, str] = {}
+    if blobs == "s3":
+        extra.update(request.getfixturevalue("s3_settings"))
+    if index == "postgresql":
+        extra["index_url"] = request.getfixturevalue("postgres_url")
+    return Settings(storage_dir=tmp_path / "data", max_upload_bytes=1 << 20, **extra)
 
 
 @pytest.fixture

@@ -1,0 +1,193 @@
+"""The index: matching rules (PS3.4 C.2.2.2), paging, study/series aggregates, migrations, and
+the routes that use it (201/200 on store, 409 on a UID clash, filters), on SQLite and
+PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pydicom
+import pytest
+from fastapi.testclient import TestClient
+
+from app.index import Index, KeyAttributes, QueryError, Record, Row, connect
+from app.index.levels import series, studies
+from app.index.schema import MIGRATIONS
+
+from .test_instances import RAW, with_uids
+
+
+def _row(n: int, **attributes: object) -> Row:
+    values = {"sop_instance_uid": f"1.9.{n}", "study_instance_uid": "1.1",
+              "series_instance_uid": "1.1.1", "modality": "CT", **attributes}
+    record = Record(f"{n:022d}", KeyAttributes(**values), 10, f'"{n}"', 1000.0 + n,
+                    1000.0 + n)
+    return Row(record, f"{n:022d}.dcm")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Index]:
+    url = (request.getfixturevalue("postgres_url") if request.param == "postgresql"
+           else f"sqlite:///{tmp_path / 'index.sqlite3'}")
+    db = connect(url, 2)
+    try:
+        yield Index(db)
+    finally:
+        db.close()
+
+
+@pytest.fixture
+def filled(index: Index) -> Index:
+    rows = [
+        _row(1, patient_name="Doe^John", patient_id="P1", study_date="20240105",
+             study_time="101500", accession_number="ACC-1", series_number=1),
+        _row(2, patient_name="DOE^Jane", patient_id="P2", study_date="20240210",
+             study_time="120000.5", study_instance_uid="1.2", series_instance_uid="1.2.1",
+             modality="MR", accession_number="ACC_2"),
+        _row(3, patient_name="Müller^Jürgen", patient_id="P3", study_date="20231231",
+             study_instance_uid="1.2", series_instance_uid="1.2.2", modality="CT"),
+        _row(4, patient_name="doe^johnny", patient_id="P10", study_date="20240105",
+             series_number=2, accession_number="ACC%3"),
+    ]
+    for row in rows:
+        assert index.insert(row)
+    return index
+
+
+@pytest.mark.parametrize(("matches", "expected"), [
+    ({}, [1, 2, 3, 4]),
+    ({"PatientName": "doe^john"}, [1]),                     # PN: case-insensitive
+    ({"PatientName": "DOE*"}, [1, 2, 4]),                   # wildcard *
+    ({"PatientName": "doe^j?hn"}, [1]),                     # wildcard ?
+    ({"PatientName": "müller*"}, [3]),                      # non-ASCII folded too
+    ({"PatientID": "P1"}, [1]),                             # exact, not a prefix
+    ({"PatientID": "P1*"}, [1, 4]),
+    ({"PatientID": "p1"}, []),                              # other text: case matters
+    ({"AccessionNumber": "ACC_*"}, [2]),                    # _ and % are not wildcards
+    ({"AccessionNumber": "ACC%*"}, [4]),
+    ({"SOPInstanceUID": "1.9.2\\1.9.3\\9.9"}, [2, 3]),      # UID list
+    ({"StudyDate": "20240101-20240131"}, [1, 4]),           # date range
+    ({"StudyDate": "20240101-"}, [1, 2, 4]),
+    ({"StudyDate": "-20231231"}, [3]),
+    ({"StudyTime": "-1200"}, [1, 2]),                       # a time range's end covers it
+    ({"StudyInstanceUID": "1.2", "Modality": "CT"}, [3]),   # AND
+    ({"SeriesNumber": "2"}, [4]),                           # integers
+    ({"Modality": "*"}, [1, 2, 3, 4]),                      # universal
+    ({"Modality": ""}, [1, 2, 3, 4]),
+])
+def test_matching(filled: Index, matches: dict[str, str], expected: list[int]) -> None:
+    page = filled.page(matches, 0, 100)
+    assert [int(r.id) for r in page.records] == expected
+    assert page.total == len(expected)
+
+
+@pytest.mark.parametrize("matches", [{"Nonsense": "x"}, {"SOPInstanceUID": "1.2*"},
+                                     {"SeriesNumber": "two"}, {"StudyDate": "2024-01-01"}])
+def test_unmatchable_queries_are_errors(filled: Index, matches: dict[str, str]) -> None:
+    with pytest.raises(QueryError):
+        filled.page(matches, 0, 10)
+
+
+def test_paging_and_aggregates(filled: Index) -> None:
+    assert [int(r.id) for r in filled.page({}, 1, 2).records] == [2, 3]
+    assert filled.page({}, 1, 2).total == 4
+    found = studies(filled, {}, 0, 10)
+    assert [s["StudyInstanceUID"] for s in found] == ["1.1", "1.2"]
+    first, second = found
+    assert first["NumberOfStudyRelatedSeries"] == 1
+    assert first["NumberOfStudyRelatedInstances"] == 2 and first["ModalitiesInStudy"] == ["CT"]
+    assert second["NumberOfStudyRelatedSeries"] == 2
+    assert second["ModalitiesInStudy"] == ["CT", "MR"]
+    # a study matches by any instance; its aggregates still count all of them
+    (only,) = studies(filled, {"ModalitiesInStudy": "MR"}, 0, 10)
+    assert only["StudyInstanceUID"] == "1.2" and only["NumberOfStudyRelatedInstances"] == 2
+    in_study = series(filled, {"StudyInstanceUID": "1.2"}, 0, 10)
+    assert [(s["SeriesInstanceUID"], s["Modality"], s["NumberOfSeriesRelatedInstances"])
+            for s in in_study] == [("1.2.1", "MR", 1), ("1.2.2", "CT", 1)]
+
+
+def test_compare_and_swap_and_garbage(filled: Index) -> None:
+    old = filled.get("0" * 21 + "1")
+    assert old is not None
+    new = Row(Record(old.record.id, old.record.attributes, 20, '"new"', old.record.created,
+                     time.time()), "new-key")
+    assert filled.switch(old, new, garbage_after=0)
+    assert not filled.switch(old, new, garbage_after=0), "the old ETag no longer holds"
+    assert filled.get(old.record.id) == new
+    assert filled.due_garbage(10) == [old.key] and filled.known_keys([old.key, "x"]) == {
+        old.key}
+    filled.forget_garbage(old.key)
+    assert not filled.remove(old, 0) and filled.remove(new, 0)
+    assert filled.get(old.record.id) is None and filled.page({}, 0, 10).total == 3
+
+
+def test_migrations_are_applied_once(index: Index) -> None:
+    Index(index.db)  # a second start (another replica): nothing to do, no error
+    with index.db.transaction() as tx:
+        assert tx.rows("SELECT COUNT(*) FROM schema_migrations")[0][0] == len(MIGRATIONS)
+
+
+# the routes ----------------------------------------------------------------------------------
+
+def test_store_twice_is_one_instance(client: TestClient, ct_bytes: bytes) -> None:
+    first = client.post("/v1/instances", content=ct_bytes, headers=RAW)
+    again = client.post("/v1/instances", content=ct_bytes, headers=RAW)
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["location"] == first.headers["location"]
+    assert again.headers["etag"] != first.headers["etag"]
+    stale = client.patch(first.headers["location"], json=[],
+                         headers={"if-match": first.headers["etag"]})
+    assert stale.status_code == 412
+    assert client.get("/v1/instances").json()["total"] == 1
+
+
+def test_patch_to_another_uid_is_409(client: TestClient, ct_bytes: bytes) -> None:
+    one = client.post("/v1/instances", content=with_uids(ct_bytes, "1.2.3.1"), headers=RAW)
+    two = client.post("/v1/instances", content=with_uids(ct_bytes, "1.2.3.2"), headers=RAW)
+    url = two.headers["location"]
+    clash = client.patch(url, json=[{"op": "set", "path": "SOPInstanceUID",
+                                     "value": "1.2.3.1"}])
+    assert clash.status_code == 409
+    assert clash.headers["content-type"] == "application/problem+json"
+    assert clash.json()["sop_instance_uid"] == "1.2.3.1"
+    assert client.get(url).headers["etag"] == two.headers["etag"], "nothing changed"
+    moved = client.patch(url, json=[{"op": "set", "path": "SOPInstanceUID",
+                                     "value": "1.2.3.9"}])
+    assert moved.status_code == 200
+    listed = client.get("/v1/instances", params={"SOPInstanceUID": "1.2.3.9"}).json()
+    assert [i["id"] for i in listed["items"]] == [two.json()["id"]]
+    assert one.status_code == 201
+
+
+def test_list_filters(client: TestClient, ct_bytes: bytes) -> None:
+    client.post("/v1/instances", content=with_uids(ct_bytes, "1.5.1", Modality="MR",
+                                                   PatientName="Smith^Ann"), headers=RAW)
+    client.post("/v1/instances", content=with_uids(ct_bytes, "1.5.2"), headers=RAW)
+    study = str(pydicom.dcmread(io.BytesIO(ct_bytes)).StudyInstanceUID)
+
+    def ids(**params: str) -> list[str]:
+        response = client.get("/v1/instances", params=params)
+        assert response.status_code == 200, response.text
+        return [i["sop_instance_uid"] for i in response.json()["items"]]
+
+    assert ids(StudyInstanceUID=study) == ["1.5.1", "1.5.2"]
+    assert ids(StudyInstanceUID=study, Modality="CT") == ["1.5.2"]
+    assert ids(PatientName="smith*") == ["1.5.1"]
+    item = client.get("/v1/instances", params={"Modality": "MR"}).json()["items"][0]
+    assert item["patient_name"] == "Smith^Ann" and item["rows"] == 128
+    assert item["transfer_syntax_uid"] == "1.2.840.10008.1.2.1"
+    for bad in ({"modality": "CT"}, {"SeriesNumber": "x"}, {"SOPInstanceUID": "1.*"}):
+        response = client.get("/v1/instances", params=bad)
+        assert response.status_code == 400, bad
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_listing_parameters_are_documented(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"]["/v1/instances"]["get"]
+    documented = {p["name"]: p.get("description", "") for p in operation["parameters"]}
+    assert {"StudyInstanceUID", "Modality", "PatientName", "StudyDate"} <= set(documented)
+    assert all(documented[k] for k in ("StudyInstanceUID", "Modality", "PatientName"))
