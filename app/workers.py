@@ -81,6 +81,10 @@ def _stop_with(supervisor: int) -> None:
 def worker(options: dict[str, Any], host: str, port: int, ready: Any,
            supervisor: int) -> None:
     """One worker process: its own SO_REUSEPORT socket, one uvicorn server on it."""
+    # A process group of its own: Ctrl-C in a terminal reaches only the supervisor, which
+    # stops the workers with SIGTERM. Reached by both, a worker took the supervisor's SIGTERM
+    # as a second signal: forced exit and a KeyboardInterrupt traceback.
+    os.setpgrp()
     _stop_with(supervisor)
     sock = bind(host, port, reuse_port=True)
     _Server(uvicorn.Config(**options), ready).run(sockets=[sock])

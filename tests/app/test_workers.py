@@ -182,3 +182,37 @@ def test_a_worker_that_cannot_start_stops_the_service() -> None:
                             timeout=60)
     assert result.returncode == workers.STARTUP_FAILURE, result.stderr
     assert "during its start" in result.stderr
+
+
+def test_ctrl_c_stops_every_process_cleanly(tmp_path: Path) -> None:
+    """Ctrl-C in a terminal signals the whole foreground process group: the supervisor alone
+    must act on it, and every process ends without a traceback."""
+    port = free_port()
+    log = tmp_path / "serve.log"
+    environment = {**os.environ, "DICOMCORE_STORAGE_DIR": str(tmp_path / "data"),
+                   "DICOMCORE_PORT": str(port), "DICOMCORE_WORKERS": "2"}
+    with open(log, "wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "app"], env=environment, stdout=out,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for(lambda: len(children(process.pid)) == 2)
+
+        def serving() -> bool:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).is_success
+            except httpx.HTTPError:
+                return False
+
+        wait_for(serving)
+        pids = children(process.pid)
+        os.killpg(process.pid, signal.SIGINT)  # the group this test started, as a terminal does
+        assert process.wait(timeout=20) == 0
+        for pid in pids:
+            wait_for(lambda pid=pid: not Path(f"/proc/{pid}").exists(), 10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    output = log.read_text(errors="replace")
+    assert "Traceback" not in output and "KeyboardInterrupt" not in output
+    assert output.count("Finished server process") == 2
