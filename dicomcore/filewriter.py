@@ -31,7 +31,7 @@ from .dataelem import DataElement
 from .dataset import Dataset, resolve_ambiguous_vr
 from .deferred import DeferredValue
 from .errors import EncodeError
-from .header import UNDEFINED_LENGTH, HeaderCodec
+from .header import UNDEFINED_LENGTH, header_codec
 from .tag import (
     ITEM,
     ITEM_DELIMITER,
@@ -65,7 +65,7 @@ class _Encoding:
         # The VRs a file had (UN for a known element, a UN sequence) are kept only when
         # writing like the original in the encoding it was read in.
         self.keep_file_vrs = like_original if keep_file_vrs is None else keep_file_vrs
-        codec = HeaderCodec(implicit, little)
+        codec = header_codec(implicit, little)
         self.header = codec.encode
         self.item = codec.encode_item
 

@@ -17,11 +17,12 @@ so the two cannot disagree on a header's form.
 
 from __future__ import annotations
 
+from functools import cache
 from struct import Struct
 
 from .vr import LONG_LENGTH_VRS, VALID_VRS
 
-__all__ = ["HeaderCodec", "UNDEFINED_LENGTH", "ITEM_HEADER_SIZE"]
+__all__ = ["HeaderCodec", "header_codec", "UNDEFINED_LENGTH", "ITEM_HEADER_SIZE"]
 
 UNDEFINED_LENGTH = 0xFFFFFFFF
 ITEM_HEADER_SIZE = 8
@@ -95,3 +96,10 @@ class HeaderCodec:
         """(tag, length) of an item or delimiter header; 8 bytes must be available."""
         group, elem, length = self._tag_length(buf, pos)
         return group << 16 | elem, length
+
+
+@cache
+def header_codec(implicit: bool, little: bool) -> HeaderCodec:
+    """The shared codec of one encoding: codecs hold no state, and making one compiles six
+    structs, which the reader and writer would otherwise do for every data set."""
+    return HeaderCodec(implicit, little)
