@@ -8,11 +8,13 @@ element byte for byte and copy large deferred values without holding them whole.
 from __future__ import annotations
 
 import copy
+import datetime
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 from . import dictionary
+from .dates import datetime_value
 from .errors import DicomWarning
 from .personname import PersonName
 from .sequence import Sequence
@@ -52,6 +54,7 @@ _PRIVATE_CREATOR_NAME = "Private Creator"
 _LONG_VALUE_VRS = frozenset({"LT", "UC", "UT", "US or SS"}) | BYTES_VRS
 _MAX_SHOWN = 16
 _NAME_WIDTH = 35
+_DATE_VRS = frozenset({"DA", "DT", "TM"})
 
 
 def empty_value_for_VR(vr: str | None) -> Any:  # noqa: N802 - pydicom's public name
@@ -380,6 +383,8 @@ class _Converter:
             return value if isinstance(value, UID) or not isinstance(value, str) else UID(value)
         if vr == "AT":
             return Tag(value)
+        if vr in _DATE_VRS and isinstance(value, (datetime.date, datetime.time)):
+            return datetime_value(vr, value)  # a Python date or time: as DA/DT/TM
         if vr in ("IS", "DS"):
             kind = IS if vr == "IS" else DS
             try:

@@ -24,6 +24,7 @@ from typing import Any, BinaryIO
 
 from .charset import python_encodings
 from .dataset import Dataset, FileDataset, FileMetaDataset
+from .dates import datetime_value
 from .deferred import DeferredSource
 from .errors import InvalidDicomError
 from .parser import DatasetParser, StopWhen
@@ -60,19 +61,32 @@ def parse_defer_size(value: int | float | str | None) -> int | None:
 
 def read_file(fp: str | os.PathLike[str] | BinaryIO, defer_size: int | str | None = None,
               stop_before_pixels: bool = False, force: bool = False,
-              specific_tags: list[Any] | None = None) -> FileDataset:
+              specific_tags: list[Any] | None = None, *, datetime_conversion: bool = False
+              ) -> FileDataset:
     """Read a DICOM file (path or binary file-like object) into a `FileDataset`.
 
     `specific_tags` (tags or keywords): keep only these top-level elements, and Specific
     Character Set (as pydicom). Reading stops after the last of them, so naming header
-    elements never reads the pixel data.
+    elements never reads the pixel data. `datetime_conversion=True` gives DA, DT and TM
+    values (at every depth) as `valuerep.DA`/`DT`/`TM` objects instead of text (pydicom's
+    `config.datetime_conversion`, here for this call only); text that is no date stays text.
 
     >>> from dicomcore import dcmread
     >>> ds = dcmread("image.dcm", stop_before_pixels=True)   # doctest: +SKIP
     """
     stop_when = _stop_before_pixels if stop_before_pixels else None
     if not specific_tags:
-        return read_partial(fp, stop_when, defer_size=defer_size, force=force)
+        ds = read_partial(fp, stop_when, defer_size=defer_size, force=force)
+    else:
+        ds = _read_specific(fp, specific_tags, stop_before_pixels, defer_size, force)
+    if datetime_conversion:
+        _convert_datetimes(ds)
+    return ds
+
+
+def _read_specific(fp: str | os.PathLike[str] | BinaryIO, specific_tags: list[Any],
+                   stop_before_pixels: bool, defer_size: int | str | None, force: bool
+                   ) -> FileDataset:
     wanted = {int(Tag(t)) for t in specific_tags} | {SPECIFIC_CHARACTER_SET}
     last = max(wanted)
 
@@ -85,6 +99,18 @@ def read_file(fp: str | os.PathLike[str] | BinaryIO, defer_size: int | str | Non
 
 
 dcmread = read_file
+
+
+def _convert_datetimes(ds: Dataset) -> None:
+    for elem in ds:
+        if elem.VR in ("DA", "DT", "TM"):
+            value = elem.value
+            converted = datetime_value(elem.VR, list(value) if isinstance(value, list) else value)
+            if converted != value or type(converted) is not type(value):
+                elem.value = converted
+        elif elem.VR == "SQ":
+            for item in elem.value:
+                _convert_datetimes(item)
 
 
 def read_file_meta_info(filename: str | os.PathLike[str] | BinaryIO) -> FileMetaDataset:
@@ -167,15 +193,17 @@ def _read(fp: BinaryIO, name: str | None, source: DeferredSource,
     if deflated:
         stream, source = _inflate(stream, closers)
     parser = DatasetParser(stream, little, defer, source)
-    ds = Dataset()
+    command = None
     group_sizes: dict[int, int] = {}
     group = _next_group(stream, little)
     if group == 0x0000 and stream.available >= 8:
         command = parser.read_dataset(True, None, 0, python_encodings(None), _not_group(0x0000))
-        ds.update(command)
         group_sizes.update(command.original_group_sizes or {})
     body = parser.read_dataset(implicit, None, 0, python_encodings(None), stop_when)
-    ds.update(body)
+    ds = body
+    if command is not None:  # rare: a command set before the data set
+        ds = Dataset(command)
+        ds.update(body)
     group_sizes.update(body.original_group_sizes or {})
     if body.is_implicit_VR:
         implicit = True

@@ -8,15 +8,16 @@ from `valuerep`.
 
 from __future__ import annotations
 
-import copy
 import math
-import pickle
-from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Any
 
+from .dates import DA, DT, TM
+from .multival import MultiValue
 from .personname import PersonName
 
-__all__ = ["IS", "ISfloat", "DS", "DSfloat", "MultiValue", "PersonName", "format_DS"]
+__all__ = ["IS", "ISfloat", "DS", "DSfloat", "DSdecimal", "DA", "DT", "TM", "MultiValue",
+           "PersonName", "format_DS", "format_number_as_ds", "is_valid_ds"]
 
 
 class _EqualsItsText:
@@ -150,7 +151,73 @@ class DS(_EqualsItsText, float):
 DSfloat = DS
 
 
-def format_DS(value: float) -> str:  # noqa: N802 - VR names are upper case
+class DSdecimal(_EqualsItsText, Decimal):
+    """Decimal String as a `decimal.Decimal`, for exact arithmetic on DS text (pydicom's
+    `DSdecimal`); keeps its original text as `DS` does. NaN and infinity are refused.
+
+    >>> v = DSdecimal("1.50")
+    >>> v + DSdecimal("0.25"), str(v), repr(v)
+    (Decimal('1.75'), '1.50', "'1.50'")
+    """
+
+    original_string: str | None
+
+    def __new__(cls, val: Any, auto_format: bool = False) -> Any:
+        if val is None:
+            return None
+        if isinstance(val, str):
+            text = val.strip(" \0")
+            if not text:
+                return val
+            obj = super().__new__(cls, text)
+            original: str | None = text
+        else:
+            if isinstance(val, float):
+                val = repr(val)
+            obj = super().__new__(cls, val)
+            original = getattr(val, "original_string", None)
+        if not obj.is_finite():
+            raise ValueError(f"DS cannot hold {val!r}")
+        if auto_format and (original is None or len(original) > 16):
+            original = format_number_as_ds(Decimal(obj))
+        obj.original_string = original
+        return obj
+
+    __hash__ = Decimal.__hash__
+
+    def __str__(self) -> str:
+        return self.original_string if self.original_string is not None else Decimal.__str__(
+            self)
+
+    def __repr__(self) -> str:
+        return f"'{self}'"
+
+
+def is_valid_ds(s: str) -> bool:
+    """Whether `s` is valid DS text: at most 16 characters of a decimal number (PS3.5 6.2).
+
+    >>> is_valid_ds("1.5e3"), is_valid_ds("1.5a"), is_valid_ds("12345678901234567")
+    (True, False, False)
+    """
+    from .validation import validate_value
+
+    return isinstance(s, str) and bool(s.strip(" ")) and "\\" not in s and \
+        not validate_value("DS", s)
+
+
+def format_number_as_ds(val: float | Decimal) -> str:
+    """The text of a float or Decimal in the 16 characters a DS allows (see `format_DS`);
+    TypeError for other types, ValueError for NaN and infinity (as pydicom).
+
+    >>> format_number_as_ds(Decimal("0.1234567890123456789"))
+    '0.12345678901235'
+    """
+    if not isinstance(val, (float, Decimal)):
+        raise TypeError("'val' must be of type float or decimal.Decimal")
+    return format_DS(val)
+
+
+def format_DS(value: float | Decimal) -> str:  # noqa: N802 - VR names are upper case
     """The text of `value` in the 16 characters a DS allows, keeping as many digits as fit.
 
     Python's repr when it fits; otherwise fixed-point, or scientific notation for magnitudes
@@ -162,7 +229,7 @@ def format_DS(value: float) -> str:  # noqa: N802 - VR names are upper case
     """
     if not math.isfinite(value):
         raise ValueError("DS cannot hold NaN or infinity")
-    text = repr(float(value))
+    text = str(value) if isinstance(value, Decimal) else repr(float(value))
     if len(text) <= 16:
         return text
     sign = 1 if value < 0 else 0
@@ -174,84 +241,3 @@ def format_DS(value: float) -> str:  # noqa: N802 - VR names are upper case
             return text
     text = f"{value:.{10 - sign}e}"
     return text if len(text) <= 16 else f"{value:.{9 - sign}e}"
-
-
-class MultiValue(list):
-    """A list of values of one element (VM > 1); every item goes through `type_constructor`.
-
-    None and '' items are kept as they are (an empty value among others). Copies keep the
-    constructor; a pickle keeps it when it can be pickled, else the items alone.
-    """
-
-    type_constructor: Callable[[Any], Any]
-
-    def __init__(self, type_constructor: Callable[[Any], Any], iterable: Iterable[Any]) -> None:
-        self.type_constructor = type_constructor
-        super().__init__(self._convert(v) for v in iterable)
-
-    def _convert(self, value: Any) -> Any:
-        if value is None or (isinstance(value, str) and value == ""):
-            return value
-        return self.type_constructor(value)
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        if isinstance(index, slice):
-            super().__setitem__(index, [self._convert(v) for v in value])
-        else:
-            super().__setitem__(index, self._convert(value))
-
-    def append(self, value: Any) -> None:
-        super().append(self._convert(value))
-
-    def extend(self, values: Iterable[Any]) -> None:
-        super().extend(self._convert(v) for v in values)
-
-    def insert(self, index: Any, value: Any) -> None:
-        super().insert(index, self._convert(value))
-
-    def __iadd__(self, values: Iterable[Any]) -> MultiValue:  # type: ignore[override]
-        self.extend(values)
-        return self
-
-    # Copies and pickles rebuild from the items as they are: they were converted already,
-    # and list's default protocol would append them before the constructor is restored.
-    def __copy__(self) -> MultiValue:
-        return _restore_multivalue(type(self), self.type_constructor, list(self))
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> MultiValue:
-        return _restore_multivalue(type(self), self.type_constructor,
-                                   copy.deepcopy(list(self), memo))
-
-    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
-        extra = {k: v for k, v in self.__dict__.items() if k != "type_constructor"}
-        return (_restore_multivalue,
-                (type(self), _picklable(self.type_constructor), list(self)), extra or None)
-
-    def __str__(self) -> str:
-        if not self:
-            return ""
-        return "[" + ", ".join(repr(v) if isinstance(v, (str, bytes)) else str(v)
-                               for v in self) + "]"
-
-    __repr__ = __str__
-
-
-def _restore_multivalue(cls: type[MultiValue], constructor: Callable[[Any], Any],
-                        items: list[Any]) -> MultiValue:
-    clone = cls.__new__(cls)
-    clone.type_constructor = constructor
-    list.extend(clone, items)
-    return clone
-
-
-def _picklable(constructor: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """The constructor if pickle can store it (by reference), else one that keeps values."""
-    try:
-        pickle.dumps(constructor)
-    except (pickle.PicklingError, AttributeError, TypeError):
-        return _keep
-    return constructor
-
-
-def _keep(value: Any) -> Any:
-    return value

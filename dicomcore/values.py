@@ -24,7 +24,12 @@ from .uid import UID
 from .valuerep import DS, IS, MultiValue
 from .vr import BYTES_VRS, NUMBER_FORMATS, PADDING, STR_VRS
 
-__all__ = ["decode_value", "encode_value", "pad", "empty_text_value", "DECODERS", "ENCODERS"]
+__all__ = ["decode_value", "encode_value", "pad", "empty_text_value", "DECODERS", "ENCODERS",
+           "convert_AE_string", "convert_ATvalue", "convert_DA_string", "convert_DS_string",
+           "convert_DT_string", "convert_IS_string", "convert_TM_string", "convert_UR_string",
+           "convert_string", "convert_OBvalue", "convert_OWvalue", "convert_OVvalue",
+           "convert_UN", "convert_UI", "convert_tag", "convert_numbers", "convert_PN",
+           "convert_text", "convert_single_string", "convert_value", "converters"]
 
 Decoder = Callable[[bytes, bool, tuple[str, ...]], Any]
 
@@ -186,6 +191,8 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _date_text(value: Any, vr: str) -> str:
+    if vr in ("DA", "DT", "TM") and getattr(value, "original_string", None) is not None:
+        return str(value)  # a DA/DT/TM value: the text it was made from
     if isinstance(value, datetime.datetime) and vr == "DT":
         text = value.strftime("%Y%m%d%H%M%S")
         if value.microsecond:
@@ -300,3 +307,97 @@ def pad(vr: str, data: bytes) -> bytes:
     if len(data) % 2:
         return data + PADDING.get(vr, b"\0")
     return data
+
+
+# -- pydicom's converter names, for code that decodes raw bytes itself ----------------------
+# Each is the table's decoder for its VR (above), with pydicom's signature; `encodings` are
+# Python codec names (as `charset.python_encodings` gives them).
+
+def _codecs(encodings: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
+    if not encodings:
+        return ("iso8859",)
+    return (encodings,) if isinstance(encodings, str) else tuple(encodings)
+
+
+def _converter(vr: str) -> Callable[..., Any]:
+    def convert(byte_string: bytes, is_little_endian: bool = True,
+                struct_format: str | None = None) -> Any:
+        return decode_value(vr, byte_string, is_little_endian, ("iso8859",))
+    convert.__doc__ = f"The value of {vr} bytes, as the reader decodes it."
+    return convert
+
+
+convert_AE_string = _converter("AE")  # noqa: N816 - pydicom's names
+convert_ATvalue = _converter("AT")  # noqa: N816
+convert_DA_string = _converter("DA")  # noqa: N816
+convert_DS_string = _converter("DS")  # noqa: N816
+convert_DT_string = _converter("DT")  # noqa: N816
+convert_IS_string = _converter("IS")  # noqa: N816
+convert_TM_string = _converter("TM")  # noqa: N816
+convert_UR_string = _converter("UR")  # noqa: N816
+convert_string = _converter("CS")
+convert_OBvalue = _converter("OB")  # noqa: N816
+convert_OWvalue = _converter("OW")  # noqa: N816
+convert_OVvalue = _converter("OV")  # noqa: N816
+convert_UN = _converter("UN")  # noqa: N816
+
+
+def convert_UI(byte_string: bytes, is_little_endian: bool = True,  # noqa: N802
+               struct_format: str | None = None) -> Any:
+    """UID value(s) from UI bytes (trailing NUL and spaces removed)."""
+    return decode_value("UI", byte_string, is_little_endian, ("iso8859",))
+
+
+def convert_tag(byte_string: bytes, is_little_endian: bool, offset: int = 0) -> BaseTag:
+    """The tag stored at `offset` of `byte_string` (four bytes: group, element)."""
+    order = "<" if is_little_endian else ">"
+    group, element = struct.unpack_from(f"{order}HH", byte_string, offset)
+    return BaseTag(group << 16 | element)
+
+
+def convert_numbers(byte_string: bytes, is_little_endian: bool, struct_format: str) -> Any:
+    """Binary numbers of one `struct` format ("H", "l", "d", ...): one value alone, several
+    as a MultiValue, '' for no bytes (as pydicom)."""
+    if not byte_string:
+        return ""
+    size = struct.calcsize("<" + struct_format)
+    count, rest = divmod(len(byte_string), size)
+    if rest:
+        raise ValueError(f"{len(byte_string)} bytes are not a whole number of "
+                         f"{struct_format!r} values ({size} bytes each)")
+    numbers = struct.unpack(f"{'<' if is_little_endian else '>'}{count}{struct_format}",
+                            byte_string)
+    return numbers[0] if count == 1 else MultiValue(_identity, numbers)
+
+
+def convert_PN(byte_string: bytes, encodings: list[str] | None = None) -> Any:  # noqa: N802
+    """PersonName value(s) from PN bytes in the character set `encodings`."""
+    return decode_value("PN", byte_string, True, _codecs(encodings))
+
+
+def convert_text(byte_string: bytes, encodings: list[str] | None = None,
+                 vr: str | None = None) -> Any:
+    """Text value(s) of a character-set VR (SH, LO, UC, and LT, ST, UT as one value)."""
+    return decode_value(vr or "LO", byte_string, True, _codecs(encodings))
+
+
+def convert_single_string(byte_string: bytes, encodings: list[str] | None = None,
+                          vr: str | None = None) -> str:
+    """One text value (LT, ST, UT: backslashes are text); trailing spaces removed."""
+    return decode_value(vr if vr in ("LT", "ST", "UT") else "LT", byte_string, True,
+                        _codecs(encodings))  # type: ignore[no-any-return]
+
+
+def convert_value(VR: str, raw_data_element: Any,  # noqa: N803
+                  encodings: str | list[str] | None = None) -> Any:
+    """The value of a `RawDataElement` (see `rawelement`) as the reader gives it."""
+    if VR == "SQ":
+        raise NotImplementedError("a sequence value is parsed by the reader: use dcmread or "
+                                  "rawelement.data_element_generator")
+    raw = raw_data_element.value or b""
+    return decode_value(VR, raw, raw_data_element.is_little_endian, _codecs(encodings))
+
+
+converters: dict[str, Callable[..., Any]] = {vr: _converter(vr) for vr in DECODERS}
+"""VR -> a converter `(byte_string, is_little_endian)`; PN and the text VRs decode in the
+default character set here (use `convert_PN` / `convert_text` for others)."""
