@@ -399,6 +399,16 @@ class _Converter:
         return (_Converter, (self.vr, self.tag))
 
 
+def __getattr__(name: str) -> Any:
+    """pydicom has `RawDataElement` and `convert_raw_data_element` here; they live in
+    `rawelement` (which builds on this module) and are found on first use."""
+    if name in ("RawDataElement", "convert_raw_data_element"):
+        from . import rawelement
+
+        return getattr(rawelement, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 _COPIED_SLOTS = ("tag", "VR", "_value", "_raw", "_little", "_encodings", "is_undefined_length",
                  "file_tell", "raw_VR", "private_creator")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 __all__ = [
@@ -17,6 +19,12 @@ __all__ = [
     "DOUBLE_FLOAT_PIXEL_DATA",
     "SPECIFIC_CHARACTER_SET",
     "TRANSFER_SYNTAX_UID",
+    "ItemTag",
+    "ItemDelimiterTag",
+    "SequenceDelimiterTag",
+    "TAG_PIXREP",
+    "TAG_CHARSET",
+    "tag_in_exception",
 ]
 
 ITEM = 0xFFFEE000
@@ -95,6 +103,29 @@ class BaseTag(int):
         return int(self) >= _comparable(other)
 
     __hash__ = int.__hash__
+
+
+# pydicom's names of the same tags.
+ItemTag = BaseTag(ITEM)
+ItemDelimiterTag = BaseTag(ITEM_DELIMITER)
+SequenceDelimiterTag = BaseTag(SEQUENCE_DELIMITER)
+TAG_PIXREP = BaseTag(0x00280103)
+TAG_CHARSET = BaseTag(SPECIFIC_CHARACTER_SET)
+
+
+@contextmanager
+def tag_in_exception(tag: int) -> Iterator[None]:
+    """Re-raise any exception raised inside the block with the tag named in its message,
+    as pydicom's does (the exception keeps its type)."""
+    try:
+        yield
+    except Exception as exc:
+        message = f"With tag {BaseTag(tag)} got exception: {exc}"
+        try:
+            replacement = type(exc)(message)
+        except Exception:  # an exception type that wants other arguments: leave it
+            raise exc from None
+        raise replacement from exc
 
 
 def private_creator_tag(tag: int) -> int:
