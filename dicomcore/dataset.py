@@ -113,13 +113,11 @@ class Dataset(MutableMapping):
         if args:
             source = args[0]
             if isinstance(source, Dataset):
-                elements: Any = source._dict.values()  # keeps the file order
-            elif hasattr(source, "values"):
-                elements = source.values()
+                self._dict.update(source._dict)  # keeps the file order
             else:
-                elements = source
-            for elem in elements:
-                self._dict[int(elem.tag)] = elem
+                elements = source.values() if hasattr(source, "values") else source
+                for elem in elements:
+                    self._dict[int(elem.tag)] = elem
         for keyword, value in kwargs.items():
             setattr(self, keyword, value)
 
