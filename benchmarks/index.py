@@ -1,0 +1,241 @@
+"""Index and object-storage benchmark (issue 13): one run, side by side, printed figures.
+
+1. Listing and filtering at N indexed instances (synthetic rows, default 100,000) on SQLite
+   and on PostgreSQL (Debian's, started here in a temporary directory): p50 and p99 of a
+   page of 100 for each kind of filter (none, a study UID, a modality, a name prefix, a date
+   range, a patient ID), the count of the page included, as `GET /v1/instances` runs them.
+2. Store and download throughput through the service (`python -m app`, 1 worker) on the
+   file backend and on S3 (moto_server on loopback), both with the SQLite index:
+   BENCH_STORE_COUNT files of BENCH_STORE_MIB MiB each, one client.
+3. A BENCH_BIG_MIB (default 1024) MiB instance on S3: store it, then the header JSON
+   (`GET /v1/instances/{id}`, pixel data as a BulkDataURI), a 64 KiB Range of its pixel
+   data, and the server's peak RSS over all of it.
+
+Run with `make bench-index` (or `python benchmarks/index.py`); BENCH_INSTANCES,
+BENCH_STORE_COUNT, BENCH_STORE_MIB and BENCH_BIG_MIB change the sizes.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app.index import Index, KeyAttributes, Record, Row, connect  # noqa: E402
+from tests.app.server import Server  # noqa: E402
+from tests.app.services import (  # noqa: E402
+    S3_ENV,
+    MotoServer,
+    PostgresCluster,
+    find_moto,
+    find_postgres,
+)
+from tests.bigfile import write_multiframe  # noqa: E402
+
+INSTANCES = int(os.environ.get("BENCH_INSTANCES", "100000"))
+STORE_COUNT = int(os.environ.get("BENCH_STORE_COUNT", "20"))
+STORE_MIB = int(os.environ.get("BENCH_STORE_MIB", "8"))
+BIG_MIB = int(os.environ.get("BENCH_BIG_MIB", "1024"))
+QUERIES = 200
+MODALITIES = ["CT", "MR", "US", "CR", "DX", "MG", "PT", "NM"]
+NAMES = ["Smith", "Jones", "Müller", "Garcia", "Doe", "Kim", "Rossi", "Novak", "Dubois", "Tan"]
+
+
+def synthetic_rows(count: int) -> list[Row]:
+    """Instances of studies of 2-4 series of 10-50 instances each, with realistic spreads."""
+    rng = random.Random(13)
+    rows: list[Row] = []
+    study = 0
+    while len(rows) < count:
+        study += 1
+        patient = rng.randrange(count // 40 + 1)
+        name = f"{rng.choice(NAMES)}^{rng.choice(NAMES)}{patient}"
+        date = f"20{rng.randrange(10, 25)}{rng.randrange(1, 13):02d}{rng.randrange(1, 29):02d}"
+        for series in range(rng.randrange(2, 5)):
+            modality = rng.choice(MODALITIES)
+            for number in range(rng.randrange(10, 51)):
+                n = len(rows)
+                attributes = KeyAttributes(
+                    patient_id=f"P{patient}", patient_name=name, patient_sex="O",
+                    study_instance_uid=f"1.2.826.0.1.{study}", study_date=date,
+                    accession_number=f"A{study}", modality=modality,
+                    series_instance_uid=f"1.2.826.0.1.{study}.{series}",
+                    series_number=series + 1, sop_instance_uid=f"1.2.826.0.1.{study}.{series}."
+                    f"{number}", sop_class_uid="1.2.840.10008.5.1.4.1.1.2",
+                    instance_number=number + 1, rows=512, columns=512)
+                rows.append(Row(Record(f"{n:022d}", attributes, 500_000, f'"{n}"',
+                                       1.7e9 + n, 1.7e9 + n), f"{n:022d}.dcm"))
+                if len(rows) == count:
+                    return rows
+    return rows
+
+
+def query_mix(rows: list[Row]) -> dict[str, list[dict[str, str]]]:
+    rng = random.Random(7)
+    sample = [rng.choice(rows).record.attributes for _ in range(QUERIES)]
+    return {
+        "no filter": [{} for _ in sample],
+        "StudyInstanceUID": [{"StudyInstanceUID": a.study_instance_uid or ""} for a in sample],
+        "Modality": [{"Modality": a.modality or ""} for a in sample],
+        "PatientName prefix": [{"PatientName": (a.patient_name or "")[:4].lower() + "*"}
+                               for a in sample],
+        "StudyDate range": [{"StudyDate": f"{a.study_date[:6]}01-{a.study_date[:6]}28"}
+                            for a in sample if a.study_date],
+        "PatientID": [{"PatientID": a.patient_id or ""} for a in sample],
+    }
+
+
+def bench_index(name: str, url: str, rows: list[Row]) -> None:
+    db = connect(url, 2)
+    index = Index(db)
+    started = time.perf_counter()
+    for start in range(0, len(rows), 10_000):
+        index.insert_many(rows[start:start + 10_000])
+    print(f"  {name}: {len(rows):,} rows indexed in {time.perf_counter() - started:.1f} s")
+    for kind, queries in query_mix(rows).items():
+        index.page(queries[0], 0, 100)  # warm
+        times = []
+        for matches in queries:
+            started = time.perf_counter()
+            index.page(matches, rng_offset(matches), 100)
+            times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
+        print(f"    {kind:20} p50 {statistics.median(times):6.2f} ms   p99 {p99:6.2f} ms")
+    db.close()
+
+
+def rng_offset(matches: dict[str, str]) -> int:
+    return 0 if matches else 5000  # the unfiltered listing a few pages in
+
+
+def distinct_copy(source: Path, target: Path, n: int) -> None:
+    """The file with its SOP Instance UID's last digits made `n` (same length)."""
+    shutil.copyfile(source, target)
+    with open(target, "r+b") as fp:
+        head = fp.read(4096)
+        fp.seek(0)
+        fp.write(head.replace(b"1125.1.99999", b"1125.1.%05d" % n))
+
+
+def bench_store(name: str, server: Server, files: list[Path]) -> str:
+    total = sum(f.stat().st_size for f in files)
+    ids = []
+    with httpx.Client(base_url=server.url, timeout=600) as client:
+        started = time.perf_counter()
+        for path in files:
+            with open(path, "rb") as fp:
+                response = client.post("/v1/instances", content=fp,
+                                       headers={"content-type": "application/dicom"})
+            assert response.status_code == 201, response.text
+            ids.append(response.json()["id"])
+        stored = time.perf_counter() - started
+        started = time.perf_counter()
+        for instance_id in ids:
+            with client.stream("GET", f"/v1/instances/{instance_id}/file") as response:
+                for _ in response.iter_bytes(1 << 20):
+                    pass
+        fetched = time.perf_counter() - started
+    mib = total / (1 << 20)
+    return (f"  {name:6} store {mib / stored:7.1f} MiB/s   download {mib / fetched:7.1f} MiB/s"
+            f"   ({len(files)} x {STORE_MIB} MiB; server peak RSS "
+            f"{server.peak_rss_mib():.0f} MiB)")
+
+
+def bench_big(server: Server, path: Path) -> None:
+    with httpx.Client(base_url=server.url, timeout=3600) as client:
+        started = time.perf_counter()
+        with open(path, "rb") as fp:
+            response = client.post("/v1/instances", content=fp,
+                                   headers={"content-type": "application/dicom"})
+        assert response.status_code == 201, response.text
+        instance_id = response.json()["id"]
+        print(f"  store {path.stat().st_size / (1 << 20):.0f} MiB: "
+              f"{time.perf_counter() - started:.1f} s")
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            model = client.get(f"/v1/instances/{instance_id}")
+            times.append((time.perf_counter() - started) * 1000)
+            assert model.status_code == 200
+        uri = model.json()["7FE00010"]["BulkDataURI"]
+        print(f"  header JSON: median {statistics.median(times):.1f} ms, max "
+              f"{max(times):.1f} ms ({len(model.content)} bytes)")
+        times = []
+        for offset in (0, 512 << 20, (BIG_MIB << 20) - (1 << 20)):
+            started = time.perf_counter()
+            part = client.get(uri, headers={"range": f"bytes={offset}-{offset + 65535}"})
+            times.append((time.perf_counter() - started) * 1000)
+            assert part.status_code == 206 and len(part.content) == 65536
+        print(f"  64 KiB ranges of its pixel data: {', '.join(f'{t:.1f}' for t in times)} ms")
+    print(f"  server peak RSS over store, JSON and ranges: {server.peak_rss_mib():.0f} MiB")
+
+
+def main() -> int:
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}")
+    work = Path(tempfile.mkdtemp(prefix="dicomcore-bench-index-"))
+    cluster = moto = None
+    try:
+        pg_bin, moto_bin = find_postgres(), find_moto()
+        if pg_bin is None or moto_bin is None:
+            print("needs Debian's postgresql and moto[server] (make installs the test extra)")
+            return 1
+        cluster, moto = PostgresCluster(pg_bin), MotoServer(moto_bin)
+        print(f"\n1. listing at {INSTANCES:,} instances, pages of 100 ({QUERIES} queries each)")
+        rows = synthetic_rows(INSTANCES)
+        bench_index("SQLite", f"sqlite:///{work / 'bench.sqlite3'}", rows)
+        bench_index("PostgreSQL", cluster.database(), rows)
+
+        print("\n2. store and download through the service (1 worker, SQLite index)")
+        big = work / "big.dcm"
+        write_multiframe(big, STORE_MIB << 20, sparse=False)
+        files = []
+        for n in range(STORE_COUNT):
+            files.append(work / f"f{n}.dcm")
+            distinct_copy(big, files[-1], n)
+        os.environ.update(S3_ENV)
+        for name in ("file", "s3"):
+            env = ({"DICOMCORE_STORAGE_URL": f"s3://{moto.bucket()}/bench",
+                    "DICOMCORE_S3_ENDPOINT_URL": moto.url} if name == "s3" else {})
+            (work / name).mkdir()
+            server = Server(work / name / "data", **env)
+            try:
+                print(bench_store(name, server, files))
+            finally:
+                server.stop()
+        for path in files + [big]:
+            path.unlink()
+
+        print(f"\n3. a {BIG_MIB} MiB instance on S3")
+        write_multiframe(big, BIG_MIB << 20, sparse=True)
+        (work / "big").mkdir()
+        server = Server(work / "big" / "data", DICOMCORE_STORAGE_URL=f"s3://{moto.bucket()}/b",
+                        DICOMCORE_S3_ENDPOINT_URL=moto.url,
+                        DICOMCORE_MAX_UPLOAD_BYTES=str(4 << 30))
+        try:
+            bench_big(server, big)
+        finally:
+            server.stop()
+    finally:
+        if moto is not None:
+            moto.stop()
+        if cluster is not None:
+            cluster.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
