@@ -287,3 +287,16 @@ def test_merge_patches_are_validated_too(merge: dict, reason: str) -> None:
     ds = dicomcore.dcmread(CT)
     with pytest.raises(PatchError, match=reason):
         apply(ds, merge)
+
+
+@pytest.mark.parametrize(("patch", "message"), [
+    ([{"path": "PatientName"}], "operation 0 (PatientName): op must be one of"),
+    (["x"], "operation 0: an operation is an object"),
+    ("a string", "the patch: a patch is a JSON array"),
+    ([{"op": "set"}], "operation 0 (set): path must be"),
+    ({"a": 1}, "the patch (set): 'a' is not a tag key"),
+])
+def test_error_messages_say_what_is_missing_in_words(patch: Any, message: str) -> None:
+    with pytest.raises(PatchError) as caught:
+        apply(dicomcore.dcmread(CT), patch)
+    assert message in str(caught.value) and "None" not in str(caught.value)

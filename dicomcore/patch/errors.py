@@ -25,5 +25,13 @@ class PatchError(ValueError):
 
     def __init__(self, errors: list[dict[str, Any]]) -> None:
         self.errors = errors
-        lines = [f"operation {e['index']} ({e['op']} {e['path']}): {e['reason']}" for e in errors]
-        super().__init__("patch not applied: " + "; ".join(lines))
+        super().__init__("patch not applied: " + "; ".join(map(_describe, errors)))
+
+
+def _describe(error: dict[str, Any]) -> str:
+    """One failure in words: `operation 2 (set PatientName): reason`; what is missing (no
+    index for the patch as a whole, no op or path) is left out, never shown as None."""
+    index, op, path = error.get("index"), error.get("op"), error.get("path")
+    where = "the patch" if index is None else f"operation {index}"
+    named = " ".join(str(part) for part in (op, path) if part is not None)
+    return f"{where} ({named}): {error['reason']}" if named else f"{where}: {error['reason']}"
