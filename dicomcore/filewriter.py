@@ -55,16 +55,22 @@ class _Encoding:
     """How one data set level is written: the header codec (VR mode and byte order) and
     which mode of writing."""
 
-    __slots__ = ("implicit", "little", "like_original", "keep_file_vrs", "header", "item")
+    __slots__ = ("implicit", "little", "like_original", "keep_file_vrs", "undefined_lengths",
+                 "header", "item")
 
     def __init__(self, implicit: bool, little: bool, like_original: bool,
-                 keep_file_vrs: bool | None = None) -> None:
+                 keep_file_vrs: bool | None = None, undefined_lengths: bool | None = None
+                 ) -> None:
         self.implicit = implicit
         self.little = little
         self.like_original = like_original
         # The VRs a file had (UN for a known element, a UN sequence) are kept only when
         # writing like the original in the encoding it was read in.
         self.keep_file_vrs = like_original if keep_file_vrs is None else keep_file_vrs
+        # Sequences and items of undefined length stay so like the original, and with
+        # enforce_file_format (pydicom's rule); write_like_original=False makes them defined.
+        self.undefined_lengths = like_original if undefined_lengths is None else \
+            undefined_lengths
         codec = header_codec(implicit, little)
         self.header = codec.encode
         self.item = codec.encode_item
@@ -72,7 +78,8 @@ class _Encoding:
     def nested(self, implicit: bool) -> _Encoding:
         if implicit == self.implicit:
             return self
-        return _Encoding(implicit, self.little, self.like_original, self.keep_file_vrs)
+        return _Encoding(implicit, self.little, self.like_original, self.keep_file_vrs,
+                         self.undefined_lengths)
 
 
 def dcmwrite(filename: str | os.PathLike[str] | BinaryIO, dataset: Dataset,
@@ -154,8 +161,11 @@ def _write(fp: BinaryIO, ds: Dataset, plan: WritePlan) -> None:
     if meta is not None:
         fp.write(_encode_meta(meta, plan.like_original))
     same_encoding = (plan.implicit, plan.little) == (ds.is_implicit_VR, ds.is_little_endian)
-    enc = _Encoding(plan.implicit, plan.little, plan.like_original, plan.like_original and
-                    (plan.requested is None or same_encoding))
+    # Like the original, and with enforce_file_format (pydicom writes what it has not
+    # decoded as read), the VRs the file had are kept while the encoding does not change.
+    keep_vrs = plan.like_original or plan.enforce_file_format
+    enc = _Encoding(plan.implicit, plan.little, plan.like_original, keep_vrs and
+                    (plan.requested is None or same_encoding), keep_vrs)
     if plan.deflated:
         sink = _Deflater(fp)
         _write_elements(sink.write, ds, enc)
@@ -340,12 +350,12 @@ def _sequence_chunks(elem: DataElement, enc: _Encoding, encodings: tuple[str, ..
         # PS3.5 6.2.2: a UN sequence holds implicit VR little endian items.
         header_vr = "UN"
         item_enc = _Encoding(True, True, True)
-    undefined = enc.like_original and (elem.is_undefined_length or
+    undefined = enc.undefined_lengths and (elem.is_undefined_length or
                                        getattr(items, "is_undefined_length", False))
     encoded_items = []
     for item in items:
         body = _join(_dataset_chunks(item, item_enc, encodings, ancestors=ancestors))
-        if enc.like_original and item.is_undefined_length_sequence_item:
+        if enc.undefined_lengths and item.is_undefined_length_sequence_item:
             encoded_items.append(item_enc.item(ITEM, UNDEFINED_LENGTH) + body +
                                  item_enc.item(ITEM_DELIMITER, 0))
         else:
