@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SERVICE_STAMP := $(VENV)/.installed-service
 
-.PHONY: test lint bench dictionary serve fuzz fuzz-http soak clean
+.PHONY: test lint bench bench-index dictionary serve fuzz fuzz-http soak clean
 
 # `make serve` needs only the service extra; `make test` (and the rest) add the test extra.
 $(SERVICE_STAMP): pyproject.toml
@@ -27,6 +27,11 @@ bench: $(STAMP)
 	$(PY) benchmarks/read.py
 	$(PY) benchmarks/write.py
 	$(PY) benchmarks/service.py
+
+# The index and object-storage figures (issue 13): 100,000 indexed instances on SQLite and
+# PostgreSQL, file vs S3 (moto) throughput, a 1 GiB instance on S3. Needs Debian's postgresql.
+bench-index: $(STAMP)
+	$(PY) benchmarks/index.py
 
 serve: $(SERVICE_STAMP)
 	$(PY) -m app
