@@ -18,7 +18,15 @@ from .settings import get_settings
 DESCRIPTION = """Read and fix DICOM files over HTTP, next to a PACS.
 
 Upload a file for its element JSON (PS3.18 Annex F), patch it and download it, or store it
-and work on it as a resource. Errors are RFC 9457 problem+json."""
+and work on it as a resource (`/v1/instances`: JSON, bulk values with Range, PATCH with
+If-Match, download, delete). Uploads are streamed, as a raw `application/dicom` body or a
+multipart `file` field.
+
+Errors are RFC 9457 `application/problem+json`; each route lists the statuses it can give. A
+file the reader had to recover from (cut short, for one) is answered with what was read and
+an `X-DICOM-Warnings` header, or refused with `strict=true`. When the server has an API key
+(DICOMCORE_API_KEY), every route but `/healthz` needs it: `Authorization: Bearer KEY` or
+`X-API-Key: KEY` (the Authorize button)."""
 
 
 @asynccontextmanager
