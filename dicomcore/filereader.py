@@ -27,6 +27,7 @@ from .dataset import Dataset, FileDataset, FileMetaDataset
 from .dates import datetime_value
 from .deferred import DeferredSource
 from .errors import InvalidDicomError
+from .limits import DEFAULT_LIMITS, INFLATE_PIECE, LimitExceeded, ReadLimits
 from .parser import DatasetParser, StopWhen
 from .rawelement import data_element_generator
 from .stream import ByteStream
@@ -40,7 +41,6 @@ __all__ = ["read_file", "dcmread", "read_partial", "read_dataset", "open_dicom",
 PIXEL_TAGS = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009})
 _UNITS = {"b": 1, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "kib": 1024,
           "mib": 1024 ** 2, "gib": 1024 ** 3}
-_SPOOL_LIMIT = 16 * 1024 * 1024
 _VR_BYTES = frozenset(vr.encode() for vr in VALID_VRS)
 
 
@@ -61,8 +61,8 @@ def parse_defer_size(value: int | float | str | None) -> int | None:
 
 def read_file(fp: str | os.PathLike[str] | BinaryIO, defer_size: int | str | None = None,
               stop_before_pixels: bool = False, force: bool = False,
-              specific_tags: list[Any] | None = None, *, datetime_conversion: bool = False
-              ) -> FileDataset:
+              specific_tags: list[Any] | None = None, *, datetime_conversion: bool = False,
+              limits: ReadLimits = DEFAULT_LIMITS) -> FileDataset:
     """Read a DICOM file (path or binary file-like object) into a `FileDataset`.
 
     `specific_tags` (tags or keywords): keep only these top-level elements, and Specific
@@ -70,30 +70,32 @@ def read_file(fp: str | os.PathLike[str] | BinaryIO, defer_size: int | str | Non
     elements never reads the pixel data. `datetime_conversion=True` gives DA, DT and TM
     values (at every depth) as `valuerep.DA`/`DT`/`TM` objects instead of text (pydicom's
     `config.datetime_conversion`, here for this call only); text that is no date stays text.
+    `limits` bounds what the read may cost (see `read_partial`).
 
     >>> from dicomcore import dcmread
     >>> ds = dcmread("image.dcm", stop_before_pixels=True)   # doctest: +SKIP
     """
     stop_when = _stop_before_pixels if stop_before_pixels else None
     if not specific_tags:
-        ds = read_partial(fp, stop_when, defer_size=defer_size, force=force)
+        ds = read_partial(fp, stop_when, defer_size=defer_size, force=force, limits=limits)
     else:
-        ds = _read_specific(fp, specific_tags, stop_before_pixels, defer_size, force)
+        ds = _read_specific(fp, specific_tags, stop_before_pixels, defer_size, force, limits)
     if datetime_conversion:
         _convert_datetimes(ds)
     return ds
 
 
 def _read_specific(fp: str | os.PathLike[str] | BinaryIO, specific_tags: list[Any],
-                   stop_before_pixels: bool, defer_size: int | str | None, force: bool
-                   ) -> FileDataset:
+                   stop_before_pixels: bool, defer_size: int | str | None, force: bool,
+                   limits: ReadLimits) -> FileDataset:
     wanted = {int(Tag(t)) for t in specific_tags} | {SPECIFIC_CHARACTER_SET}
     last = max(wanted)
 
     def stop_after_last(tag: BaseTag, vr: str | None, length: int) -> bool:
         return tag > last or (stop_before_pixels and tag in PIXEL_TAGS)
 
-    ds = read_partial(fp, stop_after_last, defer_size=defer_size, force=force)
+    ds = read_partial(fp, stop_after_last, defer_size=defer_size, force=force,
+                      limits=limits)
     ds.replace_all(elem for elem in ds.elements_in_file_order() if elem.tag in wanted)
     return ds
 
@@ -129,21 +131,24 @@ def _stop_before_pixels(tag: BaseTag, vr: str | None, length: int) -> bool:
 
 
 def read_partial(fileobj: str | os.PathLike[str] | BinaryIO, stop_when: StopWhen | None = None,
-                 defer_size: int | str | None = None, force: bool = False) -> FileDataset:
+                 defer_size: int | str | None = None, force: bool = False,
+                 limits: ReadLimits = DEFAULT_LIMITS) -> FileDataset:
     """Read a file, stopping before the first top-level element for which
-    `stop_when(tag, VR, length)` is true."""
+    `stop_when(tag, VR, length)` is true. `limits` bounds what the read may cost (elements,
+    inflated size, where an inflated data set is spooled): `limits.LimitExceeded` past one."""
     defer = parse_defer_size(defer_size)
     if isinstance(fileobj, (str, os.PathLike)):
         path = os.fspath(fileobj)
         with open(path, "rb") as fp:
             size = os.fstat(fp.fileno()).st_size
             source = DeferredSource(path, None, size)
-            return _read(fp, path, source, stop_when, defer, force, size)
+            return _read(fp, path, source, stop_when, defer, force, size, limits)
     fp = fileobj
     if not _seekable(fp):
         fp = io.BytesIO(fp.read())
     source = DeferredSource(None, fp, None)
-    return _read(fp, getattr(fileobj, "name", None), source, stop_when, defer, force, None)
+    return _read(fp, getattr(fileobj, "name", None), source, stop_when, defer, force, None,
+                 limits)
 
 
 @contextmanager
@@ -158,12 +163,13 @@ def open_dicom(fp: str | os.PathLike[str] | BinaryIO, **options: Any) -> Iterato
 
 def read_dataset(fp: BinaryIO, is_implicit_VR: bool, is_little_endian: bool,  # noqa: N803
                  bytelength: int | None = None, stop_when: StopWhen | None = None,
-                 defer_size: int | str | None = None) -> Dataset:
+                 defer_size: int | str | None = None, limits: ReadLimits = DEFAULT_LIMITS
+                 ) -> Dataset:
     """Read a bare data set from the current position of `fp` (to its end, or `bytelength`
     bytes); `fp` is left just after what was read."""
     stream = ByteStream(fp)
     parser = DatasetParser(stream, is_little_endian, parse_defer_size(defer_size),
-                           DeferredSource(None, fp, None))
+                           DeferredSource(None, fp, None), limits.max_elements)
     end = stream.pos + bytelength if bytelength is not None else None
     ds = parser.read_dataset(is_implicit_VR, end, 0, python_encodings(None), stop_when)
     ds.is_little_endian = is_little_endian
@@ -179,11 +185,11 @@ def _seekable(fp: Any) -> bool:
 
 
 def _read(fp: BinaryIO, name: str | None, source: DeferredSource,
-          stop_when: StopWhen | None, defer: int | None, force: bool, size: int | None
-          ) -> FileDataset:
+          stop_when: StopWhen | None, defer: int | None, force: bool, size: int | None,
+          limits: ReadLimits) -> FileDataset:
     stream = ByteStream(fp, size)
     preamble = _read_preamble(stream, force)
-    meta_parser = DatasetParser(stream, True)
+    meta_parser = DatasetParser(stream, True, max_elements=limits.max_elements)
     file_meta = FileMetaDataset()
     if _next_group(stream, True) == 0x0002:
         file_meta = FileMetaDataset(meta_parser.read_dataset(
@@ -191,8 +197,9 @@ def _read(fp: BinaryIO, name: str | None, source: DeferredSource,
     closers: list[Callable[[], None]] = []
     implicit, little, deflated = _encoding_of(stream, file_meta)
     if deflated:
-        stream, source = _inflate(stream, closers)
-    parser = DatasetParser(stream, little, defer, source)
+        stream, source = _inflate(stream, closers, limits)
+    parser = DatasetParser(stream, little, defer, source, limits.max_elements)
+    parser.counted = len(file_meta)
     command = None
     group_sizes: dict[int, int] = {}
     group = _next_group(stream, little)
@@ -200,17 +207,20 @@ def _read(fp: BinaryIO, name: str | None, source: DeferredSource,
         command = parser.read_dataset(True, None, 0, python_encodings(None), _not_group(0x0000))
         group_sizes.update(command.original_group_sizes or {})
     body = parser.read_dataset(implicit, None, 0, python_encodings(None), stop_when)
-    ds = body
+    # The body's elements are not copied (a copy of a million-element data set is another
+    # dict at the peak): the result takes the reader's dict as it is.
+    elements = body._dict
     if command is not None:  # rare: a command set before the data set
-        ds = Dataset(command)
-        ds.update(body)
+        elements = {**command._dict, **elements}
     group_sizes.update(body.original_group_sizes or {})
     if body.is_implicit_VR:
         implicit = True
     if not deflated:
         stream.sync()
-    result = FileDataset(name if name is not None else fp, ds, preamble, file_meta, implicit,
+    result = FileDataset(name if name is not None else fp, {}, preamble, file_meta, implicit,
                          little)
+    result.__dict__["_dict"] = elements
+    ds = result
     result.filename = name
     if deflated and defer is None:
         for close in closers:  # nothing was deferred: the inflated copy is not needed
@@ -282,27 +292,49 @@ def _encoding_of(stream: ByteStream, file_meta: Dataset) -> tuple[bool, bool, bo
     return True, True, False
 
 
-def _inflate(stream: ByteStream, closers: list[Callable[[], None]]
+def _inflate(stream: ByteStream, closers: list[Callable[[], None]], limits: ReadLimits
              ) -> tuple[ByteStream, DeferredSource]:
-    """Inflate a deflated data set (PS3.5 A.5) into a spooled temporary file."""
+    """Inflate a deflated data set (PS3.5 A.5) into a spool: in memory up to
+    `limits.spool_bytes`, then a file in `limits.scratch_dir`. Each step inflates at most
+    `INFLATE_PIECE` bytes, so a bomb costs no more memory than a plain file; past
+    `limits.max_inflated_bytes` it is `LimitExceeded`."""
     stream.sync()
-    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_LIMIT)  # noqa: SIM115 - closed by FileDataset
-    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-    fp = stream.fp
+    spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed by FileDataset
+        max_size=limits.spool_bytes, dir=limits.scratch_dir)
+    start = stream.pos
     try:
-        while True:
-            chunk = fp.read(1 << 20)
-            if not chunk:
-                break
-            spool.write(inflater.decompress(chunk))
-            if inflater.eof:
-                break
-        spool.write(inflater.flush())
-    except zlib.error as exc:
+        _inflate_into(stream.fp, spool, limits.max_inflated_bytes, start)
+    except BaseException:
         spool.close()
-        raise InvalidDicomError(f"the deflated data set cannot be inflated: {exc}",
-                                stream.pos) from exc
+        raise
     spool.seek(0)
     closers.append(spool.close)
     source = DeferredSource(None, spool, None)  # type: ignore[arg-type]
     return ByteStream(spool), source  # type: ignore[arg-type]
+
+
+def _inflate_into(fp: BinaryIO, out: BinaryIO, max_bytes: int | None, start: int) -> int:
+    """Inflate raw deflate data from `fp` into `out` piece by piece; the inflated size."""
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    total = 0
+    try:
+        while not inflater.eof:
+            data = inflater.unconsumed_tail or fp.read(INFLATE_PIECE)
+            if not data:
+                break
+            piece = inflater.decompress(data, INFLATE_PIECE)
+            total += len(piece)
+            if max_bytes is not None and total > max_bytes:
+                raise LimitExceeded(f"the deflated data set inflates to more than {max_bytes} "
+                                    f"bytes", start, None, "max_inflated_bytes")
+            out.write(piece)
+        rest = inflater.flush()
+    except zlib.error as exc:
+        raise InvalidDicomError(f"the deflated data set cannot be inflated: {exc}",
+                                start) from exc
+    total += len(rest)
+    if max_bytes is not None and total > max_bytes:
+        raise LimitExceeded(f"the deflated data set inflates to more than {max_bytes} bytes",
+                            start, None, "max_inflated_bytes")
+    out.write(rest)
+    return total

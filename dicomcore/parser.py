@@ -13,8 +13,10 @@ What it recovers from, always with a warning: a file that ends inside a value or
 delimiter. What it refuses with `InvalidDicomError` (naming the offset and tag): a header cut
 in the middle, a value longer than the item or sequence that holds it, an item tag where an
 element belongs (or the reverse), an undefined length on a VR that cannot have one, and
-nesting deeper than `limits.MAX_DEPTH`. An item longer than its sequence is read whole with
-a warning, as pydicom and dcmtk do. Knows nothing about files, preambles or file meta.
+nesting deeper than `limits.MAX_DEPTH`. More elements and items (at every depth together)
+than `max_elements` is `limits.LimitExceeded`, raised as the first one too many is read. An
+item longer than its sequence is read whole with a warning, as pydicom and dcmtk do. Knows
+nothing about files, preambles or file meta.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from .dataset import Dataset, resolve_ambiguous_vr
 from .deferred import DeferredSource, DeferredValue
 from .errors import DicomWarning, InvalidDicomError, TruncatedFileWarning
 from .header import ITEM_HEADER_SIZE, UNDEFINED_LENGTH, HeaderCodec
-from .limits import MAX_DEPTH
+from .limits import MAX_DEPTH, LimitExceeded
 from .sequence import Sequence
 from .stream import ByteStream
 from .tag import (
@@ -63,8 +65,13 @@ class DatasetParser:
     """Reads data sets from a `ByteStream` in one byte order; see the module docstring."""
 
     def __init__(self, stream: ByteStream, is_little_endian: bool, defer_size: int | None = None,
-                 source: DeferredSource | None = None) -> None:
+                 source: DeferredSource | None = None, max_elements: int | None = None) -> None:
         self.stream = stream
+        # Elements and items of the data sets read to their end so far, at every depth: a
+        # data set adds its own when it ends, and checks its running count in the loop
+        # against what is left of the limit (recomputed after each value that may nest).
+        self.counted = 0
+        self.max_elements = max_elements
         self.little = is_little_endian
         self.defer_size = defer_size
         self.source = source
@@ -98,6 +105,7 @@ class DatasetParser:
         # Longer values may be deferred; an undefined length is 0xFFFFFFFF, longer still.
         fast_limit = UNDEFINED_LENGTH - 1 if self.defer_size is None else self.defer_size
         ambiguous: list[DataElement] = []
+        budget = self._budget()
         # The group whose group length element was read last, where its elements start and
         # where the last of them ended: the writer keeps a group length as read while its
         # group is unchanged.
@@ -144,6 +152,7 @@ class DatasetParser:
                     or (end is not None and value_pos + length > end)):
                 elem = self._read_value(tag, vr, length, pos, value_pos, implicit, end, depth,
                                         encodings, lineage)  # type: ignore[arg-type]
+                budget = self._budget()
             else:
                 # The common case, kept in the loop for speed: a short primitive value,
                 # usually inside the window already.
@@ -165,6 +174,8 @@ class DatasetParser:
             if elem.VR in AMBIGUOUS_VRS:
                 ambiguous.append(elem)
             elements[tag] = elem
+            if len(elements) > budget:
+                self._too_many(pos, tag)
             if not tag & 0xFFFF:
                 tracked = tag >> 16
                 tracked_start = tracked_end = stream.pos
@@ -173,6 +184,9 @@ class DatasetParser:
             if in_item and end is None and stream.size is not None and stream.pos >= stream.size:
                 self._truncated(stream.pos, tag, "item has no delimiter")
                 break
+        self.counted += len(elements) + in_item
+        if in_item and self.counted > self._limit():
+            self._too_many(stream.pos, None)
         if tracked is not None:
             group_sizes[tracked] = tracked_end - tracked_start
         if group_sizes:
@@ -182,6 +196,17 @@ class DatasetParser:
         if depth == 0:
             ds.is_implicit_VR = implicit
         return ds
+
+    def _limit(self) -> int:
+        return self.max_elements if self.max_elements is not None else UNDEFINED_LENGTH << 8
+
+    def _budget(self) -> int:
+        """How many elements the data set being read may hold beyond the counted ones."""
+        return self._limit() - self.counted
+
+    def _too_many(self, pos: int, tag: int | None) -> None:
+        raise LimitExceeded(f"more than {self.max_elements} data elements and items",
+                            pos, tag, "max_elements")
 
     def _detect_implicit(self, in_item: bool, end: int | None) -> bool:
         """PS3.5 7.1: an explicit-VR data set whose first element has no VR is implicit."""
@@ -258,6 +283,7 @@ class DatasetParser:
             reader = self._un_items() if vr == "UN" else self
             seq = reader.read_sequence(implicit or vr == "UN", value_end, depth + 1, encodings,
                                        lineage)
+            self.counted = reader.counted
             stream.seek(max(value_end, stream.pos) if stream.size is None
                         else min(max(value_end, stream.pos), stream.size))
             return _sequence_element(tag, seq, value_pos, False, vr)
@@ -290,7 +316,10 @@ class DatasetParser:
         little endian, also inside big endian data."""
         if self.little:
             return self
-        return DatasetParser(self.stream, True, self.defer_size, self.source)
+        parser = DatasetParser(self.stream, True, self.defer_size, self.source,
+                               self.max_elements)
+        parser.counted = self.counted  # the caller takes the count back after the items
+        return parser
 
     def _un_is_sequence(self, tag: int, length: int) -> bool:
         """A UN element the dictionary knows as SQ holds implicit VR little endian items."""
@@ -374,6 +403,7 @@ class DatasetParser:
             reader = self._un_items() if vr == "UN" else self
             seq = reader.read_sequence(implicit or vr == "UN", None, depth + 1, encodings,
                                        ancestors)
+            self.counted = reader.counted
             return _sequence_element(tag, seq, value_pos, True, vr)
         raise InvalidDicomError(f"undefined length is not allowed for VR {vr}", value_pos - 12,
                                 tag)
