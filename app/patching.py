@@ -23,7 +23,8 @@ from dicomcore.dataset import Dataset
 from dicomcore.patch import apply
 from dicomcore.values import encode_value, pad
 
-from .datasets import key_attributes, write_checked
+from .datasets import write_checked
+from .index import from_dataset
 from .problems import Problem, unusable_patch
 from .storage import KeyAttributes
 
@@ -74,7 +75,7 @@ class StoredPatch:
                     self.answer = self.render(written)
                 finally:
                     written.close()
-            return key_attributes(ds)
+            return from_dataset(ds)  # every indexed attribute, as the store route keeps
         finally:
             ds.close()
 

@@ -191,3 +191,56 @@ def test_listing_parameters_are_documented(client: TestClient) -> None:
     documented = {p["name"]: p.get("description", "") for p in operation["parameters"]}
     assert {"StudyInstanceUID", "Modality", "PatientName", "StudyDate"} <= set(documented)
     assert all(documented[k] for k in ("StudyInstanceUID", "Modality", "PatientName"))
+
+
+# reindex ------------------------------------------------------------------------------------
+
+def test_a_store_from_before_the_index_is_adopted(settings, client: TestClient,  # noqa: ANN001
+                                                  ct_bytes: bytes) -> None:
+    import json
+
+    legacy = settings.storage_dir / "instances"
+    legacy.mkdir(parents=True)
+    (legacy / ("L" * 22 + ".dcm")).write_bytes(ct_bytes)
+    (legacy / ("L" * 22 + ".json")).write_text(json.dumps({"created": 1234.5}))
+    (legacy / ("M" * 22 + ".dcm")).write_bytes(b"not DICOM")
+    listed = client.get("/v1/instances").json()
+    assert [(i["id"], i["created"]) for i in listed["items"]] == [("L" * 22, 1234.5)]
+    url = f"/v1/instances/{'L' * 22}"
+    assert client.get(url + "/file").content == ct_bytes
+    patched = client.patch(url, json=[{"op": "set", "path": "PatientID", "value": "new"}])
+    assert patched.status_code == 200
+    assert sorted(p.name for p in legacy.iterdir())[0].startswith("L" * 22 + ".")
+    assert not (legacy / ("L" * 22 + ".json")).exists(), "the old version and its record go"
+    assert (legacy / ("M" * 22 + ".dcm")).exists(), "what cannot be read is left alone"
+
+
+def test_python_m_app_reindex_rebuilds_a_lost_index(settings, client: TestClient,  # noqa: ANN001
+                                                    ct_bytes: bytes) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from app.storage import close_all
+
+    first = client.post("/v1/instances", content=with_uids(ct_bytes, "1.7.1"), headers=RAW)
+    second = client.post("/v1/instances", content=with_uids(ct_bytes, "1.7.2"), headers=RAW)
+    client.patch(second.headers["location"], json=[{"op": "set", "path": "PatientID",
+                                                    "value": "v2"}])
+    before = client.get("/v1/instances").json()["items"]
+    close_all()
+    for name in ("index.sqlite3", "index.sqlite3-wal", "index.sqlite3-shm"):
+        (settings.storage_dir / name).unlink(missing_ok=True)
+    done = subprocess.run([sys.executable, "-m", "app.reindex"], capture_output=True,
+                          text=True, timeout=120, env={**os.environ,
+                                                       "DICOMCORE_STORAGE_DIR":
+                                                       str(settings.storage_dir)})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1])["indexed"] == 2
+    assert "2/2" in done.stderr  # the progress bar
+    after = client.get("/v1/instances").json()["items"]
+    keep = ("id", "etag", "sop_instance_uid", "patient_id", "size")
+    assert sorted([{k: i[k] for k in keep} for i in after], key=str) == sorted(
+        [{k: i[k] for k in keep} for i in before], key=str)
+    assert first.status_code == 201
