@@ -38,8 +38,10 @@ _SENTINEL: Any = object()
 _NO_TAG_ERRORS = (ValueError, TypeError, OverflowError)
 _META_RULE = "-" * 49
 # pydicom's test for a name that looks meant as a keyword: it warns when such a name is set
-# as a plain attribute ("PatientsName" for "PatientName").
-_CAMEL_CASE = re.compile(r"[A-Z][A-Za-z0-9]|[a-z](?=.+?[A-Z])[A-Za-z0-9]")
+# as a plain attribute ("PatientsName" for "PatientName"). Letters and digits, at least four,
+# an upper-case letter first or later, and no underscore at the end.
+_CAMEL_CASE = re.compile(r"(?:[A-Za-z](?=.+?[A-Z])[A-Za-z0-9]+|[A-Z][A-Za-z0-9]+)"
+                         r"[A-Za-z0-9][^_]$")
 
 
 def _to_tag(key: Any) -> int:
@@ -505,7 +507,7 @@ class Dataset(MutableMapping):
         """True when the encoding set for writing is the one read, character set included."""
         current = (self.is_implicit_VR, self.is_little_endian)
         return (None not in current and self.original_encoding == current
-                and self.original_character_set == self._character_set())
+                and self.original_character_set == self.character_set)
 
     def set_original_encoding(self, is_implicit_vr: bool | None, is_little_endian: bool | None,
                               character_encoding: str | list[str] | None = None) -> None:
@@ -515,9 +517,14 @@ class Dataset(MutableMapping):
         if character_encoding is not None:
             self.__dict__["_read_charset"] = character_encoding
 
-    def _character_set(self) -> list[str]:
+    @property
+    def character_set(self) -> str | list[str]:
+        """The Python codecs of this data set's Specific Character Set, 'iso8859' without one
+        (pydicom's `_character_set`; items inheriting their parent's are not followed)."""
         elem = self._dict.get(0x00080005)
-        return list(python_encodings(elem.value if elem is not None else None))
+        if elem is None:
+            return "iso8859"
+        return list(python_encodings(elem.value))
 
     def decode(self) -> None:
         """Decode every value held in memory now (values are otherwise decoded on first

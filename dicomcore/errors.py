@@ -19,7 +19,7 @@ class InvalidDicomError(Exception):
     `tag` the element being read there, when known.
     """
 
-    def __init__(self, message: str = "The specified file is not a valid DICOM file",
+    def __init__(self, message: str = "The specified file is not a valid DICOM file.",
                  offset: int | None = None, tag: int | None = None) -> None:
         self.reason = message
         self.offset = offset

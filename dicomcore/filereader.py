@@ -220,7 +220,6 @@ def _read(fp: BinaryIO, name: str | None, source: DeferredSource,
     result = FileDataset(name if name is not None else fp, {}, preamble, file_meta, implicit,
                          little)
     result.__dict__["_dict"] = elements
-    ds = result
     result.filename = name
     if deflated and defer is None:
         for close in closers:  # nothing was deferred: the inflated copy is not needed
@@ -228,9 +227,7 @@ def _read(fp: BinaryIO, name: str | None, source: DeferredSource,
     else:
         result._closers.extend(closers)
     result._closers.append(source.close)
-    charset = ds.get_item(SPECIFIC_CHARACTER_SET)
-    result.set_original_encoding(implicit, little, list(python_encodings(
-        charset.value if charset is not None else None)))
+    result.set_original_encoding(implicit, little, result.character_set)
     if group_sizes:
         result.original_group_sizes = group_sizes
     return result

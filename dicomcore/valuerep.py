@@ -153,7 +153,9 @@ DSfloat = DS
 
 class DSdecimal(_EqualsItsText, Decimal):
     """Decimal String as a `decimal.Decimal`, for exact arithmetic on DS text (pydicom's
-    `DSdecimal`); keeps its original text as `DS` does. NaN and infinity are refused.
+    `DSdecimal`); keeps its original text as `DS` does. NaN and infinity are refused, and
+    a float too (TypeError, as pydicom: its digits are a guess) unless `allow_float=True`
+    (pydicom's `config.allow_DS_float`, here an argument).
 
     >>> v = DSdecimal("1.50")
     >>> v + DSdecimal("0.25"), str(v), repr(v)
@@ -162,7 +164,7 @@ class DSdecimal(_EqualsItsText, Decimal):
 
     original_string: str | None
 
-    def __new__(cls, val: Any, auto_format: bool = False) -> Any:
+    def __new__(cls, val: Any, auto_format: bool = False, *, allow_float: bool = False) -> Any:
         if val is None:
             return None
         if isinstance(val, str):
@@ -173,6 +175,10 @@ class DSdecimal(_EqualsItsText, Decimal):
             original: str | None = text
         else:
             if isinstance(val, float):
+                if not allow_float:
+                    raise TypeError("'DS' cannot be instantiated with a float value unless "
+                                    "allow_float=True; convert the value to a string with "
+                                    "the digits wanted, or pass a Decimal")
                 val = repr(val)
             obj = super().__new__(cls, val)
             original = getattr(val, "original_string", None)
