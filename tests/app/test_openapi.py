@@ -25,6 +25,8 @@ from app.settings import Settings
 
 from .conftest import CT
 
+MR = CT.with_name("MR_small.dcm")
+
 KEY = "s3cret"
 PATCH = json.dumps([{"op": "set", "path": "PatientName", "value": "Doe^Jane"}])
 DICOM = {"content-type": "application/dicom"}
@@ -67,7 +69,7 @@ CASES: dict[tuple[str, str], dict[int, Request]] = {
         415: _upload("/v1/patch"),
         422: _form(json.dumps([{"op": "set", "path": "Modality", "value": "not a CS!"}]))},
     ("post", "/v1/instances"): {
-        201: _upload("/v1/instances"),
+        201: _upload("/v1/instances", MR.read_bytes()),  # not stored yet: CT is
         400: _upload("/v1/instances", b"\0" * 200),
         413: _upload("/v1/instances", TOO_LARGE),
         415: _upload("/v1/instances", **{"content-type": "image/png"}),
