@@ -471,7 +471,10 @@ def write_file_meta_info(fp: BinaryIO, file_meta: Dataset, enforce_standard: boo
                              "present in 'file_meta'.")
     if enforce_standard:
         complete_file_meta(file_meta)
-    fp.write(_encode_meta(file_meta, not enforce_standard))
+    encoded = _encode_meta(file_meta, not enforce_standard)
+    if enforce_standard:  # pydicom sets the group length in `file_meta` too
+        file_meta.add(DataElement(0x00020000, "UL", len(encoded) - 12))
+    fp.write(encoded)
 
 
 def correct_ambiguous_vr(ds: Dataset, is_little_endian: bool) -> Dataset:
