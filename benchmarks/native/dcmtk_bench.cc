@@ -1,15 +1,18 @@
 // dcmtk's side of benchmarks/read.py and benchmarks/to_json.py (driver: bench_loop.h).
 //
+//   dcmtk_bench version          the library's version
 //   dcmtk_bench read MODE LIST   DcmFileFormat::loadFile, then a recursive walk over the
 //                                meta header and the data set, sequence items and
 //                                encapsulated pixel fragments included, reading every value
-//                                through the typed getters: numbers through getXxxArray (the
-//                                values in host byte order), DS through getFloat64 and IS
-//                                through getSint32 value by value, other text through
-//                                getOFString value by value (split at the backslashes,
-//                                padding removed), AT through getTagVal, OB/OW/UN as the
-//                                loaded byte array. Text stays in the file's character set
-//                                (dcmtk converts only when asked). COUNT = elements visited.
+//                                through the typed getters: binary numbers (US, SS, UL, SL,
+//                                FL, FD, SV, UV) through getXxxArray value by value (host
+//                                byte order), DS through getFloat64 and IS through getSint32
+//                                value by value, other text through getOFString value by
+//                                value (split at the backslashes, padding removed), AT
+//                                through getTagVal, OB/OW/OF/OD/OL/OV/UN as the loaded array
+//                                (pydicom leaves those as bytes). Text stays in the file's
+//                                character set (dcmtk converts only when asked).
+//                                COUNT = elements visited.
 //   dcmtk_bench json MODE LIST   loadFile, then DcmFileFormat::writeJson with the compact
 //                                format and no meta header (what to_json gives) into a
 //                                string in memory; binary values inline (base64).
@@ -32,6 +35,7 @@
 #include "dcmtk/dcmdata/dcpixseq.h"
 #include "dcmtk/dcmdata/dcpxitem.h"
 #include "dcmtk/dcmdata/dcsequen.h"
+#include "dcmtk/dcmdata/dcuid.h"
 #include "dcmtk/dcmdata/dcxfer.h"
 #include "dcmtk/oflog/oflog.h"
 
@@ -45,11 +49,18 @@ double g_fold = 0;
 
 const Uint32 kLoadEverything = 0xFFFFFFFEu;
 
+// Numbers value by value; an O* value (OF, OD, OL, OV) only as the array, as pydicom
+// leaves those values as bytes.
 template <typename T>
 void fold_numbers(DcmElement *elem, OFCondition (DcmElement::*get)(T *&)) {
     T *values = nullptr;
     if ((elem->*get)(values).good() && values != nullptr) {
         const unsigned long n = elem->getLength() / sizeof(T);
+        const DcmEVR vr = elem->ident();
+        if (vr == EVR_OF || vr == EVR_OD || vr == EVR_OL || vr == EVR_OV) {
+            if (n > 0) g_fold += static_cast<double>(values[0]);
+            return;
+        }
         for (unsigned long i = 0; i < n; ++i) g_fold += static_cast<double>(values[i]);
     }
 }
@@ -185,8 +196,12 @@ bool read_and_write_json(const std::string &path, std::uint64_t &count) {
 }  // namespace
 
 int main(int argc, char **argv) {
+    if (argc == 2 && std::string(argv[1]) == "version") {
+        std::cout << OFFIS_DCMTK_VERSION_STRING << '\n';
+        return 0;
+    }
     if (argc != 4) {
-        std::cerr << "usage: dcmtk_bench read|json check|bench LIST\n";
+        std::cerr << "usage: dcmtk_bench version | dcmtk_bench read|json check|bench LIST\n";
         return 2;
     }
     OFLog::configure(OFLogger::FATAL_LOG_LEVEL);

@@ -1,5 +1,6 @@
 // GDCM's side of benchmarks/read.py (driver: bench_loop.h).
 //
+//   gdcm_bench version          the library's version
 //   gdcm_bench read MODE LIST   gdcm::Reader::Read, then a recursive walk over the meta
 //                               header and the data set, sequence items and encapsulated
 //                               pixel fragments included, decoding every value from its
@@ -28,6 +29,7 @@
 #include "gdcmSequenceOfFragments.h"
 #include "gdcmSequenceOfItems.h"
 #include "gdcmTrace.h"
+#include "gdcmVersion.h"
 
 #include "bench_loop.h"
 
@@ -156,8 +158,12 @@ bool read_and_walk(const std::string &path, std::uint64_t &count) {
 }  // namespace
 
 int main(int argc, char **argv) {
+    if (argc == 2 && std::string(argv[1]) == "version") {
+        std::cout << gdcm::Version::GetVersion() << '\n';
+        return 0;
+    }
     if (argc != 4 || std::string(argv[1]) != "read") {
-        std::cerr << "usage: gdcm_bench read check|bench LIST\n";
+        std::cerr << "usage: gdcm_bench version | gdcm_bench read check|bench LIST\n";
         return 2;
     }
     gdcm::Trace::DebugOff();

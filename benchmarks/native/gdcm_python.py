@@ -3,6 +3,7 @@
 Run by the system interpreter that has the `gdcm` module (the project's venv does not), with
 the driver protocol of bench_loop.h:
 
+    python3 gdcm_python.py version      the library's version
     python3 gdcm_python.py check LIST   "ok PATH" or "fail PATH" for each file of LIST
     python3 gdcm_python.py bench LIST   a warm-up round, "ready COUNT", then one timed round
                                         per line read on stdin: "SECONDS COUNT"
@@ -77,6 +78,9 @@ def read_and_walk(path: str) -> int:
 
 
 def main() -> int:
+    if sys.argv[1:] == ["version"]:
+        print(gdcm.Version.GetVersion())
+        return 0
     mode, list_path = sys.argv[1], sys.argv[2]
     with open(list_path) as listing:
         paths = [line.rstrip("\n") for line in listing if line.strip()]
