@@ -116,10 +116,16 @@ async def store_instance(request: Request, settings: SettingsDep, storage: Stora
                              **recovered.headers()})
 
 
-@router.get("", summary="List stored instances (paged)", description=(
-    "A page of the stored instances, oldest first, with the key attributes of each (UIDs, "
-    "modality, size, ETag, times) and `total`, the number stored. At most 1000 a page."),
-    responses=problems(400, 422))
+@router.get("", summary="List stored instances (paged, filtered)", description=(
+    "A page of the stored instances from the index, oldest first, with the indexed "
+    "attributes of each (patient, study, series and instance attributes, size, ETag, times) "
+    "and `total`, the number that match. At most 1000 a page. Filter by DICOM keyword: "
+    "`?StudyInstanceUID=1.2.3&Modality=CT`, `?PatientName=doe*`, "
+    "`?StudyDate=20240101-20240131`."),
+    responses={**problems(422), 400: {
+        "description": "a query parameter that is not an indexed DICOM keyword, or a value "
+                       "its VR cannot match (text for an integer, a wildcard in a UID)",
+        "content": {"application/problem+json": {}}}})
 async def list_instances(request: Request, storage: StorageDep, filters: InstanceFilters,
                          offset: Offset = 0, limit: Limit = 100) -> dict[str, Any]:
     page = await run_in_threadpool(storage.list, offset, limit, filters)
@@ -202,9 +208,14 @@ async def get_bulk(instance_id: InstanceId, tag_path: TagPath, request: Request,
                   "its new element JSON and `ETag`. Atomic: a patch with any failing "
                   "operation changes nothing and answers 422 listing each one. With "
                   "`If-Match`, a change based on an older version answers 412. A body that "
-                  "is not JSON is 400; a JSON body that is not a valid patch is 422."),
+                  "is not JSON is 400; a JSON body that is not a valid patch is 422. A patch "
+                  "that would give the instance the SOP Instance UID of another stored "
+                  "instance is 409 (one instance per SOP Instance UID)."),
               responses={200: {"description": "the new element JSON",
                                "content": {"application/dicom+json": {}}},
+                         409: {"description": "another stored instance has the SOP Instance "
+                                              "UID the patch gives this one",
+                               "content": {"application/problem+json": {}}},
                          **problems(400, 404, 412, 413, 415, 422)})
 async def patch_instance(instance_id: InstanceId, request: Request, settings: SettingsDep,
                          storage: StorageDep, if_match: IfMatch = None) -> Response:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import random
 import sys
@@ -34,6 +35,21 @@ from tests.corpus import PYDICOM_DATA  # noqa: E402
 RAW = {"content-type": "application/dicom"}
 SAMPLES = [PYDICOM_DATA / "test_files" / name for name in
            ("CT_small.dcm", "MR_small.dcm", "rtplan.dcm", "JPEG2000.dcm", "MR_small_implicit.dcm")]
+
+
+_STORES = itertools.count(1)
+
+
+def _unique(data: bytes) -> bytes:
+    """The sample with a SOP Instance UID of its own (same length, so nothing else moves):
+    the service keeps one instance per SOP Instance UID, and storing a sample again would
+    replace the stored one."""
+    import io
+
+    from dicomcore import read_file
+
+    uid = str(read_file(io.BytesIO(data), stop_before_pixels=True).SOPInstanceUID)
+    return data.replace(uid.encode(), (uid[:-6] + f"{next(_STORES):06d}").encode())
 
 
 @dataclass
@@ -95,7 +111,8 @@ async def _worker(number: int, server: Server, deadline: float, shared: list[str
                     response = await client.post("/v1/json", content=data, headers=RAW)
                     expect = {200}
                 elif action == "store":
-                    response = await client.post("/v1/instances", content=data, headers=RAW)
+                    response = await client.post("/v1/instances", content=_unique(data),
+                                                 headers=RAW)
                     if response.status_code == 201:
                         owned.append(response.json()["id"])
                     expect = {201}
@@ -153,7 +170,8 @@ async def _rotate_shared(server: Server, deadline: float, shared: list[str], dat
             await asyncio.sleep(period)
             fresh = []
             for _ in range(len(shared)):
-                response = await client.post("/v1/instances", content=data, headers=RAW)
+                response = await client.post("/v1/instances", content=_unique(data),
+                                             headers=RAW)
                 fresh.append(response.json()["id"])
             shared[:] = fresh
 
@@ -171,7 +189,7 @@ async def _run(server: Server, seconds: float, concurrency: int) -> Report:
     async with httpx.AsyncClient(base_url=server.url, timeout=60, trust_env=False) as client:
         shared = []
         for _ in range(4):
-            response = await client.post("/v1/instances", content=samples[SAMPLES[0]],
+            response = await client.post("/v1/instances", content=_unique(samples[SAMPLES[0]]),
                                          headers=RAW)
             shared.append(response.json()["id"])
     deadline = time.monotonic() + seconds

@@ -52,6 +52,13 @@ def _get(url: str, **headers: str) -> Request:
     return lambda c, ctx: c.get(url.format(**ctx), headers=headers)
 
 
+def _uid_clash(c: TestClient, ctx: dict[str, Any]) -> httpx.Response:
+    """PATCH the stored CT to the SOP Instance UID of another stored instance."""
+    other = c.post("/v1/instances", content=MR.read_bytes(), headers=DICOM).json()
+    return c.patch(f"/v1/instances/{ctx['id']}", json=[
+        {"op": "set", "path": "SOPInstanceUID", "value": other["sop_instance_uid"]}])
+
+
 TOO_LARGE = b"\0" * ((1 << 20) + 1)
 UNKNOWN = "/v1/instances/AAAAAAAAAAAAAAAAAAAAAA"
 CASES: dict[tuple[str, str], dict[int, Request]] = {
@@ -70,12 +77,14 @@ CASES: dict[tuple[str, str], dict[int, Request]] = {
         422: _form(json.dumps([{"op": "set", "path": "Modality", "value": "not a CS!"}]))},
     ("post", "/v1/instances"): {
         201: _upload("/v1/instances", MR.read_bytes()),  # not stored yet: CT is
+        200: _upload("/v1/instances"),  # CT again: replaces the stored one
         400: _upload("/v1/instances", b"\0" * 200),
         413: _upload("/v1/instances", TOO_LARGE),
         415: _upload("/v1/instances", **{"content-type": "image/png"}),
         422: _upload("/v1/instances?strict=perhaps")},
     ("get", "/v1/instances"): {
         200: _get("/v1/instances"),
+        400: _get("/v1/instances?modality=CT"),  # filters are DICOM keywords
         422: _get("/v1/instances?limit=0")},
     ("get", "/v1/instances/{instance_id}"): {
         200: _get("/v1/instances/{id}"),
@@ -91,6 +100,7 @@ CASES: dict[tuple[str, str], dict[int, Request]] = {
         400: _patch(b"{not json"),
         404: lambda c, ctx: c.patch(UNKNOWN, content=PATCH,
                                     headers={"content-type": "application/json"}),
+        409: _uid_clash,
         412: _patch(PATCH.encode(), **{"if-match": '"stale"'}),
         413: _patch(b" " * 2048),
         415: _patch(PATCH.encode(), "text/plain"),
