@@ -1,0 +1,125 @@
+"""JSON benchmark: a file read and turned into DICOM JSON (PS3.18 F), dicomcore against
+pydicom and dcmtk, on the pydicom corpus.
+
+Each row reads a file and converts its data set (not the meta header) with every binary
+value inline as base64, as each tool does when no bulk data handler is given:
+
+- pydicom `Dataset.to_json_dict()` (the 1.00 of every ratio) and `to_json()` (a string);
+- dicomcore `to_json_dict()` and `to_json()` (a string);
+- dcmtk's C++ `DcmFileFormat::writeJson` with the compact format into a string in memory
+  (benchmarks/native/dcmtk_bench.cc, timed inside its own process, start-up not counted).
+
+Every row converts the same files: pydicom's test and charset files that pydicom reads and
+that every tool here converts (dcmtk 3.6.7's writeJson refuses encapsulated pixel data, so
+those files are left out when dcmtk is installed). The rows take turns round by round; it
+prints each row's median round, its ratio to pydicom's `to_json_dict` and every round.
+
+(Named to_json.py rather than json.py: a script run from benchmarks/ puts that folder first
+on sys.path, and a json.py there would stand in for the standard library's json in every
+benchmark of the folder.)
+
+Run with `make bench` (or `python benchmarks/to_json.py [rounds]`).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import pydicom  # noqa: E402
+
+import dicomcore  # noqa: E402
+from benchmarks.native import driver  # noqa: E402
+from benchmarks.rounds import (  # noqa: E402
+    machine_line,
+    print_table,
+    python_reader,
+    run_alternating,
+    server_reader,
+)
+from tests.corpus import READABLE, pydicom_outcome  # noqa: E402
+
+DICT_TARGET = 0.25  # issue 17: to_json_dict <= 0.25x pydicom's
+
+
+def _dict_task(read: Callable[[Path], object]) -> Callable[[Path], int]:
+    def task(path: Path) -> int:
+        return len(read(path).to_json_dict())  # type: ignore[attr-defined]
+    return task
+
+
+def _string_task(read: Callable[[Path], object]) -> Callable[[Path], int]:
+    def task(path: Path) -> int:
+        return len(read(path).to_json())  # type: ignore[attr-defined]
+    return task
+
+
+def corpus_benchmark(rounds: int) -> float:
+    notes: list[str] = []
+    tasks = {
+        f"pydicom {pydicom.__version__} to_json_dict": _dict_task(pydicom.dcmread),
+        f"pydicom {pydicom.__version__} to_json (string)": _string_task(pydicom.dcmread),
+        "dicomcore to_json_dict": _dict_task(dicomcore.dcmread),
+        "dicomcore to_json (string)": _string_task(dicomcore.dcmread),
+    }
+    with tempfile.TemporaryDirectory() as directory, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tmp = Path(directory)
+        candidates = [p for p in READABLE if pydicom_outcome(p) == "read"]
+        files = []
+        for path in candidates:
+            try:
+                for task in tasks.values():
+                    task(path)
+                files.append(path)
+            except Exception:
+                pass
+        dcmtk: list[str] = []
+        dcmtk_name = ""
+        try:
+            program = str(driver.build("dcmtk"))
+            dcmtk = [program, "json"]
+            dcmtk_name = f"dcmtk {driver.version([program])} C++ writeJson (string)"
+            converted = driver.readable(dcmtk, files, tmp)
+            files = [p for p in files if p in converted]
+        except driver.Unavailable as missing:
+            notes.append(str(missing))
+        left_out = [p for p in candidates if p not in files]
+        data_bytes = sum(p.stat().st_size for p in files)
+        readers = [python_reader(name, task, files) for name, task in tasks.items()]
+        if dcmtk:
+            readers.append(server_reader(dcmtk_name, dcmtk, files, tmp))
+        run_alternating(readers, rounds)
+    print(f"JSON: {len(files)} files, {data_bytes / 1e6:.1f} MB (pydicom's test and charset "
+          f"files every tool here converts; {len(left_out)} more that pydicom reads left out)")
+    print(f"  {rounds} alternating rounds, read + convert, binary values inline; count = "
+          "top-level attributes (dict) or characters/bytes (string)")
+    print_table(readers, "count")
+    by_name = {reader.name: reader.median for reader in readers}
+    base = readers[0].median
+    ours_dict = by_name["dicomcore to_json_dict"]
+    ours_string = by_name["dicomcore to_json (string)"]
+    ratio = ours_dict / base
+    print(f"  ratio dicomcore/pydicom to_json_dict: {ratio:.2f} "
+          f"(issue 17 target <= {DICT_TARGET:.2f})")
+    if dcmtk:
+        print(f"  dicomcore to_json / dcmtk writeJson: {ours_string / by_name[dcmtk_name]:.2f}x "
+              "(issue 17 target: < 1, faster than dcmtk)")
+    for note in notes:
+        print(f"  note: {note}")
+    return ratio
+
+
+def main() -> None:
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    print(machine_line())
+    corpus_benchmark(rounds)
+
+
+if __name__ == "__main__":
+    main()
