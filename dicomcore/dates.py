@@ -4,7 +4,8 @@ Each is a subclass of `datetime.date`, `datetime.datetime` or `datetime.time`, s
 compares, sorts and does arithmetic as those do; `str()` gives the text it was made from
 (`original_string`) or, for one made from a Python value, the DICOM form (PS3.5 6.2:
 YYYYMMDD, HHMMSS.FFFFFF, YYYYMMDDHHMMSS.FFFFFF&ZZXX). As in pydicom, empty text and None
-give None, and text that is no date or time raises ValueError.
+give None, and text that is no date or time raises ValueError (pydicom's DT takes some text
+the standard does not allow, such as an odd number of digits; this DT refuses it).
 
 Elements hold these when a user assigns a `date`, `datetime` or `time` to a DA, DT or TM
 element, or when a file is read with `dcmread(..., datetime_conversion=True)`; otherwise
@@ -34,9 +35,9 @@ _DT = re.compile(r"(\d{4})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})"
 
 
 def _text(val: Any) -> str | None:
-    """The stripped text of a str value, None for one that is empty."""
-    text = val.strip(" \0")
-    return text or None
+    """The text of a str value, None for one that is empty or blank. Padding is not removed
+    (the reader removes it first): '20200102 ' is no DA, as in pydicom."""
+    return val if val.strip(" \0") else None
 
 
 def _microseconds(fraction: str | None) -> int:

@@ -153,9 +153,9 @@ DSfloat = DS
 
 class DSdecimal(_EqualsItsText, Decimal):
     """Decimal String as a `decimal.Decimal`, for exact arithmetic on DS text (pydicom's
-    `DSdecimal`); keeps its original text as `DS` does. NaN and infinity are refused, and
-    a float too (TypeError, as pydicom: its digits are a guess) unless `allow_float=True`
-    (pydicom's `config.allow_DS_float`, here an argument).
+    `DSdecimal`); keeps its original text as `DS` does. A float is refused (TypeError, as
+    pydicom: its digits are a guess) unless `allow_float=True` (pydicom's
+    `config.allow_DS_float`, here an argument).
 
     >>> v = DSdecimal("1.50")
     >>> v + DSdecimal("0.25"), str(v), repr(v)
@@ -182,8 +182,6 @@ class DSdecimal(_EqualsItsText, Decimal):
                 val = repr(val)
             obj = super().__new__(cls, val)
             original = getattr(val, "original_string", None)
-        if not obj.is_finite():
-            raise ValueError(f"DS cannot hold {val!r}")
         if auto_format and (original is None or len(original) > 16):
             original = format_number_as_ds(Decimal(obj))
         obj.original_string = original
@@ -207,8 +205,7 @@ def is_valid_ds(s: str) -> bool:
     """
     from .validation import validate_value
 
-    return isinstance(s, str) and bool(s.strip(" ")) and "\\" not in s and \
-        not validate_value("DS", s)
+    return isinstance(s, str) and "\\" not in s and not validate_value("DS", s)
 
 
 def format_number_as_ds(val: float | Decimal) -> str:
