@@ -25,6 +25,7 @@ test: $(STAMP) lint
 
 bench: $(STAMP)
 	$(PY) benchmarks/read.py
+	$(PY) benchmarks/to_json.py
 	$(PY) benchmarks/write.py
 	$(PY) benchmarks/service.py
 
