@@ -61,6 +61,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
 )
 BY_KEYWORD = {a.keyword: a for a in ATTRIBUTES}
 MAX_TEXT = 1024
+INT64 = 1 << 63
 
 
 @dataclass(frozen=True)
@@ -113,11 +114,13 @@ def clean(attribute: Attribute, value: Any) -> str | int | None:
         value = value[0]
     if attribute.integer:
         try:
-            return int(str(value).strip())
+            number = int(str(value).strip())
         except ValueError:
             return None
+        return number if -INT64 <= number < INT64 else None  # what a BIGINT column holds
     text = str(value).replace("\x00", "").rstrip(" ")[:MAX_TEXT]
-    return text or None
+    # A lone surrogate (undecodable bytes kept by the reader) cannot be stored as text.
+    return text.encode("utf-8", "replace").decode("utf-8") or None
 
 
 def fold(text: str | None) -> str | None:

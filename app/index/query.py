@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .attributes import BY_KEYWORD, Attribute, fold
+from .attributes import BY_KEYWORD, INT64, Attribute, fold
 
 
 class QueryError(ValueError):
@@ -60,11 +60,16 @@ def _range(attribute: Attribute, value: str) -> tuple[str, list[Any]]:
 def condition(attribute: Attribute, value: str) -> tuple[str, list[Any]]:
     """The condition one query value sets on one attribute."""
     column = attribute.column
+    if "\x00" in value or value != value.encode("utf-8", "replace").decode("utf-8"):
+        raise QueryError(f"{attribute.keyword}: the value holds a character no text can")
     if attribute.integer:
         try:
-            return f"{column} = ?", [int(value)]
+            number = int(value)
         except ValueError:
             raise QueryError(f"{attribute.keyword}: an integer was expected") from None
+        if not -INT64 <= number < INT64:
+            raise QueryError(f"{attribute.keyword}: the integer is out of range")
+        return f"{column} = ?", [number]
     if attribute.vr == "UI":
         uids = [uid for uid in value.split("\\") if uid]
         if any(c in uid for uid in uids for c in "*?"):

@@ -85,7 +85,9 @@ def test_matching(filled: Index, matches: dict[str, str], expected: list[int]) -
 
 
 @pytest.mark.parametrize("matches", [{"Nonsense": "x"}, {"SOPInstanceUID": "1.2*"},
-                                     {"SeriesNumber": "two"}, {"StudyDate": "2024-01-01"}])
+                                     {"SeriesNumber": "two"}, {"StudyDate": "2024-01-01"},
+                                     {"SeriesNumber": "9" * 30}, {"PatientID": "a\x00b"},
+                                     {"PatientName": "\udcff"}])
 def test_unmatchable_queries_are_errors(filled: Index, matches: dict[str, str]) -> None:
     with pytest.raises(QueryError):
         filled.page(matches, 0, 10)
@@ -107,6 +109,17 @@ def test_paging_and_aggregates(filled: Index) -> None:
     in_study = series(filled, {"StudyInstanceUID": "1.2"}, 0, 10)
     assert [(s["SeriesInstanceUID"], s["Modality"], s["NumberOfSeriesRelatedInstances"])
             for s in in_study] == [("1.2.1", "MR", 1), ("1.2.2", "CT", 1)]
+
+
+def test_values_an_index_cannot_hold_are_dropped(index: Index) -> None:
+    from app.index.attributes import BY_KEYWORD, clean
+
+    assert clean(BY_KEYWORD["InstanceNumber"], "9" * 30) is None
+    assert clean(BY_KEYWORD["InstanceNumber"], " 12 ") == 12
+    assert clean(BY_KEYWORD["PatientID"], "a\x00b  ") == "ab"
+    assert clean(BY_KEYWORD["PatientID"], "x\udcff") == "x?"
+    assert clean(BY_KEYWORD["Modality"], ["CT", "MR"]) == "CT"
+    assert index.insert(_row(9, patient_id=clean(BY_KEYWORD["PatientID"], "x\udcff")))
 
 
 def test_compare_and_swap_and_garbage(filled: Index) -> None:
