@@ -4,6 +4,10 @@
 the value is valid: length limits, allowed characters (AE, AS, CS, DA, DS, DT, IS, TM, UI),
 number ranges (US, SS, UL, SL, SV, UV, FL, FD, IS), the VM the dictionary fixes, and text
 the Specific Character Set can represent. Used by patches; reading never validates.
+
+A problem names the value by its position ("value 2 ...", or "the value") and the rule it
+breaks, never the value itself: problems end up in error answers and logs, and values are
+patient data.
 """
 
 from __future__ import annotations
@@ -34,6 +38,16 @@ _INT_RANGES = {"US": (0, 0xFFFF), "SS": (-0x8000, 0x7FFF), "UL": (0, 0xFFFFFFFF)
                "SL": (-0x80000000, 0x7FFFFFFF), "SV": (-(1 << 63), (1 << 63) - 1),
                "UV": (0, (1 << 64) - 1), "IS": (-(1 << 31), (1 << 31) - 1)}
 _FLOAT_MAX = {"FL": 3.4028234663852886e38, "FD": 1.7976931348623157e308}
+_RULES = {
+    "AS": "nnnD, nnnW, nnnM or nnnY",
+    "CS": "upper-case letters, digits, space and underscore",
+    "DA": "YYYYMMDD",
+    "DS": "a decimal number",
+    "DT": "YYYYMMDDHHMMSS.FFFFFF&ZZXX",
+    "IS": "an integer",
+    "TM": "HHMMSS.FFFFFF",
+    "UI": "numbers without leading zeros, separated by dots",
+}
 
 
 def vm_allows(vm: str, count: int) -> bool:
@@ -71,68 +85,76 @@ def validate_value(vr: str, value: Any, vm: str | None = None,
         problems.append(f"{len(values)} values where the dictionary allows VM {vm}")
     if vr in SINGLE_VALUE_VRS and len(values) > 1:
         problems.append(f"{vr} holds a single value")
-    for v in values:
+    for position, v in enumerate(values, 1):
         problem = _check_one(vr, v)
         if problem:
-            problems.append(problem)
+            problems.append(f"{_subject(position, len(values))} {problem}")
     if vr in CHARSET_VRS and encodings is not None and not problems:
-        try:
-            encode_values([str(v) for v in values], vr, encodings)
-        except CharsetEncodeError as exc:
-            problems.append(str(exc))
+        for position, v in enumerate(values, 1):
+            try:
+                encode_values([str(v)], vr, encodings)
+            except CharsetEncodeError as exc:
+                problems.append(
+                    f"{_subject(position, len(values))} has a character (at {exc.position}) "
+                    f"that the Specific Character Set ({', '.join(exc.encodings)}) cannot "
+                    f"represent")
+                break
     return problems
 
 
+def _subject(position: int, count: int) -> str:
+    return "the value" if count == 1 else f"value {position}"
+
+
 def _check_one(vr: str, value: Any) -> str | None:
+    """The rule `value` breaks as a `vr` value (worded to follow "the value"), or None."""
     if vr in _INT_RANGES and vr != "IS":
         if isinstance(value, bool) or not isinstance(value, int):
-            return f"{value!r} is not an integer"
+            return "is not an integer"
         low, high = _INT_RANGES[vr]
-        return None if low <= value <= high else f"{value} is outside {vr}'s range {low}..{high}"
+        return None if low <= value <= high else f"is outside {vr}'s range {low}..{high}"
     if vr in _FLOAT_MAX:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return f"{value!r} is not a number"
+            return "is not a number"
         if math.isnan(value) or abs(value) > _FLOAT_MAX[vr]:
-            return f"{value} does not fit {vr}"
+            return f"does not fit {vr}"
         return None
     if vr == "AT":
-        return None if isinstance(value, int) and 0 <= value <= 0xFFFFFFFF else \
-            f"{value!r} is not a tag"
+        return None if isinstance(value, int) and 0 <= value <= 0xFFFFFFFF else "is not a tag"
     text = str(value)
     limit = MAX_LENGTH.get(vr)
     if vr == "PN":
         if "\\" in text:
-            return f"{text!r} contains a backslash, the value separator"
+            return "contains a backslash, the value separator"
         groups = str(PersonName(text)).split("=")
         if len(groups) > 3:
-            return "a person name has at most 3 component groups"
+            return "has more than 3 component groups"
         if any(len(g) > 64 for g in groups):
-            return "a PN component group is longer than 64 characters"
+            return "has a component group longer than 64 characters"
         if any(len(g.split("^")) > 5 for g in groups):
-            return "a PN component group has at most 5 components"
+            return "has a component group of more than 5 components"
         return _control_characters(text)
     if limit is not None and len(text) > limit:
-        return f"{text[:20]!r}... is longer than {vr}'s {limit} characters" if len(text) > 20 \
-            else f"{text!r} is longer than {vr}'s {limit} characters"
+        return f"is longer than {vr}'s {limit} characters"
     if "\\" in text and vr not in SINGLE_VALUE_VRS:
-        return f"{text!r} contains a backslash, the value separator"
+        return "contains a backslash, the value separator"
     pattern = _PATTERNS.get(vr)
     if pattern is not None and not pattern.fullmatch(text):
-        return f"{text!r} is not a valid {vr} value"
+        return f"is not a valid {vr} value ({_RULES[vr]})"
     if vr == "DA" and not _valid_date(text):
-        return f"{text!r} is not a calendar date"
+        return "is not a calendar date"
     if vr == "DT":
         return _dt_problem(text)
     if vr == "UR" and text.startswith(" "):
-        return f"{text!r}: a UR value may not start with a space"
+        return "starts with a space, which a UR value may not"
     if vr == "IS":
         low, high = _INT_RANGES["IS"]
         if not low <= int(text) <= high:
-            return f"{text} is outside IS's range"
+            return f"is outside IS's range {low}..{high}"
     if vr == "DS" and not math.isfinite(float(text)):
-        return f"{text!r} is not a finite number"
+        return "is not a finite number"
     if vr == "AE" and (text.strip() == "" or any(ord(c) < 0x20 for c in text)):
-        return f"{text!r} is not a valid AE title"
+        return "is not a valid AE title (blank, or control characters)"
     if vr in ("SH", "LO", "UC"):
         return _control_characters(text)
     return None
@@ -140,7 +162,7 @@ def _check_one(vr: str, value: Any) -> str | None:
 
 def _control_characters(text: str) -> str | None:
     if any(ord(c) < 0x20 and c != "\x1b" for c in text):
-        return f"{text!r} contains control characters"
+        return "contains control characters"
     return None
 
 
@@ -148,9 +170,9 @@ def _dt_problem(text: str) -> str | None:
     """PS3.5 Table 6.2-1: a DT's date is a calendar date and its UTC offset is -1200..+1400."""
     digits, sign, offset = text.partition("+") if "+" in text else text.partition("-")
     if len(digits) >= 8 and not _valid_date(digits):
-        return f"{text!r} is not a calendar date"
+        return "is not a calendar date"
     if sign and not -1200 <= int(sign + offset) <= 1400:
-        return f"{text!r} has a UTC offset outside -1200..+1400"
+        return "has a UTC offset outside -1200..+1400"
     return None
 
 

@@ -21,13 +21,14 @@ changes only in the changed elements and the lengths around them.
 The package: `paths` (the path grammar), `select` (selectors and actions), `operations` (the
 patch formats, parsed into selector + action), `targets` (where a selector points, found
 without changing anything), `checks` (what is validated and refused), `engine` (the
-copy-on-write application).
+copy-on-write application), `budget` (the deadline and cancel flag the engine checks).
 """
 
 from __future__ import annotations
 
+from .budget import WorkBudget
 from .engine import apply, apply_actions
-from .errors import InvalidOperation, PatchError
+from .errors import InvalidOperation, PatchCancelled, PatchError, PatchStopped, PatchTimeout
 from .operations import Operation, parse
 from .paths import PathStep, parse_path
 from .select import Action, AttributeOp, Selector
@@ -35,4 +36,4 @@ from .targets import Target, find_targets
 
 __all__ = ["apply", "apply_actions", "parse", "parse_path", "Operation", "PathStep",
            "PatchError", "InvalidOperation", "Selector", "Action", "AttributeOp", "Target",
-           "find_targets"]
+           "find_targets", "WorkBudget", "PatchStopped", "PatchTimeout", "PatchCancelled"]

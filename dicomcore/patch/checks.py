@@ -30,7 +30,7 @@ from ..tag import (
     Tag,
 )
 from ..validation import validate_value
-from ..vr import AMBIGUOUS_VRS
+from ..vr import AMBIGUOUS_VRS, BINARY_VRS
 from .errors import InvalidOperation
 from .paths import describe
 
@@ -105,14 +105,33 @@ def checked_value(tag: int, vr: str, vm: str | None, value: Any,
     """`value` as the element's value, validated; InvalidOperation with every problem."""
     try:
         converted = value_from_patch_json(vr, value)
-    except ValueError as exc:
-        raise InvalidOperation(str(exc)) from None
+    except ValueError:
+        # The converter's message may quote the value: the rule is said here instead.
+        raise InvalidOperation(f"{describe(tag)} ({vr}): the value must be "
+                               f"{_json_rule(vr)}") from None
     if tag == SPECIFIC_CHARACTER_SET:
         _check_character_set(converted)
     problems = validate_value(vr, converted, vm, encodings)
     if problems:
-        raise InvalidOperation("; ".join(problems))
+        raise InvalidOperation(f"{describe(tag)} ({vr}): " + "; ".join(problems))
     return typed_number_strings(vr, converted)
+
+
+def _json_rule(vr: str) -> str:
+    """What JSON a patch value of `vr` is (for messages that must not quote the value)."""
+    if vr in BINARY_VRS:
+        return "a base64 string"
+    if vr == "PN":
+        return "a string or an object of Alphabetic/Ideographic/Phonetic"
+    if vr == "AT":
+        return 'a tag such as "(0010,0010)"'
+    if vr in ("IS", "DS"):
+        return "a number or a numeric string"
+    if vr in ("US", "SS", "UL", "SL", "SV", "UV"):
+        return "an integer"
+    if vr in ("FL", "FD"):
+        return "a number"
+    return "a string"
 
 
 def _check_character_set(value: Any) -> None:

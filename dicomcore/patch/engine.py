@@ -16,6 +16,10 @@ Rules the engine keeps:
    checked against the character set it will be written in.
 4. Each operation first finds its targets without changing anything (`targets`), then acts
    on each; what is validated and refused is `checks`'s.
+5. Bounded work: a patch has at most `max_ops` operations (`limits.MAX_PATCH_OPS`; more is a
+   PatchError before anything runs), and the `WorkBudget` is checked before each operation,
+   each target and each item walked or created, so a deadline or a cancellation stops the
+   work within one step (`PatchTimeout`, `PatchCancelled`), the data set untouched.
 """
 
 from __future__ import annotations
@@ -26,11 +30,12 @@ from typing import Any
 from ..charset import python_encodings
 from ..dataelem import DataElement, empty_value_for_VR
 from ..dataset import Dataset, FileMetaDataset
-from ..limits import MAX_DEPTH
+from ..limits import MAX_DEPTH, MAX_PATCH_OPS
 from ..sequence import Sequence
 from ..tag import SPECIFIC_CHARACTER_SET
 from ..vr import CHARSET_VRS
 from . import checks
+from .budget import UNLIMITED, WorkBudget
 from .errors import InvalidOperation, PatchError
 from .operations import Operation, as_attribute_op, item_operations, parse_collecting
 from .paths import PathStep, describe, find_private_tag
@@ -42,13 +47,16 @@ __all__ = ["apply", "apply_actions"]
 _STRICT = frozenset({"set", "append", "remove"})
 
 
-def apply(ds: Dataset, patch: Any, force: bool = False) -> None:
+def apply(ds: Dataset, patch: Any, force: bool = False, *, budget: WorkBudget = UNLIMITED,
+          max_ops: int | None = MAX_PATCH_OPS) -> None:
     """Apply a patch (see `operations`) to `ds`, all of it or none of it.
 
     `patch` is the JSON (an array of operations or a DICOM JSON object) or a list of
     `Operation`; `force` allows file meta and pixel description changes for every operation.
-    PatchError lists every failing operation.
+    PatchError lists every failing operation. `budget` bounds the time (PatchTimeout) and
+    can cancel the work (PatchCancelled); `max_ops` (None: no limit) bounds its size.
     """
+    _check_size(patch, max_ops)
     errors: list[dict[str, Any]] = []
     if isinstance(patch, list) and patch and all(isinstance(o, Operation) for o in patch):
         parsed = []
@@ -60,16 +68,19 @@ def apply(ds: Dataset, patch: Any, force: bool = False) -> None:
     else:
         parsed, errors = parse_collecting(patch)
     _run(ds, [(index, op, operation.op, operation.text) for index, operation, op in parsed],
-         errors, force)
+         errors, force, budget)
 
 
 def apply_actions(ds: Dataset, ops: Iterable[AttributeOp | tuple[Selector, Action]],
-                  force: bool = False) -> None:
+                  force: bool = False, *, budget: WorkBudget = UNLIMITED,
+                  max_ops: int | None = None) -> None:
     """Apply (selector, action) pairs to `ds`, all of them or none (see `select`).
 
     PatchError lists every failing pair: its index, the action's kind, the selector's text
-    and the reason.
+    and the reason. `budget` and `max_ops` as for `apply`.
     """
+    ops = list(ops)
+    _check_size(ops, max_ops)
     errors: list[dict[str, Any]] = []
     numbered = []
     for index, op in enumerate(ops):
@@ -80,7 +91,15 @@ def apply_actions(ds: Dataset, ops: Iterable[AttributeOp | tuple[Selector, Actio
             errors.append(_error(index, op.action.kind, op.selector.text, str(exc)))
             continue
         numbered.append((index, op, op.action.kind, op.selector.text))
-    _run(ds, numbered, errors, force)
+    _run(ds, numbered, errors, force, budget)
+
+
+def _check_size(patch: Any, max_ops: int | None) -> None:
+    """PatchError for a patch with more than `max_ops` operations (or members, for a DICOM
+    JSON object), before any of them is parsed."""
+    if max_ops is not None and isinstance(patch, (list, dict)) and len(patch) > max_ops:
+        raise PatchError([_error(None, None, None, f"a patch has at most {max_ops} "
+                                 f"operations; this one has {len(patch)}")])
 
 
 def _error(index: int | None, op: str | None, path: str | None, reason: str
@@ -89,10 +108,11 @@ def _error(index: int | None, op: str | None, path: str | None, reason: str
 
 
 def _run(ds: Dataset, ops: list[tuple[int, AttributeOp, str, str]],
-         errors: list[dict[str, Any]], force: bool) -> None:
-    work = _Work(ds)
+         errors: list[dict[str, Any]], force: bool, budget: WorkBudget) -> None:
+    work = _Work(ds, budget=budget)
     ops = sorted(ops, key=lambda numbered: not _changes_charset(numbered[1].selector))
     for index, op, name, text in ops:
+        budget.check()
         try:
             work.run(op.selector, op.action, force or op.force)
         except InvalidOperation as exc:
@@ -120,7 +140,8 @@ class _Work:
     """A copy of a data set that shares every element it has not been told to change."""
 
     def __init__(self, ds: Dataset, owned: dict[int, object] | None = None, depth: int = 0,
-                 outer: tuple[Dataset, ...] = ()) -> None:
+                 outer: tuple[Dataset, ...] = (), budget: WorkBudget = UNLIMITED) -> None:
+        self.budget = budget
         self.original = ds
         self.root = ds.copy() if owned is None else ds
         # The objects this work made (and may change in place), kept alive so that no id
@@ -136,7 +157,9 @@ class _Work:
         """Apply one action to every target of its selector (InvalidOperation on failure)."""
         cache: dict[Any, Any] = {}
         strict = action.kind in _STRICT  # the others do nothing where nothing is
-        for route, step, tag in find_targets(self.root, selector, strict):
+        check = self.budget.check
+        for route, step, tag in find_targets(self.root, selector, strict, check):
+            check()
             chain = self._writable(route)
             parent = chain[0]
             if tag is None:
@@ -272,7 +295,9 @@ class _Work:
         try:
             value = action.function(elem)
         except Exception as exc:  # noqa: BLE001 - any failure of the caller's function
-            raise InvalidOperation(f"the replace function failed: {exc!r}") from None
+            # The caller's own function and message (no patch from a client has one).
+            raise InvalidOperation(f"the replace function failed on {describe(tag)}: "
+                                   f"{exc!r}") from None
         self._set(parent, chain, tag, value, None, None, keep_vr=True)
 
     def _append(self, parent: Dataset, chain: tuple[Dataset, ...], tag: int,
@@ -312,8 +337,9 @@ class _Work:
                                    "be read back")
         items = Sequence()
         for obj in value:
+            self.budget.check()
             item = Dataset()
-            sub = _Work(item, self.owned, depth + 1, chain + self.outer)
+            sub = _Work(item, self.owned, depth + 1, chain + self.outer, self.budget)
             for op in item_operations(obj):
                 sub.run(op.selector, op.action, True)
             items.append(item)
@@ -349,6 +375,7 @@ class _Work:
             if elem.VR == "SQ":
                 items = self._owned_sequence(ds, tag)
                 for index in range(len(items)):
+                    self.budget.check()
                     self._reencode_text(self._owned_item(items, index), encodings, top=False)
             elif elem.VR in CHARSET_VRS and elem.raw_value is not None:
                 value = elem.value

@@ -29,6 +29,10 @@ from .select import Selector
 
 __all__ = ["Route", "Target", "find_targets"]
 
+def _nothing() -> None:
+    """The check of a search without a budget."""
+
+
 Route = tuple[tuple[int, int], ...]
 """(sequence tag, item index) pairs from the top level down to a data set."""
 
@@ -41,21 +45,23 @@ class Target(NamedTuple):
     tag: int | None
 
 
-def find_targets(ds: Dataset, selector: Selector, strict: bool = False) -> list[Target]:
-    """Every place in `ds` the selector names, in tag order, item by item."""
+def find_targets(ds: Dataset, selector: Selector, strict: bool = False,
+                 check: Callable[[], None] = _nothing) -> list[Target]:
+    """Every place in `ds` the selector names, in tag order, item by item. `check` is called
+    for each item entered (the engine's `WorkBudget.check`, which may raise)."""
     if selector.kind == "path":
-        return _path_targets(ds, selector.steps, strict)
+        return _path_targets(ds, selector.steps, strict, check)
     found: list[Target] = []
     if selector.kind == "private":
-        _walk(ds, (), lambda tag: bool(tag >> 16 & 1), found)
+        _walk(ds, (), lambda tag: bool(tag >> 16 & 1), found, check)
     else:
         wanted = selector.steps[0].tag
-        _walk(ds, (), lambda tag: tag == wanted, found)
+        _walk(ds, (), lambda tag: tag == wanted, found, check)
     return found
 
 
-def _walk(ds: Dataset, route: Route, match: Callable[[int], bool], found: list[Target]
-          ) -> None:
+def _walk(ds: Dataset, route: Route, match: Callable[[int], bool], found: list[Target],
+          check: Callable[[], None]) -> None:
     """Matching elements at any depth; a matching sequence is not looked into."""
     for elem in ds:
         tag = int(elem.tag)
@@ -63,10 +69,12 @@ def _walk(ds: Dataset, route: Route, match: Callable[[int], bool], found: list[T
             found.append(Target(route, PathStep(tag), tag))
         elif elem.VR == "SQ":
             for index, item in enumerate(elem.value):
-                _walk(item, (*route, (tag, index)), match, found)
+                check()
+                _walk(item, (*route, (tag, index)), match, found, check)
 
 
-def _path_targets(root: Dataset, steps: tuple[PathStep, ...], strict: bool) -> list[Target]:
+def _path_targets(root: Dataset, steps: tuple[PathStep, ...], strict: bool,
+                  check: Callable[[], None]) -> list[Target]:
     level: list[tuple[Route, Dataset]] = [((), root)]
     for step in steps[:-1]:
         following = []
@@ -79,6 +87,7 @@ def _path_targets(root: Dataset, steps: tuple[PathStep, ...], strict: bool) -> l
                 raise InvalidOperation(f"no sequence {describe(tag, step)} on the path")
             items = elem.value
             for index in _indices(len(items), step.index, strict):
+                check()
                 following.append(((*route, (tag, index)), items[index]))
         level = following
     last = steps[-1]
