@@ -193,6 +193,13 @@ def test_list_filters(client: TestClient, ct_bytes: bytes) -> None:
     item = client.get("/v1/instances", params={"Modality": "MR"}).json()["items"][0]
     assert item["patient_name"] == "Smith^Ann" and item["rows"] == 128
     assert item["transfer_syntax_uid"] == "1.2.840.10008.1.2.1"
+    patched = client.patch(item["url"], json=[{"op": "set", "path": "PatientName",
+                                               "value": "Jones^Bo"},
+                                              {"op": "set", "path": "SeriesNumber",
+                                               "value": "7"}])
+    assert patched.status_code == 200
+    assert ids(PatientName="JONES^bo", SeriesNumber="7") == ["1.5.1"]  # the row follows
+    assert ids(PatientName="smith*") == []
     for bad in ({"modality": "CT"}, {"SeriesNumber": "x"}, {"SOPInstanceUID": "1.*"}):
         response = client.get("/v1/instances", params=bad)
         assert response.status_code == 400, bad
