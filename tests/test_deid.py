@@ -271,3 +271,27 @@ def test_elements_not_acted_on_keep_their_bytes(tmp_path: Path) -> None:
         assert after[tag].value == before[tag].value, tag
     assert before.PixelData in out.read_bytes()
     assert report.totals()["replaced"] > 5
+
+
+@pytest.mark.parametrize("module", ["apply", "keyed"])
+def test_docstring_examples_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    assert doctest.testmod(importlib.import_module(f"dicomcore.deid.{module}")).failed == 0
+
+
+@pytest.mark.parametrize("options", [(), ("clean-structured-content",)])
+def test_free_text_below_a_kept_content_sequence_gets_a_dummy(options: tuple[str, ...]
+                                                                ) -> None:
+    concept = Dataset(CodeValue="121071", CodingSchemeDesignator="DCM",
+                      CodeMeaning="Finding")
+    text = Dataset(ValueType="TEXT", TextValue="Jane Doe, seen by Dr Roe on 3 March",
+                   ConceptNameCodeSequence=Sequence([concept]))
+    ds = study("P1", "Doe^Jane", "1.2.826.0.1.99.5")
+    ds.ContentSequence = Sequence([Dataset(ContentSequence=Sequence([text]))])
+    report = deidentify(ds, key=KEY, options=options)
+    item = ds.ContentSequence[0].ContentSequence[0]
+    assert item.TextValue == "ANONYMOUS"
+    assert item.ValueType == "TEXT" and item.ConceptNameCodeSequence[0].CodeMeaning == "Finding"
+    assert report.replaced["free text below a replaced sequence (TextValue)"] == 1

@@ -12,7 +12,8 @@ Replacement values:
 - U: each UID of the value -> `Keyed.uid`; a UID of the standard's registry (a well-known
   frame of reference, say) identifies no one and is kept. (0002,0003) takes the new value
   of the top-level (0008,0018), so the two stay equal.
-- D: a dummy valid for the VR (`DUMMIES`); Patient ID and Patient's Name (Z or D) -> the
+- D: a dummy valid for the VR (`DUMMIES`), also for the free text the table does not name
+  below a sequence kept by D or C (see `profile`, rule 3); Patient ID and Patient's Name (Z or D) -> the
   keyed pseudonym of the patient instead, so one patient has one pseudonym everywhere.
 - S: DA and DT values shifted back by the patient's keyed offset; a value that is not a
   date is emptied.
@@ -39,6 +40,7 @@ PATIENT_NAME = 0x00100010
 SOP_INSTANCE_UID = 0x00080018
 MEDIA_STORAGE_SOP_INSTANCE_UID = 0x00020003
 PRIVATE_KIND = "Private Attributes"
+FREE_TEXT_VRS = frozenset({"LT", "ST", "UT", "UC", "PN"})
 
 _TEXT = "ANONYMOUS"
 DUMMIES: dict[str, Any] = {
@@ -77,24 +79,27 @@ class Plan:
 
     # the walk ------------------------------------------------------------------------
 
-    def walk(self, ds: Dataset, route: Route) -> None:
-        """Plan every element of `ds`, which is at `route` in the data set."""
+    def walk(self, ds: Dataset, route: Route, free_text: bool = False) -> None:
+        """Plan every element of `ds`, which is at `route` in the data set; `free_text`:
+        below a sequence kept by D or C, where unnamed free text gets a dummy."""
         kept_blocks = self._private_blocks(ds)
         for elem in ds:
             tag = int(elem.tag)
             if tag & 0xFFFF == 0:
                 continue  # group lengths: the writer's business
             if tag & 0x10000:
-                self._private(ds, elem, tag, route, kept_blocks)
+                self._private(ds, elem, tag, route, kept_blocks, free_text)
                 continue
             vr = _effective_vr(elem, tag)
             action, kind = self.profile.action(tag, vr)
-            if action == "K":
+            if kind is None and free_text and vr in FREE_TEXT_VRS:
+                action, kind = "D", f"free text below a replaced sequence ({elem.keyword})"
+            if action in ("K", "W"):
                 if kind is not None:
                     self.report.count("kept", kind)
                 if vr == "SQ":
                     for index, item in enumerate(elem.value):
-                        self.walk(item, (*route, (tag, index)))
+                        self.walk(item, (*route, (tag, index)), free_text or action == "W")
                 continue
             assert kind is not None
             self._act(elem, tag, vr, action, kind, route)
@@ -208,7 +213,7 @@ class Plan:
         return (tag >> 16, creator.value.strip(), tag & 0xFF) in self.safe_private
 
     def _private(self, ds: Dataset, elem: DataElement, tag: int, route: Route,
-                 kept_blocks: set[int]) -> None:
+                 kept_blocks: set[int], free_text: bool) -> None:
         is_creator = not tag & 0xFF00
         if not (tag in kept_blocks if is_creator else self.safe_private and
                 self._is_safe(ds, tag)):
@@ -218,7 +223,7 @@ class Plan:
         self.report.count("kept", PRIVATE_KIND)
         if elem.VR == "SQ":
             for index, item in enumerate(elem.value):
-                self.walk(item, (*route, (tag, index)))
+                self.walk(item, (*route, (tag, index)), free_text)
 
 
 def _patient_key(ds: Dataset) -> str:

@@ -21,7 +21,9 @@ knowing only the element's tag and VR (never the IOD):
    ======== ==========================================================================
 
 3. D and C on a sequence keep it and de-identify its items, element by element (the items'
-   elements have rows of their own). D on a UI is a new UID (U).
+   elements have rows of their own), and below it free text the table does not name (LT,
+   ST, UT, UC, PN: a Text Value in a Content Sequence, say) gets a dummy: which words in it
+   identify someone cannot be told. D on a UI is a new UID (U).
 4. C (clean) depends on the option: `retain-long-modified-dates` shifts DA and DT values and
    keeps times and time zones; the others empty text (or give a dummy where the basic
    code needs a value) and keep sequences, their items de-identified. A binary or numeric
@@ -30,7 +32,8 @@ knowing only the element's tag and VR (never the IOD):
    Private elements (odd groups) are removed, unless `retain-safe-private` is chosen and the
    caller's safe list names them (see `deid.private`).
 
-Resolved actions: "X" remove, "Z" empty, "D" dummy, "K" keep, "U" new UID, "S" shift dates.
+Resolved actions: "X" remove, "Z" empty, "D" dummy, "K" keep, "U" new UID, "S" shift dates,
+"W" keep a sequence and replace the free text below it (rule 3).
 """
 
 from __future__ import annotations
@@ -139,7 +142,7 @@ def _basic(code: str, vr: str) -> str:
     if code == "X/Z/U*":
         return "K" if vr == "SQ" else "U" if vr == "UI" else "Z"
     if code == "D" and vr == "SQ":
-        return "K"
+        return "W"
     if code == "D" and vr == "UI":
         return "U"
     return code
@@ -152,7 +155,7 @@ def _clean(option: str, basic: str, vr: str) -> str:
             return "S"
         return basic if vr not in _TEXT_VRS and vr != "TM" else "K"
     if vr == "SQ":
-        return "K"
+        return "W"
     if vr in _TEXT_VRS:
         return "D" if basic == "D" else "Z"
     return basic
