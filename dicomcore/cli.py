@@ -3,6 +3,7 @@
     dicomcore dump FILE... [--stop-before-pixels]
     dicomcore json FILE... [--simple] [--stop-before-pixels] [--include-meta]
     dicomcore patch FILE... PATCH.json -o OUT [--normalize] [--force]
+    dicomcore deid FILE... -o OUT --key KEY | --key-file FILE [--option NAME]... [--map CSV]
 
 Each command takes --strict. A file the reader had to recover from (cut short, for one) is
 still processed, with one "warning:" line per recovery on stderr; with --strict it is a
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .dataset import Dataset
+from .deid import command as deid_command
 from .errors import DeferredValueError, DicomWarning, EncodeError, InvalidDicomError
 from .filereader import read_file
 from .filewriter import write_file
@@ -83,7 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     patch.add_argument("--force", action="store_true",
                        help="allow changes to file meta and pixel description")
     patch.set_defaults(run=_patch)
-    for command in (dump, as_json, patch):
+    deid = deid_command.add_parser(commands)
+    for command in (dump, as_json, patch, deid):
         command.add_argument("--strict", action="store_true",
                              help="fail on a file the reader had to recover from")
     return parser
