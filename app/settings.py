@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     orphan_grace_seconds: float = Field(3600.0, ge=0, description=(
         "contents no index row names are removed at start once this old"))
     index_pool_size: int = Field(10, ge=1, description="PostgreSQL connections per worker")
+    deid_key: SecretStr | None = Field(None, description=(
+        "the secret key of the de-identification routes (keyed UIDs, pseudonyms, date "
+        "offsets): never taken from a request, never logged; unset: they answer 503"))
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
