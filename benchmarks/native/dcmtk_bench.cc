@@ -95,13 +95,10 @@ void walk_pixel_data(DcmPixelData *pixels, std::uint64_t &count) {
     if (DcmXfer(xfer).isEncapsulated() &&
         pixels->getEncapsulatedRepresentation(xfer, param, fragments).good() &&
         fragments != nullptr) {
-        const unsigned long n = fragments->card();
-        for (unsigned long i = 0; i < n; ++i) {
-            DcmPixelItem *fragment = nullptr;
-            if (fragments->getItem(fragment, i).good() && fragment != nullptr) {
-                ++count;
-                fold_bytes(fragment);
-            }
+        for (DcmObject *fragment = fragments->nextInContainer(nullptr); fragment != nullptr;
+             fragment = fragments->nextInContainer(fragment)) {
+            ++count;
+            fold_bytes(static_cast<DcmPixelItem *>(fragment));
         }
         return;
     }
@@ -113,8 +110,10 @@ void touch_element(DcmElement *elem, std::uint64_t &count) {
     switch (elem->ident()) {
         case EVR_SQ: {
             DcmSequenceOfItems *sequence = static_cast<DcmSequenceOfItems *>(elem);
-            const unsigned long n = sequence->card();
-            for (unsigned long i = 0; i < n; ++i) walk_item(sequence->getItem(i), count);
+            for (DcmObject *item = sequence->nextInContainer(nullptr); item != nullptr;
+                 item = sequence->nextInContainer(item)) {
+                walk_item(static_cast<DcmItem *>(item), count);
+            }
             return;
         }
         case EVR_PixelData:
@@ -165,10 +164,14 @@ void touch_element(DcmElement *elem, std::uint64_t &count) {
     }
 }
 
+// nextInContainer steps from the list's current node; getElement(i) would walk the list
+// from its head for every i in dcmtk 3.6.7.
 void walk_item(DcmItem *item, std::uint64_t &count) {
     if (item == nullptr) return;
-    const unsigned long n = item->card();
-    for (unsigned long i = 0; i < n; ++i) touch_element(item->getElement(i), count);
+    for (DcmObject *elem = item->nextInContainer(nullptr); elem != nullptr;
+         elem = item->nextInContainer(elem)) {
+        touch_element(static_cast<DcmElement *>(elem), count);
+    }
 }
 
 bool load(DcmFileFormat &file, const std::string &path) {
