@@ -129,10 +129,12 @@ def _syntax(ds: Dataset, meta: Dataset | None, requested: str | None, like_origi
     """(Transfer Syntax UID or None, implicit, little, deflated)."""
     ts_elem = meta.get_item(TRANSFER_SYNTAX_UID) if meta is not None else None
     meta_uid = str(ts_elem.value or "").rstrip("\0 ") or None if ts_elem is not None else None
-    if requested is None and like_original and ds.is_implicit_VR is not None \
+    as_read = ts_elem is None or ts_elem.raw_value is not None
+    if requested is None and like_original and as_read and ds.is_implicit_VR is not None \
             and ds.is_little_endian is not None and getattr(ds, "preamble", 0) != 0:
         # A data set read from a file: written in the encoding it was read in, which the
-        # reader may have had to detect against what the file meta said.
+        # reader may have had to detect against what the file meta said (a Transfer Syntax
+        # UID the user has set since is followed: the data set is transcoded).
         ts = lookup_transfer_syntax(meta_uid) if meta_uid else None
         if ts is None or (ts.is_implicit_VR, ts.is_little_endian) != (ds.is_implicit_VR,
                                                                       ds.is_little_endian):

@@ -323,3 +323,16 @@ def test_raw_data_element_is_a_named_tuple() -> None:
     private = convert_raw_data_element(RawDataElement(
         dicomcore.tag.Tag(0x00091004), None, 4, b"CT  ", 0, True, True), ds=ds)
     assert (private.VR, private.value, private.private_creator) == ("SH", "CT", "GEMS_IDEN_01")
+
+
+def test_a_transfer_syntax_set_by_the_user_is_followed() -> None:
+    """A data set read big endian whose Transfer Syntax UID is set to explicit little endian
+    is written little endian, like the original or not (the pixel data as MR_small's)."""
+    little = pydicom.dcmread(PYDICOM_DATA / "test_files" / "MR_small.dcm")
+    for options in ({}, {"enforce_file_format": True}):
+        ds = dicomcore.dcmread(PYDICOM_DATA / "test_files" / "MR_small_bigendian.dcm")
+        ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.1"
+        written = _bytes(DICOMCORE, ds, **options)
+        back = pydicom.dcmread(io.BytesIO(written))
+        assert back.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.1"
+        assert (back.Rows, back.PixelData) == (little.Rows, little.PixelData)
