@@ -152,7 +152,12 @@ class Dataset(MutableMapping):
         start = 0 if key.start is None else _to_tag(key.start)
         stop = 0x100000000 if key.stop is None else _to_tag(key.stop)
         tags = [t for t in sorted(self._dict) if start <= t < stop][::key.step]
-        return Dataset({t: self._dict[t] for t in tags})
+        part = Dataset({t: self._dict[t] for t in tags})
+        for name in ("_read_implicit", "_read_little", "_read_charset", "is_implicit_VR",
+                     "is_little_endian"):  # a slice keeps how its elements were encoded
+            if name in self.__dict__:
+                part.__dict__[name] = self.__dict__[name]
+        return part
 
     def __setitem__(self, key: Any, elem: DataElement) -> None:
         if not isinstance(elem, DataElement):

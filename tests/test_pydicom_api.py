@@ -308,3 +308,8 @@ def test_outcomes_helper_sees_a_difference() -> None:
     assert on_pydicom != on_dicomcore
     with pytest.raises(AssertionError):
         assert_same(lambda m: m.name)
+
+
+def test_a_slice_keeps_the_encoding_as_pydicom() -> None:
+    assert_same(lambda m: (m.dcmread(MR_IMPLICIT)[0x00080000:0x00100000].original_encoding,
+                           m.dcmread(MR_IMPLICIT)[0x00080000:0x00100000].is_implicit_VR))

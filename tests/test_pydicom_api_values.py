@@ -233,3 +233,13 @@ def test_leaving_bulk_data_out_reads_nothing() -> None:
     assert base64.b64decode(ds.to_json_dict()["7FE00010"]["InlineBinary"]) == ds.PixelData
     assert DICOMCORE.json.omit_bulk_data is omit_bulk_data if hasattr(DICOMCORE, "json") \
         else True
+
+
+def test_cli_json_leaves_bulk_data_out_unless_asked(capsys: pytest.CaptureFixture[str]) -> None:
+    from dicomcore.cli import main
+
+    assert main(["json", str(CT)]) == 0
+    assert json.loads(capsys.readouterr().out)["7FE00010"] == {"vr": "OW"}
+    assert main(["json", "--inline-bulk", str(CT)]) == 0
+    inline = json.loads(capsys.readouterr().out)["7FE00010"]["InlineBinary"]
+    assert base64.b64decode(inline) == dicomcore.dcmread(CT).PixelData
