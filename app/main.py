@@ -12,7 +12,7 @@ from fastapi import Depends, FastAPI
 
 from . import __version__, accesslog, docs, memory, problems, recoveries
 from .deps import require_api_key
-from .routes import health, instances, json, patch
+from .routes import deidentify, health, instances, json, patch
 from .settings import get_settings
 
 DESCRIPTION = """Read and fix DICOM files over HTTP, next to a PACS.
@@ -51,7 +51,7 @@ def create_app() -> FastAPI:
     app.add_middleware(accesslog.AccessLogMiddleware)
     problems.install(app)
     routers = [(health.router, False), (json.router, True), (patch.router, True),
-               (instances.router, True)]
+               (instances.router, True), (deidentify.router, True)]
     for router, secured in routers:
         app.include_router(router, dependencies=[Depends(require_api_key)] if secured else [])
     app.include_router(docs.router_for(app, routers))
