@@ -32,7 +32,7 @@ from .tag import BaseTag, Tag, private_creator_tag
 from .vr import ambiguous_vr
 
 __all__ = ["Dataset", "FileDataset", "FileMetaDataset", "PrivateBlock", "TagList",
-           "resolve_ambiguous_vr"]
+           "resolve_ambiguous_vr", "validate_file_meta"]
 
 _SENTINEL: Any = object()
 _NO_TAG_ERRORS = (ValueError, TypeError, OverflowError)
@@ -650,6 +650,20 @@ def _vr_for_new(tag: int, unknown: str | None = None) -> str:
     if vr == "NONE":
         raise ValueError(f"{Tag(tag)} cannot hold a value")
     return vr
+
+
+def validate_file_meta(file_meta: Dataset, enforce_standard: bool = True) -> None:
+    """pydicom's check of a file meta group: ValueError for an element outside group 0002;
+    with `enforce_standard`, what a writer supplies is added in place and a missing required
+    UID is a `writeplan.MissingFileMetaError` (ValueError and AttributeError)."""
+    from .writeplan import complete_file_meta
+
+    for elem in file_meta:
+        if elem.tag >> 16 != 2:
+            raise ValueError("Only File Meta Information group (0002,eeee) elements may be "
+                             "present in 'file_meta'.")
+    if enforce_standard:
+        complete_file_meta(file_meta)
 
 
 class FileMetaDataset(Dataset):

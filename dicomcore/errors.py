@@ -9,7 +9,7 @@ Errors of one module's own job live with it: `charset.CharsetEncodeError`,
 from __future__ import annotations
 
 __all__ = ["InvalidDicomError", "DeferredValueError", "DicomWarning", "EncodeError",
-           "TruncatedFileWarning"]
+           "TruncatedFileWarning", "BytesLengthException"]
 
 
 class InvalidDicomError(Exception):
@@ -30,6 +30,11 @@ class InvalidDicomError(Exception):
         if offset is not None:
             where.append(f"offset {offset}")
         super().__init__(f"{message} [{', '.join(where)}]" if where else message)
+
+
+class BytesLengthException(ValueError):
+    """Bytes that are not a whole number of values of their size (pydicom's name; also a
+    ValueError here)."""
 
 
 class DeferredValueError(OSError):

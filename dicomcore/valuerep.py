@@ -10,14 +10,23 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 from .dates import DA, DT, TM
 from .multival import MultiValue
 from .personname import PersonName
+from .vr import AMBIGUOUS_VRS, VALID_VRS
 
 __all__ = ["IS", "ISfloat", "DS", "DSfloat", "DSdecimal", "DA", "DT", "TM", "MultiValue",
-           "PersonName", "format_DS", "format_number_as_ds", "is_valid_ds"]
+           "PersonName", "VR", "format_DS", "format_number_as_ds", "is_valid_ds"]
+
+
+VR = Enum("VR", [(name.replace(" or ", "_"), name)  # type: ignore[misc]
+                 for name in (*VALID_VRS, *sorted(AMBIGUOUS_VRS))], type=str, module=__name__)
+"""pydicom's VR enumeration: `VR.US == "US"`, `VR.US_SS == "US or SS"`; members are strs,
+so they go wherever a VR string does."""
+VR.__str__ = str.__str__  # type: ignore[method-assign]
 
 
 class _EqualsItsText:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .charset import decode_values, encode_values
-from .errors import DicomWarning
+from .errors import BytesLengthException, DicomWarning
 from .personname import PersonName, decode_person_names
 from .tag import BaseTag, Tag
 from .uid import UID
@@ -363,8 +363,8 @@ def convert_numbers(byte_string: bytes, is_little_endian: bool, struct_format: s
     size = struct.calcsize("<" + struct_format)
     count, rest = divmod(len(byte_string), size)
     if rest:
-        raise ValueError(f"{len(byte_string)} bytes are not a whole number of "
-                         f"{struct_format!r} values ({size} bytes each)")
+        raise BytesLengthException(f"{len(byte_string)} bytes are not a whole number of "
+                                   f"{struct_format!r} values ({size} bytes each)")
     numbers = struct.unpack(f"{'<' if is_little_endian else '>'}{count}{struct_format}",
                             byte_string)
     return numbers[0] if count == 1 else MultiValue(_identity, numbers)

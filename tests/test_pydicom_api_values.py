@@ -102,6 +102,9 @@ NUMBER_CASES: dict[str, Any] = {
     "format_number_as_ds of an int": lambda m: m.valuerep.format_number_as_ds(1),
     "format_number_as_ds of NaN": lambda m: m.valuerep.format_number_as_ds(float("nan")),
     "MultiValue from multival": lambda m: list(m.multival.MultiValue(int, ["1", "2"])),
+    "the VR enumeration": lambda m: sorted((v.name, v.value, str(v), v == v.value)
+                                           for v in m.valuerep.VR),
+    "a VR member as a VR": lambda m: m.DataElement(0x00100020, m.valuerep.VR.LO, "12").value,
 }
 for _number in (1 / 3, -1 / 3, 2 ** -20, 1e20, -123456789012345.6, 3.14159265358979e13, 1.5,
                 Decimal("0.1234567890123456789"), Decimal("-1234567890.123456789"),
@@ -153,6 +156,8 @@ CONVERTER_CASES: dict[str, Any] = {
     "numbers two": lambda m: list(m.values.convert_numbers(b"\x01\x00\x02\x00", True, "H")),
     "numbers big endian": lambda m: m.values.convert_numbers(b"\x00\x00\x00\x01", False, "L"),
     "numbers none": lambda m: m.values.convert_numbers(b"", True, "H"),
+    "numbers of a wrong length": lambda m: m.values.convert_numbers(b"\x01\x02\x03", True,
+                                                                    "H"),
     "PN": lambda m: str(m.values.convert_PN(b"Yamada^Tarou", ["iso8859"])),
     "PN in a character set": lambda m: str(m.values.convert_PN(
         b"\xc4\xe9^\xe0", ["latin_1"])),

@@ -245,6 +245,15 @@ def _meta_info(m: Lib, enforce: bool) -> Any:
     return [(int(e.tag), e.VR) for e in meta]
 
 
+def _validated(m: Lib) -> Any:
+    meta = m.dataset.FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.3"
+    meta.MediaStorageSOPInstanceUID = "1.2.3.4"
+    meta.TransferSyntaxUID = "1.2.840.10008.1.2"
+    m.dataset.validate_file_meta(meta)
+    return [int(e.tag) for e in meta]
+
+
 ELEMENT_CASES: dict[str, Any] = {
     "write_dataset explicit little": lambda m: _write_dataset(m, False, True),
     "write_dataset implicit little": lambda m: _write_dataset(m, True, True),
@@ -258,6 +267,11 @@ ELEMENT_CASES: dict[str, Any] = {
     "write_file_meta_info as it is": lambda m: _meta_info(m, False),
     "write_file_meta_info without a syntax": lambda m: m.filewriter.write_file_meta_info(
         _buffer(m, False, True), m.dataset.FileMetaDataset()),
+    "validate_file_meta": lambda m: _validated(m),
+    "validate_file_meta of a non-meta element": lambda m: m.dataset.validate_file_meta(
+        _new(m)),
+    "validate_file_meta of an incomplete meta": lambda m: m.dataset.validate_file_meta(
+        m.dataset.FileMetaDataset()),
 }
 
 
