@@ -1,0 +1,93 @@
+"""`FileDataset` and `FileMetaDataset`: a data set as read from (or written to) a file.
+
+A `FileDataset` adds what a file holds around its data set: the preamble, the file meta
+group (a `FileMetaDataset`), the file name or the buffer it was read from, and the encoding
+it was read in; it is a context manager that releases what the reader keeps open for
+deferred values. `validate_file_meta` is pydicom's check of a file meta group. Both classes
+are importable from `dicomcore.dataset` too, where pydicom has them.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable
+from typing import Any
+
+from .dataelem import DataElement
+from .dataset import Dataset
+
+__all__ = ["FileDataset", "FileMetaDataset", "validate_file_meta"]
+
+
+def validate_file_meta(file_meta: Dataset, enforce_standard: bool = True) -> None:
+    """pydicom's check of a file meta group: ValueError for an element outside group 0002;
+    with `enforce_standard`, what a writer supplies is added in place and a missing required
+    UID is a `writeplan.MissingFileMetaError` (ValueError and AttributeError)."""
+    from .writeplan import complete_file_meta
+
+    for elem in file_meta:
+        if elem.tag >> 16 != 2:
+            raise ValueError("Only File Meta Information group (0002,eeee) elements may be "
+                             "present in 'file_meta'.")
+    if enforce_standard:
+        complete_file_meta(file_meta)
+
+
+class FileMetaDataset(Dataset):
+    """The group 0002 elements of a file."""
+
+
+class FileDataset(Dataset):
+    """A Dataset read from (or to be written as) a file: preamble, meta and encoding.
+
+    Use it as a context manager to release whatever the reader keeps open for deferred values.
+    """
+
+    def __init__(self, filename_or_obj: Any, dataset: Dataset | dict[int, DataElement],
+                 preamble: bytes | None = None, file_meta: Dataset | None = None,
+                 is_implicit_VR: bool = True, is_little_endian: bool = True) -> None:  # noqa: N803
+        super().__init__(dataset)
+        self.preamble = preamble
+        self.file_meta = file_meta if file_meta is not None else FileMetaDataset()
+        self.is_implicit_VR = is_implicit_VR
+        self.is_little_endian = is_little_endian
+        self.set_original_encoding(is_implicit_VR, is_little_endian)
+        self.buffer: Any = None
+        """The file object read from, when it was not a file opened by name (pydicom's)."""
+        if isinstance(filename_or_obj, (str, os.PathLike)):
+            self.filename: str | None = os.fspath(filename_or_obj)
+        else:
+            name = getattr(filename_or_obj, "name", None)
+            self.filename = name if isinstance(name, str) else None
+            if filename_or_obj is not None and not isinstance(filename_or_obj, io.BufferedReader):
+                self.buffer = filename_or_obj
+        self._closers: list[Callable[[], None]] = []
+        for attr in ("is_undefined_length_sequence_item",):
+            if isinstance(dataset, Dataset) and attr in dataset.__dict__:
+                setattr(self, attr, dataset.__dict__[attr])
+
+    def close(self) -> None:
+        """Release anything held open for deferred values."""
+        while self._closers:
+            self._closers.pop()()
+
+    def __enter__(self) -> FileDataset:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # A copy or a pickle does not own what the original holds open: it gets no closers.
+    def __copy__(self) -> FileDataset:
+        clone = super().__copy__()
+        clone.__dict__["_closers"] = []
+        return clone  # type: ignore[return-value]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_closers"] = []
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
