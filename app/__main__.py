@@ -18,7 +18,8 @@ def main() -> int:
     settings = get_settings()
     options = {"app": "app.main:app", "log_level": settings.log_level, "access_log": False,
                "proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips,
-               "http": "app.transport:NoDelayH11Protocol"}
+               "http": "app.transport:GuardedH11Protocol"}
+    workers.raise_open_file_limit()  # before the workers start: they inherit it
     if settings.workers > 1 and workers.supported():
         uvicorn.Config(**options).configure_logging()
         return workers.serve(options, settings.host, settings.port, settings.workers)

@@ -1,19 +1,64 @@
 """One structured JSON log line per request: request id, method, route, status, bytes in and
 out, duration. Never the path's values, query, patient data or uploaded file names: the
-route is the template (/v1/instances/{instance_id}), not the URL."""
+route is the template (/v1/instances/{instance_id}), not the URL.
+
+Resource states (disk full, out of open files, failed accepts) are logged once per
+`RESOURCE_INTERVAL` seconds each, with the count of the times in between: a flood of
+requests against a full disk must not fill the log too.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import json
 import logging
 import re
 import sys
+import threading
 import time
 import uuid
 from typing import Any
 
 log = logging.getLogger("app.access")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+RESOURCE_INTERVAL = 10.0
+_EXHAUSTED = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM, errno.ENOSPC,
+                        errno.EDQUOT})
+_resources = logging.getLogger("app")
+_lock = threading.Lock()
+_last: dict[str, float] = {}
+_since: dict[str, int] = {}
+
+
+def resource_warning(what: str) -> bool:
+    """Log `what` (a resource state, no request data) unless it was logged less than
+    `RESOURCE_INTERVAL` seconds ago; True when logged."""
+    now = time.monotonic()
+    with _lock:
+        if now - _last.get(what, -RESOURCE_INTERVAL) < RESOURCE_INTERVAL:
+            _since[what] = _since.get(what, 0) + 1
+            return False
+        _last[what] = now
+        repeated = _since.pop(what, 0)
+    _resources.warning("%s%s", what, f" ({repeated} more times since the last line)"
+                       if repeated else "")
+    return True
+
+
+def install_loop_handler(loop: asyncio.AbstractEventLoop) -> None:
+    """Failed accepts for want of file descriptors or memory go through `resource_warning`
+    (one line per interval, no traceback); anything else to the loop's default handler."""
+
+    def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        if isinstance(exc, OSError) and exc.errno in _EXHAUSTED:
+            resource_warning(f"{context.get('message', 'event loop')}: {exc.strerror}")
+            return
+        loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handle)
 
 
 def configure(level: str = "info") -> None:

@@ -12,6 +12,7 @@ from .problems import Problem
 
 IfMatch = Annotated[str | None, Header(description="the ETag the change is based on")]
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)", re.ASCII)
+_DIGITS = 18  # longer numbers are past any value's end: never given to int() (its digit limit)
 
 
 def content_type(request: Request) -> tuple[str, dict[bytes, bytes]]:
@@ -43,6 +44,10 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     if match is None or match.group(1) == match.group(2) == "":
         return None
     first, last = match.groups()
+    if len(first) > _DIGITS:
+        first = str(size)  # past the end: 416 below
+    if len(last) > _DIGITS:
+        last = str(size)  # a suffix or an end past the end: the value up to its end
     if first == "":
         start, end = max(size - int(last), 0), size
     else:

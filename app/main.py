@@ -4,6 +4,7 @@ Run with `uvicorn app.main:app` (or `make serve`)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -35,6 +36,7 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         logging.getLogger("uvicorn.error").warning(
             "allocator settings not applied (not glibc): large uploads run slower")
     memory.freeze_loaded_objects()
+    accesslog.install_loop_handler(asyncio.get_running_loop())
     yield
 
 

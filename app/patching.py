@@ -13,6 +13,7 @@ rendered from the written file instead.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from typing import BinaryIO
 
@@ -20,7 +21,8 @@ from dicomcore import read_file
 from dicomcore.charset import python_encodings
 from dicomcore.dataelem import DataElement
 from dicomcore.dataset import Dataset
-from dicomcore.patch import apply
+from dicomcore.limits import DEFAULT_LIMITS, MAX_PATCH_OPS, ReadLimits
+from dicomcore.patch import WorkBudget, apply
 from dicomcore.values import encode_value, pad
 
 from .datasets import write_checked
@@ -49,28 +51,38 @@ class StoredPatch:
     An empty patch (`[]` or `{}`) writes nothing: the instance and its ETag stay, and the
     answer is rendered from the data set as read. Safe to run again on a newer version, as a
     compare-and-swap backend may: each run starts from `current` and replaces `answer`.
+
+    Bounded: reads within `limits`, at most `max_ops` operations, and each run's patch work
+    within `seconds` (PatchTimeout) unless `cancelled` is set first (PatchCancelled).
     """
 
     def __init__(self, change: object, defer_size: int,
-                 render: Callable[[Dataset], bytes]) -> None:
+                 render: Callable[[Dataset], bytes], limits: ReadLimits = DEFAULT_LIMITS,
+                 max_ops: int | None = MAX_PATCH_OPS, seconds: float | None = None,
+                 cancelled: threading.Event | None = None) -> None:
         self.change = change
         self.defer_size = defer_size
         self.render = render
+        self.limits = limits
+        self.max_ops = max_ops
+        self.seconds = seconds
+        self.cancelled = cancelled
         self.answer = b""
 
     def __call__(self, current: BinaryIO, out: BinaryIO) -> KeyAttributes | None:
-        ds = read_file(current, defer_size=self.defer_size)
+        ds = read_file(current, defer_size=self.defer_size, limits=self.limits)
         try:
             if self.change in ([], {}):
                 self.answer = self.render(ds)
                 return None
-            apply(ds, self.change)
+            apply(ds, self.change, budget=WorkBudget(self.seconds, self.cancelled),
+                  max_ops=self.max_ops)
             write_checked(out, ds)
             if settle_changed_values(ds):
                 self.answer = self.render(ds)
             else:
                 out.seek(0)
-                written = read_file(out, defer_size=self.defer_size)
+                written = read_file(out, defer_size=self.defer_size, limits=self.limits)
                 try:
                     self.answer = self.render(written)
                 finally:

@@ -12,6 +12,7 @@ yields a 500: the last handler turns a bug into a 500 problem without a tracebac
 
 from __future__ import annotations
 
+import errno
 import logging
 from typing import Any
 
@@ -19,15 +20,22 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 
 from dicomcore.errors import DeferredValueError, EncodeError, InvalidDicomError
-from dicomcore.patch import PatchError
+from dicomcore.limits import LimitExceeded
+from dicomcore.patch import PatchCancelled, PatchError, PatchTimeout
 
+from . import accesslog
 from .storage.errors import InstanceNotFound, QueryError, StaleETag, TooBusy, UidClash
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("app")
+LISTED_ERRORS = 100  # failing operations a 422 lists; `more_errors` counts the rest
+CLIENT_GONE = 499  # nginx's status for a request whose client left: logged, never received
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+_OUT_OF_FILES = frozenset({errno.EMFILE, errno.ENFILE})
 
 
 class Problem(Exception):
@@ -46,8 +54,13 @@ class Problem(Exception):
 # problems raised from more than one place --------------------------------------------------
 
 def patch_not_applied(detail: str, errors: list[dict[str, Any]]) -> Problem:
-    """422 for a patch that changed nothing: `errors` lists each failing operation."""
-    return Problem(422, "Patch not applied", detail, errors=errors)
+    """422 for a patch that changed nothing: `errors` lists the first `LISTED_ERRORS`
+    failing operations (their paths and ops cut to 200 characters), `more_errors` says how
+    many more there were."""
+    listed = [{key: value[:200] if isinstance(value, str) else value
+               for key, value in error.items()} for error in errors[:LISTED_ERRORS]]
+    extra = {"more_errors": len(errors) - LISTED_ERRORS} if len(errors) > LISTED_ERRORS else {}
+    return Problem(422, "Patch not applied", detail, errors=listed, **extra)
 
 
 def unusable_patch(detail: str, reason: str) -> Problem:
@@ -82,6 +95,9 @@ def problem_for(exc: Exception) -> Problem | None:
     """The problem a library or storage error stands for; None for anything else (a bug)."""
     if isinstance(exc, Problem):
         return exc
+    if isinstance(exc, LimitExceeded):
+        return Problem(413, "Content too large", str(exc), limit=exc.limit, offset=exc.offset,
+                       tag=f"{exc.tag:08X}" if exc.tag is not None else None)
     if isinstance(exc, InvalidDicomError):
         return Problem(400, "Not valid DICOM", str(exc), offset=exc.offset,
                        tag=f"{exc.tag:08X}" if exc.tag is not None else None)
@@ -104,17 +120,35 @@ def problem_for(exc: Exception) -> Problem | None:
         return Problem(400, "Bad request", str(exc))
     if isinstance(exc, TooBusy):
         return Problem(503, "Service unavailable", str(exc), headers={"Retry-After": "1"})
+    if isinstance(exc, PatchTimeout):
+        return Problem(503, "Service unavailable", f"{exc}: nothing was changed",
+                       headers={"Retry-After": "5"})
+    if isinstance(exc, (PatchCancelled, ClientDisconnect)):
+        return Problem(CLIENT_GONE, "Client closed request", "the client left before the "
+                       "answer; nothing was changed")
+    if isinstance(exc, OSError) and exc.errno in _FULL:
+        return Problem(507, "Insufficient storage", "the service's disk is full: nothing was "
+                       "stored; stored instances can still be read")
+    if isinstance(exc, OSError) and exc.errno in _OUT_OF_FILES:
+        return Problem(503, "Service unavailable", "the service is out of open files",
+                       headers={"Retry-After": "1"})
     return None
 
 
 _MAPPED = (Problem, InvalidDicomError, PatchError, EncodeError, DeferredValueError,
-           InstanceNotFound, StaleETag, UidClash, QueryError, TooBusy)
+           InstanceNotFound, StaleETag, UidClash, QueryError, TooBusy, PatchTimeout,
+           PatchCancelled, ClientDisconnect, OSError)
 
 
 def install(app: FastAPI) -> None:
     async def _mapped(request: Request, exc: Exception) -> JSONResponse:
         problem = problem_for(exc)
-        assert problem is not None
+        if problem is None:  # an OSError that is no resource state: a bug
+            return await _bug(request, exc)
+        if problem.status == CLIENT_GONE:
+            log.info("client left during %s: %s", _route(request), type(exc).__name__)
+        elif problem.status in (503, 507):
+            accesslog.resource_warning(f"{problem.status} {problem.detail}")
         headers = dict(problem.headers or {})
         if problem.status == 401:
             headers["WWW-Authenticate"] = "Bearer"
@@ -142,10 +176,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        log.error("unhandled %s on %s", type(exc).__name__, route)
+        log.error("unhandled %s on %s", type(exc).__name__, _route(request))
         return problem_response(500, "Internal error", "the service failed on this request",
                                 request)
+
+
+def _route(request: Request) -> str:
+    return getattr(request.scope.get("route"), "path", "unmatched")
 
 
 def _allowed_methods(app: FastAPI, request: Request) -> str:
@@ -162,7 +199,8 @@ def _allowed_methods(app: FastAPI, request: Request) -> str:
 _TITLES = {400: "Bad request", 401: "Unauthorized", 404: "Not found",
            405: "Method not allowed", 406: "Not acceptable", 409: "Conflict",
            412: "Precondition failed",
-           413: "Content too large", 415: "Unsupported media type", 416: "Range not satisfiable"}
+           413: "Content too large", 415: "Unsupported media type", 416: "Range not satisfiable",
+           503: "Service unavailable", 507: "Insufficient storage"}
 
 __all__ = ["MEDIA_TYPE", "Problem", "cannot_write", "install", "no_such_value",
            "patch_not_applied", "problem_for", "problem_response", "unusable_patch"]

@@ -19,6 +19,25 @@ class Settings(BaseSettings):
     defer_size: int = Field(64 * 1024, ge=0,
                             description="values larger than this stay on disk while parsing")
     max_patch_bytes: int = Field(16 * 1024 ** 2, gt=0, description="largest patch body")
+    max_elements: int = Field(1_000_000, gt=0, description=(
+        "data elements and sequence items (at every depth) one file may hold: 413 past it"))
+    max_inflated_bytes: int | None = Field(None, gt=0, description=(
+        "a deflated data set larger than this once inflated gets 413; default: "
+        "max_upload_bytes"))
+    max_patch_ops: int = Field(10_000, gt=0, description="operations one patch may have: 422")
+    patch_seconds: float = Field(10.0, gt=0, description=(
+        "the work one patch may take: 503 with Retry-After past it, nothing changed"))
+    header_timeout_seconds: float = Field(10.0, gt=0, description=(
+        "a connection that has not sent a request's headers this long after it opened (or "
+        "after its last response) is closed"))
+    min_body_bytes_per_second: int = Field(1024, ge=0, description=(
+        "a request body arriving slower than this over body_rate_seconds (while the service "
+        "reads) is dropped"))
+    body_rate_seconds: float = Field(10.0, gt=0, description=(
+        "the window over which min_body_bytes_per_second is measured"))
+    max_connections: int = Field(512, gt=0, description=(
+        "open connections per worker; past it the oldest idle one is closed, or the new one "
+        "answered 503"))
     storage_url: str | None = Field(None, description=(
         "file:///path or s3://bucket/prefix; default: storage_dir's path"))
     index_url: str | None = Field(None, description=(

@@ -1,19 +1,45 @@
-"""The HTTP protocol `python -m app` runs uvicorn with: h11 with TCP_NODELAY on every
-connection.
+"""The HTTP protocol `python -m app` runs uvicorn with, and what the service knows about
+connections: h11 with TCP_NODELAY, a header timeout, a minimum body rate and a per-worker
+connection cap; and a watch that tells long work its client has gone.
 
-asyncio only sets TCP_NODELAY on sockets whose protocol number is IPPROTO_TCP. With
+TCP_NODELAY: asyncio only sets it on sockets whose protocol number is IPPROTO_TCP. With
 `--workers N` uvicorn binds the listening socket itself with protocol 0, so accepted
 connections keep Nagle's algorithm, and a response written in two parts waits for the
-client's delayed ACK: about 40 ms per request at low concurrency. Setting the option per
-connection removes the stall whatever the worker count.
+client's delayed ACK: about 40 ms per request at low concurrency.
+
+Slow clients (`GuardedH11Protocol`), by the settings:
+1. A connection must send a request's headers within `header_timeout_seconds` of opening
+   (or of its last response, once it has started a new request): else it is closed.
+2. While a request body is being read, each `body_rate_seconds` window must bring at least
+   `min_body_bytes_per_second` x the window; a window in which the service itself stopped
+   reading (the application busy with earlier bytes) does not count against the client.
+   A body too slow is dropped: the route sees a disconnect (logged as 499).
+3. At most `max_connections` connections per worker: a new one past the cap closes the
+   connection that has been waiting longest for a request's headers (idle keep-alive or
+   slowloris); when every connection is busy with a request, the new one gets a 503 and is
+   closed. The listening socket keeps accepting: file descriptors stay bounded.
 """
 
 from __future__ import annotations
 
 import asyncio
 import socket
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
+from starlette.requests import Request
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from .settings import get_settings
+
+_BUSY_BODY = (b'{"type":"about:blank","title":"Service unavailable","status":503,'
+              b'"detail":"too many connections: try again"}')
+_BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
+         b"Retry-After: 1\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s"
+         % (len(_BUSY_BODY), _BUSY_BODY))
 
 
 class NoDelayH11Protocol(H11Protocol):
@@ -25,3 +51,137 @@ class NoDelayH11Protocol(H11Protocol):
             except OSError:
                 pass
         super().connection_made(transport)  # type: ignore[arg-type]
+
+
+class GuardedH11Protocol(NoDelayH11Protocol):
+    """NoDelayH11Protocol with the three guards of the module docstring."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        settings = get_settings()
+        self.header_timeout = settings.header_timeout_seconds
+        self.rate_window = settings.body_rate_seconds
+        self.min_window_bytes = settings.min_body_bytes_per_second * settings.body_rate_seconds
+        self.max_connections = settings.max_connections
+        self.waiting_since: float | None = None  # waiting for a request's headers since
+        self.timer: asyncio.TimerHandle | None = None
+        self.window_bytes = 0
+        self.window_paused = False
+
+    # -- 3. the connection cap ------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.waiting_since = time.monotonic()
+        if len(self.connections) > self.max_connections and not self._evict_one():
+            transport.write(_BUSY)  # type: ignore[attr-defined]
+            transport.close()
+            return
+        self._arm(self.header_timeout, self._header_timeout)
+
+    def _evict_one(self) -> bool:
+        """Close the connection waiting longest for headers (not this one); False if none."""
+        oldest = None
+        for other in self.connections:
+            since = getattr(other, "waiting_since", None)
+            if other is not self and since is not None and (
+                    oldest is None or since < oldest.waiting_since):
+                oldest = other
+        if oldest is None:
+            return False
+        oldest._close()
+        return True
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        self.waiting_since = None
+        super().connection_lost(exc)
+
+    # -- 1. the header timeout ------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        if self.waiting_since is not None and self.timer is None:
+            # The first bytes of a new request on a kept-alive connection: its headers are
+            # due within the timeout from now.
+            self.waiting_since = time.monotonic()
+            self._arm(self.header_timeout, self._header_timeout)
+        if self.cycle is not None and not self.cycle.response_complete:
+            self.window_bytes += len(data)
+        had = self.cycle
+        super().data_received(data)
+        if self.cycle is not had:  # a new request's headers arrived
+            self._headers_received()
+
+    def _headers_received(self) -> None:
+        self.waiting_since = None
+        self._disarm()
+        if self.cycle is not None and self.cycle.more_body:
+            self.window_bytes = 0
+            self.window_paused = False
+            self._arm(self.rate_window, self._body_rate_check)
+
+    def _header_timeout(self) -> None:
+        self.timer = None
+        if self.waiting_since is not None:
+            self._close()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        # Idle until the client's next bytes: uvicorn's keep-alive timeout closes it.
+        self._disarm()
+        self.waiting_since = time.monotonic()
+        if self.cycle is not None and not self.cycle.response_complete:
+            self._headers_received()  # a pipelined request started on that call
+
+    # -- 2. the body rate -----------------------------------------------------------------
+
+    def _body_rate_check(self) -> None:
+        self.timer = None
+        cycle = self.cycle
+        if cycle is None or not cycle.more_body or cycle.response_complete:
+            return  # the body has all arrived (or the answer went out): nothing to watch
+        ours = self.window_paused or self.flow.read_paused or bool(cycle.body)
+        if not ours and self.window_bytes < self.min_window_bytes:
+            cycle.disconnected = True
+            cycle.message_event.set()
+            self._close()
+            return
+        self.window_bytes = 0
+        self.window_paused = self.flow.read_paused
+        self._arm(self.rate_window, self._body_rate_check)
+
+    # -- timers ---------------------------------------------------------------------------
+
+    def _arm(self, seconds: float, callback: Any) -> None:
+        self._disarm()
+        self.timer = self.loop.call_later(seconds, callback)
+
+    def _disarm(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def _close(self) -> None:
+        self._disarm()
+        self.waiting_since = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+@asynccontextmanager
+async def client_watch(request: Request, interval: float = 0.1
+                       ) -> AsyncIterator[threading.Event]:
+    """An event that is set once the client of `request` has gone (its body read already):
+    long work in a thread (a patch) checks it and stops."""
+    gone = threading.Event()
+
+    async def watch() -> None:
+        while not await request.is_disconnected():
+            await asyncio.sleep(interval)
+        gone.set()
+
+    task = asyncio.create_task(watch())
+    try:
+        yield gone
+    finally:
+        task.cancel()

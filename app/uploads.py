@@ -18,8 +18,11 @@ from fastapi import Request
 from python_multipart.exceptions import FormParserError, MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from dicomcore.limits import ReadLimits
+
 from .headers import content_type
 from .problems import Problem
+from .settings import Settings
 
 DICOM_TYPES = ("application/dicom", "application/octet-stream")
 
@@ -45,6 +48,14 @@ class Upload:
 
 
 SPOOL_BYTES = 4 << 20
+
+
+def read_limits(settings: Settings, scratch: Path) -> ReadLimits:
+    """What reading one file (uploaded or stored) may cost: elements, inflated size, and the
+    scratch directory a deflated data set is inflated into (never the system's /tmp)."""
+    return ReadLimits(max_elements=settings.max_elements,
+                      max_inflated_bytes=settings.max_inflated_bytes or settings.max_upload_bytes,
+                      scratch_dir=str(scratch), spool_bytes=SPOOL_BYTES)
 
 
 class _Receiver:

@@ -18,6 +18,7 @@ import ctypes
 import logging
 import multiprocessing
 import os
+import resource
 import signal
 import socket
 import sys
@@ -33,6 +34,21 @@ log = logging.getLogger("uvicorn.error")
 STARTUP_FAILURE = 3
 STOP_SECONDS = 8.0  # for running requests on shutdown: inside `docker stop`'s 10 s
 _PR_SET_PDEATHSIG = 1
+
+
+def raise_open_file_limit(wanted: int = 65536) -> int:
+    """Raise this process's soft limit of open files towards `wanted` (at most the hard
+    limit; children inherit it); the soft limit in force after. 1,024, a common default, is
+    less than the connections and files a worker may hold."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError) as exc:
+            log.warning("cannot raise the open file limit from %d: %s", soft, exc)
+    return soft
 
 
 def supported() -> bool:

@@ -19,6 +19,7 @@ from dicomcore import read_file
 from dicomcore.bulk import BulkSpan, bulk_span
 from dicomcore.dataset import Dataset
 from dicomcore.json import element_paths
+from dicomcore.limits import ReadLimits
 
 from ..datasets import write_checked
 from ..deps import ScratchDep, SettingsDep, StorageDep
@@ -50,7 +51,8 @@ from ..responses import (
     temporary_file_response,
 )
 from ..storage import InstanceStorage, Record, Stored
-from ..uploads import receive_body, receive_upload
+from ..transport import client_watch
+from ..uploads import read_limits, receive_body, receive_upload
 
 router = APIRouter(prefix="/v1/instances", tags=["instances"])
 
@@ -98,7 +100,8 @@ async def store_instance(request: Request, settings: SettingsDep, storage: Stora
                                   named=True)
     try:
         def keep() -> Stored:
-            ds = read_file(upload.file, defer_size=settings.defer_size)  # validates it
+            ds = read_file(upload.file, defer_size=settings.defer_size,  # validates it
+                           limits=read_limits(settings, scratch.directory))
             attributes = from_dataset(ds)
             ds.close()
             recovered.check(strict)
@@ -134,11 +137,12 @@ async def list_instances(request: Request, storage: StorageDep, filters: Instanc
 
 
 def _read_stored(storage: InstanceStorage, instance_id: str, defer_size: int,
-                 stop_before_pixels: bool, render: Callable[[Dataset], bytes]
-                 ) -> tuple[Record, bytes]:
+                 stop_before_pixels: bool, render: Callable[[Dataset], bytes],
+                 limits: ReadLimits) -> tuple[Record, bytes]:
     record, fp = storage.open(instance_id)
     with fp:
-        ds = read_file(fp, defer_size=defer_size, stop_before_pixels=stop_before_pixels)
+        ds = read_file(fp, defer_size=defer_size, stop_before_pixels=stop_before_pixels,
+                       limits=limits)
         try:
             return record, render(ds)
         finally:
@@ -155,13 +159,15 @@ def _read_stored(storage: InstanceStorage, instance_id: str, defer_size: int,
                              "content": {"application/dicom+json": {}}},
                        **problems(404, 422)})
 async def get_instance(instance_id: InstanceId, request: Request, settings: SettingsDep,
-                       storage: StorageDep, stop_before_pixels: StopBeforePixels = False,
+                       storage: StorageDep, scratch: ScratchDep,
+                       stop_before_pixels: StopBeforePixels = False,
                        bulk_data_threshold: BulkThreshold = 1024,
                        format: Format = JsonFormat.dicom,  # noqa: A002 - the query name
                        include_meta: IncludeMeta = False) -> Response:
     render = _renderer(request, instance_id, format, bulk_data_threshold, include_meta)
     record, body = await run_in_threadpool(_read_stored, storage, instance_id,
-                                           settings.defer_size, stop_before_pixels, render)
+                                           settings.defer_size, stop_before_pixels, render,
+                                           read_limits(settings, scratch.directory))
     return json_response(body, format, {"ETag": record.etag})
 
 
@@ -175,7 +181,8 @@ async def get_instance(instance_id: InstanceId, request: Request, settings: Sett
                              "content": {"application/octet-stream": {}}},
                        206: {"description": "the requested range"}, **problems(404, 416)})
 async def get_bulk(instance_id: InstanceId, tag_path: TagPath, request: Request,
-                   settings: SettingsDep, storage: StorageDep) -> Response:
+                   settings: SettingsDep, storage: StorageDep, scratch: ScratchDep
+                   ) -> Response:
     record, fp = await run_in_threadpool(storage.open, instance_id)
     ds: Dataset | None = None
 
@@ -185,7 +192,8 @@ async def get_bulk(instance_id: InstanceId, tag_path: TagPath, request: Request,
         fp.close()
 
     def locate() -> tuple[Dataset, BulkSpan]:
-        read = read_file(fp, defer_size=settings.defer_size)
+        read = read_file(fp, defer_size=settings.defer_size,
+                         limits=read_limits(settings, scratch.directory))
         try:
             return read, bulk_span(read, tag_path)
         except (KeyError, ValueError):
@@ -218,7 +226,8 @@ async def get_bulk(instance_id: InstanceId, tag_path: TagPath, request: Request,
                                "content": {"application/problem+json": {}}},
                          **problems(400, 404, 412, 413, 415, 422)})
 async def patch_instance(instance_id: InstanceId, request: Request, settings: SettingsDep,
-                         storage: StorageDep, if_match: IfMatch = None) -> Response:
+                         storage: StorageDep, scratch: ScratchDep, if_match: IfMatch = None
+                         ) -> Response:
     await run_in_threadpool(storage.record, instance_id)  # 404 before reading any body
     media = media_type(request)
     if media not in ("application/json", "application/dicom+json"):
@@ -228,10 +237,13 @@ async def patch_instance(instance_id: InstanceId, request: Request, settings: Se
     change = parse_patch(await receive_body(request, settings.max_patch_bytes))
     if media == "application/dicom+json" and not isinstance(change, dict):
         raise unusable_patch("a DICOM JSON object was expected", "not a JSON object")
-    run = StoredPatch(change, settings.defer_size,
-                      _renderer(request, instance_id, JsonFormat.dicom, 1024, False))
-    record = await run_in_threadpool(storage.replace, instance_id, run,
-                                     expected_etags(if_match))
+    async with client_watch(request) as gone:  # the patch stops when the client goes
+        run = StoredPatch(change, settings.defer_size,
+                          _renderer(request, instance_id, JsonFormat.dicom, 1024, False),
+                          read_limits(settings, scratch.directory), settings.max_patch_ops,
+                          settings.patch_seconds, gone)
+        record = await run_in_threadpool(storage.replace, instance_id, run,
+                                         expected_etags(if_match))
     return json_response(run.answer, JsonFormat.dicom, {"ETag": record.etag})
 
 
@@ -252,7 +264,8 @@ async def get_file(instance_id: InstanceId, settings: SettingsDep, storage: Stor
         return open_file_response(fp, _file_name(record), record.etag)
 
     def rewrite(out: BinaryIO) -> None:
-        ds = read_file(fp, defer_size=settings.defer_size)
+        ds = read_file(fp, defer_size=settings.defer_size,
+                       limits=read_limits(settings, scratch.directory))
         try:
             write_checked(out, ds, write_like_original, transfer_syntax)
         finally:

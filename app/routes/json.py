@@ -16,7 +16,7 @@ from ..openapi import UPLOAD_BODY, WARNINGS_HEADER, problems
 from ..queries import BulkThreshold, Format, IncludeMeta, JsonFormat, StopBeforePixels
 from ..recoveries import HEADER, Strict, collect
 from ..responses import dataset_json, json_response
-from ..uploads import receive_upload
+from ..uploads import read_limits, receive_upload
 
 router = APIRouter(prefix="/v1", tags=["json"])
 
@@ -52,7 +52,8 @@ async def upload_json(request: Request, settings: SettingsDep, scratch: ScratchD
     try:
         def convert() -> bytes:
             ds = read_file(upload.file, defer_size=settings.defer_size,
-                           stop_before_pixels=stop_before_pixels)
+                           stop_before_pixels=stop_before_pixels,
+                           limits=read_limits(settings, scratch.directory))
             return dataset_json(ds, format, bulk_data_threshold, include_meta,
                                 None if inline_bulk else omit_bulk_data)
 

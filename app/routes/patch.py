@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from dicomcore import read_file
-from dicomcore.patch import apply
+from dicomcore.patch import WorkBudget, apply
 
 from ..datasets import write_checked
 from ..deps import ScratchDep, SettingsDep
@@ -21,7 +21,8 @@ from ..problems import Problem
 from ..queries import TransferSyntaxQuery, WriteLikeOriginal
 from ..recoveries import HEADER, Strict, collect
 from ..responses import DICOM, temporary_file_response
-from ..uploads import receive_upload
+from ..transport import client_watch
+from ..uploads import read_limits, receive_upload
 
 router = APIRouter(prefix="/v1", tags=["patch"])
 
@@ -59,21 +60,25 @@ async def patch_upload(request: Request, settings: SettingsDep, scratch: Scratch
         patch = parse_patch(upload.fields["patch"])
 
         def run(out: BinaryIO) -> None:
-            ds = read_file(upload.file, defer_size=settings.defer_size)
-            apply(ds, patch)
+            ds = read_file(upload.file, defer_size=settings.defer_size,
+                           limits=read_limits(settings, scratch.directory))
+            apply(ds, patch, budget=WorkBudget(settings.patch_seconds, gone),
+                  max_ops=settings.max_patch_ops)
             recovered.check(strict)  # before anything is written
             write_checked(out, ds, write_like_original, transfer_syntax)
 
-        with collect() as recovered:
-            if upload.size <= IN_MEMORY_BYTES:
-                # A small result is answered from memory: no file to write, read back and
-                # remove.
-                buffer = io.BytesIO()
-                await run_in_threadpool(run, buffer)
-                return Response(buffer.getvalue(), media_type=DICOM,
-                                headers={"Content-Disposition": ATTACHMENT,
-                                         **recovered.headers()})
-            result = await run_in_threadpool(scratch.temporary_file, "patched-", run)
+        # The patch stops when the client goes (`gone`, checked by the engine).
+        async with client_watch(request) as gone:
+            with collect() as recovered:
+                if upload.size <= IN_MEMORY_BYTES:
+                    # A small result is answered from memory: no file to write, read back
+                    # and remove.
+                    buffer = io.BytesIO()
+                    await run_in_threadpool(run, buffer)
+                    return Response(buffer.getvalue(), media_type=DICOM,
+                                    headers={"Content-Disposition": ATTACHMENT,
+                                             **recovered.headers()})
+                result = await run_in_threadpool(scratch.temporary_file, "patched-", run)
     finally:
         upload.discard()
     return temporary_file_response(result, "patched.dcm", headers=recovered.headers())
