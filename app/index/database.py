@@ -35,6 +35,10 @@ class Transaction(Protocol):
         """Run a statement; how many rows it changed."""
         ...
 
+    def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        """Run a statement once per parameter row (batched); how many rows it changed."""
+        ...
+
 
 class Database(Protocol):
     dialect: str  # "sqlite" or "postgresql"
@@ -65,8 +69,11 @@ class _SQLiteTransaction:
         return self.connection.execute(sql, params).fetchall()
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self.run_many(sql, [params])
+
+    def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
         try:
-            return self.connection.execute(sql, params).rowcount
+            return self.connection.executemany(sql, rows).rowcount
         except sqlite3.IntegrityError as exc:
             if "UNIQUE" in str(exc):
                 raise UniqueViolation(str(exc)) from None
@@ -130,6 +137,16 @@ class _PostgresTransaction:
         except psycopg.errors.UniqueViolation as exc:
             raise UniqueViolation(str(exc)) from None
 
+    def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        import psycopg
+
+        try:
+            with self.connection.cursor() as cursor:
+                cursor.executemany(sql.replace("?", "%s"), rows)
+                return cursor.rowcount
+        except psycopg.errors.UniqueViolation as exc:
+            raise UniqueViolation(str(exc)) from None
+
 
 class PostgresDatabase:
     dialect = "postgresql"
@@ -137,8 +154,12 @@ class PostgresDatabase:
     def __init__(self, url: str, pool_size: int) -> None:
         from psycopg_pool import ConnectionPool
 
+        # prepare_threshold=None: no server-side prepared statements, so each query is planned
+        # with its values: a generic plan cannot use an index for `LIKE $1` (the prefix is
+        # unknown), and planning these queries costs microseconds.
         self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True,
-                                   kwargs={"autocommit": False}, timeout=60)
+                                   kwargs={"autocommit": False, "prepare_threshold": None},
+                                   timeout=60)
 
     @contextmanager
     def transaction(self, write: bool = False) -> Iterator[_PostgresTransaction]:

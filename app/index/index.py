@@ -12,6 +12,7 @@ Listing and the study/series queries read only rows: no file is opened to answer
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
@@ -20,7 +21,7 @@ from typing import Any, NamedTuple
 from .attributes import ATTRIBUTES, KeyAttributes, fold
 from .database import Database, UniqueViolation
 from .query import where
-from .schema import migrate
+from .schema import COUNT_SLOTS, migrate
 
 
 @dataclass(frozen=True)
@@ -102,12 +103,15 @@ class Index:
         with self.db.transaction() as tx:
             rows = tx.rows(f"{_SELECT} FROM instances{condition} ORDER BY created, id "
                            "LIMIT ? OFFSET ?", [*params, limit, offset])
-            (total,) = tx.rows(f"SELECT COUNT(*) FROM instances{condition}", params)
-        return Page([_row(r).record for r in rows], int(total[0]))
+            if condition:
+                (total,) = tx.rows(f"SELECT COUNT(*) FROM instances{condition}", params)
+            else:
+                (total,) = tx.rows("SELECT SUM(n) FROM instance_counts")
+        return Page([_row(r).record for r in rows], int(total[0] or 0))
 
     def count(self) -> int:
         with self.db.transaction() as tx:
-            return int(tx.rows("SELECT COUNT(*) FROM instances")[0][0])
+            return int(tx.rows("SELECT SUM(n) FROM instance_counts")[0][0] or 0)
 
     def known_keys(self, keys: Iterable[str]) -> set[str]:
         """Which of these keys a row or the garbage queue names."""
@@ -133,13 +137,15 @@ class Index:
         columns = ["id", "key", "etag", "size", "created", "updated", *_WRITTEN]
         sql = (f"INSERT INTO instances ({', '.join(columns)}) VALUES "
                f"({', '.join('?' * len(columns))}) ON CONFLICT DO NOTHING")
-        added = 0
+        values = [[row.record.id, row.key, row.record.etag, row.record.size,
+                   row.record.created, row.record.updated, *_written(row.record.attributes)]
+                  for row in rows]
+        if not values:
+            return 0
         with self.db.transaction(write=True) as tx:
-            for row in rows:
-                r = row.record
-                added += tx.run(sql, [r.id, row.key, r.etag, r.size, r.created, r.updated,
-                                      *_written(r.attributes)])
-        return added
+            added = tx.run_many(sql, values)
+            self._counted(tx, added)
+            return added
 
     def switch(self, old: Row, new: Row, garbage_after: float) -> bool:
         """Point the row at `new` if it still is at `old` (same ETag); `old.key` becomes
@@ -165,8 +171,15 @@ class Index:
             changed = tx.run("DELETE FROM instances WHERE id = ? AND etag = ?",
                              (old.record.id, old.record.etag))
             if changed:
+                self._counted(tx, -1)
                 self._enqueue(tx, old.key, garbage_after)
             return changed == 1
+
+    @staticmethod
+    def _counted(tx: Any, change: int) -> None:
+        if change:
+            tx.run("UPDATE instance_counts SET n = n + ? WHERE slot = ?",
+                   (change, random.randrange(COUNT_SLOTS)))
 
     @staticmethod
     def _enqueue(tx: Any, key: str, after: float) -> None:

@@ -58,7 +58,17 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX instances_sop_class ON instances (sop_class_uid)",
         "CREATE INDEX garbage_after ON garbage (after)",
     ],
+    [
+        # The number of rows, kept by every insert and delete in their transaction, so an
+        # unfiltered listing's total is not a COUNT(*) over the table (15 ms at 100,000 rows
+        # on PostgreSQL). Spread over slots, each writer adding to a random one, so that
+        # concurrent writers do not all wait for one row's lock.
+        "CREATE TABLE instance_counts (slot INTEGER PRIMARY KEY, n BIGINT NOT NULL)",
+        "INSERT INTO instance_counts (slot, n) SELECT 0, COUNT(*) FROM instances",
+        *[f"INSERT INTO instance_counts (slot, n) VALUES ({slot}, 0)" for slot in range(1, 16)],
+    ],
 ]
+COUNT_SLOTS = 16
 
 
 def migrate(db: Database) -> int:

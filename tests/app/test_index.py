@@ -135,6 +135,7 @@ def test_compare_and_swap_and_garbage(filled: Index) -> None:
     filled.forget_garbage(old.key)
     assert not filled.remove(old, 0) and filled.remove(new, 0)
     assert filled.get(old.record.id) is None and filled.page({}, 0, 10).total == 3
+    assert filled.count() == 3 and filled.page({"Modality": "*"}, 0, 10).total == 3
 
 
 def test_migrations_are_applied_once(index: Index) -> None:
