@@ -1,7 +1,10 @@
 """Write data sets as DICOM files: byte for byte like the original, or clean and standard.
 
-`write_file(filename, dataset, write_like_original=True, transfer_syntax=None)` (also
-`dcmwrite` and `Dataset.save_as`):
+`dcmwrite(filename, dataset, write_like_original=True, *, implicit_vr=None,
+little_endian=None, enforce_file_format=False, force_encoding=False, overwrite=True,
+transfer_syntax=None)` (pydicom 3's signature, also `Dataset.save_as`; `write_file` is the
+same with `transfer_syntax` third); how the encoding and file meta are chosen is
+`writeplan`'s job:
 
 - `write_like_original=True` keeps what the file had: preamble (or none), the file meta
   group only if there was one, element order, undefined lengths, group lengths (as read
@@ -10,8 +13,13 @@
 - `write_like_original=False` writes what other toolkits like best: a preamble, "DICM", a
   complete file meta group, explicit lengths, no group lengths outside group 0002, every
   value padded to even length.
+- `enforce_file_format=True` writes a conformant file the way pydicom 3 does: the file meta
+  completed, the data set in tag order, undefined lengths and the file's VRs kept.
 - `transfer_syntax` transcodes between the uncompressed syntaxes (implicit and explicit VR
   little endian, explicit big endian, deflated), swapping byte order per VR.
+
+pydicom's element-level writers are here too: `write_dataset`, `write_data_element`,
+`write_file_meta_info` and `correct_ambiguous_vr`.
 
 Values that were deferred at read time are copied from their file in chunks, so writing a
 multi-gigabyte file needs no more memory than reading its header did.
