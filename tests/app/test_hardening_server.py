@@ -1,0 +1,121 @@
+"""Slow clients against a real `python -m app` (issue 12, item 4): a header timeout, a minimum
+body rate and a per-worker connection cap, with short settings so each check takes seconds.
+Also: a client that leaves mid-upload is logged as 499, without a traceback."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .attack_inputs import EXPLICIT_LE, element, file_meta, header_elements
+from .server import Server
+
+HEADERS_ONLY = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    running = Server(tmp_path_factory.mktemp("hardening") / "data", workers=1,
+                     DICOMCORE_HEADER_TIMEOUT_SECONDS="1",
+                     DICOMCORE_MIN_BODY_BYTES_PER_SECOND="4000",
+                     DICOMCORE_BODY_RATE_SECONDS="1", DICOMCORE_MAX_CONNECTIONS="8",
+                     DICOMCORE_LOG_LEVEL="info")
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def _connect(server: Server) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    return sock
+
+
+def _closed_within(sock: socket.socket, seconds: float) -> float | None:
+    """Seconds until the server closed `sock` (None if it stayed open that long)."""
+    started = time.monotonic()
+    sock.settimeout(seconds)
+    try:
+        while sock.recv(4096):
+            pass
+    except TimeoutError:
+        return None
+    except ConnectionResetError:
+        pass
+    return time.monotonic() - started
+
+
+def test_headers_not_sent_in_time_close_the_connection(server: Server) -> None:
+    with _connect(server) as sock:
+        sock.sendall(HEADERS_ONLY)
+        waited = _closed_within(sock, 6)
+    assert waited is not None and waited < 3.5
+    assert httpx.get(server.url + "/healthz", timeout=5).status_code == 200
+
+
+def test_a_trickled_body_is_dropped_and_logged_as_a_client_abort(server: Server) -> None:
+    with _connect(server) as sock:
+        sock.sendall(b"POST /v1/json HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     b"Content-Type: application/dicom\r\nContent-Length: 1000000\r\n\r\n")
+        started = time.monotonic()
+        closed = False
+        while time.monotonic() - started < 8:
+            try:
+                sock.sendall(b"\0" * 100)
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+                break
+            time.sleep(0.25)  # 400 bytes/s, a tenth of the minimum
+        if not closed:
+            closed = _closed_within(sock, 1) is not None
+    assert closed and time.monotonic() - started < 6
+    time.sleep(0.5)
+    lines = _log_lines(server.log)
+    aborted = [line for line in lines if line.get("route") == "/v1/json"]
+    assert aborted and aborted[-1]["status"] == 499
+    assert "Traceback" not in server.log.read_text(errors="replace")
+
+
+def test_a_fast_body_is_not_affected(server: Server) -> None:
+    body = (file_meta(EXPLICIT_LE) + header_elements()
+            + element(0x00111000, "OB", bytes(8 << 20)))  # 8 MB: several rate windows' worth
+    response = httpx.post(server.url + "/v1/json", content=body,
+                          headers={"Content-Type": "application/dicom"}, timeout=30)
+    assert response.status_code == 200
+
+
+def test_the_connection_cap_closes_the_oldest_idle_and_keeps_serving(server: Server) -> None:
+    socks = []
+    try:
+        for _ in range(20):
+            sock = _connect(server)
+            sock.sendall(HEADERS_ONLY)
+            socks.append(sock)
+            time.sleep(0.01)
+        started = time.monotonic()
+        health = httpx.get(server.url + "/healthz", timeout=5)
+        assert health.status_code == 200 and time.monotonic() - started < 0.5
+        # Twenty half-sent requests and one health check against a cap of 8: the first
+        # ones were closed to make room, the last ones are still open.
+        closed = [_closed_within(sock, 0.05) is not None for sock in socks]
+        assert sum(closed) >= 12 and closed[0] and not closed[-1]
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def _log_lines(path: Path) -> list[dict[str, object]]:
+    lines = []
+    for text in path.read_text(errors="replace").splitlines():
+        if text.startswith("{"):
+            try:
+                lines.append(json.loads(text))
+            except ValueError:
+                continue
+    return lines
