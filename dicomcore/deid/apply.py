@@ -1,9 +1,9 @@
 """`deidentify`: the profile applied to one data set, in place, all or nothing, then marked.
 
 Steps: refuse burned-in annotation unless the caller accepts it; plan every element
-(`plan.Plan`); add the marks the standard asks for; apply it all with the patch engine
-(`dicomcore.patch.apply_actions`), so that either every change is made or, on a failure,
-none is and `DeidentificationError` says why.
+(`plan.Plan`); apply the plan with the patch engine (`dicomcore.patch.apply_actions`), so
+that either every change is made or, on a failure, none is and `DeidentificationError` says
+why; then add the marks the standard asks for (constants, checked once per set of options).
 
 Marks (PS3.15 E.1.1 and PS3.3 C.12.1):
 
@@ -18,11 +18,16 @@ Marks (PS3.15 E.1.1 and PS3.3 C.12.1):
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
+from .. import dictionary
+from ..dataelem import DataElement
 from ..dataset import Dataset
-from ..patch import Action, AttributeOp, PatchError, Selector, apply_actions, parse_path
+from ..patch import PatchError, apply_actions, parse_path
 from ..patch.errors import InvalidOperation
+from ..sequence import Sequence
+from ..validation import validate_value
 from .keyed import Keyed
 from .plan import Plan, SafeKey
 from .profile import check_options, option_codes, profile_for
@@ -58,7 +63,7 @@ def deidentify(ds: Dataset, *, key: bytes | str, options: Iterable[str] = (),
     ...              SOPInstanceUID="1.2.3.4")
     >>> report = deidentify(ds, key="secret")
     >>> ds.PatientID, ds.PatientBirthDate, ds.SOPInstanceUID.startswith("2.25.")
-    ('ANONCS7B7RHCNHOKY6UR', '', True)
+    ('ANON14BE1FC4E269DCAC', '', True)
     >>> ds.PatientIdentityRemoved, report.totals()["emptied"]
     ('YES', 1)
     """
@@ -69,11 +74,12 @@ def deidentify(ds: Dataset, *, key: bytes | str, options: Iterable[str] = (),
     safe = _safe_set(chosen, safe_private)
     _check_burned_in(ds, allow_burned_in)
     plan = Plan(ds, profile_for(chosen), Keyed(key), safe)
-    ops = [*plan.ops, *_marks(chosen)]
     try:
-        apply_actions(ds, ops)
+        apply_actions(ds, plan.ops)
     except PatchError as exc:
         raise DeidentificationError(f"cannot de-identify: {exc}") from None
+    for elem in _marks(chosen):
+        ds.add(elem)
     return plan.report
 
 
@@ -124,22 +130,49 @@ def _check_burned_in(ds: Dataset, allowed: bool) -> None:
             "and are not cleaned; pass allow_burned_in (--allow-burned-in) to accept that")
 
 
-def _marks(options: tuple[str, ...]) -> list[AttributeOp]:
-    """The operations that say, in the data set, how it was de-identified."""
-    codes = [{"CodeValue": value, "CodingSchemeDesignator": "DCM", "CodeMeaning": meaning}
-             for value, meaning in option_codes(options)]
+def _marks(options: tuple[str, ...]) -> list[DataElement]:
+    """New elements that say, in the data set, how it was de-identified. Their values are
+    constants checked once per set of options (`_mark_values`); added after the engine has
+    succeeded, they cannot fail, and cost no engine work per file."""
+    elements = []
+    for keyword, value in _mark_values(options):
+        tag = dictionary.tag_for_keyword(keyword)
+        assert tag is not None
+        vr = dictionary.dictionary_VR(tag)
+        if vr == "SQ":
+            value = Sequence([_code_item(code) for code in value])
+        elements.append(DataElement(tag, vr, value))
+    return elements
+
+
+def _code_item(code: tuple[str, str]) -> Dataset:
+    value, meaning = code
+    return Dataset(CodeValue=value, CodingSchemeDesignator="DCM", CodeMeaning=meaning)
+
+
+@lru_cache(maxsize=64)
+def _mark_values(options: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
+    """(keyword, value) of each mark, each value checked against its VR and VM once."""
     if "retain-long-modified-dates" in options:
         dates = "MODIFIED"
     elif "retain-long-full-dates" in options:
         dates = "UNMODIFIED"
     else:
         dates = "REMOVED"
-    return [
-        AttributeOp(Selector.keyword("PatientIdentityRemoved"), Action.set("YES")),
-        AttributeOp(Selector.keyword("DeidentificationMethod"),
-                    Action.set([METHOD_PREFIX, *options])),
-        AttributeOp(Selector.keyword("DeidentificationMethodCodeSequence"),
-                    Action.set(codes)),
-        AttributeOp(Selector.keyword("LongitudinalTemporalInformationModified"),
-                    Action.set(dates)),
-    ]
+    marks: tuple[tuple[str, Any], ...] = (
+        ("PatientIdentityRemoved", "YES"),
+        ("DeidentificationMethod", [METHOD_PREFIX, *options]),
+        ("DeidentificationMethodCodeSequence", tuple(option_codes(options))),
+        ("LongitudinalTemporalInformationModified", dates),
+    )
+    for keyword, value in marks:
+        tag = dictionary.tag_for_keyword(keyword)
+        assert tag is not None
+        vr, vm = dictionary.dictionary_VR(tag), dictionary.dictionary_VM(tag)
+        checks = [(vr, vm, value)] if vr != "SQ" else [
+            (v, None, text) for code in value for v, text in
+            (("SH", code[0]), ("LO", code[1]))]
+        for check_vr, check_vm, checked in checks:
+            problems = validate_value(check_vr, checked, check_vm)
+            assert not problems, (keyword, problems)
+    return marks

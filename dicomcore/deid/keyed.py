@@ -9,7 +9,7 @@ output differs. So two exports of one study made months apart, on two machines, 
 - `Keyed.uid(uid)`: ``2.25.`` + the integer of a UUID made from the keyed hash
   (`dicomcore.uid.generate_uid` with the hash as entropy source): at most 44 characters.
 - `Keyed.patient_id(value)` and `Keyed.patient_name(value)`: a pseudonym of the patient,
-  ``ANON`` + 16 capitals and digits, and ``ANONYMOUS^`` + the same code as a name.
+  ``ANON`` + 16 hexadecimal digits, and ``ANONYMOUS^`` + the same code as a name.
 - `Keyed.date_offset(patient)`: whole days, 1 to 3650, every date of the patient goes back
   by; `shift_date` and `shift_datetime` apply it (times, and DT time zones, kept).
 
@@ -24,7 +24,6 @@ True
 
 from __future__ import annotations
 
-import base64
 import datetime
 import hashlib
 import hmac
@@ -62,7 +61,7 @@ class Keyed:
         return new
 
     def _code(self, label: str, value: str) -> str:
-        return base64.b32encode(self.digest(label, value)).decode("ascii")[:16]
+        return self.digest(label, value)[:8].hex().upper()
 
     def patient_id(self, value: str) -> str:
         """The pseudonym Patient ID of a patient identified by `value`."""

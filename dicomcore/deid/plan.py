@@ -72,7 +72,12 @@ class Plan:
         self.ops: list[AttributeOp] = []
         self.patient = _patient_key(ds)
         self._offset: int | None = None
+        self._prefixes: dict[Route, tuple[tuple[PathStep, ...], str]] = {}
+        self._private_found = False
         self.walk(ds, ())
+        if self._private_found and not self.safe_private:
+            # One walk of the engine removes them all, cheaper than one operation each.
+            self._add(Selector.private(), _DELETE)
         meta = getattr(ds, "file_meta", None)
         if meta is not None:
             self._walk_meta(meta, ds)
@@ -125,7 +130,7 @@ class Plan:
 
     def _act(self, elem: DataElement, tag: int, vr: str, action: str, kind: str,
              route: Route, force: bool = False) -> None:
-        selector = _selector(route, tag)
+        selector = self._selector(route, tag)
         if action == "X":
             self._add(selector, _DELETE, force)
             self.report.count("removed", kind)
@@ -154,6 +159,16 @@ class Plan:
                 self.report.count("replaced", kind)
         else:
             raise AssertionError(f"unknown action {action!r}")
+
+    def _selector(self, route: Route, tag: int) -> Selector:
+        """The path selector of exactly one element: `tag` in the item `route` leads to."""
+        prefix = self._prefixes.get(route)
+        if prefix is None:
+            prefix = (tuple(PathStep(seq, index=index) for seq, index in route),
+                      "".join(f"{seq:08X}[{index}]." for seq, index in route))
+            self._prefixes[route] = prefix
+        steps, text = prefix
+        return Selector("path", (*steps, PathStep(tag)), f"{text}{tag:08X}")
 
     def _add(self, selector: Selector, action: Action, force: bool = False) -> None:
         self.ops.append(AttributeOp(selector, action, force))
@@ -217,7 +232,9 @@ class Plan:
         is_creator = not tag & 0xFF00
         if not (tag in kept_blocks if is_creator else self.safe_private and
                 self._is_safe(ds, tag)):
-            self._add(_selector(route, tag), _DELETE)
+            self._private_found = True
+            if self.safe_private:
+                self._add(self._selector(route, tag), _DELETE)
             self.report.count("removed", PRIVATE_KIND)
             return
         self.report.count("kept", PRIVATE_KIND)
@@ -268,10 +285,3 @@ def _set_to(value: Any) -> Action:
     """An action giving a present element `value` in its own VR (UN: the dictionary's), as
     `Action.replace` does, so a vendor's VR that differs from the dictionary's stays."""
     return Action.replace(lambda _elem: value)
-
-
-def _selector(route: Route, tag: int) -> Selector:
-    """The path selector of exactly one element: `tag` in the item `route` leads to."""
-    steps = tuple(PathStep(seq, index=index) for seq, index in route) + (PathStep(tag),)
-    text = "".join(f"({seq >> 16:04X},{seq & 0xFFFF:04X})[{index}]." for seq, index in route)
-    return Selector("path", steps, f"{text}({tag >> 16:04X},{tag & 0xFFFF:04X})")

@@ -35,7 +35,8 @@ class Report:
     """(what, original value) -> new value: PHI, for --map only."""
 
     def count(self, action: str, kind: str) -> None:
-        getattr(self, action)[kind] += 1
+        """One more element of `kind` for `action` ("removed", "emptied", ...)."""
+        self.__dict__[action][kind] += 1
 
     def summary(self) -> dict[str, dict[str, int]]:
         """{action: {kind: count}} in a JSON-friendly form, kinds sorted."""
