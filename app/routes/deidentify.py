@@ -1,8 +1,12 @@
-"""POST /v1/deidentify: upload a file, get it back de-identified by PS3.15's basic profile.
+"""De-identification by PS3.15's basic profile over HTTP: of an upload, or of a stored study.
+
+- POST /v1/deidentify: upload a file, get it back de-identified (streamed).
+- POST /v1/studies/{StudyInstanceUID}/deidentify: every stored instance of the study is
+  de-identified into a new study in the store, the original kept.
 
 The key comes from the server's settings (DICOMCORE_DEID_KEY), never from the request, so
 every client of one server gets the same UIDs and pseudonyms for the same originals, and
-exports made at different times link. Without a key the route answers 503.
+exports made at different times link. Without a key the routes answer 503.
 """
 
 from __future__ import annotations
@@ -10,23 +14,28 @@ from __future__ import annotations
 import io
 import json
 from enum import StrEnum
-from typing import Annotated, BinaryIO
+from pathlib import Path
+from typing import Annotated, Any, BinaryIO
 
 from fastapi import APIRouter, Query, Request
+from fastapi import Path as PathParameter
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from dicomcore import read_file
 from dicomcore.deid import OPTIONS, DeidentificationError, Report, deidentify
+from dicomcore.uid import UID
 
 from ..datasets import write_checked
-from ..deps import ScratchDep, SettingsDep
+from ..deps import ScratchDep, SettingsDep, StorageDep
+from ..index import KeyAttributes, from_dataset
 from ..openapi import UPLOAD_BODY, WARNINGS_HEADER, problems
 from ..problems import Problem
 from ..queries import TransferSyntaxQuery, WriteLikeOriginal
 from ..recoveries import HEADER, Strict, collect
 from ..responses import DICOM, temporary_file_response
 from ..settings import Settings
+from ..storage import InstanceStorage, Record, Stored
 from ..uploads import receive_upload
 
 router = APIRouter(prefix="/v1", tags=["deidentify"])
@@ -118,3 +127,102 @@ async def deidentify_upload(request: Request, settings: SettingsDep, scratch: Sc
         upload.discard()
     return temporary_file_response(result, FILENAME, headers={
         **recovered.headers(), **report_header(reports[0])})
+
+
+StudyUid = Annotated[str, PathParameter(description=(
+    "the Study Instance UID of a stored study; anything that names no stored instance is "
+    "404"), examples=["1.2.826.0.1.3680043.8.498.1"])]
+PAGE = 1000
+
+
+def _study_records(storage: InstanceStorage, study: str) -> list[Record]:
+    """Every stored instance of the study (paged through the index)."""
+    records: list[Record] = []
+    while True:
+        page = storage.list(len(records), PAGE, {"StudyInstanceUID": study})
+        records.extend(page.records)
+        if not page.records or len(records) >= page.total:
+            return records
+
+
+@router.post("/studies/{study_instance_uid}/deidentify", status_code=201,
+             summary="De-identify a stored study into a new study in the store",
+             description=(
+                 "Every stored instance of the study is de-identified (as by "
+                 "`POST /v1/deidentify`, keyed by the server's DICOMCORE_DEID_KEY) and stored "
+                 "as a new instance; the original study is kept. All instances are "
+                 "de-identified before any is stored: one that cannot be (burned-in "
+                 "annotation, say) is 422 and nothing is stored. The keyed UIDs make the "
+                 "result one study, and the same one on every run: running it again replaces "
+                 "the copies it made (`created: false`). `retain-uids` is refused: the "
+                 "copies would replace the originals. Answers the new StudyInstanceUID, the "
+                 "new instances' ids and what was done per action."),
+             responses={201: {"description": "the new study: its StudyInstanceUID, instances "
+                                             "and report", "content": {"application/json": {
+                                                 "example": {
+                                                     "study_instance_uid": "2.25.1234",
+                                                     "instances": [{
+                                                         "id": "AAAAAAAAAAAAAAAAAAAAAA",
+                                                         "sop_instance_uid": "2.25.5678",
+                                                         "created": True}],
+                                                     "report": {"removed": 12, "emptied": 3,
+                                                                "replaced": 9, "kept": 4}}}}},
+                        404: {"description": "no stored instance has this Study Instance UID",
+                              "content": {"application/problem+json": {}}},
+                        **problems(422), 503: NOT_CONFIGURED})
+async def deidentify_study(settings: SettingsDep, storage: StorageDep, scratch: ScratchDep,
+                           study_instance_uid: StudyUid,
+                           option: Options = [],  # noqa: B006 - FastAPI copies defaults
+                           safe_private: SafePrivate = [],  # noqa: B006
+                           allow_burned_in: AllowBurnedIn = False) -> Response:
+    key = deid_key(settings)
+    chosen = [o.value for o in option]
+    if "retain-uids" in chosen:
+        raise Problem(422, "Cannot de-identify", "retain-uids would give the copies the "
+                      "originals' SOP Instance UIDs, so they would replace the originals")
+    safe = safe_private if "retain-safe-private" in chosen or safe_private else None
+    if not UID(study_instance_uid).is_valid:
+        raise Problem(404, "Not found", "no stored study has this Study Instance UID")
+
+    def one(record: Record) -> tuple[Path, KeyAttributes, Report]:
+        opened = storage.open(record.id)
+        try:
+            ds = read_file(opened.file, defer_size=settings.defer_size)
+            try:
+                report = deidentify(ds, key=key, options=chosen, safe_private=safe,
+                                    allow_burned_in=allow_burned_in)
+            except DeidentificationError as exc:
+                raise Problem(422, "Cannot de-identify", f"instance {record.id}: {exc}",
+                              instance=record.id) from None
+            path = scratch.temporary_file("deid-", lambda out: write_checked(out, ds))
+            return path, from_dataset(ds), report
+        finally:
+            opened.file.close()
+
+    def run() -> tuple[list[Stored], list[Report]]:
+        records = _study_records(storage, study_instance_uid)
+        if not records:
+            raise Problem(404, "Not found", "no stored study has this Study Instance UID")
+        made: list[tuple[Path, KeyAttributes, Report]] = []
+        try:
+            for record in records:
+                made.append(one(record))
+            return [storage.put(path, attributes) for path, attributes, _ in made], \
+                [report for _, _, report in made]
+        finally:
+            for path, _, _ in made:
+                path.unlink(missing_ok=True)  # put consumed it, or it is not wanted
+
+    with collect() as recovered:
+        stored, reports = await run_in_threadpool(run)
+    totals: dict[str, int] = {}
+    for report in reports:
+        for action, count in report.totals().items():
+            totals[action] = totals.get(action, 0) + count
+    body: dict[str, Any] = {
+        "study_instance_uid": stored[0].record.attributes.study_instance_uid,
+        "instances": [{"id": s.record.id, "sop_instance_uid": s.record.sop_instance_uid,
+                       "created": s.created} for s in stored],
+        "report": totals}
+    return Response(json.dumps(body), status_code=201, media_type="application/json",
+                    headers=recovered.headers())

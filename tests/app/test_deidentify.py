@@ -121,3 +121,84 @@ def test_bad_uploads(keyed: TestClient) -> None:
                       headers={"content-type": "text/plain"}).status_code == 415
     assert keyed.post("/v1/deidentify", content=b"\0" * ((1 << 20) + 1),
                       headers=DICOM).status_code == 413
+
+
+# --- POST /v1/studies/{StudyInstanceUID}/deidentify ------------------------------------------
+
+STUDY_DIR = CT.parent / "dicomdirtests" / "77654033" / "CT2"
+STUDY = "1.3.6.1.4.1.5962.1.1.0.0.0.1196530851.28319.0.1"
+
+
+def _store_study(client: TestClient) -> list[str]:
+    ids = []
+    for path in sorted(STUDY_DIR.iterdir()):
+        answer = client.post("/v1/instances", content=path.read_bytes(), headers=DICOM)
+        assert answer.status_code == 201, answer.text
+        ids.append(answer.json()["id"])
+    return ids
+
+
+def _study_ids(client: TestClient, study: str) -> list[str]:
+    page = client.get("/v1/instances", params={"StudyInstanceUID": study, "limit": 1000})
+    return sorted(item["id"] for item in page.json()["items"])
+
+
+def test_a_stored_study_becomes_a_new_de_identified_study(keyed: TestClient) -> None:
+    originals = _store_study(keyed)
+    assert len(originals) == 4
+    response = keyed.post(f"/v1/studies/{STUDY}/deidentify")
+    assert response.status_code == 201, response.text
+    body = response.json()
+    new_study = body["study_instance_uid"]
+    assert new_study != STUDY and new_study.startswith("2.25.")
+    new_ids = sorted(item["id"] for item in body["instances"])
+    assert len(new_ids) == 4 and not set(new_ids) & set(originals)
+    assert all(item["created"] for item in body["instances"])
+    assert body["report"]["replaced"] > 0 and body["report"]["removed"] > 0
+    assert _study_ids(keyed, STUDY) == sorted(originals)  # the original is kept
+    assert _study_ids(keyed, new_study) == new_ids
+    for instance in new_ids:
+        ds = pydicom.dcmread(io.BytesIO(keyed.get(f"/v1/instances/{instance}/file").content))
+        assert ds.PatientIdentityRemoved == "YES" and ds.StudyInstanceUID == new_study
+        assert ds.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID
+    # The same as the library with the server's key, and the same on a second run.
+    local = read_file(sorted(STUDY_DIR.iterdir())[0])
+    deidentify(local, key=SERVER_KEY)
+    assert local.StudyInstanceUID == new_study
+    again = keyed.post(f"/v1/studies/{STUDY}/deidentify").json()
+    assert again["study_instance_uid"] == new_study
+    assert sorted(item["id"] for item in again["instances"]) == new_ids
+    assert not any(item["created"] for item in again["instances"])
+
+
+def test_one_instance_that_cannot_be_de_identified_stores_nothing(keyed: TestClient) -> None:
+    _store_study(keyed)
+    ds = pydicom.dcmread(sorted(STUDY_DIR.iterdir())[0])
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = "1.2.826.0.1.99.77"
+    ds.BurnedInAnnotation = "YES"
+    buffer = io.BytesIO()
+    ds.save_as(buffer)
+    assert keyed.post("/v1/instances", content=buffer.getvalue(),
+                      headers=DICOM).status_code == 201
+    before = keyed.get("/v1/instances").json()["total"]
+    refused = keyed.post(f"/v1/studies/{STUDY}/deidentify")
+    assert refused.status_code == 422 and "Burned In Annotation" in refused.json()["detail"]
+    assert keyed.get("/v1/instances").json()["total"] == before
+    allowed = keyed.post(f"/v1/studies/{STUDY}/deidentify?allow_burned_in=true")
+    assert allowed.status_code == 201 and len(allowed.json()["instances"]) == 5
+
+
+@pytest.mark.parametrize("study", ["1.2.3.4", "not-a-uid", "1.2.3\\4"])
+def test_an_unknown_study_is_404(keyed: TestClient, study: str) -> None:
+    _store_study(keyed)
+    assert keyed.post(f"/v1/studies/{study}/deidentify").status_code == 404
+
+
+def test_retain_uids_is_refused_for_a_study(keyed: TestClient) -> None:
+    _store_study(keyed)
+    response = keyed.post(f"/v1/studies/{STUDY}/deidentify?option=retain-uids")
+    assert response.status_code == 422 and "replace the originals" in response.json()["detail"]
+
+
+def test_the_study_route_needs_the_key(client: TestClient) -> None:
+    assert client.post(f"/v1/studies/{STUDY}/deidentify").status_code == 503
