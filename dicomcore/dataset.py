@@ -117,6 +117,8 @@ class Dataset(MutableMapping):
             else:
                 elements = source.values() if hasattr(source, "values") else source
                 for elem in elements:
+                    if not isinstance(elem, DataElement):
+                        elem = _from_raw(elem)
                     self._dict[int(elem.tag)] = elem
         for keyword, value in kwargs.items():
             setattr(self, keyword, value)
@@ -159,7 +161,7 @@ class Dataset(MutableMapping):
 
     def __setitem__(self, key: Any, elem: DataElement) -> None:
         if not isinstance(elem, DataElement):
-            raise TypeError("a Dataset holds DataElements; set values through keywords")
+            elem = _from_raw(elem)
         tag = _to_tag(key)
         if tag != elem.tag:
             raise ValueError(f"key {Tag(tag)} does not match the element's tag {elem.tag}")
@@ -631,6 +633,16 @@ def resolve_ambiguous_vr(elem: DataElement, ancestors: tuple[Dataset, ...]) -> N
     elem.VR = ambiguous_vr(elem.VR, elem.tag, pixel_representation=pixel_representation,
                            is_undefined_length=elem.is_undefined_length,
                            lut_first_value=lut_first)
+
+
+def _from_raw(elem: Any) -> DataElement:
+    """A `rawelement.RawDataElement` as the DataElement a data set holds (pydicom's data sets
+    take both); TypeError, pydicom's, for anything else."""
+    from .rawelement import RawDataElement, convert_raw_data_element
+
+    if not isinstance(elem, RawDataElement):
+        raise TypeError("Dataset items must be 'DataElement' instances")
+    return convert_raw_data_element(elem)
 
 
 def _vr_for_new(tag: int, unknown: str | None = None) -> str:

@@ -350,3 +350,15 @@ def test_a_transfer_syntax_set_by_the_user_is_followed() -> None:
         back = pydicom.dcmread(io.BytesIO(written))
         assert back.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.1"
         assert (back.Rows, back.PixelData) == (little.Rows, little.PixelData)
+
+
+def test_a_data_set_takes_raw_elements_as_pydicom() -> None:
+    def case(m: Lib) -> Any:
+        raw = m.dataelem.RawDataElement(m.tag.Tag(0x00100010), None, 8, b"Doe^John", 0, True,
+                                        True)
+        ds = m.Dataset({raw.tag: raw})
+        ds[0x00100020] = m.dataelem.RawDataElement(m.tag.Tag(0x00100020), "LO", 2, b"12", 0,
+                                                   False, True)
+        return str(ds.PatientName), ds.PatientID, ds["PatientID"].VR
+
+    assert assert_same(case) == ("Doe^John", "12", "LO")
