@@ -58,6 +58,7 @@ dictionary: $(STAMP)
 	$(PY) scripts/gen_dictionary.py
 	$(PY) scripts/gen_private_dictionary.py
 	$(PY) scripts/gen_uids.py
+	$(PY) scripts/gen_deid_table.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
