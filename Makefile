@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SERVICE_STAMP := $(VENV)/.installed-service
 
-.PHONY: test lint bench bench-index dictionary serve fuzz fuzz-http soak clean
+.PHONY: test lint bench bench-index dictionary serve fuzz fuzz-http soak attack clean
 
 # `make serve` needs only the service extra; `make test` (and the rest) add the test extra.
 $(SERVICE_STAMP): pyproject.toml
@@ -52,6 +52,11 @@ fuzz-http: $(STAMP)
 # Ten minutes of mixed traffic at concurrency 32 against two workers (loopback only).
 soak: $(STAMP)
 	$(PY) -m tests.app.soak --seconds 600 --concurrency 32
+
+# Issue 12's hostile inputs at full size against a real 2-worker server on loopback: per
+# attack its status, worker peak RSS, time, /healthz latency and files left (measured).
+attack: $(STAMP)
+	$(PY) -m tests.app.attack
 
 # The generated modules, from the repository's copy of the standard's tables (tables/).
 dictionary: $(STAMP)

@@ -19,8 +19,9 @@ class Settings(BaseSettings):
     defer_size: int = Field(64 * 1024, ge=0,
                             description="values larger than this stay on disk while parsing")
     max_patch_bytes: int = Field(16 * 1024 ** 2, gt=0, description="largest patch body")
-    max_elements: int = Field(1_000_000, gt=0, description=(
-        "data elements and sequence items (at every depth) one file may hold: 413 past it"))
+    max_elements: int = Field(250_000, gt=0, description=(
+        "data elements and sequence items (at every depth) one file may hold: 413 past it "
+        "(each costs about 800 bytes of a worker's memory read and rendered as JSON)"))
     max_inflated_bytes: int | None = Field(None, gt=0, description=(
         "a deflated data set larger than this once inflated gets 413; default: "
         "max_upload_bytes"))
