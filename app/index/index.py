@@ -101,8 +101,10 @@ class Index:
         """Records matching (see `app.index.query`), by creation then id, and their count."""
         condition, params = where(matches)
         with self.db.transaction() as tx:
-            rows = tx.rows(f"{_SELECT} FROM instances{condition} ORDER BY created, id "
-                           "LIMIT ? OFFSET ?", [*params, limit, offset])
+            # The page's ids first (from an index where one fits), then only their rows.
+            rows = tx.rows(f"{_SELECT} FROM instances WHERE id IN (SELECT id FROM instances"
+                           f"{condition} ORDER BY created, id LIMIT ? OFFSET ?) "
+                           "ORDER BY created, id", [*params, limit, offset])
             if condition:
                 (total,) = tx.rows(f"SELECT COUNT(*) FROM instances{condition}", params)
             else:

@@ -67,6 +67,13 @@ MIGRATIONS: list[list[str]] = [
         "INSERT INTO instance_counts (slot, n) SELECT 0, COUNT(*) FROM instances",
         *[f"INSERT INTO instance_counts (slot, n) VALUES ({slot}, 0)" for slot in range(1, 16)],
     ],
+    [
+        # A name prefix matches thousands of rows that are then sorted by (created, id): with
+        # both in the index the sort reads the index alone (3.5 instead of 6-7 ms at 100,000).
+        "DROP INDEX instances_patient_name",
+        "CREATE INDEX instances_patient_name ON instances "
+        "(patient_name_folded{pattern}, created, id)",
+    ],
 ]
 COUNT_SLOTS = 16
 
