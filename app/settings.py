@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     index_pool_size: int = Field(10, ge=1, description="PostgreSQL connections per worker")
     deid_key: SecretStr | None = Field(None, description=(
         "the secret key of the de-identification routes (keyed UIDs, pseudonyms, date "
-        "offsets): never taken from a request, never logged; unset: they answer 503"))
+        "offsets): never taken from a request, never logged; unset: they answer 403"))
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1

@@ -6,7 +6,8 @@
 
 The key comes from the server's settings (DICOMCORE_DEID_KEY), never from the request, so
 every client of one server gets the same UIDs and pseudonyms for the same originals, and
-exports made at different times link. Without a key the routes answer 503.
+exports made at different times link. Without a key the routes answer 403: the feature is
+off on this server (a 5xx would say the service failed, which it did not).
 """
 
 from __future__ import annotations
@@ -51,18 +52,18 @@ Options = Annotated[list[DeidOption], Query(description=(
 SafePrivate = Annotated[list[str], Query(description=(
     'a private element `retain-safe-private` keeps, as (gggg,"CREATOR",ee); repeated for '
     "several"), examples=['(0019,"GEMS_ACQU_01",0C)'])]
-# 503 is this route's own: the server was started without a key.
+# 403 is these routes' own: the server was started without a key.
 NOT_CONFIGURED = {**problems(422)[422], "description": (
-    "the server has no de-identification key (DICOMCORE_DEID_KEY)")}
+    "de-identification is off: the server has no key (DICOMCORE_DEID_KEY)")}
 
 AllowBurnedIn = Annotated[bool, Query(description=(
     "accept a file whose Burned In Annotation is YES: its pixels are not cleaned"))]
 
 
 def deid_key(settings: Settings) -> bytes:
-    """The server's key; 503 when it has none."""
+    """The server's key; 403 when it has none."""
     if settings.deid_key is None or not settings.deid_key.get_secret_value():
-        raise Problem(503, "De-identification is not configured",
+        raise Problem(403, "De-identification is off",
                       "the server has no de-identification key (DICOMCORE_DEID_KEY)")
     return settings.deid_key.get_secret_value().encode("utf-8")
 
@@ -83,7 +84,7 @@ def report_header(report: Report) -> dict[str, str]:
                  "act on keep their bytes (`write_like_original=true`). The "
                  f"`{REPORT_HEADER}` header counts what was removed, emptied, replaced and "
                  "kept per element kind. A file with burned-in annotation is refused (422) "
-                 "unless `allow_burned_in=true`; without a key the server answers 503."),
+                 "unless `allow_burned_in=true`; without a key the server answers 403."),
              openapi_extra=UPLOAD_BODY, response_class=FileResponse, responses={
                  200: {"description": "the de-identified file",
                        "headers": {HEADER: WARNINGS_HEADER,
@@ -91,7 +92,7 @@ def report_header(report: Report) -> dict[str, str]:
                                        "JSON: {action: {element kind: count}}"),
                                        "schema": {"type": "string"}}},
                        "content": {"application/dicom": {}}},
-                 **problems(400, 413, 415, 422), 503: NOT_CONFIGURED})
+                 **problems(400, 413, 415, 422), 403: NOT_CONFIGURED})
 async def deidentify_upload(request: Request, settings: SettingsDep, scratch: ScratchDep,
                             option: Options = [],  # noqa: B006 - FastAPI copies defaults
                             safe_private: SafePrivate = [],  # noqa: B006
@@ -169,7 +170,7 @@ def _study_records(storage: InstanceStorage, study: str) -> list[Record]:
                                                                 "replaced": 9, "kept": 4}}}}},
                         404: {"description": "no stored instance has this Study Instance UID",
                               "content": {"application/problem+json": {}}},
-                        **problems(422), 503: NOT_CONFIGURED})
+                        **problems(422), 403: NOT_CONFIGURED})
 async def deidentify_study(settings: SettingsDep, storage: StorageDep, scratch: ScratchDep,
                            study_instance_uid: StudyUid,
                            option: Options = [],  # noqa: B006 - FastAPI copies defaults

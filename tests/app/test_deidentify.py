@@ -98,9 +98,9 @@ def test_burned_in_annotation_is_refused_unless_allowed(keyed: TestClient) -> No
     assert allowed.status_code == 200
 
 
-def test_without_a_key_the_route_answers_503(client: TestClient, ct_bytes: bytes) -> None:
+def test_without_a_key_the_route_answers_403(client: TestClient, ct_bytes: bytes) -> None:
     response = client.post("/v1/deidentify", content=ct_bytes, headers=DICOM)
-    assert response.status_code == 503
+    assert response.status_code == 403
     assert "DICOMCORE_DEID_KEY" in response.json()["detail"]
 
 
@@ -201,4 +201,4 @@ def test_retain_uids_is_refused_for_a_study(keyed: TestClient) -> None:
 
 
 def test_the_study_route_needs_the_key(client: TestClient) -> None:
-    assert client.post(f"/v1/studies/{STUDY}/deidentify").status_code == 503
+    assert client.post(f"/v1/studies/{STUDY}/deidentify").status_code == 403
