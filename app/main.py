@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from . import __version__, accesslog, docs, memory, problems, recoveries
+from . import __version__, accesslog, dicomweb, docs, memory, problems, recoveries
 from .deps import require_api_key
 from .routes import deidentify, health, instances, json, patch
 from .settings import get_settings
@@ -53,7 +53,8 @@ def create_app() -> FastAPI:
     app.add_middleware(accesslog.AccessLogMiddleware)
     problems.install(app)
     routers = [(health.router, False), (json.router, True), (patch.router, True),
-               (instances.router, True), (deidentify.router, True)]
+               (instances.router, True), (deidentify.router, True),
+               *((router, True) for router in dicomweb.routers)]
     for router, secured in routers:
         app.include_router(router, dependencies=[Depends(require_api_key)] if secured else [])
     app.include_router(docs.router_for(app, routers))
