@@ -24,7 +24,7 @@ from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from dicomcore import read_file
-from dicomcore.deid import OPTIONS, DeidentificationError, Report, deidentify
+from dicomcore.deid import OPTIONS, DeidentificationError, Keyed, Report, deidentify
 from dicomcore.uid import UID
 
 from ..datasets import write_checked
@@ -184,13 +184,14 @@ async def deidentify_study(settings: SettingsDep, storage: StorageDep, scratch: 
     safe = safe_private if "retain-safe-private" in chosen or safe_private else None
     if not UID(study_instance_uid).is_valid:
         raise Problem(404, "Not found", "no stored study has this Study Instance UID")
+    keyed = Keyed(key)  # one for the study: its shared UIDs are computed once
 
     def one(record: Record) -> tuple[Path, KeyAttributes, Report]:
         opened = storage.open(record.id)
         try:
             ds = read_file(opened.file, defer_size=settings.defer_size)
             try:
-                report = deidentify(ds, key=key, options=chosen, safe_private=safe,
+                report = deidentify(ds, key=keyed, options=chosen, safe_private=safe,
                                     allow_burned_in=allow_burned_in)
             except DeidentificationError as exc:
                 raise Problem(422, "Cannot de-identify", f"instance {record.id}: {exc}",

@@ -43,12 +43,13 @@ class DeidentificationError(ValueError):
     """The data set cannot be de-identified as asked; nothing in it was changed."""
 
 
-def deidentify(ds: Dataset, *, key: bytes | str, options: Iterable[str] = (),
+def deidentify(ds: Dataset, *, key: bytes | str | Keyed, options: Iterable[str] = (),
                safe_private: Iterable[str | SafeKey] | None = None,
                allow_burned_in: bool = False) -> Report:
     """De-identify `ds` in place by the PS3.15 Basic Profile and `options`; the report.
 
-    `key` makes every replacement deterministic (see `deid.keyed`); `options` are names of
+    `key` makes every replacement deterministic (see `deid.keyed`); a `Keyed(key)` made once
+    and passed for many files computes each repeated UID once. `options` are names of
     `OPTIONS` (``"retain-uids"``, ...). `safe_private` lists the private elements that
     ``retain-safe-private`` keeps, as ``'(0019,"GEMS_ACQU_01",0C)'`` or (group, creator,
     element offset). `allow_burned_in` accepts a data set whose pixels carry burned-in
@@ -73,7 +74,11 @@ def deidentify(ds: Dataset, *, key: bytes | str, options: Iterable[str] = (),
         raise DeidentificationError(str(exc)) from None
     safe = _safe_set(chosen, safe_private)
     _check_burned_in(ds, allow_burned_in)
-    plan = Plan(ds, profile_for(chosen), Keyed(key), safe)
+    try:
+        keyed = key if isinstance(key, Keyed) else Keyed(key)
+    except ValueError as exc:
+        raise DeidentificationError(str(exc)) from None
+    plan = Plan(ds, profile_for(chosen), keyed, safe)
     try:
         apply_actions(ds, plan.ops)
     except PatchError as exc:

@@ -22,6 +22,7 @@ from typing import Any
 from ..dataset import Dataset
 from ..filewriter import write_file
 from .apply import deidentify
+from .keyed import Keyed
 from .profile import OPTIONS
 from .report import ACTIONS, Report, write_map
 
@@ -78,10 +79,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     many = _many(args.files)
     reports: list[Report] = []
+    keyed = Keyed(key)  # one for the run: each UID a study repeats is computed once
 
     def deid_one(path: Path, relative: Path, ds: Dataset) -> None:
         target = args.output / relative if many else args.output
-        report = deidentify(ds, key=key, options=args.option,
+        report = deidentify(ds, key=keyed, options=args.option,
                             safe_private=args.safe_private,
                             allow_burned_in=args.allow_burned_in)
         target.parent.mkdir(parents=True, exist_ok=True)

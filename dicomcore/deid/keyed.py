@@ -33,6 +33,7 @@ from ..uid import generate_uid
 __all__ = ["Keyed", "shift_date", "shift_datetime"]
 
 MAX_OFFSET_DAYS = 3650
+MAX_CACHED_UIDS = 100_000
 _ONE_DAY = datetime.timedelta(days=1)
 
 
@@ -53,9 +54,12 @@ class Keyed:
         return hmac.new(self._key, message, hashlib.sha256).digest()
 
     def uid(self, uid: str) -> str:
-        """The new UID of `uid` (cached: a study repeats its UIDs in every file)."""
+        """The new UID of `uid`, cached: the files of a study repeat its study, series and
+        frame of reference UIDs, so one `Keyed` used for many files computes each once."""
         new = self._uids.get(uid)
         if new is None:
+            if len(self._uids) >= MAX_CACHED_UIDS:
+                self._uids.clear()
             new = str(generate_uid("2.25.", [self.digest("uid", uid).hex()]))
             self._uids[uid] = new
         return new
