@@ -53,6 +53,7 @@ from ..responses import (
 from ..storage import InstanceStorage, Record, Stored
 from ..transport import client_watch
 from ..uploads import read_limits, receive_body, receive_upload
+from .json import InlineBulk
 
 router = APIRouter(prefix="/v1/instances", tags=["instances"])
 
@@ -70,11 +71,14 @@ def _file_name(record: Record) -> str:
 
 
 def _renderer(request: Request, instance_id: str, fmt: JsonFormat, threshold: int,
-              include_meta: bool) -> Callable[[Dataset], bytes]:
-    """The element JSON of a stored instance, large values as URIs of the bulk route."""
+              include_meta: bool, inline_bulk: bool = False) -> Callable[[Dataset], bytes]:
+    """The element JSON of a stored instance, large values as URIs of the bulk route (or,
+    when asked, inline: the library's default without a handler)."""
     base = str(request.url_for("get_bulk", instance_id=instance_id, tag_path="x"))[:-1]
 
     def render(ds: Dataset) -> bytes:
+        if inline_bulk:
+            return dataset_json(ds, fmt, threshold, include_meta, None)
         paths = element_paths(ds)
         return dataset_json(ds, fmt, threshold, include_meta,
                             lambda elem: base + paths[id(elem)])
@@ -153,7 +157,8 @@ def _read_stored(storage: InstanceStorage, instance_id: str, defer_size: int,
             description=(
                 "The stored instance as DICOM JSON (PS3.18 F), with the same options as "
                 "`POST /v1/json`. Binary values longer than `bulk_data_threshold` base64 "
-                "characters are given as a `BulkDataURI` that points at the bulk route. The "
+                "characters are given as a `BulkDataURI` that points at the bulk route (as "
+                "`InlineBinary` with `inline_bulk=true`). The "
                 "`ETag` is the one to send with `If-Match`."),
             responses={200: {"description": "the element JSON",
                              "content": {"application/dicom+json": {}}},
@@ -163,8 +168,10 @@ async def get_instance(instance_id: InstanceId, request: Request, settings: Sett
                        stop_before_pixels: StopBeforePixels = False,
                        bulk_data_threshold: BulkThreshold = 1024,
                        format: Format = JsonFormat.dicom,  # noqa: A002 - the query name
-                       include_meta: IncludeMeta = False) -> Response:
-    render = _renderer(request, instance_id, format, bulk_data_threshold, include_meta)
+                       include_meta: IncludeMeta = False, inline_bulk: InlineBulk = False
+                       ) -> Response:
+    render = _renderer(request, instance_id, format, bulk_data_threshold, include_meta,
+                       inline_bulk)
     record, body = await run_in_threadpool(_read_stored, storage, instance_id,
                                            settings.defer_size, stop_before_pixels, render,
                                            read_limits(settings, scratch.directory))

@@ -90,6 +90,8 @@ def test_json_with_bulk_data_uris_and_range(stored: dict, client: TestClient,
     assert nested.status_code == 200 and nested.content.rstrip(b" ") == b"1234ABCD"
     small = client.get(f"/v1/instances/{stored['id']}?bulk_data_threshold=100000").json()
     assert base64.b64decode(small["7FE00010"]["InlineBinary"]) == pixels
+    inline = client.get(f"/v1/instances/{stored['id']}?inline_bulk=true").json()
+    assert base64.b64decode(inline["7FE00010"]["InlineBinary"]) == pixels
     simple = client.get(f"/v1/instances/{stored['id']}?format=simple").json()
     assert simple["PatientID"] == "1CT1"
 
