@@ -36,7 +36,8 @@ from .uid import transfer_syntax
 from .vr import VALID_VRS
 
 __all__ = ["read_file", "dcmread", "read_partial", "read_dataset", "open_dicom",
-           "read_file_meta_info", "data_element_generator", "parse_defer_size", "PIXEL_TAGS"]
+           "read_file_meta_info", "data_element_generator", "parse_defer_size", "PIXEL_TAGS",
+           "write_inflated"]
 
 PIXEL_TAGS = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009})
 _UNITS = {"b": 1, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "kib": 1024,
@@ -188,15 +189,10 @@ def _read(fp: BinaryIO, name: str | None, source: DeferredSource,
           stop_when: StopWhen | None, defer: int | None, force: bool, size: int | None,
           limits: ReadLimits) -> FileDataset:
     stream = ByteStream(fp, size)
-    preamble = _read_preamble(stream, force)
-    meta_parser = DatasetParser(stream, True, max_elements=limits.max_elements)
-    file_meta = FileMetaDataset()
-    if _next_group(stream, True) == 0x0002:
-        file_meta = FileMetaDataset(meta_parser.read_dataset(
-            False, None, 0, python_encodings(None), _not_group(0x0002)))
+    preamble, file_meta = _read_head(stream, force, limits)
     closers: list[Callable[[], None]] = []
     implicit, little, deflated = _encoding_of(stream, file_meta)
-    if deflated:
+    if deflated and not limits.stored_inflated:
         stream, source = _inflate(stream, closers, limits)
     parser = DatasetParser(stream, little, defer, source, limits.max_elements)
     parser.counted = len(file_meta)
@@ -231,6 +227,43 @@ def _read(fp: BinaryIO, name: str | None, source: DeferredSource,
     if group_sizes:
         result.original_group_sizes = group_sizes
     return result
+
+
+def _read_head(stream: ByteStream, force: bool, limits: ReadLimits
+               ) -> tuple[bytes | None, FileMetaDataset]:
+    """The preamble (None without one) and the file meta group (empty without one)."""
+    preamble = _read_preamble(stream, force)
+    meta_parser = DatasetParser(stream, True, max_elements=limits.max_elements)
+    file_meta = FileMetaDataset()
+    if _next_group(stream, True) == 0x0002:
+        file_meta = FileMetaDataset(meta_parser.read_dataset(
+            False, None, 0, python_encodings(None), _not_group(0x0002)))
+    return preamble, file_meta
+
+
+def write_inflated(fp: BinaryIO, out: BinaryIO, limits: ReadLimits = DEFAULT_LIMITS) -> bool:
+    """Copy a deflated file to `out` with its data set inflated (preamble and file meta as
+    they are, the Transfer Syntax UID still the deflated one), so that later reads need not
+    inflate it again: read the copy with `limits=ReadLimits(stored_inflated=True)`. Inflated
+    as `read_file` does: in pieces, `LimitExceeded` past `limits.max_inflated_bytes`. False,
+    and nothing written, for a file that is not deflated.
+
+    >>> with open("bomb.dcm", "rb") as fp, open("bomb.inflated", "wb") as out:  # doctest: +SKIP
+    ...     write_inflated(fp, out)
+    True
+    """
+    start = fp.tell()
+    stream = ByteStream(fp)
+    _, file_meta = _read_head(stream, False, limits)
+    if not _encoding_of(stream, file_meta)[2]:
+        fp.seek(start)
+        return False
+    stream.sync()
+    head_end = fp.tell()
+    fp.seek(start)
+    out.write(fp.read(head_end - start))
+    _inflate_into(fp, out, limits.max_inflated_bytes, head_end)
+    return True
 
 
 def _read_preamble(stream: ByteStream, force: bool) -> bytes | None:

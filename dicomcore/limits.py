@@ -46,18 +46,20 @@ class LimitExceeded(InvalidDicomError):
 
 @dataclass(frozen=True)
 class ReadLimits:
-    """What one read may cost; None switches a limit off.
+    """What one read may cost, and where it may put its work; None switches a limit off.
 
     `max_elements`: elements and sequence items at every depth. `max_inflated_bytes`: the
     size of a deflated data set once inflated. `scratch_dir`: where an inflated data set
     larger than `spool_bytes` is kept while the data set is in use (None: the system's
-    temporary directory).
+    temporary directory). `stored_inflated`: the file is a copy made by
+    `filereader.write_inflated`, its deflated data set stored inflated: read as it is.
     """
 
     max_elements: int | None = MAX_ELEMENTS
     max_inflated_bytes: int | None = None
     scratch_dir: str | None = None
     spool_bytes: int = 16 * 1024 * 1024
+    stored_inflated: bool = False
 
 
 DEFAULT_LIMITS = ReadLimits()

@@ -131,3 +131,38 @@ def test_a_corrupt_deflate_stream_is_invalid_dicom() -> None:
     with pytest.raises(InvalidDicomError) as caught:
         read(file_meta(DEFLATED) + bytes(data))
     assert not isinstance(caught.value, LimitExceeded)
+
+
+def test_an_inflated_copy_reads_as_the_deflated_file_without_inflating(tmp_path: Path
+                                                                       ) -> None:
+    from dicomcore.filereader import write_inflated
+
+    bomb = deflate_bomb(8 << 20)
+    copy = io.BytesIO()
+    assert write_inflated(io.BytesIO(bomb), copy)
+    assert len(copy.getvalue()) > 8 << 20  # inflated, meta as it was
+    head = len(file_meta(DEFLATED))
+    assert copy.getvalue()[:head] == bomb[:head]
+    stored = dicomcore.dcmread(io.BytesIO(copy.getvalue()), defer_size=1024,
+                               limits=ReadLimits(stored_inflated=True,
+                                                 scratch_dir=str(tmp_path)))
+    original = dicomcore.dcmread(io.BytesIO(bomb), defer_size=1024)
+    assert _open_files_in(tmp_path) == 0  # nothing inflated this time
+    assert [(e.tag, e.VR, len(e.raw_value)) for e in stored] == \
+        [(e.tag, e.VR, len(e.raw_value)) for e in original]
+    assert stored.file_meta.TransferSyntaxUID == DEFLATED
+    rewritten, expected = io.BytesIO(), io.BytesIO()
+    dicomcore.write_file(rewritten, stored)
+    dicomcore.write_file(expected, original)
+    assert rewritten.getvalue() == expected.getvalue()  # deflated again, as the original
+
+
+def test_an_inflated_copy_is_bounded_and_only_for_deflated_files() -> None:
+    from dicomcore.filereader import write_inflated
+
+    with pytest.raises(LimitExceeded):
+        write_inflated(io.BytesIO(deflate_bomb(8 << 20)), io.BytesIO(),
+                       ReadLimits(max_inflated_bytes=1 << 20))
+    out = io.BytesIO()
+    assert not write_inflated(io.BytesIO(element_flood(3)), out)
+    assert out.getvalue() == b""

@@ -42,17 +42,22 @@ def header_elements(sop_instance: str = "1.2.3.4") -> bytes:
 
 def deflate_bomb(inflated_bytes: int, sop_instance: str = "1.2.3.4") -> bytes:
     """A deflated file whose data set inflates to about `inflated_bytes`: a few real elements,
-    then one OB value of zeros (1,000:1 and better)."""
-    pad = max(inflated_bytes - 200, 0)
-    head = header_elements(sop_instance) + struct.pack("<HH2sHI", 0x0011, 0x1000, b"OB", 0, pad)
+    then OB values of zeros (at most 1 GiB each) in private group 0011 (1,000:1 and better)."""
     deflater = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
-    parts = [deflater.compress(head)]
+    parts = [deflater.compress(header_elements(sop_instance))]
     zeros = bytes(1 << 20)
-    left = pad
+    left = max(inflated_bytes - 200, 0)
+    element_number = 0x1000
     while left:
-        piece = min(left, len(zeros))
-        parts.append(deflater.compress(zeros[:piece]))
-        left -= piece
+        value = min(left, 1 << 30)
+        parts.append(deflater.compress(struct.pack("<HH2sHI", 0x0011, element_number, b"OB",
+                                                   0, value)))
+        element_number += 1
+        left -= value
+        while value:
+            piece = min(value, len(zeros))
+            parts.append(deflater.compress(zeros[:piece]))
+            value -= piece
     parts.append(deflater.flush())
     return file_meta(DEFLATED, sop_instance) + b"".join(parts)
 
