@@ -91,7 +91,7 @@ class _Encoding:
 
 
 def dcmwrite(filename: str | os.PathLike[str] | BinaryIO, dataset: Dataset,
-             write_like_original: bool = True, *, implicit_vr: bool | None = None,
+             write_like_original: bool | None = True, *, implicit_vr: bool | None = None,
              little_endian: bool | None = None, enforce_file_format: bool = False,
              force_encoding: bool = False, overwrite: bool = True, **kwargs: Any) -> None:
     """Write `dataset` to a path or a writable binary file object.
@@ -111,7 +111,9 @@ def dcmwrite(filename: str | os.PathLike[str] | BinaryIO, dataset: Dataset,
     transfer_syntax = kwargs.pop("transfer_syntax", None)
     if kwargs:
         raise TypeError(f"Invalid keyword argument(s) for dcmwrite(): {', '.join(kwargs)}")
-    plan = plan_write(dataset, bool(write_like_original) and not enforce_file_format,
+    # None is pydicom's "not given": like the original.
+    like_original = write_like_original is None or bool(write_like_original)
+    plan = plan_write(dataset, like_original and not enforce_file_format,
                       transfer_syntax, implicit_vr, little_endian, force_encoding,
                       enforce_file_format)
     if isinstance(filename, (str, os.PathLike)):
