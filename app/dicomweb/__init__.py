@@ -6,8 +6,8 @@
 `frames` (pixel data frames) and `stow` (storing multipart/related uploads).
 """
 
-from . import qido
+from . import frames, qido, wado
 
-routers = [qido.router]
+routers = [qido.router, wado.router, frames.router]
 
 __all__ = ["routers"]
