@@ -119,3 +119,27 @@ def _log_lines(path: Path) -> list[dict[str, object]]:
             except ValueError:
                 continue
     return lines
+
+
+def test_a_patch_whose_client_hangs_up_stops_soon(server: Server) -> None:
+    from .attack_inputs import wide_sequence
+
+    stored = httpx.post(server.url + "/v1/instances", content=wide_sequence(20_000),
+                        headers={"Content-Type": "application/dicom"}, timeout=30)
+    assert stored.status_code == 201
+    patch = [{"op": "set", "path": "ReferencedImageSequence[*].ReferencedSOPInstanceUID",
+              "value": f"1.2.{i}"} for i in range(200)]  # tens of seconds of work
+    with pytest.raises(httpx.TimeoutException):
+        httpx.patch(stored.headers["location"], json=patch, timeout=1.0)
+    hung_up = time.monotonic()
+    while time.monotonic() - hung_up < 10:
+        patched = [line for line in _log_lines(server.log)
+                   if line.get("route") == "/v1/instances/{instance_id}"
+                   and line.get("method") == "PATCH"]
+        if patched:
+            break
+        time.sleep(0.1)
+    assert patched and patched[-1]["status"] == 499
+    assert time.monotonic() - hung_up < 5  # not the whole patch's time
+    after = httpx.get(stored.headers["location"] + "/file", timeout=30)
+    assert after.headers["etag"] == stored.headers["etag"]  # nothing changed
