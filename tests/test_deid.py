@@ -295,3 +295,11 @@ def test_free_text_below_a_kept_content_sequence_gets_a_dummy(options: tuple[str
     assert item.TextValue == "ANONYMOUS"
     assert item.ValueType == "TEXT" and item.ConceptNameCodeSequence[0].CodeMeaning == "Finding"
     assert report.replaced["free text below a replaced sequence (TextValue)"] == 1
+
+
+def test_a_sequence_left_as_un_bytes_is_removed_not_kept() -> None:
+    ds = study("P1", "Doe^Jane", "1.2.826.0.1.99.5")
+    ds.add_new(0x00081115, "UN", b"\xfe\xff\x00\xe0\x10\x00\x00\x00Doe^Jane")  # unparsed
+    report = deidentify(ds, key=KEY)
+    assert 0x00081115 not in ds
+    assert report.removed["unreadable sequence (ReferencedSeriesSequence)"] == 1

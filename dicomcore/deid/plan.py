@@ -99,6 +99,10 @@ class Plan:
             action, kind = self.profile.action(tag, vr)
             if kind is None and free_text and vr in FREE_TEXT_VRS:
                 action, kind = "D", f"free text below a replaced sequence ({elem.keyword})"
+            if action in ("K", "W") and vr == "SQ" and elem.VR != "SQ":
+                # A sequence left as UN bytes: what its items hold cannot be read, so it
+                # cannot be kept.
+                action, kind = "X", f"unreadable sequence ({elem.keyword})"
             if action in ("K", "W"):
                 if kind is not None:
                     self.report.count("kept", kind)
