@@ -13,7 +13,7 @@ mapping table is needed to stay consistent; `Report.mapping` and `write_map` giv
 
 The package: `profile` (the table and options resolved to one action per element),
 `keyed` (keyed values), `plan` (the walk that turns a data set into patch operations),
-`apply` (`deidentify`, the marks), `report`.
+`apply` (`deidentify`, the marks), `report`, `command` (the CLI's `deid`).
 """
 
 from __future__ import annotations
