@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     deid_key: SecretStr | None = Field(None, description=(
         "the secret key of the de-identification routes (keyed UIDs, pseudonyms, date "
         "offsets): never taken from a request, never logged; unset: they answer 403"))
+    max_stow_bytes: int | None = Field(None, gt=0, description=(
+        "largest STOW-RS body (all its parts); default: max_upload_bytes, which also bounds "
+        "each part"))
+    cors_origins: str = Field("", description=(
+        "origins (comma-separated, or *) whose browsers may call the service (CORS), for "
+        "web viewers such as OHIF; empty: CORS off"))
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
