@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from . import __version__, accesslog, dicomweb, docs, memory, problems, recoveries
 from .deps import require_api_key
@@ -51,6 +52,9 @@ def create_app() -> FastAPI:
     app = FastAPI(title="dicomcore", version=__version__, description=DESCRIPTION,
                   lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(accesslog.AccessLogMiddleware)
+    if settings.cors_origins.strip():
+        # Outermost: a preflight is answered here, before any route (and its API key).
+        app.add_middleware(CORSMiddleware, **dicomweb.cors_options(settings.cors_origins))
     problems.install(app)
     routers = [(health.router, False), (json.router, True), (patch.router, True),
                (instances.router, True), (deidentify.router, True),

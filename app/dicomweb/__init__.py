@@ -3,11 +3,13 @@
 
 `media` (Accept headers, multipart bodies), `search` (QIDO-RS matching onto the index),
 `render` (search results as DICOM JSON), `qido`, `wado` (instances, metadata, bulk data),
-`frames` (pixel data frames) and `stow` (storing multipart/related uploads).
+`frames` (pixel data frames), `stow` (storing multipart/related uploads) and `cors`
+(browser viewers on other origins).
 """
 
-from . import frames, qido, wado
+from . import frames, qido, stow, wado
+from .cors import cors_options
 
-routers = [qido.router, wado.router, frames.router]
+routers = [qido.router, wado.router, frames.router, stow.router]
 
-__all__ = ["routers"]
+__all__ = ["cors_options", "routers"]
