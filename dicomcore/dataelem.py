@@ -76,7 +76,10 @@ class DataElement:
     VR: str
 
     def __init__(self, tag: Any, VR: str, value: Any, file_value_tell: int | None = None,  # noqa: N803
-                 is_undefined_length: bool = False, already_converted: bool = False) -> None:
+                 is_undefined_length: bool = False, already_converted: bool = False,
+                 validation_mode: int | None = None) -> None:
+        """pydicom's signature; `validation_mode` is taken and not used (values are not
+        validated when set: see `dicomcore.validation`)."""
         self.tag = Tag(tag)
         self.VR = VR
         self._raw = None
@@ -168,6 +171,16 @@ class DataElement:
     def is_raw(self) -> bool:
         """True while the value has not been decoded or changed since reading."""
         return self._value is _UNSET
+
+    @property
+    def is_buffered(self) -> bool:
+        """pydicom 3's: whether the value is a buffer to read from; never here (large values
+        are deferred instead, see `is_deferred`)."""
+        return False
+
+    def clear(self) -> None:
+        """Empty the value: '' or None by VR, an empty Sequence for SQ (pydicom's)."""
+        self.value = empty_value_for_VR(self.VR)
 
     @property
     def is_deferred(self) -> bool:

@@ -27,7 +27,7 @@ from .dataelem import DataElement
 from .errors import DicomWarning
 from .private import PrivateBlock
 from .tag import BaseTag, Tag, private_creator_tag
-from .vr import ambiguous_vr
+from .vr import AMBIGUOUS_VRS, VALID_VRS, ambiguous_vr
 
 __all__ = ["Dataset", "FileDataset", "FileMetaDataset", "PrivateBlock", "TagList",
            "resolve_ambiguous_vr", "validate_file_meta"]
@@ -303,18 +303,55 @@ class Dataset(MutableMapping):
                 elem.private_creator = creator.value
         self._dict[tag] = elem
 
-    def get_item(self, key: Any) -> DataElement | None:
-        """The element for a tag or keyword, or None where it is absent (as pydicom's).
+    def get_item(self, key: Any, *, keep_deferred: bool = False) -> Any:
+        """The element for a tag or keyword, or None where it is absent (as pydicom's); a
+        slice gives a Dataset. `keep_deferred` is pydicom's: elements here never read a
+        deferred value before it is asked for, so it changes nothing.
 
         An int tag is looked up directly: this is the fast path the reader, the writer and
         the patch engine use instead of reaching into the mapping's storage.
         """
         if type(key) is int:
             return self._dict.get(key)
+        if isinstance(key, slice):
+            return self._slice(key)
         try:
             return self._dict.get(_to_tag(key))
         except _NO_TAG_ERRORS:
             return None
+
+    def update_raw_element(self, tag: Any, *, vr: str | None = None,
+                           value: bytes | None = None) -> None:
+        """Give an element not decoded yet another VR and/or other raw bytes, to fix a
+        non-conformant element before its value is decoded (pydicom 3's). ValueError
+        without either or for an unknown VR, TypeError for a value that is not bytes or an
+        element already decoded or set, KeyError for an absent one."""
+        if vr is None and value is None:
+            raise ValueError("Either or both of 'vr' and 'value' are required")
+        if vr is not None and vr not in VALID_VRS and vr not in AMBIGUOUS_VRS:
+            raise ValueError(f"Invalid VR value '{vr}'")
+        if value is not None and not isinstance(value, bytes):
+            raise TypeError(f"'value' must be bytes, not '{type(value).__name__}'")
+        tag = Tag(tag)
+        elem = self._dict.get(tag)
+        if elem is None:
+            raise KeyError(f"No element with tag {tag} was found")
+        if not elem.is_raw or elem.raw_value is None:
+            raise TypeError(f"The element with tag {tag} has already been converted to a "
+                            "'DataElement' instance, this method must be called earlier")
+        raw = value if value is not None else elem.raw_value
+        new = DataElement.from_raw(tag, vr if vr is not None else elem.VR, raw,
+                                   elem.is_little_endian, elem.encodings, elem.file_tell,
+                                   elem.is_undefined_length)
+        new.private_creator = elem.private_creator
+        self._dict[tag] = new
+
+    def ensure_file_meta(self) -> None:
+        """Give the data set an empty `file_meta` if it has none (pydicom's)."""
+        if "file_meta" not in self.__dict__:
+            from .filedataset import FileMetaDataset
+
+            self.file_meta = FileMetaDataset()
 
     def tags_in_file_order(self) -> list[int]:
         """The tags in the order elements were read or added (the writer keeps it)."""

@@ -313,3 +313,56 @@ def test_outcomes_helper_sees_a_difference() -> None:
 def test_a_slice_keeps_the_encoding_as_pydicom() -> None:
     assert_same(lambda m: (m.dcmread(MR_IMPLICIT)[0x00080000:0x00100000].original_encoding,
                            m.dcmread(MR_IMPLICIT)[0x00080000:0x00100000].is_implicit_VR))
+
+
+def _updated(m: Lib, **change: Any) -> Any:
+    ds = m.dcmread(CT)
+    ds.update_raw_element(0x00280010, **change)
+    return ds[0x00280010].VR, ds[0x00280010].value
+
+
+def _file_meta_ensured(m: Lib) -> Any:
+    ds = m.Dataset()
+    ds.ensure_file_meta()
+    first = ds.file_meta
+    ds.ensure_file_meta()
+    return type(first).__name__, first is ds.file_meta, len(first)
+
+
+def _cleared(m: Lib, keyword: str) -> Any:
+    ds = m.dcmread(CT)
+    ds[keyword].clear()
+    return ds[keyword].value == ds[keyword].empty_value, ds[keyword].is_empty
+
+
+MORE_DATASET_CASES: dict[str, Any] = {
+    "update_raw_element VR": lambda m: _updated(m, vr="SS"),
+    "update_raw_element value": lambda m: _updated(m, value=b"\x00\x01"),
+    "update_raw_element nothing": lambda m: _updated(m),
+    "update_raw_element bad VR": lambda m: _updated(m, vr="XX"),
+    "update_raw_element value not bytes": lambda m: _updated(m, value="12"),
+    "update_raw_element absent": lambda m: m.Dataset().update_raw_element(0x00100010, vr="LO"),
+    "update_raw_element decoded": lambda m: _decoded_then_updated(m),
+    "ensure_file_meta": _file_meta_ensured,
+    "get_item of a slice": lambda m: [int(t) for t in m.dcmread(CT).get_item(
+        slice(0x00100000, 0x00110000)).keys()],
+    "get_item keep_deferred": lambda m: str(m.dcmread(CT, defer_size=100).get_item(
+        0x7FE00010, keep_deferred=True).tag),
+    "DataElement validation_mode": lambda m: m.DataElement(0x00100020, "LO", "1",
+                                                           validation_mode=0).value,
+    "DataElement is_buffered": lambda m: m.DataElement(0x00100020, "LO", "1").is_buffered,
+    "clear a text value": lambda m: _cleared(m, "PatientName"),
+    "clear a number": lambda m: _cleared(m, "Rows"),
+    "clear a sequence": lambda m: _cleared(m, "OtherPatientIDsSequence"),
+}
+
+
+def _decoded_then_updated(m: Lib) -> Any:
+    ds = m.dcmread(CT)
+    ds.Rows  # noqa: B018 - decoding it is the point
+    ds.update_raw_element(0x00280010, vr="SS")
+
+
+@pytest.mark.parametrize("case", MORE_DATASET_CASES.values(), ids=MORE_DATASET_CASES.keys())
+def test_more_dataset_calls_as_pydicom(case: Any) -> None:
+    assert_same(case)
