@@ -13,7 +13,8 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-SUBMODULES = ("dataelem", "dataset", "errors", "filebase", "filereader", "filewriter",
+SUBMODULES = ("datadict", "dataelem", "dataset", "errors", "filebase", "filereader",
+              "filewriter",
               "multival", "sequence", "tag", "uid", "valuerep", "values")
 
 

@@ -366,3 +366,27 @@ def _decoded_then_updated(m: Lib) -> Any:
 @pytest.mark.parametrize("case", MORE_DATASET_CASES.values(), ids=MORE_DATASET_CASES.keys())
 def test_more_dataset_calls_as_pydicom(case: Any) -> None:
     assert_same(case)
+
+
+DATADICT_TAGS = [0x00100010, "PatientName", (0x0028, 0x0010), 0x60003000, 0x00091001,
+                 0x00000000, 0x12345678, 0x00181010, "NotAKeyword", 0x00090010, 0x00082112]
+DATADICT_CASES = {
+    f"{name}({tag!r})": (name, tag)
+    for name in ("dictionary_VR", "dictionary_VM", "dictionary_description",
+                 "dictionary_keyword", "dictionary_has_tag", "dictionary_is_retired",
+                 "keyword_for_tag", "get_entry", "private_dictionary_VR",
+                 "private_dictionary_VM", "private_dictionary_description",
+                 "get_private_entry")
+    for tag in DATADICT_TAGS}
+
+
+@pytest.mark.parametrize("name, tag", DATADICT_CASES.values(), ids=DATADICT_CASES.keys())
+def test_datadict_as_pydicom(name: str, tag: Any) -> None:
+    args = (tag, "GEMS_IDEN_01") if "private" in name else (tag,)
+    assert_same(lambda m: getattr(m.datadict, name)(*args))
+
+
+def test_datadict_keywords_as_pydicom() -> None:
+    for keyword in ("PatientName", "OverlayData", "NotAKeyword", "Rows"):
+        assert_same(lambda m, k=keyword: (m.datadict.tag_for_keyword(k),
+                                          m.datadict.repeater_has_keyword(k)))
