@@ -14,8 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 SUBMODULES = ("datadict", "dataelem", "dataset", "errors", "filebase", "filereader",
-              "filewriter",
-              "multival", "sequence", "tag", "uid", "valuerep", "values")
+              "filewriter", "multival", "sequence", "tag", "uid", "valuerep", "values")
 
 
 class Lib:
