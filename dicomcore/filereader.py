@@ -36,8 +36,8 @@ from .uid import transfer_syntax
 from .vr import VALID_VRS
 
 __all__ = ["read_file", "dcmread", "read_partial", "read_dataset", "open_dicom",
-           "read_file_meta_info", "data_element_generator", "parse_defer_size", "PIXEL_TAGS",
-           "write_inflated"]
+           "read_file_meta_info", "read_preamble", "data_element_generator",
+           "parse_defer_size", "PIXEL_TAGS", "write_inflated"]
 
 PIXEL_TAGS = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009})
 _UNITS = {"b": 1, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "kib": 1024,
@@ -164,18 +164,41 @@ def open_dicom(fp: str | os.PathLike[str] | BinaryIO, **options: Any) -> Iterato
 
 def read_dataset(fp: BinaryIO, is_implicit_VR: bool, is_little_endian: bool,  # noqa: N803
                  bytelength: int | None = None, stop_when: StopWhen | None = None,
-                 defer_size: int | str | None = None, limits: ReadLimits = DEFAULT_LIMITS
+                 defer_size: int | str | None = None, limits: ReadLimits = DEFAULT_LIMITS,
+                 *, parent_encoding: str | list[str] = "iso8859",
+                 specific_tags: list[Any] | None = None, at_top_level: bool = True
                  ) -> Dataset:
     """Read a bare data set from the current position of `fp` (to its end, or `bytelength`
-    bytes); `fp` is left just after what was read."""
+    bytes); `fp` is left just after what was read. pydicom's keywords: `parent_encoding`
+    (Python codecs of the character set until the data set names its own), `specific_tags`
+    (keep only these, and Specific Character Set); `at_top_level` is taken and not used."""
     stream = ByteStream(fp)
     parser = DatasetParser(stream, is_little_endian, parse_defer_size(defer_size),
                            DeferredSource(None, fp, None), limits.max_elements)
     end = stream.pos + bytelength if bytelength is not None else None
-    ds = parser.read_dataset(is_implicit_VR, end, 0, python_encodings(None), stop_when)
+    encodings = (parent_encoding,) if isinstance(parent_encoding, str) else \
+        tuple(parent_encoding)
+    ds = parser.read_dataset(is_implicit_VR, end, 0, encodings, stop_when)
     ds.is_little_endian = is_little_endian
     stream.sync()
+    if specific_tags:
+        wanted = {int(Tag(t)) for t in specific_tags} | {SPECIFIC_CHARACTER_SET}
+        ds.replace_all(e for e in ds.elements_in_file_order() if e.tag in wanted)
     return ds
+
+
+def read_preamble(fp: BinaryIO, force: bool) -> bytes | None:
+    """pydicom's: the 128-byte preamble, with `fp` left after 'DICM'; without 'DICM', None
+    and `fp` back at its start when `force`, else `InvalidDicomError`."""
+    preamble = fp.read(128)
+    if fp.read(4) == b"DICM":
+        return preamble
+    if force:
+        fp.seek(0)
+        return None
+    raise InvalidDicomError("File is missing DICOM File Meta Information header or the 'DICM' "
+                            "prefix is missing from the header. Use force=True to force "
+                            "reading.")
 
 
 def _seekable(fp: Any) -> bool:

@@ -390,3 +390,31 @@ def test_datadict_keywords_as_pydicom() -> None:
     for keyword in ("PatientName", "OverlayData", "NotAKeyword", "Rows"):
         assert_same(lambda m, k=keyword: (m.datadict.tag_for_keyword(k),
                                           m.datadict.repeater_has_keyword(k)))
+
+
+def _bare(m: Lib, **options: Any) -> Any:
+    data = CT.read_bytes()
+    fp = io.BytesIO(data)
+    fp.seek(data.index(b"\x08\x00\x05\x00CS"))  # the first element after the file meta
+    ds = m.filereader.read_dataset(fp, False, True, **options)
+    return [int(e.tag) for e in ds], fp.tell()
+
+
+def _preamble(m: Lib, data: bytes, force: bool) -> Any:
+    fp = io.BytesIO(data)
+    return m.filereader.read_preamble(fp, force), fp.tell()
+
+
+BARE_CASES: dict[str, Any] = {
+    "read_dataset": lambda m: _bare(m),
+    "read_dataset parent_encoding and specific_tags": lambda m: _bare(
+        m, parent_encoding="latin_1", specific_tags=[0x00100010, 0x00280010]),
+    "read_preamble": lambda m: _preamble(m, CT.read_bytes(), False),
+    "read_preamble of no DICOM, forced": lambda m: _preamble(m, b"\x08\x00" * 100, True),
+    "read_preamble of no DICOM": lambda m: _preamble(m, b"\x08\x00" * 100, False),
+}
+
+
+@pytest.mark.parametrize("case", BARE_CASES.values(), ids=BARE_CASES.keys())
+def test_bare_reading_as_pydicom(case: Any) -> None:
+    assert_same(case)
