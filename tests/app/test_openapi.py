@@ -59,6 +59,20 @@ def _uid_clash(c: TestClient, ctx: dict[str, Any]) -> httpx.Response:
         {"op": "set", "path": "SOPInstanceUID", "value": other["sop_instance_uid"]}])
 
 
+def _keyless(send: Request) -> Request:
+    """`send` on a server without DICOMCORE_DEID_KEY (the de-identification routes: 403)."""
+    def run(c: TestClient, ctx: dict[str, Any]) -> httpx.Response:
+        keyed = c.app.dependency_overrides[get_settings]
+        c.app.dependency_overrides[get_settings] = lambda: keyed().model_copy(
+            update={"deid_key": None})
+        try:
+            return send(c, ctx)
+        finally:
+            c.app.dependency_overrides[get_settings] = keyed
+    return run
+
+
+CT_STUDY = "1.3.6.1.4.1.5962.1.2.1.20040119072730.12322"
 TOO_LARGE = b"\0" * ((1 << 20) + 1)
 UNKNOWN = "/v1/instances/AAAAAAAAAAAAAAAAAAAAAA"
 CASES: dict[tuple[str, str], dict[int, Request]] = {
@@ -114,6 +128,18 @@ CASES: dict[tuple[str, str], dict[int, Request]] = {
         404: lambda c, ctx: c.delete(UNKNOWN),
         412: lambda c, ctx: c.delete(f"/v1/instances/{ctx['id']}",
                                      headers={"if-match": '"stale"'})},
+    ("post", "/v1/deidentify"): {
+        200: _upload("/v1/deidentify"),
+        400: _upload("/v1/deidentify", b"not DICOM at all"),
+        403: _keyless(_upload("/v1/deidentify")),
+        413: _upload("/v1/deidentify", TOO_LARGE),
+        415: _upload("/v1/deidentify", **{"content-type": "text/plain"}),
+        422: _upload("/v1/deidentify?option=retain-everything")},
+    ("post", "/v1/studies/{study_instance_uid}/deidentify"): {
+        201: lambda c, ctx: c.post(f"/v1/studies/{CT_STUDY}/deidentify"),
+        403: _keyless(lambda c, ctx: c.post(f"/v1/studies/{CT_STUDY}/deidentify")),
+        404: lambda c, ctx: c.post("/v1/studies/1.2.3/deidentify"),
+        422: lambda c, ctx: c.post(f"/v1/studies/{CT_STUDY}/deidentify?option=retain-uids")},
 }
 OPEN = {("get", "/healthz")}
 
@@ -122,7 +148,7 @@ def _client(tmp_path: Path, api_key: str | None) -> TestClient:
     application = create_app()
     application.dependency_overrides[get_settings] = lambda: Settings(
         storage_dir=tmp_path / "data", max_upload_bytes=1 << 20, max_patch_bytes=1024,
-        api_key=api_key)
+        api_key=api_key, deid_key="openapi test key")
     return TestClient(application, raise_server_exceptions=False)
 
 
@@ -179,7 +205,8 @@ def test_each_listed_status_happens(open_client: TestClient, operation: tuple[st
 def test_every_secured_operation_answers_401_without_the_key(keyed_client: TestClient,
                                                              operation: tuple[str, str]) -> None:
     method, path = operation
-    url = path.format(instance_id="AAAAAAAAAAAAAAAAAAAAAA", tag_path="7FE00010")
+    url = path.format(instance_id="AAAAAAAAAAAAAAAAAAAAAA", tag_path="7FE00010",
+                      study_instance_uid="1.2.3")
     response = keyed_client.request(method.upper(), url)
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
