@@ -18,8 +18,18 @@ MORE_RESULTS = '299 dicomcore "There are additional results that can be requeste
 
 
 def base_url(request: Request) -> str:
-    """The service's DICOMweb root as the client reached it (`.../dicomweb`)."""
-    return str(request.base_url).rstrip("/") + "/dicomweb"
+    """The service's DICOMweb root as the client reached it (`.../dicomweb`), for Retrieve
+    URLs and BulkDataURIs.
+
+    From the Host header, as every URL the service gives. dicomweb-client sends its Host
+    without the port, so a Host without one, on a request that no proxy forwarded (no
+    `X-Forwarded-*` header), is given the port the connection came in on."""
+    base = request.base_url
+    server = request.scope.get("server")
+    if (base.port is None and server and server[1] not in (80, 443)
+            and not any(name.startswith("x-forwarded-") for name in request.headers)):
+        base = base.replace(port=server[1])
+    return str(base).rstrip("/") + "/dicomweb"
 
 
 class Stored(NamedTuple):

@@ -41,12 +41,12 @@ from .media import (
     LITTLE_ENDIAN_NATIVE,
     NATIVE,
     MediaRange,
+    admits,
     multipart_end,
     multipart_part,
     multipart_type,
     new_boundary,
     parse_accept,
-    part_type,
 )
 
 router = APIRouter(prefix="/dicomweb", tags=["dicomweb"])
@@ -72,7 +72,7 @@ def frame_numbers(text: str) -> list[int]:
 
 def _send_as(media: MediaRange, stored: str, native: bool, wide: bool) -> str | None:
     """The transfer syntax the frames can be labelled with for this range, or None."""
-    if part_type(media, OCTETS) != OCTETS:
+    if not admits(media, OCTETS):
         return None
     wanted = media.params.get("transfer-syntax",
                               EXPLICIT_LITTLE if media.type == "multipart/related" else "*")

@@ -89,6 +89,13 @@ def part_type(media: MediaRange, default: str) -> str | None:
     return None
 
 
+def admits(media: MediaRange, part: str) -> bool:
+    """Whether a range admits `multipart/related` parts of the type `part` (a part type of
+    `*/*` or `application/*` admits it too)."""
+    asked = part_type(media, part)
+    return asked is not None and MediaRange(asked, {}, 1.0).matches(part)
+
+
 def choose_syntax(media: MediaRange, stored: str) -> str | None:
     """The transfer syntax to send an instance stored in `stored` as, for this range (see
     the module docstring); None when it cannot be produced."""
@@ -106,7 +113,7 @@ def choose(ranges: Iterable[MediaRange], default_part: str, stored: list[str]
     """The first range (best first) that admits `multipart/related` parts of
     `default_part` and can give every stored syntax: (part type, syntax of each instance)."""
     for media in ranges:
-        if part_type(media, default_part) != default_part:
+        if not admits(media, default_part):
             continue
         syntaxes = [choose_syntax(media, syntax) for syntax in stored]
         if all(syntax is not None for syntax in syntaxes):

@@ -6,8 +6,8 @@ keyword or tag (`PatientName`, `00100010`) of an attribute the index keeps
 `SearchError` (400) naming it, never ignored. Values match by PS3.4 C.2.2.2 as
 `app.index.query` implements it, plus what QIDO-RS adds:
 
-- UID lists separated by `,` as well as `\\`; `ModalitiesInStudy=CT\\MR` (or `CT,MR`) holds a
-  study with any of them (a study "contains" a modality when one of its instances has it);
+- UID lists separated by `,` as well as `\\`, or the key repeated;
+  `ModalitiesInStudy=CT\\MR` (or `CT,MR`) holds a study with any of them (a study "contains" a modality when one of its instances has it);
 - `fuzzymatching=true`: a person name without wildcards matches when one of its components
   (family, given, middle, prefix, suffix, in any group) starts with the value, ignoring case
   (`joh` matches `Doe^John`); with wildcards, or for other VRs, matching is as without it.
@@ -115,6 +115,11 @@ def parse(level: str, items: Iterable[tuple[str, str]], path: dict[str, str]) ->
             keyword = keyword_of(name)
             if keyword is None or not _matchable(level, keyword):
                 unknown.append(name)
+            elif keyword in search.matches:
+                if not _listable(keyword):
+                    raise SearchError(f"{name} is given twice: only UIDs and "
+                                      "ModalitiesInStudy take a list", [name])
+                search.matches[keyword] += "\\" + value  # a repeated key: a list
             else:
                 search.matches[keyword] = value
     if unknown:
@@ -125,6 +130,10 @@ def parse(level: str, items: Iterable[tuple[str, str]], path: dict[str, str]) ->
     search.matches.update(path)
     search.include = _include_tags(includes)
     return search
+
+
+def _listable(keyword: str) -> bool:
+    return keyword == "ModalitiesInStudy" or BY_KEYWORD[keyword].vr == "UI"
 
 
 def _matchable(level: str, keyword: str) -> bool:

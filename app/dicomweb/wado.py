@@ -39,13 +39,13 @@ from ..storage import InstanceNotFound, InstanceStorage
 from ..uploads import SPOOL_BYTES, read_limits
 from .common import InstanceUid, SeriesUid, StudyUid, base_url, instances_of
 from .media import (
+    admits,
     choose,
     multipart_end,
     multipart_part,
     multipart_type,
     new_boundary,
     parse_accept,
-    part_type,
 )
 
 router = APIRouter(prefix="/dicomweb", tags=["dicomweb"])
@@ -259,7 +259,7 @@ def _bulk_form(accept: str | None) -> bool:
     """True for a multipart answer, False for raw bytes; 406 when neither is accepted."""
     for media in parse_accept(accept):
         if media.type == "multipart/related":
-            if part_type(media, OCTETS) == OCTETS:
+            if admits(media, OCTETS):
                 return True
         elif media.matches(OCTETS):
             return False
