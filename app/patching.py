@@ -52,8 +52,9 @@ class StoredPatch:
     answer is rendered from the data set as read. Safe to run again on a newer version, as a
     compare-and-swap backend may: each run starts from `current` and replaces `answer`.
 
-    Bounded: reads within `limits`, at most `max_ops` operations, and each run's patch work
-    within `seconds` (PatchTimeout) unless `cancelled` is set first (PatchCancelled).
+    Bounded: reads within `limits`, at most `max_ops` operations, and each run's read and
+    patch work within `seconds` (PatchTimeout) unless `cancelled` is set first
+    (PatchCancelled).
     """
 
     def __init__(self, change: object, defer_size: int,
@@ -70,13 +71,14 @@ class StoredPatch:
         self.answer = b""
 
     def __call__(self, current: BinaryIO, out: BinaryIO) -> KeyAttributes | None:
+        budget = WorkBudget(self.seconds, self.cancelled)  # the read counts too
         ds = read_file(current, defer_size=self.defer_size, limits=self.limits)
         try:
+            budget.check()  # the client may have left while the file was read
             if self.change in ([], {}):
                 self.answer = self.render(ds)
                 return None
-            apply(ds, self.change, budget=WorkBudget(self.seconds, self.cancelled),
-                  max_ops=self.max_ops)
+            apply(ds, self.change, budget=budget, max_ops=self.max_ops)
             write_checked(out, ds)
             if settle_changed_values(ds):
                 self.answer = self.render(ds)
