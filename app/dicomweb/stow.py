@@ -293,8 +293,10 @@ _BODY: dict[str, Any] = {"requestBody": {
     "required": True,
     "description": "DICOM instances, one per part of a multipart/related body "
                    "(type=\"application/dicom\"); streamed, never held whole in memory.",
-    "content": {'multipart/related; type="application/dicom"': {
-        "schema": {"type": "string", "format": "binary"}}}}}
+    "content": {"multipart/related": {"schema": {
+        "type": "string", "format": "binary",
+        "description": 'a multipart/related; type="application/dicom" body with its '
+                       "boundary: one DICOM file per part"}}}}}
 
 
 @router.post("/studies", summary="STOW-RS: store instances", description=_DESCRIPTION,

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import dicomweb_client
 import httpx
 import pydicom
 import pytest
@@ -23,7 +24,6 @@ from requests import HTTPError
 from ..corpus import PYDICOM_DATA
 from .server import Server
 
-dicomweb_client = pytest.importorskip("dicomweb_client")
 FILES = ["CT_small.dcm", "MR_small.dcm", "JPEG2000.dcm", "JPEG-lossy.dcm",
          "SC_rgb_rle_2frame.dcm", "SC_rgb_small_odd.dcm", "rtdose.dcm", "liver_1frame.dcm",
          "image_dfl.dcm", "ExplVR_BigEnd.dcm"]
