@@ -250,3 +250,32 @@ def test_concurrent_patches_each_answer_the_etag_and_body_of_their_own_version(
     final = guarded.get(url)
     assert final.headers["etag"] == latest[0]
     assert {i["00081155"]["Value"][0] for i in final.json()["00081140"]["Value"]} == latest[2]
+
+
+# 4. resource exhaustion is logged once per interval -----------------------------------------
+
+def test_resource_states_are_logged_once_per_interval(caplog: pytest.LogCaptureFixture,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from app import accesslog
+
+    clock = [1000.0]
+    monkeypatch.setattr(accesslog.time, "monotonic", lambda: clock[0])
+    loop = asyncio.new_event_loop()
+    try:
+        accesslog.install_loop_handler(loop)
+        failed_accept = {"message": "socket.accept() out of system resource",
+                         "exception": OSError(errno.EMFILE, "Too many open files")}
+        with caplog.at_level("WARNING", logger="app"):
+            for _ in range(500):  # one failed accept after another, as under a flood
+                loop.call_exception_handler(failed_accept)
+            clock[0] += accesslog.RESOURCE_INTERVAL
+            loop.call_exception_handler(failed_accept)
+    finally:
+        loop.close()
+    lines = [r.getMessage() for r in caplog.records if "out of system resource" in r.message]
+    assert lines == ["socket.accept() out of system resource: Too many open files",
+                     "socket.accept() out of system resource: Too many open files (499 more "
+                     "times since the last line)"]
+    assert not any(r.exc_info for r in caplog.records)
