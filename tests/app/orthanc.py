@@ -6,6 +6,7 @@ import json
 import shutil
 import socket
 from pathlib import Path
+from typing import Any
 
 
 def orthanc_binary() -> str | None:
@@ -19,8 +20,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def write_config(home: Path, port: int, threads: int = 4) -> Path:
-    """An Orthanc configuration for a private instance in `home` on HTTP port `port`."""
+def dicomweb_plugin() -> str | None:
+    """Debian's DICOMweb plugin (package orthanc-dicomweb), or None."""
+    path = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
+    return str(path) if path.is_file() else None
+
+
+def write_config(home: Path, port: int, threads: int = 4, plugins: tuple[str, ...] = (),
+                 extra: dict[str, Any] | None = None) -> Path:
+    """An Orthanc configuration for a private instance in `home` on HTTP port `port`;
+    `plugins` to load and `extra` top-level settings (such as "DicomWeb") are added."""
     config = {
         "Name": "dicomcore-test",
         "StorageDirectory": str(home / "storage"),
@@ -32,11 +41,12 @@ def write_config(home: Path, port: int, threads: int = 4) -> Path:
         "AuthenticationEnabled": False,
         "DicomServerEnabled": False,
         "DicomPort": free_port(),
-        "Plugins": [],
+        "Plugins": list(plugins),
         # A patched instance keeps its UIDs: storing it again must replace the stored one.
         "OverwriteInstances": True,
         "SaveJobs": False,
         "HttpThreadsCount": threads,
+        **(extra or {}),
     }
     path = home / "config.json"
     path.write_text(json.dumps(config))
