@@ -19,6 +19,7 @@ import io
 import json
 import os
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -287,6 +288,38 @@ def invalid_patch(url: str, outcome: Outcome) -> None:
                          f"KB answer, patient data in it: {'ller' in response.text}")
 
 
+def fill(directory: Path) -> None:
+    """Write zeros into `directory` until its file system is full."""
+    with open(directory / "filler", "wb") as out:
+        try:
+            for _ in range(1 << 16):  # bounded: 64 GiB at most
+                out.write(bytes(1 << 20))
+                out.flush()
+        except OSError:
+            pass
+
+
+def disk_full(url: str, outcome: Outcome, storage: Path) -> None:
+    """On a full disk: reads of a stored instance go on, writes are 507, nothing is left."""
+    stored = httpx.post(url + "/v1/instances", content=wide_sequence(1000), headers=RAW)
+    outcome.saw(stored.status_code)
+    location = stored.headers["location"]
+    fill(storage)
+    with outcome.clock():
+        for path in ("", "/file", "/bulk/00100010", "/file?write_like_original=false"):
+            outcome.saw(f"GET {path or '(json)'} {httpx.get(location + path).status_code}")
+        patch = [{"op": "set", "path": "PatientID", "value": "Z"}]
+        outcome.saw(f"PATCH {httpx.patch(location, json=patch).status_code}")
+        for route, body in (("/v1/instances", wide_sequence(30_000, "1.2.3.9")),
+                            ("/v1/json", wide_sequence(200_000, "1.2.3.8")),
+                            ("/v1/json", deflate_bomb(64 << 20, "1.2.3.7"))):
+            status = httpx.post(url + route, content=body, headers=RAW, timeout=60).status_code
+            outcome.saw(f"POST {route} {status}")
+    (storage / "filler").unlink()
+    patched = httpx.patch(location, json=patch)
+    outcome.notes.append(f"after the filler is removed, the PATCH gets {patched.status_code}")
+
+
 ATTACKS: dict[str, Callable[[str, Outcome, int], None]] = {
     "deflate bomb 1 GiB -> /v1/json": lambda u, o, p: bomb_json(u, o, GiB),
     "deflate bomb 4.2 GiB -> /v1/json": lambda u, o, p: bomb_json(u, o, 4200 << 20),
@@ -302,10 +335,29 @@ ATTACKS: dict[str, Callable[[str, Outcome, int], None]] = {
 }
 
 
+DISK_FULL = "disk full (a 24 MiB tmpfs)"
+
+
 def run(name: str, attack: Callable[[str, Outcome, int], None], base: Path) -> None:
     storage = base / f"attack-{abs(hash(name))}" / "data"
     storage.mkdir(parents=True)
-    temp = storage.parent / "tmpdir"
+    if name == DISK_FULL:
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs",
+                                  str(storage)], capture_output=True, text=True)
+        if mounted.returncode != 0:
+            print(f"\n## {name}\nskipped: cannot mount a small tmpfs here "
+                  f"({mounted.stderr.strip() or mounted.returncode})")
+            return
+        try:  # the data directory is the small file system; the server's log is beside it
+            _run(name, lambda u, o, p: disk_full(u, o, storage), storage)
+        finally:
+            subprocess.run(["umount", str(storage)], check=False)
+        return
+    _run(name, attack, storage)
+
+
+def _run(name: str, attack: Callable[[str, Outcome, int], None], storage: Path) -> None:
+    temp = storage.parent.parent / f"tmpdir-{abs(hash(name))}"
     temp.mkdir()
     server = Server(storage, workers=2, TMPDIR=str(temp))
     try:
@@ -356,6 +408,8 @@ def main() -> int:
             if args.only and not any(word in name for word in args.only):
                 continue
             run(name, attack, Path(base))
+        if not args.only or any(word in DISK_FULL for word in args.only):
+            run(DISK_FULL, disk_full, Path(base))  # type: ignore[arg-type]
     return 0
 
 
