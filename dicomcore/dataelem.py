@@ -182,6 +182,14 @@ class DataElement:
         """Empty the value: '' or None by VR, an empty Sequence for SQ (pydicom's)."""
         self.value = empty_value_for_VR(self.VR)
 
+    def validate(self, value: Any) -> None:
+        """Warn (a `DicomWarning` per problem, as pydicom's default) where `value` breaks
+        this element's VR: length, characters, range. Checks of `dicomcore.validation`."""
+        from .validation import validate_value
+
+        for problem in validate_value(self.VR, value):
+            warnings.warn(f"{self.tag}: {problem}", DicomWarning, stacklevel=2)
+
     @property
     def is_deferred(self) -> bool:
         return self._value is _UNSET and self._raw is not None and not isinstance(self._raw, bytes)

@@ -418,3 +418,12 @@ BARE_CASES: dict[str, Any] = {
 @pytest.mark.parametrize("case", BARE_CASES.values(), ids=BARE_CASES.keys())
 def test_bare_reading_as_pydicom(case: Any) -> None:
     assert_same(case)
+
+
+@pytest.mark.parametrize("vr, value", [("PN", "A" * 100), ("US", 70000), ("DA", "2020-01-02"),
+                                       ("US", 12), ("LO", "fine")])
+def test_element_validate_warns_as_pydicom(vr: str, value: Any) -> None:
+    def case(m: Lib) -> None:
+        m.DataElement(0x00280010 if vr == "US" else 0x00100010, vr, None).validate(value)
+
+    assert bool(warning_categories(case, DICOMCORE)) == bool(warning_categories(case, PYDICOM))
