@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 import json
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any, BinaryIO
 
 from fastapi import APIRouter, Query, Request
@@ -28,15 +27,14 @@ from dicomcore.deid import OPTIONS, DeidentificationError, Keyed, Report, deiden
 from dicomcore.uid import UID
 
 from ..datasets import write_checked
+from ..deidentifying import deidentified_copy
 from ..deps import ScratchDep, SettingsDep, StorageDep
-from ..index import KeyAttributes, from_dataset
 from ..openapi import UPLOAD_BODY, WARNINGS_HEADER, problems
 from ..problems import Problem
 from ..queries import TransferSyntaxQuery, WriteLikeOriginal
 from ..recoveries import HEADER, Strict, collect
 from ..responses import DICOM, temporary_file_response
 from ..settings import Settings
-from ..storage import InstanceStorage, Record, Stored
 from ..uploads import receive_upload
 
 router = APIRouter(prefix="/v1", tags=["deidentify"])
@@ -133,19 +131,6 @@ async def deidentify_upload(request: Request, settings: SettingsDep, scratch: Sc
 StudyUid = Annotated[str, PathParameter(description=(
     "the Study Instance UID of a stored study; anything that names no stored instance is "
     "404"), examples=["1.2.826.0.1.3680043.8.498.1"])]
-PAGE = 1000
-
-
-def _study_records(storage: InstanceStorage, study: str) -> list[Record]:
-    """Every stored instance of the study (paged through the index)."""
-    records: list[Record] = []
-    while True:
-        page = storage.list(len(records), PAGE, {"StudyInstanceUID": study})
-        records.extend(page.records)
-        if not page.records or len(records) >= page.total:
-            return records
-
-
 @router.post("/studies/{study_instance_uid}/deidentify", status_code=201,
              summary="De-identify a stored study into a new study in the store",
              description=(
@@ -184,39 +169,10 @@ async def deidentify_study(settings: SettingsDep, storage: StorageDep, scratch: 
     safe = safe_private if "retain-safe-private" in chosen or safe_private else None
     if not UID(study_instance_uid).is_valid:
         raise Problem(404, "Not found", "no stored study has this Study Instance UID")
-    keyed = Keyed(key)  # one for the study: its shared UIDs are computed once
-
-    def one(record: Record) -> tuple[Path, KeyAttributes, Report]:
-        opened = storage.open(record.id)
-        try:
-            ds = read_file(opened.file, defer_size=settings.defer_size)
-            try:
-                report = deidentify(ds, key=keyed, options=chosen, safe_private=safe,
-                                    allow_burned_in=allow_burned_in)
-            except DeidentificationError as exc:
-                raise Problem(422, "Cannot de-identify", f"instance {record.id}: {exc}",
-                              instance=record.id) from None
-            path = scratch.temporary_file("deid-", lambda out: write_checked(out, ds))
-            return path, from_dataset(ds), report
-        finally:
-            opened.file.close()
-
-    def run() -> tuple[list[Stored], list[Report]]:
-        records = _study_records(storage, study_instance_uid)
-        if not records:
-            raise Problem(404, "Not found", "no stored study has this Study Instance UID")
-        made: list[tuple[Path, KeyAttributes, Report]] = []
-        try:
-            for record in records:
-                made.append(one(record))
-            return [storage.put(path, attributes) for path, attributes, _ in made], \
-                [report for _, _, report in made]
-        finally:
-            for path, _, _ in made:
-                path.unlink(missing_ok=True)  # put consumed it, or it is not wanted
-
     with collect() as recovered:
-        stored, reports = await run_in_threadpool(run)
+        stored, reports = await run_in_threadpool(
+            deidentified_copy, storage, scratch, study_instance_uid, Keyed(key), chosen, safe,
+            allow_burned_in, settings.defer_size)
     totals: dict[str, int] = {}
     for report in reports:
         for action, count in report.totals().items():
