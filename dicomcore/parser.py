@@ -32,7 +32,7 @@ from .dataelem import DataElement
 from .dataset import Dataset, resolve_ambiguous_vr
 from .deferred import DeferredSource, DeferredValue
 from .errors import DicomWarning, InvalidDicomError, TruncatedFileWarning
-from .header import ITEM_HEADER_SIZE, UNDEFINED_LENGTH, HeaderCodec
+from .header import ITEM_HEADER_SIZE, UNDEFINED_LENGTH, header_codec
 from .limits import MAX_DEPTH, LimitExceeded
 from .sequence import Sequence
 from .stream import ByteStream
@@ -75,8 +75,8 @@ class DatasetParser:
         self.little = is_little_endian
         self.defer_size = defer_size
         self.source = source
-        self._implicit_codec = HeaderCodec(True, is_little_endian)
-        self._explicit_codec = HeaderCodec(False, is_little_endian)
+        self._implicit_codec = header_codec(True, is_little_endian)
+        self._explicit_codec = header_codec(False, is_little_endian)
         self._item_header = self._implicit_codec.decode_item
 
     # -- data sets -----------------------------------------------------------------------
@@ -105,6 +105,7 @@ class DatasetParser:
         # Longer values may be deferred; an undefined length is 0xFFFFFFFF, longer still.
         fast_limit = UNDEFINED_LENGTH - 1 if self.defer_size is None else self.defer_size
         ambiguous: list[DataElement] = []
+        creators: dict[int, str | None] = {}  # Private Creator names, decoded once each
         budget = self._budget()
         # The group whose group length element was read last, where its elements start and
         # where the last of them ended: the writer keeps a group length as read while its
@@ -170,7 +171,7 @@ class DatasetParser:
             if odd_vr is not None:
                 elem.raw_VR = odd_vr
             if tag & 0x10000 and tag & 0xFF00:
-                elem.private_creator = _creator_of(tag, elements)
+                elem.private_creator = _creator_of(tag, elements, creators)
             if elem.VR in AMBIGUOUS_VRS:
                 ambiguous.append(elem)
             elements[tag] = elem
@@ -483,8 +484,15 @@ def _private_vr(tag: int, creator: DataElement | None) -> str | None:
     return dictionary.private_vr(tag, name) if name else None
 
 
-def _creator_of(tag: int, elements: dict[int, DataElement]) -> str | None:
-    return _creator_name(elements.get(private_creator_tag(tag)))
+def _creator_of(tag: int, elements: dict[int, DataElement],
+                creators: dict[int, str | None]) -> str | None:
+    """The name of the Private Creator of `tag`'s block, cached in `creators`."""
+    creator_tag = private_creator_tag(tag)
+    try:
+        return creators[creator_tag]
+    except KeyError:
+        name = creators[creator_tag] = _creator_name(elements.get(creator_tag))
+        return name
 
 
 def _creator_name(creator: DataElement | None) -> str | None:
