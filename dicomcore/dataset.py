@@ -131,6 +131,12 @@ class Dataset(MutableMapping):
         ds.__dict__["_dict"] = elements
         return ds
 
+    def take_elements(self, other: Dataset) -> None:
+        """Hold `other`'s elements from now on, without a copy: the reader hands the data set
+        it read to the FileDataset it returns (a copy of a million-element mapping would be
+        another at the peak). `other` must not be changed afterwards."""
+        self.__dict__["_dict"] = other._dict
+
     # -- mapping -------------------------------------------------------------------------
 
     def __getitem__(self, key: Any) -> Any:

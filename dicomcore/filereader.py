@@ -226,11 +226,10 @@ def _read(fp: BinaryIO, name: str | None, source: DeferredSource,
         command = parser.read_dataset(True, None, 0, python_encodings(None), _not_group(0x0000))
         group_sizes.update(command.original_group_sizes or {})
     body = parser.read_dataset(implicit, None, 0, python_encodings(None), stop_when)
-    # The body's elements are not copied (a copy of a million-element data set is another
-    # dict at the peak): the result takes the reader's dict as it is.
-    elements = body._dict
+    read = body
     if command is not None:  # rare: a command set before the data set
-        elements = {**command._dict, **elements}
+        read = Dataset(command)
+        read.update(body)
     group_sizes.update(body.original_group_sizes or {})
     if body.is_implicit_VR:
         implicit = True
@@ -238,7 +237,7 @@ def _read(fp: BinaryIO, name: str | None, source: DeferredSource,
         stream.sync()
     result = FileDataset(name if name is not None else fp, {}, preamble, file_meta, implicit,
                          little)
-    result.__dict__["_dict"] = elements
+    result.take_elements(read)  # not copied: see Dataset.take_elements
     result.filename = name
     if deflated and defer is None:
         for close in closers:  # nothing was deferred: the inflated copy is not needed
