@@ -19,7 +19,7 @@ A frame list that is not numbers from 1 is 400; a frame past the last one is 404
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -57,6 +57,7 @@ _PROBLEM = {"application/problem+json": {}}
 FrameList = Annotated[str, Path(description="frame numbers from 1, comma-separated: `1,3`",
                                 examples=["1"])]
 Piece = tuple[int, int]  # (offset in the value, length)
+BUFFERED = 8 << 20  # frames up to this size are read at once and sent as one body
 
 
 def frame_numbers(text: str) -> list[int]:
@@ -148,67 +149,81 @@ async def retrieve_frames(study: StudyUid, series: SeriesUid, instance: Instance
                           frames: FrameList, request: Request, settings: SettingsDep,
                           storage: StorageDep, scratch: ScratchDep) -> Response:
     numbers = frame_numbers(frames)
-    (stored,) = await run_in_threadpool(instances_of, storage, study, series, instance)
     ranges = parse_accept(request.headers.get("accept"))
-    _record, fp = await run_in_threadpool(storage.open, stored.id)
-    ds: Dataset | None = None
+    limits = read_limits(settings, scratch.directory)
 
-    def close() -> None:
-        if ds is not None:
-            ds.close()
-        fp.close()
-
-    def locate() -> tuple[Dataset, BulkSpan, str, list[list[Piece]]]:
-        read = read_file(fp, defer_size=settings.defer_size,
-                         limits=read_limits(settings, scratch.directory))
+    def locate() -> Response:
+        # One trip to a worker thread: find, open, read the header, cut the frames.
+        (stored,) = instances_of(storage, study, series, instance)
+        _record, fp = storage.open(stored.id)
+        ds: Dataset | None = None
+        streamed = False
         try:
-            syntax = str(read.file_meta.get("TransferSyntaxUID") or stored.transfer_syntax)
-            native = syntax in NATIVE
-            wide = int(read.get("BitsAllocated") or 8) > 8
-            label = next((s for m in ranges if (s := _send_as(m, syntax, native, wide))),
-                         None)
-            if label is None:
-                raise Problem(406, "Not acceptable", "the Accept header allows no transfer "
-                              f"syntax these frames can be sent in (stored: {syntax}; "
-                              "transfer-syntax=* sends them as stored)")
-            try:
-                span = bulk_span(read, "7FE00010")
-            except (KeyError, ValueError):
-                raise Problem(404, "Not found", "the instance has no pixel data") from None
-            count = int(read.get("NumberOfFrames") or 1)
-            pieces = native_frames(read, span, count) if native else \
-                encapsulated_frames(span, count)
-            return read, span, label, pieces
-        except BaseException:
-            read.close()
-            raise
+            ds = read_file(fp, defer_size=settings.defer_size, limits=limits)
+            span, label, pieces = _frames_of(ds, stored.transfer_syntax, ranges)
+            missing = [n for n in numbers if n > len(pieces)]
+            if missing:
+                raise Problem(404, "Not found", f"the instance has {len(pieces)} frames: no "
+                              f"frame {missing[0]}")
+            chosen = [pieces[n - 1] for n in numbers]
+            if sum(length for frame in chosen for _, length in frame) <= BUFFERED:
+                return _frames_response(span, chosen, label, None)  # read before closing
+            streamed = True
+            opened = ds
+            return _frames_response(span, chosen, label, lambda: (opened.close(), fp.close()))
+        finally:
+            if not streamed:
+                if ds is not None:
+                    ds.close()
+                fp.close()
 
+    return await run_in_threadpool(locate)
+
+
+def _frames_of(ds: Dataset, indexed_syntax: str, ranges: list[MediaRange]
+               ) -> tuple[BulkSpan, str, list[list[Piece]]]:
+    """The pixel data, the transfer syntax to label the frames with, and the pieces of
+    each frame; a 406 or 404 problem when they cannot be sent."""
+    syntax = str(ds.file_meta.get("TransferSyntaxUID") or indexed_syntax)
+    native = syntax in NATIVE
+    wide = int(ds.get("BitsAllocated") or 8) > 8
+    label = next((s for m in ranges if (s := _send_as(m, syntax, native, wide))), None)
+    if label is None:
+        raise Problem(406, "Not acceptable", "the Accept header allows no transfer syntax "
+                      f"these frames can be sent in (stored: {syntax}; transfer-syntax=* "
+                      "sends them as stored)")
     try:
-        ds, span, label, pieces = await run_in_threadpool(locate)
-        missing = [n for n in numbers if n > len(pieces)]
-        if missing:
-            raise Problem(404, "Not found", f"the instance has {len(pieces)} frames: no "
-                          f"frame {missing[0]}")
-    except BaseException:
-        close()
-        raise
-    return _frames_response(span, [pieces[n - 1] for n in numbers], label, close)
+        span = bulk_span(ds, "7FE00010")
+    except (KeyError, ValueError):
+        raise Problem(404, "Not found", "the instance has no pixel data") from None
+    count = int(ds.get("NumberOfFrames") or 1)
+    pieces = native_frames(ds, span, count) if native else encapsulated_frames(span, count)
+    return span, label, pieces
 
 
-def _frames_response(span: BulkSpan, chosen: list[list[Piece]], label: str, close: Any
-                     ) -> StreamingResponse:
+def _frames_response(span: BulkSpan, chosen: list[list[Piece]], label: str,
+                     close: Callable[[], Any] | None) -> Response:
+    """The frames as multipart/related: read now when `close` is None (small answers, one
+    body), else streamed from the file and `close` called once sent."""
     boundary = new_boundary()
     content_type = f"{OCTETS}; transfer-syntax={label}"
 
     def parts() -> Iterator[bytes]:
+        for frame in chosen:
+            yield multipart_part(boundary, content_type, sum(n for _, n in frame))
+            for offset, length in frame:
+                yield from span.chunks(offset, offset + length, CHUNK)
+            yield b"\r\n"
+        yield multipart_end(boundary)
+
+    media_type = multipart_type(boundary, OCTETS)
+    if close is None:
+        return Response(b"".join(parts()), media_type=media_type)
+
+    def streamed() -> Iterator[bytes]:
         try:
-            for frame in chosen:
-                yield multipart_part(boundary, content_type, sum(n for _, n in frame))
-                for offset, length in frame:
-                    yield from span.chunks(offset, offset + length, CHUNK)
-                yield b"\r\n"
-            yield multipart_end(boundary)
+            yield from parts()
         finally:
             close()
 
-    return StreamingResponse(parts(), media_type=multipart_type(boundary, OCTETS))
+    return StreamingResponse(streamed(), media_type=media_type)

@@ -2,9 +2,9 @@
 instances, one per part.
 
 Each part is streamed to a file of its own in the scratch space as it arrives (never the
-body, never a whole part in memory); once the body is complete each file is read (it must be
-DICOM, with SOP Class, SOP Instance and Study Instance UIDs, of the study the URL names if it
-names one) and stored, as `POST /v1/instances` stores (one instance per SOP Instance UID: a
+body, never a whole part in memory); once the body is complete the files are read,
+`PARALLEL` at a time (each must be DICOM, with SOP Class, SOP Instance, Study and Series
+Instance UIDs, of the study the URL names if it names one), and stored, as `POST /v1/instances` stores (one instance per SOP Instance UID: a
 UID stored already is replaced). A part that fails never stops the others. Limits: a part
 larger than `DICOMCORE_MAX_UPLOAD_BYTES` fails alone; a body larger than
 `DICOMCORE_MAX_STOW_BYTES` (default: the upload limit) is 413 and stores nothing.
@@ -19,6 +19,7 @@ no room to store it. 200 when every part was stored, 202 when some failed, 409 w
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import json
 import os
@@ -54,6 +55,8 @@ NOT_UNDERSTOOD = 0xC000
 DOES_NOT_MATCH = 0xA900
 OUT_OF_RESOURCES = 0xA700
 _FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+# Parts stored at once: one part's fsyncs overlap another's reading and index commit.
+PARALLEL = 4
 
 
 @dataclass
@@ -236,28 +239,35 @@ async def _stow(request: Request, settings: Any, storage: InstanceStorage, scrat
     stored: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
     studies: set[str] = set()
-    try:
-        for part in parts.parts:
-            if part.failure is not None:
-                failed.append({"00081197": {"vr": "US", "Value": [part.failure]}})
-                continue
-            path = part.path
-            result = await run_in_threadpool(_store, storage, part, study, settings, limits)
+    lanes = asyncio.Semaphore(PARALLEL)
+
+    async def store(part: Part) -> dict[str, str] | tuple[int, dict[str, str]]:
+        if part.failure is not None:
+            return part.failure, {}
+        path = part.path
+        try:
+            async with lanes:
+                return await run_in_threadpool(_store, storage, part, study, settings, limits)
+        finally:
             if path is not None:
-                path.unlink(missing_ok=True)
-            if isinstance(result, tuple):
-                reason, known = result
-                failed.append({**{k: _uid(v) for k, v in known.items()},
-                               "00081197": {"vr": "US", "Value": [reason]}})
-                continue
-            studies.add(result["study"])
-            url = (f"{base}/studies/{result['study']}/series/{result['series']}/instances/"
-                   f"{result['00081155']}")
-            stored.append({"00081150": _uid(result["00081150"]),
-                           "00081155": _uid(result["00081155"]),
-                           "00081190": {"vr": "UR", "Value": [url]}})
+                path.unlink(missing_ok=True)  # gone already when stored (moved into place)
+
+    try:
+        results = await asyncio.gather(*(store(part) for part in parts.parts))
     finally:
         parts.discard()
+    for result in results:
+        if isinstance(result, tuple):
+            reason, known = result
+            failed.append({**{k: _uid(v) for k, v in known.items()},
+                           "00081197": {"vr": "US", "Value": [reason]}})
+            continue
+        studies.add(result["study"])
+        url = (f"{base}/studies/{result['study']}/series/{result['series']}/instances/"
+               f"{result['00081155']}")
+        stored.append({"00081150": _uid(result["00081150"]),
+                       "00081155": _uid(result["00081155"]),
+                       "00081190": {"vr": "UR", "Value": [url]}})
     body: dict[str, Any] = {}
     if len(studies) == 1 or (study is not None and stored):
         body["00081190"] = {"vr": "UR", "Value": [f"{base}/studies/{study or studies.pop()}"]}

@@ -6,7 +6,8 @@ instances, found through the index and streamed.
   for `transfer-syntax=*` or the stored syntax; transcoded by the writer, as a clean standard
   file, to another uncompressed one; 406 otherwise, before anything is sent).
 - Metadata: a DICOM JSON array, one object per instance, rendered from each file's header
-  as it is streamed (never a whole study in memory). Binary values longer than 1024 base64
+  as it is streamed (never a whole study in memory; `app.dicomweb.metadata`, which keeps
+  what it rendered per instance version). Binary values longer than 1024 base64
   characters, pixel data included, are `BulkDataURI`s to the bulk route below.
 - Bulk data: the bytes of one value by its path (`7FE00010`, `00081140/0/00091001`), with a
   single `Range` honoured (206): as a one-part `multipart/related` when the Accept header asks
@@ -15,7 +16,6 @@ instances, found through the index and streamed.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -28,7 +28,6 @@ from starlette.concurrency import run_in_threadpool
 from dicomcore import read_file, write_file
 from dicomcore.bulk import BulkSpan, bulk_span
 from dicomcore.dataset import Dataset
-from dicomcore.json import element_paths, to_json_dict
 
 from ..deps import ScratchDep, SettingsDep, StorageDep
 from ..headers import byte_range
@@ -47,6 +46,7 @@ from .media import (
     new_boundary,
     parse_accept,
 )
+from .metadata import metadata_json
 
 router = APIRouter(prefix="/dicomweb", tags=["dicomweb"])
 
@@ -129,34 +129,9 @@ async def _metadata(request: Request, storage: InstanceStorage, settings: Any, s
                     study: str, series: str | None = None, sop: str | None = None
                     ) -> Response:
     stored = await run_in_threadpool(instances_of, storage, study, series, sop)
-    base = base_url(request)
-    limits = read_limits(settings, scratch.directory)
-
-    def objects() -> Iterator[bytes]:
-        first = True
-        yield b"["
-        for instance in stored:
-            try:
-                _record, fp = storage.open(instance.id)
-            except InstanceNotFound:
-                continue
-            with fp:
-                ds = read_file(fp, defer_size=settings.defer_size, limits=limits)
-                try:
-                    model = _header_json(ds, instance.url(base) + "/bulk/")
-                finally:
-                    ds.close()
-            yield (b"" if first else b",") + json.dumps(
-                model, ensure_ascii=False, separators=(",", ":")).encode()
-            first = False
-        yield b"]"
-
-    return StreamingResponse(objects(), media_type=DICOM_JSON)
-
-
-def _header_json(ds: Dataset, bulk_base: str) -> dict[str, Any]:
-    paths = element_paths(ds)
-    return to_json_dict(ds, 1024, lambda elem: bulk_base + paths[id(elem)])
+    pieces = metadata_json(storage, stored, base_url(request), settings.defer_size,
+                           read_limits(settings, scratch.directory))
+    return StreamingResponse(pieces, media_type=DICOM_JSON)
 
 
 @router.get("/studies/{study}", summary="WADO-RS: a study's instances",
