@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/write.py
 	$(PY) benchmarks/service.py
 	$(PY) benchmarks/deid.py
+	$(PY) benchmarks/dicomweb.py
 
 # The index and object-storage figures (issue 13): 100,000 indexed instances on SQLite and
 # PostgreSQL, file vs S3 (moto) throughput, a 1 GiB instance on S3. Needs Debian's postgresql.
