@@ -13,7 +13,8 @@ keyword or tag (`PatientName`, `00100010`) of an attribute the index keeps
   (`joh` matches `Doe^John`); with wildcards, or for other VRs, matching is as without it.
 
 A study (series) matches when one of its instances matches every key; its attributes are the
-values its instances hold (the largest where they differ) and its aggregates count all of
+values its instances hold (the largest where they differ; so are those of a lower level that
+`includefield` names, such as Modality in a study search) and its aggregates count all of
 its instances. Pages are in a stable order: studies and series by UID, instances by storage
 time then id. `limit` is capped at `MAX_LIMIT`; one more row than asked is fetched to tell
 whether more follow.
@@ -184,11 +185,17 @@ def where(search: Search) -> tuple[str, list[Any]]:
 _STUDY = [a for a in ATTRIBUTES if a.level in STUDY_LEVELS]
 _SERIES = [a for a in ATTRIBUTES if a.level in SERIES_LEVELS]
 _INSTANCE = [a for a in ATTRIBUTES if a.keyword != "TransferSyntaxUID"]
+_TAGS = {a.keyword: f"{tag_for_keyword(a.keyword):08X}" for a in ATTRIBUTES}
 
 
 def _grouped(index: Index, search: Search, key: str, attributes: list[Attribute],
              counts: str) -> tuple[list[dict[str, Any]], bool]:
     condition_sql, params = where(search)
+    # Attributes of a lower level that includefield names come from the index too (the
+    # largest value among the instances), not from a header per result.
+    attributes = attributes + [a for a in ATTRIBUTES if a not in attributes
+                               and _TAGS[a.keyword] in search.include
+                               and a.keyword != "TransferSyntaxUID"]
     columns = ", ".join(f"MAX({a.column})" for a in attributes if a.column != key)
     scope = f"{key} IS NOT NULL"
     if condition_sql:

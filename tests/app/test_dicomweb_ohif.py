@@ -74,6 +74,7 @@ def test_ohif_sequence(viewer: TestClient) -> None:
     (study,) = [s for s in listed if s["0020000D"]["Value"] == [ct.StudyInstanceUID]]
     assert study["00081030"]["Value"] == [ct.StudyDescription]
     assert study["00080061"]["Value"] == ["CT"]
+    assert study["00080060"]["Value"] == ["CT"]  # includefield: from the index
     assert study["00201208"]["Value"] == [1]
     # the list's search box: patient name, dates, modality
     found = viewer.get("/dicomweb/studies?limit=101&offset=0&PatientName=*compressed*"
