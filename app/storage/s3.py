@@ -12,9 +12,13 @@ what a reader fetches is one whole version; the index says which object is curre
 - `readers_keep_deleted` is False: a deleted object is gone for readers too, so the storage
   keeps old versions for `DICOMCORE_S3_DELETE_DELAY_SECONDS` before deleting them.
 
-boto3 is the client: it is the reference implementation of the AWS credential chain
-(`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_DEFAULT_REGION`, profiles, instance roles)
-and serves ranged GETs and multipart uploads directly; see the README for the measurement.
+Two clients, each where it measured better: ranged GETs go through obstore (Rust's
+object_store: a 64 KiB GET took 3.9-4.7 ms against 10.1-10.3 ms with boto3 on the same
+server, 1 MiB GETs moved 213-218 against 65-71 MiB/s), with credentials from boto3's session
+(the AWS chain: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_DEFAULT_REGION`, profiles,
+instance roles); uploads, multipart control, listing and deletes stay on boto3, the
+reference client. obstore's I/O threads do not survive a fork: processes that use this store
+are started fresh (`app.workers` spawns its workers; the crash tests use a fork server).
 """
 
 from __future__ import annotations
@@ -36,17 +40,11 @@ FIRST_WINDOW = 64 << 10
 MAX_WINDOW = 8 << 20
 
 
-def _missing(exc: Exception) -> bool:
-    response = getattr(exc, "response", None) or {}
-    code = str(response.get("Error", {}).get("Code", ""))
-    return code in ("NoSuchKey", "404", "NotFound")
-
-
 class S3Reader(io.RawIOBase):
     """A seekable reader of one object by ranged GETs, with growing read-ahead."""
 
-    def __init__(self, client: Any, bucket: str, key: str, size: int) -> None:
-        self.client, self.bucket, self.key, self.size = client, bucket, key, size
+    def __init__(self, store: Any, key: str, size: int) -> None:
+        self.store, self.key, self.size = store, key, size
         self.position = 0
         self.window_start = 0
         self.window = b""
@@ -57,16 +55,13 @@ class S3Reader(io.RawIOBase):
             self._fetch(0)  # fails now, not at the first read, when the object is gone
 
     def _fetch(self, start: int) -> None:
-        end = min(start + self.next_size, self.size) - 1
+        import obstore
+
+        end = min(start + self.next_size, self.size)
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=self.key,
-                                              Range=f"bytes={start}-{end}")
-        except Exception as exc:
-            if _missing(exc):
-                raise BlobMissing(self.key) from None
-            raise
-        with response["Body"] as body:
-            self.window = body.read()
+            self.window = bytes(obstore.get_range(self.store, self.key, start=start, end=end))
+        except FileNotFoundError:
+            raise BlobMissing(self.key) from None
         self.window_start = start
         self.fetches += 1
         self.fetched += len(self.window)
@@ -111,15 +106,26 @@ class S3Blobs:
                  local_dir: Path, client: Any = None) -> None:
         import boto3
         from botocore.config import Config
+        from obstore.auth.boto3 import Boto3CredentialProvider
+        from obstore.store import S3Store
 
         self.bucket = bucket
         self.prefix = (prefix.strip("/") + "/" if prefix.strip("/") else "") + "instances/"
         self.local_dir = Path(local_dir)
         self.local_dir.mkdir(parents=True, exist_ok=True)
-        self.client = client or boto3.client(
+        session = boto3.session.Session()
+        self.client = client or session.client(
             "s3", endpoint_url=endpoint_url,
             config=Config(max_pool_connections=64, retries={"max_attempts": 5,
                                                             "mode": "standard"}))
+        options: dict[str, Any] = {"region": session.region_name or "us-east-1"}
+        if endpoint_url:
+            options["endpoint"] = endpoint_url
+        self.reader_store = S3Store(
+            bucket, credential_provider=Boto3CredentialProvider(session),
+            client_options={"allow_http": bool(endpoint_url and
+                                               endpoint_url.startswith("http:"))},
+            **options)
 
     def _object(self, key: str) -> str:
         if parse_key(key) is None:
@@ -169,7 +175,7 @@ class S3Blobs:
     # reading ------------------------------------------------------------------------------
 
     def open(self, key: str, size: int) -> BinaryIO:
-        raw = S3Reader(self.client, self.bucket, self._object(key), size)
+        raw = S3Reader(self.reader_store, self._object(key), size)
         return io.BufferedReader(raw, buffer_size=16 << 10)  # type: ignore[return-value]
 
     def keys(self) -> Iterator[Blob]:

@@ -12,7 +12,7 @@ import os
 import signal
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import pytest
 
@@ -21,6 +21,7 @@ from app.storage import FileBlobs, IndexedStorage, StaleETag, faults
 from app.storage.opening import blob_store
 from app.storage.s3 import PART_SIZE
 
+from .services import S3_ENV
 from .test_storage_contract import BACKENDS
 
 OLD = b"old version " * 100
@@ -41,50 +42,81 @@ def _cases() -> list[tuple[str, str, str]]:
     return cases
 
 
+class Spec(NamedTuple):
+    """How to open the test's storage, picklable: a child process opens it from this."""
+
+    root: str
+    index_url: str
+    s3_url: str | None
+    s3_endpoint: str | None
+
+
+def open_storage(spec: Spec, recover: bool) -> IndexedStorage:
+    """The storage anew, as a restarted process opens it (old versions deleted at once)."""
+    root = Path(spec.root)
+    blobs = (blob_store(spec.s3_url, root / "local", spec.s3_endpoint) if spec.s3_url
+             else FileBlobs(root / "store"))
+    return IndexedStorage(blobs, Index(connect(spec.index_url, 2)), delete_delay=0,
+                          orphan_grace=0, recover=recover)
+
+
 @pytest.fixture
-def build(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., IndexedStorage]:
-    """A function that opens the test's storage anew (as a restarted process would)."""
+def spec(request: pytest.FixtureRequest, tmp_path: Path) -> Spec:
     backend = request.node.callspec.params["backend"]
     blobs_kind, index_kind = backend.split("+")
     s3: dict[str, str] = request.getfixturevalue("s3_settings") if blobs_kind == "s3" else {}
     url = (request.getfixturevalue("postgres_url") if index_kind == "postgresql"
            else f"sqlite:///{tmp_path / 'index.sqlite3'}")
-    opened: list[IndexedStorage] = []
-
-    def open_storage(recover: bool) -> IndexedStorage:
-        blobs = (blob_store(s3["storage_url"], tmp_path / "local", s3["s3_endpoint_url"])
-                 if s3 else FileBlobs(tmp_path / "store"))
-        storage = IndexedStorage(blobs, Index(connect(url, 2)), delete_delay=0,
-                                 orphan_grace=0, recover=recover)
-        opened.append(storage)
-        return storage
-
-    yield open_storage  # type: ignore[misc]
-    for storage in opened:
-        storage.index.db.close()
+    return Spec(str(tmp_path), url, s3.get("storage_url"), s3.get("s3_endpoint_url"))
 
 
-def _upload(tmp_path: Path, content: bytes) -> Path:
-    path = tmp_path / f"upload-{os.urandom(4).hex()}.part"
+def _upload(root: Path, content: bytes) -> Path:
+    path = root / f"upload-{os.urandom(4).hex()}.part"
     path.write_bytes(content)
     return path
 
 
-def _killed_at(step: str, change: Callable[[], Any]) -> int:
-    """Run `change` in a forked child that SIGKILLs itself at `step`; its exit code."""
-    def child() -> None:
-        def hook(reached: str) -> None:
-            if reached == step:
-                os.kill(os.getpid(), signal.SIGKILL)
+def _rewrite_to(new: bytes) -> Callable[[BinaryIO, BinaryIO], KeyAttributes]:
+    def rewrite(current: BinaryIO, out: BinaryIO) -> KeyAttributes:
+        assert current.read() == OLD
+        out.write(new)
+        return ATTRS
 
-        faults.set_hook(hook)
-        change()
-        os._exit(0)  # the step was never reached: the test fails on the exit code
+    return rewrite
 
-    process = multiprocessing.get_context("fork").Process(target=child)
+
+def _change(spec: Spec, op: str, step: str, instance_id: str, new: bytes) -> None:
+    """In the child: kill this process at `step` of `op`."""
+    def hook(reached: str) -> None:
+        if reached == step:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    faults.set_hook(hook)
+    os.environ.update(S3_ENV)  # the fork server's environment is the one it started with
+    storage = open_storage(spec, recover=False)
+    if op == "put":
+        storage.put(_upload(Path(spec.root), new), KeyAttributes(sop_instance_uid="4.5.6"))
+    elif op == "replace":
+        storage.replace(instance_id, _rewrite_to(new))
+    else:
+        storage.delete(instance_id)
+    os._exit(0)  # the step was never reached: the test fails on the exit code
+
+
+def _killed_at(spec: Spec, op: str, step: str, instance_id: str, new: bytes) -> int:
+    """Run the change in a child that SIGKILLs itself at `step`; its exit code.
+
+    The child comes from a fork server (a fresh process, not a fork of this one): the S3
+    reader's client runs threads of its own, which a plain fork would leave behind."""
+    context = multiprocessing.get_context("forkserver")
+    process = context.Process(target=_change, args=(spec, op, step, instance_id, new))
     process.start()
-    process.join(60)
-    return process.exitcode if process.exitcode is not None else 0
+    process.join(120)
+    if process.exitcode is None:
+        process.kill()
+        process.join(10)
+        return 0
+    return process.exitcode
 
 
 def _content(storage: IndexedStorage, instance_id: str) -> bytes:
@@ -108,50 +140,36 @@ def _leftovers(storage: IndexedStorage, tmp_path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize(("backend", "op", "step"), _cases())
-def test_a_kill_at_every_step(build: Callable[..., IndexedStorage], tmp_path: Path,
-                              backend: str, op: str, step: str) -> None:
-    multipart = step == "s3.part-uploaded"
-    new = BIG if multipart else NEW
-    setup = build(recover=False)
-    old = setup.put(_upload(tmp_path, OLD), ATTRS).record
+def test_a_kill_at_every_step(spec: Spec, backend: str, op: str, step: str) -> None:
+    new = BIG if step == "s3.part-uploaded" else NEW
+    setup = open_storage(spec, recover=False)
+    old = setup.put(_upload(Path(spec.root), OLD), ATTRS).record
     setup.index.db.close()
-    other = KeyAttributes(sop_instance_uid="4.5.6")
 
-    def rewrite(current: BinaryIO, out: BinaryIO) -> KeyAttributes:
-        assert current.read() == OLD
-        out.write(new)
-        return ATTRS
+    assert _killed_at(spec, op, step, old.id, new) == -signal.SIGKILL, f"{step} not reached"
 
-    def change() -> None:
-        storage = build(recover=False)
+    storage = open_storage(spec, recover=True)  # a restart
+    try:
+        records = {r.sop_instance_uid: r for r in storage.list(0, 10).records}
         if op == "put":
-            storage.put(_upload(tmp_path, new), other)
+            assert _content(storage, old.id) == OLD and storage.record(old.id) == old
+            if "4.5.6" in records:
+                assert _content(storage, records["4.5.6"].id) == new
+            assert ("4.5.6" in records) == (step not in (
+                "blob.part-written", "s3.part-uploaded", "put.blob-stored"))
         elif op == "replace":
-            storage.replace(old.id, rewrite)
+            now = storage.record(old.id)
+            switched = now.etag != old.etag
+            assert switched == (step == "replace.switched")
+            assert _content(storage, old.id) == (new if switched else OLD)
+            assert now.size == len(new if switched else OLD)
+            if switched:  # the old ETag no longer holds: If-Match with it is refused
+                with pytest.raises(StaleETag):
+                    storage.replace(old.id, _rewrite_to(new), frozenset({old.etag}))
+            else:
+                assert now == old
         else:
-            storage.delete(old.id)
-
-    assert _killed_at(step, change) == -signal.SIGKILL, f"{step} was not reached"
-
-    storage = build(recover=True)  # a restart
-    records = {r.sop_instance_uid: r for r in storage.list(0, 10).records}
-    if op == "put":
-        assert _content(storage, old.id) == OLD and storage.record(old.id) == old
-        if "4.5.6" in records:
-            assert _content(storage, records["4.5.6"].id) == new
-        assert ("4.5.6" in records) == (step not in ("blob.part-written", "s3.part-uploaded",
-                                                     "put.blob-stored"))
-    elif op == "replace":
-        now = storage.record(old.id)
-        switched = now.etag != old.etag
-        assert switched == (step == "replace.switched")
-        assert _content(storage, old.id) == (new if switched else OLD)
-        assert now.size == len(new if switched else OLD)
-        if switched:  # the old ETag no longer holds: If-Match with it is refused
-            with pytest.raises(StaleETag):
-                storage.replace(old.id, rewrite, frozenset({old.etag}))
-        else:
-            assert now == old
-    else:
-        assert "1.2.3" not in records
-    assert _leftovers(storage, tmp_path) == []
+            assert "1.2.3" not in records
+        assert _leftovers(storage, Path(spec.root)) == []
+    finally:
+        storage.index.db.close()
