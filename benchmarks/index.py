@@ -10,6 +10,7 @@
 3. A BENCH_BIG_MIB (default 1024) MiB instance on S3: store it, then the header JSON
    (`GET /v1/instances/{id}`, pixel data as a BulkDataURI), a 64 KiB Range of its pixel
    data, and the server's peak RSS over all of it.
+4. The S3 client choice: 64 KiB and 1 MiB ranged GETs through boto3 and through obstore.
 
 Run with `make bench-index` (or `python benchmarks/index.py`); BENCH_INSTANCES,
 BENCH_STORE_COUNT, BENCH_STORE_MIB and BENCH_BIG_MIB change the sizes.
@@ -238,13 +239,15 @@ def main() -> int:
             return 1
         cluster, moto = PostgresCluster(pg_bin), MotoServer(moto_bin)
         os.environ.update(S3_ENV)
-        parts = os.environ.get("BENCH_PARTS", "1,2,3").split(",")
+        parts = os.environ.get("BENCH_PARTS", "1,2,3,4").split(",")
         if "1" in parts:
             bench_listing(cluster, work)
         if "2" in parts:
             bench_throughput(moto, work)
         if "3" in parts:
             bench_big_instance(moto, work)
+        if "4" in parts:
+            bench_clients(moto)
     finally:
         if moto is not None:
             moto.stop()
@@ -252,6 +255,43 @@ def main() -> int:
             cluster.stop()
         shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def bench_clients(moto: MotoServer) -> None:
+    """The S3 client choice: the same ranged GETs through boto3 and through obstore."""
+    import boto3
+    import obstore
+    from obstore.store import S3Store
+
+    print("\n4. S3 clients, ranged GETs of an 8 MiB object (two rounds each)")
+    bucket = moto.bucket()
+    client = boto3.client("s3", endpoint_url=moto.url, region_name="us-east-1")
+    data = os.urandom(8 << 20)
+    client.put_object(Bucket=bucket, Key="object", Body=data)
+    store = S3Store(bucket, endpoint=moto.url, region="us-east-1", access_key_id="testing",
+                    secret_access_key="testing", client_options={"allow_http": True})
+
+    def with_boto3(start: int, end: int) -> bytes:
+        return client.get_object(Bucket=bucket, Key="object",
+                                 Range=f"bytes={start}-{end - 1}")["Body"].read()
+
+    def with_obstore(start: int, end: int) -> bytes:
+        return bytes(obstore.get_range(store, "object", start=start, end=end))
+
+    assert with_boto3(10, 20) == with_obstore(10, 20) == data[10:20]
+    for _ in range(2):
+        for name, get in (("boto3", with_boto3), ("obstore", with_obstore)):
+            times = []
+            for n in range(100):
+                started = time.perf_counter()
+                get(n << 16, (n + 1) << 16)
+                times.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            for n in range(8):
+                get(n << 20, (n + 1) << 20)
+            rate = 8 / (time.perf_counter() - started)
+            print(f"  {name:8} 64 KiB GET p50 {statistics.median(times):5.2f} ms   "
+                  f"1 MiB GETs {rate:5.0f} MiB/s")
 
 
 def bench_listing(cluster: PostgresCluster, work: Path) -> None:
