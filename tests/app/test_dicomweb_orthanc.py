@@ -1,5 +1,6 @@
 """Orthanc as a DICOMweb client of the service: Debian's `orthanc` with its `orthanc-dicomweb`
-plugin, configured with this service as a DICOMweb server (`DicomWeb.Servers`).
+plugin, configured with this service as a DICOMweb server (`DicomWeb.Servers`, the service's
+API key in the server's `HttpHeaders`).
 
 Through Orthanc's REST API: QIDO-RS searches (`/dicom-web/servers/dicomcore/qido`), WADO-RS
 retrieval into Orthanc (`/retrieve`: the instances must arrive intact, byte for byte), and
@@ -24,6 +25,8 @@ from .server import Server, stop
 
 FILES = ["CT_small.dcm", "MR_small.dcm", "JPEG2000.dcm", "SC_rgb_rle_2frame.dcm"]
 PATHS = {name: PYDICOM_DATA / "test_files" / name for name in FILES}
+KEY = "orthanc-key"
+KEYED = {"x-api-key": KEY}
 
 
 def _need(found: str | None, what: str) -> str:
@@ -36,7 +39,7 @@ def _need(found: str | None, what: str) -> str:
 
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[Server]:
-    running = Server(tmp_path / "data")
+    running = Server(tmp_path / "data", DICOMCORE_API_KEY=KEY)
     try:
         yield running
     finally:
@@ -53,7 +56,8 @@ def orthanc(tmp_path: Path, service: Server) -> Iterator[str]:
     port = free_port()
     write_config(home, port, plugins=(plugin,), extra={"DicomWeb": {
         "Enable": True, "Root": "/dicom-web/",
-        "Servers": {"dicomcore": [service.url + "/dicomweb/"]}}})
+        "Servers": {"dicomcore": {"Url": service.url + "/dicomweb/",
+                                  "HttpHeaders": {"X-API-Key": KEY}}}}})
     log = home / "orthanc.log"
     with open(log, "wb") as out:
         process = subprocess.Popen([binary, "--no-jobs", str(home / "config.json")], cwd=home,
@@ -82,7 +86,7 @@ def _value(item: dict, tag: str) -> str:
 
 
 def _store_in_service(service: Server) -> None:
-    with httpx.Client(timeout=30, trust_env=False) as http:
+    with httpx.Client(timeout=30, trust_env=False, headers=KEYED) as http:
         for path in PATHS.values():
             answer = http.post(service.url + "/v1/instances", content=path.read_bytes(),
                                headers={"content-type": "application/dicom"})
@@ -131,11 +135,13 @@ def test_orthanc_stores_into_the_service(orthanc: str, service: Server) -> None:
         sent = http.post(f"{orthanc}/dicom-web/servers/dicomcore/stow",
                          json={"Resources": ids})
         assert sent.status_code == 200, sent.text
-        listed = http.get(service.url + "/v1/instances").json()
+        assert http.get(service.url + "/dicomweb/studies").status_code == 401  # keyed
+        listed = http.get(service.url + "/v1/instances", headers=KEYED).json()
         assert {i["sop_instance_uid"] for i in listed["items"]} == {
             pydicom.dcmread(p).SOPInstanceUID for p in PATHS.values()}
         for item in listed["items"]:
             name = next(n for n, p in PATHS.items()
                         if pydicom.dcmread(p).SOPInstanceUID == item["sop_instance_uid"])
-            stored = http.get(f"{service.url}/v1/instances/{item['id']}/file").content
+            stored = http.get(f"{service.url}/v1/instances/{item['id']}/file",
+                              headers=KEYED).content
             assert stored == PATHS[name].read_bytes(), name
