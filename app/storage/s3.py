@@ -13,8 +13,8 @@ what a reader fetches is one whole version; the index says which object is curre
   keeps old versions for `DICOMCORE_S3_DELETE_DELAY_SECONDS` before deleting them.
 
 Two clients, each where it measured better: ranged GETs go through obstore (Rust's
-object_store: a 64 KiB GET took 3.9-4.7 ms against 10.1-10.3 ms with boto3 on the same
-server, 1 MiB GETs moved 213-218 against 65-71 MiB/s), with credentials from boto3's session
+object_store: a 64 KiB GET took 3.9-5.1 ms against 6.8-10.3 ms with boto3 on the same
+server, 1 MiB GETs moved 155-218 against 65-141 MiB/s), with credentials from boto3's session
 (the AWS chain: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_DEFAULT_REGION`, profiles,
 instance roles); uploads, multipart control, listing and deletes stay on boto3, the
 reference client. obstore's I/O threads do not survive a fork: processes that use this store
