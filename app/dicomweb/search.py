@@ -12,10 +12,10 @@ keyword or tag (`PatientName`, `00100010`) of an attribute the index keeps
   (family, given, middle, prefix, suffix, in any group) starts with the value, ignoring case
   (`joh` matches `Doe^John`); with wildcards, or for other VRs, matching is as without it.
 
-A study (series) matches when one of its instances matches every key; its attributes are the
-values its instances hold (the largest where they differ; so are those of a lower level that
-`includefield` names, such as Modality in a study search) and its aggregates count all of
-its instances. Pages are in a stable order: studies and series by UID, instances by storage
+A study (series) matches when one of its instances matches every key; its attributes (and
+those of a lower level that `includefield` names, such as Modality in a study search) are
+those of its first stored instance, and its aggregates count all of its instances
+(ModalitiesInStudy: the Modality of each of its series). Pages are in a stable order: studies and series by UID, instances by storage
 time then id. `limit` is capped at `MAX_LIMIT`; one more row than asked is fetched to tell
 whether more follow.
 """
@@ -191,45 +191,65 @@ _TAGS = {a.keyword: f"{tag_for_keyword(a.keyword):08X}" for a in ATTRIBUTES}
 def _grouped(index: Index, search: Search, key: str, attributes: list[Attribute],
              counts: str) -> tuple[list[dict[str, Any]], bool]:
     condition_sql, params = where(search)
-    # Attributes of a lower level that includefield names come from the index too (the
-    # largest value among the instances), not from a header per result.
+    # Attributes of a lower level that includefield names come from the index too, not
+    # from a header per result.
     attributes = attributes + [a for a in ATTRIBUTES if a not in attributes
                                and _TAGS[a.keyword] in search.include
                                and a.keyword != "TransferSyntaxUID"]
-    columns = ", ".join(f"MAX({a.column})" for a in attributes if a.column != key)
     scope = f"{key} IS NOT NULL"
     if condition_sql:
         scope += f" AND {key} IN (SELECT {key} FROM instances WHERE {condition_sql})"
     with index.db.transaction() as tx:
-        rows = tx.rows(f"SELECT {key}, MIN(id), {columns}, {counts} FROM instances "
-                       f"WHERE {scope} GROUP BY {key} ORDER BY {key} LIMIT ? OFFSET ?",
+        # The page and its counts first (from the UID indexes alone), then one row of each
+        # group for its attributes: no aggregate over every row's columns.
+        page = tx.rows(f"SELECT {key}, {counts} FROM instances WHERE {scope} GROUP BY {key} "
+                       f"ORDER BY {key} LIMIT ? OFFSET ?",
                        [*params, search.limit + 1, search.offset])
-        modalities = _modalities(tx, [r[0] for r in rows]) if key == "study_instance_uid" \
-            else {}
-    keywords = [next(a.keyword for a in attributes if a.column == key), "_id"] + [
-        a.keyword for a in attributes if a.column != key]
+        uids = [row[0] for row in page[:search.limit]]
+        columns = ["id", *(a.column for a in attributes)]
+        first = {row[columns.index(key)]: row
+                 for row in _first_rows(tx, index.db.dialect, key, key, uids, columns)}
+        modalities = _modalities(tx, index.db.dialect, uids) \
+            if key == "study_instance_uid" else {}
+    keywords = ["_id", *(a.keyword for a in attributes)]
     out = []
-    for row in rows[:search.limit]:
-        item = dict(zip(keywords, row, strict=False))
+    for row in page[:search.limit]:
+        item = dict(zip(keywords, first[row[0]], strict=True))
         if key == "study_instance_uid":
-            item["NumberOfStudyRelatedSeries"] = int(row[-2])
-            item["NumberOfStudyRelatedInstances"] = int(row[-1])
+            item["NumberOfStudyRelatedSeries"] = int(row[1])
+            item["NumberOfStudyRelatedInstances"] = int(row[2])
             item["ModalitiesInStudy"] = modalities.get(row[0], [])
         else:
-            item["NumberOfSeriesRelatedInstances"] = int(row[-1])
+            item["NumberOfSeriesRelatedInstances"] = int(row[1])
         out.append(item)
-    return out, len(rows) > search.limit
+    return out, len(page) > search.limit
 
 
-def _modalities(tx: Any, uids: list[str]) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    if uids:
-        for uid, modality in tx.rows(
-                "SELECT DISTINCT study_instance_uid, modality FROM instances WHERE "
-                f"study_instance_uid IN ({', '.join('?' * len(uids))}) AND modality IS NOT "
-                "NULL ORDER BY modality", uids):
-            found.setdefault(uid, []).append(modality)
-    return found
+def _first_rows(tx: Any, dialect: str, key: str, group: str, uids: list[str],
+                columns: list[str]) -> list[tuple[Any, ...]]:
+    """`columns` of the first stored row of each `group` among the rows whose `key` is one
+    of `uids` (SQLite: by rowid, found in the UID indexes; PostgreSQL: DISTINCT ON)."""
+    if not uids:
+        return []
+    marks = ", ".join("?" * len(uids))
+    selected = ", ".join(columns)
+    if dialect == "sqlite":
+        return tx.rows(f"SELECT {selected} FROM instances WHERE rowid IN (SELECT MIN(rowid) "
+                       f"FROM instances WHERE {key} IN ({marks}) GROUP BY {group})", uids)
+    return tx.rows(f"SELECT DISTINCT ON ({group}) {selected} FROM instances WHERE {key} IN "
+                   f"({marks}) ORDER BY {group}, created, id", uids)
+
+
+def _modalities(tx: Any, dialect: str, uids: list[str]) -> dict[str, list[str]]:
+    """The modalities of each study: Modality is a series attribute, so one row per series
+    tells them."""
+    found: dict[str, set[str]] = {}
+    for study, modality in _first_rows(tx, dialect, "study_instance_uid",
+                                       "study_instance_uid, series_instance_uid", uids,
+                                       ["study_instance_uid", "modality"]):
+        if modality is not None:
+            found.setdefault(study, set()).add(modality)
+    return {study: sorted(values) for study, values in found.items()}
 
 
 def studies(index: Index, search: Search) -> tuple[list[dict[str, Any]], bool]:

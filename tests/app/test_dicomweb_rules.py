@@ -183,3 +183,39 @@ def test_search_results_are_dicom_json(client: TestClient, ct_bytes: bytes) -> N
     assert list(item) == sorted(item)
     assert all(set(element) <= {"vr", "Value"} for element in item.values())
     assert client.get("/dicomweb/studies?PatientID=nobody").json() == []
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_study_and_series_searches_on_each_index(tmp_path: Path, backend: str,
+                                                 request: pytest.FixtureRequest) -> None:
+    extra = {"index_url": request.getfixturevalue("postgres_url")} if backend == "postgresql" \
+        else {}
+    names = ["SC_rgb_rle_2frame.dcm", "SC_rgb_small_odd.dcm", "SC_rgb_jpeg_dcmtk.dcm",
+             "CT_small.dcm"]
+    with _app(tmp_path, **extra) as client:
+        ids = []
+        for name in names:
+            stored = client.post("/v1/instances", content=(FILES / name).read_bytes(),
+                                 headers={"content-type": "application/dicom"})
+            assert stored.status_code == 201
+            ids.append(stored.json()["id"])
+        # one of the three of a study moves to a series of its own, of another modality
+        assert client.patch(f"/v1/instances/{ids[1]}", json=[
+            {"op": "set", "path": "SeriesInstanceUID", "value": "2.25.123456789"},
+            {"op": "set", "path": "Modality", "value": "SEG"}]).status_code == 200
+        shared = pydicom.dcmread(FILES / names[0]).StudyInstanceUID  # three files share it
+        (study,) = client.get(f"/dicomweb/studies?StudyInstanceUID={shared}"
+                              "&includefield=Modality").json()
+        assert study["00080061"]["Value"] == ["OT", "SEG"]
+        series_uids = {pydicom.dcmread(FILES / n).SeriesInstanceUID for n in names[::2][:2]}
+        assert study["00201206"]["Value"] == [len(series_uids) + 1]
+        assert study["00201208"]["Value"] == [3]
+        assert study["00080060"]["Value"][0] in ("OT", "SEG")
+        assert [s["0020000D"]["Value"][0] for s in client.get("/dicomweb/studies").json()] \
+            == sorted({pydicom.dcmread(FILES / n).StudyInstanceUID for n in names})
+        series = client.get(f"/dicomweb/studies/{shared}/series").json()
+        assert sum(s["00201209"]["Value"][0] for s in series) == 3
+        assert client.get("/dicomweb/studies?ModalitiesInStudy=SEG&limit=1").json()[0][
+            "0020000D"]["Value"] == [shared]
+        fuzzy = client.get("/dicomweb/studies?PatientName=lest&fuzzymatching=true").json()
+        assert [s["0020000D"]["Value"] for s in fuzzy] == [[shared]]
