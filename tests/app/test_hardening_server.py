@@ -143,3 +143,25 @@ def test_a_patch_whose_client_hangs_up_stops_soon(server: Server) -> None:
     assert time.monotonic() - hung_up < 5  # not the whole patch's time
     after = httpx.get(stored.headers["location"] + "/file", timeout=30)
     assert after.headers["etag"] == stored.headers["etag"]  # nothing changed
+
+
+def test_past_the_cap_with_every_connection_busy_a_new_one_gets_503(server: Server) -> None:
+    busy = []
+    try:
+        for _ in range(8):  # the cap: eight uploads in progress, none of them evictable
+            sock = _connect(server)
+            sock.sendall(b"POST /v1/json HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                         b"application/dicom\r\nContent-Length: 10000000\r\n\r\n" + bytes(2000))
+            busy.append(sock)
+        time.sleep(0.2)
+        with _connect(server) as extra:
+            extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            extra.settimeout(5)
+            answer = extra.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 503 ")
+        assert b"Retry-After: 1" in answer and b"application/problem+json" in answer
+    finally:
+        for sock in busy:
+            sock.close()
+    time.sleep(0.5)
+    assert httpx.get(server.url + "/healthz", timeout=5).status_code == 200
