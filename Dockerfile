@@ -3,9 +3,11 @@
 # Settings are DICOMCORE_* environment variables (see the README table); the ones below are
 # the container's defaults. Stored instances live in the /data volume.
 
-# Build stage: install the project with its `service` extra into a virtual environment, so the
-# runtime image gets the installed packages and none of the sources or build tools.
+# Build stage: install the project with its `service` extra (EXTRAS: add `postgresql` and `s3`
+# for the scale-out profile) into a virtual environment, so the runtime image gets the installed
+# packages and none of the sources or build tools.
 FROM python:3.11-slim AS build
+ARG EXTRAS=service
 
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -14,7 +16,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY dicomcore ./dicomcore
 COPY app ./app
-RUN /opt/venv/bin/pip install ".[service]"
+RUN /opt/venv/bin/pip install ".[$EXTRAS]"
 
 
 FROM python:3.11-slim
