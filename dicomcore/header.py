@@ -22,12 +22,18 @@ from struct import Struct
 
 from .vr import LONG_LENGTH_VRS, VALID_VRS
 
-__all__ = ["HeaderCodec", "header_codec", "UNDEFINED_LENGTH", "ITEM_HEADER_SIZE"]
+__all__ = ["HeaderCodec", "header_codec", "UNDEFINED_LENGTH", "ITEM_HEADER_SIZE",
+           "EXPLICIT_LE_HEADER", "SHORT_LENGTH_VRS"]
 
 UNDEFINED_LENGTH = 0xFFFFFFFF
 ITEM_HEADER_SIZE = 8
 
-_SHORT_VRS = {vr.encode(): vr for vr in VALID_VRS if vr not in LONG_LENGTH_VRS}
+SHORT_LENGTH_VRS = {vr.encode(): vr for vr in VALID_VRS if vr not in LONG_LENGTH_VRS}
+"""The VR bytes of an explicit-VR header with a 16-bit length, and their VR."""
+EXPLICIT_LE_HEADER = Struct("<HH2sH")
+"""Group, element, VR bytes and 16-bit length of an explicit VR little endian header: the
+parser unpacks the common header (a short-length VR, `SHORT_LENGTH_VRS`) with it in its
+loop, saving a call per element; `HeaderCodec.decode` reads every other."""
 _LONG_VRS = {vr.encode(): vr for vr in LONG_LENGTH_VRS}
 
 
@@ -67,7 +73,7 @@ class HeaderCodec:
         group, elem, vr_bytes, length = self._explicit(buf, pos)
         if group == 0xFFFE:
             return group << 16 | elem, None, self._length(buf, pos + 4)[0], 8
-        vr = _SHORT_VRS.get(vr_bytes)
+        vr = SHORT_LENGTH_VRS.get(vr_bytes)
         if vr is not None:
             return group << 16 | elem, vr, length, 8
         vr = _LONG_VRS.get(vr_bytes)

@@ -32,7 +32,13 @@ from .dataelem import DataElement
 from .dataset import Dataset, resolve_ambiguous_vr
 from .deferred import DeferredSource, DeferredValue
 from .errors import DicomWarning, InvalidDicomError, TruncatedFileWarning
-from .header import ITEM_HEADER_SIZE, UNDEFINED_LENGTH, header_codec
+from .header import (
+    EXPLICIT_LE_HEADER,
+    ITEM_HEADER_SIZE,
+    SHORT_LENGTH_VRS,
+    UNDEFINED_LENGTH,
+    header_codec,
+)
 from .limits import MAX_DEPTH, LimitExceeded
 from .sequence import Sequence
 from .stream import ByteStream
@@ -99,6 +105,11 @@ class DatasetParser:
             if implicit and in_item:
                 ds.is_implicit_VR = True  # the writer keeps the item implicit
         decode = self._implicit_codec.decode if implicit else self._explicit_codec.decode
+        # Explicit VR little endian (most files): the header of a short-length VR is
+        # unpacked here, without a call; every other header goes through `decode`.
+        explicit_le = not implicit and self.little
+        unpack_explicit = EXPLICIT_LE_HEADER.unpack_from
+        short_vrs = SHORT_LENGTH_VRS
         lineage = (ds, *ancestors)
         make = DataElement.from_raw
         little = self.little
@@ -107,6 +118,9 @@ class DatasetParser:
         ambiguous: list[DataElement] = []
         creators: dict[int, str | None] = {}  # Private Creator names, decoded once each
         budget = self._budget()
+        # An undefined-length item ends at its delimiter: the end of the data before it is
+        # a truncation, checked after each element.
+        data_end = stream.size if in_item and end is None else None
         # The group whose group length element was read last, where its elements start and
         # where the last of them ended: the writer keeps a group length as read while its
         # group is unchanged.
@@ -126,33 +140,45 @@ class DatasetParser:
                 if got < 8:
                     self._end_of_data(pos, got, in_item, end)
                     break
-            tag, vr, length, size = decode(buf, p)
-            if len(buf) - p < size:
-                self._truncated(pos, tag, "header cut short")
-                stream.skip(len(buf) - p)  # nothing can follow: outer levels end here too
-                break
-            if tag >> 16 == 0xFFFE:
-                if self._delimiter(tag, pos, in_item, end) is _END:
+            odd_vr = None
+            vr = None
+            if explicit_le:
+                group, element, vr_bytes, length = unpack_explicit(buf, p)
+                if group != 0xFFFE:
+                    vr = short_vrs.get(vr_bytes)
+            if vr is not None:
+                tag = group << 16 | element
+                size = 8  # the window holds at least 8 bytes here: no truncation check
+                if stop_when is not None and stop_when(BaseTag(tag), vr, length):
                     break
-                continue
-            if stop_when is not None and stop_when(BaseTag(tag), vr if isinstance(vr, str)
-                                                   else None, length):
-                break
+            else:
+                tag, vr, length, size = decode(buf, p)
+                if len(buf) - p < size:
+                    self._truncated(pos, tag, "header cut short")
+                    stream.skip(len(buf) - p)  # nothing can follow: outer levels end here too
+                    break
+                if tag >> 16 == 0xFFFE:
+                    if self._delimiter(tag, pos, in_item, end) is _END:
+                        break
+                    continue
+                if stop_when is not None and stop_when(BaseTag(tag), vr if isinstance(vr, str)
+                                                       else None, length):
+                    break
+                if vr is None:
+                    entry = DICTIONARY.get(tag)
+                    vr = entry[0] if entry is not None else _implicit_vr(tag, elements)
+                elif vr.__class__ is bytes:
+                    odd_vr = self._odd_vr(vr, pos, tag)  # type: ignore[arg-type]
+                    vr = "UN"
             if tracked is not None and tag >> 16 != tracked:
                 group_sizes[tracked] = tracked_end - tracked_start
                 tracked = None
-            odd_vr = None
-            if vr is None:
-                entry = DICTIONARY.get(tag)
-                vr = entry[0] if entry is not None else _implicit_vr(tag, elements)
-            elif vr.__class__ is bytes:
-                odd_vr = self._odd_vr(vr, pos, tag)  # type: ignore[arg-type]
-                vr = "UN"
             stream.pos = value_pos = pos + size
             if (vr in _STRUCTURE_VRS or length > fast_limit
                     or (end is not None and value_pos + length > end)):
                 elem = self._read_value(tag, vr, length, pos, value_pos, implicit, end, depth,
                                         encodings, lineage)  # type: ignore[arg-type]
+                vr = elem.VR  # a UN may have been given its dictionary VR
                 budget = self._budget()
             else:
                 # The common case, kept in the loop for speed: a short primitive value,
@@ -172,7 +198,7 @@ class DatasetParser:
                 elem.raw_VR = odd_vr
             if tag & 0x10000 and tag & 0xFF00:
                 elem.private_creator = _creator_of(tag, elements, creators)
-            if elem.VR in AMBIGUOUS_VRS:
+            if vr in AMBIGUOUS_VRS:
                 ambiguous.append(elem)
             elements[tag] = elem
             if len(elements) > budget:
@@ -182,7 +208,7 @@ class DatasetParser:
                 tracked_start = tracked_end = stream.pos
             elif tracked is not None:
                 tracked_end = stream.pos
-            if in_item and end is None and stream.size is not None and stream.pos >= stream.size:
+            if data_end is not None and stream.pos >= data_end:
                 self._truncated(stream.pos, tag, "item has no delimiter")
                 break
         self.counted += len(elements) + in_item
