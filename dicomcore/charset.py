@@ -293,6 +293,10 @@ def decode_text(
     """
     first = encodings[0] if encodings else DEFAULT_ENCODING
     if 0x1B not in value:
+        if value.isascii() and (first in _ASCII_COMPATIBLE or first in _MULTI_BYTE_G0):
+            # The same text in every such codec, and "ascii" decodes in C without a codec
+            # lookup (most values are ASCII).
+            return value.decode("ascii")
         if first in _MULTI_BYTE_G0:
             first = DEFAULT_ENCODING
         try:

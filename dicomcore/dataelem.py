@@ -21,7 +21,7 @@ from .sequence import Sequence
 from .tag import BaseTag, Tag
 from .uid import UID
 from .valuerep import DS, IS, MultiValue
-from .values import decode_value, empty_text_value
+from .values import DECODERS, decode_value, empty_text_value
 from .vr import BACKSLASH_IN_VALUE_VRS, BYTES_VRS, DEFAULT_REPERTOIRE_VRS
 
 __all__ = ["DataElement", "empty_value_for_VR"]
@@ -119,8 +119,13 @@ class DataElement:
             raw = self._raw
             if raw is not None and not isinstance(raw, bytes):
                 raw = raw.read()
-            value = decode_value(self.VR, raw or b"", self._little, self._encodings)
-            if isinstance(value, MultiValue):
+            # `values.decode_value` inlined: the decoder looked up here saves a call.
+            if not raw:
+                value = empty_text_value(self.VR)
+            else:
+                decoder = DECODERS.get(self.VR)
+                value = raw if decoder is None else decoder(raw, self._little, self._encodings)
+            if value.__class__ is MultiValue:
                 if self.tag in _LUT_DESCRIPTOR_TAGS and value:
                     if isinstance(value[0], int) and value[0] < 0:
                         list.__setitem__(value, 0, value[0] + 65536)
