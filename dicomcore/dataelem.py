@@ -110,6 +110,16 @@ class DataElement:
         elem._value = _UNSET
         return elem
 
+    @classmethod
+    def from_sequence(cls, tag: int, seq: Sequence, file_tell: int | None = None,
+                      is_undefined_length: bool = False) -> DataElement:
+        """An SQ element holding the items the reader parsed (already a `Sequence`, so none
+        of the value checks of `__init__`)."""
+        elem = cls.from_raw(tag, "SQ", None, True, _DEFAULT_ENCODINGS, file_tell,
+                            is_undefined_length)
+        elem._value = seq
+        return elem
+
     # -- value -------------------------------------------------------------------------
 
     @property

@@ -124,11 +124,15 @@ class Dataset(MutableMapping):
             setattr(self, keyword, value)
 
     @classmethod
-    def adopt(cls, elements: dict[int, DataElement]) -> Dataset:
+    def adopt(cls, elements: dict[int, DataElement], **attributes: Any) -> Dataset:
         """A data set that holds `elements` (int tag -> element) as they are, without a copy:
-        the reader keeps adding to the dict while it reads the data set."""
+        the reader keeps adding to the dict while it reads the data set. `attributes` are
+        plain attributes (is_undefined_length_sequence_item=True), set without the keyword
+        checks of `__setattr__` (which cost more than the rest for an item)."""
         ds = cls.__new__(cls)
         ds.__dict__["_dict"] = elements
+        if attributes:
+            ds.__dict__.update(attributes)
         return ds
 
     def take_elements(self, other: Dataset) -> None:

@@ -52,7 +52,7 @@ from .tag import (
     Tag,
     private_creator_tag,
 )
-from .vr import AMBIGUOUS_VRS
+from .vr import AMBIGUOUS_VRS, VALID_VRS
 
 __all__ = ["DatasetParser", "StopWhen"]
 
@@ -61,6 +61,7 @@ StopWhen = Callable[[BaseTag, "str | None", int], bool]
 _DEFAULT_ENCODINGS = ("iso8859",)
 _STRUCTURE_VRS = frozenset({"SQ", "UN"})  # values `_read_value` may have to parse
 _END = True  # what `_delimiter` returns when the header ends the data set
+_KNOWN_VR_BYTES = frozenset(vr.encode() for vr in VALID_VRS)
 
 
 def _looks_explicit(vr: bytes) -> bool:
@@ -78,6 +79,7 @@ class DatasetParser:
         # against what is left of the limit (recomputed after each value that may nest).
         self.counted = 0
         self.max_elements = max_elements
+        self._limit = max_elements if max_elements is not None else UNDEFINED_LENGTH << 8
         self.little = is_little_endian
         self.defer_size = defer_size
         self.source = source
@@ -98,10 +100,16 @@ class DatasetParser:
                                     self.stream.pos)
         stream = self.stream
         elements: dict[int, DataElement] = {}
-        ds = Dataset.adopt(elements)
         in_item = depth > 0
+        # An item of undefined length is read to its delimiter (`end` None).
+        ds = (Dataset.adopt(elements, is_undefined_length_sequence_item=True)
+              if in_item and end is None else Dataset.adopt(elements))
         if not implicit:
-            implicit = self._detect_implicit(in_item, end)
+            # A known VR where the first header has its VR: explicit, without the call
+            # (read once per item).
+            p = stream.pos - stream.base
+            if stream.buf[p + 4:p + 6] not in _KNOWN_VR_BYTES:
+                implicit = self._detect_implicit(in_item, end)
             if implicit and in_item:
                 ds.is_implicit_VR = True  # the writer keeps the item implicit
         decode = self._implicit_codec.decode if implicit else self._explicit_codec.decode
@@ -212,7 +220,7 @@ class DatasetParser:
                 self._truncated(stream.pos, tag, "item has no delimiter")
                 break
         self.counted += len(elements) + in_item
-        if in_item and self.counted > self._limit():
+        if in_item and self.counted > self._limit:
             self._too_many(stream.pos, None)
         if tracked is not None:
             group_sizes[tracked] = tracked_end - tracked_start
@@ -224,12 +232,9 @@ class DatasetParser:
             ds.is_implicit_VR = implicit
         return ds
 
-    def _limit(self) -> int:
-        return self.max_elements if self.max_elements is not None else UNDEFINED_LENGTH << 8
-
     def _budget(self) -> int:
         """How many elements the data set being read may hold beyond the counted ones."""
-        return self._limit() - self.counted
+        return self._limit - self.counted
 
     def _too_many(self, pos: int, tag: int | None) -> None:
         raise LimitExceeded(f"more than {self.max_elements} data elements and items",
@@ -378,16 +383,18 @@ class DatasetParser:
             pos = stream.pos
             if end is not None and pos >= end:
                 break
-            if stream.fill(8) < 8:
-                self._truncated(pos, None, "sequence ends without its delimiter" if end is None
-                                else "sequence is shorter than its length")
-                break
-            tag, length = self._item_header(stream.buf, pos - stream.base)
+            p = pos - stream.base
+            if len(stream.buf) - p < 8:
+                if stream.fill(8) < 8:
+                    self._truncated(pos, None, "sequence ends without its delimiter"
+                                    if end is None else "sequence is shorter than its length")
+                    break
+                p = 0
+            tag, length = self._item_header(stream.buf, p)
             if tag == ITEM:
-                stream.skip(ITEM_HEADER_SIZE)
+                stream.pos = pos + ITEM_HEADER_SIZE  # inside the window: no `skip` needed
                 if length == UNDEFINED_LENGTH:
                     item = self.read_dataset(implicit, None, depth, encodings, None, ancestors)
-                    item.is_undefined_length_sequence_item = True
                 else:
                     item_end = pos + ITEM_HEADER_SIZE + length
                     if end is not None and item_end > end:
@@ -473,7 +480,7 @@ class DatasetParser:
 
 def _sequence_element(tag: int, seq: Sequence, value_pos: int, undefined: bool,
                       file_vr: str) -> DataElement:
-    elem = DataElement(tag, "SQ", seq, value_pos, undefined)
+    elem = DataElement.from_sequence(tag, seq, value_pos, undefined)
     if file_vr == "UN":
         elem.raw_VR = "UN"
     return elem

@@ -19,7 +19,10 @@ class Sequence(list):
     """A list of Datasets; `is_undefined_length` records how the file encoded it."""
 
     def __init__(self, iterable: Iterable[Dataset] | None = None) -> None:
-        super().__init__(_checked(item) for item in _items(iterable))
+        if iterable is None:
+            super().__init__()  # the reader's empty sequence: nothing to check
+        else:
+            super().__init__(_checked(item) for item in _items(iterable))
         self.is_undefined_length = False
 
     def __setitem__(self, index: Any, value: Any) -> None:
