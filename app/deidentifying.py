@@ -13,6 +13,7 @@ from pathlib import Path
 
 from dicomcore import read_file
 from dicomcore.deid import DeidentificationError, Keyed, Report, deidentify
+from dicomcore.limits import ReadLimits
 
 from .datasets import write_checked
 from .index import KeyAttributes, from_dataset
@@ -35,7 +36,7 @@ def study_records(storage: InstanceStorage, study: str) -> list[Record]:
 
 def deidentified_copy(storage: InstanceStorage, scratch: Scratch, study: str, keyed: Keyed,
                      options: list[str], safe_private: list[str] | None,
-                     allow_burned_in: bool, defer_size: int
+                     allow_burned_in: bool, defer_size: int, limits: ReadLimits
                      ) -> tuple[list[Stored], list[Report]]:
     """The new instances and what was done to each; 404 for a study with no stored
     instance, 422 (nothing stored) when one instance cannot be de-identified."""
@@ -47,7 +48,7 @@ def deidentified_copy(storage: InstanceStorage, scratch: Scratch, study: str, ke
         for record in records:
             opened = storage.open(record.id)
             try:
-                ds = read_file(opened.file, defer_size=defer_size)
+                ds = read_file(opened.file, defer_size=defer_size, limits=limits)
                 try:
                     report = deidentify(ds, key=keyed, options=options,
                                         safe_private=safe_private,

@@ -35,7 +35,7 @@ from ..queries import TransferSyntaxQuery, WriteLikeOriginal
 from ..recoveries import HEADER, Strict, collect
 from ..responses import DICOM, temporary_file_response
 from ..settings import Settings
-from ..uploads import receive_upload
+from ..uploads import read_limits, receive_upload
 
 router = APIRouter(prefix="/v1", tags=["deidentify"])
 
@@ -105,7 +105,8 @@ async def deidentify_upload(request: Request, settings: SettingsDep, scratch: Sc
     reports: list[Report] = []
     try:
         def run(out: BinaryIO) -> None:
-            ds = read_file(upload.file, defer_size=settings.defer_size)
+            ds = read_file(upload.file, defer_size=settings.defer_size,
+                           limits=read_limits(settings, scratch.directory))
             try:
                 reports.append(deidentify(ds, key=key, options=chosen, safe_private=safe,
                                           allow_burned_in=allow_burned_in))
@@ -172,7 +173,7 @@ async def deidentify_study(settings: SettingsDep, storage: StorageDep, scratch: 
     with collect() as recovered:
         stored, reports = await run_in_threadpool(
             deidentified_copy, storage, scratch, study_instance_uid, Keyed(key), chosen, safe,
-            allow_burned_in, settings.defer_size)
+            allow_burned_in, settings.defer_size, read_limits(settings, scratch.directory))
     totals: dict[str, int] = {}
     for report in reports:
         for action, count in report.totals().items():
