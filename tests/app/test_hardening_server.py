@@ -65,7 +65,7 @@ def test_a_trickled_body_is_dropped_and_logged_as_a_client_abort(server: Server)
                      b"Content-Type: application/dicom\r\nContent-Length: 1000000\r\n\r\n")
         started = time.monotonic()
         closed = False
-        while time.monotonic() - started < 8:
+        while time.monotonic() - started < 10:
             try:
                 sock.sendall(b"\0" * 100)
             except (BrokenPipeError, ConnectionResetError):
@@ -74,7 +74,9 @@ def test_a_trickled_body_is_dropped_and_logged_as_a_client_abort(server: Server)
             time.sleep(0.25)  # 400 bytes/s, a tenth of the minimum
         if not closed:
             closed = _closed_within(sock, 1) is not None
-    assert closed and time.monotonic() - started < 6
+    # The rate window is 1 s: closed within a few windows even on a loaded machine, long before
+    # the 10 s this client would keep trickling.
+    assert closed and time.monotonic() - started < 8
     time.sleep(0.5)
     lines = _log_lines(server.log)
     aborted = [line for line in lines if line.get("route") == "/v1/json"]
@@ -100,7 +102,7 @@ def test_the_connection_cap_closes_the_oldest_idle_and_keeps_serving(server: Ser
             time.sleep(0.01)
         started = time.monotonic()
         health = httpx.get(server.url + "/healthz", timeout=5)
-        assert health.status_code == 200 and time.monotonic() - started < 0.5
+        assert health.status_code == 200 and time.monotonic() - started < 2
         # Twenty half-sent requests and one health check against a cap of 8: the first
         # ones were closed to make room, the last ones are still open.
         closed = [_closed_within(sock, 0.05) is not None for sock in socks]
