@@ -67,16 +67,36 @@ def to_json_dict(ds: Dataset, bulk_data_threshold: int = 1024,
     """
     result: dict[str, Any] = {}
     meta = getattr(ds, "file_meta", None) if include_meta else None
-    elements = list(meta) if meta is not None else []
-    elements += list(ds)
-    for elem in elements:
+    if meta is not None:
+        _add_elements(result, meta, bulk_data_threshold, bulk_data_element_handler,
+                      suppress_invalid_tags)
+    _add_elements(result, ds, bulk_data_threshold, bulk_data_element_handler,
+                  suppress_invalid_tags)
+    return result
+
+
+def _add_elements(result: dict[str, Any], ds: Dataset, threshold: int,
+                  handler: BulkDataHandler | None, suppress_invalid_tags: bool) -> None:
+    """The F.2 object of each element of `ds`, in tag order, under its hex key."""
+    keys = _HEX_KEYS
+    for elem in ds:
+        tag = elem.tag
+        key = keys.get(tag)
+        if key is None:
+            key = f"{tag:08X}"
+            if len(keys) < _HEX_KEYS_KEPT:
+                keys[tag] = key
         try:
-            result[f"{elem.tag:08X}"] = element_to_json_dict(
-                elem, bulk_data_element_handler, bulk_data_threshold, suppress_invalid_tags)
+            result[key] = element_to_json_dict(elem, handler, threshold, suppress_invalid_tags)
         except Exception:
             if not suppress_invalid_tags:
                 raise
-    return result
+
+
+# The key of each tag met, made once: formatting it costs more than the rest of a short
+# text element. Bounded, as private tags are as many as inputs make up.
+_HEX_KEYS: dict[int, str] = {}
+_HEX_KEYS_KEPT = 1 << 16
 
 
 def to_json(ds: Dataset, bulk_data_threshold: int = 1024,
@@ -122,18 +142,19 @@ def element_to_json_dict(elem: DataElement, bulk_data_element_handler: BulkDataH
             else:
                 _bulk(out, elem, handler)
         return out
-    values = value if isinstance(value, list) else [value]
-    if not values or values == [None] or values == [""] or (
-            vr == "PN" and len(values) == 1 and not str(values[0])):
+    convert = _VALUE_JSON.get(vr, _text_json)
+    if isinstance(value, list):
+        if not value or (len(value) == 1 and (value[0] is None or value[0] == "")):
+            return out
+        out["Value"] = [convert(v) for v in value]
         return out
-    if vr == "PN":
-        out["Value"] = [_pn_json(v) for v in values]
-    elif vr == "AT":
-        out["Value"] = [f"{v:08X}" if v is not None else None for v in values]
-    elif vr in INT_VRS or vr in FLOAT_VRS:
-        out["Value"] = [_number_json(v, vr) for v in values]
-    else:
-        out["Value"] = [str(v) if v not in (None, "") else None for v in values]
+    # One value (most elements): no list to build and test first.
+    if value is None or isinstance(value, str) and not value:
+        return out
+    one = convert(value)
+    if vr == "PN" and one is None:
+        return out  # an empty name alone: no value
+    out["Value"] = [one]
     return out
 
 
@@ -153,16 +174,42 @@ def _pn_json(value: Any) -> dict[str, str] | None:
 
 
 def _number_json(value: Any, vr: str) -> Any:
-    if value is None or value == "":
+    return _int_json(value) if vr in INT_VRS else _float_json(value)
+
+
+def _int_json(value: Any) -> Any:
+    if value is None:
         return None
     if isinstance(value, str):
-        return value  # IS/DS text that is not a number: what there is
-    if vr in INT_VRS:
-        return int(value)
+        return value or None  # IS text that is not a number: what there is
+    return int(value)
+
+
+def _float_json(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value or None  # DS text that is not a number: what there is
     number = float(value)
-    if number != number or number in (float("inf"), float("-inf")):
+    if number != number or number in (_INF, -_INF):
         return str(value)  # JSON has no NaN or infinity
     return number
+
+
+def _text_json(value: Any) -> Any:
+    return str(value) if value is not None and value != "" else None
+
+
+def _at_json(value: Any) -> Any:
+    return f"{value:08X}" if value is not None else None
+
+
+_INF = float("inf")
+# One converter per VR for each value (of a single or multi-valued element).
+_VALUE_JSON: dict[str, Callable[[Any], Any]] = {
+    **dict.fromkeys(INT_VRS, _int_json), **dict.fromkeys(FLOAT_VRS, _float_json),
+    "PN": _pn_json, "AT": _at_json,
+}
 
 
 # -- from JSON -------------------------------------------------------------------------------
