@@ -26,12 +26,11 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from dicomcore import read_file, write_file
-from dicomcore.bulk import BulkSpan, bulk_span
-from dicomcore.dataset import Dataset
+from dicomcore.bulk import BulkSpan
 
+from ..bulkvalues import locate_value
 from ..deps import ScratchDep, SettingsDep, StorageDep
-from ..headers import byte_range
-from ..problems import Problem, no_such_value
+from ..problems import Problem
 from ..queries import TagPath
 from ..responses import CHUNK, bulk_response
 from ..storage import InstanceNotFound, InstanceStorage
@@ -202,32 +201,11 @@ async def retrieve_bulk(study: StudyUid, series: SeriesUid, instance: InstanceUi
                         storage: StorageDep, scratch: ScratchDep) -> Response:
     (stored,) = await run_in_threadpool(instances_of, storage, study, series, instance)
     multipart = _bulk_form(request.headers.get("accept"))
-    record, fp = await run_in_threadpool(storage.open, stored.id)
-    ds: Dataset | None = None
-
-    def close() -> None:
-        if ds is not None:
-            ds.close()
-        fp.close()
-
-    def locate() -> tuple[Dataset, BulkSpan]:
-        read = read_file(fp, defer_size=settings.defer_size,
-                         limits=read_limits(settings, scratch.directory))
-        try:
-            return read, bulk_span(read, tag_path)
-        except (KeyError, ValueError):
-            read.close()
-            raise no_such_value() from None
-
-    try:
-        ds, span = await run_in_threadpool(locate)
-        part = byte_range(request.headers.get("range"), span.length)
-    except BaseException:
-        close()
-        raise
+    value = await locate_value(storage, stored.id, tag_path, request.headers.get("range"),
+                               settings, scratch)
     if not multipart:
-        return bulk_response(span, part, record.etag, close)
-    return _multipart_bulk(span, part, record.etag, close)
+        return bulk_response(value.span, value.part, value.etag, value.close)
+    return _multipart_bulk(value.span, value.part, value.etag, value.close)
 
 
 def _bulk_form(accept: str | None) -> bool:

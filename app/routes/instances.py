@@ -16,19 +16,19 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from dicomcore import read_file
-from dicomcore.bulk import BulkSpan, bulk_span
 from dicomcore.dataset import Dataset
 from dicomcore.json import element_paths
 from dicomcore.limits import ReadLimits
 
+from ..bulkvalues import locate_value
 from ..datasets import write_checked
 from ..deps import ScratchDep, SettingsDep, StorageDep
 from ..filters import InstanceFilters
-from ..headers import IfMatch, byte_range, expected_etags, media_type
+from ..headers import IfMatch, expected_etags, media_type
 from ..index import from_dataset
 from ..openapi import PATCH_BODY, UPLOAD_BODY, WARNINGS_HEADER, problems
 from ..patching import StoredPatch, parse_patch
-from ..problems import Problem, no_such_value, unusable_patch
+from ..problems import Problem, unusable_patch
 from ..queries import (
     BulkThreshold,
     Format,
@@ -190,30 +190,9 @@ async def get_instance(instance_id: InstanceId, request: Request, settings: Sett
 async def get_bulk(instance_id: InstanceId, tag_path: TagPath, request: Request,
                    settings: SettingsDep, storage: StorageDep, scratch: ScratchDep
                    ) -> Response:
-    record, fp = await run_in_threadpool(storage.open, instance_id)
-    ds: Dataset | None = None
-
-    def close() -> None:
-        if ds is not None:
-            ds.close()
-        fp.close()
-
-    def locate() -> tuple[Dataset, BulkSpan]:
-        read = read_file(fp, defer_size=settings.defer_size,
-                         limits=read_limits(settings, scratch.directory))
-        try:
-            return read, bulk_span(read, tag_path)
-        except (KeyError, ValueError):
-            read.close()
-            raise no_such_value() from None
-
-    try:
-        ds, span = await run_in_threadpool(locate)
-        part = byte_range(request.headers.get("range"), span.length)
-    except BaseException:
-        close()
-        raise
-    return bulk_response(span, part, record.etag, close)
+    value = await locate_value(storage, instance_id, tag_path, request.headers.get("range"),
+                               settings, scratch)
+    return bulk_response(value.span, value.part, value.etag, value.close)
 
 
 @router.patch("/{instance_id}", summary="Apply a patch (or merge a DICOM JSON object)",
