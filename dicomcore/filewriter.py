@@ -240,12 +240,17 @@ def _dataset_chunks(ds: Dataset, enc: _Encoding, encodings: tuple[str, ...],
     group_lengths = {e.tag >> 16 for e in elements if not e.tag & 0xFFFF and e.tag >> 16 != 2}
     if not group_lengths:
         for elem in elements:
-            yield from _element_chunks(elem, enc, encodings, ancestors)
+            chunks = _raw_chunks(elem, enc)
+            if chunks is not None:
+                yield from chunks
+            else:
+                yield from _element_chunks(elem, enc, encodings, ancestors)
         return
     # Group lengths are recomputed: encode the group's other elements first to measure them.
     pending: list[tuple[DataElement, list[Any]]] = [
         (e, [] if not e.tag & 0xFFFF and e.tag >> 16 in group_lengths
-         else list(_element_chunks(e, enc, encodings, ancestors))) for e in elements]
+         else _raw_chunks(e, enc) or list(_element_chunks(e, enc, encodings, ancestors)))
+        for e in elements]
     sizes: dict[int, int] = {}
     for elem, chunks in pending:
         sizes[elem.tag >> 16] = sizes.get(elem.tag >> 16, 0) + sum(_size(c) for c in chunks)
@@ -334,6 +339,23 @@ def _element_chunks(elem: DataElement, enc: _Encoding, encodings: tuple[str, ...
         data = pad(vr, data)
     yield enc.header(tag, header_vr, len(data))
     yield data
+
+
+def _raw_chunks(elem: DataElement, enc: _Encoding) -> list[bytes] | None:
+    """What `_element_chunks` gives for the most common element, without a generator: one
+    never decoded since it was read into memory, in the byte order it is written in, and
+    not a sequence or encapsulated value. None for every other."""
+    vr = elem.VR
+    if vr == "SQ" or elem.is_undefined_length or not elem.is_raw:
+        return None
+    raw = elem.raw_value
+    if raw.__class__ is not bytes or (elem.is_little_endian != enc.little and vr in SWAP_WIDTH):
+        return None
+    if not enc.like_original:
+        raw = pad(vr, raw)
+    if enc.keep_file_vrs and elem.raw_VR is not None:
+        vr = elem.raw_VR
+    return [enc.header(elem.tag, vr, len(raw)), raw]
 
 
 def _unchanged_raw(elem: DataElement) -> Any:

@@ -30,6 +30,7 @@ ITEM_HEADER_SIZE = 8
 
 SHORT_LENGTH_VRS = {vr.encode(): vr for vr in VALID_VRS if vr not in LONG_LENGTH_VRS}
 """The VR bytes of an explicit-VR header with a 16-bit length, and their VR."""
+_SHORT_VR_BYTES = {vr: vr_bytes for vr_bytes, vr in SHORT_LENGTH_VRS.items()}
 EXPLICIT_LE_HEADER = Struct("<HH2sH")
 """Group, element, VR bytes and 16-bit length of an explicit VR little endian header: the
 parser unpacks the common header (a short-length VR, `SHORT_LENGTH_VRS`) with it in its
@@ -88,6 +89,9 @@ class HeaderCodec:
         with the header of UN (PS3.5 6.2.2)."""
         if self.implicit:
             return self._pack_tag_length(tag >> 16, tag & 0xFFFF, length)
+        vr_bytes = _SHORT_VR_BYTES.get(vr)
+        if vr_bytes is not None and length <= 0xFFFF:
+            return self._pack_short(tag >> 16, tag & 0xFFFF, vr_bytes, length)
         if vr in LONG_LENGTH_VRS:
             return self._pack_long(tag >> 16, tag & 0xFFFF, vr.encode(), 0, length)
         if length > 0xFFFF:
