@@ -140,7 +140,8 @@ def read_partial(fileobj: str | os.PathLike[str] | BinaryIO, stop_when: StopWhen
     defer = parse_defer_size(defer_size)
     if isinstance(fileobj, (str, os.PathLike)):
         path = os.fspath(fileobj)
-        with open(path, "rb") as fp:
+        # Unbuffered: the stream reads in windows of its own (a small file in one read).
+        with open(path, "rb", buffering=0) as fp:
             size = os.fstat(fp.fileno()).st_size
             source = DeferredSource(path, None, size)
             return _read(fp, path, source, stop_when, defer, force, size, limits)
@@ -208,10 +209,15 @@ def _seekable(fp: Any) -> bool:
         return False
 
 
+# Files up to this size are read in one piece: a window of their size, values sliced from
+# it. Larger ones are read in windows (a 1 GiB file costs 32 KiB up to its pixel data).
+_WHOLE_FILE = 1 << 20
+
+
 def _read(fp: BinaryIO, name: str | None, source: DeferredSource,
           stop_when: StopWhen | None, defer: int | None, force: bool, size: int | None,
           limits: ReadLimits) -> FileDataset:
-    stream = ByteStream(fp, size)
+    stream = ByteStream(fp, size, whole_up_to=_WHOLE_FILE)
     preamble, file_meta = _read_head(stream, force, limits)
     closers: list[Callable[[], None]] = []
     implicit, little, deflated = _encoding_of(stream, file_meta)

@@ -26,11 +26,16 @@ class ByteStream:
 
     __slots__ = ("fp", "buf", "base", "pos", "size", "window")
 
-    def __init__(self, fp: BinaryIO, size: int | None = None, window: int = WINDOW) -> None:
+    def __init__(self, fp: BinaryIO, size: int | None = None, window: int = WINDOW,
+                 whole_up_to: int = 0) -> None:
+        """`whole_up_to`: data of at most this many bytes (from the current position) is
+        read whole by the first fill, in one read, and values are slices of it."""
         self.fp = fp
         self.pos = self.base = fp.tell()
         self.buf = b""
         self.size = size if size is not None else _size_of(fp)
+        if self.size is not None and self.size - self.pos <= whole_up_to:
+            window = max(window, self.size - self.pos)
         self.window = window
 
     @property
