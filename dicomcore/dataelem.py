@@ -97,8 +97,9 @@ class DataElement:
                  encodings: tuple[str, ...], file_tell: int | None = None,
                  is_undefined_length: bool = False) -> DataElement:
         """An element whose value stays undecoded until first accessed (used by the reader)."""
-        elem = cls.__new__(cls)
-        elem.tag = BaseTag(tag)
+        elem = _new_object(cls)
+        base_tag = _BASE_TAGS.get(tag)
+        elem.tag = base_tag if base_tag is not None else _base_tag(tag)
         elem.VR = VR
         elem._raw = raw
         elem._little = is_little_endian
@@ -444,6 +445,21 @@ def __getattr__(name: str) -> Any:
         return getattr(rawelement, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
+def _base_tag(tag: int) -> BaseTag:
+    """`BaseTag(tag)`, kept for the next element of that tag while the cache has room."""
+    base_tag = BaseTag(tag)
+    if len(_BASE_TAGS) < _BASE_TAGS_KEPT:
+        _BASE_TAGS[tag] = base_tag
+    return base_tag
+
+
+# The reader's tags, one object per tag: an int subclass costs more to make than a dict
+# lookup (a third of an element's construction), and elements share it. Bounded, as
+# private tags are as many as inputs make up.
+_BASE_TAGS: dict[int, BaseTag] = {}
+_BASE_TAGS_KEPT = 1 << 16
+_new_object = object.__new__
 
 _COPIED_SLOTS = ("tag", "VR", "_value", "_raw", "_little", "_encodings", "is_undefined_length",
                  "file_tell", "raw_VR", "private_creator")
