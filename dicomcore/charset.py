@@ -401,7 +401,11 @@ def decode_values(value: bytes, vr: str, encodings: Sequence[str]) -> list[str]:
     """
     if vr == "PN":
         return decode_text(value.rstrip(b"\0 "), encodings, PN_DELIMITERS).split("\\")
-    text = decode_text(value, encodings, delimiters_for(vr))
+    if value.isascii() and 0x1B not in value and (
+            not encodings or encodings[0] in _ASCII_COMPATIBLE or encodings[0] in _MULTI_BYTE_G0):
+        text = value.decode("ascii")  # what decode_text gives ASCII (most values), sooner
+    else:
+        text = decode_text(value, encodings, delimiters_for(vr))
     if vr not in MULTI_VALUED_TEXT_VRS or "\\" not in text:
         return [text.rstrip("\0 ")]
     return [part.rstrip("\0 ") for part in text.split("\\")]

@@ -169,8 +169,13 @@ def _at(raw: bytes, little: bool, encodings: tuple[str, ...]) -> Any:
 
 def _numbers(fmt: str) -> Decoder:
     size = struct.calcsize("<" + fmt)
+    # One value (most elements) through a compiled struct: no format string to build.
+    one_little = struct.Struct("<" + fmt).unpack
+    one_big = struct.Struct(">" + fmt).unpack
 
     def decode(raw: bytes, little: bool, encodings: tuple[str, ...]) -> Any:
+        if len(raw) == size:
+            return (one_little if little else one_big)(raw)[0]
         count, rest = divmod(len(raw), size)
         if rest:
             warnings.warn(f"value of {len(raw)} bytes is not a multiple of {size}: kept as bytes",
