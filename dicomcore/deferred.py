@@ -22,11 +22,16 @@ CHUNK_SIZE = 1 << 20
 class DeferredSource:
     """Where deferred values live: a path (re-opened on demand) or an open file object."""
 
-    def __init__(self, path: str | None, fileobj: BinaryIO | None, size: int | None) -> None:
+    def __init__(self, path: str | None, fileobj: BinaryIO | None, size: int | None,
+                 mtime_ns: int | None = None) -> None:
+        """`mtime_ns`: the file's modification time when the caller has it from the file
+        it opened (a stat call less per read); else it is looked up from `path`."""
         self.path = path
         self.fileobj = fileobj
         self.size = size
-        self.mtime_ns = _mtime_ns(path) if path is not None else None
+        if mtime_ns is None and path is not None:
+            mtime_ns = _mtime_ns(path)
+        self.mtime_ns = mtime_ns
         self._closed = False
 
     def close(self) -> None:

@@ -44,25 +44,33 @@ class FileDataset(Dataset):
     Use it as a context manager to release whatever the reader keeps open for deferred values.
     """
 
+    preamble: bytes | None
+    filename: str | None
+    buffer: Any
+    """The file object read from, when it was not a file opened by name (pydicom's)."""
+
     def __init__(self, filename_or_obj: Any, dataset: Dataset | dict[int, DataElement],
                  preamble: bytes | None = None, file_meta: Dataset | None = None,
                  is_implicit_VR: bool = True, is_little_endian: bool = True) -> None:  # noqa: N803
         super().__init__(dataset)
-        self.preamble = preamble
-        self.file_meta = file_meta if file_meta is not None else FileMetaDataset()
-        self.is_implicit_VR = is_implicit_VR
-        self.is_little_endian = is_little_endian
         self.set_original_encoding(is_implicit_VR, is_little_endian)
-        self.buffer: Any = None
-        """The file object read from, when it was not a file opened by name (pydicom's)."""
+        buffer: Any = None
         if isinstance(filename_or_obj, (str, os.PathLike)):
-            self.filename: str | None = os.fspath(filename_or_obj)
+            filename: str | None = os.fspath(filename_or_obj)
         else:
             name = getattr(filename_or_obj, "name", None)
-            self.filename = name if isinstance(name, str) else None
+            filename = name if isinstance(name, str) else None
             if filename_or_obj is not None and not isinstance(filename_or_obj, io.BufferedReader):
-                self.buffer = filename_or_obj
-        self._closers: list[Callable[[], None]] = []
+                buffer = filename_or_obj
+        closers: list[Callable[[], None]] = []
+        # Plain attributes, stored at once: each through Dataset.__setattr__ (which looks
+        # for keywords) costs more than reading a small file's element.
+        self.__dict__.update(
+            preamble=preamble,
+            file_meta=file_meta if file_meta is not None else FileMetaDataset(),
+            is_implicit_VR=is_implicit_VR, is_little_endian=is_little_endian,
+            buffer=buffer,  # the file object read from, when not a file opened by name
+            filename=filename, _closers=closers)
         for attr in ("is_undefined_length_sequence_item",):
             if isinstance(dataset, Dataset) and attr in dataset.__dict__:
                 setattr(self, attr, dataset.__dict__[attr])

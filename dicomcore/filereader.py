@@ -142,8 +142,9 @@ def read_partial(fileobj: str | os.PathLike[str] | BinaryIO, stop_when: StopWhen
         path = os.fspath(fileobj)
         # Unbuffered: the stream reads in windows of its own (a small file in one read).
         with open(path, "rb", buffering=0) as fp:
-            size = os.fstat(fp.fileno()).st_size
-            source = DeferredSource(path, None, size)
+            stat = os.fstat(fp.fileno())
+            size = stat.st_size
+            source = DeferredSource(path, None, size, stat.st_mtime_ns)
             return _read(fp, path, source, stop_when, defer, force, size, limits)
     fp = fileobj
     if not _seekable(fp):
