@@ -135,7 +135,13 @@ class DatasetParser:
         tracked: int | None = None
         tracked_start = tracked_end = 0
         group_sizes: dict[int, int] = {}
+        run_fast = explicit_le and stop_when is None
         while True:
+            if run_fast:
+                self._read_plain_run(elements, creators, encodings, end, data_end, fast_limit,
+                                     budget, tracked)
+                if tracked is not None:
+                    tracked_end = stream.pos
             pos = stream.pos
             if end is not None and pos >= end:
                 break
@@ -231,6 +237,46 @@ class DatasetParser:
         if depth == 0:
             ds.is_implicit_VR = implicit
         return ds
+
+    def _read_plain_run(self, elements: dict[int, DataElement], creators: dict[int, str | None],
+                        encodings: tuple[str, ...], end: int | None, data_end: int | None,
+                        fast_limit: int, budget: int, group: int | None) -> None:
+        """Read the run of plain elements at the current position into `elements`, in a
+        loop of its own (explicit VR little endian only): a short-length VR, the whole value
+        inside the window, not a group length or Specific Character Set, and in `group` if
+        not None. It stops before any other element, leaving it to `read_dataset`
+        (which sees none of the run's elements: none of them needs its checks); that is most
+        elements of most files, read at half the cost."""
+        stream = self.stream
+        buf = stream.buf
+        base = stream.base
+        p = stream.pos - base
+        header_end = len(buf) - 12  # a header is unpacked only with 12 bytes left, as above
+        limit = len(buf)  # where the run's values must end
+        if end is not None:
+            limit = min(limit, end - base)
+        if data_end is not None:
+            limit = min(limit, data_end - base - 1)  # ending there is a truncation to report
+        unpack = EXPLICIT_LE_HEADER.unpack_from
+        short_vrs = SHORT_LENGTH_VRS
+        make = DataElement.from_raw
+        while p <= header_end and p < limit:
+            elem_group, element, vr_bytes, length = unpack(buf, p)
+            vr = short_vrs.get(vr_bytes)
+            q = p + 8 + length
+            if (vr is None or not element or q > limit or length > fast_limit
+                    or (group is not None and elem_group != group) or elem_group == 0xFFFE):
+                break
+            tag = elem_group << 16 | element
+            if tag == SPECIFIC_CHARACTER_SET:
+                break
+            elem = elements[tag] = make(tag, vr, buf[p + 8:q], True, encodings, base + p + 8)
+            if elem_group & 1 and element & 0xFF00:
+                elem.private_creator = _creator_of(tag, elements, creators)
+            if len(elements) > budget:
+                self._too_many(base + p, tag)
+            p = q
+        stream.pos = base + p
 
     def _budget(self) -> int:
         """How many elements the data set being read may hold beyond the counted ones."""
