@@ -38,7 +38,7 @@ from .dataset import Dataset
 from .jsonvalue import PN_GROUPS, BulkDataURIHandler, dataset_from_json, element_from_json
 from .personname import PersonName
 from .tag import SPECIFIC_CHARACTER_SET, BaseTag
-from .vr import AMBIGUOUS_VRS, BYTES_VRS, FLOAT_VRS, INT_VRS
+from .vr import AMBIGUOUS_VRS, BYTES_VRS, FLOAT_VRS, INT_VRS, VALID_VRS
 
 __all__ = ["to_json_dict", "to_json", "from_json", "to_simple_dict", "BulkDataHandler",
            "BulkDataURIHandler", "element_from_json", "element_to_json_dict",
@@ -79,6 +79,7 @@ def _add_elements(result: dict[str, Any], ds: Dataset, threshold: int,
                   handler: BulkDataHandler | None, suppress_invalid_tags: bool) -> None:
     """The F.2 object of each element of `ds`, in tag order, under its hex key."""
     keys = _HEX_KEYS
+    text_vrs = _TEXT_VRS
     for elem in ds:
         tag = elem.tag
         key = keys.get(tag)
@@ -86,6 +87,13 @@ def _add_elements(result: dict[str, Any], ds: Dataset, threshold: int,
             key = f"{tag:08X}"
             if len(keys) < _HEX_KEYS_KEPT:
                 keys[tag] = key
+        vr = elem.VR
+        if vr in text_vrs:
+            # Text with one value (most elements): what element_to_json_dict gives, here.
+            value = elem.value
+            if isinstance(value, str):
+                result[key] = {"vr": vr, "Value": [str(value)]} if value else {"vr": vr}
+                continue
         try:
             result[key] = element_to_json_dict(elem, handler, threshold, suppress_invalid_tags)
         except Exception:
@@ -212,6 +220,8 @@ def _at_json(value: Any) -> Any:
 
 
 _INF = float("inf")
+# VRs whose values go into the model as text (`_text_json`).
+_TEXT_VRS = frozenset(VALID_VRS) - BYTES_VRS - INT_VRS - FLOAT_VRS - {"SQ", "PN", "AT"}
 # One converter per VR for each value (of a single or multi-valued element).
 _VALUE_JSON: dict[str, Callable[[Any], Any]] = {
     **dict.fromkeys(INT_VRS, _int_json), **dict.fromkeys(FLOAT_VRS, _float_json),
