@@ -136,12 +136,16 @@ class DatasetParser:
         tracked_start = tracked_end = 0
         group_sizes: dict[int, int] = {}
         run_fast = explicit_le and stop_when is None
+        undefined_item = in_item and end is None
         while True:
             if run_fast:
-                self._read_plain_run(elements, creators, encodings, end, data_end, fast_limit,
-                                     budget, tracked)
+                at_delimiter = self._read_plain_run(elements, creators, encodings, end,
+                                                    data_end, fast_limit, budget, tracked,
+                                                    undefined_item)
                 if tracked is not None:
                     tracked_end = stream.pos
+                if at_delimiter:
+                    break
             pos = stream.pos
             if end is not None and pos >= end:
                 break
@@ -240,13 +244,15 @@ class DatasetParser:
 
     def _read_plain_run(self, elements: dict[int, DataElement], creators: dict[int, str | None],
                         encodings: tuple[str, ...], end: int | None, data_end: int | None,
-                        fast_limit: int, budget: int, group: int | None) -> None:
+                        fast_limit: int, budget: int, group: int | None,
+                        undefined_item: bool) -> bool:
         """Read the run of plain elements at the current position into `elements`, in a
         loop of its own (explicit VR little endian only): a short-length VR, the whole value
         inside the window, not a group length or Specific Character Set, and in `group` if
         not None. It stops before any other element, leaving it to `read_dataset`
         (which sees none of the run's elements: none of them needs its checks); that is most
-        elements of most files, read at half the cost."""
+        elements of most files, read at half the cost. An item delimiter that ends
+        `undefined_item` is read too: True then, and the item is complete."""
         stream = self.stream
         buf = stream.buf
         base = stream.base
@@ -266,6 +272,9 @@ class DatasetParser:
             q = p + 8 + length
             if (vr is None or not element or q > limit or length > fast_limit
                     or (group is not None and elem_group != group) or elem_group == 0xFFFE):
+                if elem_group == 0xFFFE and element == 0xE00D and undefined_item:
+                    stream.pos = base + p + ITEM_HEADER_SIZE
+                    return True
                 break
             tag = elem_group << 16 | element
             if tag == SPECIFIC_CHARACTER_SET:
@@ -277,6 +286,7 @@ class DatasetParser:
                 self._too_many(base + p, tag)
             p = q
         stream.pos = base + p
+        return False
 
     def _budget(self) -> int:
         """How many elements the data set being read may hold beyond the counted ones."""
