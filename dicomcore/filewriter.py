@@ -349,7 +349,7 @@ def _raw_chunks(elem: DataElement, enc: _Encoding) -> list[bytes] | None:
     if vr == "SQ" or elem.is_undefined_length or not elem.is_raw:
         return None
     raw = elem.raw_value
-    if raw.__class__ is not bytes or (elem.is_little_endian != enc.little and vr in SWAP_WIDTH):
+    if raw.__class__ is not bytes or (vr in SWAP_WIDTH and elem.is_little_endian != enc.little):
         return None
     if not enc.like_original:
         raw = pad(vr, raw)
