@@ -44,9 +44,11 @@ class ByteStream:
 
     def fill(self, n: int) -> int:
         """Make at least `n` bytes available at `pos` if the data has them; return how many."""
-        keep = self.buf[self.pos - self.base:]
-        if len(keep) >= n:
-            return len(keep)
+        start = self.pos - self.base
+        have = len(self.buf) - start
+        if have >= n:
+            return have  # no slice: the window may be a whole file
+        keep = self.buf[start:]
         if self.fp.tell() != self.pos + len(keep):
             self.fp.seek(self.pos + len(keep))
         data = _read_upto(self.fp, max(self.window, n - len(keep)), n - len(keep))
