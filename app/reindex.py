@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from dicomcore import read_file
 from dicomcore.errors import InvalidDicomError
+from dicomcore.limits import ReadLimits
 
 from .index.attributes import from_dataset
 from .index.index import Record, Row
@@ -59,8 +60,9 @@ def _legacy_created(storage: IndexedStorage, key: str, fallback: float) -> float
 
 
 def reindex(storage: IndexedStorage, progress: Progress | None = None,
-            defer_size: int = 64 * 1024) -> dict[str, int]:
-    """Index what storage holds; counts of what was done."""
+            defer_size: int = 64 * 1024, limits: ReadLimits | None = None) -> dict[str, int]:
+    """Index what storage holds, reading each header within `limits` (the service's read
+    limits: a stored file past them is counted unreadable); counts of what was done."""
     started = time.time()
     blobs = list(storage.blobs.keys())
     newest = _newest_per_id(blobs)
@@ -69,7 +71,7 @@ def reindex(storage: IndexedStorage, progress: Progress | None = None,
         if storage.index.get(instance_id) is not None:
             counts["already"] += 1
         else:
-            counts[_index_one(storage, instance_id, blob, defer_size)] += 1
+            counts[_index_one(storage, instance_id, blob, defer_size, limits)] += 1
         if progress is not None:
             progress(done, len(newest))
     present = {b.key for b in blobs}
@@ -89,10 +91,11 @@ def reindex(storage: IndexedStorage, progress: Progress | None = None,
     return counts
 
 
-def _index_one(storage: IndexedStorage, instance_id: str, blob: Blob, defer_size: int) -> str:
+def _index_one(storage: IndexedStorage, instance_id: str, blob: Blob, defer_size: int,
+               limits: ReadLimits | None) -> str:
     try:
         with storage.blobs.open(blob.key, blob.size) as fp:
-            ds = read_file(fp, defer_size=defer_size, stop_before_pixels=True)
+            ds = read_file(fp, defer_size=defer_size, stop_before_pixels=True, limits=limits)
             try:
                 attributes = from_dataset(ds)
             finally:
@@ -127,6 +130,7 @@ def _bar(done: int, total: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     from .deps import open_storage
     from .settings import get_settings
+    from .uploads import read_limits
 
     parser = argparse.ArgumentParser(prog="python -m app.reindex", description=__doc__
                                      .splitlines()[0] if __doc__ else None)
@@ -134,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = get_settings()
     storage = open_storage(settings, recover=False)
-    counts = reindex(storage, None if args.quiet else _bar, settings.defer_size)
+    limits = read_limits(settings, settings.storage_dir.resolve() / "tmp")
+    counts = reindex(storage, None if args.quiet else _bar, settings.defer_size, limits)
     print(json.dumps(counts))
     return 0
 

@@ -265,3 +265,30 @@ def test_python_m_app_reindex_rebuilds_a_lost_index(settings, client: TestClient
     assert sorted([{k: i[k] for k in keep} for i in after], key=str) == sorted(
         [{k: i[k] for k in keep} for i in before], key=str)
     assert first.status_code == 201
+
+
+def test_python_m_app_reindex_reads_within_the_service_limits(settings, client: TestClient,  # noqa: ANN001
+                                                              ct_bytes: bytes) -> None:
+    """A stored file past the read limits (here: more elements than DICOMCORE_MAX_ELEMENTS)
+    is counted unreadable, not indexed at any cost."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from app.storage import close_all
+
+    client.post("/v1/instances", content=with_uids(ct_bytes, "1.7.3"), headers=RAW)
+    close_all()
+    for name in ("index.sqlite3", "index.sqlite3-wal", "index.sqlite3-shm"):
+        (settings.storage_dir / name).unlink(missing_ok=True)
+    env = {**os.environ, "DICOMCORE_STORAGE_DIR": str(settings.storage_dir)}
+    limited = subprocess.run([sys.executable, "-m", "app.reindex", "--quiet"],
+                             capture_output=True, text=True, timeout=120,
+                             env={**env, "DICOMCORE_MAX_ELEMENTS": "10"})
+    assert limited.returncode == 0, limited.stderr
+    counts = json.loads(limited.stdout.splitlines()[-1])
+    assert counts["indexed"] == 0 and counts["unreadable"] == 1
+    unlimited = subprocess.run([sys.executable, "-m", "app.reindex", "--quiet"],
+                               capture_output=True, text=True, timeout=120, env=env)
+    assert json.loads(unlimited.stdout.splitlines()[-1])["indexed"] == 1
