@@ -40,6 +40,9 @@ def test_good_paths(text: str, steps: list[PathStep]) -> None:
 @pytest.mark.parametrize(("text", "reason"), [
     ("", "at least one"),
     ("NoSuchKeyword", "not a keyword or a tag"),
+    ("a", "not a keyword or a tag"),  # hex, but none of the tag forms
+    ("10", "not a keyword or a tag"),
+    ("0010010", "not a keyword or a tag"),
     ("Seq[x].A", "not a number"),
     ("OtherPatientIDsSequence[0", "unclosed ["),
     ("OtherPatientIDsSequence.PatientID", "needs an item index"),

@@ -22,6 +22,7 @@ the block a creator reserved differs from file to file (`find_private_tag`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .. import dictionary
@@ -102,9 +103,17 @@ def _closing_paren(text: str, start: int) -> int:
     raise InvalidOperation(f"unclosed ( in path {text!r}")
 
 
+_TAG_FORMS = re.compile(r"\(\s*[0-9A-Fa-f]{4}\s*,\s*[0-9A-Fa-f]{4}\s*\)|[0-9A-Fa-f]{8}"
+                        r"|[0-9A-Fa-f]{4},\s*[0-9A-Fa-f]{4}")
+
+
 def _step(name: str, index: int | str | None) -> PathStep:
     if name.startswith("(") and '"' in name:
         return _private_step(name, index)
+    # A tag is written in one of the forms the README names; a bare "a" or "10" is neither a
+    # keyword nor a tag (Tag() alone would take it as hex).
+    if not (_TAG_FORMS.fullmatch(name) or dictionary.tag_for_keyword(name) is not None):
+        raise InvalidOperation(f"{name!r} is not a keyword or a tag")
     try:
         tag = int(Tag(name))
     except (ValueError, TypeError, OverflowError):
