@@ -2,12 +2,10 @@
 
 `StoredPatch` is the `Rewrite` the route hands to `storage.replace`: it reads the current
 file, applies the patch, writes the new file, and renders the answer from the data set the
-patch produced, not from a second read of what it wrote. For that answer to be the one a read
-of the new file would give, each changed value is first settled: replaced by the element its
-written bytes decode to (so "Doe^Jane " answers as "Doe^Jane", an FL 0.1 as the float32 it
-became, an odd-length OB with its pad byte). Group lengths are recomputed by the writer without
-the data set knowing, so a data set that has any outside group 0002 (old files mostly) is
-rendered from the written file instead.
+patch produced, not from a second read of what it wrote: the library's
+`dicomcore.roundtrip.settle_changed_values` makes each changed value what a read of the new
+file would give. A data set with group lengths outside group 0002 (old files mostly) is
+rendered from the written file instead, as that function says.
 """
 
 from __future__ import annotations
@@ -15,22 +13,19 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import BinaryIO
 
 from dicomcore import read_file
-from dicomcore.charset import python_encodings
-from dicomcore.dataelem import DataElement
 from dicomcore.dataset import Dataset
 from dicomcore.limits import DEFAULT_LIMITS, MAX_PATCH_OPS, ReadLimits
 from dicomcore.patch import WorkBudget, apply
-from dicomcore.values import encode_value, pad
+from dicomcore.roundtrip import settle_changed_values
 
 from .datasets import write_checked
 from .index import from_dataset
 from .problems import Problem, unusable_patch
 from .storage import KeyAttributes
-
-_SPECIFIC_CHARACTER_SET = 0x00080005
 
 
 def parse_patch(data: bytes) -> object:
@@ -70,9 +65,13 @@ class StoredPatch:
         self.cancelled = cancelled
         self.answer = b""
 
-    def __call__(self, current: BinaryIO, out: BinaryIO) -> KeyAttributes | None:
+    reads_inflated = True  # a deflated instance's inflated copy, where it has one
+
+    def __call__(self, current: BinaryIO, out: BinaryIO, stored_inflated: bool = False
+                 ) -> KeyAttributes | None:
         budget = WorkBudget(self.seconds, self.cancelled)  # the read counts too
-        ds = read_file(current, defer_size=self.defer_size, limits=self.limits)
+        limits = replace(self.limits, stored_inflated=True) if stored_inflated else self.limits
+        ds = read_file(current, defer_size=self.defer_size, limits=limits)
         try:
             budget.check()  # the client may have left while the file was read
             if self.change in ([], {}):
@@ -92,29 +91,3 @@ class StoredPatch:
             return from_dataset(ds)  # every indexed attribute, as the store route keeps
         finally:
             ds.close()
-
-
-def settle_changed_values(ds: Dataset, inherited: tuple[str, ...] | None = None) -> bool:
-    """Replace every changed value (at any depth) by what its written bytes read back as.
-
-    Returns False when the data set holds a group length outside group 0002, whose written
-    value only the writer knows (the answer must then come from the written file)."""
-    encodings = inherited if inherited is not None else python_encodings(None)
-    charset = ds.get_item(_SPECIFIC_CHARACTER_SET)
-    if charset is not None:
-        encodings = python_encodings(charset.value)
-    settled = True
-    changed = []
-    for elem in ds.elements():
-        if not elem.tag & 0xFFFF and elem.tag >> 16 != 2:
-            settled = False
-        if elem.VR == "SQ":
-            for item in elem.value:
-                settled = settle_changed_values(item, encodings) and settled
-        elif elem.raw_value is None:
-            changed.append(elem)
-    for elem in changed:
-        data = pad(elem.VR, encode_value(elem.VR, elem.value, True, encodings))
-        ds.add(DataElement.from_raw(int(elem.tag), elem.VR, data, True, encodings,
-                                    elem.file_tell))
-    return settled
