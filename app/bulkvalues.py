@@ -22,7 +22,7 @@ from .problems import no_such_value
 from .scratch import Scratch
 from .settings import Settings
 from .storage import InstanceStorage
-from .uploads import read_limits
+from .uploads import read_limits, stored_limits
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ async def locate_value(storage: InstanceStorage, instance_id: str, tag_path: str
                        ) -> LocatedValue:
     """404 for no such instance or value (a sequence has none), 416 for a range past its
     end; the stored file stays open until `close`."""
-    record, fp = await run_in_threadpool(storage.open, instance_id)
+    record, fp, inflated = await run_in_threadpool(storage.open_for_reading, instance_id)
     ds: Dataset | None = None
 
     def close() -> None:
@@ -51,7 +51,8 @@ async def locate_value(storage: InstanceStorage, instance_id: str, tag_path: str
 
     def locate() -> tuple[Dataset, BulkSpan]:
         read = read_file(fp, defer_size=settings.defer_size,
-                         limits=read_limits(settings, scratch.directory))
+                         limits=stored_limits(read_limits(settings, scratch.directory),
+                                              inflated))
         try:
             return read, bulk_span(read, tag_path)
         except (KeyError, ValueError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -48,6 +48,12 @@ class Upload:
 
 
 SPOOL_BYTES = 4 << 20
+
+
+def stored_limits(limits: ReadLimits, stored_inflated: bool) -> ReadLimits:
+    """`limits` for a file `InstanceStorage.open_for_reading` opened: its inflated copy of a
+    deflated instance is read as it is, not inflated again."""
+    return replace(limits, stored_inflated=True) if stored_inflated else limits
 
 
 def read_limits(settings: Settings, scratch: Path) -> ReadLimits:

@@ -33,7 +33,7 @@ from dicomcore.dataset import Dataset
 from ..deps import ScratchDep, SettingsDep, StorageDep
 from ..problems import Problem
 from ..responses import CHUNK
-from ..uploads import read_limits
+from ..uploads import read_limits, stored_limits
 from .common import InstanceUid, SeriesUid, StudyUid, instances_of
 from .media import (
     ANY_SYNTAX,
@@ -155,11 +155,12 @@ async def retrieve_frames(study: StudyUid, series: SeriesUid, instance: Instance
     def locate() -> Response:
         # One trip to a worker thread: find, open, read the header, cut the frames.
         (stored,) = instances_of(storage, study, series, instance)
-        _record, fp = storage.open(stored.id)
+        _record, fp, inflated = storage.open_for_reading(stored.id)
         ds: Dataset | None = None
         streamed = False
         try:
-            ds = read_file(fp, defer_size=settings.defer_size, limits=limits)
+            ds = read_file(fp, defer_size=settings.defer_size,
+                           limits=stored_limits(limits, inflated))
             span, label, pieces = _frames_of(ds, stored.transfer_syntax, ranges)
             missing = [n for n in numbers if n > len(pieces)]
             if missing:

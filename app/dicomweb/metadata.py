@@ -24,6 +24,7 @@ from dicomcore import read_file
 from dicomcore.json import element_paths, to_json_dict
 
 from ..storage import InstanceNotFound, InstanceStorage
+from ..uploads import stored_limits
 from .common import Stored
 
 CACHE_BYTES = 32 << 20
@@ -74,11 +75,11 @@ def _render(storage: InstanceStorage, instance: Stored, defer_size: int, limits:
     if cached is not None:
         return cached
     try:
-        record, fp = storage.open(instance.id)
+        record, fp, inflated = storage.open_for_reading(instance.id)
     except InstanceNotFound:
         return None
     with fp:
-        ds = read_file(fp, defer_size=defer_size, limits=limits)
+        ds = read_file(fp, defer_size=defer_size, limits=stored_limits(limits, inflated))
         try:
             paths = element_paths(ds)
             prefix = instance.url(_TOKEN) + "/bulk/"

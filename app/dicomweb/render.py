@@ -20,6 +20,7 @@ from dicomcore.limits import ReadLimits
 
 from ..index.attributes import ATTRIBUTES
 from ..storage import InstanceNotFound, InstanceStorage
+from ..uploads import stored_limits
 
 _VR = {a.keyword: a.vr for a in ATTRIBUTES} | {
     "ModalitiesInStudy": "CS", "NumberOfStudyRelatedSeries": "IS",
@@ -64,11 +65,12 @@ def add_header_fields(storage: InstanceStorage, model: dict[str, Any], instance_
     if not wanted:
         return model
     try:
-        _record, fp = storage.open(instance_id)
+        _record, fp, inflated = storage.open_for_reading(instance_id)
     except InstanceNotFound:
         return model  # deleted since the search: its row's values stand alone
     with fp:
-        ds = read_file(fp, defer_size=defer_size, specific_tags=wanted, limits=limits)
+        ds = read_file(fp, defer_size=defer_size, specific_tags=wanted,
+                       limits=stored_limits(limits, inflated))
         try:
             for tag in wanted:
                 elem = ds.get_item(tag)

@@ -52,7 +52,7 @@ from ..responses import (
 )
 from ..storage import InstanceStorage, Record, Stored
 from ..transport import client_watch
-from ..uploads import read_limits, receive_body, receive_upload
+from ..uploads import read_limits, receive_body, receive_upload, stored_limits
 from .json import InlineBulk
 
 router = APIRouter(prefix="/v1/instances", tags=["instances"])
@@ -143,10 +143,10 @@ async def list_instances(request: Request, storage: StorageDep, filters: Instanc
 def _read_stored(storage: InstanceStorage, instance_id: str, defer_size: int,
                  stop_before_pixels: bool, render: Callable[[Dataset], bytes],
                  limits: ReadLimits) -> tuple[Record, bytes]:
-    record, fp = storage.open(instance_id)
+    record, fp, inflated = storage.open_for_reading(instance_id)
     with fp:
         ds = read_file(fp, defer_size=defer_size, stop_before_pixels=stop_before_pixels,
-                       limits=limits)
+                       limits=stored_limits(limits, inflated))
         try:
             return record, render(ds)
         finally:

@@ -39,6 +39,8 @@ from ..index.index import Page, Record
 
 _ID = re.compile(r"[A-Za-z0-9_-]{22}")
 _KEY = re.compile(r"([A-Za-z0-9_-]{22})(?:\.([0-9a-f]{28}))?\.dcm")
+_INFLATED = re.compile(r"([A-Za-z0-9_-]{22}\.[0-9a-f]{28})\.inflated")
+DEFLATED = "1.2.840.10008.1.2.1.99"
 
 
 def new_instance_id() -> str:
@@ -65,11 +67,41 @@ def parse_key(key: str) -> tuple[str, str | None] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
+def inflated_key(key: str) -> str | None:
+    """The key of the inflated copy beside a versioned key of a deflated instance
+    (`<id>.<token>.inflated`, see `filereader.write_inflated`); None for a key of the layout
+    before versions, which never has one."""
+    parsed = parse_key(key)
+    return f"{parsed[0]}.{parsed[1]}.inflated" if parsed and parsed[1] else None
+
+
+def key_of_inflated(key: str) -> str | None:
+    """The versioned key an inflated copy belongs to; None if `key` is not one."""
+    match = _INFLATED.fullmatch(key)
+    return match.group(1) + ".dcm" if match else None
+
+
+def is_blob_key(key: str) -> bool:
+    """True for the keys a blob store keeps: versions (`parse_key`) and their inflated
+    copies (`inflated_key`). Anything else never becomes a file name or an object key."""
+    return parse_key(key) is not None or _INFLATED.fullmatch(key) is not None
+
+
 class Opened(NamedTuple):
     """A version opened for reading: its record and its content (the caller closes it)."""
 
     record: Record
     file: BinaryIO
+
+
+class OpenedForReading(NamedTuple):
+    """A version opened for reading its data set: `file` is its inflated copy when it has
+    one (`stored_inflated` True: read it with `ReadLimits(stored_inflated=True)`), else its
+    content as stored. Never for a download of the file: that is `open`'s."""
+
+    record: Record
+    file: BinaryIO
+    stored_inflated: bool
 
 
 class Stored(NamedTuple):
@@ -83,7 +115,9 @@ class Stored(NamedTuple):
 Rewrite = Callable[[BinaryIO, BinaryIO], KeyAttributes | None]
 """`rewrite(current, out)`: read the current content from `current` (seekable), write the new
 content to `out` (seekable, readable) and return its key attributes; or return None to leave
-the instance as it is (no new version, same ETag)."""
+the instance as it is (no new version, same ETag). A rewrite whose attribute `reads_inflated`
+is true is given a deflated instance's inflated copy where it has one (see
+`open_for_reading`), as `rewrite(current, out, stored_inflated=True)`."""
 
 
 class InstanceStorage(Protocol):
@@ -98,6 +132,11 @@ class InstanceStorage(Protocol):
 
     def open(self, instance_id: str) -> Opened:
         """The current version: its record and a seekable binary file of its content."""
+        ...
+
+    def open_for_reading(self, instance_id: str) -> OpenedForReading:
+        """The current version, for reading its data set: a deflated one's inflated copy
+        (kept beside it by `put` and `replace`) where it has one."""
         ...
 
     def replace(self, instance_id: str, rewrite: Rewrite,
@@ -155,8 +194,9 @@ class BlobStore(Protocol):
     def writer(self, key: str) -> BlobWriter:
         ...
 
-    def open(self, key: str, size: int) -> BinaryIO:
-        """A seekable reader of the key's content (`size` bytes); `BlobMissing` if gone."""
+    def open(self, key: str, size: int | None) -> BinaryIO:
+        """A seekable reader of the key's content (`size` bytes; None: the store finds out);
+        `BlobMissing` if gone."""
         ...
 
     def delete(self, key: str) -> None:

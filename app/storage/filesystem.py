@@ -4,7 +4,7 @@ Layout under the root: `instances/<key>` where a key is `<id>.<version>.dcm`
 (`base.new_version`); files of the layout before the index, `instances/<id>.dcm` with a
 `<id>.json` record, are adopted by `python -m app.reindex` as they are.
 
-- Keys are validated before they become file names (`base.parse_key`): no path traversal.
+- Keys are validated before they become file names (`base.is_blob_key`): no path traversal.
 - A new content is written to `<key>.part`, fsynced and renamed to `<key>`, then the directory
   is fsynced. A key is never overwritten: a reader sees a whole file or none.
 - The writer holds an exclusive `flock` on its part for as long as it writes. `clean_parts`
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from . import faults
-from .base import Blob, parse_key
+from .base import Blob, is_blob_key, parse_key
 from .errors import BlobMissing
 
 
@@ -68,7 +68,7 @@ class FileBlobs:
         self.directory.mkdir(parents=True, exist_ok=True)
 
     def _path(self, key: str) -> Path:
-        if parse_key(key) is None:
+        if not is_blob_key(key):
             raise BlobMissing(key)
         return self.directory / key
 
@@ -100,7 +100,7 @@ class FileBlobs:
         self._path(key)
         return _PartWriter(self.directory, key)
 
-    def open(self, key: str, size: int) -> BinaryIO:
+    def open(self, key: str, size: int | None) -> BinaryIO:
         try:
             return open(self._path(key), "rb")  # noqa: SIM115 - the caller closes it
         except FileNotFoundError:
@@ -108,14 +108,15 @@ class FileBlobs:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
-        if parse_key(key)[1] is None:  # type: ignore[index]
+        parsed = parse_key(key)
+        if parsed is not None and parsed[1] is None:
             # the layout before the index kept a record beside the file
             (self.directory / key.replace(".dcm", ".json")).unlink(missing_ok=True)
 
     def keys(self) -> Iterator[Blob]:
         with os.scandir(self.directory) as entries:
             for entry in entries:
-                if parse_key(entry.name) is None:
+                if not is_blob_key(entry.name):
                     continue
                 try:
                     stat = entry.stat()

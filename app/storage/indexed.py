@@ -14,6 +14,12 @@ holds beside it, and what is left over is one of:
   `orphan_grace` (a live writer on another replica may be about to switch to it);
 - a key in the garbage queue: deleted by the next change or start once due.
 
+A version of a deflated instance (Deflated Explicit VR Little Endian) has its inflated copy
+beside it (`base.inflated_key`, made by `inflate` before the switch, bounded by its limits:
+past them nothing is stored), which reads of its data set open instead
+(`open_for_reading`), so they do not inflate it again; the version's key stays the bytes as
+they were stored. The copy is deleted with the version (garbage), and swept with it.
+
 Concurrency is the compare-and-swap only, no lock: a writer that loses the race deletes its
 new key and runs `rewrite` again on the version that won (bounded by `MAX_ATTEMPTS` and
 `MAX_SECONDS`, then `TooBusy`), or raises `StaleETag` when it was conditional.
@@ -24,18 +30,25 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import BinaryIO
+
+from dicomcore.filereader import write_inflated
 
 from ..index.attributes import KeyAttributes
 from ..index.index import Index, Page, Record, Row, UidClash
 from . import faults
 from .base import (
+    DEFLATED,
     BlobStore,
     Opened,
+    OpenedForReading,
     Rewrite,
     Stored,
+    inflated_key,
     is_instance_id,
+    key_of_inflated,
     new_instance_id,
     new_version,
     parse_key,
@@ -47,13 +60,19 @@ log = logging.getLogger("app.storage")
 MAX_ATTEMPTS = 1000
 MAX_SECONDS = 60.0
 
+Inflate = Callable[[BinaryIO, BinaryIO], bool]
+"""`inflate(content, out)`: write the inflated copy of a deflated content to `out`
+(`filereader.write_inflated` with the limits of a read; `LimitExceeded` past them)."""
+
 
 class IndexedStorage:
     """Instances as blobs under versioned keys, found and switched through the index."""
 
     def __init__(self, blobs: BlobStore, index: Index, delete_delay: float = 600.0,
-                 orphan_grace: float = 3600.0, recover: bool = True) -> None:
+                 orphan_grace: float = 3600.0, recover: bool = True,
+                 inflate: Inflate = write_inflated) -> None:
         self.blobs = blobs
+        self.inflate = inflate
         self.index = index
         self.delete_delay = 0.0 if blobs.readers_keep_deleted else delete_delay
         self.orphan_grace = orphan_grace
@@ -80,6 +99,52 @@ class IndexedStorage:
                 continue  # replaced (or deleted) between the row and the open: read it again
         raise InstanceNotFound(instance_id)
 
+    def open_for_reading(self, instance_id: str) -> OpenedForReading:
+        for _ in range(10):
+            row = self._row(instance_id)
+            try:
+                return OpenedForReading(row.record, *self._open_version(row, True))
+            except BlobMissing:
+                continue  # replaced (or deleted) between the row and the open: read it again
+        raise InstanceNotFound(instance_id)
+
+    def _open_version(self, row: Row, inflated: bool) -> tuple[BinaryIO, bool]:
+        """The version's inflated copy (and True) when `inflated` and it has one, else its
+        content (and False); `BlobMissing` when the version is gone."""
+        copy = (inflated_key(row.key)
+                if inflated and row.record.attributes.transfer_syntax_uid == DEFLATED else None)
+        if copy is not None:
+            try:
+                return self.blobs.open(copy, None), True
+            except BlobMissing:
+                pass  # stored before copies were kept, or just deleted: try the content
+        return self.blobs.open(row.key, row.record.size), False
+
+    def _write_inflated(self, key: str, content: BinaryIO,
+                        attributes: KeyAttributes) -> bool:
+        """Keep the inflated copy of a deflated content beside `key`; True if one was."""
+        copy = inflated_key(key)
+        if copy is None or attributes.transfer_syntax_uid != DEFLATED:
+            return False
+        writer = self.blobs.writer(copy)
+        try:
+            content.seek(0)
+            if not self.inflate(content, writer.file):
+                writer.abort()
+                return False
+        except BaseException:
+            writer.abort()
+            raise
+        writer.commit()
+        return True
+
+    def _delete(self, key: str) -> None:
+        """Delete a version's key and its inflated copy, if any."""
+        self.blobs.delete(key)
+        copy = inflated_key(key)
+        if copy is not None:
+            self.blobs.delete(copy)
+
     def list(self, offset: int, limit: int, matches: Mapping[str, str] | None = None) -> Page:
         return self.index.page(matches or {}, offset, limit)
 
@@ -91,7 +156,13 @@ class IndexedStorage:
         instance_id = existing.record.id if existing else new_instance_id()
         key, etag = new_version(instance_id)
         size = content.stat().st_size
-        self.blobs.put(key, content)
+        try:
+            with open(content, "rb") as fp:
+                self._write_inflated(key, fp, attributes)
+            self.blobs.put(key, content)
+        except BaseException:
+            self._delete(key)
+            raise
         faults.checkpoint("put.blob-stored")
         try:
             for _ in _attempts():
@@ -110,7 +181,7 @@ class IndexedStorage:
                         return Stored(row.record, False)
                 existing = self.index.by_sop_instance_uid(uid) if uid else None
         except BaseException:
-            self.blobs.delete(key)
+            self._delete(key)
             raise
         raise AssertionError("unreachable")  # _attempts raises when it runs out
 
@@ -120,35 +191,43 @@ class IndexedStorage:
             row = self._row(instance_id)
             _check(row.record, expected_etags)
             try:
-                current = self.blobs.open(row.key, row.record.size)
+                current, inflated = self._open_version(
+                    row, getattr(rewrite, "reads_inflated", False))
             except BlobMissing:
                 continue
             key, etag = new_version(instance_id)
             with current:
                 writer = self.blobs.writer(key)
                 try:
-                    attributes = rewrite(current, writer.file)
+                    attributes = (rewrite(current, writer.file, stored_inflated=True)
+                                  if inflated else rewrite(current, writer.file))
                     if attributes is None:
                         writer.abort()
                         return row.record
                     size = writer.file.seek(0, 2)
+                    self._write_inflated(key, writer.file, attributes)
                 except BaseException:
                     writer.abort()
+                    self._delete(key)
                     raise
-            writer.commit()
+            try:
+                writer.commit()
+            except BaseException:
+                self._delete(key)
+                raise
             faults.checkpoint("replace.blob-stored")
             now = time.time()
             new = Row(Record(instance_id, attributes, size, etag, row.record.created, now), key)
             try:
                 switched = self.index.switch(row, new, now + self.delete_delay)
             except BaseException:
-                self.blobs.delete(key)
+                self._delete(key)
                 raise
             if switched:
                 faults.checkpoint("replace.switched")
                 self.collect_garbage()
                 return new.record
-            self.blobs.delete(key)  # another version came first: start again from it
+            self._delete(key)  # another version came first: start again from it
         raise AssertionError("unreachable")
 
     def delete(self, instance_id: str, expected_etags: frozenset[str] | None = None) -> None:
@@ -166,22 +245,22 @@ class IndexedStorage:
         """Delete old versions whose delay has passed; how many."""
         keys = self.index.due_garbage(limit, now)
         for key in keys:
-            self.blobs.delete(key)
+            self._delete(key)
             self.index.forget_garbage(key)
         return len(keys)
 
     def sweep_orphans(self, older_than: float) -> int:
-        """Delete versioned keys no row or garbage entry names, last changed before
-        `older_than` (seconds since the epoch). Keys of the layout before versions are
-        never swept: they are data `app.reindex` has not adopted."""
+        """Delete versioned keys no row or garbage entry names, and inflated copies of such
+        keys, last changed before `older_than` (seconds since the epoch). Keys of the layout
+        before versions are never swept: they are data `app.reindex` has not adopted."""
         candidates = [b.key for b in self.blobs.keys()
-                      if b.modified < older_than and parse_key(b.key)[1] is not None]  # type: ignore[index]
+                      if b.modified < older_than and _versioned(b.key)]
         removed = 0
         for start in range(0, len(candidates), 1000):
             chunk = candidates[start:start + 1000]
-            known = self.index.known_keys(chunk)
+            known = self.index.known_keys({key_of_inflated(key) or key for key in chunk})
             for key in chunk:
-                if key not in known:
+                if (key_of_inflated(key) or key) not in known:
                     self.blobs.delete(key)
                     removed += 1
         return removed
@@ -212,6 +291,12 @@ def _attempts() -> Iterator[int]:
             time.sleep(random.uniform(0, min(0.05, 0.001 * attempt)))
         yield attempt
     raise TooBusy(MAX_ATTEMPTS)
+
+
+def _versioned(key: str) -> bool:
+    """A key of a version or of a version's inflated copy (not of the layout before)."""
+    parsed = parse_key(key)
+    return key_of_inflated(key) is not None if parsed is None else parsed[1] is not None
 
 
 def _check(record: Record, expected: frozenset[str] | None) -> None:

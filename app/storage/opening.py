@@ -10,9 +10,13 @@ then (`IndexedStorage.recover`); `close_all` closes them (tests, shutdown).
 from __future__ import annotations
 
 import threading
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from dicomcore.filereader import write_inflated
+from dicomcore.limits import ReadLimits
 
 from ..index.database import connect
 from ..index.index import Index
@@ -48,7 +52,8 @@ def open_storage(settings: Any, recover: bool = True) -> IndexedStorage:
     """The storage of these settings (an `app.settings.Settings`), opened once."""
     key = (settings.storage_url, str(settings.storage_dir.resolve()), settings.index_url,
            settings.s3_endpoint_url, settings.s3_delete_delay_seconds,
-           settings.orphan_grace_seconds, recover)
+           settings.orphan_grace_seconds, recover, settings.max_elements,
+           settings.max_inflated_bytes, settings.max_upload_bytes)
     with _lock:
         storage = _opened.get(key)
         if storage is None:
@@ -57,8 +62,13 @@ def open_storage(settings: Any, recover: bool = True) -> IndexedStorage:
             db = connect(index_url(settings.index_url, settings.storage_dir),
                          settings.index_pool_size)
             try:
+                # the inflated copy of a deflated instance: bounded as a read of it is
+                limits = ReadLimits(max_elements=settings.max_elements,
+                                    max_inflated_bytes=settings.max_inflated_bytes
+                                    or settings.max_upload_bytes)
                 storage = IndexedStorage(blobs, Index(db), settings.s3_delete_delay_seconds,
-                                         settings.orphan_grace_seconds, recover)
+                                         settings.orphan_grace_seconds, recover,
+                                         partial(write_inflated, limits=limits))
             except BaseException:
                 db.close()
                 raise

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from . import faults
-from .base import Blob, parse_key
+from .base import Blob, is_blob_key
 from .errors import BlobMissing
 
 PART_SIZE = 8 << 20
@@ -128,7 +128,7 @@ class S3Blobs:
             **options)
 
     def _object(self, key: str) -> str:
-        if parse_key(key) is None:
+        if not is_blob_key(key):
             raise BlobMissing(key)
         return self.prefix + key
 
@@ -174,8 +174,17 @@ class S3Blobs:
 
     # reading ------------------------------------------------------------------------------
 
-    def open(self, key: str, size: int) -> BinaryIO:
-        raw = S3Reader(self.reader_store, self._object(key), size)
+    def open(self, key: str, size: int | None) -> BinaryIO:
+        name = self._object(key)
+        if size is None:
+            try:
+                size = int(self.client.head_object(Bucket=self.bucket, Key=name)
+                           ["ContentLength"])
+            except self.client.exceptions.ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
+                    raise BlobMissing(key) from None
+                raise
+        raw = S3Reader(self.reader_store, name, size)
         return io.BufferedReader(raw, buffer_size=16 << 10)  # type: ignore[return-value]
 
     def keys(self) -> Iterator[Blob]:
@@ -184,7 +193,7 @@ class S3Blobs:
         for page in pages:
             for item in page.get("Contents", ()):
                 key = item["Key"][len(self.prefix):]
-                if parse_key(key) is not None:
+                if is_blob_key(key):
                     yield Blob(key, int(item["Size"]), item["LastModified"].timestamp())
 
     def clean_parts(self, older_than: float) -> int:

@@ -372,3 +372,134 @@ def test_file_system_copies_across_file_systems(
     record = file_system.put(source, ATTRS).record
     assert _content(file_system, record.id) == b"copied" and record.size == 6
     assert not source.exists() and not [n for n in _files(tmp_path) if n.endswith(".part")]
+
+
+# a deflated instance's inflated copy (issue 12) -----------------------------------------------
+
+DEFLATED_ATTRS = KeyAttributes(**{**ATTRS.__dict__,
+                                  "transfer_syntax_uid": "1.2.840.10008.1.2.1.99"})
+
+
+def _blob_keys(storage: IndexedStorage) -> set[str]:
+    return {blob.key for blob in storage.blobs.keys()}
+
+
+def _version_keys(storage: IndexedStorage, instance_id: str) -> set[str]:
+    from app.storage.base import inflated_key
+
+    key = storage.index.get(instance_id).key  # type: ignore[union-attr]
+    return {key, inflated_key(key)}  # type: ignore[arg-type]
+
+
+def _inflated(data: bytes) -> bytes:
+    import io
+
+    from dicomcore.filereader import write_inflated
+
+    out = io.BytesIO()
+    assert write_inflated(io.BytesIO(data), out)
+    return out.getvalue()
+
+
+def _gc_all(storage: IndexedStorage) -> None:
+    import time
+
+    storage.collect_garbage(1000, time.time() + 10 ** 6)
+
+
+def test_a_deflated_instance_keeps_its_inflated_copy_beside_it(
+        storage: IndexedStorage, upload: Callable[[bytes], Path]) -> None:
+    from dicomcore import read_file
+    from dicomcore.limits import ReadLimits
+
+    from .attack_inputs import deflate_bomb
+
+    data = deflate_bomb(64 << 10)
+    record = storage.put(upload(data), DEFLATED_ATTRS).record
+    assert _content(storage, record.id) == data and record.size == len(data)
+    opened = storage.open_for_reading(record.id)
+    with opened.file:
+        assert opened.stored_inflated and opened.record == record
+        assert opened.file.read() == _inflated(data)
+        opened.file.seek(0)
+        ds = read_file(opened.file, limits=ReadLimits(stored_inflated=True))
+        assert str(ds.SOPInstanceUID) == "1.2.3.4"
+        ds.close()
+    assert _blob_keys(storage) == _version_keys(storage, record.id)
+
+    smaller = deflate_bomb(32 << 10)
+    storage.replace(record.id, _writing(smaller, DEFLATED_ATTRS))
+    _gc_all(storage)
+    assert _blob_keys(storage) == _version_keys(storage, record.id)
+    opened = storage.open_for_reading(record.id)
+    with opened.file:
+        assert opened.stored_inflated and opened.file.read() == _inflated(smaller)
+
+    storage.replace(record.id, _writing(b"plain"))  # no longer deflated: no copy
+    _gc_all(storage)
+    key = storage.index.get(record.id).key  # type: ignore[union-attr]
+    assert _blob_keys(storage) == {key}
+    opened = storage.open_for_reading(record.id)
+    with opened.file:
+        assert not opened.stored_inflated and opened.file.read() == b"plain"
+
+    storage.replace(record.id, _writing(data, DEFLATED_ATTRS))
+    storage.delete(record.id)
+    _gc_all(storage)
+    assert _blob_keys(storage) == set()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_inflated_copy_past_its_limit_stores_nothing(
+        request: pytest.FixtureRequest, tmp_path: Path, backend: str,
+        upload: Callable[[bytes], Path]) -> None:
+    from functools import partial
+
+    from dicomcore.filereader import write_inflated
+    from dicomcore.limits import LimitExceeded, ReadLimits
+
+    from .attack_inputs import deflate_bomb
+
+    storage = make_storage(request, tmp_path, backend,  # type: ignore[arg-type]
+                           inflate=partial(write_inflated,
+                                           limits=ReadLimits(max_inflated_bytes=256 << 10)))
+    with pytest.raises(LimitExceeded):
+        storage.put(upload(deflate_bomb(1 << 20)), DEFLATED_ATTRS)
+    assert _blob_keys(storage) == set() and storage.index.count() == 0
+
+    record = storage.put(upload(deflate_bomb(64 << 10)), DEFLATED_ATTRS).record
+    before = _blob_keys(storage)
+    with pytest.raises(LimitExceeded):
+        storage.replace(record.id, _writing(deflate_bomb(1 << 20), DEFLATED_ATTRS))
+    assert storage.record(record.id) == record and _blob_keys(storage) == before
+
+
+def test_an_orphaned_inflated_copy_is_swept(storage: IndexedStorage,
+                                            upload: Callable[[bytes], Path]) -> None:
+    import time
+
+    from app.storage.base import inflated_key, new_instance_id, new_version
+
+    record = storage.put(upload(b"x"), ATTRS).record
+    kept = storage.index.get(record.id).key  # type: ignore[union-attr]
+    for key in (inflated_key(kept), inflated_key(new_version(new_instance_id())[0])):
+        writer = storage.blobs.writer(key)  # type: ignore[arg-type]
+        writer.file.write(b"copy")
+        writer.commit()
+    assert storage.sweep_orphans(time.time() + 10) == 1
+    assert _blob_keys(storage) == {kept, inflated_key(kept)}
+
+
+def test_a_deflated_instance_without_a_copy_is_read_as_stored(
+        storage: IndexedStorage, upload: Callable[[bytes], Path]) -> None:
+    from app.storage.base import inflated_key
+
+    from .attack_inputs import deflate_bomb
+
+    data = deflate_bomb(16 << 10)
+    record = storage.put(upload(data), DEFLATED_ATTRS).record
+    key = storage.index.get(record.id).key  # type: ignore[union-attr]
+    storage.blobs.delete(inflated_key(key))  # type: ignore[arg-type]  # as stored before copies
+    opened = storage.open_for_reading(record.id)
+    with opened.file:
+        assert not opened.stored_inflated and opened.file.read() == data

@@ -1,0 +1,157 @@
+"""A stored deflated instance keeps its inflated copy beside it (issue 12, item 1): reads of
+its data set do not inflate it again, downloads of the file are the bytes as uploaded, and
+the copy lives and dies with its version."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pydicom
+import pytest
+from fastapi.testclient import TestClient
+
+from app.settings import Settings
+from dicomcore import filereader
+
+from ..corpus import PYDICOM_DATA
+from .attack_inputs import deflate_bomb
+
+DEFLATED_FILE = PYDICOM_DATA / "test_files" / "image_dfl.dcm"
+RAW = {"content-type": "application/dicom"}
+
+
+@pytest.fixture
+def inflations(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per read that inflates a deflated data set."""
+    calls: list[int] = []
+    real: Callable[..., Any] = filereader._inflate
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(filereader, "_inflate", counted)
+    return calls
+
+
+def _store(client: TestClient, data: bytes, status: int = 201) -> dict:
+    response = client.post("/v1/instances", content=data, headers=RAW)
+    assert response.status_code == status, response.text
+    return response.json() | {"location": response.headers["location"]}
+
+
+def _keys(settings: Settings) -> list[str]:
+    return sorted(p.name for p in (settings.storage_dir / "instances").iterdir())
+
+
+def _pairs(settings: Settings) -> list[str]:
+    """The stored keys, each version's inflated copy named after it: [<id>.<token>, ...]."""
+    keys = _keys(settings)
+    versions = [k.removesuffix(".dcm") for k in keys if k.endswith(".dcm")]
+    copies = [k.removesuffix(".inflated") for k in keys if k.endswith(".inflated")]
+    assert len(keys) == len(versions) + len(copies), keys
+    assert copies == versions, f"a version without its copy, or a stray copy: {keys}"
+    return versions
+
+
+def test_reads_of_a_stored_deflated_instance_do_not_inflate_it_again(
+        client: TestClient, settings: Settings, inflations: list[int]) -> None:
+    data = DEFLATED_FILE.read_bytes()
+    stored = _store(client, data)
+    url = stored["location"]
+    ds = pydicom.dcmread(DEFLATED_FILE)
+    del inflations[:]  # the upload itself is read (and inflated) once
+
+    element_json = client.get(url)
+    assert element_json.status_code == 200
+    assert element_json.json()["00100010"]["Value"] == [{"Alphabetic": str(ds.PatientName)}]
+    bulk = client.get(url + "/bulk/7FE00010")
+    assert bulk.status_code == 200 and bulk.content == ds.PixelData
+    meta = client.get(f"/dicomweb/studies/{ds.StudyInstanceUID}/series/"
+                      f"{ds.SeriesInstanceUID}/instances/{ds.SOPInstanceUID}/metadata")
+    assert meta.status_code == 200
+    assert meta.json()[0]["00100010"]["Value"] == [{"Alphabetic": str(ds.PatientName)}]
+    frame = client.get(f"/dicomweb/studies/{ds.StudyInstanceUID}/series/"
+                       f"{ds.SeriesInstanceUID}/instances/{ds.SOPInstanceUID}/frames/1",
+                       headers={"accept": 'multipart/related; type="application/octet-stream"; '
+                                          "transfer-syntax=*"})
+    assert frame.status_code == 200 and ds.PixelData in frame.content
+    assert inflations == [], "a read inflated the stored instance again"
+
+    download = client.get(url + "/file")
+    assert download.status_code == 200 and download.content == data
+    wado = client.get(f"/dicomweb/studies/{ds.StudyInstanceUID}/series/"
+                      f"{ds.SeriesInstanceUID}/instances/{ds.SOPInstanceUID}",
+                      headers={"accept": 'multipart/related; type="application/dicom"; '
+                                         "transfer-syntax=*"})
+    assert wado.status_code == 200 and data in wado.content
+    assert len(_pairs(settings)) == 1
+
+
+def test_patch_delete_and_replace_leave_no_stray_copy(
+        client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.patching import StoredPatch
+
+    given: list[bool] = []
+    real = StoredPatch.__call__
+
+    def recorded(self: StoredPatch, current: Any, out: Any, stored_inflated: bool = False
+                 ) -> Any:
+        given.append(stored_inflated)
+        return real(self, current, out, stored_inflated)
+
+    monkeypatch.setattr(StoredPatch, "__call__", recorded)
+    data = DEFLATED_FILE.read_bytes()
+    stored = _store(client, data)
+    url = stored["location"]
+    first = _pairs(settings)
+    assert len(first) == 1
+
+    patched = client.patch(url, json=[{"op": "set", "path": "PatientName", "value": "A^B"}])
+    assert patched.status_code == 200, patched.text
+    assert given == [True], "PATCH read the deflated content, not its inflated copy"
+    assert patched.json()["00100010"]["Value"] == [{"Alphabetic": "A^B"}]
+    assert client.get(url).json() == patched.json()
+    after_patch = _pairs(settings)
+    assert len(after_patch) == 1 and after_patch != first
+    download = client.get(url + "/file").content
+    assert download != data and pydicom.dcmread(io.BytesIO(download)).PatientName == "A^B"
+    assert pydicom.dcmread(io.BytesIO(download)).file_meta.TransferSyntaxUID == \
+        "1.2.840.10008.1.2.1.99"
+
+    again = _store(client, data, 200)  # the same SOP Instance UID: a new version of it
+    assert again["id"] == stored["id"]
+    after_replace = _pairs(settings)
+    assert len(after_replace) == 1 and after_replace != after_patch
+    assert client.get(url + "/file").content == data
+    assert client.get(url).json()["00100010"] != patched.json()["00100010"]
+
+    assert client.delete(url).status_code == 204
+    assert _keys(settings) == []
+
+
+def test_a_plain_instance_has_no_copy(client: TestClient, settings: Settings,
+                                      ct_bytes: bytes) -> None:
+    _store(client, ct_bytes)
+    assert [k for k in _keys(settings) if k.endswith(".inflated")] == []
+
+
+def test_a_copy_past_the_inflated_cap_is_not_stored(tmp_path: Path) -> None:
+    from app.deps import get_settings
+    from app.main import create_app
+
+    settings = Settings(storage_dir=tmp_path / "data", max_upload_bytes=1 << 20,
+                        max_inflated_bytes=1 << 20)
+    application = create_app()
+    application.dependency_overrides[get_settings] = lambda: settings
+    with TestClient(application, raise_server_exceptions=False) as client:
+        response = client.post("/v1/instances", content=deflate_bomb(3 << 20), headers=RAW)
+        assert response.status_code == 413, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        small = client.post("/v1/instances", content=deflate_bomb(200 << 10, "1.2.3.5"),
+                            headers=RAW)
+        assert small.status_code == 201, small.text
+        assert len(_pairs(settings)) == 1
