@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from dicomcore import read_file
 from dicomcore.errors import InvalidDicomError
-from dicomcore.limits import ReadLimits
+from dicomcore.limits import DEFAULT_LIMITS, ReadLimits
 
 from .index.attributes import from_dataset
 from .index.index import Record, Row
@@ -60,7 +60,7 @@ def _legacy_created(storage: IndexedStorage, key: str, fallback: float) -> float
 
 
 def reindex(storage: IndexedStorage, progress: Progress | None = None,
-            defer_size: int = 64 * 1024, limits: ReadLimits | None = None) -> dict[str, int]:
+            defer_size: int = 64 * 1024, limits: ReadLimits = DEFAULT_LIMITS) -> dict[str, int]:
     """Index what storage holds, reading each header within `limits` (the service's read
     limits: a stored file past them is counted unreadable); counts of what was done."""
     started = time.time()
@@ -92,7 +92,7 @@ def reindex(storage: IndexedStorage, progress: Progress | None = None,
 
 
 def _index_one(storage: IndexedStorage, instance_id: str, blob: Blob, defer_size: int,
-               limits: ReadLimits | None) -> str:
+               limits: ReadLimits) -> str:
     try:
         with storage.blobs.open(blob.key, blob.size) as fp:
             ds = read_file(fp, defer_size=defer_size, stop_before_pixels=True, limits=limits)
