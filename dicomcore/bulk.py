@@ -29,11 +29,11 @@ from .dataelem import DataElement
 from .dataset import Dataset
 from .deferred import CHUNK_SIZE, DeferredValue
 from .json import element_at_path
+from .tag import SPECIFIC_CHARACTER_SET
 from .values import decode_value, encode_value, pad
 
 __all__ = ["BulkSpan", "bulk_span"]
 
-_SPECIFIC_CHARACTER_SET = 0x00080005
 
 
 @dataclass(frozen=True)
@@ -95,5 +95,5 @@ def _encodings_at(ds: Dataset, path: str) -> tuple[str, ...]:
 
 
 def _own_encodings(ds: Dataset, inherited: tuple[str, ...]) -> tuple[str, ...]:
-    elem = ds.get_item(_SPECIFIC_CHARACTER_SET)
+    elem = ds.get_item(SPECIFIC_CHARACTER_SET)
     return inherited if elem is None else python_encodings(elem.value)
