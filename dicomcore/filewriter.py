@@ -39,6 +39,7 @@ from .dataelem import DataElement
 from .dataset import Dataset, resolve_ambiguous_vr
 from .deferred import DeferredValue
 from .errors import EncodeError
+from .filedataset import validate_file_meta
 from .header import UNDEFINED_LENGTH, header_codec
 from .tag import (
     ITEM,
@@ -50,7 +51,7 @@ from .tag import (
 from .uid import transfer_syntax as lookup_transfer_syntax
 from .values import decode_value, encode_value, pad
 from .vr import AMBIGUOUS_VRS, SWAP_WIDTH
-from .writeplan import WritePlan, complete_file_meta, file_meta_to_write, plan_write
+from .writeplan import WritePlan, file_meta_to_write, plan_write
 
 __all__ = ["write_file", "dcmwrite", "write_dataset", "write_data_element",
            "write_file_meta_info", "correct_ambiguous_vr", "correct_ambiguous_vr_element"]
@@ -497,12 +498,7 @@ def write_file_meta_info(fp: BinaryIO, file_meta: Dataset, enforce_standard: boo
     UID or Transfer Syntax UID is a `MissingFileMetaError` (ValueError and AttributeError).
     A non-0002 element in `file_meta` is a ValueError.
     """
-    for elem in file_meta:
-        if elem.tag >> 16 != 2:
-            raise ValueError("Only File Meta Information group (0002,eeee) elements may be "
-                             "present in 'file_meta'.")
-    if enforce_standard:
-        complete_file_meta(file_meta)
+    validate_file_meta(file_meta, enforce_standard)
     encoded = _encode_meta(file_meta, not enforce_standard)
     if enforce_standard:  # pydicom sets the group length in `file_meta` too
         file_meta.add(DataElement(0x00020000, "UL", len(encoded) - 12))

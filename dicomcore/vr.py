@@ -13,8 +13,6 @@ the facts it needs as arguments.
 
 from __future__ import annotations
 
-from .tag import PIXEL_DATA
-
 __all__ = [
     "VALID_VRS", "AMBIGUOUS_VRS", "LONG_LENGTH_VRS", "BINARY_VRS", "BYTES_VRS",
     "NUMBER_FORMATS", "INT_VRS", "FLOAT_VRS", "SWAP_WIDTH", "STR_VRS", "CHARSET_VRS",
@@ -85,6 +83,11 @@ MAX_LENGTH = {"AE": 16, "AS": 4, "CS": 16, "DA": 8, "DS": 16, "DT": 26, "IS": 12
 """Maximum length of one value in characters (PN: per component group)."""
 
 
+# vr.py imports nothing, not even tag.py: the generators in scripts/ load it on its own,
+# before the package (whose generated modules they are writing) can be imported.
+_PIXEL_DATA = 0x7FE00010
+
+
 def ambiguous_vr(vr: str, tag: int, *, pixel_representation: int | None = None,
                  is_undefined_length: bool = False, lut_first_value: int | None = None) -> str:
     """The real VR of an element whose dictionary VR is ambiguous, as PS3.5 and PS3.3 say.
@@ -96,7 +99,7 @@ def ambiguous_vr(vr: str, tag: int, *, pixel_representation: int | None = None,
     if vr == "US or SS":
         return "SS" if pixel_representation not in (None, 0) else "US"
     if vr == "OB or OW":
-        return "OB" if tag == PIXEL_DATA and is_undefined_length else "OW"
+        return "OB" if tag == _PIXEL_DATA and is_undefined_length else "OW"
     if vr == "US or OW":
         return "US" if lut_first_value == 1 else "OW"
     if vr == "US or SS or OW":

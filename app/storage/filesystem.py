@@ -126,22 +126,28 @@ class FileBlobs:
 
     def clean_parts(self, older_than: float) -> int:
         """Parts whose writer is gone (no flock held); `older_than` is not needed here."""
-        removed = 0
-        for part in self.directory.glob("*.part"):
-            try:
-                fd = os.open(part, os.O_RDONLY)
-            except FileNotFoundError:
-                continue
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                continue  # a live writer's
-            else:
-                part.unlink(missing_ok=True)
-                removed += 1
-            finally:
-                os.close(fd)
-        return removed
+        return remove_abandoned_parts(self.directory, "*.part")
+
+
+def remove_abandoned_parts(directory: Path, pattern: str) -> int:
+    """Remove the local part files matching `pattern` whose writer is gone: every writer
+    holds an exclusive flock on its part while it writes (the S3 store's spools too)."""
+    removed = 0
+    for part in directory.glob(pattern):
+        try:
+            fd = os.open(part, os.O_RDONLY)
+        except FileNotFoundError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a live writer's
+        else:
+            part.unlink(missing_ok=True)
+            removed += 1
+        finally:
+            os.close(fd)
+    return removed
 
 
 def _fsync_dir(path: Path) -> None:

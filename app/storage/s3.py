@@ -34,6 +34,7 @@ from typing import Any, BinaryIO
 from . import faults
 from .base import Blob, is_blob_key
 from .errors import BlobMissing
+from .filesystem import remove_abandoned_parts
 
 PART_SIZE = 8 << 20
 FIRST_WINDOW = 64 << 10
@@ -198,7 +199,7 @@ class S3Blobs:
 
     def clean_parts(self, older_than: float) -> int:
         """Local parts of dead writers, and multipart uploads begun before `older_than`."""
-        removed = _clean_local_parts(self.local_dir)
+        removed = remove_abandoned_parts(self.local_dir, "s3-*.part")
         pages = self.client.get_paginator("list_multipart_uploads").paginate(
             Bucket=self.bucket, Prefix=self.prefix)
         for page in pages:
@@ -230,21 +231,3 @@ class _LocalWriter:
     def abort(self) -> None:
         self.path.unlink(missing_ok=True)
         self.file.close()
-
-
-def _clean_local_parts(directory: Path) -> int:
-    removed = 0
-    for part in directory.glob("s3-*.part"):
-        try:
-            fd = os.open(part, os.O_RDONLY)
-        except FileNotFoundError:
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            part.unlink(missing_ok=True)
-            removed += 1
-        except BlockingIOError:
-            pass  # a live writer's
-        finally:
-            os.close(fd)
-    return removed
