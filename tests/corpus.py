@@ -11,8 +11,14 @@ from pathlib import Path
 
 import pydicom.data
 
+try:  # pydicom's downloadable data files, on PyPI as pydicom-data (the test extra)
+    import data_store
+except ImportError:
+    data_store = None
+
 PYDICOM_DATA = Path(pydicom.data.__file__).parent
 CORPUS_DIRS = (PYDICOM_DATA / "test_files", PYDICOM_DATA / "charset_files")
+DATA_STORE_DIR = Path(data_store.__file__).parent / "data" if data_store is not None else None
 
 
 def corpus_files() -> list[Path]:
@@ -24,7 +30,17 @@ def corpus_files() -> list[Path]:
     return sorted(files)
 
 
+def data_store_files() -> list[Path]:
+    """pydicom's downloadable data files (68 files, 58 MB, mostly pixel data), sorted; []
+    when pydicom-data is not installed."""
+    if DATA_STORE_DIR is None:
+        return []
+    return sorted(p for p in DATA_STORE_DIR.iterdir() if p.suffix == ".dcm")
+
+
 def corpus_id(path: Path) -> str:
+    if DATA_STORE_DIR is not None and path.parent == DATA_STORE_DIR:
+        return f"data_store/{path.name}"
     return str(path.relative_to(PYDICOM_DATA))
 
 
