@@ -52,9 +52,48 @@ def _zone(text: str | None) -> datetime.timezone | None:
 
 
 class _Remembers:
-    """What the three share: the original text, its str() and repr(), and pickling."""
+    """What the three share: construction from text or a Python value, the original text,
+    its str() and repr(), and pickling. Each subclass names its pattern, the Python type it
+    copies, and how to turn either into the base type's constructor arguments."""
 
     original_string: str | None = None
+    _pattern: re.Pattern[str]
+    _form: str
+    _copies: type
+
+    def __new__(cls, val: Any, *args: Any, validation_mode: int | None = None,
+                **kwargs: Any) -> Any:
+        if args or kwargs or isinstance(val, int):
+            # Python's own constructor form, which date arithmetic and replace() use.
+            obj = super().__new__(cls, val, *args, **kwargs)  # type: ignore[call-arg]
+            obj.original_string = None
+            return obj
+        if val is None:
+            return None
+        if isinstance(val, str):
+            text = _text(val)
+            if text is None:
+                return None
+            match = cls._pattern.fullmatch(text)
+            if match is None:
+                raise ValueError(f"{val!r} is not a {cls.__name__} value ({cls._form})")
+            obj = super().__new__(cls, *cls._from_text(match.groups()))  # type: ignore[call-arg]
+            obj.original_string = text
+            return obj
+        if isinstance(val, cls._copies):
+            obj = super().__new__(cls, *cls._from_value(val))  # type: ignore[call-arg]
+            obj.original_string = getattr(val, "original_string", None)
+            return obj
+        raise TypeError(f"a {cls.__name__} is made from text or a {cls._copies.__name__}, "
+                        f"not {type(val).__name__}")
+
+    @staticmethod
+    def _from_text(groups: tuple[Any, ...]) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    @staticmethod
+    def _from_value(val: Any) -> tuple[Any, ...]:
+        raise NotImplementedError
 
     def __str__(self) -> str:
         return self.original_string if self.original_string is not None else self._dicom()
@@ -76,30 +115,17 @@ def _restore(cls: type, text: str) -> Any:
 class DA(_Remembers, datetime.date):
     """A DA value: a `datetime.date` that keeps its DICOM text ("20200102", "2020.01.02")."""
 
-    def __new__(cls, val: Any, *args: Any, validation_mode: int | None = None,
-                **kwargs: Any) -> Any:
-        if args or kwargs or isinstance(val, int):
-            # Python's own constructor form, which date arithmetic and replace() use.
-            obj = super().__new__(cls, val, *args, **kwargs)
-            obj.original_string = None
-            return obj
-        if val is None:
-            return None
-        if isinstance(val, str):
-            text = _text(val)
-            if text is None:
-                return None
-            match = _DA.fullmatch(text)
-            if match is None:
-                raise ValueError(f"{val!r} is not a DA value (YYYYMMDD)")
-            obj = super().__new__(cls, *(int(g) for g in match.groups()))
-            obj.original_string = text
-            return obj
-        if isinstance(val, datetime.date):
-            obj = super().__new__(cls, val.year, val.month, val.day)
-            obj.original_string = getattr(val, "original_string", None)
-            return obj
-        raise TypeError(f"a DA is made from text or a date, not {type(val).__name__}")
+    _pattern = _DA
+    _form = "YYYYMMDD"
+    _copies = datetime.date
+
+    @staticmethod
+    def _from_text(groups: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(int(g) for g in groups)
+
+    @staticmethod
+    def _from_value(val: Any) -> tuple[Any, ...]:
+        return val.year, val.month, val.day
 
     def _dicom(self) -> str:
         return f"{self.year:04d}{self.month:02d}{self.day:02d}"
@@ -108,35 +134,19 @@ class DA(_Remembers, datetime.date):
 class TM(_Remembers, datetime.time):
     """A TM value: a `datetime.time` that keeps its DICOM text ("0102", "010203.5")."""
 
-    def __new__(cls, val: Any, *args: Any, validation_mode: int | None = None,
-                **kwargs: Any) -> Any:
-        if args or kwargs or isinstance(val, int):
-            # Python's own constructor form, which date arithmetic and replace() use.
-            obj = super().__new__(cls, val, *args, **kwargs)
-            obj.original_string = None
-            return obj
-        if val is None:
-            return None
-        if isinstance(val, str):
-            text = _text(val)
-            if text is None:
-                return None
-            match = _TM.fullmatch(text)
-            if match is None:
-                raise ValueError(f"{val!r} is not a TM value (HHMMSS.FFFFFF)")
-            hour, minute, second, fraction = match.groups()
-            # PS3.5 allows a leap second (60): Python's time cannot hold it, as in pydicom.
-            second_value = min(int(second or 0), 59)
-            obj = super().__new__(cls, int(hour), int(minute or 0), second_value,
-                                  _microseconds(fraction))
-            obj.original_string = text
-            return obj
-        if isinstance(val, datetime.time):
-            obj = super().__new__(cls, val.hour, val.minute, val.second, val.microsecond,
-                                  val.tzinfo)
-            obj.original_string = getattr(val, "original_string", None)
-            return obj
-        raise TypeError(f"a TM is made from text or a time, not {type(val).__name__}")
+    _pattern = _TM
+    _form = "HHMMSS.FFFFFF"
+    _copies = datetime.time
+
+    @staticmethod
+    def _from_text(groups: tuple[Any, ...]) -> tuple[Any, ...]:
+        hour, minute, second, fraction = groups
+        # PS3.5 allows a leap second (60): Python's time cannot hold it, as in pydicom.
+        return int(hour), int(minute or 0), min(int(second or 0), 59), _microseconds(fraction)
+
+    @staticmethod
+    def _from_value(val: Any) -> tuple[Any, ...]:
+        return val.hour, val.minute, val.second, val.microsecond, val.tzinfo
 
     def _dicom(self) -> str:
         text = f"{self.hour:02d}{self.minute:02d}{self.second:02d}"
@@ -146,34 +156,20 @@ class TM(_Remembers, datetime.time):
 class DT(_Remembers, datetime.datetime):
     """A DT value: a `datetime.datetime` that keeps its DICOM text, time zone included."""
 
-    def __new__(cls, val: Any, *args: Any, validation_mode: int | None = None,
-                **kwargs: Any) -> Any:
-        if args or kwargs or isinstance(val, int):
-            # Python's own constructor form, which date arithmetic and replace() use.
-            obj = super().__new__(cls, val, *args, **kwargs)
-            obj.original_string = None
-            return obj
-        if val is None:
-            return None
-        if isinstance(val, str):
-            text = _text(val)
-            if text is None:
-                return None
-            match = _DT.fullmatch(text)
-            if match is None:
-                raise ValueError(f"{val!r} is not a DT value (YYYYMMDDHHMMSS.FFFFFF&ZZXX)")
-            year, month, day, hour, minute, second, fraction, zone = match.groups()
-            obj = super().__new__(cls, int(year), int(month or 1), int(day or 1),
-                                  int(hour or 0), int(minute or 0), min(int(second or 0), 59),
-                                  _microseconds(fraction), _zone(zone))
-            obj.original_string = text
-            return obj
-        if isinstance(val, datetime.datetime):
-            obj = super().__new__(cls, val.year, val.month, val.day, val.hour, val.minute,
-                                  val.second, val.microsecond, val.tzinfo)
-            obj.original_string = getattr(val, "original_string", None)
-            return obj
-        raise TypeError(f"a DT is made from text or a datetime, not {type(val).__name__}")
+    _pattern = _DT
+    _form = "YYYYMMDDHHMMSS.FFFFFF&ZZXX"
+    _copies = datetime.datetime
+
+    @staticmethod
+    def _from_text(groups: tuple[Any, ...]) -> tuple[Any, ...]:
+        year, month, day, hour, minute, second, fraction, zone = groups
+        return (int(year), int(month or 1), int(day or 1), int(hour or 0), int(minute or 0),
+                min(int(second or 0), 59), _microseconds(fraction), _zone(zone))
+
+    @staticmethod
+    def _from_value(val: Any) -> tuple[Any, ...]:
+        return (val.year, val.month, val.day, val.hour, val.minute, val.second,
+                val.microsecond, val.tzinfo)
 
     def _dicom(self) -> str:
         text = (f"{self.year:04d}{self.month:02d}{self.day:02d}{self.hour:02d}"
