@@ -27,6 +27,7 @@ Errors are the domain errors of `app.storage.errors`; `app.problems` maps them t
 
 from __future__ import annotations
 
+import errno
 import re
 import secrets
 import time
@@ -39,8 +40,10 @@ from ..index.index import Page, Record
 
 _ID = re.compile(r"[A-Za-z0-9_-]{22}")
 _KEY = re.compile(r"([A-Za-z0-9_-]{22})(?:\.([0-9a-f]{28}))?\.dcm")
-_INFLATED = re.compile(r"([A-Za-z0-9_-]{22}\.[0-9a-f]{28})\.inflated")
+_INFLATED = re.compile(r"([A-Za-z0-9_-]{22}(?:\.[0-9a-f]{28})?)\.inflated")
 DEFLATED = "1.2.840.10008.1.2.1.99"
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+"""The errnos of a full disk (or quota): a write that fails with one is a resource state."""
 
 
 def new_instance_id() -> str:
@@ -68,11 +71,13 @@ def parse_key(key: str) -> tuple[str, str | None] | None:
 
 
 def inflated_key(key: str) -> str | None:
-    """The key of the inflated copy beside a versioned key of a deflated instance
-    (`<id>.<token>.inflated`, see `filereader.write_inflated`); None for a key of the layout
-    before versions, which never has one."""
+    """The key of the inflated copy beside the key of a deflated instance's version
+    (`<id>.<token>.inflated`, see `filereader.write_inflated`; `<id>.inflated` beside a key
+    of the layout before versions, made on its first read); None for a key that is neither."""
     parsed = parse_key(key)
-    return f"{parsed[0]}.{parsed[1]}.inflated" if parsed and parsed[1] else None
+    if parsed is None:
+        return None
+    return f"{parsed[0]}.{parsed[1]}.inflated" if parsed[1] else f"{parsed[0]}.inflated"
 
 
 def key_of_inflated(key: str) -> str | None:
@@ -136,7 +141,8 @@ class InstanceStorage(Protocol):
 
     def open_for_reading(self, instance_id: str) -> OpenedForReading:
         """The current version, for reading its data set: a deflated one's inflated copy
-        (kept beside it by `put` and `replace`) where it has one."""
+        (kept beside it by `put` and `replace`; made by the first read of a version stored
+        without one) where it has or can have one."""
         ...
 
     def replace(self, instance_id: str, rewrite: Rewrite,

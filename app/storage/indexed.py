@@ -18,7 +18,12 @@ A version of a deflated instance (Deflated Explicit VR Little Endian) has its in
 beside it (`base.inflated_key`, made by `inflate` before the switch, bounded by its limits:
 past them nothing is stored), which reads of its data set open instead
 (`open_for_reading`), so they do not inflate it again; the version's key stays the bytes as
-they were stored. The copy is deleted with the version (garbage), and swept with it.
+they were stored. The copy is deleted with the version (garbage), and swept with it. A
+version stored without one (before copies were kept, or adopted by `app.reindex` from the
+layout before versions) gets it from its first read, made as `put` makes it (bounded, whole
+or not at all); a version that went meanwhile loses it again at once, or by the sweep. When
+it cannot be made now (another reader is making it, or the disk is full) the read inflates
+the stored content as before: reads go on while the disk is full.
 
 Concurrency is the compare-and-swap only, no lock: a writer that loses the race deletes its
 new key and runs `rewrite` again on the version that won (bounded by `MAX_ATTEMPTS` and
@@ -41,6 +46,7 @@ from ..index.index import Index, Page, Record, Row, UidClash
 from . import faults
 from .base import (
     DEFLATED,
+    DISK_FULL,
     BlobStore,
     Opened,
     OpenedForReading,
@@ -103,22 +109,51 @@ class IndexedStorage:
         for _ in range(10):
             row = self._row(instance_id)
             try:
-                return OpenedForReading(row.record, *self._open_version(row, True))
+                return OpenedForReading(row.record,
+                                        *self._open_version(row, True, make_copy=True))
             except BlobMissing:
                 continue  # replaced (or deleted) between the row and the open: read it again
         raise InstanceNotFound(instance_id)
 
-    def _open_version(self, row: Row, inflated: bool) -> tuple[BinaryIO, bool]:
-        """The version's inflated copy (and True) when `inflated` and it has one, else its
-        content (and False); `BlobMissing` when the version is gone."""
+    def _open_version(self, row: Row, inflated: bool, make_copy: bool = False
+                      ) -> tuple[BinaryIO, bool]:
+        """The version's inflated copy (and True) when `inflated` and it has one (or, with
+        `make_copy`, once `_make_copy` made it), else its content (and False); `BlobMissing`
+        when the version is gone."""
         copy = (inflated_key(row.key)
                 if inflated and row.record.attributes.transfer_syntax_uid == DEFLATED else None)
         if copy is not None:
             try:
                 return self.blobs.open(copy, None), True
             except BlobMissing:
-                pass  # stored before copies were kept, or just deleted: try the content
+                pass  # stored before copies were kept, or just deleted
+            if make_copy and self._make_copy(row):
+                try:
+                    return self.blobs.open(copy, None), True
+                except BlobMissing:
+                    pass  # the version went meanwhile, and its copy with it
         return self.blobs.open(row.key, row.record.size), False
+
+    def _make_copy(self, row: Row) -> bool:
+        """Make the inflated copy of a deflated version stored without one; True if it now
+        has one. `LimitExceeded` past the limits (nothing stored: a read would fail there
+        too). False, and nothing stored, when another reader is writing it (a part of that
+        key exists) or the disk is full: the caller reads the content as stored."""
+        with self.blobs.open(row.key, row.record.size) as content:
+            try:
+                made = self._write_inflated(row.key, content, row.record.attributes)
+            except FileExistsError:
+                return False
+            except OSError as exc:
+                if exc.errno not in DISK_FULL:
+                    raise
+                log.warning("no inflated copy of %s: the disk is full", row.key)
+                return False
+        if made and not self.index.known_keys({row.key}):
+            # replaced and collected while the copy was made: the copy goes too
+            self.blobs.delete(inflated_key(row.key))  # type: ignore[arg-type]
+            return False
+        return made
 
     def _write_inflated(self, key: str, content: BinaryIO,
                         attributes: KeyAttributes) -> bool:
@@ -294,7 +329,8 @@ def _attempts() -> Iterator[int]:
 
 
 def _versioned(key: str) -> bool:
-    """A key of a version or of a version's inflated copy (not of the layout before)."""
+    """A key of a version or an inflated copy (of a version, or of a key of the layout
+    before versions: derived, so swept like a version's), not a key of the layout before."""
     parsed = parse_key(key)
     return key_of_inflated(key) is not None if parsed is None else parsed[1] is not None
 

@@ -490,7 +490,20 @@ def test_an_orphaned_inflated_copy_is_swept(storage: IndexedStorage,
     assert _blob_keys(storage) == {kept, inflated_key(kept)}
 
 
-def test_a_deflated_instance_without_a_copy_is_read_as_stored(
+def _counting(storage: IndexedStorage) -> list[int]:
+    """One entry per inflated copy `storage` makes."""
+    made: list[int] = []
+    real = storage.inflate
+
+    def inflate(content: BinaryIO, out: BinaryIO) -> bool:
+        made.append(1)
+        return real(content, out)
+
+    storage.inflate = inflate  # type: ignore[method-assign]
+    return made
+
+
+def test_a_deflated_version_without_a_copy_gets_it_from_its_first_read(
         storage: IndexedStorage, upload: Callable[[bytes], Path]) -> None:
     from app.storage.base import inflated_key
 
@@ -500,6 +513,106 @@ def test_a_deflated_instance_without_a_copy_is_read_as_stored(
     record = storage.put(upload(data), DEFLATED_ATTRS).record
     key = storage.index.get(record.id).key  # type: ignore[union-attr]
     storage.blobs.delete(inflated_key(key))  # type: ignore[arg-type]  # as stored before copies
+    made = _counting(storage)
+    for _ in range(3):
+        opened = storage.open_for_reading(record.id)
+        with opened.file:
+            assert opened.stored_inflated and opened.record == record
+            assert opened.file.read() == _inflated(data)
+    assert made == [1], "the copy was not made once, by the first read"
+    assert _blob_keys(storage) == {key, inflated_key(key)}
+    assert _content(storage, record.id) == data  # the version itself is as stored
+    storage.delete(record.id)
+    _gc_all(storage)
+    assert _blob_keys(storage) == set()
+
+
+def test_a_version_of_the_layout_before_versions_gets_a_copy_that_goes_with_it(
+        storage: IndexedStorage, upload: Callable[[bytes], Path]) -> None:
+    import time
+
+    from app.index.index import Record, Row
+    from app.storage.base import new_instance_id
+
+    from .attack_inputs import deflate_bomb
+
+    data = deflate_bomb(16 << 10)
+    instance_id = new_instance_id()
+    legacy = f"{instance_id}.dcm"  # as app.reindex adopts it: the key it had
+    storage.blobs.put(legacy, upload(data))
+    now = time.time()
+    assert storage.index.insert(Row(Record(instance_id, DEFLATED_ATTRS, len(data), '"old"',
+                                           now, now), legacy))
+    opened = storage.open_for_reading(instance_id)
+    with opened.file:
+        assert opened.stored_inflated and opened.file.read() == _inflated(data)
+    assert _blob_keys(storage) == {legacy, f"{instance_id}.inflated"}
+    assert storage.sweep_orphans(time.time() + 10) == 0  # named through its version's row
+    storage.delete(instance_id)
+    _gc_all(storage)
+    assert _blob_keys(storage) == set()
+
+
+def test_a_copy_made_on_read_past_its_limit_stores_nothing(
+        storage: IndexedStorage, upload: Callable[[bytes], Path]) -> None:
+    from functools import partial
+
+    from app.storage.base import inflated_key
+    from dicomcore.filereader import write_inflated
+    from dicomcore.limits import LimitExceeded, ReadLimits
+
+    from .attack_inputs import deflate_bomb
+
+    record = storage.put(upload(deflate_bomb(1 << 20)), DEFLATED_ATTRS).record
+    key = storage.index.get(record.id).key  # type: ignore[union-attr]
+    storage.blobs.delete(inflated_key(key))  # type: ignore[arg-type]
+    storage.inflate = partial(write_inflated,  # type: ignore[method-assign]
+                              limits=ReadLimits(max_inflated_bytes=256 << 10))
+    with pytest.raises(LimitExceeded):
+        storage.open_for_reading(record.id)
+    assert _blob_keys(storage) == {key}
+
+
+def test_a_copy_made_on_read_is_dropped_when_its_version_went_meanwhile(
+        storage: IndexedStorage, upload: Callable[[bytes], Path]) -> None:
+    from app.storage.base import inflated_key
+
+    from .attack_inputs import deflate_bomb
+
+    record = storage.put(upload(deflate_bomb(16 << 10)), DEFLATED_ATTRS).record
+    key = storage.index.get(record.id).key  # type: ignore[union-attr]
+    storage.blobs.delete(inflated_key(key))  # type: ignore[arg-type]
+    real = storage.inflate
+
+    def inflate_while_deleted(content: BinaryIO, out: BinaryIO) -> bool:
+        storage.delete(record.id)  # a DELETE whose old version is collected at once
+        _gc_all(storage)
+        return real(content, out)
+
+    storage.inflate = inflate_while_deleted  # type: ignore[method-assign]
+    with pytest.raises(InstanceNotFound):
+        storage.open_for_reading(record.id)
+    assert _blob_keys(storage) == set()
+
+
+def test_a_full_disk_leaves_reads_of_a_version_without_a_copy_as_they_were(
+        storage: IndexedStorage, upload: Callable[[bytes], Path]) -> None:
+    import errno
+
+    from app.storage.base import inflated_key
+
+    from .attack_inputs import deflate_bomb
+
+    data = deflate_bomb(16 << 10)
+    record = storage.put(upload(data), DEFLATED_ATTRS).record
+    key = storage.index.get(record.id).key  # type: ignore[union-attr]
+    storage.blobs.delete(inflated_key(key))  # type: ignore[arg-type]
+
+    def full(content: BinaryIO, out: BinaryIO) -> bool:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    storage.inflate = full  # type: ignore[method-assign]
     opened = storage.open_for_reading(record.id)
     with opened.file:
         assert not opened.stored_inflated and opened.file.read() == data
+    assert _blob_keys(storage) == {key}
