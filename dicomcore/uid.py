@@ -11,6 +11,9 @@ unknown UID gives an explicit-VR little-endian encapsulated guess, which is what
 (newer) compressed syntax almost always is. `UID.is_implicit_VR` and its siblings do not
 guess: like pydicom's they raise ValueError for a UID that is not a known transfer syntax.
 
+`register_transfer_syntax(uid, implicit_vr, little_endian)` makes a private transfer syntax
+known to the reader and the writer, as in pydicom 3.
+
 `generate_uid()` makes new UIDs (see its docstring for the root this library uses).
 """
 
@@ -85,13 +88,26 @@ class UID(str):
     @property
     def is_transfer_syntax(self) -> bool:
         """True if this is a transfer syntax whose encoding we know."""
-        return str(self) in TRANSFER_SYNTAXES
+        return str(self) in TRANSFER_SYNTAXES or str(self) in _PRIVATE_ENCODINGS
 
     def _transfer_syntax(self) -> TransferSyntax:
-        found = TRANSFER_SYNTAXES.get(str(self))
+        found = TRANSFER_SYNTAXES.get(str(self)) or _PRIVATE_ENCODINGS.get(str(self))
         if found is None:
             raise ValueError("UID is not a transfer syntax.")
         return found
+
+    def set_private_encoding(self, implicit_vr: bool, little_endian: bool) -> None:
+        """Say how a data set is encoded with this private transfer syntax, for
+        `is_implicit_VR` and `is_little_endian`; the reader uses it once the UID is given
+        to `register_transfer_syntax`. Unlike pydicom the encoding belongs to the UID text,
+        not to this one object (a `str` subclass cannot carry it)."""
+        uid = str(self)
+        standard = TRANSFER_SYNTAXES.get(uid)
+        if standard is not None and uid not in _PRIVATE_ENCODINGS:
+            raise ValueError(f"{uid} is a standard transfer syntax: its encoding is fixed")
+        _PRIVATE_ENCODINGS[uid] = TransferSyntax(
+            uid, self.name, is_implicit_VR=bool(implicit_vr),
+            is_little_endian=bool(little_endian), is_encapsulated=True)
 
     @property
     def is_implicit_VR(self) -> bool:  # noqa: N802 - pydicom's public name
@@ -280,6 +296,33 @@ TRANSFER_SYNTAXES: dict[str, TransferSyntax] = {
     if entry[1] == "Transfer Syntax"
 }
 
+# Encodings given by `UID.set_private_encoding`; `register_transfer_syntax` moves one into
+# TRANSFER_SYNTAXES, where the reader and the writer look.
+_PRIVATE_ENCODINGS: dict[str, TransferSyntax] = {}
+
+# The private transfer syntaxes registered in this process, in order (pydicom's list).
+PrivateTransferSyntaxes: list[UID] = []
+
+
+def register_transfer_syntax(uid: str, implicit_vr: bool | None = None,
+                             little_endian: bool | None = None) -> UID:
+    """Make a private transfer syntax known to `dcmread` and the writer, with its encoding
+    given here or before by `UID.set_private_encoding` (pydicom 3's function). A standard
+    transfer syntax is returned as it is: its encoding is fixed."""
+    uid = UID(uid)
+    if str(uid) in TRANSFER_SYNTAXES and str(uid) not in _PRIVATE_ENCODINGS:
+        return uid
+    if implicit_vr is not None and little_endian is not None:
+        uid.set_private_encoding(implicit_vr, little_endian)
+    elif str(uid) not in _PRIVATE_ENCODINGS:
+        raise ValueError("The corresponding dataset encoding for 'uid' must be set using "
+                         "the 'implicit_vr' and 'little_endian' arguments")
+    TRANSFER_SYNTAXES[str(uid)] = _PRIVATE_ENCODINGS[str(uid)]
+    if uid not in PrivateTransferSyntaxes:
+        PrivateTransferSyntaxes.append(uid)
+    return uid
+
+
 # The four native syntaxes every DICOM reader must accept (PS3.5 10.1), in writing order.
 UNCOMPRESSED_TRANSFER_SYNTAXES = (
     ImplicitVRLittleEndian,
@@ -293,6 +336,8 @@ __all__ = [
     "TransferSyntax",
     "TRANSFER_SYNTAXES",
     "transfer_syntax",
+    "register_transfer_syntax",
+    "PrivateTransferSyntaxes",
     "generate_uid",
     "DICOMCORE_ROOT_UID",
     "UNCOMPRESSED_TRANSFER_SYNTAXES",

@@ -15,6 +15,7 @@ import pickle
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -448,3 +449,96 @@ def test_the_length_limit_is_54_characters() -> None:
     assert len(limit) == 54 and generate_uid(limit).startswith(limit)
     with pytest.raises(ValueError, match="no more than 54 characters"):
         generate_uid("1." + limit)
+
+
+# Private transfer syntaxes (pydicom 3's register_transfer_syntax and set_private_encoding).
+
+PRIVATE_IMPLICIT = "1.2.826.0.1.3680043.2.1143.99.1"
+PRIVATE_BIG = "1.2.826.0.1.3680043.2.1143.99.2"
+
+
+@pytest.fixture
+def private_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Registration changes the process; each test gets both registries back as they were
+    (pydicom's keeps the first encoding given for a UID)."""
+    monkeypatch.setattr(uid_module, "TRANSFER_SYNTAXES", dict(TRANSFER_SYNTAXES))
+    monkeypatch.setattr(uid_module, "_PRIVATE_ENCODINGS", {})
+    monkeypatch.setattr(uid_module, "PrivateTransferSyntaxes", [])
+    theirs = list(pydicom.uid.PrivateTransferSyntaxes)
+    yield
+    pydicom.uid.PrivateTransferSyntaxes[:] = theirs
+
+
+def test_an_unregistered_private_uid_is_no_transfer_syntax(private_registry: None) -> None:
+    uid = UID(PRIVATE_IMPLICIT)
+    assert uid.is_private and not uid.is_transfer_syntax
+    with pytest.raises(ValueError, match="not a transfer syntax"):
+        _ = uid.is_implicit_VR
+    with pytest.raises(ValueError, match="must be set"):
+        uid_module.register_transfer_syntax(uid)
+    assert pydicom.uid.UID(PRIVATE_IMPLICIT).is_transfer_syntax is False
+
+
+@pytest.mark.parametrize(("implicit", "little"), [(True, True), (False, False), (False, True)])
+def test_registered_encoding_is_what_the_uid_says(private_registry: None, implicit: bool,
+                                                  little: bool) -> None:
+    registered = uid_module.register_transfer_syntax(PRIVATE_IMPLICIT, implicit, little)
+    theirs = pydicom.uid.UID(PRIVATE_IMPLICIT)
+    theirs.set_private_encoding(implicit, little)
+    for name in ("is_transfer_syntax", "is_implicit_VR", "is_little_endian", "is_deflated",
+                 "is_encapsulated", "is_compressed", "is_private"):
+        assert getattr(registered, name) == getattr(theirs, name), name
+    assert uid_module.PrivateTransferSyntaxes == [PRIVATE_IMPLICIT]
+    assert uid_module.transfer_syntax(PRIVATE_IMPLICIT).is_implicit_VR is implicit
+
+
+def test_set_private_encoding_then_register(private_registry: None) -> None:
+    uid = UID(PRIVATE_BIG)
+    uid.set_private_encoding(False, False)
+    assert uid.is_transfer_syntax and not uid.is_little_endian
+    # Known to UID but not to the reader until registered.
+    assert uid_module.transfer_syntax(PRIVATE_BIG).is_little_endian
+    assert uid_module.register_transfer_syntax(uid) == PRIVATE_BIG
+    assert not uid_module.transfer_syntax(PRIVATE_BIG).is_little_endian
+    uid_module.register_transfer_syntax(uid)
+    assert uid_module.PrivateTransferSyntaxes == [PRIVATE_BIG]
+
+
+def test_a_standard_transfer_syntax_keeps_its_encoding(private_registry: None) -> None:
+    explicit = "1.2.840.10008.1.2.1"
+    with pytest.raises(ValueError, match="standard transfer syntax"):
+        UID(explicit).set_private_encoding(True, False)
+    assert uid_module.register_transfer_syntax(explicit, True, False) == explicit
+    assert not UID(explicit).is_implicit_VR and UID(explicit).is_little_endian
+    assert uid_module.PrivateTransferSyntaxes == []
+
+
+@pytest.mark.parametrize(("implicit", "little"), [(True, True), (False, False)])
+def test_a_file_in_a_registered_private_syntax_reads_and_writes(
+        private_registry: None, tmp_path: Path, implicit: bool, little: bool) -> None:
+    import dicomcore
+    from dicomcore.dataset import FileMetaDataset
+
+    uid_module.register_transfer_syntax(PRIVATE_IMPLICIT, implicit, little)
+    ds = dicomcore.Dataset()
+    ds.PatientName = "Doe^Jane"
+    ds.Rows = 512
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    ds.SOPInstanceUID = "1.2.3.4"
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = PRIVATE_IMPLICIT
+    path = tmp_path / "private.dcm"
+    ds.save_as(path, enforce_file_format=True)
+
+    data = path.read_bytes()
+    body = data[data.index(PRIVATE_IMPLICIT.encode()) + len(PRIVATE_IMPLICIT) + 1:]
+    assert (b"PN" in body) is not implicit  # explicit VR names the VR in each header
+    rows = (512).to_bytes(2, "little" if little else "big")
+    assert rows in body
+
+    back = dicomcore.dcmread(path)
+    assert (back.PatientName, back.Rows) == ("Doe^Jane", 512)
+    assert back.file_meta.TransferSyntaxUID == PRIVATE_IMPLICIT
+    pydicom.uid.register_transfer_syntax(PRIVATE_IMPLICIT, implicit, little)
+    theirs = pydicom.dcmread(path)
+    assert (str(theirs.PatientName), theirs.Rows) == ("Doe^Jane", 512)
