@@ -219,6 +219,24 @@ def test_a_failing_change_leaves_the_data_set_untouched(monkeypatch: pytest.Monk
     assert ds == before
 
 
+def test_a_change_refused_in_an_item_leaves_every_level_untouched(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every change is made and checked before any is put in: the top level, the items and
+    # the file meta stay as they were when one nested value is refused.
+    monkeypatch.setitem(DUMMIES, "LO", "a\\b")
+    ds = study("P1", "Doe^Jane", "1.2.826.0.1.99.5")
+    item = Dataset(ReferencedSOPInstanceUID="1.2.826.0.1.99.7",
+                   InstitutionName="General Hospital")
+    ds.ReferencedImageSequence = Sequence([item])
+    with pytest.raises(DeidentificationError, match=r"00081140\[0\]\.00080080"):
+        deidentify(ds, key=KEY)
+    assert ds.PatientID == "P1" and ds.SOPInstanceUID == "1.2.826.0.1.99.5"
+    assert ds.ReferencedImageSequence[0] is item
+    assert item.ReferencedSOPInstanceUID == "1.2.826.0.1.99.7"
+    assert item.InstitutionName == "General Hospital"
+    assert ds.file_meta.MediaStorageSOPInstanceUID == "1.2.826.0.1.99.5"
+
+
 def test_parse_safe_private() -> None:
     assert parse_safe_private('(0019,"GEMS_ACQU_01",0C)') == (0x0019, "GEMS_ACQU_01", 0x0C)
     with pytest.raises(ValueError):

@@ -12,7 +12,7 @@ mapping table is needed to stay consistent; `Report.mapping` and `write_map` giv
 (PHI) to sites that must re-identify.
 
 The package: `profile` (the table and options resolved to one action per element),
-`keyed` (keyed values), `plan` (the walk that turns a data set into patch operations),
+`keyed` (keyed values), `plan` (the walk that makes and checks every change, and commits),
 `apply` (`deidentify`, the marks), `report`, `command` (the CLI's `deid`).
 """
 

@@ -1,9 +1,10 @@
 """`deidentify`: the profile applied to one data set, in place, all or nothing, then marked.
 
 Steps: refuse burned-in annotation unless the caller accepts it; plan every element
-(`plan.Plan`); apply the plan with the patch engine (`dicomcore.patch.apply_actions`), so
-that either every change is made or, on a failure, none is and `DeidentificationError` says
-why; then add the marks the standard asks for (constants, checked once per set of options).
+(`plan.Plan`: each change made and checked by the patch engine's rules, none put in yet);
+commit the plan only if every change passed, so that either every change is made or none
+is and `DeidentificationError` says why; then add the marks the standard asks for
+(constants, checked once per set of options).
 
 Marks (PS3.15 E.1.1 and PS3.3 C.12.1):
 
@@ -24,7 +25,7 @@ from typing import Any
 from .. import dictionary
 from ..dataelem import DataElement
 from ..dataset import Dataset
-from ..patch import PatchError, apply_actions, parse_path
+from ..patch import parse_path
 from ..patch.errors import InvalidOperation
 from ..sequence import Sequence
 from ..validation import validate_value
@@ -79,10 +80,9 @@ def deidentify(ds: Dataset, *, key: bytes | str | Keyed, options: Iterable[str] 
     except ValueError as exc:
         raise DeidentificationError(str(exc)) from None
     plan = Plan(ds, profile_for(chosen), keyed, safe)
-    try:
-        apply_actions(ds, plan.ops)
-    except PatchError as exc:
-        raise DeidentificationError(f"cannot de-identify: {exc}") from None
+    if plan.errors:
+        raise DeidentificationError("cannot de-identify: " + "; ".join(plan.errors))
+    plan.commit()
     for elem in _marks(chosen):
         ds.add(elem)
     return plan.report
@@ -137,8 +137,8 @@ def _check_burned_in(ds: Dataset, allowed: bool) -> None:
 
 def _marks(options: tuple[str, ...]) -> list[DataElement]:
     """New elements that say, in the data set, how it was de-identified. Their values are
-    constants checked once per set of options (`_mark_values`); added after the engine has
-    succeeded, they cannot fail, and cost no engine work per file."""
+    constants checked once per set of options (`_mark_values`); added after the plan is
+    committed, they cannot fail, and cost no checks per file."""
     elements = []
     for keyword, value in _mark_values(options):
         tag = dictionary.tag_for_keyword(keyword)

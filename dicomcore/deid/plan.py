@@ -1,11 +1,15 @@
-"""The plan: one read-only walk of a data set that says, element by element, what to do.
+"""The plan: one read-only walk of a data set that makes, element by element, its change.
 
 Every element at every depth (sequence items, and the file meta group) gets the action
-`Profile.action` resolves for it; each change becomes one `AttributeOp` whose selector is
-the exact path to that element (sequence tag and item index at each level), so the patch
-engine applies the whole plan at once, all or nothing, touching nothing else. Elements kept
-are not named at all, so their bytes stay as they were read. Values are read only where a
-replacement needs them (UIDs, dates, the patient's ID and name).
+`Profile.action` resolves for it. Each change is made there and then as a new element (or a
+removal), checked by the patch engine's own rules (`dicomcore.patch.checks`: what may
+change, the VR and VM, the value against its VR and the character set it will be written
+in), but not yet put in the data set: `commit` does that once every change is made and
+checked, so a data set either takes the whole plan or, when `errors` is not empty, none of
+it. Nothing can fail in `commit` (it only adds and deletes elements), so no copy of the data
+set is needed. Elements kept are not named at all, so their bytes stay as they were read.
+Values are read only where a replacement needs them (UIDs, dates, the patient's ID and
+name); a value removed or emptied is never decoded.
 
 Replacement values:
 
@@ -17,6 +21,9 @@ Replacement values:
   keyed pseudonym of the patient instead, so one patient has one pseudonym everywhere.
 - S: DA and DT values shifted back by the patient's keyed offset; a value that is not a
   date is emptied.
+
+The profile never changes the Specific Character Set (Table E.1-1 has no row for it) nor
+the attributes that describe the pixel data, so no value needs encoding again.
 """
 
 from __future__ import annotations
@@ -24,11 +31,15 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dictionary
-from ..dataelem import DataElement
-from ..dataset import Dataset
-from ..patch import Action, AttributeOp, Selector
-from ..patch.paths import PathStep
+from ..charset import python_encodings
+from ..dataelem import DataElement, empty_value_for_VR
+from ..dataset import Dataset, FileMetaDataset
+from ..patch import InvalidOperation
+from ..patch.checks import check_allowed, checked_value, replacement, vr_and_vm
+from ..patch.paths import describe
+from ..tag import SPECIFIC_CHARACTER_SET
 from ..uid import UID
+from ..vr import CHARSET_VRS
 from .keyed import Keyed, shift_date, shift_datetime
 from .profile import Profile
 from .report import Report
@@ -53,15 +64,17 @@ DUMMIES: dict[str, Any] = {
 }
 """The dummy value (D) of each VR: valid for it, and saying plainly what it is."""
 
-_DELETE = Action.delete()
-_EMPTY = Action.empty()
+# Checked values that can be shared by every element given them (immutable).
+_SHAREABLE = (str, int, float, bytes)
 
 Route = tuple[tuple[int, int], ...]
+Chain = tuple[Dataset, ...]  # the data sets from the one holding an element up to the top
+Change = tuple[Dataset, int, "DataElement | None"]  # (holder, tag, new element or None)
 SafeKey = tuple[int, str, int]  # (group, private creator, element offset in the block)
 
 
 class Plan:
-    """The operations that de-identify one data set, and the report of them."""
+    """The checked changes that de-identify one data set, and the report of them."""
 
     def __init__(self, ds: Dataset, profile: Profile, keyed: Keyed,
                  safe_private: frozenset[SafeKey]) -> None:
@@ -69,53 +82,88 @@ class Plan:
         self.keyed = keyed
         self.safe_private = safe_private if profile.private_action() == "C" else frozenset()
         self.report = Report(profile.options)
-        self.ops: list[AttributeOp] = []
+        self.changes: list[Change] = []
+        self.meta_changes: list[tuple[int, DataElement]] = []
+        self.errors: list[str] = []
+        self.root = ds
         self.patient = _patient_key(ds)
         self._offset: int | None = None
-        self._prefixes: dict[Route, tuple[tuple[PathStep, ...], str]] = {}
-        self._private_found = False
-        self.walk(ds, ())
-        if self._private_found and not self.safe_private:
-            # One walk of the engine removes them all, cheaper than one operation each.
-            self._add(Selector.private(), _DELETE)
+        self.walk(ds, (), (ds,), python_encodings(_charset(ds)))
         meta = getattr(ds, "file_meta", None)
         if meta is not None:
             self._walk_meta(meta, ds)
 
+    def commit(self) -> None:
+        """Put every change in the data set (all were made and checked: nothing fails
+        here). The file meta is replaced by a changed copy, as the patch engine does."""
+        assert not self.errors
+        meta = getattr(self.root, "file_meta", None)
+        copy = None
+        for holder, tag, new in self.changes:
+            if holder is meta:
+                if copy is None:
+                    copy = FileMetaDataset(meta)
+                holder = copy
+            if new is None:
+                del holder[tag]
+            else:
+                holder.add(new)
+        if copy is not None:
+            self.root.file_meta = copy
+
     # the walk ------------------------------------------------------------------------
 
-    def walk(self, ds: Dataset, route: Route, free_text: bool = False) -> None:
-        """Plan every element of `ds`, which is at `route` in the data set; `free_text`:
-        below a sequence kept by D or C, where unnamed free text gets a dummy."""
+    def walk(self, ds: Dataset, route: Route, chain: Chain, encodings: tuple[str, ...],
+             free_text: bool = False) -> None:
+        """Plan every element of `ds`, which is at `route` in the data set (`chain`: it and
+        the data sets around it) and whose text is in `encodings`; `free_text`: below a
+        sequence kept by D or C, where unnamed free text gets a dummy."""
+        action_of = self.profile.action
+        count = self.report.count
         kept_blocks = self._private_blocks(ds)
-        for elem in ds:
+        for elem in ds.elements_in_file_order():
             tag = int(elem.tag)
             if tag & 0xFFFF == 0:
-                continue  # group lengths: the writer's business
-            if tag & 0x10000:
-                self._private(ds, elem, tag, route, kept_blocks, free_text)
+                # Group lengths are the writer's business; a private group's goes with
+                # the group when every private element does.
+                if tag & 0x10000 and not self.safe_private:
+                    self._remove(ds, tag, chain, route, False)
                 continue
-            vr = _effective_vr(elem, tag)
-            action, kind = self.profile.action(tag, vr)
+            if tag & 0x10000:
+                self._private(ds, elem, tag, route, chain, encodings, kept_blocks, free_text)
+                continue
+            vr = elem.VR
+            if vr == "UN":
+                vr = _effective_vr(tag)
+            action, kind = action_of(tag, vr)
             if kind is None and free_text and vr in FREE_TEXT_VRS:
                 action, kind = "D", f"free text below a replaced sequence ({elem.keyword})"
-            if action in ("K", "W") and vr == "SQ" and elem.VR != "SQ":
-                # A sequence left as UN bytes: what its items hold cannot be read, so it
-                # cannot be kept.
-                action, kind = "X", f"unreadable sequence ({elem.keyword})"
             if action in ("K", "W"):
-                if kind is not None:
-                    self.report.count("kept", kind)
-                if vr == "SQ":
-                    for index, item in enumerate(elem.value):
-                        self.walk(item, (*route, (tag, index)), free_text or action == "W")
-                continue
+                if vr == "SQ" and elem.VR != "SQ":
+                    # A sequence left as UN bytes: what its items hold cannot be read, so it
+                    # cannot be kept.
+                    action, kind = "X", f"unreadable sequence ({elem.keyword})"
+                else:
+                    if kind is not None:
+                        count("kept", kind)
+                    if vr == "SQ":
+                        self._walk_items(elem, tag, route, chain, encodings,
+                                         free_text or action == "W")
+                    continue
             assert kind is not None
-            self._act(elem, tag, vr, action, kind, route)
+            self._act(ds, elem, tag, vr, action, kind, route, chain, encodings)
+
+    def _walk_items(self, elem: DataElement, tag: int, route: Route, chain: Chain,
+                    encodings: tuple[str, ...], free_text: bool) -> None:
+        for index, item in enumerate(elem.value):
+            own = _charset(item)
+            self.walk(item, (*route, (tag, index)), (item, *chain),
+                      encodings if own is None else python_encodings(own), free_text)
 
     def _walk_meta(self, meta: Dataset, ds: Dataset) -> None:
         """The file meta group: rows of group 0002; (0002,0003) follows (0008,0018)."""
-        for elem in meta:
+        encodings = python_encodings(None)
+        for elem in meta.elements_in_file_order():
             tag = int(elem.tag)
             action, kind = self.profile.action(tag, elem.VR)
             if action == "K" or kind is None:
@@ -124,58 +172,104 @@ class Plan:
                 continue
             sop = ds.get_item(SOP_INSTANCE_UID)
             if tag == MEDIA_STORAGE_SOP_INSTANCE_UID and action == "U" and sop is not None:
-                new = self._new_uids(sop)
-                self._add(Selector.tag(tag), Action.set(new), force=True)
+                self._set(meta, elem, tag, self._new_uids(sop), (), (meta,), encodings,
+                          force=True, keep_vr=False)
                 self.report.count("replaced", kind)
                 continue
-            self._act(elem, tag, elem.VR, action, kind, (), force=True)
+            self._act(meta, elem, tag, elem.VR, action, kind, (), (meta,), encodings,
+                      force=True)
 
     # actions -------------------------------------------------------------------------
 
-    def _act(self, elem: DataElement, tag: int, vr: str, action: str, kind: str,
-             route: Route, force: bool = False) -> None:
-        selector = self._selector(route, tag)
+    def _act(self, ds: Dataset, elem: DataElement, tag: int, vr: str, action: str,
+             kind: str, route: Route, chain: Chain, encodings: tuple[str, ...] | None,
+             force: bool = False) -> None:
+        """Make the change `action` asks for `elem` (in `ds`), and count it."""
+        count = self.report.count
         if action == "X":
-            self._add(selector, _DELETE, force)
-            self.report.count("removed", kind)
+            self._remove(ds, tag, chain, route, force)
+            count("removed", kind)
             return
         if _is_empty(elem):
             return  # nothing to hide in an empty value
         if tag in (PATIENT_ID, PATIENT_NAME) and action in ("Z", "D"):
-            self._add(selector, _set_to(self._pseudonym(elem, tag, route)), force)
-            self.report.count("replaced", kind)
+            value: Any = self._pseudonym(elem, tag, route)
         elif action == "Z":
-            self._add(selector, _EMPTY, force)
-            self.report.count("emptied", kind)
+            count("emptied", kind)
+            self._empty(ds, elem, tag, route, chain, force)
+            return
         elif action == "D":
-            self._add(selector, _set_to(DUMMIES[vr]), force)
-            self.report.count("replaced", kind)
+            value = DUMMIES[vr]
         elif action == "U":
-            self._add(selector, _set_to(self._new_uids(elem)), force)
-            self.report.count("replaced", kind)
+            value = self._new_uids(elem)
         elif action == "S":
-            shifted = self._shifted(elem, vr)
-            if shifted is None:
-                self._add(selector, _EMPTY, force)
-                self.report.count("emptied", kind)
-            else:
-                self._add(selector, _set_to(shifted), force)
-                self.report.count("replaced", kind)
+            value = self._shifted(elem, vr)
+            if value is None:
+                count("emptied", kind)
+                self._empty(ds, elem, tag, route, chain, force)
+                return
         else:
             raise AssertionError(f"unknown action {action!r}")
+        count("replaced", kind)
+        self._set(ds, elem, tag, value, route, chain, encodings, force)
 
-    def _selector(self, route: Route, tag: int) -> Selector:
-        """The path selector of exactly one element: `tag` in the item `route` leads to."""
-        prefix = self._prefixes.get(route)
-        if prefix is None:
-            prefix = (tuple(PathStep(seq, index=index) for seq, index in route),
-                      "".join(f"{seq:08X}[{index}]." for seq, index in route))
-            self._prefixes[route] = prefix
-        steps, text = prefix
-        return Selector("path", (*steps, PathStep(tag)), f"{text}{tag:08X}")
+    def _remove(self, ds: Dataset, tag: int, chain: Chain, route: Route, force: bool
+                ) -> None:
+        if self._allowed(tag, chain, route, force):
+            self.changes.append((ds, tag, None))
 
-    def _add(self, selector: Selector, action: Action, force: bool = False) -> None:
-        self.ops.append(AttributeOp(selector, action, force))
+    def _empty(self, ds: Dataset, elem: DataElement, tag: int, route: Route, chain: Chain,
+               force: bool) -> None:
+        """The element with a zero-length value of its VR (as the engine's `empty`)."""
+        if self._allowed(tag, chain, route, force):
+            self.changes.append((ds, tag, replacement(elem, elem.VR,
+                                                      empty_value_for_VR(elem.VR))))
+
+    def _set(self, ds: Dataset, elem: DataElement, tag: int, value: Any, route: Route,
+             chain: Chain, encodings: tuple[str, ...] | None, force: bool = False,
+             keep_vr: bool = True) -> None:
+        """The element with `value`, checked as the engine's `replace` checks it (in the
+        element's VR; UN gives way to the dictionary's), or `set` without `keep_vr`."""
+        if not self._allowed(tag, chain, route, force):
+            return
+        try:
+            vr, vm = vr_and_vm(tag, elem, None, keep_vr)
+            if vr == "SQ":
+                raise InvalidOperation(f"{describe(tag)}: a sequence takes no value")
+            if vr not in CHARSET_VRS:
+                encodings = None
+            new_value = self._checked(tag, vr, vm, value, encodings)
+        except InvalidOperation as exc:
+            self._refused(route, tag, exc)
+            return
+        self.changes.append((ds, tag, replacement(elem, vr, new_value)))
+
+    def _checked(self, tag: int, vr: str, vm: str | None, value: Any,
+                 encodings: tuple[str, ...] | None) -> Any:
+        """`checked_value`, remembered by the profile for a value every file repeats (a
+        dummy): the same tag, VR, value and character set always check the same."""
+        if not isinstance(value, _SHAREABLE):
+            return checked_value(tag, vr, vm, value, encodings)
+        key = (tag, vr, vm, value.__class__, value, encodings)
+        checked = self.profile.checked.get(key)
+        if checked is None:
+            checked = checked_value(tag, vr, vm, value, encodings)
+            if isinstance(checked, _SHAREABLE):
+                self.profile.checked[key] = checked
+        return checked
+
+    def _allowed(self, tag: int, chain: Chain, route: Route, force: bool) -> bool:
+        """Whether the patch engine's rules let `tag` change here; a refusal is noted."""
+        try:
+            check_allowed(tag, chain, 0, self.root, force)
+        except InvalidOperation as exc:
+            self._refused(route, tag, exc)
+            return False
+        return True
+
+    def _refused(self, route: Route, tag: int, exc: InvalidOperation) -> None:
+        where = "".join(f"{seq:08X}[{index}]." for seq, index in route) + f"{tag:08X}"
+        self.errors.append(f"{where}: {exc}")
 
     def _new_uids(self, elem: DataElement) -> str | list[str]:
         values = []
@@ -231,20 +325,23 @@ class Plan:
             return False
         return (tag >> 16, creator.value.strip(), tag & 0xFF) in self.safe_private
 
-    def _private(self, ds: Dataset, elem: DataElement, tag: int, route: Route,
-                 kept_blocks: set[int], free_text: bool) -> None:
+    def _private(self, ds: Dataset, elem: DataElement, tag: int, route: Route, chain: Chain,
+                 encodings: tuple[str, ...], kept_blocks: set[int], free_text: bool) -> None:
         is_creator = not tag & 0xFF00
         if not (tag in kept_blocks if is_creator else self.safe_private and
                 self._is_safe(ds, tag)):
-            self._private_found = True
-            if self.safe_private:
-                self._add(self._selector(route, tag), _DELETE)
+            self._remove(ds, tag, chain, route, False)
             self.report.count("removed", PRIVATE_KIND)
             return
         self.report.count("kept", PRIVATE_KIND)
         if elem.VR == "SQ":
-            for index, item in enumerate(elem.value):
-                self.walk(item, (*route, (tag, index)), free_text)
+            self._walk_items(elem, tag, route, chain, encodings, free_text)
+
+
+def _charset(ds: Dataset) -> Any:
+    """The value of the Specific Character Set of `ds` itself, or None."""
+    elem = ds.get_item(SPECIFIC_CHARACTER_SET)
+    return None if elem is None else elem.value
 
 
 def _patient_key(ds: Dataset) -> str:
@@ -257,10 +354,8 @@ def _patient_key(ds: Dataset) -> str:
     return ""
 
 
-def _effective_vr(elem: DataElement, tag: int) -> str:
-    """The element's VR, or for UN the dictionary's (when it has a single one)."""
-    if elem.VR != "UN":
-        return elem.VR
+def _effective_vr(tag: int) -> str:
+    """The VR of an element read as UN: the dictionary's, when it has a single one."""
     try:
         vr = dictionary.dictionary_VR(tag)
     except KeyError:
@@ -283,9 +378,3 @@ def _texts(elem: DataElement) -> list[str]:
     if isinstance(value, list):
         return [str(v).strip() for v in value]
     return [str(value).strip()] if value is not None else [""]
-
-
-def _set_to(value: Any) -> Action:
-    """An action giving a present element `value` in its own VR (UN: the dictionary's), as
-    `Action.replace` does, so a vendor's VR that differs from the dictionary's stays."""
-    return Action.replace(lambda _elem: value)

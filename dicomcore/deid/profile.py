@@ -40,6 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 
 from .. import _deidtable
 
@@ -109,6 +110,9 @@ class Profile:
         self.options = options
         self._chosen = frozenset(options)
         self._cache: dict[tuple[int, str], tuple[str, str | None]] = {}
+        self.checked: dict[tuple[Any, ...], Any] = {}
+        """Dummy values as checked for an element (`plan.Plan._checked`): every file
+        under these options gives the same tags the same dummies."""
 
     def action(self, tag: int, vr: str) -> tuple[str, str | None]:
         """(resolved action, the row's name or None for an element the table does not

@@ -11,8 +11,9 @@ object to merge)::
      {"op": "remove", "path": "OtherPatientIDsSequence[0]"},
      {"op": "set", "path": "(0009,\"ACME 1.0\",04)", "vr": "LO", "value": "private"}]
 
-`apply(ds, patch)` applies one; `apply_actions(ds, ops)` applies `(Selector, Action)` pairs,
-the API de-identification builds on. Both run on one engine, with one promise: every value is
+`apply(ds, patch)` applies one; `apply_actions(ds, ops)` applies `(Selector, Action)` pairs
+built in code. Both run on one engine (and de-identification checks its changes by the same
+`checks`), with one promise: every value is
 validated against its VR before anything changes, and on any failure `PatchError` lists every
 failing operation (index, op, path, reason) and the data set is untouched. Elements a change
 does not name are not touched at all, so a file written with `write_like_original=True`

@@ -1,10 +1,11 @@
 """Selectors and actions: what to change in a data set, and how (after dicom-rs's ops).
 
 A `Selector` names elements, an `Action` says what to do with each, an `AttributeOp` pairs
-them. Patches and de-identification are both lists of such pairs, applied by one engine
-(`apply_actions`) with the same promises: every value is validated against its VR before
-anything changes, and the data set changes all at once or, with a `PatchError` listing every
-failing operation, not at all.
+them. Patches are lists of such pairs, applied by one engine (`apply_actions`) with one
+promise: every value is validated against its VR before anything changes, and the data set
+changes all at once or, with a `PatchError` listing every failing operation, not at all.
+(De-identification, `dicomcore.deid`, makes its many one-element changes in one walk of its
+own, checked by the same `checks`, with the same promise.)
 
 Selectors:
 
