@@ -20,6 +20,7 @@ from .index import KeyAttributes, from_dataset
 from .problems import Problem
 from .scratch import Scratch
 from .storage import InstanceStorage, Record, Stored
+from .uploads import stored_limits
 
 PAGE = 1000
 
@@ -46,9 +47,11 @@ def deidentified_copy(storage: InstanceStorage, scratch: Scratch, study: str, ke
     made: list[tuple[Path, KeyAttributes, Report]] = []
     try:
         for record in records:
-            opened = storage.open(record.id)
+            # a deflated instance's inflated copy: read, not inflated again
+            opened = storage.open_for_reading(record.id)
             try:
-                ds = read_file(opened.file, defer_size=defer_size, limits=limits)
+                ds = read_file(opened.file, defer_size=defer_size,
+                               limits=stored_limits(limits, opened.stored_inflated))
                 try:
                     report = deidentify(ds, key=keyed, options=options,
                                         safe_private=safe_private,

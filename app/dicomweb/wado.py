@@ -4,7 +4,9 @@ instances, found through the index and streamed.
 - Instances: `multipart/related; type="application/dicom"`, one part per instance. The
   transfer syntax of each is chosen by `app.dicomweb.media.choose` (stored bytes unchanged
   for `transfer-syntax=*` or the stored syntax; transcoded by the writer, as a clean standard
-  file, to another uncompressed one; 406 otherwise, before anything is sent).
+  file, to another uncompressed one, from the data set (a deflated instance's inflated copy,
+  never inflated again); 406 otherwise, before anything is sent). The first part is made
+  before the answer starts: what stops it (a read limit, a full disk) is a problem+json.
 - Metadata: a DICOM JSON array, one object per instance, rendered from each file's header
   as it is streamed (never a whole study in memory; `app.dicomweb.metadata`, which keeps
   what it rendered per instance version). Binary values longer than 1024 base64
@@ -34,8 +36,8 @@ from ..problems import Problem
 from ..queries import TagPath
 from ..responses import CHUNK, bulk_response
 from ..storage import InstanceNotFound, InstanceStorage
-from ..uploads import SPOOL_BYTES, read_limits
-from .common import InstanceUid, SeriesUid, StudyUid, base_url, instances_of
+from ..uploads import SPOOL_BYTES, read_limits, stored_limits
+from .common import InstanceUid, SeriesUid, Stored, StudyUid, base_url, instances_of
 from .media import (
     admits,
     choose,
@@ -90,23 +92,37 @@ async def _retrieve(request: Request, storage: InstanceStorage, settings: Any, s
                               "stored)")
     boundary = new_boundary()
     limits = read_limits(settings, scratch.directory)
+    wanted = list(zip(stored, chosen[1], strict=True))
+
+    def source(instance: Stored, syntax: str) -> BinaryIO | None:
+        """The instance's bytes in `syntax`: as stored, or transcoded from its data set (a
+        deflated one's inflated copy, not inflated again); None if it is gone."""
+        try:
+            if syntax == instance.transfer_syntax:
+                return storage.open(instance.id).file
+            _record, fp, inflated = storage.open_for_reading(instance.id)
+        except InstanceNotFound:
+            return None  # deleted since the answer began
+        with fp:
+            return _transcoded(fp, syntax, settings.defer_size,
+                               stored_limits(limits, inflated), scratch.directory)
+
+    # The first part is made before the answer starts, so that what stops it (a limit, a
+    # full disk) is a problem, not a cut stream: all of a one-instance answer's.
+    first = await run_in_threadpool(source, *wanted[0])
 
     def parts() -> Iterator[bytes]:
-        for instance, syntax in zip(stored, chosen[1], strict=True):
-            try:
-                _record, fp = storage.open(instance.id)
-            except InstanceNotFound:
-                continue  # deleted since the answer began
-            with fp:
-                source = fp if syntax == instance.transfer_syntax else _transcoded(
-                    fp, syntax, settings.defer_size, limits, scratch.directory)
-                with source:
-                    size = source.seek(0, os.SEEK_END)
-                    source.seek(0)
-                    yield multipart_part(boundary, f"{DICOM}; transfer-syntax={syntax}", size)
-                    while data := source.read(CHUNK):
-                        yield data
-                yield b"\r\n"
+        for n, (instance, syntax) in enumerate(wanted):
+            current = first if n == 0 else source(instance, syntax)
+            if current is None:
+                continue
+            with current:
+                size = current.seek(0, os.SEEK_END)
+                current.seek(0)
+                yield multipart_part(boundary, f"{DICOM}; transfer-syntax={syntax}", size)
+                while data := current.read(CHUNK):
+                    yield data
+            yield b"\r\n"
         yield multipart_end(boundary)
 
     return StreamingResponse(parts(), media_type=multipart_type(boundary, DICOM))
@@ -116,11 +132,15 @@ def _transcoded(fp: BinaryIO, syntax: str, defer_size: int, limits: Any, directo
                 ) -> BinaryIO:
     """The instance written as a standard file in `syntax`, in the scratch space."""
     out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, dir=directory)  # noqa: SIM115
-    ds = read_file(fp, defer_size=defer_size, limits=limits)
     try:
-        write_file(out, ds, write_like_original=False, transfer_syntax=syntax)
-    finally:
-        ds.close()
+        ds = read_file(fp, defer_size=defer_size, limits=limits)
+        try:
+            write_file(out, ds, write_like_original=False, transfer_syntax=syntax)
+        finally:
+            ds.close()
+    except BaseException:
+        out.close()
+        raise
     return out  # type: ignore[return-value]
 
 

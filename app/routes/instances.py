@@ -245,13 +245,15 @@ async def get_file(instance_id: InstanceId, settings: SettingsDep, storage: Stor
                    transfer_syntax: TransferSyntaxQuery = None) -> Response:
     # The record and the file are opened together: a PATCH replacing the instance meanwhile
     # changes neither the bytes nor the ETag of this response.
-    record, fp = await run_in_threadpool(storage.open, instance_id)
     if write_like_original and transfer_syntax is None:
+        record, fp = await run_in_threadpool(storage.open, instance_id)
         return open_file_response(fp, _file_name(record), record.etag)
+    # rewritten from the data set: a deflated one's inflated copy, not inflated again
+    record, fp, inflated = await run_in_threadpool(storage.open_for_reading, instance_id)
+    limits = stored_limits(read_limits(settings, scratch.directory), inflated)
 
     def rewrite(out: BinaryIO) -> None:
-        ds = read_file(fp, defer_size=settings.defer_size,
-                       limits=read_limits(settings, scratch.directory))
+        ds = read_file(fp, defer_size=settings.defer_size, limits=limits)
         try:
             write_checked(out, ds, write_like_original, transfer_syntax)
         finally:

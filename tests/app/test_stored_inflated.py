@@ -1,6 +1,8 @@
 """A stored deflated instance keeps its inflated copy beside it (issue 12, item 1): reads of
-its data set do not inflate it again, downloads of the file are the bytes as uploaded, and
-the copy lives and dies with its version."""
+its data set (JSON, bulk, DICOMweb, PATCH, transcoded downloads, de-identification of its
+study) do not inflate it again, downloads of the file are the bytes as uploaded, the copy
+lives and dies with its version, and a version stored without one gets it on its first
+read."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from ..corpus import PYDICOM_DATA
 from .attack_inputs import deflate_bomb
 
 DEFLATED_FILE = PYDICOM_DATA / "test_files" / "image_dfl.dcm"
+IMPLICIT = "1.2.840.10008.1.2"
 RAW = {"content-type": "application/dicom"}
 
 
@@ -155,3 +158,125 @@ def test_a_copy_past_the_inflated_cap_is_not_stored(tmp_path: Path) -> None:
                             headers=RAW)
         assert small.status_code == 201, small.text
         assert len(_pairs(settings)) == 1
+
+
+def _transcoded(data: bytes, syntax: str | None, like_original: bool = False) -> bytes:
+    """What the library writes for `data` (read from the file as uploaded) in `syntax`."""
+    from dicomcore import read_file, write_file
+
+    out = io.BytesIO()
+    ds = read_file(io.BytesIO(data))
+    write_file(out, ds, write_like_original=like_original, transfer_syntax=syntax)
+    return out.getvalue()
+
+
+def test_transcoded_downloads_read_the_copy(client: TestClient, inflations: list[int]) -> None:
+    data = DEFLATED_FILE.read_bytes()
+    url = _store(client, data)["location"]
+    ds = pydicom.dcmread(DEFLATED_FILE)
+    instance = (f"/dicomweb/studies/{ds.StudyInstanceUID}/series/{ds.SeriesInstanceUID}"
+                f"/instances/{ds.SOPInstanceUID}")
+    expected = {syntax: _transcoded(data, syntax)
+                for syntax in (None, IMPLICIT, "1.2.840.10008.1.2.1")}
+    like_original = _transcoded(data, IMPLICIT, like_original=True)
+    del inflations[:]
+
+    clean = client.get(url + "/file", params={"write_like_original": "false"})
+    assert clean.status_code == 200 and clean.content == expected[None]
+    implicit = client.get(url + "/file", params={"transfer_syntax": IMPLICIT})
+    assert implicit.status_code == 200 and implicit.content == like_original
+    for syntax in (IMPLICIT, "1.2.840.10008.1.2.1"):
+        wado = client.get(instance, headers={
+            "accept": f'multipart/related; type="application/dicom"; transfer-syntax={syntax}'})
+        assert wado.status_code == 200 and expected[syntax] in wado.content, syntax
+    assert inflations == [], "a transcoded download inflated the stored instance again"
+
+
+def test_de_identifying_a_stored_study_reads_the_copy(
+        tmp_path: Path, inflations: list[int]) -> None:
+    from app.deps import get_settings
+    from app.main import create_app
+
+    settings = Settings(storage_dir=tmp_path / "data", max_upload_bytes=1 << 20,
+                        deid_key="a key for the test")
+    application = create_app()
+    application.dependency_overrides[get_settings] = lambda: settings
+    study = pydicom.dcmread(DEFLATED_FILE).StudyInstanceUID
+    with TestClient(application, raise_server_exceptions=False) as client:
+        _store(client, DEFLATED_FILE.read_bytes())
+        del inflations[:]
+        response = client.post(f"/v1/studies/{study}/deidentify")
+        assert response.status_code == 201, response.text
+        assert inflations == [], "de-identification inflated the stored instance again"
+        copy = client.get(f"/v1/instances/{response.json()['instances'][0]['id']}")
+        assert copy.status_code == 200
+        assert copy.json()["00100010"] != {"vr": "PN", "Value": [
+            {"Alphabetic": str(pydicom.dcmread(DEFLATED_FILE).PatientName)}]}
+
+
+def test_a_version_stored_without_a_copy_gets_it_from_its_first_read(
+        client: TestClient, settings: Settings, inflations: list[int]) -> None:
+    data = DEFLATED_FILE.read_bytes()
+    url = _store(client, data)["location"]
+    (version,) = _pairs(settings)
+    copy = settings.storage_dir / "instances" / f"{version}.inflated"
+    inflated = copy.read_bytes()
+    copy.unlink()  # as stored before copies were kept
+    del inflations[:]
+
+    first = client.get(url)
+    assert first.status_code == 200
+    assert inflations == [], "the first read inflated instead of making the copy"
+    assert copy.read_bytes() == inflated and _pairs(settings) == [version]
+    assert client.get(url).json() == first.json() and inflations == []
+    assert client.get(url + "/file").content == data
+
+
+def test_an_adopted_instance_of_the_layout_before_versions_gets_a_copy(
+        tmp_path: Path, inflations: list[int]) -> None:
+    import json
+
+    from app.deps import get_settings
+    from app.main import create_app
+    from app.storage.base import new_instance_id
+
+    settings = Settings(storage_dir=tmp_path / "data", max_upload_bytes=1 << 20)
+    directory = settings.storage_dir / "instances"
+    directory.mkdir(parents=True)
+    instance_id = new_instance_id()
+    data = DEFLATED_FILE.read_bytes()
+    (directory / f"{instance_id}.dcm").write_bytes(data)
+    (directory / f"{instance_id}.json").write_text(json.dumps({"created": 1.0}))
+    application = create_app()
+    application.dependency_overrides[get_settings] = lambda: settings
+    with TestClient(application, raise_server_exceptions=False) as client:
+        url = f"/v1/instances/{instance_id}"
+        assert client.get("/v1/instances").json()["total"] == 1  # adopted (its header read)
+        del inflations[:]
+        assert client.get(url).status_code == 200  # copied on this first read
+        assert inflations == []
+        assert (directory / f"{instance_id}.inflated").is_file()
+        assert client.get(url + "/file").content == data
+        assert client.delete(url).status_code == 204
+        assert sorted(p.name for p in directory.iterdir()) == []
+
+
+def test_past_the_cap_a_version_without_a_copy_is_413_and_gets_none(tmp_path: Path) -> None:
+    from app.deps import get_settings
+    from app.main import create_app
+
+    roomy = Settings(storage_dir=tmp_path / "data", max_upload_bytes=1 << 20,
+                     max_inflated_bytes=4 << 20)
+    tight = roomy.model_copy(update={"max_inflated_bytes": 1 << 20})
+    application = create_app()
+    application.dependency_overrides[get_settings] = lambda: roomy
+    with TestClient(application, raise_server_exceptions=False) as client:
+        url = _store(client, deflate_bomb(3 << 20))["location"]
+        (version,) = _pairs(roomy)
+        (roomy.storage_dir / "instances" / f"{version}.inflated").unlink()
+        application.dependency_overrides[get_settings] = lambda: tight
+        response = client.get(url)
+        assert response.status_code == 413, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert _keys(tight) == [f"{version}.dcm"]
+        assert client.get(url + "/file").content == deflate_bomb(3 << 20)
