@@ -3,8 +3,10 @@
 Tools, side by side, one run each over the same files (held in memory, so the disk is not
 measured):
 
-- dicomcore, in process: read, `dicomcore.deid.deidentify` (basic profile), write;
-- dicognito (PyPI), in process: pydicom's dcmread, `Anonymizer.anonymize`, save_as;
+- dicomcore, in process: read, `dicomcore.deid.deidentify` (basic profile), write, with one
+  `Keyed` for the run (as the CLI and the study route make it);
+- dicognito (PyPI), in process: pydicom's dcmread, `Anonymizer.anonymize`, save_as, with one
+  `Anonymizer` for the run (its own way to stay consistent across files);
 - dicomcore's service over HTTP: POST /v1/deidentify, one request at a time;
 - Orthanc (Debian's package) over HTTP: POST /instances/{id}/anonymize, one at a time (the
   upload beforehand is not timed).
@@ -38,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dicomcore import DataElement, Dataset, read_file, write_file  # noqa: E402
-from dicomcore.deid import deidentify  # noqa: E402
+from dicomcore.deid import Keyed, deidentify  # noqa: E402
 from dicomcore.deid.profile import row_for  # noqa: E402
 from dicomcore.sequence import Sequence  # noqa: E402
 from tests.app.orthanc import free_port, orthanc_binary, write_config  # noqa: E402
@@ -103,12 +105,17 @@ def corpus() -> list[tuple[str, bytes]]:
     return files
 
 
-def with_dicomcore(data: bytes) -> bytes:
-    ds = read_file(io.BytesIO(data))
-    deidentify(ds, key=KEY, allow_burned_in=True)
-    out = io.BytesIO()
-    write_file(out, ds, write_like_original=True)
-    return out.getvalue()
+def dicomcore_tool() -> Callable[[bytes], bytes]:
+    keyed = Keyed(KEY)
+
+    def run(data: bytes) -> bytes:
+        ds = read_file(io.BytesIO(data))
+        deidentify(ds, key=keyed, allow_burned_in=True)
+        out = io.BytesIO()
+        write_file(out, ds, write_like_original=True)
+        return out.getvalue()
+
+    return run
 
 
 def dicognito_tool() -> Callable[[bytes], bytes]:
@@ -217,7 +224,7 @@ def main() -> None:
     print(f"corpus: {len(files)} files of pydicom's corpus, "
           f"{sum(len(d) for _, d in files) / 1e6:.1f} MB, sentinels planted; {machine()}")
     rows: dict[str, tuple[float, float, int, int] | None] = {
-        "dicomcore (in process)": timed(with_dicomcore, files),
+        "dicomcore (in process)": timed(dicomcore_tool(), files),
         "dicognito (in process)": timed(dicognito_tool(), files),
     }
     with tempfile.TemporaryDirectory(dir=ROOT) as name:

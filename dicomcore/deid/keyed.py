@@ -25,7 +25,6 @@ True
 from __future__ import annotations
 
 import datetime
-import hashlib
 import hmac
 
 from ..uid import generate_uid
@@ -51,7 +50,7 @@ class Keyed:
     def digest(self, label: str, value: str) -> bytes:
         """HMAC-SHA256 of `value` under the key, for the use `label`."""
         message = label.encode("ascii") + b"\0" + value.encode("utf-8", "surrogateescape")
-        return hmac.new(self._key, message, hashlib.sha256).digest()
+        return hmac.digest(self._key, message, "sha256")
 
     def uid(self, uid: str) -> str:
         """The new UID of `uid`, cached: the files of a study repeat its study, series and
