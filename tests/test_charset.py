@@ -14,7 +14,6 @@ pydicom is the oracle here only; dicomcore never imports it.
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,14 +40,9 @@ from dicomcore.charset import (
 from dicomcore.personname import PersonName, decode_person_names
 from dicomcore.vr import CHARSET_VRS
 
-PYDICOM_DATA = Path(pydicom.__file__).parent / "data"
+from .corpus import ORACLE_READABLE, PYDICOM_DATA, corpus_id
+
 CHARSET_FILES = sorted((PYDICOM_DATA / "charset_files").glob("*.dcm"))
-TEST_FILES = sorted(
-    Path(root) / name
-    for root, _, names in os.walk(PYDICOM_DATA / "test_files")
-    for name in names
-    if not name.endswith((".py", ".json", ".txt", ".dump", ".icc", ".gz"))
-)
 
 # Files whose escape sequences are valid but not the ones dicomcore writes: for these the
 # re-encoded bytes only have to decode to the same text.
@@ -123,8 +117,8 @@ def as_list(value: Any) -> list[Any]:
 
 
 READABLE = [
-    pytest.param(path, id=str(path.relative_to(PYDICOM_DATA)))
-    for path in CHARSET_FILES + TEST_FILES
+    pytest.param(path, id=corpus_id(path))
+    for path in ORACLE_READABLE
     if read_with_pydicom(path) is not None
 ]
 

@@ -5,6 +5,8 @@ the same tags at every depth (file meta too), the same VRs and equal values. Del
 differences, each listed in the README:
 - private elements of implicit-VR data sets whose VR pydicom takes from its private
   dictionary are UN here; their bytes must still be exactly pydicom's raw bytes.
+- a file that ends inside undefined-length pixel data: pydicom 3 gives an empty data set,
+  dicomcore warns and keeps every element, the pixel data as far as the file goes.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from pydicom.dataelem import RawDataElement
 
 import dicomcore
 from dicomcore import InvalidDicomError
+from dicomcore.errors import TruncatedFileWarning
 from dicomcore.valuerep import PersonName
 
-from .corpus import FILES, corpus_id, looks_like_dicom, pydicom_outcome
+from .corpus import ALL_FILES, DATA_STORE, corpus_id, looks_like_dicom, pydicom_outcome
 
 MODES = {
     "all": {},
@@ -105,12 +108,15 @@ def _ours(path: Path, force: bool, mode: dict[str, Any]) -> dicomcore.FileDatase
 
 
 @pytest.mark.parametrize("mode", MODES.values(), ids=MODES.keys())
-@pytest.mark.parametrize("path", FILES, ids=corpus_id)
+@pytest.mark.parametrize("path", ALL_FILES, ids=corpus_id)
 def test_reads_like_pydicom(path: Path, mode: dict[str, Any]) -> None:
     outcome = pydicom_outcome(path)
     if outcome == "refused":
         with pytest.raises(InvalidDicomError):
             _ours(path, True, mode)
+        return
+    if outcome == "emptied":
+        _assert_kept_before_the_cut(path, mode)
         return
     force = outcome == "force"
     if force:
@@ -127,3 +133,35 @@ def test_reads_like_pydicom(path: Path, mode: dict[str, Any]) -> None:
     if ours.preamble is not None:
         assert ours.preamble == theirs.preamble
     assert not problems, "\n".join(problems)
+
+
+def _assert_kept_before_the_cut(path: Path, mode: dict[str, Any]) -> None:
+    """pydicom reads nothing of the file; dicomcore reads what pydicom reads when it stops
+    before the pixel data, and the pixel data up to the end of the file, with a warning."""
+    assert not len(_pydicom_read(path, False, {}))
+    theirs = _pydicom_read(path, False, {"stop_before_pixels": True})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ours = dicomcore.dcmread(path, **mode)
+    cut = any(issubclass(w.category, TruncatedFileWarning) for w in caught)
+    if mode.get("stop_before_pixels"):
+        assert not cut and "PixelData" not in ours
+    else:
+        assert cut and ours["PixelData"].is_undefined_length
+        assert path.read_bytes().endswith(ours.PixelData)
+        del ours.PixelData
+    problems = compare(ours, theirs) + compare(ours.file_meta, theirs.file_meta, "meta:")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_corpus_holds_pydicoms_downloadable_files_as_pydicom_finds_them() -> None:
+    """pydicom-data (the test extra) is installed, and its files are the ones pydicom 3's
+    data manager finds by name: the corpus is pydicom's whole data, not a copy of it."""
+    from pydicom.data import get_testdata_file
+    from pydicom.data.data_manager import external_data_sources
+
+    assert len(DATA_STORE) == 68, "pydicom-data, in the test extra, is not installed"
+    source = external_data_sources()["pydicom-data"]
+    assert sorted(Path(p) for p in source.get_paths("*.dcm")) == DATA_STORE
+    for path in DATA_STORE:
+        assert Path(get_testdata_file(path.name, download=False)) == path

@@ -11,12 +11,12 @@ from pydicom import encaps as pydicom_encaps
 import dicomcore
 from dicomcore.encaps import basic_offset_table, fragments, frames
 
-from .corpus import READABLE, corpus_id
+from .corpus import ORACLE_READABLE, corpus_id
 
 
 def _encapsulated() -> list[Path]:
     found = []
-    for path in READABLE:
+    for path in ORACLE_READABLE:
         try:
             ds = dicomcore.dcmread(path, stop_before_pixels=False)
         except dicomcore.InvalidDicomError:

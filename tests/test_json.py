@@ -17,10 +17,10 @@ import pytest
 import dicomcore
 from dicomcore.json import from_json, omit_bulk_data, to_json, to_json_dict, to_simple_dict
 
-from .corpus import PYDICOM_DATA, READABLE, corpus_id, pydicom_outcome
+from .corpus import ALL_READABLE, PYDICOM_DATA, corpus_id, pydicom_outcome
 
 HUGE = 1 << 40
-FILES = [p for p in READABLE if pydicom_outcome(p) == "read"]
+FILES = [p for p in ALL_READABLE if pydicom_outcome(p) == "read"]
 
 
 def _normalise(obj: Any) -> Any:

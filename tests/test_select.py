@@ -28,9 +28,9 @@ from dicomcore.patch import (
 from dicomcore.patch import select as select_module
 from dicomcore.patch import targets as targets_module
 
-from .corpus import PYDICOM_DATA, READABLE, corpus_id, pydicom_outcome
+from .corpus import ALL_READABLE, PYDICOM_DATA, corpus_id, pydicom_outcome
 
-FILES = [p for p in READABLE if pydicom_outcome(p) == "read"]
+FILES = [p for p in ALL_READABLE if pydicom_outcome(p) == "read"]
 CT = PYDICOM_DATA / "test_files" / "CT_small.dcm"
 RTPLAN = PYDICOM_DATA / "test_files" / "rtplan.dcm"
 
