@@ -11,6 +11,7 @@ for IS/US (None when unparsable): a malformed header never stops a store.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, fields
 from typing import Any, NamedTuple
 
@@ -27,8 +28,9 @@ class Attribute(NamedTuple):
 
     @property
     def folded(self) -> str | None:
-        """The column of the case-folded copy a PN is matched on (case-insensitive)."""
-        return self.column + "_folded" if self.vr == "PN" else None
+        """The column of the matching form (`fold`) a PN is matched on; it sorts by code
+        point on both databases, so a prefix is a range of it (see `app.index.query`)."""
+        return self.column + "_match" if self.vr == "PN" else None
 
 
 ATTRIBUTES: tuple[Attribute, ...] = (
@@ -124,8 +126,12 @@ def clean(attribute: Attribute, value: Any) -> str | int | None:
 
 
 def fold(text: str | None) -> str | None:
-    """The case-folded form PN values are matched on."""
-    return text.casefold() if text is not None else None
+    """The form PN values and PN query values are matched on: case-folded and in Unicode
+    normalisation form C (Unicode's canonical caseless match), so `MÜLLER`, `müller` and a
+    `mu` + combining diaeresis `ller` are one name. Wildcards (`*`, `?`) pass unchanged."""
+    if text is None:
+        return None
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", text).casefold())
 
 
 def from_dataset(ds: Any) -> KeyAttributes:

@@ -3,13 +3,17 @@
 Both speak through `Transaction`: one set of queries, written with `?` placeholders (turned
 into psycopg's `%s` for PostgreSQL), run in a transaction that commits when the block ends and
 rolls back when it raises. A unique constraint violated inside it raises `UniqueViolation`.
+`Database.read` runs one query on its own, outside a transaction block: one statement sees
+one snapshot on both databases, and on PostgreSQL it is one round trip instead of three
+(BEGIN, the query, COMMIT), which is most of what a small query waits on.
 
 - SQLite: the standard library's `sqlite3`, one connection per thread, WAL mode (readers never
   wait for the writer), `synchronous=FULL` (a committed change survives a power cut, as a
   stored file does), writes begun `IMMEDIATE` so that two writers queue instead of deadlocking,
   and `case_sensitive_like` so that LIKE means what it means in PostgreSQL and can use an index.
-- PostgreSQL: psycopg 3 with its connection pool, READ COMMITTED; the compare-and-swap
-  updates (`WHERE etag = ?`) are atomic per row at that level.
+- PostgreSQL: psycopg 3 with its connection pool, READ COMMITTED, connections in autocommit
+  mode (a `transaction()` is an explicit BEGIN ... COMMIT); the compare-and-swap updates
+  (`WHERE etag = ?`) are atomic per row at that level.
 """
 
 from __future__ import annotations
@@ -45,6 +49,10 @@ class Database(Protocol):
 
     def transaction(self, write: bool = False) -> Any:
         """A context manager giving a `Transaction`."""
+        ...
+
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """The rows of one query, run on its own (its own snapshot, no transaction block)."""
         ...
 
     def close(self) -> None:
@@ -114,6 +122,9 @@ class SQLiteDatabase:
             raise
         connection.execute("COMMIT")
 
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self._connection().execute(sql, params).fetchall()
+
     def close(self) -> None:
         with self._lock:
             for connection in self._all:
@@ -158,13 +169,17 @@ class PostgresDatabase:
         # with its values: a generic plan cannot use an index for `LIKE $1` (the prefix is
         # unknown), and planning these queries costs microseconds.
         self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True,
-                                   kwargs={"autocommit": False, "prepare_threshold": None},
+                                   kwargs={"autocommit": True, "prepare_threshold": None},
                                    timeout=60)
 
     @contextmanager
     def transaction(self, write: bool = False) -> Iterator[_PostgresTransaction]:
         with self.pool.connection() as connection, connection.transaction():
             yield _PostgresTransaction(connection)
+
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.pool.connection() as connection:
+            return connection.execute(sql.replace("?", "%s"), params).fetchall()
 
     def close(self) -> None:
         self.pool.close()

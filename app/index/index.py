@@ -100,16 +100,18 @@ class Index:
     def page(self, matches: Mapping[str, str], offset: int, limit: int) -> Page:
         """Records matching (see `app.index.query`), by creation then id, and their count."""
         condition, params = where(matches)
-        with self.db.transaction() as tx:
-            # The page's ids first (from an index where one fits), then only their rows.
-            rows = tx.rows(f"{_SELECT} FROM instances WHERE id IN (SELECT id FROM instances"
-                           f"{condition} ORDER BY created, id LIMIT ? OFFSET ?) "
-                           "ORDER BY created, id", [*params, limit, offset])
-            if condition:
-                (total,) = tx.rows(f"SELECT COUNT(*) FROM instances{condition}", params)
-            else:
-                (total,) = tx.rows("SELECT SUM(n) FROM instance_counts")
-        return Page([_row(r).record for r in rows], int(total[0] or 0))
+        counted = (f"SELECT COUNT(*) AS total FROM instances{condition}" if condition
+                   else "SELECT SUM(n) AS total FROM instance_counts")
+        # One statement (one snapshot, one round trip): the total (counted from an index, or
+        # the row counter), joined to the page, whose ids come first (read from an index in
+        # (created, id) order where one serves the filter), then only their rows.
+        rows = self.db.read(
+            f"SELECT counted.total, listed.* FROM ({counted}) AS counted LEFT JOIN "
+            f"({_SELECT} FROM instances WHERE id IN (SELECT id FROM instances{condition} "
+            "ORDER BY created, id LIMIT ? OFFSET ?)) AS listed ON 1 = 1 "
+            "ORDER BY listed.created, listed.id", [*params, *params, limit, offset])
+        total = int(rows[0][0] or 0) if rows else 0
+        return Page([_row(r[1:]).record for r in rows if r[1] is not None], total)
 
     def count(self) -> int:
         with self.db.transaction() as tx:

@@ -5,7 +5,8 @@
 
 - UIDs (UI): a single value, or a list separated by backslashes (any of them matches).
 - Dates and times (DA, TM): a single value, or a range `a-b`, `a-` or `-b` (inclusive).
-- Person names (PN): case-insensitive, with wildcards.
+- Person names (PN): case-insensitive and by Unicode canonical equivalence (on their matching
+  form, `app.index.attributes.fold`), with wildcards.
 - Other text: exact, or with wildcards `*` (any run of characters) and `?` (one character).
 - Integers (IS, US): exact.
 
@@ -80,10 +81,46 @@ def condition(attribute: Attribute, value: str) -> tuple[str, list[Any]]:
     if attribute.vr in ("DA", "TM") and "-" in value:
         return _range(attribute, value)
     if attribute.folded:
-        column, value = attribute.folded, fold(value) or ""
+        return _name(attribute.folded, fold(value) or "")
     if "*" in value or "?" in value:
         return f"{column} LIKE ? ESCAPE '\\'", [_like(value)]
     return f"{column} = ?", [value]
+
+
+def _name(column: str, value: str) -> tuple[str, list[Any]]:
+    """A person name's condition on its matching form (a byte-order column, see
+    `app.index.schema`): the text before the first wildcard is a range of it, which both
+    databases read from a b-tree; a pattern that is more than a prefix is checked by LIKE
+    within that range."""
+    literal = value[:min((i for i in (value.find("*"), value.find("?")) if i >= 0),
+                         default=len(value))]
+    if literal == value:
+        return f"{column} = ?", [value]
+    clauses, params = [], []
+    end = _after_prefix(literal)
+    if literal:
+        clauses.append(f"{column} >= ?")
+        params.append(literal)
+    if end is not None:
+        clauses.append(f"{column} < ?")
+        params.append(end)
+    if value != literal + "*":
+        clauses.append(f"{column} LIKE ? ESCAPE '\\'")
+        params.append(_like(value))
+    return "(" + " AND ".join(clauses) + ")", params
+
+
+def _after_prefix(prefix: str) -> str | None:
+    """The least text above every text that starts with `prefix`, in code point order
+    (None when there is none: no prefix, or only U+10FFFF)."""
+    while prefix:
+        last = ord(prefix[-1]) + 1
+        if 0xD800 <= last <= 0xDFFF:
+            last = 0xE000  # surrogates are not characters a text can hold
+        if last <= 0x10FFFF:
+            return prefix[:-1] + chr(last)
+        prefix = prefix[:-1]
+    return None
 
 
 def where(matches: Mapping[str, str]) -> tuple[str, list[Any]]:

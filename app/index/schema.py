@@ -1,8 +1,14 @@
 """The index schema: numbered migrations, applied in order at start, each once.
 
-One schema for SQLite and PostgreSQL. `{pattern}` in an index definition is the only dialect
-difference: PostgreSQL needs `text_pattern_ops` for `LIKE 'prefix%'` to use a b-tree index
-(its default collation is not byte order); SQLite with `case_sensitive_like` uses a plain one.
+One schema for SQLite and PostgreSQL. Two placeholders are the only dialect differences:
+`{pattern}` in an index definition (PostgreSQL needs `text_pattern_ops` for `LIKE 'prefix%'`
+to use a b-tree index, its default collation not being byte order; SQLite with
+`case_sensitive_like` uses a plain one) and `{bytewise}` in a column definition (`COLLATE "C"`
+on PostgreSQL, SQLite's default BINARY elsewhere): such a column sorts by code point on both,
+whatever collation the PostgreSQL database was created with, so that a prefix is a range.
+
+A migration is a list of SQL statements, or of functions of the transaction for what SQL
+alone cannot do (a backfill computed in Python).
 
 Replicas starting at once are serialised: PostgreSQL by an advisory lock held for the
 migration's transaction, SQLite by its write lock (`BEGIN IMMEDIATE`).
@@ -11,8 +17,9 @@ migration's transaction, SQLite by its write lock (`BEGIN IMMEDIATE`).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
-from .attributes import ATTRIBUTES
+from .attributes import ATTRIBUTES, fold
 from .database import Database, Transaction
 
 _MIGRATION_LOCK = 0x64636D63  # "dcmc": any constant the replicas agree on
@@ -23,9 +30,29 @@ def _columns() -> str:
     for attribute in ATTRIBUTES:
         kind = "BIGINT" if attribute.integer else "TEXT"
         lines.append(f"{attribute.column} {kind}")
-        if attribute.folded:
-            lines.append(f"{attribute.folded} TEXT")
+        if attribute.vr == "PN":
+            # The case-folded copy of migration 1, replaced by the matching form in 4.
+            lines.append(f"{attribute.column}_folded TEXT")
     return ",\n    ".join(lines)
+
+
+_NAMES = ("patient_name", "referring_physician_name")  # the PN columns when 4 shipped
+
+
+def _fill_matching_forms(tx: Transaction) -> None:
+    """Migration 4: the matching form (`fold`) of every stored person name, by id, in
+    batches (an index of millions of rows is not read into memory at once)."""
+    assignments = ", ".join(f"{name}_match = ?" for name in _NAMES)
+    last = ""
+    while True:
+        rows = tx.rows(f"SELECT id, {', '.join(_NAMES)} FROM instances WHERE id > ? "
+                       "ORDER BY id LIMIT 5000", (last,))
+        if not rows:
+            return
+        tx.run_many(f"UPDATE instances SET {assignments} WHERE id = ?",
+                    [[*(fold(v) for v in values), instance_id]
+                     for instance_id, *values in rows])
+        last = rows[-1][0]
 
 
 _INSTANCES = f"""
@@ -41,7 +68,7 @@ CREATE TABLE instances (
 )"""
 
 # Each migration: a list of statements. Never edit one that has shipped: add the next.
-MIGRATIONS: list[list[str]] = [
+MIGRATIONS: list[list[str | Callable[[Transaction], None]]] = [
     [
         _INSTANCES,
         # Keys of replaced or deleted versions, deleted from storage once `after` has passed
@@ -74,13 +101,26 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX instances_patient_name ON instances "
         "(patient_name_folded{pattern}, created, id)",
     ],
+    [
+        # Person names are matched on their matching form (`attributes.fold`: case-folded and
+        # NFC, so canonically equivalent spellings are one name), in byte-order columns, so
+        # that a prefix is a range both databases serve from a plain b-tree and count from
+        # the index alone (no recheck of a LIKE on the table rows).
+        *[f"ALTER TABLE instances ADD COLUMN {name}_match TEXT{{bytewise}}" for name in _NAMES],
+        _fill_matching_forms,
+        "DROP INDEX instances_patient_name",
+        "CREATE INDEX instances_patient_name ON instances (patient_name_match, created, id)",
+        *[f"ALTER TABLE instances DROP COLUMN {name}_folded" for name in _NAMES],
+    ],
 ]
 COUNT_SLOTS = 16
 
 
 def migrate(db: Database) -> int:
     """Apply the migrations this database lacks; its schema version afterwards."""
-    pattern = " text_pattern_ops" if db.dialect == "postgresql" else ""
+    postgresql = db.dialect == "postgresql"
+    dialect = {"{pattern}": " text_pattern_ops" if postgresql else "",
+               "{bytewise}": ' COLLATE "C"' if postgresql else ""}
     with db.transaction(write=True) as tx:
         if db.dialect == "postgresql":
             tx.rows("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
@@ -89,7 +129,12 @@ def migrate(db: Database) -> int:
         version = _version(tx)
         for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
             for statement in statements:
-                tx.run(statement.replace("{pattern}", pattern))
+                if callable(statement):
+                    statement(tx)
+                    continue
+                for placeholder, text in dialect.items():
+                    statement = statement.replace(placeholder, text)
+                tx.run(statement)
             tx.run("INSERT INTO schema_migrations (version, applied) VALUES (?, ?)",
                    (number, time.time()))
         return len(MIGRATIONS)

@@ -13,7 +13,7 @@ import pydicom
 import pytest
 from fastapi.testclient import TestClient
 
-from app.index import Index, KeyAttributes, QueryError, Record, Row, connect
+from app.index import Database, Index, KeyAttributes, QueryError, Record, Row, connect, schema
 from app.index.levels import series, studies
 from app.index.schema import MIGRATIONS
 
@@ -29,14 +29,20 @@ def _row(n: int, **attributes: object) -> Row:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Index]:
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A new, empty database (no schema yet)."""
     url = (request.getfixturevalue("postgres_url") if request.param == "postgresql"
            else f"sqlite:///{tmp_path / 'index.sqlite3'}")
     db = connect(url, 2)
     try:
-        yield Index(db)
+        yield db
     finally:
         db.close()
+
+
+@pytest.fixture
+def index(database: Database) -> Index:
+    return Index(database)
 
 
 @pytest.fixture
@@ -142,6 +148,80 @@ def test_migrations_are_applied_once(index: Index) -> None:
     Index(index.db)  # a second start (another replica): nothing to do, no error
     with index.db.transaction() as tx:
         assert tx.rows("SELECT COUNT(*) FROM schema_migrations")[0][0] == len(MIGRATIONS)
+
+
+_NAMES = {
+    10: "Müller^Jürgen",          # precomposed ü
+    11: "Mu\u0308ller^Anna",       # u + combining diaeresis: the same letter
+    12: "Strauß^Johann",          # ß folds to ss
+    13: "Mülheim^Otto",
+    14: "Mum^Xavier",             # right after "mül" in code point order, not in it
+    15: "\U0010ffff^Last",         # the greatest code point: a prefix with no end
+    16: "\U0010ffff\U0010ffff^Z",
+}
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("MÜLLER*", [10, 11]),                      # non-ASCII prefix, any case
+    ("mu\u0308l*", [10, 11, 13]),               # decomposed query, either stored form
+    ("müller^jürgen", [10]),
+    ("MU\u0308LLER^ANNA", [11]),
+    ("STRAUSS^JOHANN", [12]),                   # canonical caseless: ß = ss
+    ("strauss*", [12]),
+    ("mü?ler*", [10, 11]),                      # ? is one character of the NFC form
+    ("mül*", [10, 11, 13]),
+    ("m*", [10, 11, 13, 14]),
+    ("m*r^*", [10, 11]),                        # a prefix range and a pattern within it
+    ("*^anna", [11]),                           # no prefix: the pattern alone
+    ("\U0010ffff*", [15, 16]),
+    ("\U0010ffff\U0010ffff*", [16]),
+])
+def test_names_match_on_their_matching_form(index: Index, value: str,
+                                            expected: list[int]) -> None:
+    for n, name in _NAMES.items():
+        assert index.insert(_row(n, patient_name=name, referring_physician_name=name))
+    for keyword in ("PatientName", "ReferringPhysicianName"):
+        page = index.page({keyword: value}, 0, 100)
+        assert [int(r.id) for r in page.records] == expected, keyword
+        assert page.total == len(expected)
+    assert index.get(f"{11:022d}").record.patient_name == _NAMES[11]  # kept as stored
+
+
+def test_an_index_from_before_the_matching_forms_is_migrated(
+        database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Migration 4 on an index of migration 3: person names get their matching form
+    (backfilled in batches of 5,000), the case-folded copies go."""
+    monkeypatch.setattr(schema, "MIGRATIONS", MIGRATIONS[:3])
+    assert schema.migrate(database) == 3
+    names = ["Müller^Jürgen", "MU\u0308LLER^Anna", "Doe^John", None]
+    rows = [(f"{n:022d}", f"{n}.dcm", f'"{n}"', 10, 1000.0 + n, 1000.0 + n, f"1.9.{n}",
+             names[n % 4], names[n % 4] and names[n % 4].casefold(), names[(n + 1) % 4],
+             names[(n + 1) % 4] and names[(n + 1) % 4].casefold()) for n in range(5003)]
+    with database.transaction(write=True) as tx:
+        tx.run_many("INSERT INTO instances (id, key, etag, size, created, updated, "
+                    "sop_instance_uid, patient_name, patient_name_folded, "
+                    "referring_physician_name, referring_physician_name_folded) VALUES "
+                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        tx.run("UPDATE instance_counts SET n = 5003 WHERE slot = 0")
+    monkeypatch.undo()
+
+    index = Index(database)
+    # Before, "MU\u0308LLER" folded to "mu\u0308ller" and no precomposed query found it.
+    mullers = [n for n in range(5003) if n % 4 in (0, 1)]
+    page = index.page({"PatientName": "müller*"}, 0, 10_000)
+    assert [int(r.id) for r in page.records] == mullers and page.total == len(mullers)
+    page = index.page({"ReferringPhysicianName": "MÜLLER^*"}, 0, 10_000)
+    assert [int(r.id) for r in page.records] == [n for n in range(5003) if n % 4 in (0, 3)]
+    assert index.page({"PatientName": "doe^john"}, 0, 1).total == 5003 // 4 + 1
+    with database.transaction() as tx:
+        assert tx.rows("SELECT MAX(version) FROM schema_migrations")[0][0] == len(MIGRATIONS)
+        if database.dialect == "postgresql":  # byte order, whatever the database's collation
+            assert {c for (c,) in tx.rows(
+                "SELECT collation_name FROM information_schema.columns WHERE "
+                "table_name = 'instances' AND column_name IN ('patient_name_match', "
+                "'referring_physician_name_match')")} == {"C"}
+    with pytest.raises(Exception, match="patient_name_folded"):
+        database.read("SELECT patient_name_folded FROM instances")
 
 
 # the routes ----------------------------------------------------------------------------------
