@@ -86,8 +86,29 @@ WARNINGS_HEADER = {"description": (
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The problem+json responses of a route, for its `responses=`."""
-    return {status: {"description": _MEANINGS[status], "content": {
-        "application/problem+json": {"schema": _PROBLEM_SCHEMA}}} for status in statuses}
+    return {status: _problem(_MEANINGS[status]) for status in statuses}
+
+
+_READ_MEANINGS = {
+    413: "the stored file is past the service's read limits (DICOMCORE_MAX_ELEMENTS, or "
+         "DICOMCORE_MAX_INFLATED_BYTES for a deflated instance), lowered since it was stored",
+    503: "the service is out of open files: try again (Retry-After)",
+    507: "the service's disk is full and this answer needs scratch space (a transcoded file, "
+         "or the data set of a deflated instance stored without its inflated copy); the "
+         "stored file itself can still be downloaded as it is",
+}
+
+
+def read_problems() -> dict[int | str, dict[str, Any]]:
+    """The problem+json responses of a route that reads a stored instance's data set or
+    file, beside its own `problems(...)`: the resource states and limits of a read. A
+    streamed answer meets them before it starts (its first part), or not as a status."""
+    return {status: _problem(meaning) for status, meaning in _READ_MEANINGS.items()}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/problem+json": {"schema": _PROBLEM_SCHEMA}}}
 
 
 SECURITY_SCHEMES = {

@@ -31,6 +31,7 @@ from dicomcore.bulk import BulkSpan, bulk_span
 from dicomcore.dataset import Dataset
 
 from ..deps import ScratchDep, SettingsDep, StorageDep
+from ..openapi import read_problems
 from ..problems import Problem
 from ..responses import CHUNK
 from ..uploads import read_limits, stored_limits
@@ -144,7 +145,8 @@ def native_frames(ds: Dataset, span: BulkSpan, count: int) -> list[list[Piece]]:
                        404: {"description": "no such instance, no pixel data, or a frame "
                                             "past the last", "content": _PROBLEM},
                        406: {"description": "the Accept header allows no form the frames "
-                                            "can be sent in", "content": _PROBLEM}})
+                                            "can be sent in", "content": _PROBLEM},
+                       **read_problems()})
 async def retrieve_frames(study: StudyUid, series: SeriesUid, instance: InstanceUid,
                           frames: FrameList, request: Request, settings: SettingsDep,
                           storage: StorageDep, scratch: ScratchDep) -> Response:

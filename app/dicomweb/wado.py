@@ -14,6 +14,10 @@ instances, found through the index and streamed.
 - Bulk data: the bytes of one value by its path (`7FE00010`, `00081140/0/00091001`), with a
   single `Range` honoured (206): as a one-part `multipart/related` when the Accept header asks
   for one (what PS3.18 and dicomweb-client use), raw `application/octet-stream` otherwise.
+
+Each route also lists what a read of a stored instance may meet (`openapi.read_problems`: a
+read limit, out of open files, a full disk): before a streamed answer starts, for its first
+part; a later part that meets one ends the stream early.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from itertools import chain
 from typing import Any, BinaryIO
 
 from fastapi import APIRouter, Request
@@ -32,6 +37,7 @@ from dicomcore.bulk import BulkSpan
 
 from ..bulkvalues import locate_value
 from ..deps import ScratchDep, SettingsDep, StorageDep
+from ..openapi import read_problems
 from ..problems import Problem
 from ..queries import TagPath
 from ..responses import CHUNK, bulk_response
@@ -61,11 +67,12 @@ _INSTANCES_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "nothing stored under these UIDs", "content": _PROBLEM},
     406: {"description": "the Accept header names no form the service can give every "
                          "instance in (a compressed transfer syntax it is not stored in)",
-          "content": _PROBLEM}}
+          "content": _PROBLEM}, **read_problems()}
 _METADATA_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "a DICOM JSON array, one object per instance",
           "content": {DICOM_JSON: {}}},
-    404: {"description": "nothing stored under these UIDs", "content": _PROBLEM}}
+    404: {"description": "nothing stored under these UIDs", "content": _PROBLEM},
+    **read_problems()}
 _INSTANCES = ("A `multipart/related; type=\"application/dicom\"` answer, streamed, one part "
               "per stored instance. `transfer-syntax=*` in the Accept header sends the stored "
               "bytes unchanged; an uncompressed transfer syntax (or none: Explicit VR Little "
@@ -150,7 +157,10 @@ async def _metadata(request: Request, storage: InstanceStorage, settings: Any, s
     stored = await run_in_threadpool(instances_of, storage, study, series, sop)
     pieces = metadata_json(storage, stored, base_url(request), settings.defer_size,
                            read_limits(settings, scratch.directory))
-    return StreamingResponse(pieces, media_type=DICOM_JSON)
+    # The first piece (the first instance at least) is made before the answer starts, so
+    # that what stops it is a problem: all of a one-instance answer's.
+    first = await run_in_threadpool(next, pieces)
+    return StreamingResponse(chain((first,), pieces), media_type=DICOM_JSON)
 
 
 @router.get("/studies/{study}", summary="WADO-RS: a study's instances",
@@ -215,7 +225,7 @@ async def instance_metadata(study: StudyUid, series: SeriesUid, instance: Instan
                        406: {"description": "the Accept header admits neither form",
                              "content": _PROBLEM},
                        416: {"description": "the range starts past the end of the value",
-                             "content": _PROBLEM}})
+                             "content": _PROBLEM}, **read_problems()})
 async def retrieve_bulk(study: StudyUid, series: SeriesUid, instance: InstanceUid,
                         tag_path: TagPath, request: Request, settings: SettingsDep,
                         storage: StorageDep, scratch: ScratchDep) -> Response:

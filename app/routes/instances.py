@@ -26,7 +26,7 @@ from ..deps import ScratchDep, SettingsDep, StorageDep
 from ..filters import InstanceFilters
 from ..headers import IfMatch, expected_etags, media_type
 from ..index import from_dataset
-from ..openapi import PATCH_BODY, UPLOAD_BODY, WARNINGS_HEADER, problems
+from ..openapi import PATCH_BODY, UPLOAD_BODY, WARNINGS_HEADER, problems, read_problems
 from ..patching import StoredPatch, parse_patch
 from ..problems import Problem, unusable_patch
 from ..queries import (
@@ -162,7 +162,7 @@ def _read_stored(storage: InstanceStorage, instance_id: str, defer_size: int,
                 "`ETag` is the one to send with `If-Match`."),
             responses={200: {"description": "the element JSON",
                              "content": {"application/dicom+json": {}}},
-                       **problems(404, 422)})
+                       **problems(404, 422), **read_problems()})
 async def get_instance(instance_id: InstanceId, request: Request, settings: SettingsDep,
                        storage: StorageDep, scratch: ScratchDep,
                        stop_before_pixels: StopBeforePixels = False,
@@ -186,7 +186,8 @@ async def get_instance(instance_id: InstanceId, request: Request, settings: Sett
                 "of the instance's `BulkDataURI`s."),
             responses={200: {"description": "the whole value",
                              "content": {"application/octet-stream": {}}},
-                       206: {"description": "the requested range"}, **problems(404, 416)})
+                       206: {"description": "the requested range"}, **problems(404, 416),
+                       **read_problems()})
 async def get_bulk(instance_id: InstanceId, tag_path: TagPath, request: Request,
                    settings: SettingsDep, storage: StorageDep, scratch: ScratchDep
                    ) -> Response:
@@ -239,7 +240,7 @@ async def patch_instance(instance_id: InstanceId, request: Request, settings: Se
     "transcodes (both through a temporary file)."),
             responses={200: {"description": "the file",
                              "content": {"application/dicom": {}}},
-                       **problems(404, 422)})
+                       **problems(404, 422), **read_problems()})
 async def get_file(instance_id: InstanceId, settings: SettingsDep, storage: StorageDep,
                    scratch: ScratchDep, write_like_original: WriteLikeOriginal = True,
                    transfer_syntax: TransferSyntaxQuery = None) -> Response:

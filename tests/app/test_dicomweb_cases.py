@@ -15,6 +15,14 @@ import pydicom
 from fastapi.testclient import TestClient
 
 from .conftest import CT
+from .read_states import (
+    DEFLATED_INSTANCE,
+    IMPLICIT,
+    deflated_on_a_full_disk,
+    full_disk,
+    out_of_files,
+    past_limits,
+)
 
 Request = Callable[[TestClient, dict[str, Any]], httpx.Response]
 _CT = pydicom.dcmread(CT, stop_before_pixels=True)
@@ -51,14 +59,24 @@ def _search(url: str) -> dict[int, Request]:
 
 
 def _retrieve(url: str) -> dict[int, Request]:
+    transcoded = _get(url, accept=f'multipart/related; type="application/dicom"; '
+                      f"transfer-syntax={IMPLICIT}")
     return {200: _get(url, accept=ANY),
             404: _get(url.replace(STUDY, "1.2.3"), accept=ANY),
             406: _get(url, accept=f'multipart/related; type="application/dicom"; '
-                      f"transfer-syntax={JPEG}")}
+                      f"transfer-syntax={JPEG}"),
+            413: past_limits(transcoded),
+            503: out_of_files(_get(url, accept=ANY)),
+            507: full_disk(transcoded)}
 
 
-def _metadata(url: str) -> dict[int, Request]:
-    return {200: _get(url + "/metadata"), 404: _get(url.replace(STUDY, "1.2.3") + "/metadata")}
+def _metadata(url: str, deflated: str) -> dict[int, Request]:
+    """`url`'s metadata, and `deflated` naming the deflated instance's study, series or
+    instance alike."""
+    return {200: _get(url + "/metadata"), 404: _get(url.replace(STUDY, "1.2.3") + "/metadata"),
+            413: past_limits(_get(url + "/metadata")),
+            503: out_of_files(_get(url + "/metadata")),
+            507: deflated_on_a_full_disk(deflated + "/metadata")}
 
 
 PREFIX = "/dicomweb/studies/{study}"
@@ -73,21 +91,29 @@ CASES: dict[tuple[str, str], dict[int, Request]] = {
     ("get", PREFIX): _retrieve(f"/dicomweb/studies/{STUDY}"),
     ("get", PREFIX + "/series/{series}"): _retrieve(f"/dicomweb/studies/{STUDY}/series/{SERIES}"),
     ("get", PREFIX + "/series/{series}/instances/{instance}"): _retrieve(INSTANCE),
-    ("get", PREFIX + "/metadata"): _metadata(f"/dicomweb/studies/{STUDY}"),
+    ("get", PREFIX + "/metadata"): _metadata(f"/dicomweb/studies/{STUDY}",
+                                             DEFLATED_INSTANCE.split("/series/")[0]),
     ("get", PREFIX + "/series/{series}/metadata"): _metadata(
-        f"/dicomweb/studies/{STUDY}/series/{SERIES}"),
-    ("get", PREFIX + "/series/{series}/instances/{instance}/metadata"): _metadata(INSTANCE),
+        f"/dicomweb/studies/{STUDY}/series/{SERIES}", DEFLATED_INSTANCE.split("/instances/")[0]),
+    ("get", PREFIX + "/series/{series}/instances/{instance}/metadata"): _metadata(
+        INSTANCE, DEFLATED_INSTANCE),
     ("get", PREFIX + "/series/{series}/instances/{instance}/bulk/{tag_path}"): {
         200: _get(INSTANCE + "/bulk/7FE00010"),
         206: _get(INSTANCE + "/bulk/7FE00010", range="bytes=0-9"),
         404: _get(INSTANCE + "/bulk/7FE00011"),
         406: _get(INSTANCE + "/bulk/7FE00010", accept="text/html"),
-        416: _get(INSTANCE + "/bulk/7FE00010", range="bytes=99999999-")},
+        413: past_limits(_get(INSTANCE + "/bulk/7FE00010")),
+        416: _get(INSTANCE + "/bulk/7FE00010", range="bytes=99999999-"),
+        503: out_of_files(_get(INSTANCE + "/bulk/7FE00010")),
+        507: deflated_on_a_full_disk(DEFLATED_INSTANCE + "/bulk/7FE00010")},
     ("get", PREFIX + "/series/{series}/instances/{instance}/frames/{frames}"): {
         200: _get(INSTANCE + "/frames/1", accept=OCTETS),
         400: _get(INSTANCE + "/frames/0", accept=OCTETS),
         404: _get(INSTANCE + "/frames/2", accept=OCTETS),
-        406: _get(INSTANCE + "/frames/1", accept=OCTETS + f"; transfer-syntax={JPEG}")},
+        406: _get(INSTANCE + "/frames/1", accept=OCTETS + f"; transfer-syntax={JPEG}"),
+        413: past_limits(_get(INSTANCE + "/frames/1", accept=OCTETS)),
+        503: out_of_files(_get(INSTANCE + "/frames/1", accept=OCTETS)),
+        507: deflated_on_a_full_disk(DEFLATED_INSTANCE + "/frames/1", accept=OCTETS)},
     ("post", "/dicomweb/studies"): {
         200: _stow("/dicomweb/studies", None),
         202: _stow("/dicomweb/studies", None, b"not DICOM"),

@@ -24,6 +24,7 @@ from app.main import create_app
 from app.settings import Settings
 
 from .conftest import CT
+from .read_states import deflated_on_a_full_disk, full_disk, out_of_files, past_limits
 from .test_dicomweb_cases import CASES as DICOMWEB_CASES
 from .test_dicomweb_cases import DICOM_JSON_ERRORS, PATH_VALUES
 
@@ -105,12 +106,18 @@ CASES: dict[tuple[str, str], dict[int, Request]] = {
     ("get", "/v1/instances/{instance_id}"): {
         200: _get("/v1/instances/{id}"),
         404: _get(UNKNOWN),
-        422: _get("/v1/instances/{id}?format=xml")},
+        413: past_limits(_get("/v1/instances/{id}")),
+        422: _get("/v1/instances/{id}?format=xml"),
+        503: out_of_files(_get("/v1/instances/{id}")),
+        507: deflated_on_a_full_disk("/v1/instances/{id}")},
     ("get", "/v1/instances/{instance_id}/bulk/{tag_path}"): {
         200: _get("/v1/instances/{id}/bulk/7FE00010"),
         206: _get("/v1/instances/{id}/bulk/7FE00010", range="bytes=0-9"),
         404: _get("/v1/instances/{id}/bulk/7FE00011"),
-        416: _get("/v1/instances/{id}/bulk/7FE00010", range="bytes=99999999-")},
+        413: past_limits(_get("/v1/instances/{id}/bulk/7FE00010")),
+        416: _get("/v1/instances/{id}/bulk/7FE00010", range="bytes=99999999-"),
+        503: out_of_files(_get("/v1/instances/{id}/bulk/7FE00010")),
+        507: deflated_on_a_full_disk("/v1/instances/{id}/bulk/7FE00010")},
     ("patch", "/v1/instances/{instance_id}"): {
         200: _patch(PATCH.encode()),
         400: _patch(b"{not json"),
@@ -124,7 +131,10 @@ CASES: dict[tuple[str, str], dict[int, Request]] = {
     ("get", "/v1/instances/{instance_id}/file"): {
         200: _get("/v1/instances/{id}/file"),
         404: _get(UNKNOWN + "/file"),
-        422: _get("/v1/instances/{id}/file?transfer_syntax=1.2.3")},
+        413: past_limits(_get("/v1/instances/{id}/file?write_like_original=false")),
+        422: _get("/v1/instances/{id}/file?transfer_syntax=1.2.3"),
+        503: out_of_files(_get("/v1/instances/{id}/file")),
+        507: full_disk(_get("/v1/instances/{id}/file?write_like_original=false"))},
     ("delete", "/v1/instances/{instance_id}"): {
         204: lambda c, ctx: c.delete(f"/v1/instances/{ctx['id']}"),
         404: lambda c, ctx: c.delete(UNKNOWN),

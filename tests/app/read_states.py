@@ -1,0 +1,118 @@
+"""Requests that make a read of a stored instance meet what `app.openapi.read_problems`
+lists: a read limit (413), no open files left (503), a full disk (507). `test_openapi` and
+`test_dicomweb_cases` put them in their case tables, one row per route and status.
+
+Each wraps a request of the case tables (`send(client, context)`) and changes, for that
+request only, what the service meets: its settings, or the operating system's answers (a
+full disk fails every write, as ENOSPC does; the process out of files fails every open of a
+stored file, as EMFILE does).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pydicom
+import pytest
+from fastapi.testclient import TestClient
+
+from app.deps import get_settings
+from app.storage import FileBlobs
+
+from .conftest import CT
+
+Request = Callable[[TestClient, dict[str, Any]], httpx.Response]
+
+DEFLATED = CT.with_name("image_dfl.dcm")
+_DEFLATED = pydicom.dcmread(DEFLATED, stop_before_pixels=True)
+DEFLATED_INSTANCE = (f"/dicomweb/studies/{_DEFLATED.StudyInstanceUID}/series/"
+                     f"{_DEFLATED.SeriesInstanceUID}/instances/{_DEFLATED.SOPInstanceUID}")
+IMPLICIT = "1.2.840.10008.1.2"  # not the stored CT's syntax: a WADO-RS answer transcodes
+
+
+class FullDiskFile:
+    """A file whose writes fail as on a full disk; the rest as the file does (`with` too)."""
+
+    def __init__(self, file: Any) -> None:
+        self.file = file
+
+    def write(self, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def __enter__(self) -> FullDiskFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.file.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.file, name)
+
+
+def with_settings(send: Request, **changes: Any) -> Request:
+    """`send` on a server whose settings differ by `changes`."""
+    def run(c: TestClient, ctx: dict[str, Any]) -> httpx.Response:
+        current = c.app.dependency_overrides[get_settings]  # type: ignore[attr-defined]
+        c.app.dependency_overrides[get_settings] = lambda: current().model_copy(  # type: ignore[attr-defined]
+            update=changes)
+        try:
+            return send(c, ctx)
+        finally:
+            c.app.dependency_overrides[get_settings] = current  # type: ignore[attr-defined]
+    return run
+
+
+def past_limits(send: Request) -> Request:
+    """`send` after the element limit was lowered below what the stored CT holds (262)."""
+    return with_settings(send, max_elements=10)
+
+
+def out_of_files(send: Request) -> Request:
+    """`send` while no stored file can be opened (EMFILE, as a process at its limit)."""
+    def run(c: TestClient, ctx: dict[str, Any]) -> httpx.Response:
+        def no_files(self: FileBlobs, key: str, size: int | None) -> Any:
+            raise OSError(errno.EMFILE, "Too many open files")
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(FileBlobs, "open", no_files)
+            return send(c, ctx)
+    return run
+
+
+def full_disk(send: Request) -> Request:
+    """`send` while every write to a file fails with ENOSPC (blob parts, scratch files,
+    spools), the spools reaching the disk from their first byte."""
+    def run(c: TestClient, ctx: dict[str, Any]) -> httpx.Response:
+        import app.dicomweb.wado
+        import app.uploads
+
+        fdopen, temporary = os.fdopen, tempfile.TemporaryFile
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(os, "fdopen", lambda *a, **k: FullDiskFile(fdopen(*a, **k)))
+            patch.setattr(tempfile, "TemporaryFile", lambda *a, **k: FullDiskFile(temporary(*a, **k)))
+            patch.setattr(app.uploads, "SPOOL_BYTES", 1)
+            patch.setattr(app.dicomweb.wado, "SPOOL_BYTES", 1)
+            return send(c, ctx)
+    return run
+
+
+def deflated_on_a_full_disk(url: str, **headers: str) -> Request:
+    """GET `url` (`{id}`: the instance's id) of a deflated instance stored as before inflated
+    copies were kept, on a full disk: no copy can be made, and the read inflates into a
+    scratch spool that cannot be written."""
+    def send(c: TestClient, ctx: dict[str, Any]) -> httpx.Response:
+        stored = c.post("/v1/instances", content=DEFLATED.read_bytes(),
+                        headers={"content-type": "application/dicom"})
+        assert stored.status_code == 201, stored.text
+        settings = c.app.dependency_overrides[get_settings]()  # type: ignore[attr-defined]
+        for copy in (settings.storage_dir / "instances").glob("*.inflated"):
+            copy.unlink()
+        get = full_disk(lambda c, ctx: c.get(url.format(id=stored.json()["id"]),
+                                             headers=headers))
+        return get(c, ctx)
+    return send
