@@ -1,14 +1,16 @@
 """Read benchmark: dicomcore against pydicom, dcmtk and GDCM on the pydicom corpus, and a
 1 GiB file.
 
-Every reader reads the same files: pydicom's test and charset files that every reader
-available here reads. Each reader parses every element and decodes every value at every
-depth (sequence items, the meta header), and the readers take turns round by round
-(alternating rounds, so none gets a warmer cache or a quieter moment): pydicom and dicomcore
-(`dcmread`, then `.value` of every element) and raw I/O (each file's bytes, the floor) timed
-here; dcmtk's and GDCM's C++ programs (benchmarks/native/, built with g++ on first use) and
-GDCM from Python (Debian's python3-gdcm) timed inside their own processes, which stay open
-across the rounds, so start-up is not counted; `dcmdump` over all files in one process per
+Every reader reads the same files: pydicom's test and charset files and, when pydicom-data
+is installed, pydicom's downloadable data files (issue 17's corpus), those that every reader
+available here reads (the others are left out for every reader, and named). Each reader
+parses every element and decodes every value at every depth (sequence items, the meta
+header), and the readers take turns round by round (alternating rounds, so none gets a
+warmer cache or a quieter moment): pydicom and dicomcore (`dcmread`, then `.value` of every
+element) and raw I/O (each file's bytes, the floor) timed here; dcmtk's and GDCM's C++
+programs (benchmarks/native/, built with g++ on first use) and GDCM from Python (Debian's
+python3-gdcm) timed inside their own processes, which stay open across the rounds, so
+start-up is not counted; `dcmdump` over all files in one process per
 round, start-up included. It prints each reader's median time per round, its ratio to
 pydicom and every round's time. A toolkit that is not installed is skipped with a note.
 
@@ -36,6 +38,7 @@ import pydicom  # noqa: E402
 import dicomcore  # noqa: E402
 from benchmarks.native import driver  # noqa: E402
 from benchmarks.rounds import (  # noqa: E402
+    corpus_candidates,
     machine_line,
     print_table,
     process_reader,
@@ -44,7 +47,6 @@ from benchmarks.rounds import (  # noqa: E402
     server_reader,
 )
 from tests.bigfile import write_multiframe  # noqa: E402
-from tests.corpus import READABLE, pydicom_outcome  # noqa: E402
 
 ISSUE_TARGET = 0.20  # issue 17: read + touch <= 0.20x pydicom
 
@@ -84,10 +86,9 @@ def native_commands(notes: list[str]) -> dict[str, list[str]]:
     return commands
 
 
-def common_files(commands: dict[str, list[str]], tmp: Path,
+def common_files(candidates: list[Path], commands: dict[str, list[str]], tmp: Path,
                  notes: list[str]) -> tuple[list[Path], list[Path]]:
-    """The corpus files every reader reads, and the ones left out."""
-    candidates = [p for p in READABLE if pydicom_outcome(p) == "read"]
+    """The files of `candidates` every reader reads, and the ones left out."""
     files = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -112,9 +113,10 @@ def common_files(commands: dict[str, list[str]], tmp: Path,
 def corpus_benchmark(rounds: int) -> float:
     notes: list[str] = []
     commands = native_commands(notes)
+    candidates, source = corpus_candidates(notes)
     with tempfile.TemporaryDirectory() as directory:
         tmp = Path(directory)
-        files, left_out = common_files(commands, tmp, notes)
+        files, left_out = common_files(candidates, commands, tmp, notes)
         data_bytes = sum(p.stat().st_size for p in files)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -138,8 +140,8 @@ def corpus_benchmark(rounds: int) -> float:
             readers.append(python_reader("raw I/O (each file's bytes, Python)", _read_bytes,
                                          files))
             run_alternating(readers, rounds)
-    print(f"corpus: {len(files)} files, {data_bytes / 1e6:.1f} MB (pydicom's test and charset "
-          f"files every reader here reads; {len(left_out)} more that pydicom reads left out"
+    print(f"corpus: {len(files)} files, {data_bytes / 1e6:.1f} MB ({source} that every "
+          f"reader here reads; {len(left_out)} more that pydicom reads left out for every reader"
           f"{': ' + ', '.join(p.name for p in left_out) if left_out else ''})")
     print(f"  {rounds} alternating rounds, every element parsed and every value decoded; "
           "count = elements as the reader counts them (bytes for raw I/O)")

@@ -1,4 +1,5 @@
-"""Alternating timed rounds and their table, shared by benchmarks/read.py and to_json.py.
+"""Alternating timed rounds, their table and their corpus, shared by benchmarks/read.py and
+to_json.py.
 
 A `Reader` is one row: its `run_round()` goes once over every file and returns the seconds
 it took and what it counted. The readers take turns round by round, so a slower or busier
@@ -20,6 +21,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.native import driver
+from tests.corpus import READABLE, data_store_files, pydicom_outcome
+
+
+def corpus_candidates(notes: list[str]) -> tuple[list[Path], str]:
+    """The files the corpus benchmarks start from, those pydicom reads, and what they are:
+    pydicom's test and charset files and, when pydicom-data is installed, its downloadable
+    data files (issue 17's corpus was both); a note when pydicom-data is missing."""
+    data_files = data_store_files()
+    source = "pydicom's test and charset files"
+    if data_files:
+        source += " and pydicom-data's files"
+    else:
+        notes.append("pydicom-data is not installed: only pydicom's test and charset files "
+                     "(pip install pydicom-data, or the test extra, for issue 17's corpus)")
+    files = sorted(set(READABLE) | set(data_files))
+    return [p for p in files if pydicom_outcome(p) == "read"], source
 
 
 @dataclass

@@ -9,10 +9,12 @@ value inline as base64, as each tool does when no bulk data handler is given:
 - dcmtk's C++ `DcmFileFormat::writeJson` with the compact format into a string in memory
   (benchmarks/native/dcmtk_bench.cc, timed inside its own process, start-up not counted).
 
-Every row converts the same files: pydicom's test and charset files that pydicom reads and
-that every tool here converts (dcmtk 3.6.7's writeJson refuses encapsulated pixel data, so
-those files are left out when dcmtk is installed). The rows take turns round by round; it
-prints each row's median round, its ratio to pydicom's `to_json_dict` and every round.
+Every row converts the same files: pydicom's test and charset files and, when pydicom-data is
+installed, pydicom's downloadable data files (issue 17's corpus), those that pydicom reads
+and that every tool here converts (dcmtk 3.6.7's writeJson refuses encapsulated pixel data,
+so those files are left out for every tool when dcmtk is installed). The rows take turns
+round by round; it prints each row's median round, its ratio to pydicom's `to_json_dict`
+and every round.
 
 (Named to_json.py rather than json.py: a script run from benchmarks/ puts that folder first
 on sys.path, and a json.py there would stand in for the standard library's json in every
@@ -36,13 +38,13 @@ import pydicom  # noqa: E402
 import dicomcore  # noqa: E402
 from benchmarks.native import driver  # noqa: E402
 from benchmarks.rounds import (  # noqa: E402
+    corpus_candidates,
     machine_line,
     print_table,
     python_reader,
     run_alternating,
     server_reader,
 )
-from tests.corpus import READABLE, pydicom_outcome  # noqa: E402
 
 DICT_TARGET = 0.25  # issue 17: to_json_dict <= 0.25x pydicom's
 
@@ -70,7 +72,7 @@ def corpus_benchmark(rounds: int) -> float:
     with tempfile.TemporaryDirectory() as directory, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         tmp = Path(directory)
-        candidates = [p for p in READABLE if pydicom_outcome(p) == "read"]
+        candidates, source = corpus_candidates(notes)
         files = []
         for path in candidates:
             try:
@@ -99,8 +101,8 @@ def corpus_benchmark(rounds: int) -> float:
                 notes.append(f"{dcmtk_name} skipped: {failed}")
                 dcmtk = []
         run_alternating(readers, rounds)
-    print(f"JSON: {len(files)} files, {data_bytes / 1e6:.1f} MB (pydicom's test and charset "
-          f"files every tool here converts; {len(left_out)} more that pydicom reads left out)")
+    print(f"JSON: {len(files)} files, {data_bytes / 1e6:.1f} MB ({source} that every tool "
+          f"here converts; {len(left_out)} more that pydicom reads left out for every tool)")
     print(f"  {rounds} alternating rounds, read + convert, binary values inline; count = "
           "top-level attributes (dict) or characters/bytes (string)")
     print_table(readers, "count")
