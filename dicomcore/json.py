@@ -112,18 +112,22 @@ def to_json(ds: Dataset, bulk_data_threshold: int = 1024,
             include_meta: bool = False, *, dump_handler: Callable[[dict[str, Any]], str]
             | None = None, suppress_invalid_tags: bool = False, **dumps_options: Any) -> str:
     """`to_json_dict` as a JSON string: `dump_handler(model)` when given (pydicom's), else
-    `json.dumps(model, **dumps_options)`."""
+    `json.dumps(model, **dumps_options)`; with neither, the same text written without the
+    model (`jsontext`)."""
+    if dump_handler is None and not dumps_options:
+        from .jsontext import write_json_text
+
+        return write_json_text(ds, bulk_data_threshold, bulk_data_element_handler,
+                               include_meta, suppress_invalid_tags)
     model = to_json_dict(ds, bulk_data_threshold, bulk_data_element_handler, include_meta,
                          suppress_invalid_tags=suppress_invalid_tags)
     if dump_handler is not None:
         return dump_handler(model)
-    if not dumps_options:
-        return _ENCODER.encode(model)
     return _json.dumps(model, **dumps_options)
 
 
-# json.dumps's defaults without its check for cycles, which the model built above cannot
-# have: that check costs an eighth of the encoding.
+# json.dumps's defaults without its check for cycles, which the model cannot have: that
+# check costs an eighth of the encoding.
 _ENCODER = _json.JSONEncoder(check_circular=False)
 
 
