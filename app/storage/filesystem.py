@@ -1,12 +1,16 @@
 """The file-system blob store: contents as files in a directory, durable and crash-safe.
 
 Layout under the root: `instances/<key>` where a key is `<id>.<version>.dcm`
-(`base.new_version`); files of the layout before the index, `instances/<id>.dcm` with a
-`<id>.json` record, are adopted by `python -m app.reindex` as they are.
+(`base.new_version`), or a deflated version's inflated copy `<id>.<version>.inflated`
+(`base.inflated_key`); files of the layout before the index, `instances/<id>.dcm` with a
+`<id>.json` record, are adopted by `python -m app.reindex` as they are (their copy, made on
+first read, is `<id>.inflated`).
 
 - Keys are validated before they become file names (`base.is_blob_key`): no path traversal.
 - A new content is written to `<key>.part`, fsynced and renamed to `<key>`, then the directory
-  is fsynced. A key is never overwritten: a reader sees a whole file or none.
+  is fsynced. A key is never overwritten, a reader sees a whole file or none; the one
+  exception, an inflated copy made by two first reads one after the other, is renamed over
+  with the same bytes (two at once cannot: the part is created exclusively).
 - The writer holds an exclusive `flock` on its part for as long as it writes. `clean_parts`
   removes only parts nobody holds: those of a writer that is gone, whatever their age, never
   one a live worker or replica is writing (the lock is released by the kernel when the

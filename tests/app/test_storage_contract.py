@@ -616,3 +616,40 @@ def test_a_full_disk_leaves_reads_of_a_version_without_a_copy_as_they_were(
     with opened.file:
         assert not opened.stored_inflated and opened.file.read() == data
     assert _blob_keys(storage) == {key}
+
+
+def test_concurrent_first_reads_of_a_version_without_a_copy(
+        storage: IndexedStorage, upload: Callable[[bytes], Path]) -> None:
+    from app.storage.base import inflated_key
+
+    from .attack_inputs import deflate_bomb
+
+    data = deflate_bomb(256 << 10)
+    record = storage.put(upload(data), DEFLATED_ATTRS).record
+    key = storage.index.get(record.id).key  # type: ignore[union-attr]
+    storage.blobs.delete(inflated_key(key))  # type: ignore[arg-type]
+    expected = {True: _inflated(data), False: data}
+    barrier = threading.Barrier(6)
+    read: list[bool] = []
+    failed: list[BaseException] = []
+
+    def first_read() -> None:
+        try:
+            barrier.wait(10)
+            opened = storage.open_for_reading(record.id)
+            with opened.file:
+                assert opened.file.read() == expected[opened.stored_inflated]
+            read.append(opened.stored_inflated)
+        except BaseException as exc:  # reported below, from the test's thread
+            failed.append(exc)
+
+    threads = [threading.Thread(target=first_read) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert failed == [] and len(read) == 6
+    assert _blob_keys(storage) == {key, inflated_key(key)}
+    opened = storage.open_for_reading(record.id)
+    with opened.file:
+        assert opened.stored_inflated and opened.file.read() == expected[True]
