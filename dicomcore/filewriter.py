@@ -31,7 +31,6 @@ import os
 import tempfile
 import zlib
 from array import array
-from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from .charset import python_encodings
@@ -198,23 +197,43 @@ def _check_transcodable(ds: Dataset, uid: str | None) -> None:
 def _encode_meta(meta: Dataset, like_original: bool) -> bytes:
     enc = _Encoding(False, True, like_original)
     elements = [e for e in _ordered(meta, like_original) if e.tag != 0x00020000]
-    body = b"".join(_join(_element_chunks(e, enc, ("iso8859",))) for e in elements)
+    body = b"".join(_element_bytes(e, enc, ("iso8859",)) for e in elements)
     if like_original and meta.get_item(0x00020000) is None:
         return body
     length = DataElement(0x00020000, "UL", len(body))
-    return _join(_element_chunks(length, enc, ("iso8859",))) + body
+    return _element_bytes(length, enc, ("iso8859",)) + body
 
 
 def _write_elements(write: Any, ds: Dataset, enc: _Encoding,
                     encodings: tuple[str, ...] = ("iso8859",)) -> None:
-    """Write the elements of `ds` through `write(bytes)`, copying deferred values in chunks."""
-    for chunk in _dataset_chunks(ds, enc, encodings, top=True):
-        if isinstance(chunk, bytes):
-            write(chunk)
+    """Write the elements of `ds` through `write(bytes)`, copying deferred values in chunks.
+
+    The encoded parts are gathered first (nothing is written if one cannot be encoded),
+    then written in few calls: small parts joined up to `_CHUNK` bytes, a larger part
+    written as it is (never copied), a deferred value in chunks."""
+    parts: list[Any] = []
+    _dataset_parts(ds, enc, encodings, parts, top=True)
+    batch: list[bytes] = []
+    size = 0
+    for part in parts:
+        if isinstance(part, bytes) and len(part) < _CHUNK:
+            batch.append(part)
+            size += len(part)
+            if size >= _CHUNK:
+                write(b"".join(batch))
+                batch, size = [], 0
+            continue
+        if batch:
+            write(b"".join(batch))
+            batch, size = [], 0
+        if isinstance(part, bytes):
+            write(part)
         else:
-            deferred, swap = chunk
+            deferred, swap = part
             for data in deferred.iter_chunks(_CHUNK):
                 write(_swapped(data, swap) if swap else data)
+    if batch:
+        write(b"".join(batch))
 
 
 def _ordered(ds: Dataset, like_original: bool) -> list[DataElement]:
@@ -225,8 +244,10 @@ def _ordered(ds: Dataset, like_original: bool) -> list[DataElement]:
     return ds.values()
 
 
-def _dataset_chunks(ds: Dataset, enc: _Encoding, encodings: tuple[str, ...],
-                    top: bool = False, ancestors: tuple[Dataset, ...] = ()) -> Iterator[Any]:
+def _dataset_parts(ds: Dataset, enc: _Encoding, encodings: tuple[str, ...], out: list[Any],
+                   top: bool = False, ancestors: tuple[Dataset, ...] = ()) -> None:
+    """Append the encoded elements of `ds` to `out`: bytes, and (deferred value, swap
+    width) for a value copied from its file when written."""
     if enc.keep_file_vrs and ds.is_implicit_VR is True and not enc.implicit \
             and not top:
         enc = enc.nested(True)
@@ -241,31 +262,31 @@ def _dataset_chunks(ds: Dataset, enc: _Encoding, encodings: tuple[str, ...],
     group_lengths = {e.tag >> 16 for e in elements if not e.tag & 0xFFFF and e.tag >> 16 != 2}
     if not group_lengths:
         for elem in elements:
-            chunks = _raw_chunks(elem, enc)
-            if chunks is not None:
-                yield from chunks
-            else:
-                yield from _element_chunks(elem, enc, encodings, ancestors)
+            if not _raw_parts(elem, enc, out):
+                _element_parts(elem, enc, encodings, out, ancestors)
         return
     # Group lengths are recomputed: encode the group's other elements first to measure them.
-    pending: list[tuple[DataElement, list[Any]]] = [
-        (e, [] if not e.tag & 0xFFFF and e.tag >> 16 in group_lengths
-         else _raw_chunks(e, enc) or list(_element_chunks(e, enc, encodings, ancestors)))
-        for e in elements]
+    pending: list[tuple[DataElement, list[Any]]] = []
+    for elem in elements:
+        parts: list[Any] = []
+        if elem.tag & 0xFFFF or elem.tag >> 16 not in group_lengths:
+            if not _raw_parts(elem, enc, parts):
+                _element_parts(elem, enc, encodings, parts, ancestors)
+        pending.append((elem, parts))
     sizes: dict[int, int] = {}
-    for elem, chunks in pending:
-        sizes[elem.tag >> 16] = sizes.get(elem.tag >> 16, 0) + sum(_size(c) for c in chunks)
+    for elem, parts in pending:
+        sizes[elem.tag >> 16] = sizes.get(elem.tag >> 16, 0) + sum(_size(c) for c in parts)
     read_sizes = ds.original_group_sizes or {}
-    for elem, chunks in pending:
-        if not chunks:
+    for elem, parts in pending:
+        if not parts:
             group = elem.tag >> 16
             length: DataElement = DataElement(elem.tag, "UL", sizes.get(group, 0))
             if _unchanged_raw(elem) is not None and read_sizes.get(group) == sizes.get(group) \
                     and _group_unchanged(pending, group):
                 length = elem  # as read, even where the file had it wrong
-            yield from _element_chunks(length, enc, encodings)
+            _element_parts(length, enc, encodings, out)
         else:
-            yield from chunks
+            out.extend(parts)
 
 
 def _group_unchanged(pending: list[tuple[DataElement, list[Any]]], group: int) -> bool:
@@ -282,25 +303,36 @@ def _encodings_of(ds: Dataset, inherited: tuple[str, ...]) -> tuple[str, ...]:
     return inherited if elem is None else python_encodings(elem.value)
 
 
-def _join(chunks: Iterator[Any]) -> bytes:
-    parts = []
-    for chunk in chunks:
-        if isinstance(chunk, bytes):
-            parts.append(chunk)
+def _join(parts: list[Any]) -> bytes:
+    """The parts as one bytes (deferred values read whole)."""
+    if all(isinstance(part, bytes) for part in parts):
+        return b"".join(parts)
+    joined = []
+    for part in parts:
+        if isinstance(part, bytes):
+            joined.append(part)
         else:
-            deferred, swap = chunk
+            deferred, swap = part
             data = deferred.read()
-            parts.append(_swapped(data, swap) if swap else data)
-    return b"".join(parts)
+            joined.append(_swapped(data, swap) if swap else data)
+    return b"".join(joined)
 
 
-def _element_chunks(elem: DataElement, enc: _Encoding, encodings: tuple[str, ...],
-                    ancestors: tuple[Dataset, ...] = ()) -> Iterator[Any]:
-    """The header and value of one element, as bytes and (deferred value, swap width)."""
+def _element_bytes(elem: DataElement, enc: _Encoding, encodings: tuple[str, ...]) -> bytes:
+    """One element, header and value, as bytes."""
+    parts: list[Any] = []
+    _element_parts(elem, enc, encodings, parts)
+    return _join(parts)
+
+
+def _element_parts(elem: DataElement, enc: _Encoding, encodings: tuple[str, ...],
+                   out: list[Any], ancestors: tuple[Dataset, ...] = ()) -> None:
+    """Append the header and value of one element to `out`, as bytes and (deferred value,
+    swap width)."""
     tag = elem.tag
     vr = elem.VR
     if vr == "SQ":
-        yield from _sequence_chunks(elem, enc, encodings, ancestors)
+        _sequence_parts(elem, enc, encodings, out, ancestors)
         return
     header_vr = vr
     if enc.keep_file_vrs and elem.raw_VR is not None:
@@ -310,12 +342,9 @@ def _element_chunks(elem: DataElement, enc: _Encoding, encodings: tuple[str, ...
         # Encapsulated pixel data: the fragments, then the sequence delimiter.
         if raw is None:
             raw = elem.value
-        yield enc.header(tag, header_vr, UNDEFINED_LENGTH)
-        if isinstance(raw, DeferredValue):
-            yield (raw, 0)
-        else:
-            yield bytes(raw)
-        yield enc.item(SEQUENCE_DELIMITER, 0)
+        out.append(enc.header(tag, header_vr, UNDEFINED_LENGTH))
+        out.append((raw, 0) if isinstance(raw, DeferredValue) else bytes(raw))
+        out.append(enc.item(SEQUENCE_DELIMITER, 0))
         return
     swap = SWAP_WIDTH.get(vr, 0) if elem.is_little_endian != enc.little else 0
     if raw is None:
@@ -329,8 +358,8 @@ def _element_chunks(elem: DataElement, enc: _Encoding, encodings: tuple[str, ...
         if length % 2 and not enc.like_original:
             data = raw.read()  # odd length: rare, and only then read whole to pad it
         else:
-            yield enc.header(tag, header_vr, length)
-            yield (raw, swap)
+            out.append(enc.header(tag, header_vr, length))
+            out.append((raw, swap))
             return
     else:
         data = raw
@@ -338,25 +367,27 @@ def _element_chunks(elem: DataElement, enc: _Encoding, encodings: tuple[str, ...
         data = _swapped(data, swap)
     if not enc.like_original or raw is None:
         data = pad(vr, data)
-    yield enc.header(tag, header_vr, len(data))
-    yield data
+    out.append(enc.header(tag, header_vr, len(data)))
+    out.append(data)
 
 
-def _raw_chunks(elem: DataElement, enc: _Encoding) -> list[bytes] | None:
-    """What `_element_chunks` gives for the most common element, without a generator: one
+def _raw_parts(elem: DataElement, enc: _Encoding, out: list[Any]) -> bool:
+    """Append what `_element_parts` gives for the most common element, with less work: one
     never decoded since it was read into memory, in the byte order it is written in, and
-    not a sequence or encapsulated value. None for every other."""
+    not a sequence or encapsulated value. False (nothing appended) for every other."""
     vr = elem.VR
     if vr == "SQ" or elem.is_undefined_length or not elem.is_raw:
-        return None
+        return False
     raw = elem.raw_value
     if raw.__class__ is not bytes or (vr in SWAP_WIDTH and elem.is_little_endian != enc.little):
-        return None
+        return False
     if not enc.like_original:
         raw = pad(vr, raw)
     if enc.keep_file_vrs and elem.raw_VR is not None:
         vr = elem.raw_VR
-    return [enc.header(elem.tag, vr, len(raw)), raw]
+    out.append(enc.header(elem.tag, vr, len(raw)))
+    out.append(raw)
+    return True
 
 
 def _unchanged_raw(elem: DataElement) -> Any:
@@ -374,8 +405,8 @@ def _unchanged_raw(elem: DataElement) -> Any:
     return raw
 
 
-def _sequence_chunks(elem: DataElement, enc: _Encoding, encodings: tuple[str, ...],
-                     ancestors: tuple[Dataset, ...]) -> Iterator[bytes]:
+def _sequence_parts(elem: DataElement, enc: _Encoding, encodings: tuple[str, ...],
+                    out: list[Any], ancestors: tuple[Dataset, ...]) -> None:
     items = elem.value
     item_enc = enc
     header_vr = "SQ"
@@ -387,7 +418,9 @@ def _sequence_chunks(elem: DataElement, enc: _Encoding, encodings: tuple[str, ..
                                        getattr(items, "is_undefined_length", False))
     encoded_items = []
     for item in items:
-        body = _join(_dataset_chunks(item, item_enc, encodings, ancestors=ancestors))
+        parts: list[Any] = []
+        _dataset_parts(item, item_enc, encodings, parts, ancestors=ancestors)
+        body = _join(parts)
         if enc.undefined_lengths and item.is_undefined_length_sequence_item:
             encoded_items.append(item_enc.item(ITEM, UNDEFINED_LENGTH) + body +
                                  item_enc.item(ITEM_DELIMITER, 0))
@@ -395,12 +428,12 @@ def _sequence_chunks(elem: DataElement, enc: _Encoding, encodings: tuple[str, ..
             encoded_items.append(item_enc.item(ITEM, len(body)) + body)
     content = b"".join(encoded_items)
     if undefined:
-        yield enc.header(elem.tag, header_vr, UNDEFINED_LENGTH)
-        yield content
-        yield item_enc.item(SEQUENCE_DELIMITER, 0)
+        out.append(enc.header(elem.tag, header_vr, UNDEFINED_LENGTH))
+        out.append(content)
+        out.append(item_enc.item(SEQUENCE_DELIMITER, 0))
     else:
-        yield enc.header(elem.tag, header_vr, len(content))
-        yield content
+        out.append(enc.header(elem.tag, header_vr, len(content)))
+        out.append(content)
 
 
 def _swapped(data: bytes, width: int) -> bytes:
@@ -486,7 +519,7 @@ def write_data_element(fp: BinaryIO, elem: DataElement,
         raise ValueError(f"Cannot write ambiguous VR of '{elem.VR}' for data element with tag "
                          f"{elem.tag!r}. Set the correct VR before writing, or use an "
                          f"implicit VR transfer syntax")
-    fp.write(_join(_element_chunks(elem, _Encoding(implicit, little, False), _codecs(encodings))))
+    fp.write(_element_bytes(elem, _Encoding(implicit, little, False), _codecs(encodings)))
 
 
 def write_file_meta_info(fp: BinaryIO, file_meta: Dataset, enforce_standard: bool = True) -> None:
