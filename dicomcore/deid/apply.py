@@ -29,6 +29,7 @@ from ..patch import parse_path
 from ..patch.errors import InvalidOperation
 from ..sequence import Sequence
 from ..validation import validate_value
+from ..values import encode_value, pad
 from .keyed import Keyed
 from .plan import Plan, SafeKey
 from .profile import check_options, option_codes, profile_for
@@ -37,6 +38,7 @@ from .report import Report
 __all__ = ["deidentify", "DeidentificationError", "parse_safe_private"]
 
 BURNED_IN_ANNOTATION = 0x00280301
+_ASCII = ("iso8859",)  # the default repertoire: the marks are ASCII
 METHOD_PREFIX = "DICOM PS3.15 E.1 Basic Profile (dicomcore)"
 
 
@@ -137,22 +139,59 @@ def _check_burned_in(ds: Dataset, allowed: bool) -> None:
 
 def _marks(options: tuple[str, ...]) -> list[DataElement]:
     """New elements that say, in the data set, how it was de-identified. Their values are
-    constants checked once per set of options (`_mark_values`); added after the plan is
-    committed, they cannot fail, and cost no checks per file."""
+    constants checked and encoded once per set of options (`_encoded_marks`); each file
+    gets new elements holding those bytes, which the writer copies as they are. Added after
+    the plan is committed, they cannot fail."""
     elements = []
-    for keyword, value in _mark_values(options):
-        tag = dictionary.tag_for_keyword(keyword)
-        assert tag is not None
-        vr = dictionary.dictionary_VR(tag)
+    for tag, vr, encoded in _encoded_marks(options):
         if vr == "SQ":
-            value = Sequence([_code_item(code) for code in value])
-        elements.append(DataElement(tag, vr, value))
+            items = Sequence()
+            for item_elements in encoded:
+                item = Dataset()
+                for item_tag, item_vr, data in item_elements:
+                    item.add(DataElement.from_raw(item_tag, item_vr, data, True, _ASCII))
+                items.append(item)
+            elements.append(DataElement(tag, vr, items))
+        else:
+            elements.append(DataElement.from_raw(tag, vr, encoded, True, _ASCII))
     return elements
 
 
-def _code_item(code: tuple[str, str]) -> Dataset:
+@lru_cache(maxsize=64)
+def _encoded_marks(options: tuple[str, ...]) -> tuple[tuple[int, str, Any], ...]:
+    """(tag, VR, value bytes) of each mark; for the code sequence, instead of bytes, its
+    items, each a tuple of (tag, VR, value bytes). The values are ASCII (checked), whose
+    bytes are the same in every character set and byte order."""
+    marks = []
+    for keyword, value in _mark_values(options):
+        tag = _tag(keyword)
+        vr = dictionary.dictionary_VR(tag)
+        if vr == "SQ":
+            items = tuple(tuple((_tag(name), dictionary.dictionary_VR(_tag(name)),
+                                 _ascii_bytes(dictionary.dictionary_VR(_tag(name)), text))
+                                for name, text in _code_item(code)) for code in value)
+            marks.append((tag, vr, items))
+        else:
+            marks.append((tag, vr, _ascii_bytes(vr, value)))
+    return tuple(marks)
+
+
+def _tag(keyword: str) -> int:
+    tag = dictionary.tag_for_keyword(keyword)
+    assert tag is not None
+    return tag
+
+
+def _ascii_bytes(vr: str, value: Any) -> bytes:
+    """A text value encoded and padded as the writer writes it."""
+    assert all(text.isascii() for text in (value if isinstance(value, list) else [value]))
+    return pad(vr, encode_value(vr, value, True, _ASCII))
+
+
+def _code_item(code: tuple[str, str]) -> tuple[tuple[str, str], ...]:
+    """(keyword, value) of the elements of one item of the code sequence."""
     value, meaning = code
-    return Dataset(CodeValue=value, CodingSchemeDesignator="DCM", CodeMeaning=meaning)
+    return (("CodeValue", value), ("CodingSchemeDesignator", "DCM"), ("CodeMeaning", meaning))
 
 
 @lru_cache(maxsize=64)
@@ -175,8 +214,8 @@ def _mark_values(options: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
         assert tag is not None
         vr, vm = dictionary.dictionary_VR(tag), dictionary.dictionary_VM(tag)
         checks = [(vr, vm, value)] if vr != "SQ" else [
-            (v, None, text) for code in value for v, text in
-            (("SH", code[0]), ("LO", code[1]))]
+            (dictionary.dictionary_VR(_tag(name)), None, text) for code in value
+            for name, text in _code_item(code)]
         for check_vr, check_vm, checked in checks:
             problems = validate_value(check_vr, checked, check_vm)
             assert not problems, (keyword, problems)

@@ -199,7 +199,9 @@ class Plan:
             self._empty(ds, elem, tag, route, chain, force)
             return
         elif action == "D":
-            value = DUMMIES[vr]
+            count("replaced", kind)
+            self._set(ds, elem, tag, DUMMIES[vr], route, chain, encodings, force, dummy=True)
+            return
         elif action == "U":
             value = self._new_uids(elem)
         elif action == "S":
@@ -227,9 +229,10 @@ class Plan:
 
     def _set(self, ds: Dataset, elem: DataElement, tag: int, value: Any, route: Route,
              chain: Chain, encodings: tuple[str, ...] | None, force: bool = False,
-             keep_vr: bool = True) -> None:
+             keep_vr: bool = True, dummy: bool = False) -> None:
         """The element with `value`, checked as the engine's `replace` checks it (in the
-        element's VR; UN gives way to the dictionary's), or `set` without `keep_vr`."""
+        element's VR; UN gives way to the dictionary's), or `set` without `keep_vr`.
+        A `dummy` is checked once per tag, VR and character set (`_checked_dummy`)."""
         if not self._allowed(tag, chain, route, force):
             return
         try:
@@ -238,16 +241,17 @@ class Plan:
                 raise InvalidOperation(f"{describe(tag)}: a sequence takes no value")
             if vr not in CHARSET_VRS:
                 encodings = None
-            new_value = self._checked(tag, vr, vm, value, encodings)
+            new_value = (self._checked_dummy(tag, vr, vm, value, encodings) if dummy else
+                         checked_value(tag, vr, vm, value, encodings))
         except InvalidOperation as exc:
             self._refused(route, tag, exc)
             return
         self.changes.append((ds, tag, replacement(elem, vr, new_value)))
 
-    def _checked(self, tag: int, vr: str, vm: str | None, value: Any,
-                 encodings: tuple[str, ...] | None) -> Any:
-        """`checked_value`, remembered by the profile for a value every file repeats (a
-        dummy): the same tag, VR, value and character set always check the same."""
+    def _checked_dummy(self, tag: int, vr: str, vm: str | None, value: Any,
+                       encodings: tuple[str, ...] | None) -> Any:
+        """`checked_value` of a dummy, remembered by the profile (a few per tag, as every
+        file repeats them): the same tag, VR, value and character set check the same."""
         if not isinstance(value, _SHAREABLE):
             return checked_value(tag, vr, vm, value, encodings)
         key = (tag, vr, vm, value.__class__, value, encodings)
