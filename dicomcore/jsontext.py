@@ -34,6 +34,7 @@ from .json import (
     to_json_dict,
 )
 from .uid import UID
+from .valuerep import DS, IS
 from .vr import BYTES_VRS, FLOAT_VRS, INT_VRS, VALID_VRS
 
 __all__ = ["write_json_text"]
@@ -90,11 +91,13 @@ def _write_dataset(parts: list[str], ds: Dataset, options: _Options) -> None:
     start = len(parts)
     append = parts.append
     prefixes = _PREFIXES
-    text_vrs = _TEXT_VRS
+    kinds = _KINDS
     heads = _HEADS
     empties = _EMPTIES
     writers = _WRITERS
     encode = encode_basestring_ascii
+    int_repr = _int_repr
+    float_repr = _float_repr
     for elem in ds.values():
         tag = elem.tag
         prefix = prefixes.get(tag)
@@ -103,13 +106,23 @@ def _write_dataset(parts: list[str], ds: Dataset, options: _Options) -> None:
         vr = elem.VR
         mark = len(parts)
         try:
-            if vr in text_vrs:
-                # Text with one value (most elements), written here without a call.
+            # One value of text or a number (most elements), written here without a call;
+            # the same as the VR's writer gives.
+            kind = kinds.get(vr)
+            if kind is not None:
                 value = elem.value
                 cls = value.__class__
-                if cls is str or cls is UID:
-                    append(f"{prefix}{heads[vr]}{encode(value)}]}}" if value
-                           else prefix + empties[vr])
+                if kind is _TEXT:
+                    if cls is str or cls is UID:
+                        append(f"{prefix}{heads[vr]}{encode(value)}]}}" if value
+                               else prefix + empties[vr])
+                        continue
+                elif kind is _INT:
+                    if cls is int or cls is IS:
+                        append(f"{prefix}{heads[vr]}{int_repr(value)}]}}")
+                        continue
+                elif (cls is float or cls is DS) and value - value == 0.0:  # not NaN or inf
+                    append(f"{prefix}{heads[vr]}{float_repr(value)}]}}")
                     continue
             writers.get(vr, _write_model)(parts, elem, prefix, options)
         except Exception:
@@ -297,6 +310,11 @@ def _at_text(value: Any) -> str:
 def _ats_text(values: list[Any]) -> str:
     return ", ".join(map(_at_text, values))
 
+
+# The VRs the data set loop writes one value of itself, by the kind of that value.
+_TEXT, _INT, _FLOAT = "text", "int", "float"
+_KINDS = {**dict.fromkeys(_TEXT_VRS, _TEXT), **dict.fromkeys(INT_VRS, _INT),
+          **dict.fromkeys(FLOAT_VRS, _FLOAT)}
 
 # The start of an element's object with a value, and the whole object without one, per VR.
 _VRS = (*VALID_VRS, *BYTES_VRS)
