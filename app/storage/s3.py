@@ -200,11 +200,13 @@ class S3Blobs:
     def clean_parts(self, older_than: float) -> int:
         """Local parts of dead writers, and multipart uploads begun before `older_than`."""
         removed = remove_abandoned_parts(self.local_dir, "s3-*.part")
-        pages = self.client.get_paginator("list_multipart_uploads").paginate(
-            Bucket=self.bucket, Prefix=self.prefix)
+        # The whole bucket's uploads, filtered here: MinIO lists none for a Prefix that is not
+        # one whole key (minio/minio#20989, "working as intended"), nanio ignores Prefix
+        pages = self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket)
         for page in pages:
             for upload in page.get("Uploads", ()):
-                if upload["Initiated"].timestamp() < older_than:
+                if (upload["Key"].startswith(self.prefix)
+                        and upload["Initiated"].timestamp() < older_than):
                     self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"],
                                                        UploadId=upload["UploadId"])
                     removed += 1

@@ -67,13 +67,13 @@ def postgres_url(postgres_cluster: object) -> str:
 
 
 @pytest.fixture(scope="session")
-def moto_server() -> Iterator[object]:
-    from .services import MotoServer, find_moto
+def s3_server() -> Iterator[object]:
+    """moto_server, or what DICOMCORE_TEST_S3_SERVER / DICOMCORE_TEST_S3_URL ask for."""
+    from .services import start_s3_server
 
-    program = find_moto()
-    if program is None:
-        pytest.skip("moto_server is not installed (pip install 'moto[server]'; CI does)")
-    server = MotoServer(program)
+    server = start_s3_server()
+    if isinstance(server, str):
+        pytest.skip(server)
     try:
         yield server
     finally:
@@ -81,15 +81,12 @@ def moto_server() -> Iterator[object]:
 
 
 @pytest.fixture
-def s3_settings(moto_server: object, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def s3_settings(s3_server: object, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """A new bucket: the storage URL and endpoint to give the service, credentials set."""
-    from .services import S3_ENV
-
-    for name, value in S3_ENV.items():
+    for name, value in s3_server.env.items():  # type: ignore[attr-defined]
         monkeypatch.setenv(name, value)
-    bucket = moto_server.bucket()  # type: ignore[attr-defined]
-    return {"storage_url": f"s3://{bucket}/dicom",
-            "s3_endpoint_url": moto_server.url}  # type: ignore[attr-defined]
+    return {"storage_url": f"s3://{s3_server.location()}",  # type: ignore[attr-defined]
+            "s3_endpoint_url": s3_server.url}  # type: ignore[attr-defined]
 
 
 @pytest.fixture
