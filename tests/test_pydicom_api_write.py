@@ -15,8 +15,8 @@ import pytest
 import dicomcore
 from dicomcore.filewriter import dcmwrite, write_file
 
-from .corpus import ORACLE_READABLE, PYDICOM_DATA, corpus_id
-from .pydicom_parity import DICOMCORE, PYDICOM, Lib, assert_same
+from .corpus import ALL_READABLE, ORACLE_READABLE, PYDICOM_DATA, corpus_id, pydicom_outcome
+from .pydicom_parity import DICOMCORE, PYDICOM, Lib, assert_same, outcome
 
 CT = PYDICOM_DATA / "test_files" / "CT_small.dcm"
 MR_IMPLICIT = PYDICOM_DATA / "test_files" / "MR_small_implicit.dcm"
@@ -312,6 +312,21 @@ def _generated(m: Lib, path: Path, **options: Any) -> Any:
 @pytest.mark.parametrize("path", GENERATOR_FILES, ids=corpus_id)
 def test_data_element_generator_as_pydicom(path: Path) -> None:
     assert_same(lambda m: _generated(m, path))
+
+
+@pytest.mark.parametrize("path", [p for p in ALL_READABLE if pydicom_outcome(p) == "emptied"],
+                         ids=corpus_id)
+def test_data_element_generator_keeps_what_a_file_cut_in_its_pixel_data_holds(path: Path
+                                                                             ) -> None:
+    """A deliberate difference (README): pydicom's generator raises EOFError at the end of
+    the file; dicomcore's yields every element, the pixel data as far as the file goes."""
+    kind_p, got_p = outcome(lambda m: _generated(m, path), PYDICOM)
+    assert kind_p == "raised" and isinstance(got_p, EOFError)
+    kind_d, (elements, end) = outcome(lambda m: _generated(m, path), DICOMCORE)
+    assert kind_d == "ok" and end == path.stat().st_size
+    before = pydicom.dcmread(path, stop_before_pixels=True)
+    assert [e[0] for e in elements] == [int(t) for t in before.keys()] + [0x7FE00010]
+    assert path.read_bytes().endswith(elements[-1][3])
 
 
 @pytest.mark.parametrize("options", [
