@@ -114,9 +114,27 @@ def bench_index(name: str, url: str, rows: list[Row]) -> None:
             times.append((time.perf_counter() - started) * 1000)
         times.sort()
         p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
-        print(f"    {kind:20} p50 {statistics.median(times):6.2f} ms   p99 {p99:6.2f} ms")
+        print(f"    {kind:20} p50 {statistics.median(times):6.2f} ms   p99 {p99:6.2f} ms"
+              + server_time(index, queries[:5]))
     print(f"    load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     db.close()
+
+
+def server_time(index: Index, queries: list[dict[str, str]]) -> str:
+    """PostgreSQL's own time for a page's statement (planning + execution by EXPLAIN
+    ANALYZE, the fastest of these queries, each run three times: the least disturbed by
+    other work on the machine): what the query costs; the rest of a p50 is the round trip
+    and, on a loaded machine, waiting for a core."""
+    if index.db.dialect != "postgresql":
+        return ""
+    times = []
+    for matches in queries * 3:
+        sql, params = index.page_query(matches, rng_offset(matches), 100)
+        lines = [line for (line,) in index.db.read("EXPLAIN (ANALYZE, TIMING OFF) " + sql,
+                                                  params)]
+        times.append(sum(float(line.split()[-2]) for line in lines
+                         if line.startswith(("Planning Time", "Execution Time"))))
+    return f"   (in the server: {min(times):5.2f} ms at best)"
 
 
 def analyze(index: Index) -> str:

@@ -99,19 +99,24 @@ class Index:
 
     def page(self, matches: Mapping[str, str], offset: int, limit: int) -> Page:
         """Records matching (see `app.index.query`), by creation then id, and their count."""
+        rows = self.db.read(*self.page_query(matches, offset, limit))
+        total = int(rows[0][0] or 0) if rows else 0
+        return Page([_row(r[1:]).record for r in rows if r[1] is not None], total)
+
+    @staticmethod
+    def page_query(matches: Mapping[str, str], offset: int, limit: int
+                   ) -> tuple[str, list[Any]]:
+        """The one statement `page` runs (so a benchmark can EXPLAIN it): the total (counted
+        from an index, or the row counter) joined to the page, whose ids come first (read
+        from an index in (created, id) order where one serves the filter), then only their
+        rows. One statement: one snapshot, and one round trip on PostgreSQL."""
         condition, params = where(matches)
         counted = (f"SELECT COUNT(*) AS total FROM instances{condition}" if condition
                    else "SELECT SUM(n) AS total FROM instance_counts")
-        # One statement (one snapshot, one round trip): the total (counted from an index, or
-        # the row counter), joined to the page, whose ids come first (read from an index in
-        # (created, id) order where one serves the filter), then only their rows.
-        rows = self.db.read(
-            f"SELECT counted.total, listed.* FROM ({counted}) AS counted LEFT JOIN "
-            f"({_SELECT} FROM instances WHERE id IN (SELECT id FROM instances{condition} "
-            "ORDER BY created, id LIMIT ? OFFSET ?)) AS listed ON 1 = 1 "
-            "ORDER BY listed.created, listed.id", [*params, *params, limit, offset])
-        total = int(rows[0][0] or 0) if rows else 0
-        return Page([_row(r[1:]).record for r in rows if r[1] is not None], total)
+        return (f"SELECT counted.total, listed.* FROM ({counted}) AS counted LEFT JOIN "
+                f"({_SELECT} FROM instances WHERE id IN (SELECT id FROM instances{condition} "
+                "ORDER BY created, id LIMIT ? OFFSET ?)) AS listed ON 1 = 1 "
+                "ORDER BY listed.created, listed.id", [*params, *params, limit, offset])
 
     def count(self) -> int:
         with self.db.transaction() as tx:
