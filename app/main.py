@@ -38,7 +38,8 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
             "allocator settings not applied (not glibc): large uploads run slower")
     memory.freeze_loaded_objects()
     accesslog.install_loop_handler(asyncio.get_running_loop())
-    yield
+    async with memory.collect_when_quiet():
+        yield
 
 
 def create_app() -> FastAPI:

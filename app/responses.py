@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ from dicomcore.bulk import BulkSpan
 from dicomcore.dataset import Dataset
 from dicomcore.json import to_json_dict, to_simple_dict
 
+from . import jsontext
 from .queries import JsonFormat
 
 DICOM_JSON = "application/dicom+json"
@@ -24,12 +24,13 @@ CHUNK = 1 << 20
 
 def dataset_json(ds: Dataset, fmt: JsonFormat, threshold: int, include_meta: bool,
                  handler: Any = None) -> bytes:
-    """The data set as compact UTF-8 JSON: the PS3.18 F model or the simple keyword view."""
+    """The data set as compact UTF-8 JSON: the PS3.18 F model or the simple keyword view
+    (made in pieces: the event loop is not held up by a large one)."""
     if fmt is JsonFormat.simple:
         model = to_simple_dict(ds, include_meta)
     else:
         model = to_json_dict(ds, threshold, handler, include_meta)
-    return json.dumps(model, ensure_ascii=False, separators=(",", ":")).encode()
+    return jsontext.dumps(model)
 
 
 def json_response(body: bytes, fmt: JsonFormat, headers: dict[str, str] | None = None

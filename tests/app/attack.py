@@ -41,6 +41,7 @@ from tests.app.attack_inputs import (  # noqa: E402
     element_flood,
     wide_sequence,
 )
+from tests.app.probe import Prober  # noqa: E402
 from tests.app.server import Server  # noqa: E402
 
 RAW = {"content-type": "application/dicom"}
@@ -63,32 +64,6 @@ class Outcome:
             yield
         finally:
             self.seconds += time.perf_counter() - started
-
-
-class Prober(threading.Thread):
-    """GET /healthz every `interval` seconds on a new connection: latencies and failures."""
-
-    def __init__(self, url: str, interval: float = 0.05) -> None:
-        super().__init__(daemon=True)
-        self.url = url + "/healthz"
-        self.interval = interval
-        self.latencies: list[float] = []
-        self.failures = 0
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            started = time.perf_counter()
-            try:
-                ok = httpx.get(self.url, timeout=5).status_code == 200
-            except httpx.HTTPError:
-                ok = False
-            elapsed = time.perf_counter() - started
-            if ok:
-                self.latencies.append(elapsed)
-            else:
-                self.failures += 1
-            self.stopping.wait(max(0.0, self.interval - elapsed))
 
 
 def workers_of(server: Server) -> list[int]:
@@ -364,8 +339,7 @@ def _run(name: str, attack: Callable[[str, Outcome, int], None], storage: Path) 
         pids = workers_of(server)
         time.sleep(0.5)
         reset_peaks(pids)
-        prober = Prober(server.url)
-        prober.start()
+        prober = Prober(server.port)
         outcome = Outcome()
         started = time.perf_counter()
         try:
@@ -373,15 +347,11 @@ def _run(name: str, attack: Callable[[str, Outcome, int], None], storage: Path) 
         except Exception as exc:  # noqa: BLE001 - an attack that broke is a figure too
             outcome.saw(f"client error {type(exc).__name__}")
         elapsed = outcome.seconds or time.perf_counter() - started
-        prober.stopping.set()
-        prober.join(10)
+        probes = prober.stop()
         peak = peak_mib(pids)
         alive = all(Path(f"/proc/{pid}").exists() for pid in pids)
     finally:
         server.stop()
-    latencies = sorted(prober.latencies)
-    worst = latencies[-1] * 1000 if latencies else float("nan")
-    p99 = latencies[int(len(latencies) * 0.99)] * 1000 if latencies else float("nan")
     log = server.log.read_text(errors="replace")
     print(f"\n## {name}")
     print(f"status:   {dict(outcome.statuses)}")
@@ -389,8 +359,9 @@ def _run(name: str, attack: Callable[[str, Outcome, int], None], storage: Path) 
         print(f"          {note}")
     print(f"rss:      worker peak {peak:.0f} MiB; workers alive after: {alive}")
     print(f"time:     {elapsed:.1f} s")
-    print(f"/healthz: {len(latencies)} probes, p99 {p99:.0f} ms, max {worst:.0f} ms, "
-          f"{prober.failures} failed")
+    print(f"/healthz: {len(probes.latencies)} probes, p50 {probes.percentile_ms(0.5):.0f} ms, "
+          f"p99 {probes.percentile_ms(0.99):.0f} ms, max {probes.percentile_ms(1.0):.0f} ms, "
+          f"{probes.over(0.1)} over 100 ms, {probes.failures} failed")
     print(f"left:     {left_behind(storage, temp) or 'nothing'}; log: "
           f"{len(log.splitlines())} lines, {log.count('Traceback')} tracebacks")
     sys.stdout.flush()

@@ -1,13 +1,16 @@
-"""app/memory.py: freed buffers of a few MB are reused without page faults, and the objects
-loaded at start are frozen out of the collector's passes."""
+"""app/memory.py: freed buffers of a few MB are reused without page faults, the objects
+loaded at start are frozen out of the collector's passes, and full passes wait for a quiet
+moment."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 import platform
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -67,3 +70,44 @@ def test_a_missing_allocator_setting_is_logged(monkeypatch: pytest.MonkeyPatch,
     with caplog.at_level("WARNING"), TestClient(create_app()):
         pass
     assert "allocator settings not applied" in caplog.text
+
+
+def full_passes_while(busy: bool, longest: float, seconds: float = 0.35) -> int:
+    """Full collections run by `collect_when_quiet` in `seconds`, with something to collect."""
+    seen = []
+
+    def watch(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start" and info["generation"] == 2:
+            seen.append(1)
+
+    async def run() -> None:
+        async with memory.collect_when_quiet(lambda: busy, check=0.05, longest=longest):
+            assert gc.get_threshold()[2] > 1_000_000  # no automatic full passes meanwhile
+            gc.collect(1)  # a young collection: promoted objects may wait in the oldest
+            gc.callbacks.append(watch)
+            try:
+                await asyncio.sleep(seconds)
+            finally:
+                gc.callbacks.remove(watch)
+
+    thresholds = gc.get_threshold()
+    asyncio.run(run())
+    assert gc.get_threshold() == thresholds
+    return len(seen)
+
+
+def test_full_collections_run_when_no_request_work_is_running() -> None:
+    assert full_passes_while(busy=False, longest=60) >= 1
+
+
+def test_full_collections_wait_while_work_runs_in_threads_up_to_a_limit() -> None:
+    assert full_passes_while(busy=True, longest=60) == 0
+    assert full_passes_while(busy=True, longest=0.1) >= 1
+
+
+def test_the_app_defers_full_collections_while_it_runs() -> None:
+    oldest = gc.get_threshold()[2]
+    with TestClient(create_app()) as client:
+        assert client.get("/healthz").status_code == 200
+        assert gc.get_threshold()[2] > 1_000_000
+    assert gc.get_threshold()[2] == oldest

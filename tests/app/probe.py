@@ -1,0 +1,106 @@
+"""A `/healthz` prober in a process of its own, for `make attack`.
+
+Each probe opens a new connection (so the kernel picks the worker, as for any new client),
+sends one `GET /healthz` with `Connection: close` on a plain socket and reads the answer to
+its end; its latency runs from before the connect to the last byte. The prober runs in a
+spawned process: probes from a thread of the attacking process also waited for that
+process's own GIL (building inputs, reading large answers, httpx making a client per call)
+and counted the attacker's pauses as the server's. The loop stops when told or after
+`max_seconds`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import socket
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+REQUEST = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+MAX_ANSWER = 1 << 16
+
+
+def probe_once(port: int, timeout: float = 5.0) -> float | None:
+    """The seconds one `GET /healthz` took on a new connection; None if it failed (no 200,
+    an error, or no complete answer within `timeout`)."""
+    started = time.perf_counter()
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.sendall(REQUEST)
+            answer = b""
+            while len(answer) < MAX_ANSWER:
+                if time.perf_counter() - started > timeout:
+                    return None
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+    except OSError:
+        return None
+    elapsed = time.perf_counter() - started
+    return elapsed if answer.startswith(b"HTTP/1.1 200 ") else None
+
+
+def _probe_loop(port: int, interval: float, max_seconds: float, stop: Any,
+                results: Connection) -> None:
+    latencies: list[float] = []
+    failures = 0
+    deadline = time.monotonic() + max_seconds
+    while not stop.is_set() and time.monotonic() < deadline:
+        latency = probe_once(port)
+        if latency is None:
+            failures += 1
+        else:
+            latencies.append(latency)
+        stop.wait(max(0.0, interval - (latency or 0.0)))
+    results.send((latencies, failures))
+    results.close()
+
+
+@dataclass
+class Probes:
+    """What a prober saw: each answered probe's latency in seconds, and the failures."""
+
+    latencies: list[float] = field(default_factory=list)
+    failures: int = 0
+
+    def percentile_ms(self, fraction: float) -> float:
+        ordered = sorted(self.latencies)
+        if not ordered:
+            return float("nan")
+        return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] * 1000
+
+    def over(self, seconds: float) -> int:
+        return sum(latency > seconds for latency in self.latencies)
+
+
+class Prober:
+    """`GET /healthz` every `interval` seconds from a spawned process until `stop()`."""
+
+    def __init__(self, port: int, interval: float = 0.05, max_seconds: float = 1800.0) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._stop = context.Event()
+        self._results, sending = context.Pipe(duplex=False)
+        self._process = context.Process(target=_probe_loop, name="healthz-prober", daemon=True,
+                                        args=(port, interval, max_seconds, self._stop, sending))
+        self._process.start()
+        sending.close()
+
+    def stop(self, timeout: float = 30.0) -> Probes:
+        """Stop probing; what was seen (nothing if the prober did not answer in time)."""
+        self._stop.set()
+        probes = Probes()
+        try:
+            if self._results.poll(timeout):
+                latencies, failures = self._results.recv()
+                probes = Probes(latencies, failures)
+        except EOFError:  # the prober died: it saw nothing that can be told
+            pass
+        self._process.join(timeout)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(timeout)
+        return probes
