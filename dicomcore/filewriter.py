@@ -213,6 +213,12 @@ def _write_elements(write: Any, ds: Dataset, enc: _Encoding,
     written as it is (never copied), a deferred value in chunks."""
     parts: list[Any] = []
     _dataset_parts(ds, enc, encodings, parts, top=True)
+    if sum(map(len, parts)) < _CHUNK:  # a deferred value's (value, swap) counts 2 here
+        try:
+            write(b"".join(parts))
+            return
+        except TypeError:
+            pass  # a deferred value: in chunks, below
     batch: list[bytes] = []
     size = 0
     for part in parts:
@@ -305,8 +311,10 @@ def _encodings_of(ds: Dataset, inherited: tuple[str, ...]) -> tuple[str, ...]:
 
 def _join(parts: list[Any]) -> bytes:
     """The parts as one bytes (deferred values read whole)."""
-    if all(isinstance(part, bytes) for part in parts):
+    try:
         return b"".join(parts)
+    except TypeError:
+        pass  # a deferred value
     joined = []
     for part in parts:
         if isinstance(part, bytes):

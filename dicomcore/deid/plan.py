@@ -39,7 +39,8 @@ from ..patch.checks import check_allowed, checked_value, replacement, vr_and_vm
 from ..patch.paths import describe
 from ..tag import SPECIFIC_CHARACTER_SET
 from ..uid import UID
-from ..vr import CHARSET_VRS
+from ..values import encode_value, pad
+from ..vr import CHARSET_VRS, STR_VRS
 from .keyed import Keyed, shift_date, shift_datetime
 from .profile import Profile
 from .report import Report
@@ -52,6 +53,8 @@ SOP_INSTANCE_UID = 0x00080018
 MEDIA_STORAGE_SOP_INSTANCE_UID = 0x00020003
 PRIVATE_KIND = "Private Attributes"
 FREE_TEXT_VRS = frozenset({"LT", "ST", "UT", "UC", "PN"})
+# Values whose bytes do not depend on the byte order: made as bytes once (`_encoded`).
+_TEXT_VRS = STR_VRS | {"PN"}
 
 _TEXT = "ANONYMOUS"
 DUMMIES: dict[str, Any] = {
@@ -118,8 +121,8 @@ class Plan:
         """Plan every element of `ds`, which is at `route` in the data set (`chain`: it and
         the data sets around it) and whose text is in `encodings`; `free_text`: below a
         sequence kept by D or C, where unnamed free text gets a dummy."""
-        action_of = self.profile.action
-        count = self.report.count
+        actions, action_of = self.profile.actions, self.profile.action
+        kept = self.report.kept
         kept_blocks = self._private_blocks(ds)
         for elem in ds.elements_in_file_order():
             tag = int(elem.tag)
@@ -135,7 +138,7 @@ class Plan:
             vr = elem.VR
             if vr == "UN":
                 vr = _effective_vr(tag)
-            action, kind = action_of(tag, vr)
+            action, kind = actions.get((tag, vr)) or action_of(tag, vr)
             if kind is None and free_text and vr in FREE_TEXT_VRS:
                 action, kind = "D", f"free text below a replaced sequence ({elem.keyword})"
             if action in ("K", "W"):
@@ -145,7 +148,7 @@ class Plan:
                     action, kind = "X", f"unreadable sequence ({elem.keyword})"
                 else:
                     if kind is not None:
-                        count("kept", kind)
+                        kept[kind] += 1
                     if vr == "SQ":
                         self._walk_items(elem, tag, route, chain, encodings,
                                          free_text or action == "W")
@@ -182,7 +185,7 @@ class Plan:
     # actions -------------------------------------------------------------------------
 
     def _act(self, ds: Dataset, elem: DataElement, tag: int, vr: str, action: str,
-             kind: str, route: Route, chain: Chain, encodings: tuple[str, ...] | None,
+             kind: str, route: Route, chain: Chain, encodings: tuple[str, ...],
              force: bool = False) -> None:
         """Make the change `action` asks for `elem` (in `ds`), and count it."""
         count = self.report.count
@@ -196,7 +199,7 @@ class Plan:
             value: Any = self._pseudonym(elem, tag, route)
         elif action == "Z":
             count("emptied", kind)
-            self._empty(ds, elem, tag, route, chain, force)
+            self._empty(ds, elem, tag, route, chain, encodings, force)
             return
         elif action == "D":
             count("replaced", kind)
@@ -208,7 +211,7 @@ class Plan:
             value = self._shifted(elem, vr)
             if value is None:
                 count("emptied", kind)
-                self._empty(ds, elem, tag, route, chain, force)
+                self._empty(ds, elem, tag, route, chain, encodings, force)
                 return
         else:
             raise AssertionError(f"unknown action {action!r}")
@@ -221,14 +224,17 @@ class Plan:
             self.changes.append((ds, tag, None))
 
     def _empty(self, ds: Dataset, elem: DataElement, tag: int, route: Route, chain: Chain,
-               force: bool) -> None:
+               encodings: tuple[str, ...], force: bool) -> None:
         """The element with a zero-length value of its VR (as the engine's `empty`)."""
-        if self._allowed(tag, chain, route, force):
-            self.changes.append((ds, tag, replacement(elem, elem.VR,
-                                                      empty_value_for_VR(elem.VR))))
+        if not self._allowed(tag, chain, route, force):
+            return
+        vr = elem.VR
+        new = replacement(elem, vr, empty_value_for_VR(vr)) if vr == "SQ" else \
+            _encoded(elem, vr, b"", encodings)
+        self.changes.append((ds, tag, new))
 
     def _set(self, ds: Dataset, elem: DataElement, tag: int, value: Any, route: Route,
-             chain: Chain, encodings: tuple[str, ...] | None, force: bool = False,
+             chain: Chain, encodings: tuple[str, ...], force: bool = False,
              keep_vr: bool = True, dummy: bool = False) -> None:
         """The element with `value`, checked as the engine's `replace` checks it (in the
         element's VR; UN gives way to the dictionary's), or `set` without `keep_vr`.
@@ -239,14 +245,18 @@ class Plan:
             vr, vm = vr_and_vm(tag, elem, None, keep_vr)
             if vr == "SQ":
                 raise InvalidOperation(f"{describe(tag)}: a sequence takes no value")
-            if vr not in CHARSET_VRS:
-                encodings = None
-            new_value = (self._checked_dummy(tag, vr, vm, value, encodings) if dummy else
-                         checked_value(tag, vr, vm, value, encodings))
-        except InvalidOperation as exc:
+            checked_in = encodings if vr in CHARSET_VRS else None
+            new_value = (self._checked_dummy(tag, vr, vm, value, checked_in) if dummy else
+                         checked_value(tag, vr, vm, value, checked_in))
+            if vr in _TEXT_VRS:
+                new = _encoded(elem, vr, pad(vr, encode_value(vr, new_value, True, encodings)),
+                               encodings)
+            else:
+                new = replacement(elem, vr, new_value)
+        except (InvalidOperation, ValueError) as exc:
             self._refused(route, tag, exc)
             return
-        self.changes.append((ds, tag, replacement(elem, vr, new_value)))
+        self.changes.append((ds, tag, new))
 
     def _checked_dummy(self, tag: int, vr: str, vm: str | None, value: Any,
                        encodings: tuple[str, ...] | None) -> Any:
@@ -271,7 +281,7 @@ class Plan:
             return False
         return True
 
-    def _refused(self, route: Route, tag: int, exc: InvalidOperation) -> None:
+    def _refused(self, route: Route, tag: int, exc: ValueError) -> None:
         where = "".join(f"{seq:08X}[{index}]." for seq, index in route) + f"{tag:08X}"
         self.errors.append(f"{where}: {exc}")
 
@@ -340,6 +350,15 @@ class Plan:
         self.report.count("kept", PRIVATE_KIND)
         if elem.VR == "SQ":
             self._walk_items(elem, tag, route, chain, encodings, free_text)
+
+
+def _encoded(elem: DataElement, vr: str, data: bytes, encodings: tuple[str, ...]
+             ) -> DataElement:
+    """A new element in `elem`'s place holding `data`, the bytes the writer writes for its
+    value (`encode_value` and `pad`): made as the reader makes elements, so the writer
+    copies them instead of encoding the value again."""
+    return DataElement.from_raw(int(elem.tag), vr, data, elem.is_little_endian, encodings,
+                                elem.file_tell)
 
 
 def _charset(ds: Dataset) -> Any:

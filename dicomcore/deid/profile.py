@@ -109,20 +109,21 @@ class Profile:
     def __init__(self, options: tuple[str, ...]) -> None:
         self.options = options
         self._chosen = frozenset(options)
-        self._cache: dict[tuple[int, str], tuple[str, str | None]] = {}
+        self.actions: dict[tuple[int, str], tuple[str, str | None]] = {}
+        """(tag, VR) -> what `action` gives, for each pair asked for so far."""
         self.checked: dict[tuple[Any, ...], Any] = {}
-        """Dummy values as checked for an element (`plan.Plan._checked`): every file
+        """Dummy values as checked for an element (`plan.Plan._checked_dummy`): every file
         under these options gives the same tags the same dummies."""
 
     def action(self, tag: int, vr: str) -> tuple[str, str | None]:
         """(resolved action, the row's name or None for an element the table does not
         name) of a standard (even group) element."""
         key = (tag, vr)
-        found = self._cache.get(key)
+        found = self.actions.get(key)
         if found is None:
             row = row_for(tag)
             found = ("K", None) if row is None else (self._resolve(row, vr), row[0])
-            self._cache[key] = found
+            self.actions[key] = found
         return found
 
     def private_action(self) -> str:
