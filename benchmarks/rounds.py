@@ -2,9 +2,11 @@
 to_json.py.
 
 A `Reader` is one row: its `run_round()` goes once over every file and returns the seconds
-it took and what it counted. The readers take turns round by round, so a slower or busier
-moment of the machine falls on all of them alike; each row's figure is its median round and
-its ratio is to the first row's median. Readers timed here in Python, native programs timed
+it took, what it counted and the CPU seconds it used. The readers take turns round by round,
+so a slower or busier moment of the machine falls on all of them alike; each row's figures
+are its median round, by the wall clock and by CPU time, and their ratios to the first
+row's. On a machine shared with other work the wall clock also counts the time others held
+the cores; the CPU time counts only the reader's own work. Readers timed here in Python, native programs timed
 inside their own long-lived process (benchmarks/native/driver.py), and whole commands timed
 from outside (start-up included) all fit the same row.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import time
@@ -41,28 +44,34 @@ def corpus_candidates(notes: list[str]) -> tuple[list[Path], str]:
 
 @dataclass
 class Reader:
-    """One row: `run_round()` reads every file once and says (seconds, count)."""
+    """One row: `run_round()` reads every file once and says (seconds, count, CPU seconds)."""
 
     name: str
-    run_round: Callable[[], tuple[float, int]]
+    run_round: Callable[[], tuple[float, int, float]]
     close: Callable[[], None] = lambda: None
     times: list[float] = field(default_factory=list)
+    cpu_times: list[float] = field(default_factory=list)
     count: int = 0
 
     @property
     def median(self) -> float:
         return statistics.median(self.times)
 
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu_times)
+
 
 def python_reader(name: str, task: Callable[[Path], int], files: Sequence[Path]) -> Reader:
     """`task(path)` timed here over all files; one untimed round first (imports, caches)."""
 
-    def run_round() -> tuple[float, int]:
+    def run_round() -> tuple[float, int, float]:
+        cpu_start = time.process_time()
         start = time.perf_counter()
         count = 0
         for path in files:
             count += task(path)
-        return time.perf_counter() - start, count
+        return time.perf_counter() - start, count, time.process_time() - cpu_start
 
     run_round()
     return Reader(name, run_round)
@@ -75,13 +84,19 @@ def server_reader(name: str, command: Sequence[str], files: Sequence[Path],
     return Reader(name, server.round, server.close)
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def process_reader(name: str, command: Sequence[str]) -> Reader:
     """A whole command per round, start-up included; one untimed run first."""
 
-    def run_round() -> tuple[float, int]:
+    def run_round() -> tuple[float, int, float]:
+        cpu_start = _children_cpu()
         start = time.perf_counter()
         subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        return time.perf_counter() - start, 0
+        return time.perf_counter() - start, 0, _children_cpu() - cpu_start
 
     run_round()
     return Reader(name, run_round)
@@ -92,22 +107,26 @@ def run_alternating(readers: Sequence[Reader], rounds: int) -> None:
     try:
         for _ in range(rounds):
             for reader in readers:
-                seconds, reader.count = reader.run_round()
+                seconds, reader.count, cpu = reader.run_round()
                 reader.times.append(seconds)
+                reader.cpu_times.append(cpu)
     finally:
         for reader in readers:
             reader.close()
 
 
 def print_table(readers: Sequence[Reader], count_label: str) -> None:
-    """Median, ratio to the first reader, count and every round of each reader."""
-    base = readers[0].median
+    """Median and CPU median, their ratios to the first reader's, count and every round
+    (wall clock) of each reader."""
+    base, cpu_base = readers[0].median, readers[0].cpu_median
     width = max(len(reader.name) for reader in readers)
-    print(f"  {'reader':<{width}} {'median':>9} {'ratio':>6} {count_label:>9}  every round (ms)")
+    print(f"  {'reader':<{width}} {'median':>9} {'ratio':>6} {'CPU':>9} {'ratio':>6} "
+          f"{count_label:>9}  every round (ms)")
     for reader in readers:
         rounds_ms = " ".join(f"{t * 1000:.1f}" for t in reader.times)
         print(f"  {reader.name:<{width}} {reader.median * 1000:6.1f} ms "
-              f"{reader.median / base:6.2f} {reader.count or '':>9}  {rounds_ms}")
+              f"{reader.median / base:6.2f} {reader.cpu_median * 1000:6.1f} ms "
+              f"{reader.cpu_median / cpu_base:6.2f} {reader.count or '':>9}  {rounds_ms}")
 
 
 def machine_line() -> str:

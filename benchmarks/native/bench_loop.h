@@ -4,7 +4,9 @@
 //                             file in a child process, so an abort fails only that file)
 //   PROGRAM TASK bench LIST   one untimed warm-up round over LIST, then "ready COUNT";
 //                             then, for each line read on stdin, one timed round over
-//                             LIST and the line "SECONDS COUNT"; exits at end of input
+//                             LIST and the line "SECONDS COUNT CPU_SECONDS" (wall clock,
+//                             what was counted, this process's CPU time); exits at end of
+//                             input
 //
 // LIST is a file with one path per line. COUNT is what the task counted over the round
 // (elements visited, or JSON bytes written), so the caller can see that every round did
@@ -24,6 +26,7 @@
 #include <vector>
 
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 // One file's work: returns false if the toolkit failed on it; adds to `count`.
@@ -37,6 +40,14 @@ inline std::vector<std::string> read_file_list(const char *list_path) {
         if (!line.empty()) paths.push_back(line);
     }
     return paths;
+}
+
+// CPU time of this process: on a machine shared with other work, the wall clock also
+// counts the time others held the cores.
+inline double process_cpu_seconds() {
+    timespec now{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+    return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
 }
 
 inline int run_bench_loop(const char *mode, const char *list_path, FileTask task) {
@@ -74,10 +85,13 @@ inline int run_bench_loop(const char *mode, const char *list_path, FileTask task
     std::string request;
     while (std::getline(std::cin, request)) {
         count = 0;
+        const double cpu_start = process_cpu_seconds();
         const auto start = std::chrono::steady_clock::now();
         for (const std::string &path : paths) task(path, count);
         const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
-        std::printf("%.6f %llu\n", elapsed.count(), static_cast<unsigned long long>(count));
+        const double cpu = process_cpu_seconds() - cpu_start;
+        std::printf("%.6f %llu %.6f\n", elapsed.count(), static_cast<unsigned long long>(count),
+                    cpu);
         std::fflush(stdout);
     }
     return 0;

@@ -138,13 +138,14 @@ class RoundServer:
             raise RuntimeError(f"benchmark program ended: {self._errors.read()[-1000:]}")
         return line
 
-    def round(self) -> tuple[float, int]:
-        """Seconds the round took, measured by the program, and what it counted."""
+    def round(self) -> tuple[float, int, float]:
+        """Seconds the round took, what it counted and the CPU seconds it used, measured by
+        the program."""
         assert self._process.stdin is not None
         self._process.stdin.write("round\n")
         self._process.stdin.flush()
-        seconds, count = self._line().split()
-        return float(seconds), int(count)
+        seconds, count, cpu = self._line().split()
+        return float(seconds), int(count), float(cpu)
 
     def close(self) -> None:
         assert self._process.stdin is not None

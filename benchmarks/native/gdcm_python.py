@@ -7,7 +7,7 @@ the driver protocol of bench_loop.h:
     python3 gdcm_python.py check LIST   "ok PATH" or "fail PATH" for each file of LIST (each
                                         in a forked child: GDCM aborts on some files)
     python3 gdcm_python.py bench LIST   a warm-up round, "ready COUNT", then one timed round
-                                        per line read on stdin: "SECONDS COUNT"
+                                        per line read on stdin: "SECONDS COUNT CPU_SECONDS"
 
 A round reads each file with gdcm.Reader and walks the meta header and the data set, sequence
 items and encapsulated fragments included. Each value is decoded the way GDCM offers to
@@ -110,9 +110,10 @@ def main() -> int:
     count = sum(read_and_walk(path) for path in paths)
     print("ready", count, flush=True)
     for _ in sys.stdin:
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         count = sum(read_and_walk(path) for path in paths)
-        print(f"{time.perf_counter() - start:.6f} {count}", flush=True)
+        print(f"{time.perf_counter() - start:.6f} {count} {time.process_time() - cpu_start:.6f}",
+              flush=True)
     return 0
 
 
