@@ -38,6 +38,7 @@ from .dataset import Dataset
 from .jsonvalue import PN_GROUPS, BulkDataURIHandler, dataset_from_json, element_from_json
 from .personname import PersonName
 from .tag import SPECIFIC_CHARACTER_SET, BaseTag
+from .values import little_endian_bytes
 from .vr import AMBIGUOUS_VRS, BYTES_VRS, FLOAT_VRS, INT_VRS, VALID_VRS
 
 __all__ = ["to_json_dict", "to_json", "from_json", "to_simple_dict", "BulkDataHandler",
@@ -155,7 +156,8 @@ def element_to_json_dict(elem: DataElement, bulk_data_element_handler: BulkDataH
     value = elem.value
     if vr in BYTES_VRS or isinstance(value, bytes):
         if value:
-            data = bytes(value)
+            # Little endian whatever the file's byte order (PS3.18 F.2.7, 8.7.3.3.1).
+            data = bytes(value) if elem.is_little_endian else little_endian_bytes(elem)
             if len(data) <= limit or handler is None:
                 out["InlineBinary"] = base64.b64encode(data).decode("ascii")
             else:

@@ -35,6 +35,7 @@ from .json import (
 )
 from .uid import UID
 from .valuerep import DS, IS
+from .values import little_endian_bytes
 from .vr import BYTES_VRS, FLOAT_VRS, INT_VRS, VALID_VRS
 
 __all__ = ["write_json_text"]
@@ -186,6 +187,8 @@ def _write_bytes(parts: list[str], elem: DataElement, prefix: str, options: _Opt
     elif value.__class__ is not bytes:
         raise _Unhandled
     elif handler is None or len(value) <= options.limit:
+        if not elem.is_little_endian:
+            value = little_endian_bytes(elem)  # the model's byte order (PS3.18 F.2.7)
         parts.append(prefix + _INLINE_HEADS[vr])
         parts.append(b2a_base64(value, newline=False).decode("ascii"))
         parts.append('"}')

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import struct
 import warnings
+from array import array
 from collections.abc import Callable
 from typing import Any
 
@@ -22,9 +23,10 @@ from .personname import PersonName, decode_person_names
 from .tag import BaseTag, Tag
 from .uid import UID
 from .valuerep import DS, IS, MultiValue
-from .vr import BYTES_VRS, NUMBER_FORMATS, PADDING, STR_VRS
+from .vr import BYTES_VRS, NUMBER_FORMATS, PADDING, STR_VRS, SWAP_WIDTH
 
-__all__ = ["decode_value", "encode_value", "pad", "empty_text_value", "DECODERS", "ENCODERS",
+__all__ = ["decode_value", "encode_value", "pad", "swap_bytes", "little_endian_bytes",
+           "empty_text_value", "DECODERS", "ENCODERS",
            "convert_AE_string", "convert_ATvalue", "convert_DA_string", "convert_DS_string",
            "convert_DT_string", "convert_IS_string", "convert_TM_string", "convert_UR_string",
            "convert_string", "convert_OBvalue", "convert_OWvalue", "convert_OVvalue",
@@ -351,6 +353,30 @@ def pad(vr: str, data: bytes) -> bytes:
     """Pad to even length with the VR's padding byte."""
     if len(data) % 2:
         return data + PADDING.get(vr, b"\0")
+    return data
+
+
+_ARRAY_CODES = {2: "H", 4: "L" if array("L").itemsize == 4 else "I", 8: "Q"}
+
+
+def swap_bytes(data: bytes, width: int) -> bytes:
+    """`data` as numbers of `width` bytes (2, 4 or 8: `vr.SWAP_WIDTH`) in the other byte
+    order; a tail shorter than one number (a value of the wrong length) is left as it is."""
+    usable = len(data) - len(data) % width
+    numbers = array(_ARRAY_CODES[width], data[:usable])
+    numbers.byteswap()
+    return numbers.tobytes() + data[usable:]
+
+
+def little_endian_bytes(elem: Any) -> bytes:
+    """The bytes of a binary element's value in little endian order, as the DICOM JSON
+    model and bulk data carry them (PS3.18 8.7.3.3.1, F.2.7): the bytes of a big endian
+    file swapped per the VR's number width while the value is the file's; a value set since
+    is taken as it is, as the writer takes it."""
+    data = bytes(elem.value)
+    width = SWAP_WIDTH.get(elem.VR)
+    if width and not elem.is_little_endian and elem.raw_value is not None:
+        return swap_bytes(data, width)
     return data
 
 

@@ -6,6 +6,7 @@ import base64
 import io
 import json
 import shutil
+import struct
 import subprocess
 import warnings
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 import dicomcore
 from dicomcore.json import from_json, omit_bulk_data, to_json, to_json_dict, to_simple_dict
 
+from .bytes_fixtures import NUMBER_WIDTH, element, swap
 from .corpus import ALL_READABLE, PYDICOM_DATA, corpus_id, pydicom_outcome
 
 HUGE = 1 << 40
@@ -71,12 +73,28 @@ def _pydicom_json(ds: pydicom.Dataset) -> tuple[dict[str, Any], list[str]]:
     return model, failed
 
 
+def _little_endian(model: dict[str, Any]) -> dict[str, Any]:
+    """pydicom's model of a big endian file with its binary values in the model's little
+    endian order (PS3.18 F.2.7): a deliberate difference (README); pydicom gives the file's
+    bytes."""
+    for elem in model.values():
+        if "InlineBinary" in elem and elem["vr"] in NUMBER_WIDTH:
+            data = swap(elem["vr"], base64.b64decode(elem["InlineBinary"]))
+            elem["InlineBinary"] = base64.b64encode(data).decode()
+        for item in elem.get("Value", []) if elem["vr"] == "SQ" else []:
+            _little_endian(item)
+    return model
+
+
 @pytest.mark.parametrize("path", FILES, ids=corpus_id)
 def test_json_model_matches_pydicom(path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ours = to_json_dict(dicomcore.dcmread(path), bulk_data_threshold=HUGE)
-        theirs, failed = _pydicom_json(pydicom.dcmread(path))
+        source = pydicom.dcmread(path)
+        theirs, failed = _pydicom_json(source)
+    if not source.original_encoding[1]:
+        theirs = _little_endian(theirs)
     for key in failed:
         # pydicom raises on a value that breaks its VR (badVR.dcm's IS "1A"); we say what
         # there is: the text.
@@ -118,6 +136,36 @@ def _padded(obj: Any) -> Any:
     if isinstance(obj, list):
         return [_padded(v) for v in obj]
     return obj
+
+
+# An explicit VR big endian file (PS3.5 A.3): binary values of 2-, 4- and 8-byte numbers.
+BIG_ENDIAN_FILE = b"".join([
+    b"\0" * 128, b"DICM",
+    element(0x00020010, "UI", b"1.2.840.10008.1.2.2\0"),  # Transfer Syntax UID: big endian
+    element(0x00281201, "OW", b"\x00\x01\x00\x02", little=False),  # words 1, 2
+    element(0x00640009, "OF", b"\x3f\x80\x00\x00", little=False),  # 1.0
+    element(0x00660022, "OD", b"\x3f\xf0" + b"\0" * 6, little=False),  # 1.0
+    element(0x00660040, "OL", b"\x00\x00\x00\x07", little=False),  # 7
+    element(0x7FE00010, "OB", b"\x01\x02", little=False),  # bytes: no order
+])
+
+
+def test_binary_values_of_a_big_endian_file_are_little_endian_in_json() -> None:
+    """PS3.18 F.2.7 (PS3.5's byte order rules apply) and 8.7.3.3.1 (bulk data is little
+    endian): the model carries no transfer syntax, so its binary values are little endian,
+    as dcmtk's dcm2json writes them; pydicom gives the file's bytes."""
+    ds = dicomcore.dcmread(io.BytesIO(BIG_ENDIAN_FILE))
+    expected = {"00281201": struct.pack("<2H", 1, 2), "00640009": struct.pack("<f", 1.0),
+                "00660022": struct.pack("<d", 1.0), "00660040": struct.pack("<L", 7),
+                "7FE00010": b"\x01\x02"}
+    for model in (to_json_dict(ds), json.loads(to_json(ds))):
+        assert {k: base64.b64decode(v["InlineBinary"]) for k, v in model.items()} == expected
+    # Back from JSON: the same numbers, now little endian.
+    back = from_json(to_json(ds))
+    assert back[0x00281201].value == expected["00281201"] and back[0x00281201].is_little_endian
+    # A value set since reading is taken as it is, as the writer takes it.
+    ds[0x00281201].value = b"\x05\x00"
+    assert base64.b64decode(to_json_dict(ds)["00281201"]["InlineBinary"]) == b"\x05\x00"
 
 
 def test_bulk_data_threshold_and_handler() -> None:
