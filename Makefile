@@ -3,8 +3,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SERVICE_STAMP := $(VENV)/.installed-service
+NANIO := .venv-nanio/bin/nanio
 
-.PHONY: test test-s3-alt lint bench bench-index dictionary serve fuzz fuzz-http soak attack clean
+.PHONY: test test-s3-alt lint bench bench-index bench-s3 dictionary serve fuzz fuzz-http soak attack clean
 
 # `make serve` needs only the service extra; `make test` (and the rest) add the test extra.
 $(SERVICE_STAMP): pyproject.toml
@@ -20,20 +21,21 @@ $(STAMP): $(SERVICE_STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check dicomcore app tests scripts benchmarks fuzz
 
-test: $(STAMP) lint
+test: $(STAMP) $(NANIO) lint
 	$(PY) -m pytest -q
 
-# The S3 tests against a second S3 server: nanio (PyPI), objects as files, so a ranged GET
-# reads its range where moto copies the whole object. Its own venv: in the project's, its
-# uvicorn extras (uvloop, httptools) would change how the service under test runs.
-NANIO := .venv-nanio/bin/nanio
+# A second S3 server: nanio (PyPI), objects as files, so a ranged GET reads its range where
+# moto copies the whole object. Its own venv: in the project's, its uvicorn extras (uvloop,
+# httptools) would change how the service under test runs. `make test` runs test_s3.py on it
+# too; `make test-s3-alt` runs every S3 test on it instead of moto (about 2.5 minutes).
 $(NANIO):
 	python3 -m venv .venv-nanio
 	.venv-nanio/bin/pip install -q 'nanio==0.1.7'
 
 test-s3-alt: $(STAMP) $(NANIO)
-	DICOMCORE_TEST_S3_SERVER=nanio $(PY) -m pytest -q tests/app/test_s3.py \
-		tests/app/test_storage_contract.py -k s3
+	DICOMCORE_TEST_S3_SERVER=nanio $(PY) -m pytest -q -k s3 tests/app/test_s3.py \
+		tests/app/test_storage_contract.py tests/app/test_instances.py \
+		tests/app/test_replicas.py tests/app/test_crash.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/read.py
@@ -47,6 +49,10 @@ bench: $(STAMP)
 # PostgreSQL, file vs S3 (moto) throughput, a 1 GiB instance on S3. Needs Debian's postgresql.
 bench-index: $(STAMP)
 	$(PY) benchmarks/index.py
+
+# A 1 GiB instance on S3, on moto and on nanio side by side: store, header JSON, ranges, RSS.
+bench-s3: $(STAMP) $(NANIO)
+	$(PY) benchmarks/s3.py
 
 serve: $(SERVICE_STAMP)
 	$(PY) -m app

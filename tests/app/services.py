@@ -9,7 +9,7 @@
     the default. It keeps objects in memory and copies the whole object to answer a ranged GET.
   - `NanioServer` (`DICOMCORE_TEST_S3_SERVER=nanio`): nanio, an S3 server over a directory
     (objects are files, a ranged GET reads its range), from its own venv `.venv-nanio`
-    (`make test-s3-alt` makes it).
+    (`make test` makes it).
   - `ExternalS3` (`DICOMCORE_TEST_S3_URL=http://...`): a server someone else runs (MinIO, Ceph,
     AWS), credentials from the usual AWS variables; a new bucket per test, or prefixes in
     `DICOMCORE_TEST_S3_BUCKET` when that names one.
@@ -217,7 +217,7 @@ def start_s3_server() -> S3Server | str:
     if kind == "nanio":
         program = find_nanio()
         return NanioServer(program) if program else (
-            "nanio is not installed (make test-s3-alt installs it in .venv-nanio)")
+            "nanio is not installed (make test installs it in .venv-nanio)")
     if kind != "moto":
         raise ValueError(f"DICOMCORE_TEST_S3_SERVER is moto or nanio (got {kind!r})")
     program = find_moto()

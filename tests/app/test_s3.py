@@ -1,8 +1,9 @@
-"""The S3 blob store against a real S3-compatible server: moto_server by default, nanio with
-DICOMCORE_TEST_S3_SERVER=nanio (`make test-s3-alt`), or MinIO (or any S3) when
-DICOMCORE_TEST_S3_URL names its endpoint (credentials from the usual AWS_* variables; a new
-bucket per test, or a new prefix in DICOMCORE_TEST_S3_BUCKET when that names one): the
-`s3_server` fixture, tests/app/services.py.
+"""The S3 blob store against real S3-compatible servers: each test runs on the `s3_server` of
+the other S3 tests (moto_server; or what DICOMCORE_TEST_S3_SERVER or DICOMCORE_TEST_S3_URL
+name, e.g. a MinIO: tests/app/services.py) and on nanio, a second server whose ranged GETs read
+only their range and which differs from moto where S3 servers differ (listing uploads by
+prefix, the time an upload began). nanio is skipped where it is not installed (`make test`
+installs it) and when the environment already chose the server.
 
 Reads are ranged: a header read of a large object fetches kilobytes, a read at an offset
 fetches near that offset, a sequential read fetches in growing windows. Uploads beyond one
@@ -14,6 +15,7 @@ from __future__ import annotations
 import io
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,13 +26,38 @@ from dicomcore import read_file
 from dicomcore.bulk import bulk_span
 from tests.bigfile import write_multiframe
 
+from .services import NanioServer, find_nanio
+
 KEY = "AAAAAAAAAAAAAAAAAAAAAA.0000000000000001aaaaaaaaaaaa.dcm"
 
 
-@pytest.fixture
-def blobs(s3_settings: dict[str, str], tmp_path: Path) -> S3Blobs:
-    bucket, _, prefix = s3_settings["storage_url"][len("s3://"):].partition("/")
-    return S3Blobs(bucket, prefix, s3_settings["s3_endpoint_url"], tmp_path / "local")
+@pytest.fixture(scope="module")
+def nanio() -> Iterator[NanioServer]:
+    if os.environ.get("DICOMCORE_TEST_S3_SERVER") or os.environ.get("DICOMCORE_TEST_S3_URL"):
+        pytest.skip("the environment chose the S3 server: the tests run on that one only")
+    program = find_nanio()
+    if program is None:
+        pytest.skip("nanio is not installed (make test installs it in .venv-nanio)")
+    server = NanioServer(program)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["s3_server", "nanio"])
+def blobs(request: pytest.FixtureRequest, tmp_path: Path,
+          monkeypatch: pytest.MonkeyPatch) -> S3Blobs:
+    if request.param == "s3_server":
+        settings = request.getfixturevalue("s3_settings")
+        location, endpoint = settings["storage_url"][len("s3://"):], settings["s3_endpoint_url"]
+    else:
+        server = request.getfixturevalue("nanio")
+        for name, value in server.env.items():
+            monkeypatch.setenv(name, value)
+        location, endpoint = server.location(), server.url
+    bucket, _, prefix = location.partition("/")
+    return S3Blobs(bucket, prefix, endpoint, tmp_path / "local")
 
 
 def _raw(fp: io.BufferedReader) -> object:
