@@ -30,7 +30,6 @@ from __future__ import annotations
 import os
 import tempfile
 import zlib
-from array import array
 from typing import Any, BinaryIO
 
 from .charset import python_encodings
@@ -48,14 +47,13 @@ from .tag import (
     SPECIFIC_CHARACTER_SET,
 )
 from .uid import transfer_syntax as lookup_transfer_syntax
-from .values import decode_value, encode_value, pad
+from .values import decode_value, encode_value, pad, swap_bytes
 from .vr import AMBIGUOUS_VRS, SWAP_WIDTH
 from .writeplan import WritePlan, file_meta_to_write, plan_write
 
 __all__ = ["write_file", "dcmwrite", "write_dataset", "write_data_element",
            "write_file_meta_info", "correct_ambiguous_vr", "correct_ambiguous_vr_element"]
 
-_ARRAY_CODE = {2: "H", 4: "L" if array("L").itemsize == 4 else "I", 8: "Q"}
 _CHUNK = 1 << 20
 
 
@@ -237,7 +235,7 @@ def _write_elements(write: Any, ds: Dataset, enc: _Encoding,
         else:
             deferred, swap = part
             for data in deferred.iter_chunks(_CHUNK):
-                write(_swapped(data, swap) if swap else data)
+                write(swap_bytes(data, swap) if swap else data)
     if batch:
         write(b"".join(batch))
 
@@ -259,13 +257,23 @@ def _dataset_parts(ds: Dataset, enc: _Encoding, encodings: tuple[str, ...], out:
         enc = enc.nested(True)
     encodings = _encodings_of(ds, encodings)
     ancestors = (ds, *ancestors)
-    elements = _ordered(ds, enc.like_original)
+    # One pass: ambiguous VRs resolved, and whether the file order holds (see `_ordered`)
+    # and which groups have a group length.
+    elements = ds.elements_in_file_order()
+    in_file_order = enc.like_original
+    group_lengths = set()
     for elem in elements:
         if elem.VR in AMBIGUOUS_VRS:
             resolve_ambiguous_vr(elem, ancestors)
+        if elem.file_tell is None:
+            in_file_order = False
+        if not elem.tag & 0xFFFF and elem.tag >> 16 != 2:
+            group_lengths.add(elem.tag >> 16)
+    if not in_file_order:
+        elements = ds.values()
     if not enc.like_original:
         elements = [e for e in elements if e.tag & 0xFFFF or e.tag >> 16 == 2]
-    group_lengths = {e.tag >> 16 for e in elements if not e.tag & 0xFFFF and e.tag >> 16 != 2}
+        group_lengths.clear()  # not written: there is nothing to recompute
     if not group_lengths:
         for elem in elements:
             if not _raw_parts(elem, enc, out):
@@ -322,7 +330,7 @@ def _join(parts: list[Any]) -> bytes:
         else:
             deferred, swap = part
             data = deferred.read()
-            joined.append(_swapped(data, swap) if swap else data)
+            joined.append(swap_bytes(data, swap) if swap else data)
     return b"".join(joined)
 
 
@@ -372,7 +380,7 @@ def _element_parts(elem: DataElement, enc: _Encoding, encodings: tuple[str, ...]
     else:
         data = raw
     if swap:
-        data = _swapped(data, swap)
+        data = swap_bytes(data, swap)
     if not enc.like_original or raw is None:
         data = pad(vr, data)
     out.append(enc.header(tag, header_vr, len(data)))
@@ -442,13 +450,6 @@ def _sequence_parts(elem: DataElement, enc: _Encoding, encodings: tuple[str, ...
     else:
         out.append(enc.header(elem.tag, header_vr, len(content)))
         out.append(content)
-
-
-def _swapped(data: bytes, width: int) -> bytes:
-    usable = len(data) - len(data) % width
-    numbers = array(_ARRAY_CODE[width], data[:usable])
-    numbers.byteswap()
-    return numbers.tobytes() + data[usable:]
 
 
 class _Deflater:
