@@ -57,13 +57,13 @@ class FullDiskFile:
 def with_settings(send: Request, **changes: Any) -> Request:
     """`send` on a server whose settings differ by `changes`."""
     def run(c: TestClient, ctx: dict[str, Any]) -> httpx.Response:
-        current = c.app.dependency_overrides[get_settings]  # type: ignore[attr-defined]
-        c.app.dependency_overrides[get_settings] = lambda: current().model_copy(  # type: ignore[attr-defined]
-            update=changes)
+        overrides = c.app.dependency_overrides  # type: ignore[attr-defined]
+        current = overrides[get_settings]
+        overrides[get_settings] = lambda: current().model_copy(update=changes)
         try:
             return send(c, ctx)
         finally:
-            c.app.dependency_overrides[get_settings] = current  # type: ignore[attr-defined]
+            overrides[get_settings] = current
     return run
 
 
@@ -84,9 +84,10 @@ def out_of_files(send: Request) -> Request:
     return run
 
 
-def full_disk(send: Request) -> Request:
+def full_disk(send: Request, spools_on_disk: bool = True) -> Request:
     """`send` while every write to a file fails with ENOSPC (blob parts, scratch files,
-    spools), the spools reaching the disk from their first byte."""
+    spools); with `spools_on_disk` the spools reach the disk from their first byte (else
+    they stay in memory up to their size, as they do)."""
     def run(c: TestClient, ctx: dict[str, Any]) -> httpx.Response:
         import app.dicomweb.wado
         import app.uploads
@@ -94,9 +95,11 @@ def full_disk(send: Request) -> Request:
         fdopen, temporary = os.fdopen, tempfile.TemporaryFile
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(os, "fdopen", lambda *a, **k: FullDiskFile(fdopen(*a, **k)))
-            patch.setattr(tempfile, "TemporaryFile", lambda *a, **k: FullDiskFile(temporary(*a, **k)))
-            patch.setattr(app.uploads, "SPOOL_BYTES", 1)
-            patch.setattr(app.dicomweb.wado, "SPOOL_BYTES", 1)
+            patch.setattr(tempfile, "TemporaryFile",
+                          lambda *a, **k: FullDiskFile(temporary(*a, **k)))
+            if spools_on_disk:
+                patch.setattr(app.uploads, "SPOOL_BYTES", 1)
+                patch.setattr(app.dicomweb.wado, "SPOOL_BYTES", 1)
             return send(c, ctx)
     return run
 

@@ -280,3 +280,22 @@ def test_past_the_cap_a_version_without_a_copy_is_413_and_gets_none(tmp_path: Pa
         assert response.headers["content-type"] == "application/problem+json"
         assert _keys(tight) == [f"{version}.dcm"]
         assert client.get(url + "/file").content == deflate_bomb(3 << 20)
+
+
+def test_on_a_full_disk_a_version_without_a_copy_is_still_read(
+        client: TestClient, settings: Settings) -> None:
+    from .read_states import full_disk
+
+    data = DEFLATED_FILE.read_bytes()
+    url = _store(client, data)["location"]
+    (version,) = _pairs(settings)
+    (settings.storage_dir / "instances" / f"{version}.inflated").unlink()
+    expected = client.get(url + "?inline_bulk=true").json()
+    (settings.storage_dir / "instances" / f"{version}.inflated").unlink()
+
+    read = full_disk(lambda c, ctx: c.get(url + "?inline_bulk=true"), spools_on_disk=False)
+    response = read(client, {})
+    assert response.status_code == 200, response.text
+    assert response.json() == expected  # inflated in memory, as before copies were kept
+    assert _keys(settings) == [f"{version}.dcm"]  # no copy, no part left
+    assert client.get(url + "/file").content == data
