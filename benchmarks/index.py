@@ -7,13 +7,12 @@
 2. Store and download throughput through the service (`python -m app`, 1 worker) on the
    file backend and on S3 (moto_server on loopback), both with the SQLite index:
    BENCH_STORE_COUNT files of BENCH_STORE_MIB MiB each, one client.
-3. A BENCH_BIG_MIB (default 1024) MiB instance on S3: store it, then the header JSON
-   (`GET /v1/instances/{id}`, pixel data as a BulkDataURI), a 64 KiB Range of its pixel
-   data, and the server's peak RSS over all of it.
+3. A 1 GiB instance on S3: benchmarks/s3.py (`make bench-s3`), on moto and on nanio.
 4. The S3 client choice: 64 KiB and 1 MiB ranged GETs through boto3 and through obstore.
 
 Run with `make bench-index` (or `python benchmarks/index.py`); BENCH_INSTANCES,
-BENCH_STORE_COUNT, BENCH_STORE_MIB and BENCH_BIG_MIB change the sizes.
+BENCH_STORE_COUNT and BENCH_STORE_MIB change the sizes, BENCH_PARTS (default "1,2,4") the
+parts that run.
 """
 
 from __future__ import annotations
@@ -47,7 +46,6 @@ from tests.bigfile import write_multiframe  # noqa: E402
 INSTANCES = int(os.environ.get("BENCH_INSTANCES", "100000"))
 STORE_COUNT = int(os.environ.get("BENCH_STORE_COUNT", "20"))
 STORE_MIB = int(os.environ.get("BENCH_STORE_MIB", "8"))
-BIG_MIB = int(os.environ.get("BENCH_BIG_MIB", "1024"))
 QUERIES = 200
 MODALITIES = ["CT", "MR", "US", "CR", "DX", "MG", "PT", "NM"]
 NAMES = ["Smith", "Jones", "Müller", "Garcia", "Doe", "Kim", "Rossi", "Novak", "Dubois", "Tan"]
@@ -196,66 +194,6 @@ def bench_store(name: str, server: Server, files: list[Path]) -> str:
             f"{server.peak_rss_mib():.0f} MiB)")
 
 
-def bench_big_in_process(moto: MotoServer, bucket: str, prefix: str, path: Path,
-                         instance_key: str) -> None:
-    """What the service's reader fetches for the header of the big object, and what one
-    ranged GET of that object costs on this S3 server."""
-    from app.storage.s3 import S3Blobs
-    from dicomcore import read_file
-
-    blobs = S3Blobs(bucket, prefix, moto.url, path.parent / "local")
-    size = path.stat().st_size
-    started = time.perf_counter()
-    with blobs.open(instance_key, size) as fp:
-        ds = read_file(fp, defer_size=64 * 1024)
-        ds.close()
-        raw = fp.raw  # type: ignore[attr-defined]
-    took = (time.perf_counter() - started) * 1000
-    started = time.perf_counter()
-    blobs.client.get_object(Bucket=bucket, Key=blobs.prefix + instance_key,
-                            Range="bytes=0-65535")["Body"].read()
-    one_get = (time.perf_counter() - started) * 1000
-    print(f"  the reader, in process: header read = {raw.fetches} GET(s), "
-          f"{raw.fetched / 1024:.0f} KiB fetched, {took:.0f} ms; one 64 KiB ranged GET of this "
-          f"object from moto_server alone: {one_get:.0f} ms (moto copies the whole object "
-          "for every GET, a real S3 does not)")
-
-
-def bench_big(server: Server, path: Path) -> str:
-    with httpx.Client(base_url=server.url, timeout=3600) as client:
-        started = time.perf_counter()
-        with open(path, "rb") as fp:
-            response = client.post("/v1/instances", content=fp,
-                                   headers={"content-type": "application/dicom"})
-        assert response.status_code == 201, response.text
-        instance_id = response.json()["id"]
-        print(f"  store {path.stat().st_size / (1 << 20):.0f} MiB: "
-              f"{time.perf_counter() - started:.1f} s")
-        times = []
-        for _ in range(5):
-            started = time.perf_counter()
-            model = client.get(f"/v1/instances/{instance_id}")
-            times.append((time.perf_counter() - started) * 1000)
-            assert model.status_code == 200
-        uri = model.json()["7FE00010"]["BulkDataURI"]
-        print(f"  header JSON: median {statistics.median(times):.1f} ms, max "
-              f"{max(times):.1f} ms ({len(model.content)} bytes)")
-        times = []
-        for offset in (0, 512 << 20, (BIG_MIB << 20) - (1 << 20)):
-            started = time.perf_counter()
-            part = client.get(uri, headers={"range": f"bytes={offset}-{offset + 65535}"})
-            times.append((time.perf_counter() - started) * 1000)
-            assert part.status_code == 206 and len(part.content) == 65536
-        print(f"  64 KiB ranges of its pixel data: {', '.join(f'{t:.1f}' for t in times)} ms")
-    print(f"  server peak RSS over store, JSON and ranges: {server.peak_rss_mib():.0f} MiB")
-    return instance_id
-
-
-def server_keys(moto: MotoServer, bucket: str) -> list[str]:
-    listed = moto.client().list_objects_v2(Bucket=bucket).get("Contents", [])
-    return [item["Key"].rsplit("/", 1)[-1] for item in listed]
-
-
 def main() -> int:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}")
@@ -268,13 +206,11 @@ def main() -> int:
             return 1
         cluster, moto = PostgresCluster(pg_bin), MotoServer(moto_bin)
         os.environ.update(S3_ENV)
-        parts = os.environ.get("BENCH_PARTS", "1,2,3,4").split(",")
+        parts = os.environ.get("BENCH_PARTS", "1,2,4").split(",")
         if "1" in parts:
             bench_listing(cluster, work)
         if "2" in parts:
             bench_throughput(moto, work)
-        if "3" in parts:
-            bench_big_instance(moto, work)
         if "4" in parts:
             bench_clients(moto)
     finally:
@@ -349,22 +285,6 @@ def bench_throughput(moto: MotoServer, work: Path) -> None:
             server.stop()
     for path in files + [big]:
         path.unlink()
-
-
-def bench_big_instance(moto: MotoServer, work: Path) -> None:
-    print(f"\n3. a {BIG_MIB} MiB instance on S3")
-    big = work / "big.dcm"
-    write_multiframe(big, BIG_MIB << 20, sparse=True)
-    (work / "big").mkdir()
-    bucket = moto.bucket()
-    server = Server(work / "big" / "data", DICOMCORE_STORAGE_URL=f"s3://{bucket}/b",
-                    DICOMCORE_S3_ENDPOINT_URL=moto.url, DICOMCORE_MAX_UPLOAD_BYTES=str(4 << 30))
-    try:
-        instance_id = bench_big(server, big)
-    finally:
-        server.stop()
-    key = next(k for k in server_keys(moto, bucket) if k.startswith(instance_id))
-    bench_big_in_process(moto, bucket, "b", big, key)
 
 
 if __name__ == "__main__":
