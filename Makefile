@@ -46,7 +46,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/dicomweb.py
 
 # The index and object-storage figures (issue 13): 100,000 indexed instances on SQLite and
-# PostgreSQL, file vs S3 (moto) throughput, a 1 GiB instance on S3. Needs Debian's postgresql.
+# PostgreSQL, file vs S3 (moto) throughput, the S3 clients. Needs Debian's postgresql.
 bench-index: $(STAMP)
 	$(PY) benchmarks/index.py
 
