@@ -18,7 +18,8 @@ round's time. A toolkit that is not installed is skipped with a note.
 Then, in fresh processes, it measures a 1 GiB multi-frame file read with stop_before_pixels
 and with defer_size="1 MB": time, bytes read and peak RSS.
 
-Run with `make bench` (or `python benchmarks/read.py [rounds]`).
+Run with `make bench` (or `python benchmarks/read.py [rounds] [--test-files-only]`;
+the option leaves pydicom-data's files out).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from benchmarks.native import driver  # noqa: E402
 from benchmarks.rounds import (  # noqa: E402
     corpus_candidates,
     machine_line,
+    parse_arguments,
     print_table,
     process_reader,
     python_reader,
@@ -111,10 +113,10 @@ def common_files(candidates: list[Path], commands: dict[str, list[str]], tmp: Pa
     return files, left_out
 
 
-def corpus_benchmark(rounds: int) -> float:
+def corpus_benchmark(rounds: int, test_files_only: bool = False) -> float:
     notes: list[str] = []
     commands = native_commands(notes)
-    candidates, source = corpus_candidates(notes)
+    candidates, source = corpus_candidates(notes, test_files_only)
     with tempfile.TemporaryDirectory() as directory:
         tmp = Path(directory)
         files, left_out = common_files(candidates, commands, tmp, notes)
@@ -207,9 +209,9 @@ def big_file_benchmark() -> None:
 
 
 def main() -> None:
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    rounds, test_files_only = parse_arguments(sys.argv[1:])
     print(machine_line())
-    corpus_benchmark(rounds)
+    corpus_benchmark(rounds, test_files_only)
     big_file_benchmark()
 
 

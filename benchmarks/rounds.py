@@ -26,15 +26,28 @@ from pathlib import Path
 from benchmarks.native import driver
 from tests.corpus import READABLE, data_store_files, pydicom_outcome
 
+TEST_FILES_ONLY = "--test-files-only"
 
-def corpus_candidates(notes: list[str]) -> tuple[list[Path], str]:
+
+def parse_arguments(argv: Sequence[str]) -> tuple[int, bool]:
+    """`[ROUNDS] [--test-files-only]` of a corpus benchmark: rounds (7 by default), and
+    whether to leave pydicom-data's files out (many small files: per-element costs)."""
+    rest = [arg for arg in argv if arg != TEST_FILES_ONLY]
+    return (int(rest[0]) if rest else 7), TEST_FILES_ONLY in argv
+
+
+def corpus_candidates(notes: list[str], test_files_only: bool = False
+                      ) -> tuple[list[Path], str]:
     """The files the corpus benchmarks start from, those pydicom reads, and what they are:
-    pydicom's test and charset files and, when pydicom-data is installed, its downloadable
-    data files (issue 17's corpus was both); a note when pydicom-data is missing."""
-    data_files = data_store_files()
+    pydicom's test and charset files and, when pydicom-data is installed and not
+    `test_files_only`, its downloadable data files (issue 17's corpus was both); a note when
+    pydicom-data is missing."""
+    data_files = [] if test_files_only else data_store_files()
     source = "pydicom's test and charset files"
     if data_files:
         source += " and pydicom-data's files"
+    elif test_files_only:
+        source += " (pydicom-data's left out)"
     else:
         notes.append("pydicom-data is not installed: only pydicom's test and charset files "
                      "(pip install pydicom-data, or the test extra, for issue 17's corpus)")

@@ -20,7 +20,8 @@ ratios to pydicom's `to_json_dict` and every round.
 on sys.path, and a json.py there would stand in for the standard library's json in every
 benchmark of the folder.)
 
-Run with `make bench` (or `python benchmarks/to_json.py [rounds]`).
+Run with `make bench` (or `python benchmarks/to_json.py [rounds] [--test-files-only]`;
+the option leaves pydicom-data's files out).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from benchmarks.native import driver  # noqa: E402
 from benchmarks.rounds import (  # noqa: E402
     corpus_candidates,
     machine_line,
+    parse_arguments,
     print_table,
     python_reader,
     run_alternating,
@@ -61,7 +63,7 @@ def _string_task(read: Callable[[Path], object]) -> Callable[[Path], int]:
     return task
 
 
-def corpus_benchmark(rounds: int) -> float:
+def corpus_benchmark(rounds: int, test_files_only: bool = False) -> float:
     notes: list[str] = []
     tasks = {
         f"pydicom {pydicom.__version__} to_json_dict": _dict_task(pydicom.dcmread),
@@ -72,7 +74,7 @@ def corpus_benchmark(rounds: int) -> float:
     with tempfile.TemporaryDirectory() as directory, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         tmp = Path(directory)
-        candidates, source = corpus_candidates(notes)
+        candidates, source = corpus_candidates(notes, test_files_only)
         files = []
         for path in candidates:
             try:
@@ -125,9 +127,9 @@ def corpus_benchmark(rounds: int) -> float:
 
 
 def main() -> None:
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    rounds, test_files_only = parse_arguments(sys.argv[1:])
     print(machine_line())
-    corpus_benchmark(rounds)
+    corpus_benchmark(rounds, test_files_only)
 
 
 if __name__ == "__main__":
