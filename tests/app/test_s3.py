@@ -127,39 +127,42 @@ def test_missing_keys(blobs: S3Blobs, tmp_path: Path) -> None:
         blobs.open("../../etc/passwd", 10)
 
 
-def _open_uploads(blobs: S3Blobs) -> list[str]:
-    listed = blobs.client.list_multipart_uploads(Bucket=blobs.bucket)
-    return sorted(upload["Key"] for upload in listed.get("Uploads", ()))
-
-
 def test_clean_parts_sweeps_what_a_killed_store_left(blobs: S3Blobs) -> None:
     """A multipart upload left open and a local part no writer holds are removed (the start-up
     sweep, `IndexedStorage.recover`); a live writer's part, an upload begun after the cutoff
     and an upload under another prefix are kept."""
     client, bucket = blobs.client, blobs.bucket
-    mine, elsewhere = blobs.prefix + KEY, "elsewhere/instances/" + KEY
+    mine = blobs.prefix + KEY
+    elsewhere = blobs.prefix.removesuffix("instances/") + "elsewhere/" + KEY
     started = time.time()
+    uploads = {}
     for name in (mine, elsewhere):
-        upload = client.create_multipart_upload(Bucket=bucket, Key=name)["UploadId"]
-        client.upload_part(Bucket=bucket, Key=name, UploadId=upload, PartNumber=1,
+        uploads[name] = client.create_multipart_upload(Bucket=bucket, Key=name)["UploadId"]
+        client.upload_part(Bucket=bucket, Key=name, UploadId=uploads[name], PartNumber=1,
                            Body=b"half an instance")
     dead = blobs.local_dir / "s3-dead.part"
     dead.write_bytes(b"half an instance")
     live = blobs.writer(KEY)
     live.file.write(b"being written")
 
+    def still_open() -> list[str]:
+        listed = client.list_multipart_uploads(Bucket=bucket).get("Uploads", ())
+        return sorted(u["Key"] for u in listed if u["UploadId"] in uploads.values())
+
     listed = client.list_multipart_uploads(Bucket=bucket).get("Uploads", ())
     # moto reports one fixed Initiated (2010-11-10) for every upload: there every upload is
     # older than any cutoff, and only a server that reports the time can show one kept
-    reports_time = all(u["Initiated"].timestamp() > started - 60 for u in listed)
+    reports_time = all(u["Initiated"].timestamp() > started - 60 for u in listed
+                       if u["UploadId"] in uploads.values())
     removed = blobs.clean_parts(started - 3600)
     assert not dead.exists() and live.path.exists()
     if reports_time:
         assert removed == 1, "the dead part; the upload is too new"
-        assert _open_uploads(blobs) == sorted([mine, elsewhere])
+        assert still_open() == sorted([mine, elsewhere])
 
     blobs.clean_parts(time.time() + 60)
-    assert _open_uploads(blobs) == [elsewhere]
+    assert still_open() == [elsewhere]
+    client.abort_multipart_upload(Bucket=bucket, Key=elsewhere, UploadId=uploads[elsewhere])
     assert live.path.exists()
     live.commit()
     with blobs.open(KEY, 13) as fp:
