@@ -237,6 +237,28 @@ def test_a_change_refused_in_an_item_leaves_every_level_untouched(
     assert ds.file_meta.MediaStorageSOPInstanceUID == "1.2.826.0.1.99.5"
 
 
+def test_an_item_held_by_two_sequences_is_de_identified_once() -> None:
+    # Its changes are planned once per place: removing an element twice must not fail.
+    item = Dataset(ReferencedSOPInstanceUID="1.2.826.0.1.99.7", InstitutionName="Hospital",
+                   PatientComments="seen twice")
+    ds = study("P1", "Doe^Jane", "1.2.826.0.1.99.5")
+    ds.ReferencedImageSequence = Sequence([item])
+    ds.SourceImageSequence = Sequence([item])
+    deidentify(ds, key=KEY)
+    assert "PatientComments" not in item and item.InstitutionName == "ANONYMOUS"
+    assert item.ReferencedSOPInstanceUID.startswith("2.25.")
+
+
+def test_dummies_alone_are_remembered_checked() -> None:
+    # The profile remembers checked dummies (a few per tag), not each file's new UIDs.
+    profile = profile_for(())
+    deidentify(study("P1", "Doe^Jane", "1.2.826.0.1.99.5"), key=KEY)
+    remembered = len(profile.checked)
+    for number in range(20):
+        deidentify(study(f"P{number}", "Doe^Jane", f"1.2.826.0.1.99.{number}"), key=KEY)
+    assert len(profile.checked) == remembered
+
+
 def test_parse_safe_private() -> None:
     assert parse_safe_private('(0019,"GEMS_ACQU_01",0C)') == (0x0019, "GEMS_ACQU_01", 0x0C)
     with pytest.raises(ValueError):

@@ -86,7 +86,6 @@ class Plan:
         self.safe_private = safe_private if profile.private_action() == "C" else frozenset()
         self.report = Report(profile.options)
         self.changes: list[Change] = []
-        self.meta_changes: list[tuple[int, DataElement]] = []
         self.errors: list[str] = []
         self.root = ds
         self.patient = _patient_key(ds)
@@ -98,7 +97,8 @@ class Plan:
 
     def commit(self) -> None:
         """Put every change in the data set (all were made and checked: nothing fails
-        here). The file meta is replaced by a changed copy, as the patch engine does."""
+        here, even where one item is held by two sequences and so changed twice). The file
+        meta is replaced by a changed copy, as the patch engine does."""
         assert not self.errors
         meta = getattr(self.root, "file_meta", None)
         copy = None
@@ -108,7 +108,7 @@ class Plan:
                     copy = FileMetaDataset(meta)
                 holder = copy
             if new is None:
-                del holder[tag]
+                holder.pop(tag, None)
             else:
                 holder.add(new)
         if copy is not None:
