@@ -7,8 +7,8 @@ to use a b-tree index, its default collation not being byte order; SQLite with
 on PostgreSQL, SQLite's default BINARY elsewhere): such a column sorts by code point on both,
 whatever collation the PostgreSQL database was created with, so that a prefix is a range.
 
-A migration is a list of SQL statements, or of functions of the transaction for what SQL
-alone cannot do (a backfill computed in Python).
+A migration is a list of SQL statements, or of functions of the transaction and the dialect
+for what one SQL statement cannot do (a backfill computed in Python, a choice by dialect).
 
 Replicas starting at once are serialised: PostgreSQL by an advisory lock held for the
 migration's transaction, SQLite by its write lock (`BEGIN IMMEDIATE`).
@@ -16,6 +16,7 @@ migration's transaction, SQLite by its write lock (`BEGIN IMMEDIATE`).
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
 
@@ -39,7 +40,7 @@ def _columns() -> str:
 _NAMES = ("patient_name", "referring_physician_name")  # the PN columns when 4 shipped
 
 
-def _fill_matching_forms(tx: Transaction) -> None:
+def _fill_matching_forms(tx: Transaction, dialect: str) -> None:
     """Migration 4: the matching form (`fold`) of every stored person name, by id, in
     batches (an index of millions of rows is not read into memory at once)."""
     assignments = ", ".join(f"{name}_match = ?" for name in _NAMES)
@@ -55,6 +56,16 @@ def _fill_matching_forms(tx: Transaction) -> None:
         last = rows[-1][0]
 
 
+def _drop_folded_copies(tx: Transaction, dialect: str) -> None:
+    """Migration 4: the case-folded copies go. SQLite drops a column since 3.35 (2021); an
+    older library keeps them, emptied (nothing reads or writes them any more)."""
+    if dialect == "sqlite" and sqlite3.sqlite_version_info < (3, 35):
+        tx.run(f"UPDATE instances SET {', '.join(f'{n}_folded = NULL' for n in _NAMES)}")
+        return
+    for name in _NAMES:
+        tx.run(f"ALTER TABLE instances DROP COLUMN {name}_folded")
+
+
 _INSTANCES = f"""
 CREATE TABLE instances (
     id TEXT PRIMARY KEY,
@@ -68,7 +79,7 @@ CREATE TABLE instances (
 )"""
 
 # Each migration: a list of statements. Never edit one that has shipped: add the next.
-MIGRATIONS: list[list[str | Callable[[Transaction], None]]] = [
+MIGRATIONS: list[list[str | Callable[[Transaction, str], None]]] = [
     [
         _INSTANCES,
         # Keys of replaced or deleted versions, deleted from storage once `after` has passed
@@ -110,7 +121,7 @@ MIGRATIONS: list[list[str | Callable[[Transaction], None]]] = [
         _fill_matching_forms,
         "DROP INDEX instances_patient_name",
         "CREATE INDEX instances_patient_name ON instances (patient_name_match, created, id)",
-        *[f"ALTER TABLE instances DROP COLUMN {name}_folded" for name in _NAMES],
+        _drop_folded_copies,
     ],
 ]
 COUNT_SLOTS = 16
@@ -130,7 +141,7 @@ def migrate(db: Database) -> int:
         for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
             for statement in statements:
                 if callable(statement):
-                    statement(tx)
+                    statement(tx, db.dialect)
                     continue
                 for placeholder, text in dialect.items():
                     statement = statement.replace(placeholder, text)

@@ -224,6 +224,29 @@ def test_an_index_from_before_the_matching_forms_is_migrated(
         database.read("SELECT patient_name_folded FROM instances")
 
 
+def test_migration_4_on_a_sqlite_that_cannot_drop_a_column(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite before 3.35 has no DROP COLUMN: the folded copies stay, emptied."""
+    import sqlite3
+
+    db = connect(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    try:
+        monkeypatch.setattr(schema, "MIGRATIONS", MIGRATIONS[:3])
+        schema.migrate(db)
+        with db.transaction(write=True) as tx:
+            tx.run("INSERT INTO instances (id, key, etag, size, created, updated, patient_name, "
+                   "patient_name_folded) VALUES ('a', 'a.dcm', '\"a\"', 1, 1.0, 1.0, "
+                   "'Doe^John', 'doe^john')")
+        monkeypatch.undo()
+        monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 34, 1))
+        index = Index(db)
+        assert [r.id for r in index.page({"PatientName": "DOE*"}, 0, 10).records] == ["a"]
+        assert db.read("SELECT patient_name_folded, patient_name_match FROM instances") == [
+            (None, "doe^john")]
+    finally:
+        db.close()
+
+
 # the routes ----------------------------------------------------------------------------------
 
 def test_store_twice_is_one_instance(client: TestClient, ct_bytes: bytes) -> None:
