@@ -25,8 +25,8 @@ from .uid import UID
 from .valuerep import DS, IS, MultiValue
 from .vr import BYTES_VRS, NUMBER_FORMATS, PADDING, STR_VRS, SWAP_WIDTH
 
-__all__ = ["decode_value", "encode_value", "pad", "swap_bytes", "little_endian_bytes",
-           "empty_text_value", "DECODERS", "ENCODERS",
+__all__ = ["decode_value", "encode_value", "pad", "swap_bytes", "little_endian_width",
+           "little_endian_bytes", "empty_text_value", "DECODERS", "ENCODERS",
            "convert_AE_string", "convert_ATvalue", "convert_DA_string", "convert_DS_string",
            "convert_DT_string", "convert_IS_string", "convert_TM_string", "convert_UR_string",
            "convert_string", "convert_OBvalue", "convert_OWvalue", "convert_OVvalue",
@@ -368,16 +368,21 @@ def swap_bytes(data: bytes, width: int) -> bytes:
     return numbers.tobytes() + data[usable:]
 
 
+def little_endian_width(elem: Any) -> int:
+    """The width of the numbers to swap an element's value bytes by to make them little
+    endian, as the DICOM JSON model and bulk data carry them (PS3.18 8.7.3.3.1, F.2.7): the
+    VR's (`vr.SWAP_WIDTH`) while the value is a big endian file's; 0 for bytes and text, a
+    little endian value, or one set since reading (taken as it is, as the writer takes it)."""
+    if elem.is_little_endian or elem.raw_value is None:
+        return 0
+    return SWAP_WIDTH.get(elem.VR, 0)
+
+
 def little_endian_bytes(elem: Any) -> bytes:
-    """The bytes of a binary element's value in little endian order, as the DICOM JSON
-    model and bulk data carry them (PS3.18 8.7.3.3.1, F.2.7): the bytes of a big endian
-    file swapped per the VR's number width while the value is the file's; a value set since
-    is taken as it is, as the writer takes it."""
+    """The bytes of a binary element's value in little endian order (`little_endian_width`)."""
     data = bytes(elem.value)
-    width = SWAP_WIDTH.get(elem.VR)
-    if width and not elem.is_little_endian and elem.raw_value is not None:
-        return swap_bytes(data, width)
-    return data
+    width = little_endian_width(elem)
+    return swap_bytes(data, width) if width else data
 
 
 # -- pydicom's converter names, for code that decodes raw bytes itself ----------------------

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pydicom
 import pytest
 
 from dicomcore import read_file
 from dicomcore.bulk import BulkSpan, bulk_span
 
-from .corpus import PYDICOM_DATA
+from .byte_order import BIG_ENDIAN, DCMCONV, little_endian_values
+from .corpus import PYDICOM_DATA, corpus_id
 
 FILES = PYDICOM_DATA / "test_files"
 CT = FILES / "CT_small.dcm"
@@ -63,10 +66,12 @@ def test_changed_value_is_what_the_writer_would_write() -> None:
     assert bulk_span(ds, "00280010").data == (300).to_bytes(2, "little")
 
 
-def test_changed_value_keeps_byte_order_and_character_set() -> None:
+def test_changed_value_is_little_endian_in_its_character_set() -> None:
     big = read_file(FILES / "ExplVR_BigEnd.dcm")
-    big.Rows = 300
-    assert bulk_span(big, "00280010").data == (300).to_bytes(2, "big")
+    big.Rows = 300  # bulk data is little endian (PS3.18 8.7.3.3.1), a big endian file's too
+    assert bulk_span(big, "00280010").data == (300).to_bytes(2, "little")
+    big.RedPaletteColorLookupTableData = b"\x01\x02"  # bytes set are taken as they are
+    assert b"".join(bulk_span(big, "00281201").chunks()) == b"\x01\x02"
     utf8 = read_file(PYDICOM_DATA / "charset_files" / "chrX1.dcm")
     assert str(utf8.SpecificCharacterSet) == "ISO_IR 192"
     utf8.PatientName = "Müller"
@@ -111,3 +116,36 @@ def test_no_such_path_is_key_error(path: str) -> None:
 def test_a_sequence_has_no_bytes() -> None:
     with pytest.raises(ValueError, match="sequence"):
         bulk_span(read_file(CT), "00101002")
+
+
+@pytest.mark.skipif(DCMCONV is None, reason="dcmtk not installed locally (CI installs it)")
+@pytest.mark.parametrize("defer_size", [None, 16], ids=["in-memory", "deferred"])
+@pytest.mark.parametrize("path", BIG_ENDIAN, ids=corpus_id)
+def test_values_of_a_big_endian_file_are_little_endian(path: Path, defer_size: int | None
+                                                       ) -> None:
+    """Bulk data is little endian (PS3.18 8.7.3.3.1): every value of each big endian corpus
+    file (pixel data, LUTs, US, UL, AT, ...; OB and text as stored) is what dcmtk's
+    `dcmconv +te` writes, whole and in ranges that start and end inside a number."""
+    expected = little_endian_values(path)
+    ds = read_file(path, defer_size=defer_size)
+    try:
+        for key, (_vr, value) in expected.items():
+            span = bulk_span(ds, key)
+            assert not span.little_endian and span.length == len(value), key
+            assert b"".join(span.chunks()) == value, key
+            size = 9 if len(value) < 4096 else 4099  # smaller than a number or not a multiple
+            pieces = list(span.chunks(3, len(value) - 1, size))
+            assert b"".join(pieces) == value[3:-1], key
+            assert all(len(piece) <= size for piece in pieces), key
+    finally:
+        ds.close()
+
+
+def test_little_endian_values_are_given_as_stored() -> None:
+    ds = read_file(CT, defer_size=1024)
+    try:
+        span = bulk_span(ds, "7FE00010")
+        assert span.little_endian and span.swap_width == 0
+        assert b"".join(span.chunks(7, 1001, 5)) == _file_bytes(CT, span.offset + 7, 994)
+    finally:
+        ds.close()
