@@ -266,11 +266,10 @@ def series(index: Index, search: Search) -> tuple[list[dict[str, Any]], bool]:
 def instances(index: Index, search: Search) -> tuple[list[dict[str, Any]], bool]:
     condition_sql, params = where(search)
     columns = ", ".join(["id", *(a.column for a in _INSTANCE), "transfer_syntax_uid"])
-    with index.db.transaction() as tx:
-        rows = tx.rows(f"SELECT {columns} FROM instances"
-                       + (f" WHERE {condition_sql}" if condition_sql else "")
-                       + " ORDER BY created, id LIMIT ? OFFSET ?",
-                       [*params, search.limit + 1, search.offset])
+    rows = index.db.read(f"SELECT {columns} FROM instances"  # one statement, one round trip
+                         + (f" WHERE {condition_sql}" if condition_sql else "")
+                         + " ORDER BY created, id LIMIT ? OFFSET ?",
+                         [*params, search.limit + 1, search.offset])
     keywords = ["_id", *(a.keyword for a in _INSTANCE), "AvailableTransferSyntaxUID"]
     return ([dict(zip(keywords, row, strict=True)) for row in rows[:search.limit]],
             len(rows) > search.limit)
@@ -286,6 +285,5 @@ def instance_ids(index: Index, study: str, series_uid: str | None = None
     if series_uid is not None:
         sql += " AND series_instance_uid = ?"
         params.append(series_uid)
-    with index.db.transaction() as tx:
-        return [tuple(r) for r in tx.rows(sql + " ORDER BY series_instance_uid, created, id",
-                                          params)]  # type: ignore[misc]
+    return [tuple(r) for r in index.db.read(  # type: ignore[misc]
+        sql + " ORDER BY series_instance_uid, created, id", params)]
