@@ -27,7 +27,7 @@ test: $(STAMP) $(NANIO) lint
 # A second S3 server: nanio (PyPI), objects as files, so a ranged GET reads its range where
 # moto copies the whole object. Its own venv: in the project's, its uvicorn extras (uvloop,
 # httptools) would change how the service under test runs. `make test` runs test_s3.py on it
-# too; `make test-s3-alt` runs every S3 test on it instead of moto (about 2.5 minutes).
+# too; `make test-s3-alt` runs every S3 test on it instead of moto (3-4 minutes on 2 cores).
 $(NANIO):
 	python3 -m venv .venv-nanio
 	.venv-nanio/bin/pip install -q 'nanio==0.1.7'
