@@ -3,7 +3,8 @@ WADO-RS bulk data share it).
 
 `locate_value` opens the stored file, reads its header with the service's read limits, and
 asks the library where the value lives (`dicomcore.bulk.bulk_span`); the answer holds what
-a response streams from and the `close` that releases the file once it is sent.
+a response streams from (`BulkSpan.chunks`: little endian, as bulk data is, PS3.18 8.7.3.3.1)
+and the `close` that releases the file once it is sent.
 """
 
 from __future__ import annotations

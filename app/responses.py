@@ -73,8 +73,10 @@ def _read_all(fp: BinaryIO) -> Iterator[bytes]:
 
 def bulk_response(span: BulkSpan, part: tuple[int, int] | None, etag: str,
                   close: Callable[[], None]) -> Response:
-    """The bytes of one value (`part`: a range of them, as 206), streamed from the file when
-    they are still there; `close` runs once the answer is sent (or could not be)."""
+    """The bytes of one value (`part`: a range of them, as 206), little endian as bulk data
+    is (PS3.18 8.7.3.3.1: `BulkSpan.chunks` swaps a big endian file's numbers; the length is
+    the same), streamed from the file when they are still there; `close` runs once the answer
+    is sent (or could not be)."""
     start, end = part if part is not None else (0, span.length)
     headers = {"Accept-Ranges": "bytes", "ETag": etag, "Content-Length": str(end - start)}
     status = 200
@@ -83,7 +85,7 @@ def bulk_response(span: BulkSpan, part: tuple[int, int] | None, etag: str,
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{span.length}"
     if span.data is not None:
         close()
-        return Response(span.data[start:end], status_code=status,
+        return Response(b"".join(span.chunks(start, end, CHUNK)), status_code=status,
                         media_type="application/octet-stream", headers=headers)
 
     def chunks() -> Iterator[bytes]:

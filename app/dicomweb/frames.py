@@ -3,10 +3,12 @@
 
 - Native pixel data: each frame is sliced from the stored value with ranged reads (frame
   size = Rows x Columns x SamplesPerPixel x BitsAllocated / 8; 8, 16 or 32 bits, any number
-  of samples and frames), nothing else of the value is read. Sent for `transfer-syntax=*`,
-  the stored syntax, or (no `transfer-syntax`: PS3.18's default) any little endian
-  uncompressed syntax: their pixel bytes are the same. Big endian pixels wider than 8 bits are
-  only sent as stored (`*` or Explicit VR Big Endian): no byte swapping.
+  of samples and frames), nothing else of the value is read. Sent little endian, as bulk data
+  is (PS3.18 8.7.3.3.1): a big endian file's OW pixel data swapped word by word, as
+  `BulkSpan.chunks` gives it (its OB pixel data as stored), and labelled Explicit VR Little
+  Endian. Sent for `transfer-syntax=*`, the stored syntax (unless big endian), or (no
+  `transfer-syntax`: PS3.18's default) any little endian uncompressed syntax: their pixel
+  bytes are the same.
 - Encapsulated pixel data: the stored fragments of each frame, concatenated, for
   `transfer-syntax=*` or the stored syntax; 406 otherwise (nothing is decoded). Frames are
   told apart by the basic offset table, else one fragment per frame when the counts agree,
@@ -72,15 +74,17 @@ def frame_numbers(text: str) -> list[int]:
     return numbers
 
 
-def _send_as(media: MediaRange, stored: str, native: bool, wide: bool) -> str | None:
-    """The transfer syntax the frames can be labelled with for this range, or None."""
+def _send_as(media: MediaRange, stored: str, native: bool) -> str | None:
+    """The transfer syntax the frames can be labelled with for this range, or None; native
+    frames are little endian, a big endian file's too."""
     if not admits(media, OCTETS):
         return None
     wanted = media.params.get("transfer-syntax",
                               EXPLICIT_LITTLE if media.type == "multipart/related" else "*")
-    if wanted in (ANY_SYNTAX, stored):
-        return stored
-    if native and wanted in LITTLE_ENDIAN_NATIVE and (stored != BIG_ENDIAN or not wide):
+    sent = EXPLICIT_LITTLE if stored == BIG_ENDIAN else stored
+    if wanted in (ANY_SYNTAX, sent):
+        return sent
+    if native and wanted in LITTLE_ENDIAN_NATIVE:
         return wanted
     return None
 
@@ -134,9 +138,11 @@ def native_frames(ds: Dataset, span: BulkSpan, count: int) -> list[list[Piece]]:
             summary="WADO-RS: frames of an instance's pixel data", description=(
                 "The frames asked for, one part each, in `multipart/related; "
                 "type=\"application/octet-stream\"`: native frames sliced from the stored "
-                "pixel data with ranged reads; for encapsulated pixel data the stored "
-                "fragments of each frame, when the Accept header allows the stored transfer "
-                "syntax (`transfer-syntax=*` or its UID), else 406. Frame numbers start at 1."),
+                "pixel data with ranged reads, little endian (a big endian file's OW pixel "
+                "data swapped word by word, labelled Explicit VR Little Endian); for "
+                "encapsulated pixel data the stored fragments of each frame, when the Accept "
+                "header allows the stored transfer syntax (`transfer-syntax=*` or its UID), "
+                "else 406. Frame numbers start at 1."),
             responses={200: {"description": "the frames, one part each",
                              "content": {'multipart/related; type="application/octet-stream"':
                                          {}}},
@@ -189,12 +195,11 @@ def _frames_of(ds: Dataset, indexed_syntax: str, ranges: list[MediaRange]
     each frame; a 406 or 404 problem when they cannot be sent."""
     syntax = str(ds.file_meta.get("TransferSyntaxUID") or indexed_syntax)
     native = syntax in NATIVE
-    wide = int(ds.get("BitsAllocated") or 8) > 8
-    label = next((s for m in ranges if (s := _send_as(m, syntax, native, wide))), None)
+    label = next((s for m in ranges if (s := _send_as(m, syntax, native))), None)
     if label is None:
         raise Problem(406, "Not acceptable", "the Accept header allows no transfer syntax "
                       f"these frames can be sent in (stored: {syntax}; transfer-syntax=* "
-                      "sends them as stored)")
+                      "admits them; native frames are little endian)")
     try:
         span = bulk_span(ds, "7FE00010")
     except (KeyError, ValueError):

@@ -13,7 +13,8 @@ instances, found through the index and streamed.
   characters, pixel data included, are `BulkDataURI`s to the bulk route below.
 - Bulk data: the bytes of one value by its path (`7FE00010`, `00081140/0/00091001`), with a
   single `Range` honoured (206): as a one-part `multipart/related` when the Accept header asks
-  for one (what PS3.18 and dicomweb-client use), raw `application/octet-stream` otherwise.
+  for one (what PS3.18 and dicomweb-client use), raw `application/octet-stream` otherwise;
+  little endian, a big endian file's numbers swapped (PS3.18 8.7.3.3.1; `BulkSpan.chunks`).
 
 Each route also lists what a read of a stored instance may meet (`openapi.read_problems`: a
 read limit, out of open files, a full disk): before a streamed answer starts, for its first

@@ -181,9 +181,10 @@ async def get_instance(instance_id: InstanceId, request: Request, settings: Sett
 @router.get("/{instance_id}/bulk/{tag_path:path}", name="get_bulk",
             summary="The raw bytes of one value (HTTP Range supported)",
             description=(
-                "The value's bytes as stored (pixel data included), streamed; a single "
-                "`Range: bytes=start-end` answers 206 with that part. The paths are those "
-                "of the instance's `BulkDataURI`s."),
+                "The value's bytes as stored (pixel data included), streamed, little "
+                "endian as bulk data is (PS3.18 8.7.3.3.1: a big endian file's numbers "
+                "swapped); a single `Range: bytes=start-end` answers 206 with that part. The "
+                "paths are those of the instance's `BulkDataURI`s."),
             responses={200: {"description": "the whole value",
                              "content": {"application/octet-stream": {}}},
                        206: {"description": "the requested range"}, **problems(404, 416),

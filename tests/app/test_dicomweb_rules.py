@@ -16,6 +16,7 @@ from app.dicomweb.media import choose, parse_accept
 from app.main import create_app
 from app.settings import Settings
 
+from ..bytes_fixtures import swap
 from ..corpus import PYDICOM_DATA
 from .conftest import CT
 
@@ -161,7 +162,10 @@ def test_frames_of_every_layout(tmp_path: Path, name: str) -> None:
         expected = list(pydicom.encaps.generate_frames(ds.PixelData, number_of_frames=count))
     else:
         size = ds.Rows * ds.Columns * ds.SamplesPerPixel * ds.BitsAllocated // 8
-        expected = [ds.PixelData[i * size:(i + 1) * size] for i in range(count)]
+        pixels = ds.PixelData
+        if not ds.original_encoding[1]:  # bulk data is little endian (PS3.18 8.7.3.3.1)
+            pixels = swap(ds["PixelData"].VR, pixels)
+        expected = [pixels[i * size:(i + 1) * size] for i in range(count)]
     url = (f"/dicomweb/studies/{ds.StudyInstanceUID}/series/{ds.SeriesInstanceUID}/"
            f"instances/{ds.SOPInstanceUID}/frames/{','.join(map(str, range(1, count + 1)))}")
     with _app(tmp_path, max_upload_bytes=1 << 26) as client:
