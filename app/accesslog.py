@@ -20,12 +20,14 @@ import time
 import uuid
 from typing import Any
 
+from .resource_states import DISK_FULL, OUT_OF_FILES
+
 log = logging.getLogger("app.access")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 RESOURCE_INTERVAL = 10.0
-_EXHAUSTED = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM, errno.ENOSPC,
-                        errno.EDQUOT})
+# a failed accept: out of files or of buffer memory; a log line on a full disk
+_EXHAUSTED = OUT_OF_FILES | DISK_FULL | {errno.ENOBUFS, errno.ENOMEM}
 _resources = logging.getLogger("app")
 _lock = threading.Lock()
 _last: dict[str, float] = {}

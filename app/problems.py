@@ -12,7 +12,6 @@ yields a 500: the last handler turns a bug into a 500 problem without a tracebac
 
 from __future__ import annotations
 
-import errno
 import logging
 from typing import Any
 
@@ -28,14 +27,13 @@ from dicomcore.limits import LimitExceeded
 from dicomcore.patch import PatchCancelled, PatchError, PatchTimeout
 
 from . import accesslog
+from .resource_states import DISK_FULL, OUT_OF_FILES
 from .storage.errors import InstanceNotFound, QueryError, StaleETag, TooBusy, UidClash
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("app")
 LISTED_ERRORS = 100  # failing operations a 422 lists; `more_errors` counts the rest
 CLIENT_GONE = 499  # nginx's status for a request whose client left: logged, never received
-_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
-_OUT_OF_FILES = frozenset({errno.EMFILE, errno.ENFILE})
 
 
 class Problem(Exception):
@@ -126,10 +124,10 @@ def problem_for(exc: Exception) -> Problem | None:
     if isinstance(exc, (PatchCancelled, ClientDisconnect)):
         return Problem(CLIENT_GONE, "Client closed request", "the client left before the "
                        "answer; nothing was changed")
-    if isinstance(exc, OSError) and exc.errno in _FULL:
+    if isinstance(exc, OSError) and exc.errno in DISK_FULL:
         return Problem(507, "Insufficient storage", "the service's disk is full: nothing was "
                        "stored; stored instances can still be read")
-    if isinstance(exc, OSError) and exc.errno in _OUT_OF_FILES:
+    if isinstance(exc, OSError) and exc.errno in OUT_OF_FILES:
         return Problem(503, "Service unavailable", "the service is out of open files",
                        headers={"Retry-After": "1"})
     return None

@@ -20,7 +20,6 @@ no room to store it. 200 when every part was stored, 202 when some failed, 409 w
 from __future__ import annotations
 
 import asyncio
-import errno
 import json
 import os
 import tempfile
@@ -43,6 +42,7 @@ from ..headers import content_type
 from ..index import from_dataset
 from ..problems import Problem
 from ..recoveries import collect
+from ..resource_states import is_resource_state
 from ..storage import InstanceStorage, TooBusy
 from ..uploads import read_limits
 from .common import StudyUid, base_url
@@ -54,7 +54,6 @@ DICOM_JSON = "application/dicom+json"
 NOT_UNDERSTOOD = 0xC000
 DOES_NOT_MATCH = 0xA900
 OUT_OF_RESOURCES = 0xA700
-_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 # Parts stored at once: one part's fsyncs overlap another's reading and index commit.
 PARALLEL = 4
 
@@ -200,8 +199,10 @@ def _store(storage: InstanceStorage, part: Part, study: str | None, settings: An
                 ds.close()
     except LimitExceeded:
         return OUT_OF_RESOURCES, known
-    except (InvalidDicomError, ValueError, LookupError, TypeError, OSError):
-        return NOT_UNDERSTOOD, known
+    except (InvalidDicomError, ValueError, LookupError, TypeError, OSError) as exc:
+        # a full disk (a deflated part inflated in scratch space) or no file left to open
+        # is the service's state, not the part's fault
+        return (OUT_OF_RESOURCES if is_resource_state(exc) else NOT_UNDERSTOOD), known
     for key, value in (("00081150", attributes.sop_class_uid),
                        ("00081155", attributes.sop_instance_uid)):
         if value:
@@ -216,7 +217,7 @@ def _store(storage: InstanceStorage, part: Part, study: str | None, settings: An
     except TooBusy:
         return OUT_OF_RESOURCES, known
     except OSError as exc:
-        if exc.errno in _FULL:
+        if is_resource_state(exc):
             return OUT_OF_RESOURCES, known
         raise
     finally:

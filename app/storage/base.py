@@ -27,7 +27,6 @@ Errors are the domain errors of `app.storage.errors`; `app.problems` maps them t
 
 from __future__ import annotations
 
-import errno
 import re
 import secrets
 import time
@@ -42,8 +41,6 @@ _ID = re.compile(r"[A-Za-z0-9_-]{22}")
 _KEY = re.compile(r"([A-Za-z0-9_-]{22})(?:\.([0-9a-f]{28}))?\.dcm")
 _INFLATED = re.compile(r"([A-Za-z0-9_-]{22}(?:\.[0-9a-f]{28})?)\.inflated")
 DEFLATED = "1.2.840.10008.1.2.1.99"
-DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
-"""The errnos of a full disk (or quota): a write that fails with one is a resource state."""
 
 
 def new_instance_id() -> str:

@@ -43,10 +43,10 @@ from dicomcore.filereader import write_inflated
 
 from ..index.attributes import KeyAttributes
 from ..index.index import Index, Page, Record, Row, UidClash
+from ..resource_states import DISK_FULL
 from . import faults
 from .base import (
     DEFLATED,
-    DISK_FULL,
     BlobStore,
     Opened,
     OpenedForReading,
