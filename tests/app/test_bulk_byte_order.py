@@ -13,6 +13,10 @@ import pydicom
 import pytest
 from fastapi.testclient import TestClient
 
+from app.deps import get_settings
+from app.main import create_app
+from app.settings import Settings
+
 from ..byte_order import BIG_ENDIAN, DCMCONV, little_endian_values
 from ..corpus import corpus_id
 from .conftest import CT
@@ -116,6 +120,21 @@ def test_frames_of_a_big_endian_file_are_little_endian(client: TestClient, name:
     big = client.get(url, headers={"accept": f'multipart/related; type="{OCTETS}"; '
                                              "transfer-syntax=1.2.840.10008.1.2.2"})
     assert big.status_code == 406
+
+
+def test_big_endian_pixel_data_from_s3_storage(s3_settings: dict[str, str], tmp_path: Path
+                                              ) -> None:
+    """The same from a blob store, whose reads may end inside a number."""
+    path = next(p for p in WORD_FILES if p.name == "gdcm-US-ALOKA-16_big.dcm")
+    pixels = little_endian_values(path)["7FE00010"][1]
+    application = create_app()
+    application.dependency_overrides[get_settings] = lambda: Settings(
+        storage_dir=tmp_path / "data", max_upload_bytes=1 << 20, **s3_settings)
+    with TestClient(application, raise_server_exceptions=False) as client:
+        url = f"/v1/instances/{_store(client, path)}/bulk/7FE00010"
+        assert client.get(url).content == pixels
+        header, start, end = _ranges(len(pixels))[0]
+        assert client.get(url, headers={"range": header}).content == pixels[start:end]
 
 
 def test_little_endian_values_are_served_as_stored(client: TestClient) -> None:
