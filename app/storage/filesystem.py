@@ -10,11 +10,14 @@ first read, is `<id>.inflated`).
 - A new content is written to `<key>.part`, fsynced and renamed to `<key>`, then the directory
   is fsynced. A key is never overwritten, a reader sees a whole file or none; the one
   exception, an inflated copy made by two first reads one after the other, is renamed over
-  with the same bytes (two at once cannot: the part is created exclusively).
-- The writer holds an exclusive `flock` on its part for as long as it writes. `clean_parts`
-  removes only parts nobody holds: those of a writer that is gone, whatever their age, never
-  one a live worker or replica is writing (the lock is released by the kernel when the
-  writer dies).
+  with the same bytes (two at once cannot: one part per key, see below).
+- The writer holds an exclusive `flock` on its part for as long as it writes: a part nobody
+  holds is a writer's that is gone, whatever its age (the kernel releases the lock when the
+  writer dies); one that is held is a live worker's or replica's. The one rule (`_claim`)
+  serves both who meet a part: `clean_parts` removes the parts nobody holds, and a writer
+  that finds a part of its key takes it over when nobody holds it (an inflated copy's part
+  left by a crashed reader does not stop the next read from making the copy), and gives way
+  (`FileExistsError`) when a live writer does.
 - An open file keeps its content after the key is deleted (POSIX): old versions can go at once.
 """
 
@@ -40,9 +43,7 @@ class _PartWriter:
         self.directory = directory
         self.target = directory / key
         self.part = directory / (key + ".part")
-        fd = os.open(self.part, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        self.file: BinaryIO = os.fdopen(fd, "w+b")
+        self.file: BinaryIO = os.fdopen(_open_part(self.part), "w+b")
 
     def commit(self) -> None:
         try:
@@ -133,9 +134,50 @@ class FileBlobs:
         return remove_abandoned_parts(self.directory, "*.part")
 
 
+def _claim(fd: int, part: Path) -> bool:
+    """Take the exclusive flock of the part open as `fd`, without waiting: True when this
+    process now holds it and `part` still names that file; False when a live writer holds
+    it, or the part was removed (or made anew) since `fd` was opened."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False  # a live writer's
+    try:
+        named = os.stat(part)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
+
+
+def _open_part(part: Path, attempts: int = 3) -> int:
+    """The part file of a writer, created (or, left by a writer that is gone, taken over and
+    emptied) with its flock held; `FileExistsError` when a live writer holds it."""
+    for _ in range(attempts):
+        try:
+            fd = os.open(part, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            try:
+                fd = os.open(part, os.O_RDWR)
+            except FileNotFoundError:
+                continue  # removed meanwhile: create it
+        try:
+            if _claim(fd, part):
+                os.ftruncate(fd, 0)
+                return fd
+        except BaseException:
+            os.close(fd)
+            raise
+        # held by a live writer, or just removed by `clean_parts` (which claims first): look
+        # again
+        os.close(fd)
+    raise FileExistsError(errno.EEXIST, "a live writer is writing this part", str(part))
+
+
 def remove_abandoned_parts(directory: Path, pattern: str) -> int:
-    """Remove the local part files matching `pattern` whose writer is gone: every writer
-    holds an exclusive flock on its part while it writes (the S3 store's spools too)."""
+    """Remove the local part files matching `pattern` whose writer is gone (`_claim`): every
+    writer holds an exclusive flock on its part while it writes (the S3 store's spools
+    too)."""
     removed = 0
     for part in directory.glob(pattern):
         try:
@@ -143,12 +185,9 @@ def remove_abandoned_parts(directory: Path, pattern: str) -> int:
         except FileNotFoundError:
             continue
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            continue  # a live writer's
-        else:
-            part.unlink(missing_ok=True)
-            removed += 1
+            if _claim(fd, part):
+                part.unlink(missing_ok=True)
+                removed += 1
         finally:
             os.close(fd)
     return removed

@@ -137,8 +137,10 @@ class IndexedStorage:
     def _make_copy(self, row: Row) -> bool:
         """Make the inflated copy of a deflated version stored without one; True if it now
         has one. `LimitExceeded` past the limits (nothing stored: a read would fail there
-        too). False, and nothing stored, when another reader is writing it (a part of that
-        key exists) or the disk is full: the caller reads the content as stored."""
+        too). False, and nothing stored, when another reader is writing it (a live writer
+        holds the part of that key: one left by a writer that is gone is taken over, see
+        `app.storage.filesystem`) or the disk is full: the caller reads the content as
+        stored."""
         with self.blobs.open(row.key, row.record.size) as content:
             try:
                 made = self._write_inflated(row.key, content, row.record.attributes)

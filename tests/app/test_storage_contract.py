@@ -653,3 +653,84 @@ def test_concurrent_first_reads_of_a_version_without_a_copy(
     opened = storage.open_for_reading(record.id)
     with opened.file:
         assert opened.stored_inflated and opened.file.read() == expected[True]
+
+
+def _deflated_without_a_copy(storage: IndexedStorage, upload: Callable[[bytes], Path]
+                             ) -> tuple[str, bytes, Path]:
+    """A deflated version stored as before copies were kept: its id, its content, and the
+    path of its copy's part."""
+    from app.storage.base import inflated_key
+
+    from .attack_inputs import deflate_bomb
+
+    data = deflate_bomb(16 << 10)
+    record = storage.put(upload(data), DEFLATED_ATTRS).record
+    copy = inflated_key(storage.index.get(record.id).key)  # type: ignore[union-attr]
+    storage.blobs.delete(copy)  # type: ignore[arg-type]
+    return record.id, data, storage.blobs.directory / f"{copy}.part"  # type: ignore[attr-defined]
+
+
+def test_file_system_a_dead_writers_part_of_a_copy_is_taken_over(
+        file_system: IndexedStorage, upload: Callable[[bytes], Path]) -> None:
+    instance_id, data, part = _deflated_without_a_copy(file_system, upload)
+    part.write_bytes(b"half an inflated copy, its writer killed" * 100)  # no flock held
+    made = _counting(file_system)
+    for _ in range(3):
+        opened = file_system.open_for_reading(instance_id)
+        with opened.file:
+            assert opened.stored_inflated, "the dead writer's part kept the copy from being made"
+            assert opened.file.read() == _inflated(data)
+    assert made == [1] and not part.exists()
+    assert part.with_suffix("").read_bytes() == _inflated(data)
+
+
+def test_file_system_a_live_writers_part_of_a_copy_is_left_alone(
+        file_system: IndexedStorage, upload: Callable[[bytes], Path]) -> None:
+    import fcntl
+    import os
+
+    instance_id, data, part = _deflated_without_a_copy(file_system, upload)
+    part.write_bytes(b"being written")
+    fd = os.open(part, os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # as a writer in another worker holds it
+    try:
+        opened = file_system.open_for_reading(instance_id)
+        with opened.file:
+            assert not opened.stored_inflated and opened.file.read() == data
+        assert part.read_bytes() == b"being written" and not part.with_suffix("").exists()
+        assert file_system.blobs.clean_parts(0) == 0
+    finally:
+        os.close(fd)  # the writer dies: its lock goes with it
+    opened = file_system.open_for_reading(instance_id)
+    with opened.file:
+        assert opened.stored_inflated and opened.file.read() == _inflated(data)
+    assert not part.exists()
+
+
+def test_file_system_a_part_removed_while_taken_over_is_made_anew(
+        file_system: IndexedStorage, upload: Callable[[bytes], Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A start's `clean_parts` may remove a dead writer's part between a writer opening it
+    and taking its lock: the writer must not write into the removed file."""
+    from app.storage import filesystem
+
+    instance_id, data, part = _deflated_without_a_copy(file_system, upload)
+    part.write_bytes(b"left by a killed writer")
+    real_claim = filesystem._claim
+    swept: list[int] = []
+    claimed: list[bool] = []  # the writer's claims
+
+    def claim_after_a_sweep(fd: int, path: Path) -> bool:
+        if not swept:
+            monkeypatch.setattr(filesystem, "_claim", real_claim)  # the sweep's own
+            swept.append(filesystem.remove_abandoned_parts(path.parent, "*.part"))
+            monkeypatch.setattr(filesystem, "_claim", claim_after_a_sweep)
+        claimed.append(real_claim(fd, path))
+        return claimed[-1]
+
+    monkeypatch.setattr(filesystem, "_claim", claim_after_a_sweep)
+    opened = file_system.open_for_reading(instance_id)
+    with opened.file:
+        assert opened.stored_inflated and opened.file.read() == _inflated(data)
+    # the removed file is not the writer's to write: it makes a part anew
+    assert swept == [1] and claimed == [False, True] and not part.exists()

@@ -232,6 +232,25 @@ def test_a_version_stored_without_a_copy_gets_it_from_its_first_read(
     assert client.get(url + "/file").content == data
 
 
+def test_a_part_left_by_a_killed_copy_writer_does_not_make_every_read_inflate(
+        client: TestClient, settings: Settings, inflations: list[int]) -> None:
+    data = DEFLATED_FILE.read_bytes()
+    url = _store(client, data)["location"]
+    (version,) = _pairs(settings)
+    copy = settings.storage_dir / "instances" / f"{version}.inflated"
+    inflated = copy.read_bytes()
+    copy.unlink()
+    part = copy.with_name(copy.name + ".part")
+    part.write_bytes(inflated[:1000])  # a first read killed while it made the copy
+    del inflations[:]
+
+    first = client.get(url)
+    assert first.status_code == 200
+    assert inflations == [], "the killed writer's part made the read inflate"
+    assert copy.read_bytes() == inflated and not part.exists()
+    assert client.get(url).json() == first.json() and inflations == []
+
+
 def test_an_adopted_instance_of_the_layout_before_versions_gets_a_copy(
         tmp_path: Path, inflations: list[int]) -> None:
     import json
