@@ -12,6 +12,7 @@ part are multipart. A key that is gone is `BlobMissing`.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import time
@@ -21,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from app.storage.errors import BlobMissing
-from app.storage.s3 import MAX_WINDOW, PART_SIZE, S3Blobs
+from app.storage.s3 import MAX_WINDOW, PART_SIZE, UPLOAD_CONCURRENCY, S3Blobs
 from dicomcore import read_file
 from dicomcore.bulk import bulk_span
 from tests.bigfile import write_multiframe
@@ -117,6 +118,29 @@ def test_seek_and_small_objects(blobs: S3Blobs, tmp_path: Path) -> None:
     with blobs.open(KEY.replace("aaaa", "bbbb"), 7) as fp:
         assert fp.read() == b"written"
     assert not list((tmp_path / "local").glob("*.part"))
+
+
+def test_a_multipart_upload_keeps_its_parts_in_order(blobs: S3Blobs, tmp_path: Path) -> None:
+    """More parts than are uploaded at once, each of its own bytes: read back as written."""
+    source = tmp_path / "parts"
+    count = UPLOAD_CONCURRENCY + 2
+    with open(source, "wb") as fp:
+        for n in range(count):
+            fp.write(bytes([n]) * PART_SIZE)
+        fp.write(b"tail")
+    expected = hashlib.sha256(source.read_bytes()).hexdigest()
+    blobs.put(KEY, source)
+    digest = hashlib.sha256()
+    with blobs.open(KEY, count * PART_SIZE + 4) as fp:
+        while chunk := fp.read(1 << 20):
+            digest.update(chunk)
+    assert digest.hexdigest() == expected
+    assert not _open_uploads(blobs)
+
+
+def _open_uploads(blobs: S3Blobs) -> list[str]:
+    listed = blobs.client.list_multipart_uploads(Bucket=blobs.bucket).get("Uploads", ())
+    return [u["Key"] for u in listed if u["Key"].startswith(blobs.prefix)]
 
 
 def test_missing_keys(blobs: S3Blobs, tmp_path: Path) -> None:
