@@ -46,8 +46,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/dicomweb.py
 
 # The index and object-storage figures (issue 13): 100,000 indexed instances on SQLite and
-# PostgreSQL, file vs S3 (moto) throughput, the S3 clients. Needs Debian's postgresql.
-bench-index: $(STAMP)
+# PostgreSQL, file vs S3 (moto, nanio) throughput, the S3 clients. Needs Debian's postgresql.
+bench-index: $(STAMP) $(NANIO)
 	$(PY) benchmarks/index.py
 
 # A 1 GiB instance on S3, on moto and on nanio side by side: store, header JSON, ranges, RSS.

@@ -5,8 +5,8 @@
    page of 100 for each kind of filter (none, a study UID, a modality, a name prefix, a date
    range, a patient ID), the count of the page included, as `GET /v1/instances` runs them.
 2. Store and download throughput through the service (`python -m app`, 1 worker) on the
-   file backend and on S3 (moto_server on loopback), both with the SQLite index:
-   BENCH_STORE_COUNT files of BENCH_STORE_MIB MiB each, one client.
+   file backend and on S3 (moto_server, and nanio where installed, on loopback), all with the
+   SQLite index: BENCH_STORE_COUNT files of BENCH_STORE_MIB MiB each, one client.
 3. A 1 GiB instance on S3: benchmarks/s3.py (`make bench-s3`), on moto and on nanio.
 4. The S3 client choice: 64 KiB and 1 MiB ranged GETs through boto3 and through obstore.
 
@@ -37,8 +37,10 @@ from tests.app.server import Server  # noqa: E402
 from tests.app.services import (  # noqa: E402
     S3_ENV,
     MotoServer,
+    NanioServer,
     PostgresCluster,
     find_moto,
+    find_nanio,
     find_postgres,
 )
 from tests.bigfile import write_multiframe  # noqa: E402
@@ -189,7 +191,7 @@ def bench_store(name: str, server: Server, files: list[Path]) -> str:
                     pass
         fetched = time.perf_counter() - started
     mib = total / (1 << 20)
-    return (f"  {name:6} store {mib / stored:7.1f} MiB/s   download {mib / fetched:7.1f} MiB/s"
+    return (f"  {name:8} store {mib / stored:7.1f} MiB/s   download {mib / fetched:7.1f} MiB/s"
             f"   ({len(files)} x {STORE_MIB} MiB; server peak RSS "
             f"{server.peak_rss_mib():.0f} MiB)")
 
@@ -274,15 +276,24 @@ def bench_throughput(moto: MotoServer, work: Path) -> None:
     for n in range(STORE_COUNT):
         files.append(work / f"f{n}.dcm")
         distinct_copy(big, files[-1], n)
-    for name in ("file", "s3"):
-        env = ({"DICOMCORE_STORAGE_URL": f"s3://{moto.bucket()}/bench",
-                "DICOMCORE_S3_ENDPOINT_URL": moto.url} if name == "s3" else {})
-        (work / name).mkdir()
-        server = Server(work / name / "data", **env)
-        try:
-            print(bench_store(name, server, files))
-        finally:
-            server.stop()
+    nanio_bin = find_nanio()
+    nanio = NanioServer(nanio_bin) if nanio_bin else None  # `make bench-index` installs it
+    try:
+        for name, s3 in (("file", None), ("s3/moto", moto), ("s3/nanio", nanio)):
+            if name != "file" and s3 is None:
+                print(f"  {name}: not installed")
+                continue
+            env = ({"DICOMCORE_STORAGE_URL": f"s3://{s3.location()}",
+                    "DICOMCORE_S3_ENDPOINT_URL": s3.url} if s3 else {})
+            (work / name.replace("/", "-")).mkdir()
+            server = Server(work / name.replace("/", "-") / "data", **env)
+            try:
+                print(bench_store(name, server, files))
+            finally:
+                server.stop()
+    finally:
+        if nanio is not None:
+            nanio.stop()
     for path in files + [big]:
         path.unlink()
 
