@@ -2,10 +2,12 @@
 from the stream, with their examples; the problem responses each route can give), and the
 API key as a security scheme.
 
-Each route lists its own error statuses with `problems(...)`; `tests/app/test_openapi.py`
-makes every listed status happen and checks that no other one does. 401 is not listed by the
-routes: `document` adds it, with the security requirement, to the routes behind the key when
-the running service has one (DICOMCORE_API_KEY), so the document says what this server does.
+Each route lists its own error statuses with `problems(...)`, and the limits and resource
+states it may meet (413, 503, 507) by their causes with `resource_problems(...)` (what reads
+a stored instance: `read_problems()`); `tests/app/test_openapi.py` makes every listed status
+happen and checks that no other one does. 401 is not listed by the routes: `document` adds
+it, with the security requirement, to the routes behind the key when the running service has
+one (DICOMCORE_API_KEY), so the document says what this server does.
 """
 
 from __future__ import annotations
@@ -89,21 +91,48 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: _problem(_MEANINGS[status]) for status in statuses}
 
 
-_READ_MEANINGS = {
-    413: "the stored file is past the service's read limits (DICOMCORE_MAX_ELEMENTS, or "
-         "DICOMCORE_MAX_INFLATED_BYTES for a deflated instance), lowered since it was stored",
-    503: "the service is out of open files: try again (Retry-After)",
-    507: "the service's disk is full and this answer needs scratch space (a transcoded file, "
-         "or the data set of a deflated instance stored without its inflated copy); the "
-         "stored file itself can still be downloaded as it is",
+_CAUSES: dict[str, tuple[int, str]] = {
+    "too large": (413, _MEANINGS[413]),
+    "read limits": (413, "the stored file is past the service's read limits "
+                         "(DICOMCORE_MAX_ELEMENTS, or DICOMCORE_MAX_INFLATED_BYTES for a "
+                         "deflated instance), lowered since it was stored"),
+    "files": (503, "the service is out of open files"),
+    "budget": (503, "the patch took more than its time budget (DICOMCORE_PATCH_SECONDS)"),
+    "races": (503, "the instance kept changing while this change was made: it lost the "
+                   "compare-and-swap to other writers each time it tried (within a bound)"),
+    "read scratch": (507, "the service's disk is full and this answer needs scratch space "
+                          "(a transcoded file, or the data set of a deflated instance stored "
+                          "without its inflated copy); the stored file itself can still be "
+                          "downloaded as it is"),
+    "scratch": (507, "the service's disk is full and the upload or the answer needs scratch "
+                     "space (past 4 MiB, or a deflated file inflated)"),
+    "store": (507, "the service's disk is full: the new instance or version cannot be written "
+                   "(nothing half-written stays; stored instances can still be read)"),
 }
+"""Why a route may answer a status that is a limit or a resource state, by name."""
+_OUTCOMES = {503: "nothing was stored or changed: try again (Retry-After)"}
+READS = ("read limits", "files", "read scratch")
+"""The causes every route that reads a stored instance's data set or file may meet."""
+
+
+def resource_problems(*causes: str) -> dict[int | str, dict[str, Any]]:
+    """The problem+json responses of the limits and resource states a route may meet, by
+    cause (keys of `_CAUSES`), beside its own `problems(...)`: one response per status,
+    describing each of its causes. A streamed answer meets them before it starts (its first
+    part), or not as a status."""
+    meanings: dict[int, list[str]] = {}
+    for cause in causes:
+        status, meaning = _CAUSES[cause]
+        meanings.setdefault(status, []).append(meaning)
+    return {status: _problem("; or ".join(texts) + (f": {_OUTCOMES[status]}"
+                                                    if status in _OUTCOMES else ""))
+            for status, texts in meanings.items()}
 
 
 def read_problems() -> dict[int | str, dict[str, Any]]:
     """The problem+json responses of a route that reads a stored instance's data set or
-    file, beside its own `problems(...)`: the resource states and limits of a read. A
-    streamed answer meets them before it starts (its first part), or not as a status."""
-    return {status: _problem(meaning) for status, meaning in _READ_MEANINGS.items()}
+    file, beside its own `problems(...)`: the resource states and limits of a read."""
+    return resource_problems(*READS)
 
 
 def _problem(description: str) -> dict[str, Any]:

@@ -40,6 +40,7 @@ from dicomcore.limits import LimitExceeded
 from ..deps import ScratchDep, SettingsDep, StorageDep
 from ..headers import content_type
 from ..index import from_dataset
+from ..openapi import resource_problems
 from ..problems import Problem
 from ..recoveries import collect
 from ..resource_states import is_resource_state
@@ -287,7 +288,8 @@ _DESCRIPTION = (
     "what failed (PS3.18 10.5.3): Referenced SOP Sequence with the Retrieve URL of each "
     "stored instance, Failed SOP Sequence with a Failure Reason for each part that is not "
     "DICOM (0xC000), lacks its UIDs or belongs to another study than the URL names (0xA900), "
-    "or is over the size limit (0xA700). A stored SOP Instance UID is replaced.")
+    "or is over the size limit or finds no room to be stored (0xA700). A stored SOP Instance "
+    "UID is replaced.")
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "every part was stored", "content": {DICOM_JSON: {}}},
     202: {"description": "some parts were stored, some failed (Failed SOP Sequence)",
@@ -299,7 +301,10 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"description": "the body is larger than the service's limit: nothing stored",
           "content": {"application/problem+json": {}}},
     415: {"description": "not multipart/related with parts of application/dicom",
-          "content": {"application/problem+json": {}}}}
+          "content": {"application/problem+json": {}}},
+    # while the body is received, before any part is stored; a part that finds no room later
+    # fails alone (0xA700)
+    **resource_problems("files", "store")}
 _BODY: dict[str, Any] = {"requestBody": {
     "required": True,
     "description": "DICOM instances, one per part of a multipart/related body "

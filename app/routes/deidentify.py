@@ -29,7 +29,7 @@ from dicomcore.uid import UID
 from ..datasets import write_checked
 from ..deidentifying import deidentified_copy
 from ..deps import ScratchDep, SettingsDep, StorageDep
-from ..openapi import UPLOAD_BODY, WARNINGS_HEADER, problems
+from ..openapi import UPLOAD_BODY, WARNINGS_HEADER, problems, resource_problems
 from ..problems import Problem
 from ..queries import TransferSyntaxQuery, WriteLikeOriginal
 from ..recoveries import HEADER, Strict, collect
@@ -90,7 +90,8 @@ def report_header(report: Report) -> dict[str, str]:
                                        "JSON: {action: {element kind: count}}"),
                                        "schema": {"type": "string"}}},
                        "content": {"application/dicom": {}}},
-                 **problems(400, 413, 415, 422), 403: NOT_CONFIGURED})
+                 **problems(400, 413, 415, 422), 403: NOT_CONFIGURED,
+                 **resource_problems("files", "scratch")})
 async def deidentify_upload(request: Request, settings: SettingsDep, scratch: ScratchDep,
                             option: Options = [],  # noqa: B006 - FastAPI copies defaults
                             safe_private: SafePrivate = [],  # noqa: B006
@@ -156,7 +157,8 @@ StudyUid = Annotated[str, PathParameter(description=(
                                                                 "replaced": 9, "kept": 4}}}}},
                         404: {"description": "no stored instance has this Study Instance UID",
                               "content": {"application/problem+json": {}}},
-                        **problems(422), 403: NOT_CONFIGURED})
+                        **problems(422), 403: NOT_CONFIGURED,
+                        **resource_problems("read limits", "files", "races", "store")})
 async def deidentify_study(settings: SettingsDep, storage: StorageDep, scratch: ScratchDep,
                            study_instance_uid: StudyUid,
                            option: Options = [],  # noqa: B006 - FastAPI copies defaults

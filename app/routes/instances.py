@@ -26,7 +26,14 @@ from ..deps import ScratchDep, SettingsDep, StorageDep
 from ..filters import InstanceFilters
 from ..headers import IfMatch, expected_etags, media_type
 from ..index import from_dataset
-from ..openapi import PATCH_BODY, UPLOAD_BODY, WARNINGS_HEADER, problems, read_problems
+from ..openapi import (
+    PATCH_BODY,
+    UPLOAD_BODY,
+    WARNINGS_HEADER,
+    problems,
+    read_problems,
+    resource_problems,
+)
 from ..patching import StoredPatch, parse_patch
 from ..problems import Problem, unusable_patch
 from ..queries import (
@@ -97,7 +104,8 @@ def _renderer(request: Request, instance_id: str, fmt: JsonFormat, threshold: in
                               "headers": {HEADER: WARNINGS_HEADER}},
                         200: {"description": "an instance with this SOP Instance UID was "
                               "stored already: replaced (same id and Location, new ETag)"},
-                        **problems(400, 413, 415, 422)})
+                        **problems(400, 413, 415, 422),
+                        **resource_problems("files", "races", "store")})
 async def store_instance(request: Request, settings: SettingsDep, storage: StorageDep,
                          scratch: ScratchDep, strict: Strict = False) -> Response:
     upload = await receive_upload(request, scratch.directory, settings.max_upload_bytes,
@@ -212,7 +220,9 @@ async def get_bulk(instance_id: InstanceId, tag_path: TagPath, request: Request,
                          409: {"description": "another stored instance has the SOP Instance "
                                               "UID the patch gives this one",
                                "content": {"application/problem+json": {}}},
-                         **problems(400, 404, 412, 413, 415, 422)})
+                         **problems(400, 404, 412, 415, 422),
+                         **resource_problems("too large", "read limits", "files", "budget",
+                                             "races", "store")})
 async def patch_instance(instance_id: InstanceId, request: Request, settings: SettingsDep,
                          storage: StorageDep, scratch: ScratchDep, if_match: IfMatch = None
                          ) -> Response:
@@ -271,7 +281,8 @@ async def get_file(instance_id: InstanceId, settings: SettingsDep, storage: Stor
 @router.delete("/{instance_id}", status_code=204, summary="Delete an instance",
                description=("Removes the instance: its file and its record. With `If-Match`, "
                             "only if it is still the version that ETag names (else 412)."),
-               responses={204: {"description": "deleted"}, **problems(404, 412)})
+               responses={204: {"description": "deleted"}, **problems(404, 412),
+                          **resource_problems("races")})
 async def delete_instance(instance_id: InstanceId, storage: StorageDep,
                           if_match: IfMatch = None) -> Response:
     await run_in_threadpool(storage.delete, instance_id, expected_etags(if_match))

@@ -12,7 +12,7 @@ from dicomcore import read_file
 from dicomcore.json import omit_bulk_data
 
 from ..deps import ScratchDep, SettingsDep
-from ..openapi import UPLOAD_BODY, WARNINGS_HEADER, problems
+from ..openapi import UPLOAD_BODY, WARNINGS_HEADER, problems, resource_problems
 from ..queries import BulkThreshold, Format, IncludeMeta, JsonFormat, StopBeforePixels
 from ..recoveries import HEADER, Strict, collect
 from ..responses import dataset_json, json_response
@@ -41,7 +41,7 @@ InlineBulk = Annotated[bool, Query(description=(
                        "headers": {HEADER: WARNINGS_HEADER},
                        "content": {"application/dicom+json": {"example": {
                            "00100010": {"vr": "PN", "Value": [{"Alphabetic": "Doe^John"}]}}}}},
-                 **problems(400, 413, 415, 422)})
+                 **problems(400, 413, 415, 422), **resource_problems("files", "scratch")})
 async def upload_json(request: Request, settings: SettingsDep, scratch: ScratchDep,
                       stop_before_pixels: StopBeforePixels = False,
                       bulk_data_threshold: BulkThreshold = 1024,

@@ -15,7 +15,7 @@ from dicomcore.patch import WorkBudget, apply
 from ..datasets import write_checked
 from ..deps import ScratchDep, SettingsDep
 from ..headers import media_type
-from ..openapi import PATCH_FORM_BODY, WARNINGS_HEADER, problems
+from ..openapi import PATCH_FORM_BODY, WARNINGS_HEADER, problems, resource_problems
 from ..patching import parse_patch
 from ..problems import Problem
 from ..queries import TransferSyntaxQuery, WriteLikeOriginal
@@ -44,7 +44,8 @@ ATTACHMENT = 'attachment; filename="patched.dcm"'
              openapi_extra=PATCH_FORM_BODY, response_class=FileResponse, responses={
                  200: {"description": "the patched file", "headers": {HEADER: WARNINGS_HEADER},
                        "content": {"application/dicom": {}}},
-                 **problems(400, 413, 415, 422)})
+                 **problems(400, 413, 415, 422),
+                 **resource_problems("files", "budget", "scratch")})
 async def patch_upload(request: Request, settings: SettingsDep, scratch: ScratchDep,
                        write_like_original: WriteLikeOriginal = True,
                        transfer_syntax: TransferSyntaxQuery = None,

@@ -15,7 +15,7 @@ import pydicom
 from fastapi.testclient import TestClient
 
 from .conftest import CT
-from .read_states import (
+from .request_states import (
     DEFLATED_INSTANCE,
     IMPLICIT,
     deflated_on_a_full_disk,
@@ -120,14 +120,18 @@ CASES: dict[tuple[str, str], dict[int, Request]] = {
         409: _stow("/dicomweb/studies", b"not DICOM"),
         400: _stow("/dicomweb/studies"),  # no part
         413: _stow("/dicomweb/studies", TOO_LARGE),
-        415: _stow("/dicomweb/studies", None, media="application/dicom")},
+        415: _stow("/dicomweb/studies", None, media="application/dicom"),
+        503: out_of_files(_stow("/dicomweb/studies", None)),
+        507: full_disk(_stow("/dicomweb/studies", None))},
     ("post", PREFIX): {
         200: _stow(f"/dicomweb/studies/{STUDY}", None),
         202: _stow(f"/dicomweb/studies/{STUDY}", None, CT.with_name("MR_small.dcm").read_bytes()),
         409: _stow(f"/dicomweb/studies/{STUDY}", CT.with_name("MR_small.dcm").read_bytes()),
         400: _stow(f"/dicomweb/studies/{STUDY}", media="multipart/related"),  # no boundary
         413: _stow(f"/dicomweb/studies/{STUDY}", TOO_LARGE),
-        415: _stow(f"/dicomweb/studies/{STUDY}", None, media="multipart/form-data; boundary=x")},
+        415: _stow(f"/dicomweb/studies/{STUDY}", None, media="multipart/form-data; boundary=x"),
+        503: out_of_files(_stow(f"/dicomweb/studies/{STUDY}", None)),
+        507: full_disk(_stow(f"/dicomweb/studies/{STUDY}", None))},
 }
 # STOW-RS answers 409 (nothing stored) with the Store Instances Response, as PS3.18 10.5.3
 # says, not a problem: the Failed SOP Sequence tells the client why each part failed.

@@ -24,7 +24,14 @@ from app.main import create_app
 from app.settings import Settings
 
 from .conftest import CT
-from .read_states import deflated_on_a_full_disk, full_disk, out_of_files, past_limits
+from .request_states import (
+    deflated_on_a_full_disk,
+    full_disk,
+    lost_races,
+    out_of_files,
+    past_budget,
+    past_limits,
+)
 from .test_dicomweb_cases import CASES as DICOMWEB_CASES
 from .test_dicomweb_cases import DICOM_JSON_ERRORS, PATH_VALUES
 
@@ -76,6 +83,12 @@ def _keyless(send: Request) -> Request:
 
 
 CT_STUDY = "1.3.6.1.4.1.5962.1.2.1.20040119072730.12322"
+
+
+def _deidentify_study(c: TestClient, ctx: dict[str, Any]) -> httpx.Response:
+    return c.post(f"/v1/studies/{CT_STUDY}/deidentify")
+
+
 TOO_LARGE = b"\0" * ((1 << 20) + 1)
 UNKNOWN = "/v1/instances/AAAAAAAAAAAAAAAAAAAAAA"
 CASES: dict[tuple[str, str], dict[int, Request]] = {
@@ -85,20 +98,26 @@ CASES: dict[tuple[str, str], dict[int, Request]] = {
         400: _upload("/v1/json", b"not DICOM at all"),
         413: _upload("/v1/json", TOO_LARGE),
         415: _upload("/v1/json", **{"content-type": "text/plain"}),
-        422: _upload("/v1/json?bulk_data_threshold=-1")},
+        422: _upload("/v1/json?bulk_data_threshold=-1"),
+        503: out_of_files(_upload("/v1/json")),  # spooled to disk, as past 4 MiB
+        507: full_disk(_upload("/v1/json"))},
     ("post", "/v1/patch"): {
         200: _form(PATCH),
         400: _form("{not json"),
         413: _form(PATCH, TOO_LARGE),
         415: _upload("/v1/patch"),
-        422: _form(json.dumps([{"op": "set", "path": "Modality", "value": "not a CS!"}]))},
+        422: _form(json.dumps([{"op": "set", "path": "Modality", "value": "not a CS!"}])),
+        503: past_budget(_form(PATCH)),
+        507: full_disk(_form(PATCH))},
     ("post", "/v1/instances"): {
         201: _upload("/v1/instances", MR.read_bytes()),  # not stored yet: CT is
         200: _upload("/v1/instances"),  # CT again: replaces the stored one
         400: _upload("/v1/instances", b"\0" * 200),
         413: _upload("/v1/instances", TOO_LARGE),
         415: _upload("/v1/instances", **{"content-type": "image/png"}),
-        422: _upload("/v1/instances?strict=perhaps")},
+        422: _upload("/v1/instances?strict=perhaps"),
+        503: out_of_files(_upload("/v1/instances", MR.read_bytes())),
+        507: full_disk(_upload("/v1/instances", MR.read_bytes()))},
     ("get", "/v1/instances"): {
         200: _get("/v1/instances"),
         400: _get("/v1/instances?modality=CT"),  # filters are DICOM keywords
@@ -127,7 +146,9 @@ CASES: dict[tuple[str, str], dict[int, Request]] = {
         412: _patch(PATCH.encode(), **{"if-match": '"stale"'}),
         413: _patch(b" " * 2048),
         415: _patch(PATCH.encode(), "text/plain"),
-        422: _patch(b'[{"op": "set", "path": "Rows", "value": -1}]')},
+        422: _patch(b'[{"op": "set", "path": "Rows", "value": -1}]'),
+        503: lost_races(_patch(PATCH.encode())),
+        507: full_disk(_patch(PATCH.encode()))},
     ("get", "/v1/instances/{instance_id}/file"): {
         200: _get("/v1/instances/{id}/file"),
         404: _get(UNKNOWN + "/file"),
@@ -139,19 +160,25 @@ CASES: dict[tuple[str, str], dict[int, Request]] = {
         204: lambda c, ctx: c.delete(f"/v1/instances/{ctx['id']}"),
         404: lambda c, ctx: c.delete(UNKNOWN),
         412: lambda c, ctx: c.delete(f"/v1/instances/{ctx['id']}",
-                                     headers={"if-match": '"stale"'})},
+                                     headers={"if-match": '"stale"'}),
+        503: lost_races(lambda c, ctx: c.delete(f"/v1/instances/{ctx['id']}"))},
     ("post", "/v1/deidentify"): {
         200: _upload("/v1/deidentify"),
         400: _upload("/v1/deidentify", b"not DICOM at all"),
         403: _keyless(_upload("/v1/deidentify")),
         413: _upload("/v1/deidentify", TOO_LARGE),
         415: _upload("/v1/deidentify", **{"content-type": "text/plain"}),
-        422: _upload("/v1/deidentify?option=retain-everything")},
+        422: _upload("/v1/deidentify?option=retain-everything"),
+        503: out_of_files(_upload("/v1/deidentify")),
+        507: full_disk(_upload("/v1/deidentify"))},
     ("post", "/v1/studies/{study_instance_uid}/deidentify"): {
-        201: lambda c, ctx: c.post(f"/v1/studies/{CT_STUDY}/deidentify"),
-        403: _keyless(lambda c, ctx: c.post(f"/v1/studies/{CT_STUDY}/deidentify")),
+        201: _deidentify_study,
+        403: _keyless(_deidentify_study),
         404: lambda c, ctx: c.post("/v1/studies/1.2.3/deidentify"),
-        422: lambda c, ctx: c.post(f"/v1/studies/{CT_STUDY}/deidentify?option=retain-uids")},
+        413: past_limits(_deidentify_study),
+        422: lambda c, ctx: c.post(f"/v1/studies/{CT_STUDY}/deidentify?option=retain-uids"),
+        503: out_of_files(_deidentify_study),
+        507: full_disk(_deidentify_study)},
 }
 CASES.update(DICOMWEB_CASES)
 OPEN = {("get", "/healthz")}

@@ -303,7 +303,7 @@ def test_past_the_cap_a_version_without_a_copy_is_413_and_gets_none(tmp_path: Pa
 
 def test_on_a_full_disk_a_version_without_a_copy_is_still_read(
         client: TestClient, settings: Settings) -> None:
-    from .read_states import full_disk
+    from .request_states import full_disk
 
     data = DEFLATED_FILE.read_bytes()
     url = _store(client, data)["location"]

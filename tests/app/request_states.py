@@ -1,17 +1,21 @@
-"""Requests that make a read of a stored instance meet what `app.openapi.read_problems`
-lists: a read limit (413), no open files left (503), a full disk (507). `test_openapi` and
-`test_dicomweb_cases` put them in their case tables, one row per route and status.
+"""Requests that meet the limits and resource states `app.openapi.resource_problems` lists,
+for reads of stored instances and for writes alike: a read limit lowered since the file was
+stored (413), no open files left, a patch past its time budget, compare-and-swap races lost
+to other writers (503), a full disk (507). `test_openapi` and `test_dicomweb_cases` put them
+in their case tables, one row per route and status; `test_resource_states` checks what each
+leaves behind.
 
 Each wraps a request of the case tables (`send(client, context)`) and changes, for that
-request only, what the service meets: its settings, or the operating system's answers (a
-full disk fails every write, as ENOSPC does; the process out of files fails every open of a
-stored file, as EMFILE does).
+request only, what the service meets: its settings, the operating system's answers (a full
+disk fails every write, as ENOSPC does; the process out of files fails every open of a
+stored file and every new file, as EMFILE does), or other writers.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from typing import Any
@@ -72,14 +76,34 @@ def past_limits(send: Request) -> Request:
     return with_settings(send, max_elements=10)
 
 
-def out_of_files(send: Request) -> Request:
-    """`send` while no stored file can be opened (EMFILE, as a process at its limit)."""
-    def run(c: TestClient, ctx: dict[str, Any]) -> httpx.Response:
-        def no_files(self: FileBlobs, key: str, size: int | None) -> Any:
-            raise OSError(errno.EMFILE, "Too many open files")
+def past_budget(send: Request) -> Request:
+    """`send` on a server whose patches have no time to run (DICOMCORE_PATCH_SECONDS)."""
+    return with_settings(send, patch_seconds=1e-9)
 
+
+def _spool_on_disk(patch: pytest.MonkeyPatch) -> None:
+    """Spools reach the disk from their first byte, as those of large uploads and answers
+    do (else they stay in memory up to their size)."""
+    import app.dicomweb.wado
+    import app.uploads
+
+    patch.setattr(app.uploads, "SPOOL_BYTES", 1)
+    patch.setattr(app.dicomweb.wado, "SPOOL_BYTES", 1)
+
+
+def _no_file(*args: Any, **kwargs: Any) -> Any:
+    raise OSError(errno.EMFILE, "Too many open files")
+
+
+def out_of_files(send: Request, spools_on_disk: bool = True) -> Request:
+    """`send` while no file can be opened or made (EMFILE, as a process at its limit): stored
+    files, blob parts, uploads, spools and scratch files; `spools_on_disk` as `full_disk`."""
+    def run(c: TestClient, ctx: dict[str, Any]) -> httpx.Response:
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(FileBlobs, "open", no_files)
+            patch.setattr(FileBlobs, "open", _no_file)
+            patch.setattr(os, "open", _no_file)  # mkstemp, TemporaryFile and parts open here
+            if spools_on_disk:
+                _spool_on_disk(patch)
             return send(c, ctx)
     return run
 
@@ -89,17 +113,53 @@ def full_disk(send: Request, spools_on_disk: bool = True) -> Request:
     spools); with `spools_on_disk` the spools reach the disk from their first byte (else
     they stay in memory up to their size, as they do)."""
     def run(c: TestClient, ctx: dict[str, Any]) -> httpx.Response:
-        import app.dicomweb.wado
-        import app.uploads
-
         fdopen, temporary = os.fdopen, tempfile.TemporaryFile
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(os, "fdopen", lambda *a, **k: FullDiskFile(fdopen(*a, **k)))
             patch.setattr(tempfile, "TemporaryFile",
                           lambda *a, **k: FullDiskFile(temporary(*a, **k)))
             if spools_on_disk:
-                patch.setattr(app.uploads, "SPOOL_BYTES", 1)
-                patch.setattr(app.dicomweb.wado, "SPOOL_BYTES", 1)
+                _spool_on_disk(patch)
+            return send(c, ctx)
+    return run
+
+
+def lost_races(send: Request, attempts: int = 3) -> Request:
+    """`send` while another writer changes the instance just before each compare-and-swap
+    of the request (a switch to a new version, a removal), so that each one loses: the
+    storage gives up after `attempts` (its bound, lowered from `indexed.MAX_ATTEMPTS`)."""
+    def run(c: TestClient, ctx: dict[str, Any]) -> httpx.Response:
+        from app.index.index import Index, Row
+        from app.storage import indexed, open_storage
+
+        settings = c.app.dependency_overrides[get_settings]()  # type: ignore[attr-defined]
+        storage = open_storage(settings)
+        switch, remove = Index.switch, Index.remove
+        competing: list[bool] = []
+
+        def another_writer_first(row: Row) -> None:
+            """A new version of the instance by another writer (its content as it is)."""
+            if competing:
+                return  # that writer's own switch
+            competing.append(True)
+            try:
+                storage.replace(row.record.id, lambda current, out: (
+                    shutil.copyfileobj(current, out), row.record.attributes)[1])
+            finally:
+                competing.pop()
+
+        def losing_switch(self: Index, old: Row, new: Row, *args: Any) -> bool:
+            another_writer_first(old)
+            return switch(self, old, new, *args)
+
+        def losing_remove(self: Index, row: Row, *args: Any) -> bool:
+            another_writer_first(row)
+            return remove(self, row, *args)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(indexed, "MAX_ATTEMPTS", attempts)
+            patch.setattr(Index, "switch", losing_switch)
+            patch.setattr(Index, "remove", losing_remove)
             return send(c, ctx)
     return run
 
