@@ -1,0 +1,94 @@
+"""What a write meets at a limit or in a resource state, and what it leaves (issue 12, items 3
+and 6): a 413, 503 or 507 changes no stored instance, stores none, and leaves no part or
+scratch file behind; a 503 says when to try again.
+
+The requests are the case table's (`test_openapi.CASES`, made with `request_states`), and a
+few more causes of the same statuses than the one row per status the table has room for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from app.deps import get_settings
+
+from .conftest import CT
+from .request_states import FullDiskFile, lost_races, out_of_files, past_budget
+from .test_openapi import CASES, DICOM, MR, PATCH, _client, _form, _patch, _upload
+
+Request = Callable[[TestClient, dict[str, Any]], httpx.Response]
+WRITES = ("post", "patch", "delete")
+ROWS = [(operation, status, send) for operation, cases in CASES.items()
+        for status, send in cases.items()
+        if operation[0] in WRITES and status in (413, 503, 507)]
+MORE: list[tuple[tuple[str, str], int, Request]] = [
+    (("patch", "/v1/instances/{instance_id}"), 503, past_budget(_patch(PATCH.encode()))),
+    (("patch", "/v1/instances/{instance_id}"), 503, out_of_files(_patch(PATCH.encode()))),
+    (("post", "/v1/instances"), 503, lost_races(_upload("/v1/instances"))),  # CT again
+    (("post", "/v1/patch"), 503, out_of_files(_form(PATCH))),
+]
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    with _client(tmp_path, None) as client:
+        yield client
+
+
+def _state(client: TestClient) -> dict[str, Any]:
+    """The stored instances (id: content) and the files the store and the scratch space
+    hold."""
+    settings = client.app.dependency_overrides[get_settings]()  # type: ignore[attr-defined]
+    items = client.get("/v1/instances").json()["items"]
+    return {"instances": {item["id"]: client.get(f"/v1/instances/{item['id']}/file").content
+                          for item in items},
+            "parts": sorted(p.name for p in (settings.storage_dir / "instances").iterdir()
+                            if p.suffix == ".part"),
+            "stored files": len(list((settings.storage_dir / "instances").iterdir())),
+            "scratch": sorted(p.name for p in (settings.storage_dir / "tmp").iterdir())}
+
+
+@pytest.mark.parametrize(("operation", "status", "send"), ROWS + MORE,
+                         ids=[f"{op[0]} {op[1]} {status}-{n}"
+                              for n, (op, status, _) in enumerate(ROWS + MORE)])
+def test_a_write_at_a_limit_or_in_a_resource_state_changes_nothing(
+        client: TestClient, operation: tuple[str, str], status: int, send: Request) -> None:
+    ct = CT.read_bytes()
+    stored = client.post("/v1/instances", content=ct, headers=DICOM).json()
+    before = _state(client)
+    assert before["instances"] == {stored["id"]: ct} and before["parts"] == []
+
+    response = send(client, {"id": stored["id"], "etag": stored["etag"], "ct": ct})
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    if status == 503:
+        assert int(response.headers["retry-after"]) > 0
+    # lost races: the other writers' versions are new ETags of the same content
+    assert _state(client) == before
+
+
+def test_a_stow_part_read_on_a_full_disk_fails_for_want_of_room_not_as_not_dicom(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    import app.uploads
+
+    from .test_dicomweb_cases import _stow
+
+    deflated = CT.with_name("image_dfl.dcm").read_bytes()
+    temporary = tempfile.TemporaryFile
+    # received whole; then the deflated part is inflated into a spool that finds no room
+    monkeypatch.setattr(app.uploads, "SPOOL_BYTES", 1)
+    monkeypatch.setattr(tempfile, "TemporaryFile",
+                        lambda *a, **k: FullDiskFile(temporary(*a, **k)))
+    response = _stow("/dicomweb/studies", MR.read_bytes(), deflated)(client, {})
+    assert response.status_code == 202, response.text
+    (failed,) = response.json()["00081198"]["Value"]
+    assert failed["00081197"]["Value"] == [0xA700]  # out of resources, not 0xC000
+    assert len(response.json()["00081199"]["Value"]) == 1  # the MR part was stored
