@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from . import __version__, accesslog, dicomweb, docs, memory, problems, recoveries
+from . import __version__, accesslog, dicomweb, docs, memory, problems, recoveries, workers
 from .deps import require_api_key
 from .routes import deidentify, health, instances, json, patch
 from .settings import get_settings
@@ -38,8 +38,9 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
             "allocator settings not applied (not glibc): large uploads run slower")
     memory.freeze_loaded_objects()
     accesslog.install_loop_handler(asyncio.get_running_loop())
-    async with memory.collect_when_quiet():
-        yield
+    with workers.short_switch_interval():
+        async with memory.collect_when_quiet():
+            yield
 
 
 def create_app() -> FastAPI:

@@ -216,3 +216,15 @@ def test_ctrl_c_stops_every_process_cleanly(tmp_path: Path) -> None:
     output = log.read_text(errors="replace")
     assert "Traceback" not in output and "KeyboardInterrupt" not in output
     assert output.count("Finished server process") == 2
+
+
+def test_the_app_shortens_the_switch_interval_while_it_runs() -> None:
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    before = sys.getswitchinterval()
+    with TestClient(create_app()) as client:
+        assert client.get("/healthz").status_code == 200
+        assert sys.getswitchinterval() == pytest.approx(workers.SWITCH_SECONDS)
+    assert sys.getswitchinterval() == before
