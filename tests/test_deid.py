@@ -15,7 +15,7 @@ from types import ModuleType
 import pydicom
 import pytest
 
-from dicomcore import Dataset, FileMetaDataset, read_file, write_file
+from dicomcore import Dataset, FileMetaDataset, _deidtable, read_file, write_file
 from dicomcore.deid import (
     DUMMIES,
     OPTIONS,
@@ -25,8 +25,10 @@ from dicomcore.deid import (
     write_map,
 )
 from dicomcore.deid.keyed import shift_date, shift_datetime
-from dicomcore.deid.profile import profile_for
+from dicomcore.deid.profile import profile_for, row_for
+from dicomcore.patch.checks import check_allowed
 from dicomcore.sequence import Sequence
+from dicomcore.tag import SPECIFIC_CHARACTER_SET
 from dicomcore.uid import UID
 from tests.corpus import PYDICOM_DATA
 
@@ -257,6 +259,16 @@ def test_dummies_alone_are_remembered_checked() -> None:
     for number in range(20):
         deidentify(study(f"P{number}", "Doe^Jane", f"1.2.826.0.1.99.{number}"), key=KEY)
     assert len(profile.checked) == remembered
+
+
+def test_the_profile_never_changes_the_character_set_or_the_pixel_description() -> None:
+    # The plan relies on it (plan's docstring): no value has to be encoded again, and no
+    # row is one the patch engine refuses to change while Pixel Data is present.
+    assert row_for(SPECIFIC_CHARACTER_SET) is None
+    with_pixels = Dataset(PixelData=b"\0\0")
+    for tag in _deidtable.PROFILE:
+        if tag >> 16 != 0x0002:  # the file meta: changed with force
+            check_allowed(tag, (with_pixels,), 0, with_pixels, False)
 
 
 def test_parse_safe_private() -> None:

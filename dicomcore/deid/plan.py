@@ -249,11 +249,15 @@ class Plan:
             new_value = (self._checked_dummy(tag, vr, vm, value, checked_in) if dummy else
                          checked_value(tag, vr, vm, value, checked_in))
             if vr in _TEXT_VRS:
-                new = _encoded(elem, vr, pad(vr, encode_value(vr, new_value, True, encodings)),
-                               encodings)
+                try:
+                    data = encode_value(vr, new_value, True, encodings)
+                except ValueError:  # its message may quote the value: not repeated
+                    raise InvalidOperation(f"{describe(tag)} ({vr}): the value cannot be "
+                                           "encoded in the character set") from None
+                new = _encoded(elem, vr, pad(vr, data), encodings)
             else:
                 new = replacement(elem, vr, new_value)
-        except (InvalidOperation, ValueError) as exc:
+        except InvalidOperation as exc:
             self._refused(route, tag, exc)
             return
         self.changes.append((ds, tag, new))
@@ -281,7 +285,7 @@ class Plan:
             return False
         return True
 
-    def _refused(self, route: Route, tag: int, exc: ValueError) -> None:
+    def _refused(self, route: Route, tag: int, exc: InvalidOperation) -> None:
         where = "".join(f"{seq:08X}[{index}]." for seq, index in route) + f"{tag:08X}"
         self.errors.append(f"{where}: {exc}")
 
