@@ -206,7 +206,7 @@ def _write_elements(write: Any, ds: Dataset, enc: _Encoding,
                     encodings: tuple[str, ...] = ("iso8859",)) -> None:
     """Write the elements of `ds` through `write(bytes)`, copying deferred values in chunks.
 
-    The encoded parts are gathered first (nothing is written if one cannot be encoded),
+    The encoded parts are gathered first (no element is written if one cannot be encoded),
     then written in few calls: small parts joined up to `_CHUNK` bytes, a larger part
     written as it is (never copied), a deferred value in chunks."""
     parts: list[Any] = []
