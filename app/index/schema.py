@@ -139,10 +139,10 @@ COUNT_SLOTS = 16
 def migrate(db: Database) -> int:
     """Apply the migrations this database lacks; its schema version afterwards."""
     postgresql = db.dialect == "postgresql"
-    dialect = {"{pattern}": " text_pattern_ops" if postgresql else "",
-               "{bytewise}": ' COLLATE "C"' if postgresql else ""}
+    placeholders = {"{pattern}": " text_pattern_ops" if postgresql else "",
+                    "{bytewise}": ' COLLATE "C"' if postgresql else ""}
     with db.transaction(write=True) as tx:
-        if db.dialect == "postgresql":
+        if postgresql:
             tx.rows("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
         tx.run("CREATE TABLE IF NOT EXISTS schema_migrations "
                "(version INTEGER PRIMARY KEY, applied DOUBLE PRECISION NOT NULL)")
@@ -152,7 +152,7 @@ def migrate(db: Database) -> int:
                 if callable(statement):
                     statement(tx, db.dialect)
                     continue
-                for placeholder, text in dialect.items():
+                for placeholder, text in placeholders.items():
                     statement = statement.replace(placeholder, text)
                 tx.run(statement)
             tx.run("INSERT INTO schema_migrations (version, applied) VALUES (?, ?)",
