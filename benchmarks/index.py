@@ -3,7 +3,9 @@
 1. Listing and filtering at N indexed instances (synthetic rows, default 100,000) on SQLite
    and on PostgreSQL (Debian's, started here in a temporary directory): p50 and p99 of a
    page of 100 for each kind of filter (none, a study UID, a modality, a name prefix, a date
-   range, a patient ID), the count of the page included, as `GET /v1/instances` runs them.
+   range, a patient ID), the count of the page included, as `GET /v1/instances` runs them,
+   with the load average, and PostgreSQL's own time for each kind of statement (EXPLAIN
+   ANALYZE) to tell the query from the machine's load. `BENCH_PARTS=1` runs this part alone.
 2. Store and download throughput through the service (`python -m app`, 1 worker) on the
    file backend and on S3 (moto_server, and nanio where installed, on loopback), all with the
    SQLite index: BENCH_STORE_COUNT files of BENCH_STORE_MIB MiB each, one client.
