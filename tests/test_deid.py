@@ -16,6 +16,7 @@ import pydicom
 import pytest
 
 from dicomcore import Dataset, FileMetaDataset, _deidtable, read_file, write_file
+from dicomcore.dataelem import DataElement
 from dicomcore.deid import (
     DUMMIES,
     OPTIONS,
@@ -24,6 +25,7 @@ from dicomcore.deid import (
     parse_safe_private,
     write_map,
 )
+from dicomcore.deid import profile as profile_module
 from dicomcore.deid.keyed import shift_date, shift_datetime
 from dicomcore.deid.profile import profile_for, row_for
 from dicomcore.patch.checks import check_allowed
@@ -229,26 +231,31 @@ def test_a_change_refused_in_an_item_leaves_every_level_untouched(
     ds = study("P1", "Doe^Jane", "1.2.826.0.1.99.5")
     item = Dataset(ReferencedSOPInstanceUID="1.2.826.0.1.99.7",
                    InstitutionName="General Hospital")
+    for holder in (ds, item):  # private elements, removed by the same walk
+        holder.add(DataElement(0x00190010, "LO", "SITE"))
+        holder.add(DataElement(0x00191001, "LO", "site data"))
     ds.ReferencedImageSequence = Sequence([item])
+    before = Dataset(ds)
     with pytest.raises(DeidentificationError, match=r"00081140\[0\]\.00080080"):
         deidentify(ds, key=KEY)
-    assert ds.PatientID == "P1" and ds.SOPInstanceUID == "1.2.826.0.1.99.5"
+    assert ds == before
     assert ds.ReferencedImageSequence[0] is item
     assert item.ReferencedSOPInstanceUID == "1.2.826.0.1.99.7"
-    assert item.InstitutionName == "General Hospital"
+    assert item.InstitutionName == "General Hospital" and item[0x00191001].value == "site data"
     assert ds.file_meta.MediaStorageSOPInstanceUID == "1.2.826.0.1.99.5"
 
 
-def test_an_item_held_by_two_sequences_is_de_identified_once() -> None:
-    # Its changes are planned once per place: removing an element twice must not fail.
+def test_an_item_held_by_two_sequences_is_de_identified_in_both() -> None:
+    # Its changes are planned once per place, and made in each place.
     item = Dataset(ReferencedSOPInstanceUID="1.2.826.0.1.99.7", InstitutionName="Hospital",
                    PatientComments="seen twice")
     ds = study("P1", "Doe^Jane", "1.2.826.0.1.99.5")
     ds.ReferencedImageSequence = Sequence([item])
     ds.SourceImageSequence = Sequence([item])
     deidentify(ds, key=KEY)
-    assert "PatientComments" not in item and item.InstitutionName == "ANONYMOUS"
-    assert item.ReferencedSOPInstanceUID.startswith("2.25.")
+    for changed in (ds.ReferencedImageSequence[0], ds.SourceImageSequence[0]):
+        assert "PatientComments" not in changed and changed.InstitutionName == "ANONYMOUS"
+        assert changed.ReferencedSOPInstanceUID.startswith("2.25.")
 
 
 def test_dummies_alone_are_remembered_checked() -> None:
@@ -259,6 +266,24 @@ def test_dummies_alone_are_remembered_checked() -> None:
     for number in range(20):
         deidentify(study(f"P{number}", "Doe^Jane", f"1.2.826.0.1.99.{number}"), key=KEY)
     assert len(profile.checked) == remembered
+
+
+def test_what_the_profile_remembers_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A profile is shared by every file under its options (a service's uploads too), and a
+    # file may hold any number of tags no table names: free text below a replaced sequence
+    # gets a dummy, each tag's action and dummy are remembered, but only so many.
+    monkeypatch.setattr(profile_module, "MAX_REMEMBERED", 100)
+    profile = profile_for(())
+    for batch in range(3):
+        item = Dataset()
+        for number in range(150):
+            item.add(DataElement(0x77760000 | batch << 8 | number + 16, "LT", "free text"))
+        ds = study("P1", "Doe^Jane", "1.2.826.0.1.99.5")
+        ds.InstitutionCodeSequence = Sequence([item])
+        deidentify(ds, key=KEY)
+        assert ds.InstitutionCodeSequence[0][0x77760000 | batch << 8 | 16].value == \
+            DUMMIES["LT"]
+        assert len(profile.actions) <= 100 and len(profile.checked) <= 100
 
 
 def test_the_profile_never_changes_the_character_set_or_the_pixel_description() -> None:

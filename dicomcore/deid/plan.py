@@ -42,7 +42,7 @@ from ..uid import UID
 from ..values import encode_value, pad
 from ..vr import CHARSET_VRS, STR_VRS
 from .keyed import Keyed, shift_date, shift_datetime
-from .profile import Profile
+from .profile import Profile, remember
 from .report import Report
 
 __all__ = ["Plan", "DUMMIES"]
@@ -273,7 +273,7 @@ class Plan:
         if checked is None:
             checked = checked_value(tag, vr, vm, value, encodings)
             if isinstance(checked, _SHAREABLE):
-                self.profile.checked[key] = checked
+                remember(self.profile.checked, key, checked)
         return checked
 
     def _allowed(self, tag: int, chain: Chain, route: Route, force: bool) -> bool:

@@ -44,10 +44,15 @@ from typing import Any
 
 from .. import _deidtable
 
-__all__ = ["OPTIONS", "Profile", "check_options", "option_codes", "profile_for", "row_for"]
+__all__ = ["OPTIONS", "MAX_REMEMBERED", "Profile", "check_options", "option_codes",
+           "profile_for", "row_for", "remember"]
 
 OPTIONS: tuple[str, ...] = _deidtable.OPTIONS
 """The option names, as the CLI and the service take them."""
+
+MAX_REMEMBERED = 10_000
+"""The most entries each of a profile's caches holds: a profile serves every file under its
+options (a service's uploads too), and a file may name any number of tags no table knows."""
 
 Row = tuple[str, str, tuple[tuple[str, str], ...]]
 
@@ -110,10 +115,10 @@ class Profile:
         self.options = options
         self._chosen = frozenset(options)
         self.actions: dict[tuple[int, str], tuple[str, str | None]] = {}
-        """(tag, VR) -> what `action` gives, for each pair asked for so far."""
+        """(tag, VR) -> what `action` gives, for pairs asked for so far (`remember`)."""
         self.checked: dict[tuple[Any, ...], Any] = {}
         """Dummy values as checked for an element (`plan.Plan._checked_dummy`): every file
-        under these options gives the same tags the same dummies."""
+        under these options gives the same tags the same dummies (`remember`)."""
 
     def action(self, tag: int, vr: str) -> tuple[str, str | None]:
         """(resolved action, the row's name or None for an element the table does not
@@ -123,7 +128,7 @@ class Profile:
         if found is None:
             row = row_for(tag)
             found = ("K", None) if row is None else (self._resolve(row, vr), row[0])
-            self.actions[key] = found
+            remember(self.actions, key, found)
         return found
 
     def private_action(self) -> str:
@@ -139,6 +144,14 @@ class Profile:
         if "C" in codes:
             return _clean(codes["C"], _basic(basic, vr), vr)
         return _basic(basic, vr)
+
+
+def remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    """Put `value` in one of a profile's caches, emptied first when it holds
+    `MAX_REMEMBERED` entries (as `Keyed` bounds its UIDs)."""
+    if len(cache) >= MAX_REMEMBERED:
+        cache.clear()
+    cache[key] = value
 
 
 def _basic(code: str, vr: str) -> str:
