@@ -258,6 +258,30 @@ def test_an_item_held_by_two_sequences_is_de_identified_in_both() -> None:
         assert changed.ReferencedSOPInstanceUID.startswith("2.25.")
 
 
+def test_items_shared_with_another_data_set_are_not_changed_there() -> None:
+    # `ds` changes in place, and nothing else does: an item it shares with another data set
+    # (a shallow copy kept as the original, say), at any depth, is replaced in `ds` by a
+    # changed copy, as the patch engine copies on write and the file meta is copied.
+    inner = Dataset(InstitutionName="Inner Hospital", ReferencedSOPInstanceUID="1.2.3.9")
+    item = Dataset(ReferencedSOPInstanceUID="1.2.826.0.1.99.7", InstitutionName="Hospital",
+                   PatientComments="kept elsewhere", SourceImageSequence=Sequence([inner]))
+    ds = study("P1", "Doe^Jane", "1.2.826.0.1.99.5")
+    ds.ReferencedImageSequence = Sequence([item])
+    original = ds.copy()
+    original_meta = ds.file_meta
+    deidentify(ds, key=KEY)
+    changed = ds.ReferencedImageSequence[0]
+    assert changed.InstitutionName == "ANONYMOUS" and "PatientComments" not in changed
+    assert changed.ReferencedSOPInstanceUID.startswith("2.25.")
+    assert changed.SourceImageSequence[0].InstitutionName == "ANONYMOUS"
+    assert original.ReferencedImageSequence[0] is item
+    assert item.InstitutionName == "Hospital" and item.PatientComments == "kept elsewhere"
+    assert item.ReferencedSOPInstanceUID == "1.2.826.0.1.99.7"
+    assert item.SourceImageSequence[0] is inner and inner.InstitutionName == "Inner Hospital"
+    assert inner.ReferencedSOPInstanceUID == "1.2.3.9"
+    assert original_meta.MediaStorageSOPInstanceUID == "1.2.826.0.1.99.5"
+
+
 def test_dummies_alone_are_remembered_checked() -> None:
     # The profile remembers checked dummies (a few per tag), not each file's new UIDs.
     profile = profile_for(())

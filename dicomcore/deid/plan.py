@@ -7,7 +7,8 @@ change, the VR and VM, the value against its VR and the character set it will be
 in), but not yet put in the data set: `commit` does that once every change is made and
 checked, so a data set either takes the whole plan or, when `errors` is not empty, none of
 it. Nothing can fail in `commit` (it only adds and deletes elements), so no copy of the data
-set is needed. Elements kept are not named at all, so their bytes stay as they were read.
+set is needed beforehand; it copies the items it changes (and the file meta), so nothing
+shared with another data set changes there. Elements kept are not named at all, so their bytes stay as they were read.
 Values are read only where a replacement needs them (UIDs, dates, the patient's ID and
 name); a value removed or emptied is never decoded.
 
@@ -37,6 +38,7 @@ from ..dataset import Dataset, FileMetaDataset
 from ..patch import InvalidOperation
 from ..patch.checks import check_allowed, checked_value, replacement, vr_and_vm
 from ..patch.paths import describe
+from ..sequence import Sequence
 from ..tag import SPECIFIC_CHARACTER_SET
 from ..uid import UID
 from ..values import encode_value, pad
@@ -72,7 +74,8 @@ _SHAREABLE = (str, int, float, bytes)
 
 Route = tuple[tuple[int, int], ...]
 Chain = tuple[Dataset, ...]  # the data sets from the one holding an element up to the top
-Change = tuple[Dataset, int, "DataElement | None"]  # (holder, tag, new element or None)
+# (where the holder is, the holder as walked, tag, new element or None)
+Change = tuple[Route, Dataset, int, "DataElement | None"]
 SafeKey = tuple[int, str, int]  # (group, private creator, element offset in the block)
 
 
@@ -97,22 +100,27 @@ class Plan:
 
     def commit(self) -> None:
         """Put every change in the data set (all were made and checked: nothing fails
-        here, even where one item is held by two sequences and so changed twice). The file
-        meta is replaced by a changed copy, as the patch engine does."""
+        here). The top level changes in place; an item changes in a copy put in its place
+        (and each sequence on the way becomes a new list), and the file meta is replaced by
+        a changed copy, as the patch engine does: an item or file meta the data set shares
+        with another data set, or holds twice, is not changed there."""
         assert not self.errors
         meta = getattr(self.root, "file_meta", None)
-        copy = None
-        for holder, tag, new in self.changes:
+        meta_copy = None
+        owned = _CopyOnWrite(self.root)
+        for route, holder, tag, new in self.changes:
             if holder is meta:
-                if copy is None:
-                    copy = FileMetaDataset(meta)
-                holder = copy
+                if meta_copy is None:
+                    meta_copy = FileMetaDataset(meta)
+                holder = meta_copy
+            else:
+                holder = owned.item(route)
             if new is None:
                 holder.pop(tag, None)
             else:
                 holder.add(new)
-        if copy is not None:
-            self.root.file_meta = copy
+        if meta_copy is not None:
+            self.root.file_meta = meta_copy
 
     # the walk ------------------------------------------------------------------------
 
@@ -221,7 +229,7 @@ class Plan:
     def _remove(self, ds: Dataset, tag: int, chain: Chain, route: Route, force: bool
                 ) -> None:
         if self._allowed(tag, chain, route, force):
-            self.changes.append((ds, tag, None))
+            self.changes.append((route, ds, tag, None))
 
     def _empty(self, ds: Dataset, elem: DataElement, tag: int, route: Route, chain: Chain,
                encodings: tuple[str, ...], force: bool) -> None:
@@ -231,7 +239,7 @@ class Plan:
         vr = elem.VR
         new = replacement(elem, vr, empty_value_for_VR(vr)) if vr == "SQ" else \
             _encoded(elem, vr, b"", encodings)
-        self.changes.append((ds, tag, new))
+        self.changes.append((route, ds, tag, new))
 
     def _set(self, ds: Dataset, elem: DataElement, tag: int, value: Any, route: Route,
              chain: Chain, encodings: tuple[str, ...], force: bool = False,
@@ -260,7 +268,7 @@ class Plan:
         except InvalidOperation as exc:
             self._refused(route, tag, exc)
             return
-        self.changes.append((ds, tag, new))
+        self.changes.append((route, ds, tag, new))
 
     def _checked_dummy(self, tag: int, vr: str, vm: str | None, value: Any,
                        encodings: tuple[str, ...] | None) -> Any:
@@ -354,6 +362,37 @@ class Plan:
         self.report.count("kept", PRIVATE_KIND)
         if elem.VR == "SQ":
             self._walk_items(elem, tag, route, chain, encodings, free_text)
+
+
+class _CopyOnWrite:
+    """The items `commit` changes: each a copy put in place of the item the first time a
+    change reaches it, in a new list of its sequence's items (the sequence element replaced
+    by one holding that list); the top level (route ()) is the data set itself."""
+
+    def __init__(self, root: Dataset) -> None:
+        self.items: dict[Route, Dataset] = {(): root}
+        self.lists: set[int] = set()  # ids of the item lists made here (kept alive by them)
+
+    def item(self, route: Route) -> Dataset:
+        item = self.items.get(route)
+        if item is not None:
+            return item
+        parent = self.item(route[:-1])
+        tag, index = route[-1]
+        elem = parent.get_item(tag)
+        assert elem is not None and elem.VR == "SQ"
+        items = elem.value
+        if id(items) not in self.lists:
+            old = items
+            items = Sequence()
+            list.extend(items, old)  # the same items, already checked
+            items.is_undefined_length = getattr(old, "is_undefined_length", False)
+            parent.add(replacement(elem, "SQ", items))
+            self.lists.add(id(items))
+        item = items[index].copy()
+        list.__setitem__(items, index, item)  # a Dataset: no need to check it again
+        self.items[route] = item
+        return item
 
 
 def _encoded(elem: DataElement, vr: str, data: bytes, encodings: tuple[str, ...]
