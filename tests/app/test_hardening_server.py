@@ -112,6 +112,35 @@ def test_the_connection_cap_closes_the_oldest_idle_and_keeps_serving(server: Ser
             sock.close()
 
 
+def test_a_connection_served_since_waits_behind_older_ones_for_eviction(server: Server
+                                                                        ) -> None:
+    time.sleep(0.2)  # the connections of earlier tests are gone
+    served = _connect(server)
+    half = []
+    newer = []
+    try:
+        for _ in range(4):
+            half.append(_connect(server))
+            half[-1].sendall(HEADERS_ONLY)
+            time.sleep(0.01)
+        served.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        served.settimeout(5)
+        assert served.recv(4096).startswith(b"HTTP/1.1 200 ")
+        # `served` opened first but waits for its next request only since now: ten
+        # connections against a cap of 8 close the two half-sent ones that waited longest.
+        for _ in range(5):
+            newer.append(_connect(server))
+            newer[-1].sendall(HEADERS_ONLY)
+            time.sleep(0.01)
+        assert _closed_within(half[0], 0.2) is not None
+        assert _closed_within(half[1], 0.2) is not None
+        assert _closed_within(served, 0.05) is None
+        assert _closed_within(half[2], 0.05) is None
+    finally:
+        for sock in [served, *half, *newer]:
+            sock.close()
+
+
 def _log_lines(path: Path) -> list[dict[str, object]]:
     lines = []
     for text in path.read_text(errors="replace").splitlines():
