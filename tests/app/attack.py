@@ -3,9 +3,11 @@
     python -m tests.app.attack [--only NAME ...]      (`make attack`)
 
 Each attack runs against a fresh server with the default settings (a few are named with
-the setting they lower), while a prober asks `/healthz` every 50 ms on a new connection.
-Printed per attack: the statuses seen, worker peak RSS (VmHWM of the largest worker, reset
-before the attack), time, `/healthz` latency (max, and failures) during the attack, and the
+the setting they lower), while a prober in a process of its own (tests/app/probe.py) asks
+`/healthz` every 50 ms on a new connection, from before the attack builds its input to its
+end. Printed per attack: the statuses seen, worker peak RSS (VmHWM of the largest worker,
+reset before the attack), time, `/healthz` latency (p50, p99, max, each probe over 100 ms
+with when it started, and failures), and the
 files left behind in the scratch space, the store's parts and the system's temp dir. The
 figures are measured, not asserted: `tests/app/test_hardening*.py` assert the behaviour on
 small inputs in `make test`. Every loop is bounded in count and time; only processes this
@@ -361,7 +363,10 @@ def _run(name: str, attack: Callable[[str, Outcome, int], None], storage: Path) 
     print(f"time:     {elapsed:.1f} s")
     print(f"/healthz: {len(probes.latencies)} probes, p50 {probes.percentile_ms(0.5):.0f} ms, "
           f"p99 {probes.percentile_ms(0.99):.0f} ms, max {probes.percentile_ms(1.0):.0f} ms, "
-          f"{probes.over(0.1)} over 100 ms, {probes.failures} failed")
+          f"{len(probes.over(0.1))} over 100 ms, {probes.failures} failed")
+    if probes.over(0.1):
+        print("          over 100 ms: " + ", ".join(
+            f"{latency * 1000:.0f} ms at {start:.1f} s" for start, latency in probes.over(0.1)))
     print(f"left:     {left_behind(storage, temp) or 'nothing'}; log: "
           f"{len(log.splitlines())} lines, {log.count('Traceback')} tracebacks")
     sys.stdout.flush()

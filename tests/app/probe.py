@@ -47,24 +47,30 @@ def probe_once(port: int, timeout: float = 5.0) -> float | None:
 def _probe_loop(port: int, interval: float, max_seconds: float, stop: Any,
                 results: Connection) -> None:
     latencies: list[float] = []
+    starts: list[float] = []
     failures = 0
-    deadline = time.monotonic() + max_seconds
+    began = time.monotonic()
+    deadline = began + max_seconds
     while not stop.is_set() and time.monotonic() < deadline:
+        started = time.monotonic() - began
         latency = probe_once(port)
         if latency is None:
             failures += 1
         else:
             latencies.append(latency)
+            starts.append(started)
         stop.wait(max(0.0, interval - (latency or 0.0)))
-    results.send((latencies, failures))
+    results.send((latencies, starts, failures))
     results.close()
 
 
 @dataclass
 class Probes:
-    """What a prober saw: each answered probe's latency in seconds, and the failures."""
+    """What a prober saw: each answered probe's latency and start (seconds after the prober
+    started), and the failures."""
 
     latencies: list[float] = field(default_factory=list)
+    starts: list[float] = field(default_factory=list)
     failures: int = 0
 
     def percentile_ms(self, fraction: float) -> float:
@@ -73,8 +79,10 @@ class Probes:
             return float("nan")
         return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] * 1000
 
-    def over(self, seconds: float) -> int:
-        return sum(latency > seconds for latency in self.latencies)
+    def over(self, seconds: float) -> list[tuple[float, float]]:
+        """(start, latency) of each probe slower than `seconds`."""
+        return [(start, latency) for start, latency in zip(self.starts, self.latencies, strict=True)
+                if latency > seconds]
 
 
 class Prober:
@@ -95,8 +103,7 @@ class Prober:
         probes = Probes()
         try:
             if self._results.poll(timeout):
-                latencies, failures = self._results.recv()
-                probes = Probes(latencies, failures)
+                probes = Probes(*self._results.recv())
         except EOFError:  # the prober died: it saw nothing that can be told
             pass
         self._process.join(timeout)
