@@ -18,6 +18,7 @@ import pytest
 import dicomcore
 from dicomcore.json import from_json, omit_bulk_data, to_json, to_json_dict, to_simple_dict
 
+from .byte_order import BIG_ENDIAN
 from .bytes_fixtures import NUMBER_WIDTH, element, swap
 from .corpus import ALL_READABLE, PYDICOM_DATA, corpus_id, pydicom_outcome
 
@@ -169,15 +170,6 @@ def test_binary_values_of_a_big_endian_file_are_little_endian_in_json() -> None:
 
 
 DCM2JSON = shutil.which("dcm2json")
-
-
-def _big_endian(path: Path) -> bool:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return pydicom.dcmread(path, stop_before_pixels=True).original_encoding[1] is False
-
-
-BIG_ENDIAN = [p for p in FILES if _big_endian(p)]
 
 
 def _inline_binaries(model: dict[str, Any], where: str = "") -> dict[str, bytes]:
