@@ -32,7 +32,7 @@ import tempfile
 import zlib
 from typing import Any, BinaryIO
 
-from .charset import python_encodings
+from .charset import CharsetEncodeError, python_encodings
 from .dataelem import DataElement
 from .dataset import Dataset, resolve_ambiguous_vr
 from .deferred import DeferredValue
@@ -157,29 +157,32 @@ def _umask() -> int:
 
 
 def _write(fp: BinaryIO, ds: Dataset, plan: WritePlan) -> None:
+    """Encode the file meta and every element first, then write: a value that cannot be
+    encoded leaves `fp` as it was (not even the preamble written)."""
     if plan.requested is not None:
         _check_transcodable(ds, plan.uid)
-    preamble = getattr(ds, "preamble", None)
-    if plan.like_original:
-        if preamble is not None:
-            fp.write(bytes(preamble) + b"DICM")
-    else:
-        fp.write((bytes(preamble) if preamble is not None else b"\0" * 128) + b"DICM")
     meta = file_meta_to_write(ds, plan)
-    if meta is not None:
-        fp.write(_encode_meta(meta, plan.like_original))
+    encoded_meta = _encode_meta(meta, plan.like_original) if meta is not None else b""
     same_encoding = (plan.implicit, plan.little) == (ds.is_implicit_VR, ds.is_little_endian)
     # Like the original, and with enforce_file_format (pydicom writes what it has not
     # decoded as read), the VRs the file had are kept while the encoding does not change.
     keep_vrs = plan.like_original or plan.enforce_file_format
     enc = _Encoding(plan.implicit, plan.little, plan.like_original, keep_vrs and
                     (plan.requested is None or same_encoding), keep_vrs)
+    parts = _elements_parts(ds, enc)
+    preamble = getattr(ds, "preamble", None)
+    if plan.like_original:
+        if preamble is not None:
+            fp.write(bytes(preamble) + b"DICM")
+    else:
+        fp.write((bytes(preamble) if preamble is not None else b"\0" * 128) + b"DICM")
+    fp.write(encoded_meta)
     if plan.deflated:
         sink = _Deflater(fp)
-        _write_elements(sink.write, ds, enc)
+        _write_parts(sink.write, parts)
         sink.close()
     else:
-        _write_elements(fp.write, ds, enc)
+        _write_parts(fp.write, parts)
 
 
 def _check_transcodable(ds: Dataset, uid: str | None) -> None:
@@ -204,19 +207,32 @@ def _encode_meta(meta: Dataset, like_original: bool) -> bytes:
 
 def _write_elements(write: Any, ds: Dataset, enc: _Encoding,
                     encodings: tuple[str, ...] = ("iso8859",)) -> None:
-    """Write the elements of `ds` through `write(bytes)`, copying deferred values in chunks.
+    """Write the elements of `ds` through `write(bytes)`, copying deferred values in chunks;
+    nothing is written if one cannot be encoded."""
+    _write_parts(write, _elements_parts(ds, enc, encodings))
 
-    The encoded parts are gathered first (no element is written if one cannot be encoded),
-    then written in few calls: small parts joined up to `_CHUNK` bytes, a larger part
-    written as it is (never copied), a deferred value in chunks."""
+
+def _elements_parts(ds: Dataset, enc: _Encoding, encodings: tuple[str, ...] = ("iso8859",)
+                    ) -> list[Any]:
+    """The encoded elements of `ds`: bytes, and (deferred value, swap width) for a value
+    copied from its file when written (`_dataset_parts`). Gathered before anything is
+    written, so that an element that cannot be encoded stops the write before it starts."""
     parts: list[Any] = []
     _dataset_parts(ds, enc, encodings, parts, top=True)
+    return parts
+
+
+def _write_parts(write: Any, parts: list[Any]) -> None:
+    """Write the parts in few calls: small parts joined up to `_CHUNK` bytes, a larger part
+    written as it is (never copied), a deferred value in chunks."""
     if sum(map(len, parts)) < _CHUNK:  # a deferred value's (value, swap) counts 2 here
         try:
-            write(b"".join(parts))
-            return
+            data = b"".join(parts)
         except TypeError:
             pass  # a deferred value: in chunks, below
+        else:
+            write(data)
+            return
     batch: list[bytes] = []
     size = 0
     for part in parts:
@@ -367,7 +383,7 @@ def _element_parts(elem: DataElement, enc: _Encoding, encodings: tuple[str, ...]
         try:
             data = encode_value(vr, elem.value, enc.little, encodings)
         except ValueError as exc:
-            raise EncodeError(tag, elem.keyword, str(exc)) from None
+            raise EncodeError(tag, elem.keyword, _unquoted_reason(vr, exc)) from None
         swap = 0
     elif isinstance(raw, DeferredValue):
         length = raw.length
@@ -385,6 +401,15 @@ def _element_parts(elem: DataElement, enc: _Encoding, encodings: tuple[str, ...]
         data = pad(vr, data)
     out.append(enc.header(tag, header_vr, len(data)))
     out.append(data)
+
+
+def _unquoted_reason(vr: str, exc: ValueError) -> str:
+    """Why a value cannot be encoded, without quoting it (an error never carries patient
+    data; the encoders' own messages may quote the value)."""
+    if isinstance(exc, CharsetEncodeError):
+        return (f"the character at position {exc.position} is not in the Specific Character "
+                f"Set ({', '.join(exc.encodings)})")
+    return f"the value is not one a {vr} element can hold"
 
 
 def _raw_parts(elem: DataElement, enc: _Encoding, out: list[Any]) -> bool:

@@ -287,8 +287,28 @@ def test_text_outside_the_character_set_is_an_error_naming_the_element() -> None
     ds.ReferencedImageSequence[0][0x0040A043].value[0].CodeMeaning = "plain"
     ds.ImageComments = "plain"
     ds.PatientName = "Иванов^Иван"
-    with pytest.raises(EncodeError, match=r"\(0010,0010\) PatientName"):
+    with pytest.raises(EncodeError, match=r"\(0010,0010\) PatientName") as raised:
         _written(ds, write_like_original=False, transfer_syntax="1.2.840.10008.1.2.1")
+    # Patient data never appears in an error: the place and the rule, not the value.
+    assert "Иван" not in str(raised.value) and "И" not in str(raised.value)
+    assert "position 0" in str(raised.value) and "latin_1" in str(raised.value)
+
+
+@pytest.mark.parametrize(("keyword", "value"), [
+    ("Rows", 70000), ("StudyDate", "2020年03月15日"), ("PatientAge", "54 años"),
+])
+def test_a_value_that_cannot_be_encoded_is_not_quoted_and_nothing_is_written(
+        keyword: str, value: Any) -> None:
+    ds = _sample_dataset()
+    ds.StudyDate = "20200315"
+    setattr(ds, keyword, value)
+    out = io.BytesIO()
+    with pytest.raises(EncodeError, match=keyword) as raised:
+        write_file(out, ds, write_like_original=False, transfer_syntax="1.2.840.10008.1.2.1")
+    message = str(raised.value)
+    assert str(value) not in message
+    assert not [char for char in str(value) if not char.isascii() and char in message]
+    assert out.getvalue() == b"", "nothing written: not the preamble, not the file meta"
 
 
 def test_missing_uids_and_encoding_are_clear_errors(tmp_path: Path) -> None:
