@@ -96,6 +96,13 @@ def peak_mib(pids: list[int]) -> float:
     return max(peaks)
 
 
+def loadavg() -> str:
+    try:
+        return Path("/proc/loadavg").read_text()
+    except OSError:
+        return "unknown"
+
+
 def left_behind(storage: Path, temp: Path) -> list[str]:
     """Files in the scratch space, parts in the store, and files in the server's own TMPDIR
     (the system temp dir of its processes: nothing should ever land there)."""
@@ -297,7 +304,15 @@ def disk_full(url: str, outcome: Outcome, storage: Path) -> None:
     outcome.notes.append(f"after the filler is removed, the PATCH gets {patched.status_code}")
 
 
+def idle(url: str, outcome: Outcome, seconds: float = 20.0) -> None:
+    """No attack: the control, `/healthz` of an idle server at the machine's present load."""
+    with outcome.clock():
+        time.sleep(seconds)
+    outcome.saw("nothing sent")
+
+
 ATTACKS: dict[str, Callable[[str, Outcome, int], None]] = {
+    "none: an idle server for 20 s (the control)": lambda u, o, p: idle(u, o),
     "deflate bomb 1 GiB -> /v1/json": lambda u, o, p: bomb_json(u, o, GiB),
     "deflate bomb 4.2 GiB -> /v1/json": lambda u, o, p: bomb_json(u, o, 4200 << 20),
     "stored 1 GiB bomb, 5 reads at once + PATCH": lambda u, o, p: bomb_stored(u, o),
@@ -367,6 +382,7 @@ def _run(name: str, attack: Callable[[str, Outcome, int], None], storage: Path) 
     if probes.over(0.1):
         print("          over 100 ms: " + ", ".join(
             f"{latency * 1000:.0f} ms at {start:.1f} s" for start, latency in probes.over(0.1)))
+    print(f"load:     {' '.join(loadavg().split()[:3])} (1, 5, 15 min averages, at its end)")
     print(f"left:     {left_behind(storage, temp) or 'nothing'}; log: "
           f"{len(log.splitlines())} lines, {log.count('Traceback')} tracebacks")
     sys.stdout.flush()
