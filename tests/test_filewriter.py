@@ -7,6 +7,7 @@ import io
 import re
 import shutil
 import subprocess
+import tracemalloc
 import warnings
 import zlib
 from pathlib import Path
@@ -424,3 +425,36 @@ def test_deflated_output_has_pydicoms_length() -> None:
     assert len(ours.getvalue()) == len(expected.getvalue())
     _, after = _deflated_body(ours.getvalue())
     assert after in (b"", b"\0")
+
+
+@pytest.mark.parametrize("transfer_syntax", [None, "1.2.840.10008.1.2.2"],
+                         ids=["as-read", "byte-swapped"])
+def test_a_deferred_value_is_copied_in_chunks(tmp_path: Path, transfer_syntax: str | None
+                                              ) -> None:
+    # Writing a large file needs no more memory than its header: the deferred pixel data
+    # is read, swapped where the byte order changes, and written a chunk at a time.
+    source = tmp_path / "large.dcm"
+    ds = _sample_dataset()
+    ds.Rows, ds.Columns, ds.BitsAllocated = 4096, 4096, 16
+    ds.PixelData = bytes(range(256)) * (4096 * 4096 * 2 // 256)  # 32 MiB of OW
+    ds[0x7FE00010].VR = "OW"
+    write_file(source, ds, write_like_original=False, transfer_syntax="1.2.840.10008.1.2.1")
+    del ds
+    large = dicomcore.dcmread(source, defer_size=1024)
+    target = tmp_path / "copy.dcm"
+    tracemalloc.start()
+    try:
+        write_file(target, large, transfer_syntax=transfer_syntax)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        large.close()
+    assert peak < 8 << 20, f"peak {peak >> 20} MiB while writing 32 MiB"
+    copy = dicomcore.dcmread(target)
+    pattern = bytes(range(256))
+    if transfer_syntax is not None:
+        pattern = bytes(b for pair in zip(pattern[1::2], pattern[::2], strict=True)
+                        for b in pair)  # each 16-bit word swapped
+        assert not copy.is_little_endian
+    expected = pattern * (4096 * 4096 * 2 // 256)
+    assert copy[0x7FE00010].raw_value == expected
