@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pydicom
@@ -9,8 +10,10 @@ import pytest
 
 from dicomcore import read_file
 from dicomcore.bulk import BulkSpan, bulk_span
+from dicomcore.json import to_json_dict
 
 from .byte_order import BIG_ENDIAN, DCMCONV, little_endian_values
+from .bytes_fixtures import element
 from .corpus import PYDICOM_DATA, corpus_id
 
 FILES = PYDICOM_DATA / "test_files"
@@ -147,5 +150,46 @@ def test_little_endian_values_are_given_as_stored() -> None:
         span = bulk_span(ds, "7FE00010")
         assert span.little_endian and span.swap_width == 0
         assert b"".join(span.chunks(7, 1001, 5)) == _file_bytes(CT, span.offset + 7, 994)
+    finally:
+        ds.close()
+
+
+# An explicit VR big endian file (PS3.5 A.3) with numbers of each width, and a damaged value:
+# an OW of odd length, whose last byte is no whole number.
+EDGE_FILE = b"".join([
+    b"\0" * 128, b"DICM",
+    element(0x00020010, "UI", b"1.2.840.10008.1.2.2\0"),  # Transfer Syntax UID: big endian
+    element(0x00209165, "AT", b"\x00\x18\x00\x50", little=False),  # (0018,0050): two words
+    element(0x00281201, "OW", b"\x00\x01\x00\x02\x09", little=False),  # words 1, 2 and a byte
+    element(0x00660041, "OV", b"\0" * 7 + b"\x05", little=False),  # 5 in 8 bytes
+    element(0x7FE00010, "OW", b"\x00\x01\x00\x02\x00\x03", little=False),  # words 1, 2, 3
+])
+# What bulk data carries: little endian numbers; the odd byte as stored, as the JSON model
+# and the writer leave it (`values.swap_bytes`).
+EDGE_VALUES = {"00209165": "18005000", "00281201": "0100020009",
+               "00660041": "0500000000000000", "7FE00010": "010002000300"}
+
+
+@pytest.mark.parametrize("defer_size", [None, 2], ids=["in-memory", "deferred"])
+def test_every_range_of_a_big_endian_value(tmp_path: Path, defer_size: int | None) -> None:
+    """Ranges of 0 and 1 bytes, at the very end, inside a number of each width (AT: two
+    16-bit numbers, OV: one of 64 bits), in chunks smaller than a number."""
+    path = tmp_path / "edges.dcm"
+    path.write_bytes(EDGE_FILE)
+    ds = read_file(path, defer_size=defer_size)
+    try:
+        for key, text in EDGE_VALUES.items():
+            value = bytes.fromhex(text)
+            span = bulk_span(ds, key)
+            assert span.length == len(value) and (span.data is None) == bool(defer_size)
+            model = to_json_dict(ds)[key]
+            if "InlineBinary" in model or key != "00209165":  # AT is a Value, not bytes
+                assert base64.b64decode(model["InlineBinary"]) == value, key
+            for start in range(len(value) + 1):
+                for end in range(start, len(value) + 2):
+                    for size in (1, 3, 8):
+                        pieces = list(span.chunks(start, end, size))
+                        assert b"".join(pieces) == value[start:end], (key, start, end, size)
+                        assert all(0 < len(p) <= max(size, span.swap_width) for p in pieces)
     finally:
         ds.close()
