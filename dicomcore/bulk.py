@@ -31,12 +31,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .charset import python_encodings
-from .dataelem import DataElement
 from .dataset import Dataset
 from .deferred import CHUNK_SIZE, DeferredValue
 from .json import element_at_path
 from .tag import SPECIFIC_CHARACTER_SET
-from .values import decode_value, encode_value, little_endian_width, pad, swap_bytes
+from .values import encode_value, little_endian_width, pad, swap_bytes, unchanged_raw
 
 __all__ = ["BulkSpan", "bulk_span"]
 
@@ -122,21 +121,14 @@ def bulk_span(ds: Dataset, path: str) -> BulkSpan:
     elem = element_at_path(ds, path)
     if elem.VR == "SQ":
         raise ValueError(f"{path} is a sequence: it has items, not a value of bytes")
-    raw = elem.raw_value
+    raw = unchanged_raw(elem)
     order = (elem.is_little_endian, little_endian_width(elem))
     if isinstance(raw, DeferredValue):
         return BulkSpan(raw.length, raw.offset, None, raw, *order)
-    if isinstance(raw, bytes) and _unchanged(elem, raw):
+    if raw is not None:
         return BulkSpan(len(raw), elem.file_tell, bytes(raw), None, *order)
     data = pad(elem.VR, encode_value(elem.VR, elem.value, True, _encodings_at(ds, path)))
     return BulkSpan(len(data), None, data)
-
-
-def _unchanged(elem: DataElement, raw: bytes) -> bool:
-    """False when a decoded list value was changed in place (its bytes are then stale)."""
-    if elem.is_raw or not isinstance(elem.value, list):
-        return True
-    return decode_value(elem.VR, raw, elem.is_little_endian, elem.encodings) == elem.value
 
 
 def _encodings_at(ds: Dataset, path: str) -> tuple[str, ...]:

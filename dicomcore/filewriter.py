@@ -47,7 +47,7 @@ from .tag import (
     SPECIFIC_CHARACTER_SET,
 )
 from .uid import transfer_syntax as lookup_transfer_syntax
-from .values import decode_value, encode_value, pad, swap_bytes
+from .values import encode_value, pad, swap_bytes, unchanged_raw
 from .vr import AMBIGUOUS_VRS, SWAP_WIDTH
 from .writeplan import WritePlan, file_meta_to_write, plan_write
 
@@ -311,7 +311,7 @@ def _dataset_parts(ds: Dataset, enc: _Encoding, encodings: tuple[str, ...], out:
         if not parts:
             group = elem.tag >> 16
             length: DataElement = DataElement(elem.tag, "UL", sizes.get(group, 0))
-            if _unchanged_raw(elem) is not None and read_sizes.get(group) == sizes.get(group) \
+            if unchanged_raw(elem) is not None and read_sizes.get(group) == sizes.get(group) \
                     and _group_unchanged(pending, group):
                 length = elem  # as read, even where the file had it wrong
             _element_parts(length, enc, encodings, out)
@@ -320,7 +320,7 @@ def _dataset_parts(ds: Dataset, enc: _Encoding, encodings: tuple[str, ...], out:
 
 
 def _group_unchanged(pending: list[tuple[DataElement, list[Any]]], group: int) -> bool:
-    return all(_unchanged_raw(e) is not None or e.VR == "SQ"
+    return all(unchanged_raw(e) is not None or e.VR == "SQ"
                for e, _ in pending if e.tag >> 16 == group)
 
 
@@ -369,7 +369,7 @@ def _element_parts(elem: DataElement, enc: _Encoding, encodings: tuple[str, ...]
     header_vr = vr
     if enc.keep_file_vrs and elem.raw_VR is not None:
         header_vr = elem.raw_VR
-    raw = _unchanged_raw(elem)
+    raw = unchanged_raw(elem)
     if elem.is_undefined_length:
         # Encapsulated pixel data: the fragments, then the sequence delimiter.
         if raw is None:
@@ -429,21 +429,6 @@ def _raw_parts(elem: DataElement, enc: _Encoding, out: list[Any]) -> bool:
     out.append(enc.header(elem.tag, vr, len(raw)))
     out.append(raw)
     return True
-
-
-def _unchanged_raw(elem: DataElement) -> Any:
-    """The bytes read from the file, if the value has not been changed since."""
-    raw = elem.raw_value
-    if raw is None:
-        return None
-    value = elem._value
-    if isinstance(value, list):
-        # A decoded list may have been changed in place: trust the bytes only if it equals
-        # what they decode to.
-        data = raw.read() if isinstance(raw, DeferredValue) else raw
-        if decode_value(elem.VR, data, elem.is_little_endian, elem.encodings) != value:
-            return None
-    return raw
 
 
 def _sequence_parts(elem: DataElement, enc: _Encoding, encodings: tuple[str, ...],

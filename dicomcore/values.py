@@ -26,7 +26,7 @@ from .valuerep import DS, IS, MultiValue
 from .vr import BYTES_VRS, NUMBER_FORMATS, PADDING, STR_VRS, SWAP_WIDTH
 
 __all__ = ["decode_value", "encode_value", "pad", "swap_bytes", "little_endian_width",
-           "little_endian_bytes", "empty_text_value", "DECODERS", "ENCODERS",
+           "little_endian_bytes", "unchanged_raw", "empty_text_value", "DECODERS", "ENCODERS",
            "convert_AE_string", "convert_ATvalue", "convert_DA_string", "convert_DS_string",
            "convert_DT_string", "convert_IS_string", "convert_TM_string", "convert_UR_string",
            "convert_string", "convert_OBvalue", "convert_OWvalue", "convert_OVvalue",
@@ -376,6 +376,23 @@ def little_endian_width(elem: Any) -> int:
     if elem.is_little_endian or elem.raw_value is None:
         return 0
     return SWAP_WIDTH.get(elem.VR, 0)
+
+
+def unchanged_raw(elem: Any) -> Any:
+    """The bytes an element was read with (bytes, or its deferred value), or None when its
+    value was set since reading or, decoded as a list, changed in place (the bytes are then
+    stale): what the writer copies and bulk data gives as they are."""
+    raw = elem.raw_value
+    if raw is None:
+        return None
+    value = elem._value
+    if isinstance(value, list):
+        # A decoded list may have been changed in place: trust the bytes only if it equals
+        # what they decode to.
+        data = raw if isinstance(raw, bytes) else raw.read()
+        if decode_value(elem.VR, data, elem.is_little_endian, elem.encodings) != value:
+            return None
+    return raw
 
 
 def little_endian_bytes(elem: Any) -> bytes:

@@ -193,3 +193,24 @@ def test_every_range_of_a_big_endian_value(tmp_path: Path, defer_size: int | Non
                         assert all(0 < len(p) <= max(size, span.swap_width) for p in pieces)
     finally:
         ds.close()
+
+
+@pytest.mark.parametrize("defer_size", [None, 2], ids=["in-memory", "deferred"])
+def test_a_list_changed_in_place_is_given_as_changed(tmp_path: Path, defer_size: int | None
+                                                      ) -> None:
+    # The bytes read are stale once a decoded list is changed in place: the value is encoded
+    # (little endian), as the writer encodes it, whether or not it was left on disk.
+    path = tmp_path / "big.dcm"
+    path.write_bytes(b"".join([
+        b"\0" * 128, b"DICM",
+        element(0x00020010, "UI", b"1.2.840.10008.1.2.2\0"),  # big endian
+        element(0x00283006, "US", b"\x00\x01\x00\x02\x00\x03", little=False),  # 1, 2, 3
+    ]))
+    ds = read_file(path, defer_size=defer_size)
+    try:
+        assert b"".join(bulk_span(ds, "00283006").chunks()).hex() == "010002000300"
+        ds[0x00283006].value[0] = 9
+        span = bulk_span(ds, "00283006")
+        assert span.offset is None and b"".join(span.chunks()).hex() == "090002000300"
+    finally:
+        ds.close()
