@@ -1,4 +1,5 @@
-"""De-identification of every file of pydicom's corpus, with identifiers planted everywhere.
+"""De-identification of every file of pydicom's corpus (pydicom-data's files too), with
+identifiers planted everywhere.
 
 For each file dicomcore reads: a unique sentinel is planted in every free-text element
 (LO, SH, ST, LT, UT, UC, PN) and every UN element at every depth, private ones included,
@@ -31,7 +32,7 @@ from dicomcore import DataElement, Dataset, read_file, write_file
 from dicomcore.deid import deidentify
 from dicomcore.deid.profile import row_for
 from dicomcore.sequence import Sequence
-from tests.corpus import READABLE, corpus_id
+from tests.corpus import ALL_READABLE, corpus_id
 
 FREE_TEXT = frozenset({"LO", "SH", "ST", "LT", "UT", "UC", "PN"})
 SENTINEL = re.compile(rb"ZQX\d{6}Q")
@@ -140,7 +141,7 @@ def process(path: Path) -> Outcome | None:
 
 @pytest.fixture(scope="module")
 def outcomes() -> list[Outcome]:
-    found = [process(path) for path in READABLE]
+    found = [process(path) for path in ALL_READABLE]
     return [o for o in found if o is not None]
 
 
