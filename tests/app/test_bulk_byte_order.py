@@ -151,3 +151,19 @@ def test_little_endian_values_are_served_as_stored(client: TestClient) -> None:
     frame = client.get(_instance_url(ds) + "/frames/1",
                        headers={"accept": f'multipart/related; type="{OCTETS}"'})
     assert [body for _, body in _parts(frame)] == [ds.PixelData]
+
+
+@pytest.mark.parametrize(("header", "start", "end"), [
+    ("bytes=0-0", 0, 1), ("bytes=1-1", 1, 2), ("bytes=-1", 1, 2), ("bytes=1-", 1, 2),
+    ("bytes=0-1", 0, 2)])
+def test_one_byte_of_a_number_of_a_big_endian_file(client: TestClient, header: str, start: int,
+                                                   end: int) -> None:
+    """A range of one byte, at the start or at the very end of a US value, is that byte of
+    the little endian number."""
+    path = WORD_FILES[0]
+    value = little_endian_values(path)["00280010"][1]
+    assert len(value) == 2
+    answer = client.get(f"/v1/instances/{_store(client, path)}/bulk/00280010",
+                        headers={"range": header})
+    assert answer.status_code == 206 and answer.content == value[start:end]
+    assert answer.headers["content-range"] == f"bytes {start}-{end - 1}/2"
