@@ -18,12 +18,10 @@ from typing import BinaryIO
 import pydicom
 from pydicom.dataset import Dataset
 
+from .bytes_fixtures import LONG_HEADER_VRS
 from .corpus import ALL_READABLE
 
 DCMCONV = shutil.which("dcmconv")
-# Explicit VR little endian headers with a 2-byte length (PS3.5 7.1.2); the others have 4.
-SHORT_HEADER_VRS = frozenset({"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO",
-                              "LT", "PN", "SH", "SL", "SS", "ST", "TM", "UI", "UL", "US"})
 
 
 def _big_endian(path: Path) -> bool:
@@ -68,8 +66,8 @@ def _values(ds: Dataset, fp: BinaryIO, prefix: str) -> list[tuple[str, tuple[str
         value = elem.value
         if not isinstance(value, bytes | None):
             # pydicom decoded it while reading (the character set, an ambiguous VR): the
-            # bytes at its offset, after its header's 2-byte length.
-            assert elem.VR in SHORT_HEADER_VRS, (key, elem.VR)
+            # bytes at its offset, after its header's 2-byte length (PS3.5 7.1.2).
+            assert elem.VR not in LONG_HEADER_VRS, (key, elem.VR)
             fp.seek(elem.file_tell - 2)
             length = int.from_bytes(fp.read(2), "little")
             value = fp.read(length)
