@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from app.scratch import leftovers as scratch_leftovers  # noqa: E402
 from tests.app.attack_inputs import (  # noqa: E402
     deflate_bomb,
     element_flood,
@@ -106,7 +107,7 @@ def loadavg() -> str:
 def left_behind(storage: Path, temp: Path) -> list[str]:
     """Files in the scratch space, parts in the store, and files in the server's own TMPDIR
     (the system temp dir of its processes: nothing should ever land there)."""
-    scratch = [p.name for p in (storage / "tmp").glob("*")] if (storage / "tmp").exists() else []
+    scratch = [p.name for p in scratch_leftovers(storage / "tmp")]
     parts = [p.name for p in (storage / "instances").glob("*.part")] \
         if (storage / "instances").exists() else []
     return scratch + parts + [f"TMPDIR/{p.name}" for p in temp.iterdir()]
