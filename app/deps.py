@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 
 from .problems import Problem
 from .scratch import Scratch
@@ -31,6 +31,13 @@ def _scratch(directory: Path) -> Scratch:
 def get_scratch(settings: SettingsDep) -> Scratch:
     # Beside the instances, on the same file system: a stored upload is renamed, not copied.
     return _scratch(settings.storage_dir.resolve() / "tmp")
+
+
+def sweep_scratch(app: FastAPI) -> int:
+    """At a worker's start: claim its own scratch directory and remove those of processes
+    that are gone (`Scratch.sweep`); how many files. The settings may be a test's override."""
+    settings = app.dependency_overrides.get(get_settings, get_settings)()
+    return get_scratch(settings).sweep()
 
 
 StorageDep = Annotated[InstanceStorage, Depends(get_storage)]

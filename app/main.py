@@ -13,7 +13,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from . import __version__, accesslog, dicomweb, docs, memory, problems, recoveries, workers
-from .deps import require_api_key
+from .deps import require_api_key, sweep_scratch
 from .routes import deidentify, health, instances, json, patch
 from .settings import get_settings
 
@@ -32,10 +32,14 @@ an `X-DICOM-Warnings` header, or refused with `strict=true`. When the server has
 
 
 @asynccontextmanager
-async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+async def lifespan(application: FastAPI) -> AsyncIterator[None]:
     if not memory.keep_large_buffers():
         logging.getLogger("uvicorn.error").warning(
             "allocator settings not applied (not glibc): large uploads run slower")
+    swept = sweep_scratch(application)  # before the first request: this worker's is claimed
+    if swept:
+        logging.getLogger("uvicorn.error").warning(
+            "removed %d scratch files of processes that are gone", swept)
     memory.freeze_loaded_objects()
     accesslog.install_loop_handler(asyncio.get_running_loop())
     with workers.short_switch_interval():

@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from app.scratch import leftovers as scratch_leftovers  # noqa: E402
 from tests.app.server import Server  # noqa: E402
 from tests.corpus import PYDICOM_DATA  # noqa: E402
 
@@ -223,8 +224,8 @@ def soak(seconds: float, concurrency: int, storage: Path) -> dict[str, object]:
     try:
         report = asyncio.run(_run(server, seconds, concurrency))
         time.sleep(1.0)  # let the last disconnected uploads be cleaned up
-        leftovers = [str(p) for p in storage.rglob("*") if p.is_file() and (
-            p.suffix == ".part" or p.parent.name == "tmp")]
+        leftovers = sorted({str(p) for p in storage.rglob("*.part")}
+                           | {str(p) for p in scratch_leftovers(storage / "tmp")})
         missing = lost_updates(server, report)
     finally:
         server.stop()

@@ -14,6 +14,7 @@ from app.deps import get_settings
 from app.dicomweb import search
 from app.dicomweb.media import choose, parse_accept
 from app.main import create_app
+from app.scratch import leftovers
 from app.settings import Settings
 
 from ..bytes_fixtures import swap
@@ -51,7 +52,7 @@ def test_a_part_over_the_limit_fails_alone(tmp_path: Path) -> None:
         assert failed["00081197"]["Value"] == [0xA700]
         assert len(answer.json()["00081199"]["Value"]) == 1
         assert _count(client) == 1
-        assert not list((tmp_path / "data" / "tmp").glob("stow-*"))  # no part left behind
+        assert leftovers(tmp_path / "data" / "tmp") == []  # no part left behind
 
 
 def test_a_body_over_the_limit_stores_nothing(tmp_path: Path) -> None:
@@ -66,7 +67,7 @@ def test_a_body_over_the_limit_stores_nothing(tmp_path: Path) -> None:
         assert answer.status_code == 413
         assert answer.headers["content-type"] == "application/problem+json"
         assert _count(client) == 0
-        assert not list((tmp_path / "data" / "tmp").glob("stow-*"))
+        assert leftovers(tmp_path / "data" / "tmp") == []
 
 
 def test_parts_without_uids_or_series_fail(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
+from app.scratch import leftovers
 from app.settings import Settings
 from app.storage import filesystem
 
@@ -63,7 +64,7 @@ def test_a_deflate_bomb_past_the_inflated_cap_is_413(guarded: TestClient, tight:
     problem = response.json()
     assert problem["limit"] == "max_inflated_bytes" and "4194304" in problem["detail"]
     assert guarded.get("/v1/instances").json()["total"] == 0
-    assert list((tight.storage_dir / "tmp").iterdir()) == []  # nothing spooled is left
+    assert leftovers(tight.storage_dir / "tmp") == []  # nothing spooled is left
 
 
 def test_a_deflated_upload_under_the_cap_is_read_in_scratch_space(guarded: TestClient,
@@ -71,7 +72,7 @@ def test_a_deflated_upload_under_the_cap_is_read_in_scratch_space(guarded: TestC
     response = guarded.post("/v1/json", **_dicom(deflate_bomb(3 << 20)))
     assert response.status_code == 200, response.text
     assert response.json()["00100010"]["Value"] == [{"Alphabetic": "Muller^Jurgen"}]
-    assert list((tight.storage_dir / "tmp").iterdir()) == []
+    assert leftovers(tight.storage_dir / "tmp") == []
 
 
 def test_the_inflated_cap_defaults_to_the_upload_limit(tmp_path: Path) -> None:
@@ -210,7 +211,7 @@ def test_a_full_disk_is_507_nothing_half_written_and_reads_go_on(
                         lambda fd, mode: _FullDisk(real_fdopen(fd, mode)))
     stored = guarded.post("/v1/instances", **_dicom(wide_sequence(3, "1.2.3.5")))
     assert stored.status_code == 507
-    assert list((tight.storage_dir / "tmp").iterdir()) == []
+    assert leftovers(tight.storage_dir / "tmp") == []
     assert guarded.get("/v1/instances").json()["total"] == 1
 
 

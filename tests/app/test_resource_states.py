@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.deps import get_settings
+from app.scratch import leftovers
 
 from .conftest import CT
 from .request_states import FullDiskFile, lost_races, out_of_files, past_budget
@@ -51,7 +52,7 @@ def _state(client: TestClient) -> dict[str, Any]:
             "parts": sorted(p.name for p in (settings.storage_dir / "instances").iterdir()
                             if p.suffix == ".part"),
             "stored files": len(list((settings.storage_dir / "instances").iterdir())),
-            "scratch": sorted(p.name for p in (settings.storage_dir / "tmp").iterdir())}
+            "scratch": leftovers(settings.storage_dir / "tmp")}
 
 
 @pytest.mark.parametrize(("operation", "status", "send"), ROWS + MORE,
