@@ -23,6 +23,7 @@ from dicomcore.limits import ReadLimits
 from .headers import content_type
 from .problems import Problem
 from .settings import Settings
+from .storage import faults
 
 DICOM_TYPES = ("application/dicom", "application/octet-stream")
 
@@ -199,6 +200,7 @@ async def _receive(request: Request, fp: Any, media_type: str, options: dict[byt
             parser.write(chunk)
         else:
             fp.write(chunk)
+        faults.checkpoint("upload.chunk-written")
     if parser is None or receiver is None:
         return {}
     parser.finalize()

@@ -44,7 +44,7 @@ from ..openapi import resource_problems
 from ..problems import Problem
 from ..recoveries import collect
 from ..resource_states import is_resource_state
-from ..storage import InstanceStorage, TooBusy
+from ..storage import InstanceStorage, TooBusy, faults
 from ..uploads import read_limits
 from .common import StudyUid, base_url
 
@@ -121,6 +121,7 @@ class _Parts:
             self._drop(part, OUT_OF_RESOURCES)
             return
         self._file.write(data[start:end])
+        faults.checkpoint("stow.chunk-written")
 
     def end_part(self) -> None:
         if self._file is not None:

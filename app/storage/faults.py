@@ -20,6 +20,11 @@ STEPS = {
 """The steps each change passes, in order (a backend may add its own, e.g. an S3 multipart
 upload's "s3.part-uploaded")."""
 
+SCRATCH_STEPS = ("upload.chunk-written", "stow.chunk-written", "scratch.result-written")
+"""Steps at which a request has files in the scratch space (`app.scratch`): after each chunk
+of an upload or a STOW-RS part is written, after a result file is written. Once per chunk:
+a hook counts them to stop a large upload in its middle (tests/app/test_scratch_sweep.py)."""
+
 
 def checkpoint(step: str) -> None:
     if _hook is not None:

@@ -14,9 +14,11 @@ from .orthanc import free_port
 
 
 class Server:
-    """`python -m app` with the given settings; stopped by its pid."""
+    """`python -m app` (or another `module` that runs it) with the given settings; stopped by
+    its pid."""
 
-    def __init__(self, storage: Path, workers: int = 1, **env: str) -> None:
+    def __init__(self, storage: Path, workers: int = 1, module: str = "app", **env: str
+                 ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environment = {**os.environ, "DICOMCORE_STORAGE_DIR": str(storage),
@@ -26,7 +28,7 @@ class Server:
         # A file, not a pipe: a pipe nobody reads fills up and blocks the server.
         self.log = storage.parent / f"server-{self.port}.log"
         with open(self.log, "wb") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "app"], env=environment,
+            self.process = subprocess.Popen([sys.executable, "-m", module], env=environment,
                                             stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
