@@ -6,8 +6,9 @@
   of samples and frames), nothing else of the value is read. Sent little endian, as bulk data
   is (PS3.18 8.7.3.3.1): a big endian file's OW pixel data swapped word by word, as
   `BulkSpan.chunks` gives it (its OB pixel data as stored), and labelled Explicit VR Little
-  Endian. Sent for `transfer-syntax=*`, the stored syntax (unless big endian), or (no
-  `transfer-syntax`: PS3.18's default) any little endian uncompressed syntax: their pixel
+  Endian, as are a deflated file's frames (deflate compresses the data set, not them). Sent
+  for `transfer-syntax=*`, the stored syntax (unless big endian or deflated), or (no
+  `transfer-syntax`: PS3.18's default) Implicit or Explicit VR Little Endian: their pixel
   bytes are the same.
 - Encapsulated pixel data: the stored fragments of each frame, concatenated, for
   `transfer-syntax=*` or the stored syntax; 406 otherwise (nothing is decoded). Frames are
@@ -31,6 +32,7 @@ from starlette.concurrency import run_in_threadpool
 from dicomcore import read_file
 from dicomcore.bulk import BulkSpan, bulk_span
 from dicomcore.dataset import Dataset
+from dicomcore.uid import DeflatedExplicitVRLittleEndian
 
 from ..deps import ScratchDep, SettingsDep, StorageDep
 from ..openapi import read_problems
@@ -55,7 +57,9 @@ from .media import (
 router = APIRouter(prefix="/dicomweb", tags=["dicomweb"])
 
 OCTETS = "application/octet-stream"
-BIG_ENDIAN = "1.2.840.10008.1.2.2"
+# What native frames are: the pixel bytes little endian, not deflated (deflate compresses a
+# data set, not its frames), so the two syntaxes whose pixel data those bytes are.
+FRAME_SYNTAXES = LITTLE_ENDIAN_NATIVE - {str(DeflatedExplicitVRLittleEndian)}
 _PROBLEM = {"application/problem+json": {}}
 FrameList = Annotated[str, Path(description="frame numbers from 1, comma-separated: `1,3`",
                                 examples=["1"])]
@@ -76,15 +80,15 @@ def frame_numbers(text: str) -> list[int]:
 
 def _send_as(media: MediaRange, stored: str, native: bool) -> str | None:
     """The transfer syntax the frames can be labelled with for this range, or None; native
-    frames are little endian, a big endian file's too."""
+    frames are little endian and not deflated, a big endian or deflated file's too."""
     if not admits(media, OCTETS):
         return None
     wanted = media.params.get("transfer-syntax",
                               EXPLICIT_LITTLE if media.type == "multipart/related" else "*")
-    sent = EXPLICIT_LITTLE if stored == BIG_ENDIAN else stored
+    sent = EXPLICIT_LITTLE if native and stored not in FRAME_SYNTAXES else stored
     if wanted in (ANY_SYNTAX, sent):
         return sent
-    if native and wanted in LITTLE_ENDIAN_NATIVE:
+    if native and wanted in FRAME_SYNTAXES:
         return wanted
     return None
 

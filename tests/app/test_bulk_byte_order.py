@@ -1,10 +1,13 @@
 """Bulk data and frames of big endian files are served little endian (PS3.18 8.7.3.3.1), as
 dcmtk's `dcmconv +te` writes them and as the DICOM JSON InlineBinary is; little endian files
 byte for byte as stored. The /v1 bulk route, WADO-RS bulk data (raw and multipart) and
-WADO-RS frames, whole and in ranges that start and end inside a number."""
+WADO-RS frames, whole and in ranges that start and end inside a number; frames labelled with
+the syntax whose pixel bytes they are (a big endian or deflated file's: Explicit VR Little
+Endian)."""
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -56,6 +59,13 @@ def _parts(answer: httpx.Response) -> list[tuple[bytes, bytes]]:
     boundary = answer.headers["content-type"].split("boundary=")[1]
     pieces = answer.content.split(b"--" + boundary.encode())[1:-1]
     return [(head, body[:-2]) for head, _, body in (p.partition(b"\r\n\r\n") for p in pieces)]
+
+
+def _syntax(head: bytes) -> str:
+    """The transfer-syntax parameter of a part's Content-Type."""
+    found = re.search(rb"transfer-syntax=([0-9.*]+)", head)
+    assert found is not None, head
+    return found.group(1).decode()
 
 
 def _ranges(length: int) -> list[tuple[str, int, int]]:
@@ -115,7 +125,7 @@ def test_frames_of_a_big_endian_file_are_little_endian(client: TestClient, name:
         assert answer.status_code == 200, answer.text
         parts = _parts(answer)
         assert [body for _, body in parts] == [frames[-1], frames[0]]
-        assert all(f"transfer-syntax={EXPLICIT_LITTLE}".encode() in head for head, _ in parts)
+        assert all(_syntax(head) == EXPLICIT_LITTLE for head, _ in parts)
     # Bulk data is little endian: a big endian file's frames are not sent as stored.
     big = client.get(url, headers={"accept": f'multipart/related; type="{OCTETS}"; '
                                              "transfer-syntax=1.2.840.10008.1.2.2"})
@@ -167,3 +177,22 @@ def test_one_byte_of_a_number_of_a_big_endian_file(client: TestClient, header: s
                         headers={"range": header})
     assert answer.status_code == 206 and answer.content == value[start:end]
     assert answer.headers["content-range"] == f"bytes {start}-{end - 1}/2"
+
+
+def test_frames_of_a_deflated_file_are_labelled_explicit_little_endian(client: TestClient
+                                                                       ) -> None:
+    """Deflate compresses a data set, not its frames: they are the inflated pixel bytes,
+    Explicit VR Little Endian's, labelled so for `*` and not sent as deflated."""
+    path = CT.parent / "image_dfl.dcm"
+    ds = _dataset(path)
+    assert ds.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.1.99"
+    _store(client, path)
+    url = _instance_url(ds) + "/frames/1"
+    answer = client.get(url, headers={"accept": f'multipart/related; type="{OCTETS}"; '
+                                                "transfer-syntax=*"})
+    assert answer.status_code == 200
+    [(head, body)] = _parts(answer)
+    assert _syntax(head) == EXPLICIT_LITTLE and body == ds.PixelData
+    deflated = client.get(url, headers={"accept": f'multipart/related; type="{OCTETS}"; '
+                                                  "transfer-syntax=1.2.840.10008.1.2.1.99"})
+    assert deflated.status_code == 406
