@@ -18,7 +18,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
 import pydicom
@@ -26,7 +26,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.deps import get_settings
-from app.storage import FileBlobs
+from app.storage import FileBlobs, KeyAttributes
 
 from .conftest import CT
 
@@ -141,10 +141,14 @@ def lost_races(send: Request, attempts: int = 3) -> Request:
             """A new version of the instance by another writer (its content as it is)."""
             if competing:
                 return  # that writer's own switch
+
+            def same_content(current: BinaryIO, out: BinaryIO) -> KeyAttributes:
+                shutil.copyfileobj(current, out)
+                return row.record.attributes
+
             competing.append(True)
             try:
-                storage.replace(row.record.id, lambda current, out: (
-                    shutil.copyfileobj(current, out), row.record.attributes)[1])
+                storage.replace(row.record.id, same_content)
             finally:
                 competing.pop()
 
