@@ -7,6 +7,13 @@ from typing import Annotated
 
 from fastapi import Path, Query
 
+from dicomcore.uid import (
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+)
+
 
 class JsonFormat(StrEnum):
     dicom = "dicom"
@@ -14,10 +21,10 @@ class JsonFormat(StrEnum):
 
 
 class TransferSyntax(StrEnum):
-    implicit_little = "1.2.840.10008.1.2"
-    explicit_little = "1.2.840.10008.1.2.1"
-    deflated = "1.2.840.10008.1.2.1.99"
-    explicit_big = "1.2.840.10008.1.2.2"
+    implicit_little = str(ImplicitVRLittleEndian)
+    explicit_little = str(ExplicitVRLittleEndian)
+    deflated = str(DeflatedExplicitVRLittleEndian)
+    explicit_big = str(ExplicitVRBigEndian)
 
 
 StopBeforePixels = Annotated[bool, Query(description="stop reading before the pixel data")]

@@ -32,15 +32,18 @@ from typing import Any
 from .dataelem import DataElement
 from .dataset import Dataset, FileMetaDataset
 from .tag import TRANSFER_SYNTAX_UID, Tag
-from .uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
+from .uid import (
+    IMPLEMENTATION_CLASS_UID,
+    IMPLEMENTATION_VERSION_NAME,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+)
 from .uid import transfer_syntax as lookup_transfer_syntax
 
 __all__ = ["WritePlan", "plan_write", "file_meta_to_write", "complete_file_meta",
            "MissingFileMetaError", "syntax_for_encoding"]
 
-_IMPLICIT_LITTLE = "1.2.840.10008.1.2"
-_EXPLICIT_LITTLE = "1.2.840.10008.1.2.1"
-_EXPLICIT_BIG = "1.2.840.10008.1.2.2"
 _MEDIA_STORAGE = ((0x00020002, 0x00080016, "SOPClassUID"),
                   (0x00020003, 0x00080018, "SOPInstanceUID"))
 _VERSION = 0x00020001
@@ -68,8 +71,9 @@ class WritePlan:
 
 def syntax_for_encoding(implicit: bool, little: bool) -> str:
     """The uncompressed transfer syntax of an encoding; ValueError for implicit big endian."""
-    for uid, flags in ((_IMPLICIT_LITTLE, (True, True)), (_EXPLICIT_LITTLE, (False, True)),
-                       (_EXPLICIT_BIG, (False, False))):
+    for uid, flags in ((ImplicitVRLittleEndian, (True, True)),
+                       (ExplicitVRLittleEndian, (False, True)),
+                       (ExplicitVRBigEndian, (False, False))):
         if flags == (implicit, little):
             return uid
     raise ValueError("Implicit VR and big endian is not a valid encoding combination")

@@ -21,12 +21,16 @@ import secrets
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from dicomcore.uid import UNCOMPRESSED_TRANSFER_SYNTAXES
+from dicomcore.uid import (
+    UNCOMPRESSED_TRANSFER_SYNTAXES,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+)
 
-EXPLICIT_LITTLE = "1.2.840.10008.1.2.1"
+EXPLICIT_LITTLE = str(ExplicitVRLittleEndian)
 ANY_SYNTAX = "*"
 NATIVE = frozenset(str(uid) for uid in UNCOMPRESSED_TRANSFER_SYNTAXES)
-LITTLE_ENDIAN_NATIVE = NATIVE - {"1.2.840.10008.1.2.2"}
+LITTLE_ENDIAN_NATIVE = NATIVE - {str(ExplicitVRBigEndian)}
 
 
 class MediaRange(NamedTuple):

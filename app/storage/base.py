@@ -34,13 +34,15 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO, NamedTuple, Protocol
 
+from dicomcore.uid import DeflatedExplicitVRLittleEndian
+
 from ..index.attributes import KeyAttributes
 from ..index.index import Page, Record
 
 _ID = re.compile(r"[A-Za-z0-9_-]{22}")
 _KEY = re.compile(r"([A-Za-z0-9_-]{22})(?:\.([0-9a-f]{28}))?\.dcm")
 _INFLATED = re.compile(r"([A-Za-z0-9_-]{22}(?:\.[0-9a-f]{28})?)\.inflated")
-DEFLATED = "1.2.840.10008.1.2.1.99"
+DEFLATED = str(DeflatedExplicitVRLittleEndian)
 
 
 def new_instance_id() -> str:
