@@ -79,7 +79,7 @@ class CharsetEncodeError(ValueError):
         self.encodings = tuple(encodings)
         char = value[position]
         super().__init__(
-            f"cannot encode {char!r} (U+{ord(char):04X}) at position {position} of {value!r} "
+            f"cannot encode {char!r} (U+{ord(char):04X}) at position {position} of the text "
             f"with the Specific Character Set encodings {', '.join(self.encodings)}"
         )
 

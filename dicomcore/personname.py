@@ -296,7 +296,7 @@ def _component_text(part: str | bytes, encodings: Sequence[str] | None) -> str:
         part = decode_text(part, encodings or (DEFAULT_ENCODING,), PN_DELIMITERS)
     for char in "\\^=":
         if char in part:
-            raise ValueError(f"a person name component may not contain {char!r}: {part!r}")
+            raise ValueError(f"a person name component may not contain {char!r}")
     return part
 
 
