@@ -98,8 +98,8 @@ _CAUSES: dict[str, tuple[int, str]] = {
                          "deflated instance), lowered since it was stored"),
     "files": (503, "the service is out of open files"),
     "budget": (503, "the patch took more than its time budget (DICOMCORE_PATCH_SECONDS)"),
-    "races": (503, "the instance kept changing while this change was made: it lost the "
-                   "compare-and-swap to other writers each time it tried (within a bound)"),
+    "races": (503, "the instance kept changing under this change (it lost the "
+                   "compare-and-swap to other writers each time it tried, within a bound)"),
     "read scratch": (507, "the service's disk is full and this answer needs scratch space "
                           "(a transcoded file, or the data set of a deflated instance stored "
                           "without its inflated copy); the stored file itself can still be "
@@ -110,7 +110,7 @@ _CAUSES: dict[str, tuple[int, str]] = {
                    "(nothing half-written stays; stored instances can still be read)"),
 }
 """Why a route may answer a status that is a limit or a resource state, by name."""
-_OUTCOMES = {503: "nothing was stored or changed: try again (Retry-After)"}
+_OUTCOMES = {503: "Nothing was stored or changed: try again (Retry-After)."}
 READS = ("read limits", "files", "read scratch")
 """The causes every route that reads a stored instance's data set or file may meet."""
 
@@ -124,7 +124,7 @@ def resource_problems(*causes: str) -> dict[int | str, dict[str, Any]]:
     for cause in causes:
         status, meaning = _CAUSES[cause]
         meanings.setdefault(status, []).append(meaning)
-    return {status: _problem("; or ".join(texts) + (f": {_OUTCOMES[status]}"
+    return {status: _problem("; or ".join(texts) + (f". {_OUTCOMES[status]}"
                                                     if status in _OUTCOMES else ""))
             for status, texts in meanings.items()}
 
