@@ -105,7 +105,7 @@ _CAUSES: dict[str, tuple[int, str]] = {
                           "without its inflated copy); the stored file itself can still be "
                           "downloaded as it is"),
     "scratch": (507, "the service's disk is full and the upload or the answer needs scratch "
-                     "space (past 4 MiB, or a deflated file inflated)"),
+                     "space (one too large to keep in memory, or a deflated file inflated)"),
     "store": (507, "the service's disk is full: the new instance or version cannot be written "
                    "(nothing half-written stays; stored instances can still be read)"),
 }
