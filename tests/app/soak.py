@@ -7,7 +7,9 @@ instance (so a lost update shows as a missing item; the shared instances are rep
 20 s so the workload does not grow), patched downloads, file downloads,
 deletes, mutated uploads and clients that disconnect mid-upload. Checked at the end: no 5xx,
 no lost update, no temporary file left behind, and server RSS after warm-up growing by less
-than 10 %. `tests/app/test_soak.py` runs a short version in `make test`.
+than 10 %. Reported too, not checked: the latency of `/healthz` asked every 50 ms on a new
+connection by a prober of its own (tests/app/probe.py) throughout. `tests/app/test_soak.py`
+runs a short version in `make test`.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from app.scratch import leftovers as scratch_leftovers  # noqa: E402
+from tests.app.probe import Prober  # noqa: E402
 from tests.app.server import Server  # noqa: E402
 from tests.corpus import PYDICOM_DATA  # noqa: E402
 
@@ -222,7 +225,11 @@ def soak(seconds: float, concurrency: int, storage: Path) -> dict[str, object]:
     """Run the soak; return the figures and the problems found (empty lists when clean)."""
     server = Server(storage, workers=2)
     try:
-        report = asyncio.run(_run(server, seconds, concurrency))
+        prober = Prober(server.port)
+        try:
+            report = asyncio.run(_run(server, seconds, concurrency))
+        finally:
+            probes = prober.stop()
         time.sleep(1.0)  # let the last disconnected uploads be cleaned up
         leftovers = sorted({str(p) for p in storage.rglob("*.part")}
                            | {str(p) for p in scratch_leftovers(storage / "tmp")})
@@ -244,7 +251,12 @@ def soak(seconds: float, concurrency: int, storage: Path) -> dict[str, object]:
             "lost_updates": missing, "leftover_files": leftovers[:20],
             "patched_items": sum(len(m) for m in report.appended.values()),
             "rss_after_warm_up_mib": round(after_warm_up, 1), "rss_at_end_mib": round(at_end, 1),
-            "rss_peak_mib": round(max(rss, default=0.0), 1), "rss_growth": round(growth, 4)}
+            "rss_peak_mib": round(max(rss, default=0.0), 1), "rss_growth": round(growth, 4),
+            "healthz_probes": len(probes.latencies), "healthz_failed": probes.failures,
+            "healthz_p50_ms": round(probes.percentile_ms(0.5), 1),
+            "healthz_p99_ms": round(probes.percentile_ms(0.99), 1),
+            "healthz_max_ms": round(probes.percentile_ms(1.0), 1),
+            "healthz_over_100_ms": len(probes.over(0.1))}
 
 
 def main() -> int:
