@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .storage import faults
-from .storage.filesystem import _open_part, remove_abandoned_parts
+from .storage.filesystem import open_part, remove_abandoned_parts
 
 PREFIX = "worker-"
 LOCK_SUFFIX = ".lock"
@@ -62,7 +62,7 @@ class Scratch:
         self.root.mkdir(parents=True, exist_ok=True)
         # The lock first, then the directory: a live process's directory always has its lock
         # file, held (the lock is held for as long as the process lives, never closed).
-        lock = _open_part(self.root / (name + LOCK_SUFFIX))
+        lock = open_part(self.root / (name + LOCK_SUFFIX))
         directory = self.root / name
         directory.mkdir()
         self._lock, self._directory, self._owner = lock, directory, os.getpid()

@@ -43,7 +43,7 @@ class _PartWriter:
         self.directory = directory
         self.target = directory / key
         self.part = directory / (key + ".part")
-        self.file: BinaryIO = os.fdopen(_open_part(self.part), "w+b")
+        self.file: BinaryIO = os.fdopen(open_part(self.part), "w+b")
 
     def commit(self) -> None:
         try:
@@ -150,7 +150,7 @@ def _claim(fd: int, part: Path) -> bool:
     return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
 
 
-def _open_part(part: Path, attempts: int = 3) -> int:
+def open_part(part: Path, attempts: int = 3) -> int:
     """The part file of a writer, created (or, left by a writer that is gone, taken over and
     emptied) with its flock held; `FileExistsError` when a live writer holds it."""
     for _ in range(attempts):

@@ -25,10 +25,9 @@ are started fresh (`app.workers` spawns its workers; the crash tests use a fork 
 
 from __future__ import annotations
 
-import fcntl
 import io
 import os
-import tempfile
+import secrets
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -38,7 +37,7 @@ from typing import Any, BinaryIO
 from . import faults
 from .base import Blob, is_blob_key
 from .errors import BlobMissing
-from .filesystem import remove_abandoned_parts
+from .filesystem import open_part, remove_abandoned_parts
 
 PART_SIZE = 8 << 20
 UPLOAD_CONCURRENCY = 4
@@ -238,10 +237,9 @@ class _LocalWriter:
 
     def __init__(self, blobs: S3Blobs, key: str) -> None:
         self.blobs, self.key = blobs, key
-        fd, name = tempfile.mkstemp(prefix="s3-", suffix=".part", dir=blobs.local_dir)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        self.path = Path(name)
-        self.file: BinaryIO = os.fdopen(fd, "w+b")
+        # Created with its flock held (open_part), so a sweep never sees it unlocked.
+        self.path = Path(blobs.local_dir) / f"s3-{secrets.token_hex(12)}.part"
+        self.file: BinaryIO = os.fdopen(open_part(self.path), "w+b")
 
     def commit(self) -> None:
         try:
