@@ -62,22 +62,28 @@ class ByteStream:
         if start + n <= len(self.buf):
             self.pos += n
             return self.buf[start:start + n]
+        fp = self.fp
+        if self.size is not None:
+            # Seekable: the whole value in one read from its start, the window's tail read
+            # again rather than joined to the rest (a join copies the whole value once more).
+            wanted = min(n, max(self.size - self.pos, 0))
+            fp.seek(self.pos)
+            data = _read_upto(fp, wanted, wanted)
+            self.pos += len(data)
+            self.buf = b""
+            self.base = self.pos
+            return data
         head = self.buf[start:]
         wanted = n - len(head)
-        fp = self.fp
         if fp.tell() != self.pos + len(head):
             fp.seek(self.pos + len(head))
-        if self.size is not None:
-            wanted = min(wanted, max(self.size - (self.pos + len(head)), 0))
-            parts = [head, _read_upto(fp, wanted, wanted)] if wanted else [head]
-        else:
-            parts = [head]
-            while wanted > 0:
-                chunk = fp.read(min(wanted, _READ_CHUNK))
-                if not chunk:
-                    break
-                parts.append(chunk)
-                wanted -= len(chunk)
+        parts = [head]
+        while wanted > 0:
+            chunk = fp.read(min(wanted, _READ_CHUNK))
+            if not chunk:
+                break
+            parts.append(chunk)
+            wanted -= len(chunk)
         data = b"".join(parts) if len(parts) > 1 else parts[0]
         self.pos += len(data)
         self.buf = b""

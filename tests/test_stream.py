@@ -154,6 +154,28 @@ def test_take_across_the_window_edge_then_continue(stream: ByteStream) -> None:
     assert stream.take(8) == DATA[20:28]
 
 
+class RecordedReads(io.BytesIO):
+    """A BytesIO that records (offset, size) of every read call."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.reads: list[tuple[int, int]] = []
+
+    def read(self, n: int | None = -1) -> bytes:
+        self.reads.append((self.tell(), -1 if n is None else n))
+        return super().read(n)
+
+
+def test_take_past_the_window_reads_the_value_whole_from_its_start() -> None:
+    fp = RecordedReads(DATA)
+    s = ByteStream(fp, window=16)
+    s.fill(16)
+    s.skip(6)
+    assert s.take(500) == DATA[6:506]
+    assert fp.reads == [(0, 16), (6, 500)], "one read: the window's tail is not joined to it"
+    assert s.take(4) == DATA[506:510]
+
+
 def test_take_in_small_steps_reads_everything(stream: ByteStream) -> None:
     parts = []
     while True:
