@@ -27,7 +27,7 @@ from dicomcore.limits import LimitExceeded
 from dicomcore.patch import PatchCancelled, PatchError, PatchTimeout
 
 from . import accesslog
-from .resource_states import DISK_FULL, OUT_OF_FILES
+from .resource_states import DISK_FULL, OUT_OF_FILES, IndexUnavailable
 from .storage.errors import InstanceNotFound, QueryError, StaleETag, TooBusy, UidClash
 
 MEDIA_TYPE = "application/problem+json"
@@ -126,10 +126,13 @@ def problem_for(exc: Exception) -> Problem | None:
                        "answer; nothing was changed")
     if isinstance(exc, OSError) and exc.errno in DISK_FULL:
         return Problem(507, "Insufficient storage", "the service's disk is full: nothing was "
-                       "stored; stored instances can still be read")
+                       "stored or changed; stored instances can still be read")
     if isinstance(exc, OSError) and exc.errno in OUT_OF_FILES:
         return Problem(503, "Service unavailable", "the service is out of open files",
                        headers={"Retry-After": "1"})
+    if isinstance(exc, IndexUnavailable):
+        return Problem(503, "Service unavailable", "the index database is short of memory "
+                       "or connections: nothing was changed", headers={"Retry-After": "1"})
     return None
 
 

@@ -14,17 +14,30 @@ one snapshot on both databases, and on PostgreSQL it is one round trip instead o
 - PostgreSQL: psycopg 3 with its connection pool, READ COMMITTED, connections in autocommit
   mode (a `transaction()` is an explicit BEGIN ... COMMIT); the compare-and-swap updates
   (`WHERE etag = ?`) are atomic per row at that level.
+
+A database out of room or resources raises what the service answers as a resource state
+(`app.resource_states`), never a driver's error: SQLite's SQLITE_FULL and PostgreSQL's disk
+full (SQLSTATE 53100) as a full disk, `OSError(ENOSPC)` (507); PostgreSQL's other
+insufficient resources (class 53: out of memory, too many connections) and no pooled
+connection in time as `IndexUnavailable` (503). A transaction that fails so is rolled back:
+nothing of it stays.
 """
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
+
+from ..resource_states import IndexUnavailable
+
+DISK_FULL_SQLSTATE = "53100"
+INSUFFICIENT_RESOURCES = "53"  # PostgreSQL's SQLSTATE class of resource states
 
 
 class UniqueViolation(Exception):
@@ -67,6 +80,39 @@ def connect(url: str, pool_size: int = 10) -> Database:
     if scheme in ("postgresql", "postgres"):
         return PostgresDatabase(url, pool_size)
     raise ValueError(f"an index URL starts with sqlite:/// or postgresql:// (got {scheme!r})")
+
+
+def _sqlite_state(exc: Exception) -> Exception | None:
+    # sqlite_errorcode: set on the errors of the library, not on those of the module itself
+    if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return OSError(errno.ENOSPC, f"the index is full: {exc}")
+    return None
+
+
+def _postgres_state(exc: Exception) -> Exception | None:
+    import psycopg
+    from psycopg_pool import PoolTimeout
+
+    if isinstance(exc, PoolTimeout):
+        return IndexUnavailable(f"no index connection: {exc}")
+    sqlstate = exc.sqlstate if isinstance(exc, psycopg.Error) else None
+    if sqlstate == DISK_FULL_SQLSTATE:
+        return OSError(errno.ENOSPC, f"the index is full: {exc}")
+    if sqlstate is not None and sqlstate.startswith(INSUFFICIENT_RESOURCES):
+        return IndexUnavailable(f"the index is short of resources: {exc}")
+    return None
+
+
+@contextmanager
+def _resource_states(state_of: Callable[[Exception], Exception | None]) -> Iterator[None]:
+    """Raise the resource state (`state_of`) a database error in the block stands for."""
+    try:
+        yield
+    except Exception as exc:
+        state = state_of(exc)
+        if state is None:
+            raise
+        raise state from exc
 
 
 class _SQLiteTransaction:
@@ -113,17 +159,21 @@ class SQLiteDatabase:
 
     @contextmanager
     def transaction(self, write: bool = False) -> Iterator[_SQLiteTransaction]:
-        connection = self._connection()
-        connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        try:
-            yield _SQLiteTransaction(connection)
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
+        with _resource_states(_sqlite_state):
+            connection = self._connection()
+            connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield _SQLiteTransaction(connection)
+                connection.execute("COMMIT")
+            except BaseException:
+                # SQLite rolls back by itself after some errors (SQLITE_FULL among them)
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return self._connection().execute(sql, params).fetchall()
+        with _resource_states(_sqlite_state):
+            return self._connection().execute(sql, params).fetchall()
 
     def close(self) -> None:
         with self._lock:
@@ -174,11 +224,12 @@ class PostgresDatabase:
 
     @contextmanager
     def transaction(self, write: bool = False) -> Iterator[_PostgresTransaction]:
-        with self.pool.connection() as connection, connection.transaction():
+        with (_resource_states(_postgres_state), self.pool.connection() as connection,
+              connection.transaction()):
             yield _PostgresTransaction(connection)
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self.pool.connection() as connection:
+        with _resource_states(_postgres_state), self.pool.connection() as connection:
             return connection.execute(sql.replace("?", "%s"), params).fetchall()
 
     def close(self) -> None:

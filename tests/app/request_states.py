@@ -1,14 +1,15 @@
 """Requests that meet the limits and resource states `app.openapi.resource_problems` lists,
 for reads of stored instances and for writes alike: a read limit lowered since the file was
 stored (413), no open files left, a patch past its time budget, compare-and-swap races lost
-to other writers (503), a full disk (507). `test_openapi` and `test_dicomweb_cases` put them
-in their case tables, one row per route and status; `test_resource_states` checks what each
-leaves behind.
+to other writers (503), a full disk, of the stored files or of the index (507).
+`test_openapi` and `test_dicomweb_cases` put them in their case tables, one row per route and
+status; `test_resource_states` checks what each leaves behind.
 
 Each wraps a request of the case tables (`send(client, context)`) and changes, for that
 request only, what the service meets: its settings, the operating system's answers (a full
 disk fails every write, as ENOSPC does; the process out of files fails every open of a
-stored file and every new file, as EMFILE does), or other writers.
+stored file and every new file, as EMFILE does), its index database (which refuses every
+change of its instances, with the database's own error), or other writers.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import errno
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, BinaryIO
 
 import httpx
@@ -26,6 +28,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.deps import get_settings
+from app.index import Database
 from app.storage import FileBlobs, KeyAttributes
 
 from .conftest import CT
@@ -120,6 +123,79 @@ def full_disk(send: Request, spools_on_disk: bool = True) -> Request:
                           lambda *a, **k: FullDiskFile(temporary(*a, **k)))
             if spools_on_disk:
                 _spool_on_disk(patch)
+            return send(c, ctx)
+    return run
+
+
+_EVENTS = ("INSERT", "UPDATE", "DELETE")
+
+
+def _index_refusing(sqlstate: str | None) -> tuple[list[str], list[str]]:
+    """The statements that make the index refuse every change of its instances, and those
+    that undo them: on SQLite (`sqlstate` None), with `max_page_count` set at its size, each
+    change needs pages more than it may have (SQLITE_FULL); on PostgreSQL a trigger raises
+    the error `sqlstate`."""
+    if sqlstate is None:
+        return (["CREATE TABLE refusing (filler BLOB)",
+                 *[f"CREATE TRIGGER refusing_{event} AFTER {event} ON instances BEGIN "
+                   "INSERT INTO refusing VALUES (zeroblob(1048576)); END" for event in _EVENTS]],
+                [*[f"DROP TRIGGER refusing_{event}" for event in _EVENTS],
+                 "DROP TABLE refusing"])
+    return (["CREATE FUNCTION refusing() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+             f"RAISE EXCEPTION 'refused for the test' USING ERRCODE = '{sqlstate}'; END $$",
+             "CREATE TRIGGER refusing BEFORE INSERT OR UPDATE OR DELETE ON instances "
+             "FOR EACH ROW EXECUTE FUNCTION refusing()"],
+            ["DROP FUNCTION refusing CASCADE"])
+
+
+@contextmanager
+def index_refusing(db: Database, sqlstate: str = "53100") -> Iterator[None]:
+    """While in the block, `db` refuses every change of its instances as a database with no
+    room does: SQLite's pages at their maximum (a real SQLITE_FULL), PostgreSQL's error
+    `sqlstate` (53100: disk full; another of class 53 for a shortage that is not room).
+    Reads go on."""
+    from app.index.database import SQLiteDatabase
+
+    sqlite = isinstance(db, SQLiteDatabase)
+    refuse, undo = _index_refusing(None if sqlite else sqlstate)
+    with db.transaction(write=True) as tx:
+        for statement in refuse:
+            tx.run(statement)
+    try:
+        if not sqlite:
+            yield
+            return
+        # max_page_count is a connection's: set on each, those opened meanwhile too
+        (pages,), = db.read("PRAGMA page_count")
+        (unlimited,), = db.read("PRAGMA max_page_count")
+        connection = SQLiteDatabase._connection
+
+        def limited(self: SQLiteDatabase) -> Any:
+            opened = connection(self)
+            opened.execute(f"PRAGMA max_page_count = {pages}")
+            return opened
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(SQLiteDatabase, "_connection", limited)
+            try:
+                yield
+            finally:
+                for opened in db._all:  # type: ignore[attr-defined]
+                    opened.execute(f"PRAGMA max_page_count = {unlimited}")
+    finally:
+        with db.transaction(write=True) as tx:
+            for statement in undo:
+                tx.run(statement)
+
+
+def full_index(send: Request, sqlstate: str = "53100") -> Request:
+    """`send` while the index refuses every change of its instances (`index_refusing`); the
+    stored files' disk has room."""
+    def run(c: TestClient, ctx: dict[str, Any]) -> httpx.Response:
+        from app.storage import open_storage
+
+        settings = c.app.dependency_overrides[get_settings]()  # type: ignore[attr-defined]
+        with index_refusing(open_storage(settings).index.db, sqlstate):
             return send(c, ctx)
     return run
 

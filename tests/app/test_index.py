@@ -1,12 +1,14 @@
-"""The index: matching rules (PS3.4 C.2.2.2), paging, study/series aggregates, migrations, and
-the routes that use it (201/200 on store, 409 on a UID clash, filters), on SQLite and
-PostgreSQL."""
+"""The index: matching rules (PS3.4 C.2.2.2), paging, study/series aggregates, migrations, a
+database out of room or resources, and the routes that use it (201/200 on store, 409 on a UID
+clash, filters), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import errno
 import io
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pydicom
@@ -16,7 +18,9 @@ from fastapi.testclient import TestClient
 from app.index import Database, Index, KeyAttributes, QueryError, Record, Row, connect, schema
 from app.index.levels import series, studies
 from app.index.schema import MIGRATIONS
+from app.resource_states import IndexUnavailable
 
+from .request_states import index_refusing
 from .test_instances import RAW, with_uids
 
 
@@ -142,6 +146,33 @@ def test_compare_and_swap_and_garbage(filled: Index) -> None:
     assert not filled.remove(old, 0) and filled.remove(new, 0)
     assert filled.get(old.record.id) is None and filled.page({}, 0, 10).total == 3
     assert filled.count() == 3 and filled.page({"Modality": "*"}, 0, 10).total == 3
+
+
+def test_a_full_index_raises_a_full_disk_changes_nothing_and_goes_on(filled: Index) -> None:
+    old = filled.get("0" * 21 + "1")
+    assert old is not None
+    new = Row(replace(old.record, etag='"new"'), "new-key")
+    with index_refusing(filled.db):
+        for change in (lambda: filled.insert(_row(5)), lambda: filled.switch(old, new, 0),
+                       lambda: filled.remove(old, 0)):
+            with pytest.raises(OSError) as raised:
+                change()
+            assert raised.value.errno == errno.ENOSPC
+        assert filled.get(old.record.id) == old and filled.count() == 4  # reads go on
+    assert filled.garbage_count() == 0 and filled.page({}, 0, 10).total == 4
+    assert filled.insert(_row(5)) and filled.switch(old, new, 0)  # room again
+
+
+@pytest.mark.parametrize("sqlstate", ["53000", "53200", "53300", "53400"])
+def test_a_postgresql_short_of_other_resources_is_unavailable(postgres_url: str,
+                                                              sqlstate: str) -> None:
+    index = Index(connect(postgres_url, 2))
+    try:
+        with index_refusing(index.db, sqlstate), pytest.raises(IndexUnavailable):
+            index.insert(_row(1))
+        assert index.count() == 0
+    finally:
+        index.db.close()
 
 
 def test_migrations_are_applied_once(index: Index) -> None:

@@ -1,6 +1,8 @@
 """What a write meets at a limit or in a resource state, and what it leaves (issue 12, items 3
 and 6): a 413, 503 or 507 changes no stored instance, stores none, and leaves no part or
-scratch file behind; a 503 says when to try again.
+scratch file behind; a 503 says when to try again. An index with no room (SQLite's or
+PostgreSQL's, real databases) is a full disk too, and one short of other resources a 503;
+reads go on meanwhile.
 
 The requests are the case table's (`test_openapi.CASES`, made with `request_states`), and a
 few more causes of the same statuses than the one row per status the table has room for.
@@ -17,10 +19,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.deps import get_settings
+from app.main import create_app
 from app.scratch import leftovers
+from app.settings import Settings
 
 from .conftest import CT
-from .request_states import FullDiskFile, lost_races, out_of_files, past_budget
+from .request_states import FullDiskFile, full_index, lost_races, out_of_files, past_budget
 from .test_openapi import CASES, DICOM, MR, PATCH, _client, _form, _patch, _upload
 
 Request = Callable[[TestClient, dict[str, Any]], httpx.Response]
@@ -33,6 +37,9 @@ MORE: list[tuple[tuple[str, str], int, Request]] = [
     (("patch", "/v1/instances/{instance_id}"), 503, out_of_files(_patch(PATCH.encode()))),
     (("post", "/v1/instances"), 503, lost_races(_upload("/v1/instances"))),  # CT again
     (("post", "/v1/patch"), 503, out_of_files(_form(PATCH))),
+    (("post", "/v1/instances"), 507, full_index(_upload("/v1/instances", MR.read_bytes()))),
+    (("post", "/v1/instances"), 507, full_index(_upload("/v1/instances"))),  # CT again
+    (("patch", "/v1/instances/{instance_id}"), 507, full_index(_patch(PATCH.encode()))),
 ]
 
 
@@ -93,3 +100,50 @@ def test_a_stow_part_read_on_a_full_disk_fails_for_want_of_room_not_as_not_dicom
     (failed,) = response.json()["00081198"]["Value"]
     assert failed["00081197"]["Value"] == [0xA700]  # out of resources, not 0xC000
     assert len(response.json()["00081199"]["Value"]) == 1  # the MR part was stored
+
+
+WRITES_TO_THE_INDEX: dict[str, Request] = {
+    "store": _upload("/v1/instances", MR.read_bytes()),
+    "store again": _upload("/v1/instances"),
+    "patch": _patch(PATCH.encode()),
+    "delete": lambda c, ctx: c.delete(f"/v1/instances/{ctx['id']}"),
+}
+
+
+@pytest.mark.parametrize("write", WRITES_TO_THE_INDEX)
+@pytest.mark.parametrize(("index", "sqlstate", "status"), [
+    ("sqlite", "", 507), ("postgresql", "53100", 507),  # disk full
+    ("postgresql", "53200", 503), ("postgresql", "53300", 503)])  # out of memory, connections
+def test_an_index_out_of_room_or_resources_changes_nothing_and_reads_go_on(
+        request: pytest.FixtureRequest, tmp_path: Path, index: str, sqlstate: str,
+        status: int, write: str) -> None:
+    url = request.getfixturevalue("postgres_url") if index == "postgresql" else None
+    application = create_app()
+    application.dependency_overrides[get_settings] = lambda: Settings(
+        storage_dir=tmp_path / "data", index_url=url, max_upload_bytes=1 << 20)
+    with TestClient(application, raise_server_exceptions=False) as client:
+        ct = CT.read_bytes()
+        stored = client.post("/v1/instances", content=ct, headers=DICOM).json()
+        before = _state(client)
+        reads: dict[str, int] = {}
+
+        def write_then_read(c: TestClient, ctx: dict[str, Any]) -> httpx.Response:
+            response = WRITES_TO_THE_INDEX[write](c, ctx)
+            for path in ("", "/file", "/bulk/7FE00010"):
+                reads[path] = c.get(f"/v1/instances/{ctx['id']}{path}").status_code
+            reads["list"] = c.get("/v1/instances").status_code
+            return response
+
+        send = full_index(write_then_read, sqlstate)
+        response = send(client, {"id": stored["id"], "etag": stored["etag"], "ct": ct})
+        assert response.status_code == status, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        if status == 503:
+            assert int(response.headers["retry-after"]) > 0
+        assert reads == {"": 200, "/file": 200, "/bulk/7FE00010": 200, "list": 200}
+        assert _state(client) == before
+        after = client.get(f"/v1/instances/{stored['id']}")
+        assert after.headers["etag"] == stored["etag"]
+        # room again: the same write goes through
+        again = WRITES_TO_THE_INDEX[write](client, {"id": stored["id"], "ct": ct})
+        assert again.status_code < 300, again.text
