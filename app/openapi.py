@@ -106,12 +106,16 @@ _CAUSES: dict[str, tuple[int, str]] = {
                           "downloaded as it is"),
     "scratch": (507, "the service's disk is full and the upload or the answer needs scratch "
                      "space (one too large to keep in memory, or a deflated file inflated)"),
-    "store": (507, "the service's disk is full: the new instance or version cannot be written "
-                   "(nothing half-written stays; stored instances can still be read)"),
+    "store": (507, "the service's disk is full (of the stored files or of the index): the new "
+                   "instance or version cannot be written (nothing half-written stays; stored "
+                   "instances can still be read)"),
+    "removal": (507, "the index's disk is full: the removal cannot be recorded (the instance "
+                     "stays, and can still be read)"),
+    "index": (503, "the index database is short of memory or connections"),
 }
 """Why a route may answer a status that is a limit or a resource state, by name."""
 _OUTCOMES = {503: "Nothing was stored or changed: try again (Retry-After)."}
-READS = ("read limits", "files", "read scratch")
+READS = ("read limits", "files", "index", "read scratch")
 """The causes every route that reads a stored instance's data set or file may meet."""
 
 

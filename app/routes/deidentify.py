@@ -158,7 +158,7 @@ StudyUid = Annotated[str, PathParameter(description=(
                         404: {"description": "no stored instance has this Study Instance UID",
                               "content": {"application/problem+json": {}}},
                         **problems(422), 403: NOT_CONFIGURED,
-                        **resource_problems("read limits", "files", "races", "store")})
+                        **resource_problems("read limits", "files", "index", "races", "store")})
 async def deidentify_study(settings: SettingsDep, storage: StorageDep, scratch: ScratchDep,
                            study_instance_uid: StudyUid,
                            option: Options = [],  # noqa: B006 - FastAPI copies defaults

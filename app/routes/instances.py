@@ -105,7 +105,7 @@ def _renderer(request: Request, instance_id: str, fmt: JsonFormat, threshold: in
                         200: {"description": "an instance with this SOP Instance UID was "
                               "stored already: replaced (same id and Location, new ETag)"},
                         **problems(400, 413, 415, 422),
-                        **resource_problems("files", "races", "store")})
+                        **resource_problems("files", "index", "races", "store")})
 async def store_instance(request: Request, settings: SettingsDep, storage: StorageDep,
                          scratch: ScratchDep, strict: Strict = False) -> Response:
     upload = await receive_upload(request, scratch.directory, settings.max_upload_bytes,
@@ -221,8 +221,8 @@ async def get_bulk(instance_id: InstanceId, tag_path: TagPath, request: Request,
                                               "UID the patch gives this one",
                                "content": {"application/problem+json": {}}},
                          **problems(400, 404, 412, 415, 422),
-                         **resource_problems("too large", "read limits", "files", "budget",
-                                             "races", "store")})
+                         **resource_problems("too large", "read limits", "files", "index",
+                                             "budget", "races", "store")})
 async def patch_instance(instance_id: InstanceId, request: Request, settings: SettingsDep,
                          storage: StorageDep, scratch: ScratchDep, if_match: IfMatch = None
                          ) -> Response:
@@ -282,7 +282,7 @@ async def get_file(instance_id: InstanceId, settings: SettingsDep, storage: Stor
                description=("Removes the instance: its file and its record. With `If-Match`, "
                             "only if it is still the version that ETag names (else 412)."),
                responses={204: {"description": "deleted"}, **problems(404, 412),
-                          **resource_problems("races")})
+                          **resource_problems("index", "races", "removal")})
 async def delete_instance(instance_id: InstanceId, storage: StorageDep,
                           if_match: IfMatch = None) -> Response:
     await run_in_threadpool(storage.delete, instance_id, expected_etags(if_match))

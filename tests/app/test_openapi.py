@@ -27,6 +27,7 @@ from .conftest import CT
 from .request_states import (
     deflated_on_a_full_disk,
     full_disk,
+    full_index,
     lost_races,
     out_of_files,
     past_budget,
@@ -161,7 +162,8 @@ CASES: dict[tuple[str, str], dict[int, Request]] = {
         404: lambda c, ctx: c.delete(UNKNOWN),
         412: lambda c, ctx: c.delete(f"/v1/instances/{ctx['id']}",
                                      headers={"if-match": '"stale"'}),
-        503: lost_races(lambda c, ctx: c.delete(f"/v1/instances/{ctx['id']}"))},
+        503: lost_races(lambda c, ctx: c.delete(f"/v1/instances/{ctx['id']}")),
+        507: full_index(lambda c, ctx: c.delete(f"/v1/instances/{ctx['id']}"))},
     ("post", "/v1/deidentify"): {
         200: _upload("/v1/deidentify"),
         400: _upload("/v1/deidentify", b"not DICOM at all"),
