@@ -19,6 +19,7 @@ from app.settings import Settings
 from app.storage import filesystem
 
 from .attack_inputs import deflate_bomb, element_flood, wide_sequence
+from .request_states import FullDiskFile
 
 PROBLEM = "application/problem+json"
 
@@ -171,19 +172,6 @@ def test_a_range_of_5000_digits_is_416_or_the_whole_value(guarded: TestClient) -
     assert guarded.get(bulk, headers={"Range": f"bytes=-{huge}"}).status_code == 206
 
 
-class _FullDisk:
-    """A file whose writes fail as on a full disk."""
-
-    def __init__(self, file: Any) -> None:
-        self.file = file
-
-    def write(self, data: bytes) -> int:
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.file, name)
-
-
 def test_a_full_disk_is_507_nothing_half_written_and_reads_go_on(
         guarded: TestClient, tight: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     url = _store(guarded, wide_sequence(2))
@@ -192,7 +180,7 @@ def test_a_full_disk_is_507_nothing_half_written_and_reads_go_on(
 
     def full(self: Any, directory: Path, key: str) -> None:
         real_init(self, directory, key)
-        self.file = _FullDisk(self.file)
+        self.file = FullDiskFile(self.file)
 
     monkeypatch.setattr(filesystem._PartWriter, "__init__", full)
     response = guarded.patch(url, json=[{"op": "set", "path": "PatientID", "value": "X"}])
@@ -208,7 +196,7 @@ def test_a_full_disk_is_507_nothing_half_written_and_reads_go_on(
 
     real_fdopen = app.uploads.os.fdopen
     monkeypatch.setattr(app.uploads.os, "fdopen",
-                        lambda fd, mode: _FullDisk(real_fdopen(fd, mode)))
+                        lambda fd, mode: FullDiskFile(real_fdopen(fd, mode)))
     stored = guarded.post("/v1/instances", **_dicom(wide_sequence(3, "1.2.3.5")))
     assert stored.status_code == 507
     assert leftovers(tight.storage_dir / "tmp") == []
