@@ -44,7 +44,7 @@ def probe_once(port: int, timeout: float = 5.0) -> float | None:
     return elapsed if answer.startswith(b"HTTP/1.1 200 ") else None
 
 
-def _probe_loop(port: int, interval: float, max_seconds: float, stop: Any,
+def _probe_loop(port: int, interval: float, max_seconds: float, stop: Any, ready: Any,
                 results: Connection) -> None:
     latencies: list[float] = []
     starts: list[float] = []
@@ -59,6 +59,7 @@ def _probe_loop(port: int, interval: float, max_seconds: float, stop: Any,
         else:
             latencies.append(latency)
             starts.append(started)
+        ready.set()
         stop.wait(max(0.0, interval - (latency or 0.0)))
     results.send((latencies, starts, failures))
     results.close()
@@ -86,16 +87,22 @@ class Probes:
 
 
 class Prober:
-    """`GET /healthz` every `interval` seconds from a spawned process until `stop()`."""
+    """`GET /healthz` every `interval` seconds from a spawned process until `stop()`; made
+    once the first probe is done (or `start_seconds` have passed), so that what follows is
+    probed from its start."""
 
-    def __init__(self, port: int, interval: float = 0.05, max_seconds: float = 1800.0) -> None:
+    def __init__(self, port: int, interval: float = 0.05, max_seconds: float = 1800.0,
+                 start_seconds: float = 30.0) -> None:
         context = multiprocessing.get_context("spawn")
         self._stop = context.Event()
+        ready = context.Event()
         self._results, sending = context.Pipe(duplex=False)
         self._process = context.Process(target=_probe_loop, name="healthz-prober", daemon=True,
-                                        args=(port, interval, max_seconds, self._stop, sending))
+                                        args=(port, interval, max_seconds, self._stop, ready,
+                                              sending))
         self._process.start()
         sending.close()
+        ready.wait(start_seconds)
 
     def stop(self, timeout: float = 30.0) -> Probes:
         """Stop probing; what was seen (nothing if the prober did not answer in time)."""
