@@ -147,3 +147,17 @@ def test_an_index_out_of_room_or_resources_changes_nothing_and_reads_go_on(
         # room again: the same write goes through
         again = WRITES_TO_THE_INDEX[write](client, {"id": stored["id"], "ct": ct})
         assert again.status_code < 300, again.text
+
+
+def test_a_stow_part_the_full_index_cannot_record_fails_for_want_of_room(
+        client: TestClient) -> None:
+    from .test_dicomweb_cases import _stow
+
+    ct = CT.read_bytes()
+    client.post("/v1/instances", content=ct, headers=DICOM)
+    before = _state(client)
+    response = full_index(_stow("/dicomweb/studies", MR.read_bytes(), None))(client, {"ct": ct})
+    assert response.status_code == 409, response.text  # no part stored
+    failed = response.json()["00081198"]["Value"]
+    assert [part["00081197"]["Value"] for part in failed] == [[0xA700], [0xA700]]
+    assert _state(client) == before
