@@ -503,9 +503,13 @@ class DatasetParser:
         sequence delimiter (items included), read or deferred."""
         stream = self.stream
         header = self._item_header
+        length = 0
         while True:
             pos = stream.pos
-            if stream.fill(8) < 8:
+            # After a fragment larger than the window the next header is read alone: a
+            # window read there would copy the start of the next fragment for nothing.
+            ahead = ITEM_HEADER_SIZE if length > stream.window else None
+            if stream.fill(8, ahead) < 8:
                 self._truncated(pos, tag, "encapsulated pixel data has no sequence delimiter")
                 value_end = pos + stream.available
                 stream.skip(stream.available)

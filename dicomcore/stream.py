@@ -42,8 +42,9 @@ class ByteStream:
     def available(self) -> int:
         return self.base + len(self.buf) - self.pos
 
-    def fill(self, n: int) -> int:
-        """Make at least `n` bytes available at `pos` if the data has them; return how many."""
+    def fill(self, n: int, window: int | None = None) -> int:
+        """Make at least `n` bytes available at `pos` if the data has them; return how many.
+        A read reads up to `window` bytes ahead (by default the stream's window)."""
         start = self.pos - self.base
         have = len(self.buf) - start
         if have >= n:
@@ -51,7 +52,8 @@ class ByteStream:
         keep = self.buf[start:]
         if self.fp.tell() != self.pos + len(keep):
             self.fp.seek(self.pos + len(keep))
-        data = _read_upto(self.fp, max(self.window, n - len(keep)), n - len(keep))
+        ahead = self.window if window is None else window
+        data = _read_upto(self.fp, max(ahead, n - len(keep)), n - len(keep))
         self.buf = keep + data if keep else data
         self.base = self.pos
         return len(self.buf)

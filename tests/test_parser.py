@@ -19,6 +19,7 @@ implicit VR data set declared explicit.
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,7 @@ from dicomcore.errors import DicomWarning, InvalidDicomError, TruncatedFileWarni
 from dicomcore.filereader import dcmread, read_dataset
 from dicomcore.filewriter import dcmwrite
 from dicomcore.limits import MAX_DEPTH
+from dicomcore.stream import WINDOW
 
 from .bytes_fixtures import element, header, item, sequence, summary, swap
 
@@ -787,6 +789,35 @@ def test_deferred_encapsulated_pixel_data_is_read_on_access() -> None:
     ds = read_dataset(fp, False, True, defer_size=10)
     assert ds[0x7FE00010].is_deferred
     assert ds[0x7FE00010].value == ENCAPSULATED_VALUES[0x7FE00010][1]
+
+
+class CountingReads(io.BytesIO):
+    """A BytesIO that counts the bytes its read calls return."""
+
+    bytes_read = 0
+
+    def read(self, n: int | None = -1) -> bytes:
+        data = super().read(n)
+        self.bytes_read += len(data)
+        return data
+
+
+@pytest.mark.parametrize("defer_size", [None, 1024])
+def test_fragments_larger_than_the_window_are_walked_by_their_headers(
+        defer_size: int | None) -> None:
+    fragments = [bytes([i]) * (WINDOW + 8000) for i in range(10)]
+    value = item(b"") + b"".join(item(f) for f in fragments)
+    data = (header(0x7FE00010, "OB", 0xFFFFFFFF, implicit=False, little=True) + value
+            + struct.pack("<HHL", 0xFFFE, 0xE0DD, 0) + element(0xFFFCFFFC, "OB", b"\0\0"))
+    fp = CountingReads(data)
+    ds = read_dataset(fp, False, True, defer_size=defer_size)
+    assert ds[0x7FE00010].is_deferred is (defer_size is not None)
+    # One window, a header per fragment, the value once when not deferred; a window read
+    # after each fragment would add 10 windows.
+    wanted = 0 if defer_size else len(value)
+    assert fp.bytes_read < wanted + 2 * WINDOW, fp.bytes_read
+    assert ds[0x7FE00010].value == value
+    assert ds[0xFFFCFFFC].value == b"\0\0"
 
 
 def test_a_deferred_value_cut_short_is_reported() -> None:
