@@ -14,7 +14,7 @@ from dicomcore.bulk import BulkSpan
 from dicomcore.dataset import Dataset
 from dicomcore.json import to_json_dict, to_simple_dict
 
-from . import jsontext
+from . import jsonpieces
 from .queries import JsonFormat
 
 DICOM_JSON = "application/dicom+json"
@@ -30,7 +30,7 @@ def dataset_json(ds: Dataset, fmt: JsonFormat, threshold: int, include_meta: boo
         model = to_simple_dict(ds, include_meta)
     else:
         model = to_json_dict(ds, threshold, handler, include_meta)
-    return jsontext.dumps(model)
+    return jsonpieces.dumps(model)
 
 
 def json_response(body: bytes, fmt: JsonFormat, headers: dict[str, str] | None = None

@@ -1,4 +1,4 @@
-"""app/jsontext.py: the same text as json.dumps, made in pieces of bounded size."""
+"""app/jsonpieces.py: the same text as json.dumps, made in pieces of bounded size."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app import jsontext
+from app import jsonpieces
 
 
 def reference(model: Any) -> bytes:
@@ -42,14 +42,14 @@ MODELS: list[Any] = [
 
 @pytest.mark.parametrize("model", MODELS, ids=range(len(MODELS)))
 def test_same_text_as_json_dumps(model: Any) -> None:
-    assert jsontext.dumps(model, nodes=64) == reference(model)
-    assert jsontext.dumps(model) == reference(model)
+    assert jsonpieces.dumps(model, nodes=64) == reference(model)
+    assert jsonpieces.dumps(model) == reference(model)
 
 
 def test_long_strings_are_cut_in_slices(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(jsontext, "STRING_PIECE", 7)
+    monkeypatch.setattr(jsonpieces, "STRING_PIECE", 7)
     model = {"InlineBinary": "ab\"c\\dé\n\u0001" * 20, "short": "ok"}
-    parts = jsontext.pieces(model, nodes=1)
+    parts = jsonpieces.pieces(model, nodes=1)
     assert "".join(parts).encode() == reference(model)
     assert max(len(part) for part in parts) < 7 * 6 + 16  # escapes at most ~6 characters each
 
@@ -58,7 +58,7 @@ def test_each_piece_is_bounded() -> None:
     model = {f"{tag:08X}": element(f"value {tag}") for tag in range(5000)}
     model["00081140"] = {"vr": "SQ", "Value": [{"00081155": element(f"1.2.{i}")}
                                                for i in range(5000)]}
-    parts = jsontext.pieces(model, nodes=256)
+    parts = jsonpieces.pieces(model, nodes=256)
     assert "".join(parts).encode() == reference(model)
     whole = len(reference(model))
     # 256 nodes of this model are about 1.5 KB of text; json.dumps alone is one 250 KB call.
@@ -68,4 +68,4 @@ def test_each_piece_is_bounded() -> None:
 
 def test_a_small_model_is_one_call() -> None:
     model = {f"{tag:08X}": element("x") for tag in range(100)}
-    assert jsontext.pieces(model) == [reference(model).decode()]
+    assert jsonpieces.pieces(model) == [reference(model).decode()]
