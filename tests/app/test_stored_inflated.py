@@ -214,35 +214,36 @@ def test_de_identifying_a_stored_study_reads_the_copy(
             {"Alphabetic": str(pydicom.dcmread(DEFLATED_FILE).PatientName)}]}
 
 
-def test_a_version_stored_without_a_copy_gets_it_from_its_first_read(
-        client: TestClient, settings: Settings, inflations: list[int]) -> None:
-    data = DEFLATED_FILE.read_bytes()
-    url = _store(client, data)["location"]
+def _stored_without_copy(client: TestClient, settings: Settings, inflations: list[int]
+                         ) -> tuple[str, str, Path, bytes]:
+    """A deflated instance stored, then its inflated copy deleted (as stored before copies
+    were kept): its URL, its version, the copy's path and the copy's bytes."""
+    url = _store(client, DEFLATED_FILE.read_bytes())["location"]
     (version,) = _pairs(settings)
     copy = settings.storage_dir / "instances" / f"{version}.inflated"
     inflated = copy.read_bytes()
-    copy.unlink()  # as stored before copies were kept
+    copy.unlink()
     del inflations[:]
+    return url, version, copy, inflated
+
+
+def test_a_version_stored_without_a_copy_gets_it_from_its_first_read(
+        client: TestClient, settings: Settings, inflations: list[int]) -> None:
+    url, version, copy, inflated = _stored_without_copy(client, settings, inflations)
 
     first = client.get(url)
     assert first.status_code == 200
     assert inflations == [], "the first read inflated instead of making the copy"
     assert copy.read_bytes() == inflated and _pairs(settings) == [version]
     assert client.get(url).json() == first.json() and inflations == []
-    assert client.get(url + "/file").content == data
+    assert client.get(url + "/file").content == DEFLATED_FILE.read_bytes()
 
 
 def test_a_part_left_by_a_killed_copy_writer_does_not_make_every_read_inflate(
         client: TestClient, settings: Settings, inflations: list[int]) -> None:
-    data = DEFLATED_FILE.read_bytes()
-    url = _store(client, data)["location"]
-    (version,) = _pairs(settings)
-    copy = settings.storage_dir / "instances" / f"{version}.inflated"
-    inflated = copy.read_bytes()
-    copy.unlink()
+    url, _, copy, inflated = _stored_without_copy(client, settings, inflations)
     part = copy.with_name(copy.name + ".part")
     part.write_bytes(inflated[:1000])  # a first read killed while it made the copy
-    del inflations[:]
 
     first = client.get(url)
     assert first.status_code == 200
