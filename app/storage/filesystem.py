@@ -150,12 +150,13 @@ def _claim(fd: int, part: Path) -> bool:
     return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
 
 
-def open_part(part: Path, attempts: int = 3) -> int:
-    """The part file of a writer, created (or, left by a writer that is gone, taken over and
-    emptied) with its flock held; `FileExistsError` when a live writer holds it."""
+def open_part(part: Path, attempts: int = 3, mode: int = 0o644) -> int:
+    """The part file of a writer, created with `mode` (or, left by a writer that is gone,
+    taken over and emptied) with its flock held; `FileExistsError` when a live writer holds
+    it."""
     for _ in range(attempts):
         try:
-            fd = os.open(part, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+            fd = os.open(part, os.O_RDWR | os.O_CREAT | os.O_EXCL, mode)
         except FileExistsError:
             try:
                 fd = os.open(part, os.O_RDWR)

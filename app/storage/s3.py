@@ -237,9 +237,10 @@ class _LocalWriter:
 
     def __init__(self, blobs: S3Blobs, key: str) -> None:
         self.blobs, self.key = blobs, key
-        # Created with its flock held (open_part), so a sweep never sees it unlocked.
+        # Created with its flock held (open_part), so a sweep never takes it; 0600 as every
+        # scratch file (mkstemp's): it holds an instance, patient data.
         self.path = Path(blobs.local_dir) / f"s3-{secrets.token_hex(12)}.part"
-        self.file: BinaryIO = os.fdopen(open_part(self.path), "w+b")
+        self.file: BinaryIO = os.fdopen(open_part(self.path, mode=0o600), "w+b")
 
     def commit(self) -> None:
         try:

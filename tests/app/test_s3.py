@@ -192,3 +192,17 @@ def test_clean_parts_sweeps_what_a_killed_store_left(blobs: S3Blobs) -> None:
     with blobs.open(KEY, 13) as fp:
         assert fp.read() == b"being written"
     assert not list(blobs.local_dir.glob("*.part"))
+
+
+def test_a_local_part_is_readable_by_this_user_only(blobs: S3Blobs) -> None:
+    """A local part holds an instance on its way up: private to the service's user, as every
+    other scratch file is (mkstemp's 0600), whatever the umask."""
+    previous = os.umask(0o022)
+    try:
+        writer = blobs.writer(KEY)
+    finally:
+        os.umask(previous)
+    try:
+        assert writer.path.stat().st_mode & 0o777 == 0o600
+    finally:
+        writer.abort()
