@@ -88,7 +88,7 @@ WARNINGS_HEADER = {"description": (
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The problem+json responses of a route, for its `responses=`."""
-    return {status: _problem(_MEANINGS[status]) for status in statuses}
+    return {status: problem(_MEANINGS[status]) for status in statuses}
 
 
 _CAUSES: dict[str, tuple[int, str]] = {
@@ -128,7 +128,7 @@ def resource_problems(*causes: str) -> dict[int | str, dict[str, Any]]:
     for cause in causes:
         status, meaning = _CAUSES[cause]
         meanings.setdefault(status, []).append(meaning)
-    return {status: _problem("; or ".join(texts) + (f". {_OUTCOMES[status]}"
+    return {status: problem("; or ".join(texts) + (f". {_OUTCOMES[status]}"
                                                     if status in _OUTCOMES else ""))
             for status, texts in meanings.items()}
 
@@ -139,7 +139,8 @@ def read_problems() -> dict[int | str, dict[str, Any]]:
     return resource_problems(*READS)
 
 
-def _problem(description: str) -> dict[str, Any]:
+def problem(description: str) -> dict[str, Any]:
+    """One problem+json response of a route, for its `responses=`."""
     return {"description": description,
             "content": {"application/problem+json": {"schema": _PROBLEM_SCHEMA}}}
 

@@ -19,6 +19,7 @@ from .queries import JsonFormat
 
 DICOM_JSON = "application/dicom+json"
 DICOM = "application/dicom"
+OCTETS = "application/octet-stream"
 CHUNK = 1 << 20
 
 
@@ -86,7 +87,7 @@ def bulk_response(span: BulkSpan, part: tuple[int, int] | None, etag: str,
     if span.data is not None:
         close()
         return Response(b"".join(span.chunks(start, end, CHUNK)), status_code=status,
-                        media_type="application/octet-stream", headers=headers)
+                        media_type=OCTETS, headers=headers)
 
     def chunks() -> Iterator[bytes]:
         try:
@@ -95,4 +96,4 @@ def bulk_response(span: BulkSpan, part: tuple[int, int] | None, etag: str,
             close()
 
     return StreamingResponse(chunks(), status_code=status,
-                             media_type="application/octet-stream", headers=headers)
+                             media_type=OCTETS, headers=headers)

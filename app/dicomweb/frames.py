@@ -35,9 +35,9 @@ from dicomcore.dataset import Dataset
 from dicomcore.uid import DeflatedExplicitVRLittleEndian
 
 from ..deps import ScratchDep, SettingsDep, StorageDep
-from ..openapi import read_problems
+from ..openapi import problem, read_problems
 from ..problems import Problem
-from ..responses import CHUNK
+from ..responses import CHUNK, OCTETS
 from ..uploads import read_limits, stored_limits
 from .common import InstanceUid, SeriesUid, StudyUid, instances_of
 from .media import (
@@ -56,11 +56,9 @@ from .media import (
 
 router = APIRouter(prefix="/dicomweb", tags=["dicomweb"])
 
-OCTETS = "application/octet-stream"
 # What native frames are: the pixel bytes little endian, not deflated (deflate compresses a
 # data set, not its frames), so the two syntaxes whose pixel data those bytes are.
 FRAME_SYNTAXES = LITTLE_ENDIAN_NATIVE - {str(DeflatedExplicitVRLittleEndian)}
-_PROBLEM = {"application/problem+json": {}}
 FrameList = Annotated[str, Path(description="frame numbers from 1, comma-separated: `1,3`",
                                 examples=["1"])]
 Piece = tuple[int, int]  # (offset in the value, length)
@@ -150,12 +148,11 @@ def native_frames(ds: Dataset, span: BulkSpan, count: int) -> list[list[Piece]]:
             responses={200: {"description": "the frames, one part each",
                              "content": {'multipart/related; type="application/octet-stream"':
                                          {}}},
-                       400: {"description": "a frame list that is not numbers from 1",
-                             "content": _PROBLEM},
-                       404: {"description": "no such instance, no pixel data, or a frame "
-                                            "past the last", "content": _PROBLEM},
-                       406: {"description": "the Accept header allows no form the frames "
-                                            "can be sent in", "content": _PROBLEM},
+                       400: problem("a frame list that is not numbers from 1"),
+                       404: problem("no such instance, no pixel data, or a frame past "
+                                    "the last"),
+                       406: problem("the Accept header allows no form the frames can be "
+                                    "sent in"),
                        **read_problems()})
 async def retrieve_frames(study: StudyUid, series: SeriesUid, instance: InstanceUid,
                           frames: FrameList, request: Request, settings: SettingsDep,

@@ -20,6 +20,8 @@ from starlette.concurrency import run_in_threadpool
 
 from ..deps import ScratchDep, SettingsDep, StorageDep
 from ..index.index import Index
+from ..openapi import problem
+from ..responses import DICOM_JSON
 from ..storage import InstanceStorage
 from ..uploads import read_limits
 from . import render, search
@@ -27,7 +29,6 @@ from .common import MORE_RESULTS, SeriesUid, StudyUid, base_url
 
 router = APIRouter(prefix="/dicomweb", tags=["dicomweb"])
 
-DICOM_JSON = "application/dicom+json"
 _DESCRIPTION = (
     " Matching keys are DICOM keywords or tags of the attributes the index keeps "
     "(`PatientName=doe*`, `00100020=123`, `StudyDate=20240101-20240131`, "
@@ -39,9 +40,8 @@ _DESCRIPTION = (
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "the matching results (a DICOM JSON array, `[]` for none)",
           "content": {DICOM_JSON: {}}},
-    400: {"description": "a matching key the index cannot match (named in the detail), an "
-                         "includefield naming no attribute, or a bad limit, offset or value",
-          "content": {"application/problem+json": {}}}}
+    400: problem("a matching key the index cannot match (named in the detail), an "
+                 "includefield naming no attribute, or a bad limit, offset or value")}
 
 
 async def _answer(request: Request, storage: InstanceStorage, settings: Any, scratch: Any,

@@ -40,18 +40,17 @@ from dicomcore.limits import LimitExceeded
 from ..deps import ScratchDep, SettingsDep, StorageDep
 from ..headers import content_type
 from ..index import from_dataset
-from ..openapi import resource_problems
+from ..openapi import problem, resource_problems
 from ..problems import Problem
 from ..recoveries import collect
 from ..resource_states import is_resource_state
+from ..responses import DICOM, DICOM_JSON
 from ..storage import InstanceStorage, TooBusy, faults
 from ..uploads import read_limits
 from .common import StudyUid, base_url
 
 router = APIRouter(prefix="/dicomweb", tags=["dicomweb"])
 
-DICOM = "application/dicom"
-DICOM_JSON = "application/dicom+json"
 NOT_UNDERSTOOD = 0xC000
 DOES_NOT_MATCH = 0xA900
 OUT_OF_RESOURCES = 0xA700
@@ -297,12 +296,9 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
           "content": {DICOM_JSON: {}}},
     409: {"description": "no part was stored (Failed SOP Sequence says why)",
           "content": {DICOM_JSON: {}}},
-    400: {"description": "a malformed multipart body, one cut short, or one with no part",
-          "content": {"application/problem+json": {}}},
-    413: {"description": "the body is larger than the service's limit: nothing stored",
-          "content": {"application/problem+json": {}}},
-    415: {"description": "not multipart/related with parts of application/dicom",
-          "content": {"application/problem+json": {}}},
+    400: problem("a malformed multipart body, one cut short, or one with no part"),
+    413: problem("the body is larger than the service's limit: nothing stored"),
+    415: problem("not multipart/related with parts of application/dicom"),
     # while the body is received, before any part is stored; a part that finds no room later
     # fails alone (0xA700)
     **resource_problems("files", "store")}

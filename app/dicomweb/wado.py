@@ -38,10 +38,10 @@ from dicomcore.bulk import BulkSpan
 
 from ..bulkvalues import locate_value
 from ..deps import ScratchDep, SettingsDep, StorageDep
-from ..openapi import read_problems
+from ..openapi import problem, read_problems
 from ..problems import Problem
 from ..queries import TagPath
-from ..responses import CHUNK, bulk_response
+from ..responses import CHUNK, DICOM, DICOM_JSON, OCTETS, bulk_response
 from ..storage import InstanceNotFound, InstanceStorage
 from ..uploads import SPOOL_BYTES, read_limits, stored_limits
 from .common import InstanceUid, SeriesUid, Stored, StudyUid, base_url, instances_of
@@ -58,21 +58,17 @@ from .metadata import metadata_json
 
 router = APIRouter(prefix="/dicomweb", tags=["dicomweb"])
 
-DICOM = "application/dicom"
-DICOM_JSON = "application/dicom+json"
-OCTETS = "application/octet-stream"
-_PROBLEM = {"application/problem+json": {}}
 _INSTANCES_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "the instances, one part each",
           "content": {'multipart/related; type="application/dicom"': {}}},
-    404: {"description": "nothing stored under these UIDs", "content": _PROBLEM},
-    406: {"description": "the Accept header names no form the service can give every "
-                         "instance in (a compressed transfer syntax it is not stored in)",
-          "content": _PROBLEM}, **read_problems()}
+    404: problem("nothing stored under these UIDs"),
+    406: problem("the Accept header names no form the service can give every instance in "
+                 "(a compressed transfer syntax it is not stored in)"),
+    **read_problems()}
 _METADATA_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "a DICOM JSON array, one object per instance",
           "content": {DICOM_JSON: {}}},
-    404: {"description": "nothing stored under these UIDs", "content": _PROBLEM},
+    404: problem("nothing stored under these UIDs"),
     **read_problems()}
 _INSTANCES = ("A `multipart/related; type=\"application/dicom\"` answer, streamed, one part "
               "per stored instance. `transfer-syntax=*` in the Accept header sends the stored "
@@ -222,11 +218,10 @@ async def instance_metadata(study: StudyUid, series: SeriesUid, instance: Instan
             responses={200: {"description": "the value",
                              "content": {OCTETS: {}, "multipart/related": {}}},
                        206: {"description": "the requested range"},
-                       404: {"description": "no such instance or value", "content": _PROBLEM},
-                       406: {"description": "the Accept header admits neither form",
-                             "content": _PROBLEM},
-                       416: {"description": "the range starts past the end of the value",
-                             "content": _PROBLEM}, **read_problems()})
+                       404: problem("no such instance or value"),
+                       406: problem("the Accept header admits neither form"),
+                       416: problem("the range starts past the end of the value"),
+                       **read_problems()})
 async def retrieve_bulk(study: StudyUid, series: SeriesUid, instance: InstanceUid,
                         tag_path: TagPath, request: Request, settings: SettingsDep,
                         storage: StorageDep, scratch: ScratchDep) -> Response:

@@ -29,7 +29,7 @@ from dicomcore.uid import UID
 from ..datasets import write_checked
 from ..deidentifying import deidentified_copy
 from ..deps import ScratchDep, SettingsDep, StorageDep
-from ..openapi import UPLOAD_BODY, WARNINGS_HEADER, problems, resource_problems
+from ..openapi import UPLOAD_BODY, WARNINGS_HEADER, problem, problems, resource_problems
 from ..problems import Problem
 from ..queries import TransferSyntaxQuery, WriteLikeOriginal
 from ..recoveries import HEADER, Strict, collect
@@ -155,8 +155,7 @@ StudyUid = Annotated[str, PathParameter(description=(
                                                          "created": True}],
                                                      "report": {"removed": 12, "emptied": 3,
                                                                 "replaced": 9, "kept": 4}}}}},
-                        404: {"description": "no stored instance has this Study Instance UID",
-                              "content": {"application/problem+json": {}}},
+                        404: problem("no stored instance has this Study Instance UID"),
                         **problems(422), 403: NOT_CONFIGURED,
                         **resource_problems("read limits", "files", "index", "races", "store")})
 async def deidentify_study(settings: SettingsDep, storage: StorageDep, scratch: ScratchDep,

@@ -30,6 +30,7 @@ from ..openapi import (
     PATCH_BODY,
     UPLOAD_BODY,
     WARNINGS_HEADER,
+    problem,
     problems,
     read_problems,
     resource_problems,
@@ -137,10 +138,9 @@ async def store_instance(request: Request, settings: SettingsDep, storage: Stora
     "and `total`, the number that match. At most 1000 a page. Filter by DICOM keyword: "
     "`?StudyInstanceUID=1.2.3&Modality=CT`, `?PatientName=doe*`, "
     "`?StudyDate=20240101-20240131`."),
-    responses={**problems(422), 400: {
-        "description": "a query parameter that is not an indexed DICOM keyword, or a value "
-                       "its VR cannot match (text for an integer, a wildcard in a UID)",
-        "content": {"application/problem+json": {}}}})
+    responses={**problems(422), 400: problem(
+        "a query parameter that is not an indexed DICOM keyword, or a value "
+        "its VR cannot match (text for an integer, a wildcard in a UID)")})
 async def list_instances(request: Request, storage: StorageDep, filters: InstanceFilters,
                          offset: Offset = 0, limit: Limit = 100) -> dict[str, Any]:
     page = await run_in_threadpool(storage.list, offset, limit, filters)
@@ -217,9 +217,8 @@ async def get_bulk(instance_id: InstanceId, tag_path: TagPath, request: Request,
                   "instance is 409 (one instance per SOP Instance UID)."),
               responses={200: {"description": "the new element JSON",
                                "content": {"application/dicom+json": {}}},
-                         409: {"description": "another stored instance has the SOP Instance "
-                                              "UID the patch gives this one",
-                               "content": {"application/problem+json": {}}},
+                         409: problem("another stored instance has the SOP Instance "
+                                              "UID the patch gives this one"),
                          **problems(400, 404, 412, 415, 422),
                          **resource_problems("too large", "read limits", "files", "index",
                                              "budget", "races", "store")})
