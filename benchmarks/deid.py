@@ -29,7 +29,6 @@ from __future__ import annotations
 import io
 import os
 import platform
-import re
 import sys
 import tempfile
 import time
@@ -42,48 +41,15 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dicomcore import DataElement, Dataset, read_file, write_file  # noqa: E402
+from dicomcore import read_file, write_file  # noqa: E402
 from dicomcore.deid import Keyed, deidentify  # noqa: E402
-from dicomcore.deid.profile import row_for  # noqa: E402
-from dicomcore.sequence import Sequence  # noqa: E402
 from tests.app.orthanc import free_port, orthanc_binary, write_config  # noqa: E402
 from tests.app.server import Server, stop  # noqa: E402
 from tests.corpus import READABLE  # noqa: E402
+from tests.deid_planting import SENTINEL, Planter  # noqa: E402
 
 KEY = "benchmark key"
-FREE_TEXT = frozenset({"LO", "SH", "ST", "LT", "UT", "UC", "PN"})
-SENTINEL = re.compile(rb"ZQX\d{6}Q")
 TIMEOUT = 60.0
-
-
-class Planter:
-    """Plants numbered sentinels where the profile says nothing may stay."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def next(self) -> str:
-        self.count += 1
-        return f"ZQX{self.count:06d}Q"
-
-    def plant(self, ds: Dataset) -> None:
-        for elem in list(ds):
-            tag = int(elem.tag)
-            named = tag >> 16 & 1 and tag & 0xFF00 or row_for(tag) is not None
-            if elem.VR == "SQ":
-                for item in elem.value:
-                    self.plant(item)
-            elif named and elem.VR in FREE_TEXT:
-                ds.add(DataElement(tag, elem.VR, self.next()))
-
-    def extras(self, ds: Dataset) -> None:
-        ds.PatientName = self.next()
-        ds.PatientID = self.next()
-        ds.add_new(0x00090010, "LO", "PLANTED CREATOR")
-        ds.add_new(0x00091001, "LO", self.next())
-        item = Dataset(PatientID=self.next())
-        ds.OtherPatientIDsSequence = Sequence([item])
-        ds.add_new(0x00081115, "SQ", Sequence([Dataset(InstitutionName=self.next())]))
 
 
 def corpus() -> list[tuple[str, bytes]]:
@@ -96,7 +62,7 @@ def corpus() -> list[tuple[str, bytes]]:
         for path in READABLE:
             try:
                 ds = read_file(path)
-                planter = Planter()
+                planter = Planter(named_only=True)
                 planter.plant(ds)
                 planter.extras(ds)
                 out = io.BytesIO()

@@ -18,7 +18,6 @@ file is written, read back and de-identified with the basic profile. Then:
 from __future__ import annotations
 
 import io
-import re
 import shutil
 import subprocess
 import warnings
@@ -28,14 +27,12 @@ from pathlib import Path
 import pydicom
 import pytest
 
-from dicomcore import DataElement, Dataset, read_file, write_file
+from dicomcore import Dataset, read_file, write_file
 from dicomcore.deid import deidentify
 from dicomcore.deid.profile import row_for
-from dicomcore.sequence import Sequence
 from tests.corpus import ALL_READABLE, corpus_id
+from tests.deid_planting import SENTINEL, Planter
 
-FREE_TEXT = frozenset({"LO", "SH", "ST", "LT", "UT", "UC", "PN"})
-SENTINEL = re.compile(rb"ZQX\d{6}Q")
 LINKED = ("StudyInstanceUID", "SeriesInstanceUID", "FrameOfReferenceUID", "SOPInstanceUID")
 DCMDUMP = shutil.which("dcmdump")
 
@@ -52,38 +49,6 @@ class Outcome:
     uids: list[tuple[str, str, str]] = field(default_factory=list)  # (keyword, old, new)
     planted_file: bytes = b""
     problem: str = ""
-
-
-class Planter:
-    """Puts a new sentinel in each free-text and UN element, at every depth."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def next(self) -> str:
-        self.count += 1
-        return f"ZQX{self.count:06d}Q"
-
-    def plant(self, ds: Dataset) -> None:
-        for elem in list(ds):
-            if elem.VR == "SQ":
-                for item in elem.value:
-                    self.plant(item)
-            elif elem.VR in FREE_TEXT:
-                ds.add(DataElement(elem.tag, elem.VR, self.next()))
-            elif elem.VR == "UN":
-                ds.add(DataElement(elem.tag, "UN", self.next().encode("ascii")))
-
-    def extras(self, ds: Dataset) -> None:
-        """Identifiers every file gets: patient, a private block, a nested item."""
-        ds.PatientName = self.next()
-        ds.PatientID = self.next()
-        ds.add_new(0x00090010, "LO", "PLANTED CREATOR")
-        ds.add_new(0x00091001, "LO", self.next())
-        item = Dataset(PatientName=self.next(), InstitutionName=self.next())
-        item.add_new(0x00110010, "LO", "PLANTED CREATOR")
-        item.add_new(0x00111001, "LT", self.next())
-        ds.add_new(0x00081115, "SQ", Sequence([item]))
 
 
 def unlisted_sentinels(ds: Dataset) -> set[bytes]:
