@@ -106,39 +106,28 @@ def _number_string(kind: type, text: str) -> Any:
         return text
 
 
-def _is_value(text: str) -> Any:
-    """One IS value. A plain integer is built as IS(text) builds it, without its checks
-    (twice as fast); anything else goes through IS itself."""
-    stripped = text.strip(" \0")
-    if stripped:
-        try:
-            number = int(stripped)
-        except ValueError:
-            pass
-        else:
-            value = _new_int(IS, number)
-            value.original_string = stripped
-            return value
-    return _number_string(IS, text)
+def _plain_number(kind: type, parse: type) -> Callable[[str], Any]:
+    """The decoder of one IS or DS value: a plain number is built as `kind(text)` builds
+    it, without its checks (twice as fast); anything else goes through `kind` itself."""
+    make = parse.__new__  # int.__new__ or float.__new__: kind(text) without its checks
+
+    def value(text: str) -> Any:
+        stripped = text.strip(" \0")
+        if stripped:
+            try:
+                number = parse(stripped)
+            except ValueError:
+                pass
+            else:
+                made = make(kind, number)
+                made.original_string = stripped
+                return made
+        return _number_string(kind, text)
+    return value
 
 
-def _ds_value(text: str) -> Any:
-    """One DS value: a plain number built as DS(text) builds it, as `_is_value` does."""
-    stripped = text.strip(" \0")
-    if stripped:
-        try:
-            number = float(stripped)
-        except ValueError:
-            pass
-        else:
-            value = _new_float(DS, number)
-            value.original_string = stripped
-            return value
-    return _number_string(DS, text)
-
-
-_new_int = int.__new__
-_new_float = float.__new__
+_is_value = _plain_number(IS, int)
+_ds_value = _plain_number(DS, float)
 
 
 def _is(raw: bytes, little: bool, encodings: tuple[str, ...]) -> Any:
