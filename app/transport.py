@@ -12,7 +12,10 @@ Slow clients (`GuardedH11Protocol`), by the settings:
    (or of its last response, once it has started a new request): else it is closed.
 2. While a request body is being read, each `body_rate_seconds` window must bring at least
    `min_body_bytes_per_second` x the window; a window in which the service itself stopped
-   reading (the application busy with earlier bytes) does not count against the client.
+   reading (the application busy with earlier bytes: uvicorn paused reading the socket) does
+   not count against the client. Bytes received but not yet taken by the route do not excuse
+   a slow body: they count as received (a stalled loop turn brings them and the window's end
+   together, which kept every trickled body of `make attack` a second window, 22 s).
    A body too slow is dropped: the route sees a disconnect (logged as 499).
 3. At most `max_connections` connections per worker: a new one past the cap closes the
    connection that has been waiting longest for a request's headers (idle keep-alive or
@@ -126,6 +129,8 @@ class GuardedH11Protocol(NoDelayH11Protocol):
         super().data_received(data)
         if self.cycle is not had:  # a new request's headers arrived
             self._headers_received()
+        if self.flow.read_paused:  # uvicorn pauses reading only on bytes received
+            self.window_paused = True
 
     def _headers_received(self) -> None:
         self._stop_waiting()
@@ -155,7 +160,7 @@ class GuardedH11Protocol(NoDelayH11Protocol):
         cycle = self.cycle
         if cycle is None or not cycle.more_body or cycle.response_complete:
             return  # the body has all arrived (or the answer went out): nothing to watch
-        ours = self.window_paused or self.flow.read_paused or bool(cycle.body)
+        ours = self.window_paused or self.flow.read_paused
         if not ours and self.window_bytes < self.min_window_bytes:
             cycle.disconnected = True
             cycle.message_event.set()
