@@ -34,6 +34,18 @@ def validate_file_meta(file_meta: Dataset, enforce_standard: bool = True) -> Non
         complete_file_meta(file_meta)
 
 
+def _filename_and_buffer(filename_or_obj: Any) -> tuple[str | None, Any]:
+    """The file name of what a data set was read from, and the file object when it was not
+    a file opened by name (pydicom's `buffer`; None for a BufferedReader, as pydicom)."""
+    if isinstance(filename_or_obj, (str, os.PathLike)):
+        return os.fspath(filename_or_obj), None
+    name = getattr(filename_or_obj, "name", None)
+    buffer = None
+    if filename_or_obj is not None and not isinstance(filename_or_obj, io.BufferedReader):
+        buffer = filename_or_obj
+    return (name if isinstance(name, str) else None), buffer
+
+
 class FileMetaDataset(Dataset):
     """The group 0002 elements of a file."""
 
@@ -54,15 +66,7 @@ class FileDataset(Dataset):
                  is_implicit_VR: bool = True, is_little_endian: bool = True) -> None:  # noqa: N803
         super().__init__(dataset)
         self.set_original_encoding(is_implicit_VR, is_little_endian)
-        buffer: Any = None
-        if isinstance(filename_or_obj, (str, os.PathLike)):
-            filename: str | None = os.fspath(filename_or_obj)
-        else:
-            name = getattr(filename_or_obj, "name", None)
-            filename = name if isinstance(name, str) else None
-            if filename_or_obj is not None and not isinstance(filename_or_obj, io.BufferedReader):
-                buffer = filename_or_obj
-        closers: list[Callable[[], None]] = []
+        filename, buffer = _filename_and_buffer(filename_or_obj)
         # Plain attributes, stored at once: each through Dataset.__setattr__ (which looks
         # for keywords) costs more than reading a small file's element.
         self.__dict__.update(
@@ -70,10 +74,31 @@ class FileDataset(Dataset):
             file_meta=file_meta if file_meta is not None else FileMetaDataset(),
             is_implicit_VR=is_implicit_VR, is_little_endian=is_little_endian,
             buffer=buffer,  # the file object read from, when not a file opened by name
-            filename=filename, _closers=closers)
+            filename=filename, _closers=[])
         for attr in ("is_undefined_length_sequence_item",):
             if isinstance(dataset, Dataset) and attr in dataset.__dict__:
                 setattr(self, attr, dataset.__dict__[attr])
+
+    @classmethod
+    def adopt_read(cls, name: Any, fileobj: Any, dataset: Dataset,
+                   preamble: bytes | None, file_meta: Dataset, is_implicit_VR: bool,  # noqa: N803
+                   is_little_endian: bool, closers: list[Callable[[], None]]) -> FileDataset:
+        """The reader's result: it holds `dataset`'s elements, not copied (as
+        `take_elements`), and has the attributes `__init__` gives and the encoding read
+        (character set included), all stored at once: for a small file the steps of
+        `__init__` cost as much as its elements. `name` becomes `filename` (a file object's
+        own name, or None); `buffer` is what `__init__` makes of `name`, or of `fileobj`
+        without one. `closers` release what deferred values need, on `close`."""
+        ds = cls.__new__(cls)
+        filename = name
+        buffer = _filename_and_buffer(name if name is not None else fileobj)[1]
+        ds.__dict__.update(
+            _dict=dataset._dict, _read_implicit=is_implicit_VR, _read_little=is_little_endian,
+            preamble=preamble, file_meta=file_meta, is_implicit_VR=is_implicit_VR,
+            is_little_endian=is_little_endian, buffer=buffer, filename=filename,
+            _closers=closers)
+        ds.__dict__["_read_charset"] = ds.character_set
+        return ds
 
     def close(self) -> None:
         """Release anything held open for deferred values."""

@@ -20,6 +20,7 @@ import tempfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from stat import S_ISREG
 from typing import Any, BinaryIO
 
 from .charset import python_encodings
@@ -140,18 +141,48 @@ def read_partial(fileobj: str | os.PathLike[str] | BinaryIO, stop_when: StopWhen
     defer = parse_defer_size(defer_size)
     if isinstance(fileobj, (str, os.PathLike)):
         path = os.fspath(fileobj)
-        # Unbuffered: the stream reads in windows of its own (a small file in one read).
+        small = _small_file(path)
+        if small is not None:
+            # Read in one call and closed before it is parsed: values are slices of it.
+            data, stat = small
+            source = DeferredSource(path, None, stat.st_size, stat.st_mtime_ns)
+            return _read(ByteStream.of_bytes(data), path, None, source, stop_when, defer,
+                         force, limits)
+        # Unbuffered: the stream reads in windows of its own.
         with open(path, "rb", buffering=0) as fp:
             stat = os.fstat(fp.fileno())
-            size = stat.st_size
-            source = DeferredSource(path, None, size, stat.st_mtime_ns)
-            return _read(fp, path, source, stop_when, defer, force, size, limits)
+            source = DeferredSource(path, None, stat.st_size, stat.st_mtime_ns)
+            return _read(ByteStream(fp, stat.st_size), path, None, source, stop_when, defer,
+                         force, limits)
     fp = fileobj
     if not _seekable(fp):
         fp = io.BytesIO(fp.read())
     source = DeferredSource(None, fp, None)
-    return _read(fp, getattr(fileobj, "name", None), source, stop_when, defer, force, None,
-                 limits)
+    return _read(ByteStream(fp, None, whole_up_to=_WHOLE_FILE),
+                 getattr(fileobj, "name", None), fp, source, stop_when, defer, force, limits)
+
+
+def _small_file(path: str | bytes) -> tuple[bytes, os.stat_result] | None:
+    """The bytes and status of a regular file of at most `_WHOLE_FILE` bytes, read with a
+    call or two (no file object: for a small file it costs more than parsing a few
+    elements); None for any other file, left to `open`."""
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        stat = os.fstat(fd)
+        size = stat.st_size
+        if size > _WHOLE_FILE or not S_ISREG(stat.st_mode):
+            return None
+        parts = [os.read(fd, size)]
+        got = len(parts[0])
+        while got < size:  # a regular file gives all it has at once; not promised, though
+            chunk = os.read(fd, size - got)
+            if not chunk:
+                break
+            parts.append(chunk)
+            got += len(chunk)
+    finally:
+        os.close(fd)
+    return (parts[0] if len(parts) == 1 else b"".join(parts)), stat
 
 
 @contextmanager
@@ -213,12 +244,15 @@ def _seekable(fp: Any) -> bool:
 # Files up to this size are read in one piece: a window of their size, values sliced from
 # it. Larger ones are read in windows (a 1 GiB file costs 32 KiB up to its pixel data).
 _WHOLE_FILE = 1 << 20
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+_DEFAULT_ENCODINGS = python_encodings(None)
 
 
-def _read(fp: BinaryIO, name: str | None, source: DeferredSource,
-          stop_when: StopWhen | None, defer: int | None, force: bool, size: int | None,
-          limits: ReadLimits) -> FileDataset:
-    stream = ByteStream(fp, size, whole_up_to=_WHOLE_FILE)
+def _read(stream: ByteStream, name: Any, fp: BinaryIO | None, source: DeferredSource,
+          stop_when: StopWhen | None, defer: int | None, force: bool, limits: ReadLimits
+          ) -> FileDataset:
+    """Read from `stream`; `name` is the file's name (None for a file object without one),
+    `fp` the file object given to read (None for a path)."""
     preamble, file_meta = _read_head(stream, force, limits)
     closers: list[Callable[[], None]] = []
     implicit, little, deflated = _encoding_of(stream, file_meta)
@@ -230,9 +264,9 @@ def _read(fp: BinaryIO, name: str | None, source: DeferredSource,
     group_sizes: dict[int, int] = {}
     group = _next_group(stream, little)
     if group == 0x0000 and stream.available >= 8:
-        command = parser.read_dataset(True, None, 0, python_encodings(None), _not_group(0x0000))
+        command = parser.read_dataset(True, None, 0, _DEFAULT_ENCODINGS, group=0x0000)
         group_sizes.update(command.original_group_sizes or {})
-    body = parser.read_dataset(implicit, None, 0, python_encodings(None), stop_when)
+    body = parser.read_dataset(implicit, None, 0, _DEFAULT_ENCODINGS, stop_when)
     read = body
     if command is not None:  # rare: a command set before the data set
         read = Dataset(command)
@@ -242,17 +276,13 @@ def _read(fp: BinaryIO, name: str | None, source: DeferredSource,
         implicit = True
     if not deflated:
         stream.sync()
-    result = FileDataset(name if name is not None else fp, {}, preamble, file_meta, implicit,
-                         little)
-    result.take_elements(read)  # not copied: see Dataset.take_elements
-    result.filename = name
     if deflated and defer is None:
         for close in closers:  # nothing was deferred: the inflated copy is not needed
             close()
-    else:
-        result._closers.extend(closers)
-    result._closers.append(source.close)
-    result.set_original_encoding(implicit, little, result.character_set)
+        closers = []
+    closers.append(source.close)
+    result = FileDataset.adopt_read(name, fp, read, preamble, file_meta, implicit, little,
+                                    closers)
     if group_sizes:
         result.original_group_sizes = group_sizes
     return result
@@ -262,11 +292,11 @@ def _read_head(stream: ByteStream, force: bool, limits: ReadLimits
                ) -> tuple[bytes | None, FileMetaDataset]:
     """The preamble (None without one) and the file meta group (empty without one)."""
     preamble = _read_preamble(stream, force)
-    meta_parser = DatasetParser(stream, True, max_elements=limits.max_elements)
     file_meta = FileMetaDataset()
     if _next_group(stream, True) == 0x0002:
-        file_meta = FileMetaDataset(meta_parser.read_dataset(
-            False, None, 0, python_encodings(None), _not_group(0x0002)))
+        meta_parser = DatasetParser(stream, True, max_elements=limits.max_elements)
+        file_meta.take_elements(meta_parser.read_dataset(False, None, 0, _DEFAULT_ENCODINGS,
+                                                         group=0x0002))
     return preamble, file_meta
 
 
@@ -321,12 +351,6 @@ def _next_group(stream: ByteStream, little: bool) -> int | None:
         return None
     p = stream.pos - stream.base
     return int.from_bytes(stream.buf[p:p + 2], "little" if little else "big")
-
-
-def _not_group(group: int) -> StopWhen:
-    def stop(tag: BaseTag, vr: str | None, length: int) -> bool:
-        return tag >> 16 != group
-    return stop
 
 
 def _encoding_of(stream: ByteStream, file_meta: Dataset) -> tuple[bool, bool, bool]:

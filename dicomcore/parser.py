@@ -92,9 +92,12 @@ class DatasetParser:
     def read_dataset(self, implicit: bool, end: int | None = None, depth: int = 0,
                      encodings: tuple[str, ...] = _DEFAULT_ENCODINGS,
                      stop_when: StopWhen | None = None,
-                     ancestors: tuple[Dataset, ...] = ()) -> Dataset:
+                     ancestors: tuple[Dataset, ...] = (), *, group: int | None = None
+                     ) -> Dataset:
         """Read elements until `end` (absolute offset), an item delimiter (`end` None inside
-        an undefined-length item), the end of the data, or `stop_when`."""
+        an undefined-length item), the end of the data, or `stop_when`; with `group`, also
+        before the first element of another group (the file meta and command groups: a
+        `stop_when` of their own would cost a call per element and the run loop)."""
         if depth > MAX_DEPTH:
             raise InvalidDicomError(f"sequences nested deeper than {MAX_DEPTH} levels",
                                     self.stream.pos)
@@ -140,7 +143,8 @@ class DatasetParser:
         while True:
             if run_fast:
                 at_delimiter = self._read_plain_run(elements, creators, encodings, end,
-                                                    data_end, fast_limit, budget, tracked,
+                                                    data_end, fast_limit, budget,
+                                                    group if tracked is None else tracked,
                                                     undefined_item)
                 if tracked is not None:
                     tracked_end = stream.pos
@@ -161,13 +165,15 @@ class DatasetParser:
             odd_vr = None
             vr = None
             if explicit_le:
-                group, element, vr_bytes, length = unpack_explicit(buf, p)
-                if group != 0xFFFE:
+                tag_group, element, vr_bytes, length = unpack_explicit(buf, p)
+                if tag_group != 0xFFFE:
                     vr = short_vrs.get(vr_bytes)
             if vr is not None:
-                tag = group << 16 | element
+                tag = tag_group << 16 | element
                 size = 8  # the window holds at least 8 bytes here: no truncation check
                 if stop_when is not None and stop_when(BaseTag(tag), vr, length):
+                    break
+                if group is not None and tag_group != group:
                     break
             else:
                 tag, vr, length, size = decode(buf, p)
@@ -181,6 +187,8 @@ class DatasetParser:
                     continue
                 if stop_when is not None and stop_when(BaseTag(tag), vr if isinstance(vr, str)
                                                        else None, length):
+                    break
+                if group is not None and tag >> 16 != group:
                     break
                 if vr is None:
                     entry = DICTIONARY.get(tag)

@@ -38,6 +38,19 @@ class ByteStream:
             window = max(window, self.size - self.pos)
         self.window = window
 
+    @classmethod
+    def of_bytes(cls, data: bytes) -> ByteStream:
+        """A stream over `data` read whole beforehand: its window is all of it, and its file
+        object a BytesIO sharing `data` (for `sync` and for readers of `fp`), so no call
+        reads again."""
+        stream = cls.__new__(cls)
+        stream.fp = io.BytesIO(data)
+        stream.buf = data
+        stream.pos = stream.base = 0
+        stream.size = len(data)
+        stream.window = max(WINDOW, len(data))
+        return stream
+
     @property
     def available(self) -> int:
         return self.base + len(self.buf) - self.pos
