@@ -21,16 +21,22 @@ STRING_PIECE = 1 << 20
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-def dumps(model: Any, nodes: int = PIECE_NODES) -> bytes:
+def dumps(model: Any, nodes: int | None = None) -> bytes:
     """`json.dumps(model, ensure_ascii=False, separators=(",", ":")).encode()`, in pieces."""
-    return b"".join(piece.encode() for piece in pieces(model, nodes))
+    return b"".join(utf8_pieces(model, nodes))
 
 
-def pieces(model: Any, nodes: int = PIECE_NODES) -> list[str]:
+def utf8_pieces(model: Any, nodes: int | None = None) -> list[bytes]:
+    """`pieces` encoded as UTF-8, one by one: what an answer sends, or keeps to send again."""
+    return [piece.encode() for piece in pieces(model, nodes)]
+
+
+def pieces(model: Any, nodes: int | None = None) -> list[str]:
     """The JSON text of `model` as consecutive pieces, each made by one `json` call of at
-    most about `nodes` nodes (or a `STRING_PIECE` slice of one string)."""
+    most about `nodes` nodes (`PIECE_NODES` when not given: read at each call, so a test can
+    make every route's pieces small) or a `STRING_PIECE` slice of one string."""
     out: list[str] = []
-    _pieces(model, nodes, out)
+    _pieces(model, PIECE_NODES if nodes is None else nodes, out)
     return out
 
 

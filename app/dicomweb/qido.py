@@ -5,11 +5,14 @@ Matching, paging and `includefield` are described in `app.dicomweb.search` and
 both, and `[]` is what a JSON client can always parse). When more results match than the
 page holds, the answer carries `Warning: 299 dicomcore "There are additional results that
 can be requested"` (PS3.18 8.3.4.4); `offset` then gives the next page.
+
+The answer's JSON is made in a worker thread by `app.jsonpieces`, in calls of bounded size:
+one `json.dumps` of a large page (includefield naming a long sequence) on the event loop held
+it, and `/healthz`, for as long as it ran (0.5 s for 21 MB).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -18,6 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from .. import jsonpieces
 from ..deps import ScratchDep, SettingsDep, StorageDep
 from ..index.index import Index
 from ..openapi import problem
@@ -52,7 +56,7 @@ async def _answer(request: Request, storage: InstanceStorage, settings: Any, scr
     base = base_url(request)
     limits = read_limits(settings, scratch.directory)
 
-    def run() -> tuple[list[dict[str, Any]], bool]:
+    def run() -> tuple[bytes, bool]:
         items, more = find(storage.index, query)  # type: ignore[attr-defined]
         models = []
         for item in items:
@@ -61,11 +65,10 @@ async def _answer(request: Request, storage: InstanceStorage, settings: Any, scr
                 model = render.add_header_fields(storage, model, item["_id"], query.include,
                                                  settings.defer_size, limits)
             models.append(model)
-        return models, more
+        return jsonpieces.dumps(models), more
 
-    models, more = await run_in_threadpool(run)
+    body, more = await run_in_threadpool(run)
     headers = {"Warning": MORE_RESULTS} if more else None
-    body = json.dumps(models, ensure_ascii=False, separators=(",", ":"))
     return Response(body, media_type=DICOM_JSON, headers=headers)
 
 

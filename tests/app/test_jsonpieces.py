@@ -69,3 +69,11 @@ def test_each_piece_is_bounded() -> None:
 def test_a_small_model_is_one_call() -> None:
     model = {f"{tag:08X}": element("x") for tag in range(100)}
     assert jsonpieces.pieces(model) == [reference(model).decode()]
+
+
+def test_the_piece_size_is_read_at_each_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test lowers PIECE_NODES to make a route's small answer of many pieces."""
+    model = {f"{tag:08X}": element("x") for tag in range(100)}
+    monkeypatch.setattr(jsonpieces, "PIECE_NODES", 16)
+    parts = jsonpieces.utf8_pieces(model)
+    assert len(parts) > 10 and b"".join(parts) == jsonpieces.dumps(model) == reference(model)
