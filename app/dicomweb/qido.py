@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from .. import jsonpieces
 from ..deps import ScratchDep, SettingsDep, StorageDep
 from ..index.index import Index
-from ..openapi import problem
+from ..openapi import problem, resource_problems
 from ..responses import DICOM_JSON
 from ..storage import InstanceStorage
 from ..uploads import read_limits
@@ -45,7 +45,8 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "the matching results (a DICOM JSON array, `[]` for none)",
           "content": {DICOM_JSON: {}}},
     400: problem("a matching key the index cannot match (named in the detail), an "
-                 "includefield naming no attribute, or a bad limit, offset or value")}
+                 "includefield naming no attribute, or a bad limit, offset or value"),
+    **resource_problems("index")}
 
 
 async def _answer(request: Request, storage: InstanceStorage, settings: Any, scratch: Any,

@@ -140,7 +140,8 @@ async def store_instance(request: Request, settings: SettingsDep, storage: Stora
     "`?StudyDate=20240101-20240131`."),
     responses={**problems(422), 400: problem(
         "a query parameter that is not an indexed DICOM keyword, or a value "
-        "its VR cannot match (text for an integer, a wildcard in a UID)")})
+        "its VR cannot match (text for an integer, a wildcard in a UID)"),
+        **resource_problems("index")})
 async def list_instances(request: Request, storage: StorageDep, filters: InstanceFilters,
                          offset: Offset = 0, limit: Limit = 100) -> dict[str, Any]:
     page = await run_in_threadpool(storage.list, offset, limit, filters)

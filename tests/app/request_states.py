@@ -1,7 +1,8 @@
 """Requests that meet the limits and resource states `app.openapi.resource_problems` lists,
 for reads of stored instances and for writes alike: a read limit lowered since the file was
-stored (413), no open files left, a patch past its time budget, compare-and-swap races lost
-to other writers (503), a full disk, of the stored files or of the index (507).
+stored (413), no open files left, no index connection to be had, a patch past its time
+budget, compare-and-swap races lost to other writers (503), a full disk, of the stored files
+or of the index (507).
 `test_openapi` and `test_dicomweb_cases` put them in their case tables, one row per route and
 status; `test_resource_states` checks what each leaves behind.
 
@@ -196,6 +197,45 @@ def full_index(send: Request, sqlstate: str = "53100") -> Request:
 
         settings = c.app.dependency_overrides[get_settings]()  # type: ignore[attr-defined]
         with index_refusing(open_storage(settings).index.db, sqlstate):
+            return send(c, ctx)
+    return run
+
+
+@contextmanager
+def index_without_connections(db: Database, wait: float = 0.1) -> Iterator[None]:
+    """While in the block, no connection to `db` can be had, as when more requests want one
+    than a PostgreSQL pool holds: every connection of its pool is taken (by the block) and a
+    request waits `wait` seconds for one, then meets the pool's own PoolTimeout. SQLite has
+    no pool and no such state: there, each use of the database fails as that wait does."""
+    from app.index.database import SQLiteDatabase
+    from app.resource_states import IndexUnavailable
+
+    if isinstance(db, SQLiteDatabase):
+        def unavailable(self: SQLiteDatabase) -> Any:
+            raise IndexUnavailable(f"no index connection: none came within {wait} s")
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(SQLiteDatabase, "_connection", unavailable)
+            yield
+        return
+    pool = db.pool  # type: ignore[attr-defined]
+    taken = [pool.getconn() for _ in range(pool.max_size)]
+    timeout, pool.timeout = pool.timeout, wait
+    try:
+        yield
+    finally:
+        pool.timeout = timeout
+        for connection in taken:
+            pool.putconn(connection)
+
+
+def short_of_connections(send: Request) -> Request:
+    """`send` while no connection to the index can be had (`index_without_connections`)."""
+    def run(c: TestClient, ctx: dict[str, Any]) -> httpx.Response:
+        from app.storage import open_storage
+
+        settings = c.app.dependency_overrides[get_settings]()  # type: ignore[attr-defined]
+        with index_without_connections(open_storage(settings).index.db):
             return send(c, ctx)
     return run
 

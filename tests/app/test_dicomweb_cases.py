@@ -22,6 +22,7 @@ from .request_states import (
     full_disk,
     out_of_files,
     past_limits,
+    short_of_connections,
 )
 
 Request = Callable[[TestClient, dict[str, Any]], httpx.Response]
@@ -55,7 +56,8 @@ _SEARCH = {200: None, 400: "?NoSuchKey=1"}
 
 
 def _search(url: str) -> dict[int, Request]:
-    return {status: _get(url + (query or "")) for status, query in _SEARCH.items()}
+    return {**{status: _get(url + (query or "")) for status, query in _SEARCH.items()},
+            503: short_of_connections(_get(url))}
 
 
 def _retrieve(url: str) -> dict[int, Request]:

@@ -32,6 +32,7 @@ from .request_states import (
     out_of_files,
     past_budget,
     past_limits,
+    short_of_connections,
 )
 from .test_dicomweb_cases import CASES as DICOMWEB_CASES
 from .test_dicomweb_cases import DICOM_JSON_ERRORS, PATH_VALUES
@@ -122,7 +123,8 @@ CASES: dict[tuple[str, str], dict[int, Request]] = {
     ("get", "/v1/instances"): {
         200: _get("/v1/instances"),
         400: _get("/v1/instances?modality=CT"),  # filters are DICOM keywords
-        422: _get("/v1/instances?limit=0")},
+        422: _get("/v1/instances?limit=0"),
+        503: short_of_connections(_get("/v1/instances"))},
     ("get", "/v1/instances/{instance_id}"): {
         200: _get("/v1/instances/{id}"),
         404: _get(UNKNOWN),

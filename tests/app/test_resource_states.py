@@ -2,7 +2,8 @@
 and 6): a 413, 503 or 507 changes no stored instance, stores none, and leaves no part or
 scratch file behind; a 503 says when to try again. An index with no room (SQLite's or
 PostgreSQL's, real databases) is a full disk too, and one short of other resources a 503;
-reads go on meanwhile.
+reads go on meanwhile. An index with no connection to give (a PostgreSQL pool all in use)
+answers every search 503, and they go on once one is free.
 
 The requests are the case table's (`test_openapi.CASES`, made with `request_states`), and a
 few more causes of the same statuses than the one row per status the table has room for.
@@ -22,9 +23,18 @@ from app.deps import get_settings
 from app.main import create_app
 from app.scratch import leftovers
 from app.settings import Settings
+from app.storage import open_storage
 
 from .conftest import CT
-from .request_states import FullDiskFile, full_index, lost_races, out_of_files, past_budget
+from .request_states import (
+    FullDiskFile,
+    full_index,
+    index_without_connections,
+    lost_races,
+    out_of_files,
+    past_budget,
+)
+from .test_dicomweb_cases import SERIES, STUDY
 from .test_openapi import CASES, DICOM, MR, PATCH, _client, _form, _patch, _upload
 
 Request = Callable[[TestClient, dict[str, Any]], httpx.Response]
@@ -161,3 +171,36 @@ def test_a_stow_part_the_full_index_cannot_record_fails_for_want_of_room(
     failed = response.json()["00081198"]["Value"]
     assert [part["00081197"]["Value"] for part in failed] == [[0xA700], [0xA700]]
     assert _state(client) == before
+
+
+SEARCHES = ["/v1/instances", "/v1/instances?Modality=CT", "/dicomweb/studies",
+            "/dicomweb/series", "/dicomweb/instances?includefield=00100010",
+            f"/dicomweb/studies/{STUDY}/series", f"/dicomweb/studies/{STUDY}/instances",
+            f"/dicomweb/studies/{STUDY}/series/{SERIES}/instances"]
+
+
+@pytest.mark.parametrize("index", ["sqlite", "postgresql"])
+def test_searches_without_an_index_connection_answer_503_then_go_on(
+        request: pytest.FixtureRequest, tmp_path: Path, index: str) -> None:
+    """On PostgreSQL a real pool with every connection taken: each search waits its short
+    while, meets the pool's timeout and answers 503 (try again); once connections are free,
+    the same searches answer 200."""
+    url = request.getfixturevalue("postgres_url") if index == "postgresql" else None
+    application = create_app()
+    application.dependency_overrides[get_settings] = lambda: Settings(
+        storage_dir=tmp_path / "data", index_url=url, max_upload_bytes=1 << 20)
+    with TestClient(application, raise_server_exceptions=False) as client:
+        assert client.post("/v1/instances", content=CT.read_bytes(),
+                           headers=DICOM).status_code == 201
+        settings = application.dependency_overrides[get_settings]()
+        with index_without_connections(open_storage(settings).index.db):
+            answers = {search: client.get(search) for search in SEARCHES}
+        for search, answer in answers.items():
+            assert answer.status_code == 503, (search, answer.text)
+            assert answer.headers["content-type"] == "application/problem+json", search
+            assert int(answer.headers["retry-after"]) > 0, search
+            assert "index" in answer.json()["detail"], search
+        for search in SEARCHES:
+            answer = client.get(search)
+            assert answer.status_code == 200, (search, answer.text)
+            assert answer.content not in (b"[]", b""), search
