@@ -40,6 +40,7 @@ async def lifespan(application: FastAPI) -> AsyncIterator[None]:
     if swept:
         logging.getLogger("uvicorn.error").warning(
             "removed %d scratch files of processes that are gone", swept)
+    await workers.warm_up(application)  # before the freeze: what it builds is frozen too
     memory.freeze_loaded_objects()
     accesslog.install_loop_handler(asyncio.get_running_loop())
     with workers.short_switch_interval():

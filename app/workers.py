@@ -16,6 +16,14 @@ interval is `SWITCH_SECONDS`, not 5 ms. A thread that wants the GIL asks its hol
 it after that long: the event loop takes it back each time it wakes (several times per
 request) from a thread parsing or patching. `make attack`'s wildcard patch, 2 x 2 runs:
 `/healthz` p50 6 -> 3 ms, max 125-255 -> 68-69 ms. Threads that run alone are not switched.
+
+Before a worker serves, `warm_up` does the work that FastAPI and anyio otherwise do on the
+event loop in the first requests a worker gets: each included router's routes and their
+dependency models are built on the first request that reaches the router (40-90 ms of CPU
+on the loop), each endpoint's source is read and tokenized on its first call (up to 15 ms),
+and anyio imports its thread backend on the first call to a thread (about 20 ms). In `make
+attack`, where each attack starts a fresh server, those first requests held the loop, and a
+`/healthz` on that worker waited, 110-230 ms on a loaded machine.
 """
 
 from __future__ import annotations
@@ -33,9 +41,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 log = logging.getLogger("uvicorn.error")
 
@@ -70,6 +81,45 @@ def short_switch_interval(seconds: float = SWITCH_SECONDS) -> Iterator[None]:
         yield
     finally:
         sys.setswitchinterval(previous)
+
+
+_NO_ROUTE = "/\x00warm-up"  # a path no route has: matching it walks every router
+
+
+async def warm_up(app: FastAPI) -> None:
+    """Build what the first requests would build on the event loop (module docstring): one
+    request for a path no route has through `app.router` (404, no middleware, no log line),
+    each endpoint's source context, and a call to a thread."""
+    # Imported here: the supervisor process, which imports this module too, needs neither.
+    import anyio.to_thread
+    import fastapi.routing
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        pass
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "GET", "scheme": "http", "path": _NO_ROUTE,
+             "raw_path": _NO_ROUTE.encode(), "root_path": "", "query_string": b"",
+             "headers": [], "client": None, "server": None}
+    await app.router(scope, receive, send)
+    # Private to FastAPI (0.16x): a version without it reads each source on first call.
+    extract = getattr(fastapi.routing, "_extract_endpoint_context", None)
+    if extract is not None:
+        for endpoint in _endpoints(app.routes):
+            extract(endpoint)
+    await anyio.to_thread.run_sync(int)
+
+
+def _endpoints(routes: list[Any]) -> Iterator[Any]:
+    for route in routes:
+        if getattr(route, "endpoint", None) is not None:
+            yield route.endpoint
+        included = getattr(route, "original_router", None)  # an included router (0.16x)
+        if included is not None:
+            yield from _endpoints(included.routes)
 
 
 def supported() -> bool:

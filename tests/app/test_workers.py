@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -228,3 +229,46 @@ def test_the_app_shortens_the_switch_interval_while_it_runs() -> None:
         assert client.get("/healthz").status_code == 200
         assert sys.getswitchinterval() == pytest.approx(workers.SWITCH_SECONDS)
     assert sys.getswitchinterval() == before
+
+
+def _dependency_models_built(client: Any, path: str, monkeypatch: pytest.MonkeyPatch) -> int:
+    """How many dependency models FastAPI builds while answering `path`."""
+    import fastapi.routing
+
+    built = 0
+    original = fastapi.routing.get_dependant
+
+    def counting(*args: object, **kwargs: object) -> object:
+        nonlocal built
+        built += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(fastapi.routing, "get_dependant", counting)
+    client.get(path)
+    monkeypatch.setattr(fastapi.routing, "get_dependant", original)
+    return built
+
+
+def test_warm_up_builds_the_routes_before_the_first_request(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first request to the last router builds no route state on the event loop once the
+    worker has warmed up (and does without it: the check can fail)."""
+    import asyncio
+
+    from fastapi.testclient import TestClient
+
+    from app.deps import get_settings
+    from app.main import create_app
+    from app.settings import Settings
+
+    def app_with_settings() -> Any:
+        application = create_app()
+        settings = Settings(storage_dir=tmp_path / "data")
+        application.dependency_overrides[get_settings] = lambda: settings
+        return application
+
+    cold = app_with_settings()
+    assert _dependency_models_built(TestClient(cold), "/dicomweb/studies", monkeypatch) > 0
+    warm = app_with_settings()
+    asyncio.run(workers.warm_up(warm))
+    assert _dependency_models_built(TestClient(warm), "/dicomweb/studies", monkeypatch) == 0
