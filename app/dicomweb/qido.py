@@ -4,7 +4,10 @@ Matching, paging and `includefield` are described in `app.dicomweb.search` and
 `app.dicomweb.render`. An empty result is 200 with `[]` (PS3.18 allows 204; clients take
 both, and `[]` is what a JSON client can always parse). When more results match than the
 page holds, the answer carries `Warning: 299 dicomcore "There are additional results that
-can be requested"` (PS3.18 8.3.4.4); `offset` then gives the next page.
+can be requested"` (PS3.18 8.3.4.4); `offset` then gives the next page. A search whose
+`includefield` reads stored headers meets what any read of a stored instance may
+(`openapi.read_problems`: a read limit, out of open files, a full disk), and every search
+the index's own resource states (503).
 
 The answer's JSON is made in a worker thread by `app.jsonpieces`, in calls of bounded size:
 one `json.dumps` of a large page (includefield naming a long sequence) on the event loop held
@@ -24,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from .. import jsonpieces
 from ..deps import ScratchDep, SettingsDep, StorageDep
 from ..index.index import Index
-from ..openapi import problem, resource_problems
+from ..openapi import problem, read_problems
 from ..responses import DICOM_JSON
 from ..storage import InstanceStorage
 from ..uploads import read_limits
@@ -46,7 +49,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
           "content": {DICOM_JSON: {}}},
     400: problem("a matching key the index cannot match (named in the detail), an "
                  "includefield naming no attribute, or a bad limit, offset or value"),
-    **resource_problems("index")}
+    **read_problems()}  # includefield reads stored headers
 
 
 async def _answer(request: Request, storage: InstanceStorage, settings: Any, scratch: Any,

@@ -52,12 +52,17 @@ def _stow(url: str, *parts: bytes | None, media: str | None = None) -> Request:
 
 
 TOO_LARGE = b"\0" * ((1 << 20) + 1)
-_SEARCH = {200: None, 400: "?NoSuchKey=1"}
+INCLUDE = "?includefield=00081140"  # not kept by the index: read from a stored header
 
 
-def _search(url: str) -> dict[int, Request]:
-    return {**{status: _get(url + (query or "")) for status, query in _SEARCH.items()},
-            503: short_of_connections(_get(url))}
+def _search(url: str, deflated: str | None = None) -> dict[int, Request]:
+    """`url`'s search, and `deflated` the same search in the deflated instance's study or
+    series (the same by default); includefield of an attribute the index does not keep
+    reads a stored instance's header."""
+    return {200: _get(url), 400: _get(url + "?NoSuchKey=1"),
+            413: past_limits(_get(url + INCLUDE)),
+            503: short_of_connections(_get(url)),
+            507: deflated_on_a_full_disk((deflated or url) + INCLUDE)}
 
 
 def _retrieve(url: str) -> dict[int, Request]:
@@ -82,14 +87,18 @@ def _metadata(url: str, deflated: str) -> dict[int, Request]:
 
 
 PREFIX = "/dicomweb/studies/{study}"
+DEFLATED_STUDY = DEFLATED_INSTANCE.split("/series/")[0]
 CASES: dict[tuple[str, str], dict[int, Request]] = {
     ("get", "/dicomweb/studies"): _search("/dicomweb/studies"),
     ("get", "/dicomweb/series"): _search("/dicomweb/series"),
     ("get", "/dicomweb/instances"): _search("/dicomweb/instances"),
-    ("get", PREFIX + "/series"): _search(f"/dicomweb/studies/{STUDY}/series"),
-    ("get", PREFIX + "/instances"): _search(f"/dicomweb/studies/{STUDY}/instances"),
+    ("get", PREFIX + "/series"): _search(f"/dicomweb/studies/{STUDY}/series",
+                                         DEFLATED_STUDY + "/series"),
+    ("get", PREFIX + "/instances"): _search(f"/dicomweb/studies/{STUDY}/instances",
+                                            DEFLATED_STUDY + "/instances"),
     ("get", PREFIX + "/series/{series}/instances"): _search(
-        f"/dicomweb/studies/{STUDY}/series/{SERIES}/instances"),
+        f"/dicomweb/studies/{STUDY}/series/{SERIES}/instances",
+        DEFLATED_INSTANCE.split("/instances/")[0] + "/instances"),
     ("get", PREFIX): _retrieve(f"/dicomweb/studies/{STUDY}"),
     ("get", PREFIX + "/series/{series}"): _retrieve(f"/dicomweb/studies/{STUDY}/series/{SERIES}"),
     ("get", PREFIX + "/series/{series}/instances/{instance}"): _retrieve(INSTANCE),
