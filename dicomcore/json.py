@@ -28,6 +28,7 @@ import base64
 import inspect
 import json as _json
 import re
+from binascii import b2a_base64
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +39,7 @@ from .dataset import Dataset
 from .jsonvalue import PN_GROUPS, BulkDataURIHandler, dataset_from_json, element_from_json
 from .personname import PersonName
 from .tag import SPECIFIC_CHARACTER_SET, BaseTag
+from .valuerep import DS, IS
 from .values import little_endian_bytes
 from .vr import AMBIGUOUS_VRS, BYTES_VRS, FLOAT_VRS, INT_VRS, VALID_VRS
 
@@ -78,10 +80,15 @@ def to_json_dict(ds: Dataset, bulk_data_threshold: int = 1024,
 
 def _add_elements(result: dict[str, Any], ds: Dataset, threshold: int,
                   handler: BulkDataHandler | None, suppress_invalid_tags: bool) -> None:
-    """The F.2 object of each element of `ds`, in tag order, under its hex key."""
+    """The F.2 object of each element of `ds`, in tag order, under its hex key.
+
+    The common elements (one value of text or a number, a sequence, binary values inline)
+    are converted here without a call per element, to what `element_to_json_dict` gives;
+    the rest go through it.
+    """
     keys = _HEX_KEYS
-    text_vrs = _TEXT_VRS
-    for elem in ds:
+    kinds = _KINDS
+    for elem in ds.values():
         tag = elem.tag
         key = keys.get(tag)
         if key is None:
@@ -89,13 +96,47 @@ def _add_elements(result: dict[str, Any], ds: Dataset, threshold: int,
             if len(keys) < _HEX_KEYS_KEPT:
                 keys[tag] = key
         vr = elem.VR
-        if vr in text_vrs:
-            # Text with one value (most elements): what element_to_json_dict gives, here.
-            value = elem.value
-            if isinstance(value, str):
-                result[key] = {"vr": vr, "Value": [str(value)]} if value else {"vr": vr}
-                continue
         try:
+            kind = kinds.get(vr)
+            if kind is not None:
+                value = elem.value
+                cls = value.__class__
+                if kind is _TEXT:
+                    if cls is str:
+                        result[key] = {"vr": vr, "Value": [value]} if value else {"vr": vr}
+                        continue
+                    if isinstance(value, str):  # UID and other str subclasses: as str
+                        result[key] = {"vr": vr, "Value": [str(value)]} if value else \
+                            {"vr": vr}
+                        continue
+                elif kind is _INT:
+                    if cls is int:
+                        result[key] = {"vr": vr, "Value": [value]}
+                        continue
+                    if cls is IS:
+                        result[key] = {"vr": vr, "Value": [int(value)]}
+                        continue
+                elif cls is float or cls is DS:
+                    number = float(value)
+                    if number - number == 0.0:  # not NaN or infinity, which JSON lacks
+                        result[key] = {"vr": vr, "Value": [number]}
+                        continue
+            elif vr == "SQ":
+                items = []
+                for item in elem.value:
+                    members: dict[str, Any] = {}
+                    _add_elements(members, item, threshold, handler, suppress_invalid_tags)
+                    items.append(members)
+                result[key] = {"vr": vr, "Value": items} if items else {"vr": vr}
+                continue
+            elif handler is None and vr in BYTES_VRS:
+                value = elem.value
+                if value.__class__ is bytes and elem.is_little_endian:
+                    # Base64 of the bytes read, as element_to_json_dict gives it.
+                    result[key] = {"vr": vr, "InlineBinary":
+                                   b2a_base64(value, newline=False).decode("ascii")} \
+                        if value else {"vr": vr}
+                    continue
             result[key] = element_to_json_dict(elem, handler, threshold, suppress_invalid_tags)
         except Exception:
             if not suppress_invalid_tags:
@@ -228,6 +269,11 @@ def _at_json(value: Any) -> Any:
 _INF = float("inf")
 # VRs whose values go into the model as text (`_text_json`).
 _TEXT_VRS = frozenset(VALID_VRS) - BYTES_VRS - INT_VRS - FLOAT_VRS - {"SQ", "PN", "AT"}
+# The VRs whose single values the data set loops (here and in jsontext) convert themselves,
+# by the kind of value they hold.
+_TEXT, _INT, _FLOAT = "text", "int", "float"
+_KINDS = {**dict.fromkeys(_TEXT_VRS, _TEXT), **dict.fromkeys(INT_VRS, _INT),
+          **dict.fromkeys(FLOAT_VRS, _FLOAT)}
 # One converter per VR for each value (of a single or multi-valued element).
 _VALUE_JSON: dict[str, Callable[[Any], Any]] = {
     **dict.fromkeys(INT_VRS, _int_json), **dict.fromkeys(FLOAT_VRS, _float_json),

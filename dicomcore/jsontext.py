@@ -25,6 +25,9 @@ from .dataset import Dataset
 from .json import (
     _ENCODER,
     _HEX_KEYS_KEPT,
+    _INT,
+    _KINDS,
+    _TEXT,
     _TEXT_VRS,
     BulkDataHandler,
     _float_json,
@@ -313,11 +316,6 @@ def _at_text(value: Any) -> str:
 def _ats_text(values: list[Any]) -> str:
     return ", ".join(map(_at_text, values))
 
-
-# The VRs the data set loop writes one value of itself, by the kind of that value.
-_TEXT, _INT, _FLOAT = "text", "int", "float"
-_KINDS = {**dict.fromkeys(_TEXT_VRS, _TEXT), **dict.fromkeys(INT_VRS, _INT),
-          **dict.fromkeys(FLOAT_VRS, _FLOAT)}
 
 # The start of an element's object with a value, and the whole object without one, per VR.
 _VRS = (*VALID_VRS, *BYTES_VRS)
