@@ -16,7 +16,15 @@ import pydicom
 import pytest
 
 import dicomcore
-from dicomcore.json import from_json, omit_bulk_data, to_json, to_json_dict, to_simple_dict
+from dicomcore.dataset import Dataset
+from dicomcore.json import (
+    element_to_json_dict,
+    from_json,
+    omit_bulk_data,
+    to_json,
+    to_json_dict,
+    to_simple_dict,
+)
 
 from .byte_order import BIG_ENDIAN
 from .bytes_fixtures import NUMBER_WIDTH, element, swap
@@ -211,6 +219,39 @@ def test_bulk_data_threshold_and_handler() -> None:
     assert uris["7FE00010"]["BulkDataURI"] == "bulk/7FE00010"
     back = from_json(uris, lambda tag, vr, uri: b"\0\1" if uri == "bulk/7FE00010" else b"")
     assert back.PixelData == b"\0\1"
+
+
+def _typed(obj: Any) -> Any:
+    """The model with each leaf paired with its exact type (an IS is not an int here)."""
+    if isinstance(obj, dict):
+        return {key: _typed(value) for key, value in obj.items()}
+    if isinstance(obj, list):
+        return [_typed(value) for value in obj]
+    return (type(obj), obj)
+
+
+def _element_by_element(ds: Dataset) -> dict[str, Any]:
+    """The model of `ds` from `element_to_json_dict` for each element but sequences, whose
+    items are built the same way (an empty sequence without "Value")."""
+    model: dict[str, Any] = {}
+    for elem in ds:
+        key = f"{elem.tag:08X}"
+        if elem.VR == "SQ":
+            items = [_element_by_element(item) for item in elem.value]
+            model[key] = {"vr": "SQ", "Value": items} if items else {"vr": "SQ"}
+        else:
+            model[key] = element_to_json_dict(elem, None)
+    return model
+
+
+@pytest.mark.parametrize("path", FILES, ids=corpus_id)
+def test_data_set_loop_gives_what_element_to_json_dict_gives(path: Path) -> None:
+    """to_json_dict converts the common elements in its own loop: the same objects, value
+    types included, as the element conversion it stands in for, at every depth."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = dicomcore.dcmread(path)
+        assert _typed(to_json_dict(ds)) == _typed(_element_by_element(ds))
 
 
 def test_model_details() -> None:
