@@ -128,8 +128,8 @@ class DataElement:
         value = self._value
         if value is _UNSET:
             raw = self._raw
-            if raw is not None and not isinstance(raw, bytes):
-                raw = raw.read()
+            if raw.__class__ is not bytes and raw is not None and not isinstance(raw, bytes):
+                raw = raw.read()  # deferred (the reader's raw values are bytes otherwise)
             # `values.decode_value` inlined: the decoder looked up here saves a call.
             if not raw:
                 value = empty_text_value(self.VR)

@@ -456,7 +456,9 @@ class Dataset(MutableMapping):
 
     def iterall(self) -> Iterator[DataElement]:
         """Every element at every depth, depth first."""
-        for elem in self:
+        d = self._dict
+        for tag in sorted(d):  # as `__iter__`, without a generator of its own in between
+            elem = d[tag]
             yield elem
             if elem.VR == "SQ":
                 for item in elem.value:

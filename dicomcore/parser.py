@@ -28,7 +28,7 @@ from typing import Any
 from . import dictionary
 from ._dicomdict import DICTIONARY
 from .charset import python_encodings
-from .dataelem import DataElement
+from .dataelem import _BASE_TAGS, _UNSET, DataElement, _base_tag
 from .dataset import Dataset, resolve_ambiguous_vr
 from .deferred import DeferredSource, DeferredValue
 from .errors import DicomWarning, InvalidDicomError, TruncatedFileWarning
@@ -265,15 +265,20 @@ class DatasetParser:
         buf = stream.buf
         base = stream.base
         p = stream.pos - base
-        header_end = len(buf) - 12  # a header is unpacked only with 12 bytes left, as above
         limit = len(buf)  # where the run's values must end
         if end is not None:
             limit = min(limit, end - base)
         if data_end is not None:
             limit = min(limit, data_end - base - 1)  # ending there is a truncation to report
+        header_end = len(buf) - 12  # a header is unpacked only with 12 bytes left, as above
         unpack = EXPLICIT_LE_HEADER.unpack_from
         short_vrs = SHORT_LENGTH_VRS
-        make = DataElement.from_raw
+        new = object.__new__
+        element_class = DataElement
+        base_tags = _BASE_TAGS
+        new_base_tag = _base_tag
+        unset = _UNSET
+        charset_tag = SPECIFIC_CHARACTER_SET
         while p <= header_end and p < limit:
             elem_group, element, vr_bytes, length = unpack(buf, p)
             vr = short_vrs.get(vr_bytes)
@@ -285,9 +290,23 @@ class DatasetParser:
                     return True
                 break
             tag = elem_group << 16 | element
-            if tag == SPECIFIC_CHARACTER_SET:
+            if tag == charset_tag:
                 break
-            elem = elements[tag] = make(tag, vr, buf[p + 8:q], True, encodings, base + p + 8)
+            # DataElement.from_raw(tag, vr, raw, True, encodings, offset), built here: the
+            # call costs as much as the rest of the element (tests/test_parser.py checks
+            # that both build the same element).
+            elem = elements[tag] = new(element_class)
+            base_tag = base_tags.get(tag)
+            elem.tag = base_tag if base_tag is not None else new_base_tag(tag)
+            elem.VR = vr
+            elem._raw = buf[p + 8:q]
+            elem._little = True
+            elem._encodings = encodings
+            elem.is_undefined_length = False
+            elem.file_tell = base + p + 8
+            elem.raw_VR = None
+            elem.private_creator = None
+            elem._value = unset
             if elem_group & 1 and element & 0xFF00:
                 elem.private_creator = _creator_of(tag, elements, creators)
             if len(elements) > budget:

@@ -134,14 +134,16 @@ def _is(raw: bytes, little: bool, encodings: tuple[str, ...]) -> Any:
     text = raw.decode("latin-1").rstrip(" \0")
     if "\\" not in text:
         return _is_value(text)
-    return MultiValue(_is_value, text.split("\\"))
+    # What MultiValue(_is_value, parts) holds ('' kept as it is, as _is_value keeps it),
+    # without its per-item call.
+    return _converted(_is_value, [_is_value(part) for part in text.split("\\")])
 
 
 def _ds(raw: bytes, little: bool, encodings: tuple[str, ...]) -> Any:
     text = raw.decode("latin-1").strip()
     if "\\" not in text:
         return _ds_value(text)
-    return MultiValue(_ds_value, text.split("\\"))
+    return _converted(_ds_value, [_ds_value(part) for part in text.split("\\")])
 
 
 def _text(vr: str) -> Decoder:

@@ -851,3 +851,21 @@ def test_a_long_header_cut_short_inside_an_item_is_reported_as_a_truncation() ->
     with pytest.warns(TruncatedFileWarning):
         ds = read_dataset(io.BytesIO(data), False, True)
     assert summary(ds)[0x00080005] == NESTED_VALUES[0x00080005]
+
+
+def test_elements_of_the_plain_run_are_built_as_from_raw_builds_them() -> None:
+    """The run loop builds its elements itself (the call to `DataElement.from_raw` would cost
+    as much as the rest): every slot as from_raw sets it, at every depth."""
+    from dicomcore.dataelem import _COPIED_SLOTS, DataElement
+
+    ds = read_dataset(io.BytesIO(b"".join(NESTED_EXPLICIT_LE)), False, True)
+    elements = [e for e in ds.iterall() if e.VR != "SQ"]
+    assert {int(e.tag) for e in elements} >= {0x00081150, 0x00081155, 0x00100010}
+    for elem in elements:
+        made = DataElement.from_raw(int(elem.tag), elem.VR, elem.raw_value, True,
+                                    elem.encodings, elem.file_tell)
+        if not elem.is_raw:  # Specific Character Set: decoded by the parser
+            made.value  # noqa: B018
+        assert {slot: getattr(elem, slot) for slot in _COPIED_SLOTS} == \
+            {slot: getattr(made, slot) for slot in _COPIED_SLOTS}
+        assert elem.tag is made.tag
