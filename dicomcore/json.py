@@ -37,6 +37,7 @@ from .charset import python_encodings
 from .dataelem import DataElement
 from .dataset import Dataset
 from .jsonvalue import PN_GROUPS, BulkDataURIHandler, dataset_from_json, element_from_json
+from .multival import MultiValue
 from .personname import PersonName
 from .tag import SPECIFIC_CHARACTER_SET, BaseTag
 from .valuerep import DS, IS
@@ -82,7 +83,7 @@ def _add_elements(result: dict[str, Any], ds: Dataset, threshold: int,
                   handler: BulkDataHandler | None, suppress_invalid_tags: bool) -> None:
     """The F.2 object of each element of `ds`, in tag order, under its hex key.
 
-    The common elements (one value of text or a number, a sequence, binary values inline)
+    The common elements (text, numbers, a person's name, a sequence, binary values inline)
     are converted here without a call per element, to what `element_to_json_dict` gives;
     the rest go through it.
     """
@@ -121,6 +122,26 @@ def _add_elements(result: dict[str, Any], ds: Dataset, threshold: int,
                     if number - number == 0.0:  # not NaN or infinity, which JSON lacks
                         result[key] = {"vr": vr, "Value": [number]}
                         continue
+                if cls is MultiValue and len(value) > 1:
+                    # Each value as the VR's converter gives it; a plain one is kept as is,
+                    # which is what the converter would return, without the call.
+                    if kind is _TEXT:
+                        items = [v if v.__class__ is str and v else _text_json(v)
+                                 for v in value]
+                    elif kind is _INT:
+                        items = [v if v.__class__ is int else _int_json(v) for v in value]
+                    else:
+                        items = [v if v.__class__ is float and v - v == 0.0 else _float_json(v)
+                                 for v in value]
+                    result[key] = {"vr": vr, "Value": items}
+                    continue
+            elif vr == "PN":
+                value = elem.value
+                if value.__class__ is PersonName:
+                    name = _pn_json(value)
+                    result[key] = {"vr": vr, "Value": [name]} if name is not None else \
+                        {"vr": vr}
+                    continue
             elif vr == "SQ":
                 items = []
                 for item in elem.value:
