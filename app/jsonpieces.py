@@ -8,6 +8,9 @@ every `/healthz` on that worker) waited. `dumps` gives the same text as
 64 characters) and strings cut into `STRING_PIECE`-character slices; between the calls the
 interpreter may switch threads. A small model is one call, as before, after a walk of at
 most `PIECE_NODES` nodes.
+
+Every large JSON answer is made here: element JSON (`app.responses`), WADO-RS metadata (kept
+per instance as its `utf8_pieces`) and QIDO-RS pages.
 """
 
 from __future__ import annotations
