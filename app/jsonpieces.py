@@ -9,8 +9,9 @@ every `/healthz` on that worker) waited. `dumps` gives the same text as
 interpreter may switch threads. A small model is one call, as before, after a walk of at
 most `PIECE_NODES` nodes.
 
-Every large JSON answer is made here: element JSON (`app.responses`), WADO-RS metadata (kept
-per instance as its `utf8_pieces`) and QIDO-RS pages.
+Made with it: element JSON (`app.responses`), WADO-RS metadata (kept per instance as its
+`utf8_pieces`) and QIDO-RS pages. A STOW-RS answer (a few hundred bytes a part) is still one
+`json.dumps`.
 """
 
 from __future__ import annotations
