@@ -18,8 +18,9 @@ one snapshot on both databases, and on PostgreSQL it is one round trip instead o
 A database out of room or resources raises what the service answers as a resource state
 (`app.resource_states`), never a driver's error: SQLite's SQLITE_FULL and PostgreSQL's disk
 full (SQLSTATE 53100) as a full disk, `OSError(ENOSPC)` (507); PostgreSQL's other
-insufficient resources (class 53: out of memory, too many connections) and no pooled
-connection in time as `IndexUnavailable` (503). A transaction that fails so is rolled back:
+insufficient resources (class 53: out of memory, too many connections), no pooled
+connection in time, and SQLite still locked by another writer after its busy timeout or out
+of memory as `IndexUnavailable` (503). A transaction that fails so is rolled back:
 nothing of it stays.
 """
 
@@ -82,10 +83,19 @@ def connect(url: str, pool_size: int = 10) -> Database:
     raise ValueError(f"an index URL starts with sqlite:/// or postgresql:// (got {scheme!r})")
 
 
+# SQLite's primary result codes (the low byte of an extended one) that mean "not now"
+SQLITE_UNAVAILABLE = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_NOMEM})
+
+
 def _sqlite_state(exc: Exception) -> Exception | None:
     # sqlite_errorcode: set on the errors of the library, not on those of the module itself
-    if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:
+        return None
+    if code & 0xFF == sqlite3.SQLITE_FULL:
         return OSError(errno.ENOSPC, f"the index is full: {exc}")
+    if code & 0xFF in SQLITE_UNAVAILABLE:
+        return IndexUnavailable(f"the index is busy or short of memory: {exc}")
     return None
 
 
@@ -137,8 +147,9 @@ class _SQLiteTransaction:
 class SQLiteDatabase:
     dialect = "sqlite"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, busy_seconds: float = 60.0) -> None:
         self.path = path
+        self.busy_seconds = busy_seconds  # how long a write waits for another writer
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
@@ -147,10 +158,10 @@ class SQLiteDatabase:
     def _connection(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            connection = sqlite3.connect(self.path, isolation_level=None, timeout=60,
-                                         check_same_thread=False)
+            connection = sqlite3.connect(self.path, isolation_level=None,
+                                         timeout=self.busy_seconds, check_same_thread=False)
             for pragma in ("journal_mode=WAL", "synchronous=FULL", "case_sensitive_like=ON",
-                           "busy_timeout=60000"):
+                           f"busy_timeout={int(self.busy_seconds * 1000)}"):
                 connection.execute(f"PRAGMA {pragma}")
             self._local.connection = connection
             with self._lock:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import io
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -16,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.index import Database, Index, KeyAttributes, QueryError, Record, Row, connect, schema
+from app.index.database import SQLiteDatabase
 from app.index.levels import series, studies
 from app.index.schema import MIGRATIONS
 from app.resource_states import IndexUnavailable
@@ -172,6 +174,21 @@ def test_a_postgresql_short_of_other_resources_is_unavailable(postgres_url: str,
             index.insert(_row(1))
         assert index.count() == 0
     finally:
+        index.db.close()
+
+
+def test_a_sqlite_locked_past_its_busy_wait_is_unavailable(tmp_path: Path) -> None:
+    path = tmp_path / "index.sqlite3"
+    index = Index(SQLiteDatabase(path, busy_seconds=0.05))
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+        with pytest.raises(IndexUnavailable):
+            index.insert(_row(1))
+        other.execute("ROLLBACK")
+        assert index.insert(_row(1)) and index.count() == 1  # free again
+    finally:
+        other.close()
         index.db.close()
 
 
