@@ -23,7 +23,8 @@ from struct import Struct
 from .vr import LONG_LENGTH_VRS, VALID_VRS
 
 __all__ = ["HeaderCodec", "header_codec", "UNDEFINED_LENGTH", "ITEM_HEADER_SIZE",
-           "EXPLICIT_LE_HEADER", "SHORT_LENGTH_VRS"]
+           "EXPLICIT_LE_HEADER", "IMPLICIT_LE_HEADER", "SHORT_LENGTH_VRS",
+           "SHORT_LENGTH_VR_CODES"]
 
 UNDEFINED_LENGTH = 0xFFFFFFFF
 ITEM_HEADER_SIZE = 8
@@ -31,10 +32,17 @@ ITEM_HEADER_SIZE = 8
 SHORT_LENGTH_VRS = {vr.encode(): vr for vr in VALID_VRS if vr not in LONG_LENGTH_VRS}
 """The VR bytes of an explicit-VR header with a 16-bit length, and their VR."""
 _SHORT_VR_BYTES = {vr: vr_bytes for vr_bytes, vr in SHORT_LENGTH_VRS.items()}
-EXPLICIT_LE_HEADER = Struct("<HH2sH")
-"""Group, element, VR bytes and 16-bit length of an explicit VR little endian header: the
-parser unpacks the common header (a short-length VR, `SHORT_LENGTH_VRS`) with it in its
-loop, saving a call per element; `HeaderCodec.decode` reads every other."""
+EXPLICIT_LE_HEADER = Struct("<HHHH")
+"""Group, element, VR and 16-bit length of an explicit VR little endian header, the VR's
+two bytes as one number (`SHORT_LENGTH_VR_CODES`: an int is looked up without the bytes
+object and its hash): the parser unpacks the common header (a short-length VR) with it in
+its loop, saving a call per element; `HeaderCodec.decode` reads every other."""
+IMPLICIT_LE_HEADER = Struct("<HHL")
+"""Group, element and 32-bit length of an implicit VR little endian header (the parser's
+run loop unpacks it itself, as `EXPLICIT_LE_HEADER`)."""
+SHORT_LENGTH_VR_CODES = {int.from_bytes(vr_bytes, "little"): vr
+                         for vr_bytes, vr in SHORT_LENGTH_VRS.items()}
+"""`SHORT_LENGTH_VRS` by the VR bytes read as a little endian number."""
 _LONG_VRS = {vr.encode(): vr for vr in LONG_LENGTH_VRS}
 
 

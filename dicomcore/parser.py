@@ -34,8 +34,9 @@ from .deferred import DeferredSource, DeferredValue
 from .errors import DicomWarning, InvalidDicomError, TruncatedFileWarning
 from .header import (
     EXPLICIT_LE_HEADER,
+    IMPLICIT_LE_HEADER,
     ITEM_HEADER_SIZE,
-    SHORT_LENGTH_VRS,
+    SHORT_LENGTH_VR_CODES,
     UNDEFINED_LENGTH,
     header_codec,
 )
@@ -62,6 +63,9 @@ _DEFAULT_ENCODINGS = ("iso8859",)
 _STRUCTURE_VRS = frozenset({"SQ", "UN"})  # values `_read_value` may have to parse
 _END = True  # what `_delimiter` returns when the header ends the data set
 _KNOWN_VR_BYTES = frozenset(vr.encode() for vr in VALID_VRS)
+# Dictionary VRs an implicit-VR element is read with in the run loop: no structure to parse,
+# and no ambiguity to resolve (those are not in VALID_VRS).
+_PLAIN_VRS = frozenset(VALID_VRS) - _STRUCTURE_VRS
 
 
 def _looks_explicit(vr: bytes) -> bool:
@@ -120,7 +124,7 @@ class DatasetParser:
         # unpacked here, without a call; every other header goes through `decode`.
         explicit_le = not implicit and self.little
         unpack_explicit = EXPLICIT_LE_HEADER.unpack_from
-        short_vrs = SHORT_LENGTH_VRS
+        short_vrs = SHORT_LENGTH_VR_CODES
         lineage = (ds, *ancestors)
         make = DataElement.from_raw
         little = self.little
@@ -138,14 +142,14 @@ class DatasetParser:
         tracked: int | None = None
         tracked_start = tracked_end = 0
         group_sizes: dict[int, int] = {}
-        run_fast = explicit_le and stop_when is None
+        run_fast = (explicit_le or (implicit and little)) and stop_when is None
+        read_run = self._read_plain_run if explicit_le else self._read_implicit_run
         undefined_item = in_item and end is None
         while True:
             if run_fast:
-                at_delimiter = self._read_plain_run(elements, creators, encodings, end,
-                                                    data_end, fast_limit, budget,
-                                                    group if tracked is None else tracked,
-                                                    undefined_item)
+                at_delimiter = read_run(elements, creators, encodings, end, data_end,
+                                        fast_limit, budget,
+                                        group if tracked is None else tracked, undefined_item)
                 if tracked is not None:
                     tracked_end = stream.pos
                 if at_delimiter:
@@ -165,9 +169,9 @@ class DatasetParser:
             odd_vr = None
             vr = None
             if explicit_le:
-                tag_group, element, vr_bytes, length = unpack_explicit(buf, p)
+                tag_group, element, vr_code, length = unpack_explicit(buf, p)
                 if tag_group != 0xFFFE:
-                    vr = short_vrs.get(vr_bytes)
+                    vr = short_vrs.get(vr_code)
             if vr is not None:
                 tag = tag_group << 16 | element
                 size = 8  # the window holds at least 8 bytes here: no truncation check
@@ -272,7 +276,7 @@ class DatasetParser:
             limit = min(limit, data_end - base - 1)  # ending there is a truncation to report
         header_end = len(buf) - 12  # a header is unpacked only with 12 bytes left, as above
         unpack = EXPLICIT_LE_HEADER.unpack_from
-        short_vrs = SHORT_LENGTH_VRS
+        short_vrs = SHORT_LENGTH_VR_CODES
         new = object.__new__
         element_class = DataElement
         base_tags = _BASE_TAGS
@@ -280,8 +284,8 @@ class DatasetParser:
         unset = _UNSET
         charset_tag = SPECIFIC_CHARACTER_SET
         while p <= header_end and p < limit:
-            elem_group, element, vr_bytes, length = unpack(buf, p)
-            vr = short_vrs.get(vr_bytes)
+            elem_group, element, vr_code, length = unpack(buf, p)
+            vr = short_vrs.get(vr_code)
             q = p + 8 + length
             if (vr is None or not element or q > limit or length > fast_limit
                     or (group is not None and elem_group != group) or elem_group == 0xFFFE):
@@ -307,6 +311,49 @@ class DatasetParser:
             elem.raw_VR = None
             elem.private_creator = None
             elem._value = unset
+            if elem_group & 1 and element & 0xFF00:
+                elem.private_creator = _creator_of(tag, elements, creators)
+            if len(elements) > budget:
+                self._too_many(base + p, tag)
+            p = q
+        stream.pos = base + p
+        return False
+
+    def _read_implicit_run(self, elements: dict[int, DataElement],
+                           creators: dict[int, str | None], encodings: tuple[str, ...],
+                           end: int | None, data_end: int | None, fast_limit: int,
+                           budget: int, group: int | None, undefined_item: bool) -> bool:
+        """`_read_plain_run` for implicit VR little endian: the run of elements the standard
+        dictionary gives a plain VR (not SQ, UN or an ambiguous one), under the same
+        conditions; private, unknown and repeating-group tags are left to `read_dataset`."""
+        stream = self.stream
+        buf = stream.buf
+        base = stream.base
+        p = stream.pos - base
+        header_end = len(buf) - 12  # as `_read_plain_run`
+        limit = len(buf)
+        if end is not None:
+            limit = min(limit, end - base)
+        if data_end is not None:
+            limit = min(limit, data_end - base - 1)
+        unpack = IMPLICIT_LE_HEADER.unpack_from
+        dictionary_get = DICTIONARY.get
+        plain_vrs = _PLAIN_VRS
+        make = DataElement.from_raw
+        while p <= header_end and p < limit:
+            elem_group, element, length = unpack(buf, p)
+            tag = elem_group << 16 | element
+            entry = dictionary_get(tag)
+            q = p + 8 + length
+            if (entry is None or entry[0] not in plain_vrs or not element or q > limit
+                    or length > fast_limit or (group is not None and elem_group != group)
+                    or tag == SPECIFIC_CHARACTER_SET):
+                if tag == ITEM_DELIMITER and undefined_item:
+                    stream.pos = base + p + ITEM_HEADER_SIZE
+                    return True
+                break
+            elem = elements[tag] = make(tag, entry[0], buf[p + 8:q], True, encodings,
+                                        base + p + 8)
             if elem_group & 1 and element & 0xFF00:
                 elem.private_creator = _creator_of(tag, elements, creators)
             if len(elements) > budget:
