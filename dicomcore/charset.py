@@ -44,6 +44,7 @@ from .errors import DicomWarning
 from .vr import MULTI_VALUED_TEXT_VRS
 
 __all__ = [
+    "ASCII_FIRST_CODECS",
     "DEFAULT_ENCODING",
     "PN_DELIMITERS",
     "TEXT_DELIMITERS",
@@ -152,6 +153,11 @@ _MULTI_BYTE_G0 = frozenset({"iso2022_jp", "iso2022_jp_2"})
 
 # Codecs whose bytes 0x00-0x7F are ASCII: an ASCII str is its own encoding in them.
 _ASCII_COMPATIBLE = frozenset(_DEFINED_TERMS.values()) - _MULTI_BYTE_G0
+
+ASCII_FIRST_CODECS = _ASCII_COMPATIBLE | _MULTI_BYTE_G0
+"""Codecs that, as value 1 of a character set, decode bytes that are all ASCII and hold no
+ESC as ASCII: such a value decodes without `decode_text` (`decode_values` and the reader's
+text decoders take this path)."""
 
 # Codecs of the sets that take part in code extensions; the others stand alone.
 _ISO2022_CODECS = frozenset(_G0_ESCAPE) | frozenset(_G1_ESCAPE)
@@ -402,7 +408,7 @@ def decode_values(value: bytes, vr: str, encodings: Sequence[str]) -> list[str]:
     if vr == "PN":
         return decode_text(value.rstrip(b"\0 "), encodings, PN_DELIMITERS).split("\\")
     if value.isascii() and 0x1B not in value and (
-            not encodings or encodings[0] in _ASCII_COMPATIBLE or encodings[0] in _MULTI_BYTE_G0):
+            not encodings or encodings[0] in ASCII_FIRST_CODECS):
         text = value.decode("ascii")  # what decode_text gives ASCII (most values), sooner
     else:
         text = decode_text(value, encodings, delimiters_for(vr))

@@ -17,7 +17,7 @@ from array import array
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .charset import decode_values, encode_values
+from .charset import ASCII_FIRST_CODECS, decode_values, encode_values
 from .errors import BytesLengthException, DicomWarning
 from .personname import PersonName, decode_person_names
 from .tag import BaseTag, Tag
@@ -149,6 +149,10 @@ def _ds(raw: bytes, little: bool, encodings: tuple[str, ...]) -> Any:
 def _text(vr: str) -> Decoder:
     """Charset text: the value(s) as `charset.decode_values` splits them for `vr`."""
     def decode(raw: bytes, little: bool, encodings: tuple[str, ...]) -> Any:
+        if raw.isascii() and 0x1B not in raw and 0x5C not in raw and (
+                not encodings or encodings[0] in ASCII_FIRST_CODECS):
+            # One ASCII value (most): what decode_values gives it, without the list.
+            return raw.decode("ascii").rstrip("\0 ")
         parts = decode_values(raw, vr, encodings)
         return parts[0] if len(parts) == 1 else _converted(str, parts)
     return decode
