@@ -104,7 +104,10 @@ async def warm_up(app: FastAPI) -> None:
              "method": "GET", "scheme": "http", "path": _NO_ROUTE,
              "raw_path": _NO_ROUTE.encode(), "root_path": "", "query_string": b"",
              "headers": [], "client": None, "server": None}
-    await app.router(scope, receive, send)
+    try:
+        await app.router(scope, receive, send)
+    except Exception as exc:  # noqa: BLE001 - a warm-up that fails must not stop a worker
+        log.warning("warm-up request failed (%s): the first requests build the routes", exc)
     # Private to FastAPI (0.16x): a version without it reads each source on first call.
     extract = getattr(fastapi.routing, "_extract_endpoint_context", None)
     if extract is not None:
