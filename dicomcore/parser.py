@@ -270,10 +270,10 @@ class DatasetParser:
         base = stream.base
         p = stream.pos - base
         limit = len(buf)  # where the run's values must end
-        if end is not None:
-            limit = min(limit, end - base)
-        if data_end is not None:
-            limit = min(limit, data_end - base - 1)  # ending there is a truncation to report
+        if end is not None and end - base < limit:
+            limit = end - base
+        if data_end is not None and data_end - base - 1 < limit:
+            limit = data_end - base - 1  # ending there is a truncation to report
         header_end = len(buf) - 12  # a header is unpacked only with 12 bytes left, as above
         unpack = EXPLICIT_LE_HEADER.unpack_from
         short_vrs = SHORT_LENGTH_VR_CODES
@@ -332,10 +332,10 @@ class DatasetParser:
         p = stream.pos - base
         header_end = len(buf) - 12  # as `_read_plain_run`
         limit = len(buf)
-        if end is not None:
-            limit = min(limit, end - base)
-        if data_end is not None:
-            limit = min(limit, data_end - base - 1)
+        if end is not None and end - base < limit:
+            limit = end - base
+        if data_end is not None and data_end - base - 1 < limit:
+            limit = data_end - base - 1
         unpack = IMPLICIT_LE_HEADER.unpack_from
         dictionary_get = DICTIONARY.get
         plain_vrs = _PLAIN_VRS
