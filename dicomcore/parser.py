@@ -286,7 +286,8 @@ class DatasetParser:
         while p <= header_end and p < limit:
             elem_group, element, vr_code, length = unpack(buf, p)
             vr = short_vrs.get(vr_code)
-            q = p + 8 + length
+            v = p + 8  # where the value starts
+            q = v + length
             if (vr is None or not element or q > limit or length > fast_limit
                     or (group is not None and elem_group != group) or elem_group == 0xFFFE):
                 if elem_group == 0xFFFE and element == 0xE00D and undefined_item:
@@ -303,11 +304,11 @@ class DatasetParser:
             base_tag = base_tags.get(tag)
             elem.tag = base_tag if base_tag is not None else new_base_tag(tag)
             elem.VR = vr
-            elem._raw = buf[p + 8:q]
+            elem._raw = buf[v:q]
             elem._little = True
             elem._encodings = encodings
             elem.is_undefined_length = False
-            elem.file_tell = base + p + 8
+            elem.file_tell = base + v
             elem.raw_VR = None
             elem.private_creator = None
             elem._value = unset
@@ -344,7 +345,8 @@ class DatasetParser:
             elem_group, element, length = unpack(buf, p)
             tag = elem_group << 16 | element
             entry = dictionary_get(tag)
-            q = p + 8 + length
+            v = p + 8  # where the value starts
+            q = v + length
             if (entry is None or entry[0] not in plain_vrs or not element or q > limit
                     or length > fast_limit or (group is not None and elem_group != group)
                     or tag == SPECIFIC_CHARACTER_SET):
@@ -352,8 +354,7 @@ class DatasetParser:
                     stream.pos = base + p + ITEM_HEADER_SIZE
                     return True
                 break
-            elem = elements[tag] = make(tag, entry[0], buf[p + 8:q], True, encodings,
-                                        base + p + 8)
+            elem = elements[tag] = make(tag, entry[0], buf[v:q], True, encodings, base + v)
             if elem_group & 1 and element & 0xFF00:
                 elem.private_creator = _creator_of(tag, elements, creators)
             if len(elements) > budget:
