@@ -145,19 +145,21 @@ def read_partial(fileobj: str | os.PathLike[str] | BinaryIO, stop_when: StopWhen
         if small is not None:
             # Read in one call and closed before it is parsed: values are slices of it.
             data, stat = small
-            source = DeferredSource(path, None, stat.st_size, stat.st_mtime_ns)
+            source = None if defer is None else DeferredSource(path, None, stat.st_size,
+                                                               stat.st_mtime_ns)
             return _read(ByteStream.of_bytes(data), path, None, source, stop_when, defer,
                          force, limits)
         # Unbuffered: the stream reads in windows of its own.
         with open(path, "rb", buffering=0) as fp:
             stat = os.fstat(fp.fileno())
-            source = DeferredSource(path, None, stat.st_size, stat.st_mtime_ns)
+            source = None if defer is None else DeferredSource(path, None, stat.st_size,
+                                                               stat.st_mtime_ns)
             return _read(ByteStream(fp, stat.st_size), path, None, source, stop_when, defer,
                          force, limits)
     fp = fileobj
     if not _seekable(fp):
         fp = io.BytesIO(fp.read())
-    source = DeferredSource(None, fp, None)
+    source = None if defer is None else DeferredSource(None, fp, None)
     return _read(ByteStream(fp, None, whole_up_to=_WHOLE_FILE),
                  getattr(fileobj, "name", None), fp, source, stop_when, defer, force, limits)
 
@@ -248,11 +250,12 @@ _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
 _DEFAULT_ENCODINGS = python_encodings(None)
 
 
-def _read(stream: ByteStream, name: Any, fp: BinaryIO | None, source: DeferredSource,
+def _read(stream: ByteStream, name: Any, fp: BinaryIO | None, source: DeferredSource | None,
           stop_when: StopWhen | None, defer: int | None, force: bool, limits: ReadLimits
           ) -> FileDataset:
     """Read from `stream`; `name` is the file's name (None for a file object without one),
-    `fp` the file object given to read (None for a path)."""
+    `fp` the file object given to read (None for a path), `source` where deferred values
+    are (None without `defer`: nothing is deferred then)."""
     preamble, file_meta = _read_head(stream, force, limits)
     closers: list[Callable[[], None]] = []
     implicit, little, deflated = _encoding_of(stream, file_meta)
@@ -280,7 +283,8 @@ def _read(stream: ByteStream, name: Any, fp: BinaryIO | None, source: DeferredSo
         for close in closers:  # nothing was deferred: the inflated copy is not needed
             close()
         closers = []
-    closers.append(source.close)
+    if source is not None:
+        closers.append(source.close)
     result = FileDataset.adopt_read(name, fp, read, preamble, file_meta, implicit, little,
                                     closers)
     if group_sizes:
