@@ -27,7 +27,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response, StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
 from dicomcore import read_file
 from dicomcore.bulk import BulkSpan, bulk_span
@@ -38,6 +37,7 @@ from ..deps import ScratchDep, SettingsDep, StorageDep
 from ..openapi import problem, read_problems
 from ..problems import Problem
 from ..responses import CHUNK, OCTETS
+from ..threads import run_in_thread
 from ..uploads import read_limits, stored_limits
 from .common import InstanceUid, SeriesUid, StudyUid, instances_of
 from .media import (
@@ -187,7 +187,7 @@ async def retrieve_frames(study: StudyUid, series: SeriesUid, instance: Instance
                     ds.close()
                 fp.close()
 
-    return await run_in_threadpool(locate)
+    return await run_in_thread(locate)
 
 
 def _frames_of(ds: Dataset, indexed_syntax: str, ranges: list[MediaRange]

@@ -22,7 +22,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from .. import jsonpieces
 from ..deps import ScratchDep, SettingsDep, StorageDep
@@ -30,6 +29,7 @@ from ..index.index import Index
 from ..openapi import problem, read_problems
 from ..responses import DICOM_JSON
 from ..storage import InstanceStorage
+from ..threads import run_in_thread
 from ..uploads import read_limits
 from . import render, search
 from .common import MORE_RESULTS, SeriesUid, StudyUid, base_url
@@ -71,7 +71,7 @@ async def _answer(request: Request, storage: InstanceStorage, settings: Any, scr
             models.append(model)
         return jsonpieces.dumps(models), more
 
-    body, more = await run_in_threadpool(run)
+    body, more = await run_in_thread(run)
     headers = {"Warning": MORE_RESULTS} if more else None
     return Response(body, media_type=DICOM_JSON, headers=headers)
 

@@ -31,7 +31,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
-from starlette.concurrency import run_in_threadpool
 
 from dicomcore import read_file
 from dicomcore.errors import InvalidDicomError
@@ -46,6 +45,7 @@ from ..recoveries import collect
 from ..resource_states import is_resource_state
 from ..responses import DICOM, DICOM_JSON
 from ..storage import InstanceStorage, TooBusy, faults
+from ..threads import run_in_thread
 from ..uploads import read_limits
 from .common import StudyUid, base_url
 
@@ -249,7 +249,7 @@ async def _stow(request: Request, settings: Any, storage: InstanceStorage, scrat
         path = part.path
         try:
             async with lanes:
-                return await run_in_threadpool(_store, storage, part, study, settings, limits)
+                return await run_in_thread(_store, storage, part, study, settings, limits)
         finally:
             if path is not None:
                 path.unlink(missing_ok=True)  # gone already when stored (moved into place)

@@ -31,7 +31,6 @@ from typing import Any, BinaryIO
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
 from dicomcore import read_file, write_file
 from dicomcore.bulk import BulkSpan
@@ -43,6 +42,7 @@ from ..problems import Problem
 from ..queries import TagPath
 from ..responses import CHUNK, DICOM, DICOM_JSON, OCTETS, bulk_response
 from ..storage import InstanceNotFound, InstanceStorage
+from ..threads import run_in_thread
 from ..uploads import SPOOL_BYTES, read_limits, stored_limits
 from .common import InstanceUid, SeriesUid, Stored, StudyUid, base_url, instances_of
 from .media import (
@@ -87,7 +87,7 @@ def _not_acceptable(detail: str) -> Problem:
 async def _retrieve(request: Request, storage: InstanceStorage, settings: Any, scratch: Any,
                     study: str, series: str | None = None, sop: str | None = None
                     ) -> Response:
-    stored = await run_in_threadpool(instances_of, storage, study, series, sop)
+    stored = await run_in_thread(instances_of, storage, study, series, sop)
     chosen = choose(parse_accept(request.headers.get("accept")), DICOM,
                     [s.transfer_syntax for s in stored])
     if chosen is None:
@@ -113,7 +113,7 @@ async def _retrieve(request: Request, storage: InstanceStorage, settings: Any, s
 
     # The first part is made before the answer starts, so that what stops it (a limit, a
     # full disk) is a problem, not a cut stream: all of a one-instance answer's.
-    first = await run_in_threadpool(source, *wanted[0])
+    first = await run_in_thread(source, *wanted[0])
 
     def parts() -> Iterator[bytes]:
         for n, (instance, syntax) in enumerate(wanted):
@@ -151,12 +151,12 @@ def _transcoded(fp: BinaryIO, syntax: str, defer_size: int, limits: Any, directo
 async def _metadata(request: Request, storage: InstanceStorage, settings: Any, scratch: Any,
                     study: str, series: str | None = None, sop: str | None = None
                     ) -> Response:
-    stored = await run_in_threadpool(instances_of, storage, study, series, sop)
+    stored = await run_in_thread(instances_of, storage, study, series, sop)
     pieces = metadata_json(storage, stored, base_url(request), settings.defer_size,
                            read_limits(settings, scratch.directory))
     # The first piece (the first instance at least) is made before the answer starts, so
     # that what stops it is a problem: all of a one-instance answer's.
-    first = await run_in_threadpool(next, pieces)
+    first = await run_in_thread(next, pieces)
     return StreamingResponse(chain((first,), pieces), media_type=DICOM_JSON)
 
 
@@ -225,7 +225,7 @@ async def instance_metadata(study: StudyUid, series: SeriesUid, instance: Instan
 async def retrieve_bulk(study: StudyUid, series: SeriesUid, instance: InstanceUid,
                         tag_path: TagPath, request: Request, settings: SettingsDep,
                         storage: StorageDep, scratch: ScratchDep) -> Response:
-    (stored,) = await run_in_threadpool(instances_of, storage, study, series, instance)
+    (stored,) = await run_in_thread(instances_of, storage, study, series, instance)
     multipart = _bulk_form(request.headers.get("accept"))
     value = await locate_value(storage, stored.id, tag_path, request.headers.get("range"),
                                settings, scratch)

@@ -20,7 +20,6 @@ from typing import Annotated, Any, BinaryIO
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParameter
 from fastapi.responses import FileResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from dicomcore import read_file
 from dicomcore.deid import OPTIONS, DeidentificationError, Keyed, Report, deidentify
@@ -35,6 +34,7 @@ from ..queries import TransferSyntaxQuery, WriteLikeOriginal
 from ..recoveries import HEADER, Strict, collect
 from ..responses import DICOM, temporary_file_response
 from ..settings import Settings
+from ..threads import run_in_thread
 from ..uploads import read_limits, receive_upload
 
 router = APIRouter(prefix="/v1", tags=["deidentify"])
@@ -119,11 +119,11 @@ async def deidentify_upload(request: Request, settings: SettingsDep, scratch: Sc
         with collect() as recovered:
             if upload.size <= IN_MEMORY_BYTES:
                 buffer = io.BytesIO()
-                await run_in_threadpool(run, buffer)
+                await run_in_thread(run, buffer)
                 return Response(buffer.getvalue(), media_type=DICOM, headers={
                     "Content-Disposition": f'attachment; filename="{FILENAME}"',
                     **recovered.headers(), **report_header(reports[0])})
-            result = await run_in_threadpool(scratch.temporary_file, "deidentified-", run)
+            result = await run_in_thread(scratch.temporary_file, "deidentified-", run)
     finally:
         upload.discard()
     return temporary_file_response(result, FILENAME, headers={
@@ -172,7 +172,7 @@ async def deidentify_study(settings: SettingsDep, storage: StorageDep, scratch: 
     if not UID(study_instance_uid).is_valid:
         raise Problem(404, "Not found", "no stored study has this Study Instance UID")
     with collect() as recovered:
-        stored, reports = await run_in_threadpool(
+        stored, reports = await run_in_thread(
             deidentified_copy, storage, scratch, study_instance_uid, Keyed(key), chosen, safe,
             allow_burned_in, settings.defer_size, read_limits(settings, scratch.directory))
     totals: dict[str, int] = {}

@@ -13,7 +13,6 @@ from typing import Any, BinaryIO
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from dicomcore import read_file
 from dicomcore.dataset import Dataset
@@ -59,6 +58,7 @@ from ..responses import (
     temporary_file_response,
 )
 from ..storage import InstanceStorage, Record, Stored
+from ..threads import run_in_thread
 from ..transport import client_watch
 from ..uploads import read_limits, receive_body, receive_upload, stored_limits
 from .json import InlineBulk
@@ -122,7 +122,7 @@ async def store_instance(request: Request, settings: SettingsDep, storage: Stora
             return storage.put(upload.path, attributes)
 
         with collect() as recovered:
-            record, created = await run_in_threadpool(keep)
+            record, created = await run_in_thread(keep)
     finally:
         upload.discard()
     location = str(request.url_for("get_instance", instance_id=record.id))
@@ -144,7 +144,7 @@ async def store_instance(request: Request, settings: SettingsDep, storage: Stora
         **resource_problems("index")})
 async def list_instances(request: Request, storage: StorageDep, filters: InstanceFilters,
                          offset: Offset = 0, limit: Limit = 100) -> dict[str, Any]:
-    page = await run_in_threadpool(storage.list, offset, limit, filters)
+    page = await run_in_thread(storage.list, offset, limit, filters)
     return {"items": [_summary(r, request) for r in page.records], "total": page.total,
             "offset": offset, "limit": limit}
 
@@ -181,9 +181,9 @@ async def get_instance(instance_id: InstanceId, request: Request, settings: Sett
                        ) -> Response:
     render = _renderer(request, instance_id, format, bulk_data_threshold, include_meta,
                        inline_bulk)
-    record, body = await run_in_threadpool(_read_stored, storage, instance_id,
-                                           settings.defer_size, stop_before_pixels, render,
-                                           read_limits(settings, scratch.directory))
+    record, body = await run_in_thread(_read_stored, storage, instance_id,
+                                       settings.defer_size, stop_before_pixels, render,
+                                       read_limits(settings, scratch.directory))
     return json_response(body, format, {"ETag": record.etag})
 
 
@@ -226,7 +226,7 @@ async def get_bulk(instance_id: InstanceId, tag_path: TagPath, request: Request,
 async def patch_instance(instance_id: InstanceId, request: Request, settings: SettingsDep,
                          storage: StorageDep, scratch: ScratchDep, if_match: IfMatch = None
                          ) -> Response:
-    await run_in_threadpool(storage.record, instance_id)  # 404 before reading any body
+    await run_in_thread(storage.record, instance_id)  # 404 before reading any body
     media = media_type(request)
     if media not in ("application/json", "application/dicom+json"):
         raise Problem(415, "Unsupported media type",
@@ -240,8 +240,8 @@ async def patch_instance(instance_id: InstanceId, request: Request, settings: Se
                           _renderer(request, instance_id, JsonFormat.dicom, 1024, False),
                           read_limits(settings, scratch.directory), settings.max_patch_ops,
                           settings.patch_seconds, gone)
-        record = await run_in_threadpool(storage.replace, instance_id, run,
-                                         expected_etags(if_match))
+        record = await run_in_thread(storage.replace, instance_id, run,
+                                     expected_etags(if_match))
     return json_response(run.answer, JsonFormat.dicom, {"ETag": record.etag})
 
 
@@ -258,10 +258,10 @@ async def get_file(instance_id: InstanceId, settings: SettingsDep, storage: Stor
     # The record and the file are opened together: a PATCH replacing the instance meanwhile
     # changes neither the bytes nor the ETag of this response.
     if write_like_original and transfer_syntax is None:
-        record, fp = await run_in_threadpool(storage.open, instance_id)
+        record, fp = await run_in_thread(storage.open, instance_id)
         return open_file_response(fp, _file_name(record), record.etag)
     # rewritten from the data set: a deflated one's inflated copy, not inflated again
-    record, fp, inflated = await run_in_threadpool(storage.open_for_reading, instance_id)
+    record, fp, inflated = await run_in_thread(storage.open_for_reading, instance_id)
     limits = stored_limits(read_limits(settings, scratch.directory), inflated)
 
     def rewrite(out: BinaryIO) -> None:
@@ -272,7 +272,7 @@ async def get_file(instance_id: InstanceId, settings: SettingsDep, storage: Stor
             ds.close()
 
     try:
-        temp = await run_in_threadpool(scratch.temporary_file, "download-", rewrite)
+        temp = await run_in_thread(scratch.temporary_file, "download-", rewrite)
     finally:
         fp.close()
     return temporary_file_response(temp, _file_name(record), headers={"ETag": record.etag})
@@ -285,5 +285,5 @@ async def get_file(instance_id: InstanceId, settings: SettingsDep, storage: Stor
                           **resource_problems("index", "races", "removal")})
 async def delete_instance(instance_id: InstanceId, storage: StorageDep,
                           if_match: IfMatch = None) -> Response:
-    await run_in_threadpool(storage.delete, instance_id, expected_etags(if_match))
+    await run_in_thread(storage.delete, instance_id, expected_etags(if_match))
     return Response(status_code=204)

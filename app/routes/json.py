@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from dicomcore import read_file
 from dicomcore.json import omit_bulk_data
@@ -16,6 +15,7 @@ from ..openapi import UPLOAD_BODY, WARNINGS_HEADER, problems, resource_problems
 from ..queries import BulkThreshold, Format, IncludeMeta, JsonFormat, StopBeforePixels
 from ..recoveries import HEADER, Strict, collect
 from ..responses import dataset_json, json_response
+from ..threads import run_in_thread
 from ..uploads import read_limits, receive_upload
 
 router = APIRouter(prefix="/v1", tags=["json"])
@@ -58,7 +58,7 @@ async def upload_json(request: Request, settings: SettingsDep, scratch: ScratchD
                                 None if inline_bulk else omit_bulk_data)
 
         with collect() as recovered:
-            body = await run_in_threadpool(convert)
+            body = await run_in_thread(convert)
         recovered.check(strict)
     finally:
         upload.discard()

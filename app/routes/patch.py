@@ -7,7 +7,6 @@ from typing import BinaryIO
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from dicomcore import read_file
 from dicomcore.patch import WorkBudget, apply
@@ -21,6 +20,7 @@ from ..problems import Problem
 from ..queries import TransferSyntaxQuery, WriteLikeOriginal
 from ..recoveries import HEADER, Strict, collect
 from ..responses import DICOM, temporary_file_response
+from ..threads import run_in_thread
 from ..transport import client_watch
 from ..uploads import read_limits, receive_upload
 
@@ -75,11 +75,11 @@ async def patch_upload(request: Request, settings: SettingsDep, scratch: Scratch
                     # A small result is answered from memory: no file to write, read back
                     # and remove.
                     buffer = io.BytesIO()
-                    await run_in_threadpool(run, buffer)
+                    await run_in_thread(run, buffer)
                     return Response(buffer.getvalue(), media_type=DICOM,
                                     headers={"Content-Disposition": ATTACHMENT,
                                              **recovered.headers()})
-                result = await run_in_threadpool(scratch.temporary_file, "patched-", run)
+                result = await run_in_thread(scratch.temporary_file, "patched-", run)
     finally:
         upload.discard()
     return temporary_file_response(result, "patched.dcm", headers=recovered.headers())
