@@ -18,6 +18,7 @@ import platform
 import resource
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ def parse_arguments(argv: Sequence[str]) -> tuple[int, bool]:
     """`[ROUNDS] [--test-files-only]` of a corpus benchmark: rounds (7 by default), and
     whether to leave pydicom-data's files out (many small files: per-element costs)."""
     rest = [arg for arg in argv if arg != TEST_FILES_ONLY]
+    if len(rest) > 1 or (rest and not rest[0].isdigit()) or rest == ["0"]:
+        raise SystemExit(f"usage: {Path(sys.argv[0]).name} [ROUNDS] [{TEST_FILES_ONLY}]")
     return (int(rest[0]) if rest else 7), TEST_FILES_ONLY in argv
 
 
