@@ -266,14 +266,7 @@ class DatasetParser:
         elements of most files, read at half the cost. An item delimiter that ends
         `undefined_item` is read too: True then, and the item is complete."""
         stream = self.stream
-        buf = stream.buf
-        base = stream.base
-        p = stream.pos - base
-        limit = len(buf)  # where the run's values must end
-        if end is not None and end - base < limit:
-            limit = end - base
-        if data_end is not None and data_end - base - 1 < limit:
-            limit = data_end - base - 1  # ending there is a truncation to report
+        buf, base, p, limit = self._run_window(end, data_end)
         header_end = len(buf) - 12  # a header is unpacked only with 12 bytes left, as above
         unpack = EXPLICIT_LE_HEADER.unpack_from
         short_vrs = SHORT_LENGTH_VR_CODES
@@ -328,15 +321,8 @@ class DatasetParser:
         dictionary gives a plain VR (not SQ, UN or an ambiguous one), under the same
         conditions; private, unknown and repeating-group tags are left to `read_dataset`."""
         stream = self.stream
-        buf = stream.buf
-        base = stream.base
-        p = stream.pos - base
+        buf, base, p, limit = self._run_window(end, data_end)
         header_end = len(buf) - 12  # as `_read_plain_run`
-        limit = len(buf)
-        if end is not None and end - base < limit:
-            limit = end - base
-        if data_end is not None and data_end - base - 1 < limit:
-            limit = data_end - base - 1
         unpack = IMPLICIT_LE_HEADER.unpack_from
         dictionary_get = DICTIONARY.get
         plain_vrs = _PLAIN_VRS
@@ -362,6 +348,21 @@ class DatasetParser:
             p = q
         stream.pos = base + p
         return False
+
+    def _run_window(self, end: int | None, data_end: int | None
+                    ) -> tuple[bytes, int, int, int]:
+        """A run loop's window: its buffer, the buffer's offset in the stream, the current
+        position in it, and where the run's values must end (the window's end, `end`, or
+        before `data_end`, since a value ending there is a truncation to report)."""
+        stream = self.stream
+        buf = stream.buf
+        base = stream.base
+        limit = len(buf)
+        if end is not None and end - base < limit:
+            limit = end - base
+        if data_end is not None and data_end - base - 1 < limit:
+            limit = data_end - base - 1
+        return buf, base, stream.pos - base, limit
 
     def _budget(self) -> int:
         """How many elements the data set being read may hold beyond the counted ones."""
