@@ -1,9 +1,10 @@
-"""Work kept off the event loop (issue 12's `/healthz` within 100 ms), checked without timing:
-a data set that a failing thread left behind is freed in that thread, before the error
-reaches its handler on the loop."""
+"""Work kept off the event loop, or off the thread pool (issue 12's `/healthz` within 100 ms),
+checked without timing: a data set that a failing thread left behind is freed in that thread,
+before the error reaches its handler on the loop; the shared dependencies take no thread."""
 
 from __future__ import annotations
 
+import inspect
 import threading
 import weakref
 from pathlib import Path
@@ -13,7 +14,7 @@ import anyio
 import pytest
 from fastapi.testclient import TestClient
 
-from app import patching, problems
+from app import deps, patching, problems
 from app.deps import get_settings
 from app.main import create_app
 from app.routes import patch as patch_route
@@ -119,3 +120,28 @@ def test_run_in_thread_drops_the_locals_of_chained_errors_and_keeps_the_error() 
     assert exc.args == ("outer", 7) and isinstance(exc.__context__, KeyError)
     assert exc.__suppress_context__ and kept[0]() is None
     assert thread_names != [threading.current_thread().name]
+
+
+def test_the_shared_dependencies_but_the_storage_run_on_the_loop() -> None:
+    for dependency in (deps.current_settings, deps.get_scratch, deps.require_api_key):
+        assert inspect.iscoroutinefunction(dependency), dependency.__name__
+    assert not inspect.iscoroutinefunction(deps.get_storage)  # opens the index at first use
+
+
+def test_an_upload_takes_no_thread_before_its_own_work(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    called: list[str] = []
+    run_sync = anyio.to_thread.run_sync
+
+    async def counting(func: Any, *args: Any, **kwargs: Any) -> Any:
+        called.append(getattr(func, "func", func).__name__)  # run_in_threadpool: a partial
+        return await run_sync(func, *args, **kwargs)
+
+    settings = Settings(storage_dir=tmp_path / "data", api_key="key")
+    with _client(settings) as client:
+        monkeypatch.setattr(anyio.to_thread, "run_sync", counting)
+        refused = client.post("/v1/json", content=b"x", headers=DICOM)
+        read = client.post("/v1/json", content=element_flood(10),
+                           headers={**DICOM, "X-API-Key": "key"})
+    assert (refused.status_code, read.status_code) == (401, 200)
+    assert called == ["_locals_dropped_on_error"]  # the read itself
