@@ -232,7 +232,8 @@ async def patch_instance(instance_id: InstanceId, request: Request, settings: Se
         raise Problem(415, "Unsupported media type",
                       "send a patch as application/json or a DICOM JSON object as "
                       "application/dicom+json")
-    change = parse_patch(await receive_body(request, settings.max_patch_bytes))
+    body = await receive_body(request, settings.max_patch_bytes)
+    change = await run_in_thread(parse_patch, body)  # 50 ms for 14 MB: not on the loop
     if media == "application/dicom+json" and not isinstance(change, dict):
         raise unusable_patch("a DICOM JSON object was expected", "not a JSON object")
     async with client_watch(request) as gone:  # the patch stops when the client goes

@@ -58,9 +58,9 @@ async def patch_upload(request: Request, settings: SettingsDep, scratch: Scratch
     try:
         if "patch" not in upload.fields:
             raise Problem(400, "Bad request", "the form has no 'patch' field")
-        patch = parse_patch(upload.fields["patch"])
 
         def run(out: BinaryIO) -> None:
+            patch = parse_patch(upload.fields["patch"])  # in the thread: 50 ms for 14 MB
             ds = read_file(upload.file, defer_size=settings.defer_size,
                            limits=read_limits(settings, scratch.directory))
             apply(ds, patch, budget=WorkBudget(settings.patch_seconds, gone),

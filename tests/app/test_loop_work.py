@@ -1,10 +1,13 @@
 """Work kept off the event loop, or off the thread pool (issue 12's `/healthz` within 100 ms),
 checked without timing: a data set that a failing thread left behind is freed in that thread,
-before the error reaches its handler on the loop; the shared dependencies take no thread."""
+before the error reaches its handler on the loop; the shared dependencies take no thread; a
+patch body is decoded in a thread, one member at a time."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import json
 import threading
 import weakref
 from pathlib import Path
@@ -17,6 +20,7 @@ from fastapi.testclient import TestClient
 from app import deps, patching, problems
 from app.deps import get_settings
 from app.main import create_app
+from app.routes import instances as instances_route
 from app.routes import patch as patch_route
 from app.settings import Settings
 from app.threads import run_in_thread
@@ -24,6 +28,7 @@ from app.threads import run_in_thread
 from .attack_inputs import element_flood, wide_sequence
 
 DICOM = {"Content-Type": "application/dicom"}
+JSON = {"Content-Type": "application/json"}
 WILDCARD = [{"op": "set", "path": "ReferencedImageSequence[*].ReferencedSOPInstanceUID",
              "value": f"1.2.{i}"} for i in range(40)]
 
@@ -145,3 +150,44 @@ def test_an_upload_takes_no_thread_before_its_own_work(
                            headers={**DICOM, "X-API-Key": "key"})
     assert (refused.status_code, read.status_code) == (401, 200)
     assert called == ["_locals_dropped_on_error"]  # the read itself
+
+
+def test_a_patch_body_is_decoded_in_a_worker_thread(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    on_a_loop: list[bool] = []
+    decode = patching.parse_patch
+
+    def recording(data: bytes) -> object:
+        try:
+            asyncio.get_running_loop()
+            on_a_loop.append(True)
+        except RuntimeError:
+            on_a_loop.append(False)
+        return decode(data)
+
+    for module in (patching, patch_route, instances_route):
+        monkeypatch.setattr(module, "parse_patch", recording)
+    one_op = b'[{"op": "set", "path": "PatientID", "value": "1"}]'
+    url = client.post("/v1/instances", content=wide_sequence(2),
+                      headers=DICOM).headers["location"]
+    assert client.patch(url, content=one_op, headers=JSON).status_code == 200
+    assert client.patch(url, content=b"[1,", headers=JSON).status_code == 400
+    uploaded = client.post("/v1/patch", files={"file": ("f.dcm", wide_sequence(2)),
+                                               "patch": (None, one_op)})
+    assert uploaded.status_code == 200
+    assert on_a_loop == [False, False, False]
+
+
+@pytest.mark.parametrize("body", [
+    b"[]", b" [ ] ", b"{}", b"[1,2,3]", b'{"a":1,"a":2}', b'{"a":[1,{"b":null}] , "c" : "d"}\n',
+    b"\xef\xbb\xbf[1]", "[1]".encode("utf-16"), b"[NaN]", b'"s"', b"3",
+    b"", b"[", b"[1,]", b"[1 2]", b"[1,,2]", b"[1]x", b"[1], ", b'{"a" 1}', b"{1:2}",
+    b'{"a":1}}', b"\xff", b"[" * 100_000])
+def test_loads_in_steps_gives_what_json_loads_gives(body: bytes) -> None:
+    def outcome(loads: Any) -> tuple[object, ...]:
+        try:
+            return ("value", repr(loads(body)))
+        except (ValueError, RecursionError) as exc:
+            return (type(exc).__name__, str(exc))
+
+    assert outcome(patching.loads_in_steps) == outcome(json.loads)
