@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from starlette.concurrency import run_in_threadpool
-
 from dicomcore import read_file
 from dicomcore.bulk import BulkSpan, bulk_span
 from dicomcore.dataset import Dataset
@@ -23,6 +21,7 @@ from .problems import no_such_value
 from .scratch import Scratch
 from .settings import Settings
 from .storage import InstanceStorage
+from .threads import run_in_thread
 from .uploads import read_limits, stored_limits
 
 
@@ -42,7 +41,7 @@ async def locate_value(storage: InstanceStorage, instance_id: str, tag_path: str
                        ) -> LocatedValue:
     """404 for no such instance or value (a sequence has none), 416 for a range past its
     end; the stored file stays open until `close`."""
-    record, fp, inflated = await run_in_threadpool(storage.open_for_reading, instance_id)
+    record, fp, inflated = await run_in_thread(storage.open_for_reading, instance_id)
     ds: Dataset | None = None
 
     def close() -> None:
@@ -61,7 +60,7 @@ async def locate_value(storage: InstanceStorage, instance_id: str, tag_path: str
             raise no_such_value() from None
 
     try:
-        ds, span = await run_in_threadpool(locate)
+        ds, span = await run_in_thread(locate)
         part = byte_range(range_header, span.length)
     except BaseException:
         close()

@@ -26,7 +26,7 @@ def attribute_filters(other_parameters: Iterable[str]) -> Any:
     """A dependency giving {keyword: value} of the filters a request sets."""
     allowed = {a.keyword for a in ATTRIBUTES} | set(other_parameters)
 
-    def filters(request: Request, **given: str | None) -> dict[str, str]:
+    async def filters(request: Request, **given: str | None) -> dict[str, str]:
         unknown = set(request.query_params) - allowed
         if unknown:
             raise Problem(400, "Bad request", "unknown query parameters: "

@@ -11,13 +11,13 @@ import json
 import threading
 import weakref
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import anyio
 import pytest
 from fastapi.testclient import TestClient
 
-from app import deps, patching, problems
+from app import deps, filters, patching, problems
 from app.deps import get_settings
 from app.main import create_app
 from app.routes import instances as instances_route
@@ -128,7 +128,9 @@ def test_run_in_thread_drops_the_locals_of_chained_errors_and_keeps_the_error() 
 
 
 def test_the_shared_dependencies_but_the_storage_run_on_the_loop() -> None:
-    for dependency in (deps.current_settings, deps.get_scratch, deps.require_api_key):
+    listing_filters = get_args(filters.InstanceFilters)[1].dependency
+    for dependency in (deps.current_settings, deps.get_scratch, deps.require_api_key,
+                       listing_filters):
         assert inspect.iscoroutinefunction(dependency), dependency.__name__
     assert not inspect.iscoroutinefunction(deps.get_storage)  # opens the index at first use
 
