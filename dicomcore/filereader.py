@@ -13,6 +13,7 @@ the caller's to close; deferred values seek it.
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import re
@@ -20,10 +21,10 @@ import tempfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from stat import S_ISREG
+from stat import S_ISDIR, S_ISREG
 from typing import Any, BinaryIO
 
-from .charset import python_encodings
+from .charset import DEFAULT_ENCODINGS
 from .dataset import Dataset, FileDataset, FileMetaDataset
 from .dates import datetime_value
 from .deferred import DeferredSource
@@ -141,17 +142,17 @@ def read_partial(fileobj: str | os.PathLike[str] | BinaryIO, stop_when: StopWhen
     defer = parse_defer_size(defer_size)
     if isinstance(fileobj, (str, os.PathLike)):
         path = os.fspath(fileobj)
-        small = _small_file(path)
-        if small is not None:
+        fd, stat, data = _open_file(path)
+        if data is not None:
             # Read in one call and closed before it is parsed: values are slices of it.
-            data, stat = small
             source = None if defer is None else DeferredSource(path, None, stat.st_size,
                                                                stat.st_mtime_ns)
             return _read(ByteStream.of_bytes(data), path, None, source, stop_when, defer,
                          force, limits)
-        # Unbuffered: the stream reads in windows of its own.
-        with open(path, "rb", buffering=0) as fp:
-            stat = os.fstat(fp.fileno())
+        # Unbuffered (the stream reads in windows of its own), on the descriptor opened
+        # above: a path opened twice could be another file the second time, and a FIFO's
+        # writer would be gone.
+        with open(fd, "rb", buffering=0) as fp:
             source = None if defer is None else DeferredSource(path, None, stat.st_size,
                                                                stat.st_mtime_ns)
             return _read(ByteStream(fp, stat.st_size), path, None, source, stop_when, defer,
@@ -164,16 +165,19 @@ def read_partial(fileobj: str | os.PathLike[str] | BinaryIO, stop_when: StopWhen
                  getattr(fileobj, "name", None), fp, source, stop_when, defer, force, limits)
 
 
-def _small_file(path: str | bytes) -> tuple[bytes, os.stat_result] | None:
-    """The bytes and status of a regular file of at most `_WHOLE_FILE` bytes, read with a
-    call or two (no file object: for a small file it costs more than parsing a few
-    elements); None for any other file, left to `open`."""
+def _open_file(path: str | bytes) -> tuple[int, os.stat_result, bytes | None]:
+    """Open `path` once: its descriptor and status, and, for a regular file of at most
+    `_WHOLE_FILE` bytes, its bytes, read with a call or two and the descriptor closed (no
+    file object: for a small file it costs more than parsing a few elements). Otherwise the
+    descriptor is left open for the caller; a directory raises what `open` raises."""
     fd = os.open(path, _OPEN_FLAGS)
     try:
         stat = os.fstat(fd)
+        if S_ISDIR(stat.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
         size = stat.st_size
         if size > _WHOLE_FILE or not S_ISREG(stat.st_mode):
-            return None
+            return fd, stat, None
         parts = [os.read(fd, size)]
         got = len(parts[0])
         while got < size:  # a regular file gives all it has at once; not promised, though
@@ -182,9 +186,11 @@ def _small_file(path: str | bytes) -> tuple[bytes, os.stat_result] | None:
                 break
             parts.append(chunk)
             got += len(chunk)
-    finally:
+    except BaseException:
         os.close(fd)
-    return (parts[0] if len(parts) == 1 else b"".join(parts)), stat
+        raise
+    os.close(fd)
+    return fd, stat, (parts[0] if len(parts) == 1 else b"".join(parts))
 
 
 @contextmanager
@@ -247,7 +253,6 @@ def _seekable(fp: Any) -> bool:
 # it. Larger ones are read in windows (a 1 GiB file costs 32 KiB up to its pixel data).
 _WHOLE_FILE = 1 << 20
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
-_DEFAULT_ENCODINGS = python_encodings(None)
 
 
 def _read(stream: ByteStream, name: Any, fp: BinaryIO | None, source: DeferredSource | None,
@@ -259,37 +264,42 @@ def _read(stream: ByteStream, name: Any, fp: BinaryIO | None, source: DeferredSo
     preamble, file_meta = _read_head(stream, force, limits)
     closers: list[Callable[[], None]] = []
     implicit, little, deflated = _encoding_of(stream, file_meta)
-    if deflated and not limits.stored_inflated:
-        stream, source = _inflate(stream, closers, limits)
-    parser = DatasetParser(stream, little, defer, source, limits.max_elements)
-    parser.counted = len(file_meta)
-    command = None
-    group_sizes: dict[int, int] = {}
-    group = _next_group(stream, little)
-    if group == 0x0000 and stream.available >= 8:
-        command = parser.read_dataset(True, None, 0, _DEFAULT_ENCODINGS, group=0x0000)
-        group_sizes.update(command.original_group_sizes or {})
-    body = parser.read_dataset(implicit, None, 0, _DEFAULT_ENCODINGS, stop_when)
-    read = body
-    if command is not None:  # rare: a command set before the data set
-        read = Dataset(command)
-        read.update(body)
-    group_sizes.update(body.original_group_sizes or {})
-    if body.is_implicit_VR:
-        implicit = True
-    if not deflated:
-        stream.sync()
-    if deflated and defer is None:
-        for close in closers:  # nothing was deferred: the inflated copy is not needed
+    try:
+        if deflated and not limits.stored_inflated:
+            stream, source = _inflate(stream, closers, limits)
+        parser = DatasetParser(stream, little, defer, source, limits.max_elements)
+        parser.counted = len(file_meta)
+        command = None
+        group_sizes: dict[int, int] = {}
+        group = _next_group(stream, little)
+        if group == 0x0000 and stream.available >= 8:
+            command = parser.read_dataset(True, None, 0, DEFAULT_ENCODINGS, group=0x0000)
+            group_sizes.update(command.original_group_sizes or {})
+        body = parser.read_dataset(implicit, None, 0, DEFAULT_ENCODINGS, stop_when)
+        read = body
+        if command is not None:  # rare: a command set before the data set
+            read = Dataset(command)
+            read.update(body)
+        group_sizes.update(body.original_group_sizes or {})
+        if body.is_implicit_VR:
+            implicit = True
+        if not deflated:
+            stream.sync()
+        if deflated and defer is None:
+            for close in closers:  # nothing was deferred: the inflated copy is not needed
+                close()
+            closers = []
+        if source is not None:
+            closers.append(source.close)
+        result = FileDataset.adopt_read(name, fp, read, preamble, file_meta, implicit, little,
+                                        closers)
+        if group_sizes:
+            result.original_group_sizes = group_sizes
+        return result
+    except BaseException:
+        for close in closers:  # an inflated copy (a scratch file past its spool size)
             close()
-        closers = []
-    if source is not None:
-        closers.append(source.close)
-    result = FileDataset.adopt_read(name, fp, read, preamble, file_meta, implicit, little,
-                                    closers)
-    if group_sizes:
-        result.original_group_sizes = group_sizes
-    return result
+        raise
 
 
 def _read_head(stream: ByteStream, force: bool, limits: ReadLimits
@@ -299,7 +309,7 @@ def _read_head(stream: ByteStream, force: bool, limits: ReadLimits
     file_meta = FileMetaDataset()
     if _next_group(stream, True) == 0x0002:
         meta_parser = DatasetParser(stream, True, max_elements=limits.max_elements)
-        file_meta.take_elements(meta_parser.read_dataset(False, None, 0, _DEFAULT_ENCODINGS,
+        file_meta.take_elements(meta_parser.read_dataset(False, None, 0, DEFAULT_ENCODINGS,
                                                          group=0x0002))
     return preamble, file_meta
 

@@ -6,6 +6,8 @@ import io
 import os
 import shutil
 import struct
+import tempfile
+import threading
 import warnings
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import dicomcore
 from dicomcore import InvalidDicomError
 from dicomcore.errors import DeferredValueError, TruncatedFileWarning
 from dicomcore.filereader import open_dicom, parse_defer_size, read_dataset, read_partial
+from dicomcore.limits import LimitExceeded, ReadLimits
 
 from .corpus import PYDICOM_DATA
 
@@ -218,3 +221,82 @@ def test_charset_element_is_never_deferred() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert str(ds.PatientName) == "Yamada^Tarou=山田^太郎=やまだ^たろう"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_is_opened_once_and_refused_not_waited_on(tmp_path: Path) -> None:
+    # A path is opened once: opened twice, a FIFO's writer is gone after the first close and
+    # the second open waits for one for ever.
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    outcome: dict[str, BaseException | None] = {}
+
+    def write() -> None:
+        try:
+            with open(fifo, "wb") as pipe:
+                pipe.write((PYDICOM_DATA / "test_files" / "CT_small.dcm").read_bytes())
+        except BrokenPipeError:
+            pass  # the reader gave up: what we expect
+
+    def read() -> None:
+        try:
+            dicomcore.dcmread(fifo)
+            outcome["read"] = None
+        except OSError as exc:
+            outcome["read"] = exc
+
+    threads = [threading.Thread(target=read, daemon=True),
+               threading.Thread(target=write, daemon=True)]
+    for thread in threads:
+        thread.start()
+    threads[0].join(10)
+    assert not threads[0].is_alive() and isinstance(outcome["read"], OSError)
+
+
+def test_a_path_is_opened_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Past the size read whole too (a file of 2 MiB): the descriptor of the first open is
+    # the one read, so a path cannot name another file, or a FIFO lose its writer, between two.
+    path = tmp_path / "large.dcm"
+    ds = dicomcore.dcmread(PYDICOM_DATA / "test_files" / "CT_small.dcm")
+    ds.add_new(0x00091010, "OB", b"\0" * (2 << 20))  # a private value makes it large
+    ds.save_as(path)
+    opened: list[object] = []
+    os_open, builtin_open = os.open, open
+
+    def counting_os_open(file: object, *args: object, **kwargs: object) -> int:
+        opened.append(file)
+        return os_open(file, *args, **kwargs)  # type: ignore[arg-type]
+
+    def counting_open(file: object, *args: object, **kwargs: object) -> object:
+        opened.append(file)
+        return builtin_open(file, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(os, "open", counting_os_open)
+    monkeypatch.setattr("builtins.open", counting_open)
+    for options in ({}, {"defer_size": 1024}):
+        opened.clear()
+        read = dicomcore.dcmread(path, **options)
+        assert [name for name in opened if name == str(path)] == [str(path)], options
+        assert read.PatientName == ds.PatientName
+
+
+def test_a_directory_is_refused_as_open_refuses_it(tmp_path: Path) -> None:
+    with pytest.raises(IsADirectoryError) as raised:
+        dicomcore.dcmread(tmp_path)
+    assert raised.value.filename == str(tmp_path)
+
+
+def test_a_failed_read_of_a_deflated_file_closes_its_inflated_copy(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spools: list[tempfile.SpooledTemporaryFile[bytes]] = []
+    spooled = tempfile.SpooledTemporaryFile
+
+    def recorded(*args: object, **kwargs: object) -> tempfile.SpooledTemporaryFile[bytes]:
+        spools.append(spooled(*args, **kwargs))  # type: ignore[arg-type]
+        return spools[-1]
+
+    monkeypatch.setattr(tempfile, "SpooledTemporaryFile", recorded)
+    limits = ReadLimits(max_elements=20, scratch_dir=str(tmp_path), spool_bytes=1)
+    with pytest.raises(LimitExceeded):
+        read_partial(PYDICOM_DATA / "test_files" / "image_dfl.dcm", limits=limits)
+    assert len(spools) == 1 and spools[0].closed
