@@ -46,6 +46,7 @@ from .vr import MULTI_VALUED_TEXT_VRS
 __all__ = [
     "ASCII_FIRST_CODECS",
     "DEFAULT_ENCODING",
+    "DEFAULT_ENCODINGS",
     "PN_DELIMITERS",
     "TEXT_DELIMITERS",
     "VALUE_DELIMITERS",
@@ -59,6 +60,8 @@ __all__ = [
 ]
 
 DEFAULT_ENCODING = "iso8859"
+# The encodings of a data set without (0008,0005): what python_encodings(None) gives.
+DEFAULT_ENCODINGS: tuple[str, ...] = (DEFAULT_ENCODING,)
 """Codec name of the default repertoire (ISO-IR 6); decodes as Latin-1, encodes as ASCII."""
 
 TEXT_DELIMITERS = frozenset({0x09, 0x0A, 0x0C, 0x0D})

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import dictionary
+from .charset import DEFAULT_ENCODINGS
 from .dates import datetime_value
 from .errors import DicomWarning
 from .personname import PersonName
@@ -46,7 +47,6 @@ class _Unset:
 
 
 _UNSET: Any = _Unset()
-_DEFAULT_ENCODINGS = ("iso8859",)
 # pydicom fixes the first value of these when it was read as SS (PS3.3 C.11.1.1.1).
 _LUT_DESCRIPTOR_TAGS = frozenset({0x00281101, 0x00281102, 0x00281103, 0x00283002})
 _PRIVATE_CREATOR_NAME = "Private Creator"
@@ -84,7 +84,7 @@ class DataElement:
         self.VR = VR
         self._raw = None
         self._little = True
-        self._encodings = _DEFAULT_ENCODINGS
+        self._encodings = DEFAULT_ENCODINGS
         self.is_undefined_length = is_undefined_length
         self.file_tell = file_value_tell
         self.raw_VR = None
@@ -116,7 +116,7 @@ class DataElement:
                       is_undefined_length: bool = False) -> DataElement:
         """An SQ element holding the items the reader parsed (already a `Sequence`, so none
         of the value checks of `__init__`)."""
-        elem = cls.from_raw(tag, "SQ", None, True, _DEFAULT_ENCODINGS, file_tell,
+        elem = cls.from_raw(tag, "SQ", None, True, DEFAULT_ENCODINGS, file_tell,
                             is_undefined_length)
         elem._value = seq
         return elem
@@ -305,7 +305,7 @@ class DataElement:
             obj[value_key] = value
         elem = json.element_from_json(tag, obj, json.three_argument_handler(
             bulk_data_uri_handler))
-        return json.un_as_known(elem, _DEFAULT_ENCODINGS)
+        return json.un_as_known(elem, DEFAULT_ENCODINGS)
 
     def to_json_dict(self, bulk_data_element_handler: Callable[[DataElement], Any] | None,
                      bulk_data_threshold: int) -> dict[str, Any]:
@@ -461,8 +461,8 @@ _BASE_TAGS: dict[int, BaseTag] = {}
 _BASE_TAGS_KEPT = 1 << 16
 _new_object = object.__new__
 
-_COPIED_SLOTS = ("tag", "VR", "_value", "_raw", "_little", "_encodings", "is_undefined_length",
-                 "file_tell", "raw_VR", "private_creator")
+# What a copy or a pickle of an element carries: every slot but the weak reference.
+_COPIED_SLOTS = tuple(slot for slot in DataElement.__slots__ if slot != "__weakref__")
 
 
 def _restore_element(cls: type[DataElement]) -> DataElement:

@@ -27,7 +27,7 @@ from typing import Any
 
 from . import dictionary
 from ._dicomdict import DICTIONARY
-from .charset import python_encodings
+from .charset import DEFAULT_ENCODINGS, python_encodings
 from .dataelem import _BASE_TAGS, _UNSET, DataElement, _base_tag
 from .dataset import Dataset, resolve_ambiguous_vr
 from .deferred import DeferredSource, DeferredValue
@@ -59,7 +59,6 @@ __all__ = ["DatasetParser", "StopWhen"]
 
 StopWhen = Callable[[BaseTag, "str | None", int], bool]
 
-_DEFAULT_ENCODINGS = ("iso8859",)
 _STRUCTURE_VRS = frozenset({"SQ", "UN"})  # values `_read_value` may have to parse
 _END = True  # what `_delimiter` returns when the header ends the data set
 _KNOWN_VR_BYTES = frozenset(vr.encode() for vr in VALID_VRS)
@@ -94,7 +93,7 @@ class DatasetParser:
     # -- data sets -----------------------------------------------------------------------
 
     def read_dataset(self, implicit: bool, end: int | None = None, depth: int = 0,
-                     encodings: tuple[str, ...] = _DEFAULT_ENCODINGS,
+                     encodings: tuple[str, ...] = DEFAULT_ENCODINGS,
                      stop_when: StopWhen | None = None,
                      ancestors: tuple[Dataset, ...] = (), *, group: int | None = None
                      ) -> Dataset:

@@ -27,6 +27,7 @@ from pydicom.dataelem import RawDataElement
 from pydicom.multival import MultiValue
 
 from dicomcore.charset import (
+    DEFAULT_ENCODINGS,
     PN_DELIMITERS,
     TEXT_DELIMITERS,
     VALUE_DELIMITERS,
@@ -121,6 +122,11 @@ READABLE = [
     for path in ORACLE_READABLE
     if read_with_pydicom(path) is not None
 ]
+
+
+def test_the_default_encodings_are_those_of_no_character_set() -> None:
+    for absent in (None, "", [], ()):
+        assert python_encodings(absent) == DEFAULT_ENCODINGS
 
 
 def test_corpus_has_every_charset_file() -> None:

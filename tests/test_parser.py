@@ -27,11 +27,13 @@ from typing import Any
 import pytest
 from pydicom.filereader import read_dataset as pydicom_read_dataset
 
+from dicomcore.charset import DEFAULT_ENCODINGS
 from dicomcore.errors import DicomWarning, InvalidDicomError, TruncatedFileWarning
 from dicomcore.filereader import dcmread, read_dataset
 from dicomcore.filewriter import dcmwrite
 from dicomcore.limits import MAX_DEPTH
 from dicomcore.stream import WINDOW
+from dicomcore.vr import LONG_LENGTH_VRS
 
 from .bytes_fixtures import element, header, item, sequence, summary, swap
 
@@ -855,17 +857,36 @@ def test_a_long_header_cut_short_inside_an_item_is_reported_as_a_truncation() ->
 
 def test_elements_of_the_plain_run_are_built_as_from_raw_builds_them() -> None:
     """The run loop builds its elements itself (the call to `DataElement.from_raw` would cost
-    as much as the rest): every slot as from_raw sets it, at every depth."""
-    from dicomcore.dataelem import _COPIED_SLOTS, DataElement
+    as much as the rest): every slot as from_raw sets it from what the bytes say, at every
+    depth, a private element's creator included."""
+    from dicomcore.dataelem import DataElement
 
-    ds = read_dataset(io.BytesIO(b"".join(NESTED_EXPLICIT_LE)), False, True)
+    private = (element(0x00090010, "LO", b"ACME") + element(0x00091001, "SH", b"ab")
+               + element(0x00091002, "OB", b"\x01\x02"))  # a long header: read_dataset's
+    data = b"".join(NESTED_EXPLICIT_LE[:1]) + private + b"".join(NESTED_EXPLICIT_LE[1:])
+    ds = read_dataset(io.BytesIO(data), False, True)
     elements = [e for e in ds.iterall() if e.VR != "SQ"]
-    assert {int(e.tag) for e in elements} >= {0x00081150, 0x00081155, 0x00100010}
+    assert {int(e.tag) for e in elements} >= {0x00081150, 0x00081155, 0x00100010, 0x00091001}
+    slots = [slot for slot in DataElement.__slots__ if slot != "__weakref__"]
     for elem in elements:
-        made = DataElement.from_raw(int(elem.tag), elem.VR, elem.raw_value, True,
-                                    elem.encodings, elem.file_tell)
+        long_header = elem.VR in LONG_LENGTH_VRS
+        at = elem.file_tell  # where the value starts, after its header
+        start = at - (12 if long_header else 8)
+        group, number, vr = struct.unpack_from("<HH2s", data, start)
+        length = struct.unpack_from("<L" if long_header else "<H", data,
+                                    start + (8 if long_header else 6))[0]
+        assert (group << 16 | number, vr.decode()) == (int(elem.tag), elem.VR)
+        assert elem.raw_value == data[at:at + length]
+        # ISO_IR 100 at every depth, after the element that says so
+        encodings = DEFAULT_ENCODINGS if elem.tag == 0x00080005 else ("latin_1",)
+        assert elem.encodings == encodings
+        made = DataElement.from_raw(group << 16 | number, vr.decode(), data[at:at + length],
+                                    True, encodings, at)
+        if made.tag.is_private and number & 0xFF00:
+            made.private_creator = "ACME"
         if not elem.is_raw:  # Specific Character Set: decoded by the parser
             made.value  # noqa: B018
-        assert {slot: getattr(elem, slot) for slot in _COPIED_SLOTS} == \
-            {slot: getattr(made, slot) for slot in _COPIED_SLOTS}
+        assert {slot: getattr(elem, slot) for slot in slots} == \
+            {slot: getattr(made, slot) for slot in slots}, elem
         assert elem.tag is made.tag
+    assert ds[0x00091001].private_creator == "ACME"
