@@ -106,14 +106,14 @@ async def warm_up(app: FastAPI) -> None:
              "headers": [], "client": None, "server": None}
     try:
         await app.router(scope, receive, send)
+        # Private to FastAPI (0.16x): a version without it reads each source on first call.
+        extract = getattr(fastapi.routing, "_extract_endpoint_context", None)
+        if extract is not None:
+            for endpoint in _endpoints(app.routes):
+                extract(endpoint)
+        await anyio.to_thread.run_sync(int)
     except Exception as exc:  # noqa: BLE001 - a warm-up that fails must not stop a worker
-        log.warning("warm-up request failed (%s): the first requests build the routes", exc)
-    # Private to FastAPI (0.16x): a version without it reads each source on first call.
-    extract = getattr(fastapi.routing, "_extract_endpoint_context", None)
-    if extract is not None:
-        for endpoint in _endpoints(app.routes):
-            extract(endpoint)
-    await anyio.to_thread.run_sync(int)
+        log.warning("warm-up failed (%s): the first requests do what it would have", exc)
 
 
 def _endpoints(routes: list[Any]) -> Iterator[Any]:

@@ -84,7 +84,7 @@ def connect(url: str, pool_size: int = 10) -> Database:
 
 
 # SQLite's primary result codes (the low byte of an extended one) that mean "not now"
-SQLITE_UNAVAILABLE = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_NOMEM})
+SQLITE_UNAVAILABLE = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_NOMEM})
 
 
 def _sqlite_state(exc: Exception) -> Exception | None:

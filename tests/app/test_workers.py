@@ -272,3 +272,22 @@ def test_warm_up_builds_the_routes_before_the_first_request(
     warm = app_with_settings()
     asyncio.run(workers.warm_up(warm))
     assert _dependency_models_built(TestClient(warm), "/dicomweb/studies", monkeypatch) == 0
+
+
+def test_a_failing_warm_up_is_logged_and_the_worker_goes_on(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """Every step of the warm-up may fail (a thread the process cannot start, a changed
+    private FastAPI function): it is logged, and the worker starts as it would without it."""
+    import asyncio
+
+    import anyio.to_thread
+
+    from app.main import create_app
+
+    async def no_thread(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", no_thread)
+    with caplog.at_level("WARNING"):
+        asyncio.run(workers.warm_up(create_app()))
+    assert "warm-up failed" in caplog.text and "can't start new thread" in caplog.text
