@@ -23,10 +23,15 @@ from .settings import Settings, get_settings
 from .storage import InstanceStorage, open_storage
 
 
+def settings_of(app: FastAPI) -> Settings:
+    """The app's settings: `get_settings()`, or a test's override of `get_settings`."""
+    return app.dependency_overrides.get(get_settings, get_settings)()
+
+
 async def current_settings(request: Request) -> Settings:
-    """`get_settings()`, or a test's override of `get_settings`, called on the event loop
-    (both are cached or trivial; FastAPI would run the plain function in a thread)."""
-    return request.app.dependency_overrides.get(get_settings, get_settings)()
+    """`settings_of` the request's app, on the event loop (both kinds are cached or
+    trivial; FastAPI would run a plain function in a thread)."""
+    return settings_of(request.app)
 
 
 SettingsDep = Annotated[Settings, Depends(current_settings)]
@@ -52,8 +57,7 @@ async def get_scratch(settings: SettingsDep) -> Scratch:
 def sweep_scratch(app: FastAPI) -> int:
     """At a worker's start: claim its own scratch directory and remove those of processes
     that are gone (`Scratch.sweep`); how many files. The settings may be a test's override."""
-    settings = app.dependency_overrides.get(get_settings, get_settings)()
-    return _scratch(settings.storage_dir).sweep()
+    return _scratch(settings_of(app).storage_dir).sweep()
 
 
 StorageDep = Annotated[InstanceStorage, Depends(get_storage)]
