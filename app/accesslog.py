@@ -74,6 +74,21 @@ def configure(level: str = "info") -> None:
     log.setLevel(level.upper())
 
 
+def request_id(incoming: bytes) -> str:
+    """The client's X-Request-ID when it is a plain token, else a new one."""
+    text = incoming.decode("latin-1")
+    return text if _REQUEST_ID.fullmatch(text) else uuid.uuid4().hex
+
+
+def log_request(request_id: str, method: str | None, route: str, status: int, bytes_in: int,
+                bytes_out: int, started: float) -> None:
+    """The access line of one request (`started`: its time.perf_counter() at the start)."""
+    log.info(json.dumps({
+        "request_id": request_id, "method": method, "route": route, "status": status,
+        "bytes_in": bytes_in, "bytes_out": bytes_out,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2)}))
+
+
 class AccessLogMiddleware:
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -83,8 +98,7 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        request = request_id(dict(scope.get("headers") or []).get(b"x-request-id", b""))
         counts = {"in": 0, "out": 0, "status": 0}
 
         async def counting_receive() -> Any:
@@ -97,7 +111,7 @@ class AccessLogMiddleware:
             if message["type"] == "http.response.start":
                 counts["status"] = message["status"]
                 message["headers"] = [*message.get("headers", []),
-                                      (b"x-request-id", request_id.encode())]
+                                      (b"x-request-id", request.encode())]
             elif message["type"] == "http.response.body":
                 counts["out"] += len(message.get("body", b""))
             await send(message)
@@ -105,10 +119,6 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, counting_receive, counting_send)
         finally:
-            route = scope.get("route")
-            log.info(json.dumps({
-                "request_id": request_id, "method": scope.get("method"),
-                "route": getattr(route, "path", None) or "unmatched",
-                "status": counts["status"] or 500, "bytes_in": counts["in"],
-                "bytes_out": counts["out"],
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2)}))
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            log_request(request, scope.get("method"), route, counts["status"] or 500,
+                        counts["in"], counts["out"], started)

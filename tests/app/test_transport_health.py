@@ -1,0 +1,201 @@
+"""app/transport.py's `/healthz` answered by the connection: which requests it takes, that
+its answer is the route's, byte for byte but for the date and the request id, and that the
+connection then behaves as after any response (keep-alive, close, the next request)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from uvicorn.server import ServerState
+
+from app import accesslog
+from app.routes import health
+from app.transport import GuardedH11Protocol, health_answer
+
+from .server import Server
+
+PROBE = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+DEFAULT_HEADERS = [(b"date", b"Mon, 30 Nov 2026 05:00:00 GMT"), (b"server", b"uvicorn")]
+
+# (request, answered by the connection, the connection closes after it)
+CASES = [
+    (PROBE, True, False),
+    (b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", True, True),
+    (b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: Keep-Alive\r\n\r\n", True, False),
+    (b"GET /healthz HTTP/1.0\r\n\r\n", True, True),
+    (b"GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", True, True),
+    (b"GET /healthz HTTP/1.1\r\nhost: x\r\nUser-Agent: kube-probe/1.30\r\nAccept: */*\r\n"
+     b"X-Request-ID: probe-7\r\n\r\n", True, False),
+    (b"GET /healthz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\n\r\n", True, False),
+    # for the route
+    (b"GET /healthz HTTP/1.1\r\n\r\n", False, None),  # no Host: h11's 400
+    (b"GET /healthz HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", False, None),
+    (b"GET /healthz?verbose=1 HTTP/1.1\r\nHost: x\r\n\r\n", False, None),
+    (b"GET /healthz/ HTTP/1.1\r\nHost: x\r\n\r\n", False, None),
+    (b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n", False, None),
+    (b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", False, None),
+    (b"GET /healthz HTTP/1.1\r\nHost: x\r\nOrigin: http://viewer\r\n\r\n", False, None),
+    (b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n",
+     False, None),
+    (b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", False, None),
+    (b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + PROBE, False, None),  # pipelined
+    (b"GET /healthz HTTP/1.1\r\nHost: x\r\n", False, None),  # the head in pieces
+    (b"GET /healthz HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n", False, None),
+    (b"GET /healthz HTTP/1.1\r\nHost: \x00\r\n\r\n", False, None),
+    (b"GET /healthz HTTP/2\r\nHost: x\r\n\r\n", False, None),
+    (b"get /healthz HTTP/1.1\r\nHost: x\r\n\r\n", False, None),
+]
+
+
+@pytest.mark.parametrize(("request_bytes", "answered", "closes"), CASES)
+def test_which_requests_the_connection_answers(request_bytes: bytes, answered: bool,
+                                               closes: bool | None) -> None:
+    answer = health_answer(request_bytes, DEFAULT_HEADERS, 0.0)
+    assert (answer is not None) == answered
+    if answer is not None:
+        response, close = answer
+        assert close is closes
+        assert response.endswith(b"\r\n\r\n" + health.BODY)
+        assert (b"\r\nConnection: close\r\n" in response) is closes
+
+
+def test_the_request_id_is_the_clients_when_it_is_a_token() -> None:
+    given = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-ID: %s\r\n\r\n"
+    ours = health_answer(given % b"probe-7", DEFAULT_HEADERS, 0.0)
+    assert ours is not None and b"\r\nx-request-id: probe-7\r\n" in ours[0]
+    theirs = health_answer(given % b"a/b", DEFAULT_HEADERS, 0.0)
+    assert theirs is not None
+    assert re.search(rb"\r\nx-request-id: [0-9a-f]{32}\r\n", theirs[0])
+
+
+def test_the_body_is_the_routes() -> None:
+    assert json.loads(health.BODY) == health.health()
+
+
+def test_the_access_line_is_written(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger=accesslog.log.name):
+        accesslog.log.propagate = True
+        try:
+            health_answer(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-ID: r1\r\n\r\n",
+                          DEFAULT_HEADERS, 0.0)
+        finally:
+            accesslog.log.propagate = False
+    line = json.loads(caplog.records[-1].getMessage())
+    assert {k: line[k] for k in ("request_id", "method", "route", "status", "bytes_out")} == {
+        "request_id": "r1", "method": "GET", "route": "/healthz", "status": 200,
+        "bytes_out": len(health.BODY)}
+
+
+# On a protocol with a fake transport: no task for the app, and the connection's state after --
+
+class RecordingTransport:
+    def __init__(self) -> None:
+        self.written = b""
+        self.closed = False
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 50000)}.get(
+            name, default)
+
+    def write(self, data: bytes) -> None:
+        self.written += data
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+async def _app(scope: Any, receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 204, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+
+
+@pytest.fixture
+def protocol() -> Iterator[tuple[GuardedH11Protocol, RecordingTransport]]:
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    config = uvicorn.Config(_app, lifespan="off", log_level="warning")
+    config.load()
+    made = GuardedH11Protocol(config=config, server_state=ServerState(), app_state={},
+                              _loop=loop)
+    transport = RecordingTransport()
+    made.connection_made(transport)  # type: ignore[arg-type]
+    try:
+        yield made, transport
+    finally:
+        made.connection_lost(None)
+        loop.run_until_complete(asyncio.sleep(0))
+        loop.close()
+
+
+def test_a_probe_makes_no_task_and_keeps_the_connection(
+        protocol: tuple[GuardedH11Protocol, RecordingTransport]) -> None:
+    made, transport = protocol
+    made.data_received(PROBE)
+    assert not made.tasks and made.cycle is None
+    assert transport.written.startswith(b"HTTP/1.1 200 OK\r\n") and not transport.closed
+    assert made.timeout_keep_alive_task is not None  # idle: uvicorn's keep-alive runs
+    assert made.waiting_since is not None and made in made.waiting  # the cap sees it idle
+    assert made.server_state.total_requests == 1
+    made.data_received(PROBE)  # the next request on the connection: answered too
+    assert transport.written.count(b"HTTP/1.1 200 OK\r\n") == 2
+
+
+def test_a_closing_probe_closes(protocol: tuple[GuardedH11Protocol, RecordingTransport]
+                                ) -> None:
+    made, transport = protocol
+    made.data_received(b"GET /healthz HTTP/1.0\r\n\r\n")
+    assert transport.closed and made not in made.waiting
+
+
+def test_a_probe_after_partial_bytes_goes_to_the_route(
+        protocol: tuple[GuardedH11Protocol, RecordingTransport]) -> None:
+    made, transport = protocol
+    made.data_received(PROBE[:10])
+    made.data_received(PROBE[10:])
+    assert not transport.written and len(made.tasks) == 1  # h11 had bytes: the app's turn
+
+
+# Against a real server: the route's answer and the connection's are the same -------------
+
+def _exchange(port: int, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def _normalised(answer: bytes) -> bytes:
+    return re.sub(rb"(date|x-request-id): [^\r]*", rb"\1: -", answer)
+
+
+def test_the_connections_answer_is_the_routes(tmp_path: Path) -> None:
+    running = Server(tmp_path / "data")
+    try:
+        probe = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n"
+        here = _exchange(running.port, probe % b"")
+        # a header the connection does not take: the same request goes through the route
+        routed = _exchange(running.port, probe % b"X-Forwarded-For: 10.0.0.1\r\n")
+    finally:
+        running.stop()
+    assert here.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert _normalised(here) == _normalised(routed)
