@@ -1,7 +1,8 @@
 """`python -m app`: run the service with uvicorn, host, port and workers from the settings.
 
 One worker runs in this process; more run under app.workers, one listening socket each
-(uvicorn's own `--workers` where SO_REUSEPORT is missing).
+(uvicorn's own `--workers` where SO_REUSEPORT is missing). Ours accept a burst of connections
+in batches (app.pacing).
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ def main() -> int:
                "proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips,
                "http": "app.transport:GuardedH11Protocol"}
     workers.raise_open_file_limit()  # before the workers start: they inherit it
-    if settings.workers > 1 and workers.supported():
+    if settings.workers == 1:
+        return workers.serve_one(options, settings.host, settings.port)
+    if workers.supported():
         uvicorn.Config(**options).configure_logging()
         return workers.serve(options, settings.host, settings.port, settings.workers)
     uvicorn.run(host=settings.host, port=settings.port, workers=settings.workers, **options)

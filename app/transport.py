@@ -49,6 +49,7 @@ from starlette.requests import Request
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from . import accesslog
+from .pacing import StartGate
 from .routes import health
 from .settings import get_settings
 
@@ -105,8 +106,8 @@ def health_answer(data: bytes, default_headers: list[tuple[bytes, bytes]],
 class NoDelayH11Protocol(H11Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
         sock = transport.get_extra_info("socket")
-        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            try:
+        if sock is not None:
+            try:  # a Unix socket refuses it; asking is cheaper than checking the family
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             except OSError:
                 pass
@@ -130,6 +131,10 @@ class GuardedH11Protocol(NoDelayH11Protocol):
         if not hasattr(state, "waiting_for_headers"):
             state.waiting_for_headers = {}  # type: ignore[attr-defined]
         self.waiting: dict[GuardedH11Protocol, None] = state.waiting_for_headers  # type: ignore[attr-defined]
+        # The application behind this worker's start gate (one per worker: app.pacing).
+        if not hasattr(state, "start_gate"):
+            state.start_gate = StartGate(self.app)  # type: ignore[attr-defined]
+        self.app = state.start_gate  # type: ignore[attr-defined]
         self.timer: asyncio.TimerHandle | None = None
         self.window_bytes = 0
         self.window_paused = False

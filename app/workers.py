@@ -45,6 +45,8 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
+from . import pacing
+
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
@@ -146,16 +148,35 @@ def bind(host: str, port: int, reuse_port: bool) -> socket.socket:
 
 
 class _Server(uvicorn.Server):
-    """A uvicorn server that tells the supervisor when it has started."""
+    """A uvicorn server on sockets of its own that accepts a burst in batches
+    (`app.pacing`) and tells the supervisor, if any, when it has started."""
 
-    def __init__(self, config: uvicorn.Config, ready: Any) -> None:
-        super().__init__(config)
+    def __init__(self, options: dict[str, Any], ready: Any = None) -> None:
+        # asyncio's backlog is also how many connections it accepts in one call
+        super().__init__(uvicorn.Config(**options, backlog=pacing.ACCEPT_BATCH))
         self.ready = ready
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
-        if self.started:
+        for sock in sockets or ():
+            sock.listen(pacing.LISTEN_BACKLOG)  # the kernel's queue: a burst's full size
+        if self.started and self.ready is not None:
             self.ready.set()
+
+
+def serve_one(options: dict[str, Any], host: str, port: int) -> int:
+    """Run one worker in this process until a signal stops it; the exit status."""
+    try:
+        sock = bind(host, port, reuse_port=False)
+    except OSError as exc:
+        log.error("cannot bind %s:%d: %s", host, port, exc.strerror or exc)
+        return STARTUP_FAILURE
+    server = _Server(options)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+    return 0 if server.started else STARTUP_FAILURE
 
 
 def _stop_with(supervisor: int) -> None:
@@ -177,7 +198,7 @@ def worker(options: dict[str, Any], host: str, port: int, ready: Any,
     os.setpgrp()
     _stop_with(supervisor)
     sock = bind(host, port, reuse_port=True)
-    _Server(uvicorn.Config(**options), ready).run(sockets=[sock])
+    _Server(options, ready).run(sockets=[sock])
 
 
 def serve(options: dict[str, Any], host: str, port: int, workers: int) -> int:
