@@ -405,6 +405,10 @@ def _run(name: str, attack: Callable[[str, Outcome, int], None], storage: Path) 
     print(f"/healthz: {len(probes.latencies)} probes, p50 {probes.percentile_ms(0.5):.0f} ms, "
           f"p99 {probes.percentile_ms(0.99):.0f} ms, max {probes.percentile_ms(1.0):.0f} ms, "
           f"{len(probes.over(0.1))} over 100 ms, {probes.failures} failed")
+    if probes.latencies:
+        slowest = max(range(len(probes.latencies)), key=probes.latencies.__getitem__)
+        print(f"          slowest: {probes.latencies[slowest] * 1000:.0f} ms at "
+              f"{probes.starts[slowest]:.1f} s")
     if probes.over(0.1):
         print("          over 100 ms: " + ", ".join(
             f"{latency * 1000:.0f} ms at {start:.1f} s" for start, latency in probes.over(0.1)))
