@@ -10,13 +10,22 @@ from __future__ import annotations
 import sys
 
 import uvicorn
+from pydantic import ValidationError
 
 from . import workers
 from .settings import get_settings
 
+SETTINGS_INVALID = 2
+
 
 def main() -> int:
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as exc:  # a setting's value, not a bug: say which, no traceback
+        for error in exc.errors():
+            name = "_".join(str(part) for part in error["loc"]).upper()
+            print(f"dicomcore: DICOMCORE_{name}: {error['msg']}", file=sys.stderr)
+        return SETTINGS_INVALID
     options = {"app": "app.main:app", "log_level": settings.log_level, "access_log": False,
                "proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips,
                "http": "app.transport:GuardedH11Protocol",

@@ -35,8 +35,10 @@ START_PER_TURN = 8
 
 
 class StartGate:
-    """An ASGI application in front of `app`: at most `per_turn` requests enter it per
-    event-loop turn, the others wait in arrival order for the next turns."""
+    """An ASGI application in front of `app`: about `per_turn` requests enter it per
+    event-loop turn (at most twice that: the allowance is renewed by a callback that may run
+    before the turn's other callbacks), the others wait in arrival order for the next
+    turns."""
 
     def __init__(self, app: Any, per_turn: int = START_PER_TURN) -> None:
         self.app = app

@@ -61,7 +61,7 @@ class Settings(BaseSettings):
         "web viewers such as OHIF; empty: CORS off"))
     host: str = "127.0.0.1"
     port: int = 8000
-    workers: int = 1
+    workers: int = Field(1, ge=1, description="worker processes, each with its own socket")
     log_level: str = "info"
     forwarded_allow_ips: str = Field("127.0.0.1", description=(
         "proxies whose X-Forwarded-* headers are trusted (uvicorn's forwarded_allow_ips)"))

@@ -1,4 +1,5 @@
-"""Run the service in several uvicorn processes, each with a listening socket of its own.
+"""Run the service in uvicorn processes, each with a listening socket of its own (one
+worker runs in the process that starts it).
 
 uvicorn's `--workers` shares one listening socket between its processes, and the process
 that wakes first accepts every connection waiting: in the benchmark, 16 keep-alive clients
@@ -166,14 +167,17 @@ class _Server(uvicorn.Server):
 
 def serve_one(options: dict[str, Any], host: str, port: int) -> int:
     """Run one worker in this process until a signal stops it; the exit status."""
+    server = _Server(options)  # its config sets up logging
     try:
         sock = bind(host, port, reuse_port=False)
     except OSError as exc:
         log.error("cannot bind %s:%d: %s", host, port, exc.strerror or exc)
         return STARTUP_FAILURE
-    server = _Server(options)
+    log.info("dicomcore: 1 worker on http://%s:%d", host, port)
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn raises Ctrl-C again once it has shut down
+        pass
     finally:
         sock.close()
     return 0 if server.started else STARTUP_FAILURE

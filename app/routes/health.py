@@ -1,7 +1,7 @@
 """GET /healthz: liveness and version (no API key needed).
 
 Most probes are answered by the connection itself (`app.transport`), before routing, with
-`BODY`: the same bytes this route gives. A probe of a worker busy with many requests
+`BODY` and `MEDIA_TYPE`, the bytes and type this route gives. A probe of a worker busy with many requests
 then waits only for the event loop, not behind every request queued for the app.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 import dicomcore
 
@@ -23,10 +23,10 @@ def health() -> dict[str, str]:
     return {"status": "ok", "version": __version__, "dicomcore": dicomcore.__version__}
 
 
-# As the route's JSONResponse renders it.
-BODY = json.dumps(health(), ensure_ascii=False, separators=(",", ":")).encode()
+MEDIA_TYPE = "application/json"
+BODY = json.dumps(health(), separators=(",", ":")).encode()
 
 
-@router.get(PATH, summary="Liveness and version")
-async def healthz() -> dict[str, str]:
-    return health()
+@router.get(PATH, summary="Liveness and version", response_model=dict[str, str])
+async def healthz() -> Response:
+    return Response(BODY, media_type=MEDIA_TYPE)

@@ -1,6 +1,6 @@
 """app/pacing.py: requests start a few per event-loop turn, in order, and at once on a quiet
 worker; a burst of connections larger than the accept batch is queued by the kernel, not
-refused; one worker in this process refuses a taken port as the supervisor does."""
+refused."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import os
 import selectors
 import signal
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,6 @@ import httpx
 from app import pacing
 from app.pacing import StartGate
 
-from .orthanc import free_port
 from .server import Server
 
 
@@ -125,16 +122,3 @@ def test_a_burst_larger_than_the_accept_batch_is_queued_not_refused(tmp_path: Pa
         assert httpx.get(running.url + "/healthz", timeout=10).status_code == 200
     finally:
         running.stop()
-
-
-def test_one_worker_refuses_a_taken_port(tmp_path: Path) -> None:
-    port = free_port()
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", port))
-        taken.listen()
-        env = {**os.environ, "DICOMCORE_PORT": str(port), "DICOMCORE_HOST": "127.0.0.1",
-               "DICOMCORE_WORKERS": "1", "DICOMCORE_STORAGE_DIR": str(tmp_path / "data")}
-        done = subprocess.run([sys.executable, "-m", "app"], env=env, capture_output=True,
-                              text=True, timeout=60)
-    assert done.returncode == 3
-    assert "cannot bind" in done.stdout + done.stderr
