@@ -14,8 +14,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import h11
 import pytest
 import uvicorn
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from uvicorn.server import ServerState
 
 from app import accesslog
@@ -65,6 +68,7 @@ def test_which_requests_the_connection_answers(request_bytes: bytes, answered: b
         assert close is closes
         assert response.endswith(b"\r\n\r\n" + health.BODY)
         assert (b"\r\nConnection: close\r\n" in response) is closes
+        assert _h11_reads(request_bytes) == (True, closes)
 
 
 def test_the_request_id_is_the_clients_when_it_is_a_token() -> None:
@@ -229,3 +233,51 @@ def test_the_connections_answer_is_the_routes(probe: bytes, tmp_path: Path) -> N
         routed = transport.written
     assert here.startswith(b"HTTP/1.1 200 OK\r\n")
     assert _normalised(here) == _normalised(routed)
+
+
+# h11 as the oracle: whatever the connection answers, h11 reads as the same request --------
+
+_LINES = [b"Host: x", b"host:x", b"Host:  a b ", b"Host: \t", b"Connection: close",
+          b"Connection: keep-alive, close", b"Connection: Upgrade", b"Connection:",
+          b"User-Agent: kube-probe/1.30", b"Accept: */*", b"X-Request-ID: r-1",
+          b"Content-Length: 0", b"Content-Length: 5", b"Transfer-Encoding: chunked",
+          b"Origin: http://a", b" folded", b"Bad Name: x", b"Host: \xff", b"Host: a\x00b",
+          b"Host x", b"", b"Host: a\rb", b"Accept: \x7f"]
+_REQUESTS = [b"GET /healthz HTTP/1.1", b"GET /healthz HTTP/1.0", b"GET /healthz  HTTP/1.1",
+             b"GET /healthz HTTP/1.2", b"GET /Healthz HTTP/1.1", b"GET healthz HTTP/1.1",
+             b"GET http://x/healthz HTTP/1.1", b"GET /healthz?a HTTP/1.1"]
+
+
+def _h11_reads(data: bytes) -> tuple[bool, bool] | None:
+    """(a GET of /healthz with nothing after it, the connection closes after the answer) as
+    h11 reads `data`; None when h11 does not read one complete request from it."""
+    conn = h11.Connection(h11.SERVER)
+    conn.receive_data(data)
+    try:
+        request = conn.next_event()
+        end = conn.next_event()
+    except h11.RemoteProtocolError:
+        return None
+    if not isinstance(request, h11.Request) or not isinstance(end, h11.EndOfMessage):
+        return None
+    conn.send(h11.Response(status_code=200, headers=[(b"content-length", b"0")]))
+    conn.send(h11.EndOfMessage())
+    plain = (request.method, request.target) == (b"GET", b"/healthz")
+    return plain and not conn.trailing_data[0], conn.our_state is h11.MUST_CLOSE
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(_REQUESTS), st.lists(st.sampled_from(_LINES), max_size=6),
+       st.sampled_from([b"\r\n\r\n", b"\r\n", b"\n\n", b"\r\n\r\n\r\n",
+                        b"\r\n\r\n" + PROBE, b"\r\n\r\nxyz"]),
+       st.data())
+def test_what_the_connection_answers_h11_reads_alike(request_line: bytes, lines: list[bytes],
+                                                      end: bytes, data: st.DataObject) -> None:
+    raw = b"\r\n".join([request_line, *lines]) + end
+    if data.draw(st.booleans()):  # and a byte changed somewhere
+        at = data.draw(st.integers(0, len(raw) - 1))
+        raw = raw[:at] + bytes([data.draw(st.integers(0, 255))]) + raw[at + 1:]
+    answer = health_answer(raw, DEFAULT_HEADERS, 0.0)
+    if answer is None:
+        return
+    assert _h11_reads(raw) == (True, answer[1])
