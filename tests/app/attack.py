@@ -7,8 +7,8 @@ the setting they lower), while a prober in a process of its own (tests/app/probe
 `/healthz` every 50 ms on a new connection, from before the attack builds its input to its
 end. Printed per attack: the statuses seen, worker peak RSS (VmHWM of the largest worker,
 reset before the attack), time, `/healthz` latency (p50, p99, max, each probe over 100 ms
-with when it started, and failures), and the
-files left behind in the scratch space, the store's parts and the system's temp dir. The
+with when it started, and failures; and apart, the probes that started while the attack's
+requests ran, its input built), and the files left behind in the scratch space, the store's parts and the system's temp dir. The
 figures are measured, not asserted: `tests/app/test_hardening*.py` assert the behaviour on
 small inputs in `make test`. Every loop is bounded in count and time; only processes this
 script started are stopped, by their pid.
@@ -64,6 +64,7 @@ class Outcome:
     statuses: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0  # the attack's requests only, not the building of its inputs
+    windows: list[tuple[float, float]] = field(default_factory=list)  # when they ran
 
     def saw(self, status: int | str) -> None:
         self.statuses[str(status)] += 1
@@ -71,10 +72,12 @@ class Outcome:
     @contextmanager
     def clock(self) -> Iterator[None]:
         started = time.perf_counter()
+        began = time.monotonic()
         try:
             yield
         finally:
             self.seconds += time.perf_counter() - started
+            self.windows.append((began, time.monotonic()))
 
 
 def workers_of(server: Server) -> list[int]:
@@ -412,6 +415,10 @@ def _run(name: str, attack: Callable[[str, Outcome, int], None], storage: Path) 
     if probes.over(0.1):
         print("          over 100 ms: " + ", ".join(
             f"{latency * 1000:.0f} ms at {start:.1f} s" for start, latency in probes.over(0.1)))
+    # an attack that builds no input (slowloris, trickle) is its requests from the start
+    during = probes.within(outcome.windows) if outcome.windows else probes
+    print(f"          during the requests: {len(during.latencies)} probes, max "
+          f"{during.percentile_ms(1.0):.0f} ms, {len(during.over(0.1))} over 100 ms")
     print(f"load:     {' '.join(loadavg().split()[:3])} (1, 5, 15 min averages, at its end)")
     print(f"left:     {left_behind(storage, temp) or 'nothing'}; log: "
           f"{len(log.splitlines())} lines, {log.count('Traceback')} tracebacks")

@@ -61,7 +61,7 @@ def _probe_loop(port: int, interval: float, max_seconds: float, stop: Any, ready
             starts.append(started)
         ready.set()
         stop.wait(max(0.0, interval - (latency or 0.0)))
-    results.send((latencies, starts, failures))
+    results.send((latencies, starts, failures, began))
     results.close()
 
 
@@ -73,12 +73,22 @@ class Probes:
     latencies: list[float] = field(default_factory=list)
     starts: list[float] = field(default_factory=list)
     failures: int = 0
+    began: float = 0.0  # time.monotonic() when the prober started (one clock for processes)
 
     def percentile_ms(self, fraction: float) -> float:
         ordered = sorted(self.latencies)
         if not ordered:
             return float("nan")
         return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] * 1000
+
+    def within(self, windows: list[tuple[float, float]]) -> Probes:
+        """The probes that started inside one of `windows` (time.monotonic() pairs)."""
+        kept = Probes(began=self.began)
+        for start, latency in zip(self.starts, self.latencies, strict=True):
+            if any(begin <= self.began + start <= end for begin, end in windows):
+                kept.starts.append(start)
+                kept.latencies.append(latency)
+        return kept
 
     def over(self, seconds: float) -> list[tuple[float, float]]:
         """(start, latency) of each probe slower than `seconds`."""

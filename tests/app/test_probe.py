@@ -35,3 +35,10 @@ def test_slow_probes_are_told_with_when_they_started() -> None:
     assert probes.over(0.1) == [(1.5, 0.25)]
     assert probes.percentile_ms(1.0) == 250.0
     assert probes.percentile_ms(0.5) == 50.0
+
+
+def test_the_probes_of_a_window_are_those_that_started_in_it() -> None:
+    probes = Probes(latencies=[0.002, 0.25, 0.05], starts=[0.0, 1.5, 2.0], began=100.0)
+    during = probes.within([(101.0, 101.9), (105.0, 106.0)])
+    assert during.latencies == [0.25] and during.starts == [1.5]
+    assert probes.within([]).latencies == []
