@@ -318,7 +318,9 @@ class DatasetParser:
                            budget: int, group: int | None, undefined_item: bool) -> bool:
         """`_read_plain_run` for implicit VR little endian: the run of elements the standard
         dictionary gives a plain VR (not SQ, UN or an ambiguous one), under the same
-        conditions; private, unknown and repeating-group tags are left to `read_dataset`."""
+        conditions; private, unknown and repeating-group tags are left to `read_dataset`
+        (the dictionary has no private tag, so no element here has a private creator;
+        `creators` is taken for the same signature)."""
         stream = self.stream
         buf, base, p, limit = self._run_window(end, data_end)
         header_end = len(buf) - 12  # as `_read_plain_run`
@@ -339,9 +341,7 @@ class DatasetParser:
                     stream.pos = base + p + ITEM_HEADER_SIZE
                     return True
                 break
-            elem = elements[tag] = make(tag, entry[0], buf[v:q], True, encodings, base + v)
-            if elem_group & 1 and element & 0xFF00:
-                elem.private_creator = _creator_of(tag, elements, creators)
+            elements[tag] = make(tag, entry[0], buf[v:q], True, encodings, base + v)
             if len(elements) > budget:
                 self._too_many(base + p, tag)
             p = q
