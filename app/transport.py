@@ -236,14 +236,10 @@ class GuardedH11Protocol(NoDelayH11Protocol):
         response, close = answer
         self._unset_keepalive_if_required()
         self.transport.write(response)
-        self.server_state.total_requests += 1
+        # as after the route's answer: counted, kept alive, waiting for the next headers
+        self.on_response_complete()
         if close:
             self._close()
-            return True
-        self._disarm()
-        self._start_waiting()  # as after any response: the next request's headers are due
-        self.timeout_keep_alive_task = self.loop.call_later(
-            self.timeout_keep_alive, self.timeout_keep_alive_handler)
         return True
 
     # -- 2. the body rate -----------------------------------------------------------------

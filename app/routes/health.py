@@ -1,8 +1,8 @@
 """GET /healthz: liveness and version (no API key needed).
 
 Most probes are answered by the connection itself (`app.transport`), before routing, with
-`BODY` and `MEDIA_TYPE`, the bytes and type this route gives. A probe of a worker busy with many requests
-then waits only for the event loop, not behind every request queued for the app.
+`BODY` and `MEDIA_TYPE`, the bytes and type this route gives. A probe of a worker busy with
+many requests then waits only for the event loop, not behind every request queued for it.
 """
 
 from __future__ import annotations
